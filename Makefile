@@ -1,0 +1,40 @@
+# fem_chemotaxis: every target sets up the environment first if it is missing
+# (docker/env.sh; once per machine), then runs inside it from the repository root.
+ENV := docker/env.sh
+NP  ?= 2
+
+.PHONY: help env demo test test-serial test-mpi exec bench docker clean
+
+help:
+	@echo "make demo              run the main demo (Keller-Segel on a tissue section, $(NP) MPI ranks) -> results/"
+	@echo "make test              run the test suite, serial and under mpiexec -n $(NP)"
+	@echo "make exec CMD='...'    run any command inside the environment"
+	@echo "make bench             run the benchmark suite (long)"
+	@echo "make docker            build the Docker image with podman and run the tests in it"
+
+env:
+	@$(ENV) python -c "import fem_chemotaxis, dolfinx; print('fem_chemotaxis', fem_chemotaxis.__version__, '| DOLFINx', dolfinx.__version__)"
+
+demo:
+	$(ENV) mpiexec -n $(NP) fem-chemotaxis run demos/keller_segel.toml --output results/keller_segel --force
+
+test:
+	$(ENV) tests/run_all.sh $(NP)
+
+test-serial:
+	$(ENV) python -m pytest tests
+
+test-mpi:
+	$(ENV) mpiexec -n $(NP) python -m pytest tests -m "not serial" -q
+
+exec:
+	$(ENV) bash -c '$(CMD)'
+
+bench:
+	$(ENV) python bench/run.py
+
+docker:
+	docker/build-image.sh
+
+clean:
+	rm -rf results .venv .pytest_cache
