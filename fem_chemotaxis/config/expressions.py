@@ -1,0 +1,161 @@
+"""Safe mathematical expressions from configuration files.
+
+A user's string such as ``"chi*u/(1 + alpha*s)**2"`` is parsed with Python's own parser
+into a syntax tree, every node of which is checked against a whitelist (numbers, the four
+arithmetic operations and powers, named symbols, and a fixed set of maths functions). The
+checked tree is then *interpreted* with a backend: UFL for weak forms, NumPy for initial
+values on points. Nothing is ever passed to ``eval``/``exec``.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Expression", "ExpressionError", "FUNCTION_NAMES", "CONSTANTS", "NUMPY_FUNCTIONS"]
+
+#: Names of the maths functions an expression may call.
+FUNCTION_NAMES = frozenset(
+    {"exp", "log", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "atan", "abs",
+     "min", "max", "heaviside"}
+)
+#: Named constants always available.
+CONSTANTS = {"pi": math.pi, "e": math.e}
+
+#: NumPy implementations of the functions, for values on points and plain numbers.
+NUMPY_FUNCTIONS: dict[str, Callable] = {
+    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan,
+    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "atan": np.arctan, "abs": np.abs,
+    "min": np.minimum, "max": np.maximum, "heaviside": lambda a: np.heaviside(a, 0.0),
+}
+
+_BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
+_UNARY = {ast.USub: "-", ast.UAdd: "+"}
+
+
+class ExpressionError(ValueError):
+    """An expression string that is malformed or uses a symbol it may not use."""
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A validated expression: its source text, syntax tree and the symbols it uses.
+
+    Args:
+        text: The expression as the user wrote it (numbers are accepted too).
+        where: Where it came from, for error messages (e.g. ``"[initial] u"``).
+    """
+
+    text: str
+    tree: ast.expr
+    symbols: frozenset[str]
+    where: str
+
+    @classmethod
+    def parse(cls, text: str | float | int, where: str) -> "Expression":
+        """Parse and check `text`; raise ExpressionError naming `where` if it is invalid."""
+        if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+            raise ExpressionError(f"{where}: expected a number or an expression string, got {text!r}")
+        source = repr(float(text)) if not isinstance(text, str) else text.replace("^", "**")
+        try:
+            tree = ast.parse(source.strip(), mode="eval").body
+        except SyntaxError as err:
+            raise ExpressionError(f"{where}: cannot parse expression {text!r} ({err.msg})") from None
+        symbols: set[str] = set()
+        _check(tree, text, where, symbols)
+        return cls(str(text), tree, frozenset(symbols - CONSTANTS.keys()), where)
+
+    def check_symbols(self, allowed: Iterable[str], table: str) -> None:
+        """Raise ExpressionError if the expression uses a symbol not in `allowed`.
+
+        Args:
+            allowed: The names this expression may use.
+            table: A description of what defines them, for the message.
+        """
+        allowed = set(allowed)
+        unknown = sorted(self.symbols - allowed)
+        if unknown:
+            raise ExpressionError(
+                f"{self.where}: unknown symbol{'s' if len(unknown) > 1 else ''} "
+                f"{', '.join(repr(u) for u in unknown)} in {self.text!r}; "
+                f"{table} defines: {', '.join(sorted(allowed)) or '(nothing)'}"
+            )
+
+    def evaluate(self, symbols: Mapping[str, Any], functions: Mapping[str, Callable]) -> Any:
+        """Interpret the tree with the given values for symbols and implementations of functions."""
+        return _Interpreter(symbols, functions).visit(self.tree)
+
+    @property
+    def is_constant(self) -> bool:
+        """True if the expression uses no symbols at all."""
+        return not self.symbols
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _check(node: ast.AST, text: str, where: str, symbols: set[str]) -> None:
+    """Walk the tree, rejecting anything but whitelisted constructs."""
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise ExpressionError(f"{where}: only numbers are allowed as literals in {text!r}")
+    elif isinstance(node, ast.Name):
+        if node.id in FUNCTION_NAMES:
+            raise ExpressionError(f"{where}: function '{node.id}' used without arguments in {text!r}")
+        symbols.add(node.id)
+    elif isinstance(node, ast.BinOp) and type(node.op) in _BINARY:
+        _check(node.left, text, where, symbols)
+        _check(node.right, text, where, symbols)
+    elif isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        _check(node.operand, text, where, symbols)
+    elif isinstance(node, ast.Call):
+        name = node.func.id if isinstance(node.func, ast.Name) else None
+        if name not in FUNCTION_NAMES or node.keywords:
+            raise ExpressionError(
+                f"{where}: {ast.unparse(node.func)!r} is not an allowed function in {text!r}; "
+                f"allowed: {', '.join(sorted(FUNCTION_NAMES))}"
+            )
+        nargs = 2 if name in ("min", "max") else 1
+        if len(node.args) != nargs:
+            raise ExpressionError(f"{where}: {name}() takes {nargs} argument(s) in {text!r}")
+        for arg in node.args:
+            _check(arg, text, where, symbols)
+    else:
+        raise ExpressionError(f"{where}: {ast.unparse(node)!r} is not allowed in an expression ({text!r})")
+
+
+class _Interpreter(ast.NodeVisitor):
+    def __init__(self, symbols: Mapping[str, Any], functions: Mapping[str, Callable]):
+        self.symbols = {**CONSTANTS, **symbols}
+        self.functions = functions
+
+    def visit_Constant(self, node: ast.Constant) -> Any:
+        return float(node.value)
+
+    def visit_Name(self, node: ast.Name) -> Any:
+        return self.symbols[node.id]
+
+    def visit_BinOp(self, node: ast.BinOp) -> Any:
+        left, right = self.visit(node.left), self.visit(node.right)
+        op = _BINARY[type(node.op)]
+        if op == "+":
+            return left + right
+        if op == "-":
+            return left - right
+        if op == "*":
+            return left * right
+        if op == "/":
+            return left / right
+        return left**right
+
+    def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
+        value = self.visit(node.operand)
+        return -value if isinstance(node.op, ast.USub) else value
+
+    def visit_Call(self, node: ast.Call) -> Any:
+        return self.functions[node.func.id](*(self.visit(a) for a in node.args))  # type: ignore[union-attr]

@@ -1,0 +1,241 @@
+"""Load and validate a run configuration (TOML) into plain objects, before anything runs.
+
+Tables (see README, "Writing a config")::
+
+    [mesh]     builtin = "rectangle" | "box", size = [...], cells = [...]
+               | file = "tissue.msh"  | generator = "tissue-section" (+ [mesh.parameters])
+    [model]    name = "keller-segel" (+ [model.parameters]) | a full [model.species.*] description
+    [initial]  one expression per species, in x, y, z, t and the model parameters
+    [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson", dt_min
+    [output]   dir, interval (simulated time between field outputs), pictures
+    [solver]   petsc = { option = value, ... } (PETSc options without prefix)
+
+Every mistake raises :class:`ConfigError` naming the table and key.
+"""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
+from fem_chemotaxis.model.model import COORDINATES, TIME, Model
+
+__all__ = ["ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]
+
+SCHEMES = {"backward-euler": 1.0, "crank-nicolson": 0.5}
+MESH_KINDS = ("rectangle", "box")
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be run; the message names the key and the file."""
+
+
+@dataclass(frozen=True)
+class MeshConfig:
+    """Where the mesh comes from: exactly one of builtin, file, generator."""
+
+    builtin: str | None = None
+    size: tuple[float, ...] = ()
+    cells: tuple[int, ...] = ()
+    file: Path | None = None
+    generator: str | None = None
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A validated run: everything needed to start a simulation."""
+
+    source: str
+    mesh: MeshConfig
+    model: Model
+    initial: Mapping[str, Expression]
+    t_end: float
+    dt: float
+    theta: float
+    dt_min: float | None
+    output_dir: Path
+    output_interval: float
+    pictures: bool
+    petsc_options: Mapping[str, Any]
+    resolved: Mapping[str, Any]
+
+
+def load_config(path: str | Path) -> RunConfig:
+    """Read and validate a TOML run file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file '{path}' does not exist")
+    try:
+        data = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"{path}: not valid TOML: {err}") from None
+    return parse_config(data, source=str(path), base_dir=path.parent)
+
+
+def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Path | None = None) -> RunConfig:
+    """Validate a config already read into a dict (paths relative to `base_dir`, then the CWD)."""
+    try:
+        return _parse(data, source, base_dir or Path.cwd())
+    except ConfigError:
+        raise
+    except ValueError as err:  # model and expression errors name their own table and key
+        raise ConfigError(f"{source}: {err}") from None
+
+
+def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
+    def fail(msg: str) -> ConfigError:
+        return ConfigError(f"{source}: {msg}")
+
+    _only_keys(data, {"mesh", "model", "initial", "time", "output", "solver"}, "top level", fail)
+    for table in ("mesh", "model", "initial", "time"):
+        if not isinstance(data.get(table), Mapping):
+            raise fail(f"missing table [{table}]")
+
+    mesh = _parse_mesh(data["mesh"], base_dir, fail)
+    model = _parse_model(data["model"], fail)
+
+    # [initial]: one expression per species, using parameters, coordinates and time only.
+    init = data["initial"]
+    _only_keys(init, set(model.species_names), "initial", fail)
+    missing = [n for n in model.species_names if n not in init]
+    if missing:
+        raise fail(f"[initial] has no value for species {', '.join(missing)} (model '{model.name}')")
+    allowed = set(model.parameters) | set(COORDINATES) | {TIME}
+    initial = {}
+    for name in model.species_names:
+        expr = Expression.parse(init[name], f"[initial] {name}")
+        expr.check_symbols(allowed, f"[initial] (parameters of '{model.name}', x, y, z, t)")
+        initial[name] = expr
+
+    time = data["time"]
+    _only_keys(time, {"t_end", "dt", "scheme", "dt_min"}, "time", fail)
+    for key in ("t_end", "dt"):
+        if key not in time:
+            raise fail(f"[time] is missing '{key}'")
+    t_end = _positive(time["t_end"], "[time] t_end", fail)
+    dt = _positive(time["dt"], "[time] dt", fail)
+    dt_min = _positive(time["dt_min"], "[time] dt_min", fail) if "dt_min" in time else None
+    scheme = time.get("scheme", "backward-euler")
+    if scheme not in SCHEMES:
+        raise fail(f"[time] scheme = {scheme!r} is unknown; choose one of: {', '.join(SCHEMES)}")
+
+    output = data.get("output", {})
+    _only_keys(output, {"dir", "interval", "pictures"}, "output", fail)
+    default_dir = Path("results") / Path(source).stem
+    output_dir = Path(output.get("dir", default_dir))
+    interval = _positive(output.get("interval", t_end / 10), "[output] interval", fail)
+    pictures = output.get("pictures", True)
+    if not isinstance(pictures, bool):
+        raise fail(f"[output] pictures must be true or false, got {pictures!r}")
+
+    solver = data.get("solver", {})
+    _only_keys(solver, {"petsc"}, "solver", fail)
+    petsc = solver.get("petsc", {})
+    if not isinstance(petsc, Mapping) or any(
+        not isinstance(v, (str, int, float, bool)) for v in petsc.values()
+    ):
+        raise fail("[solver] petsc must be a table of PETSc options, e.g. { ksp_type = \"gmres\" }")
+
+    resolved = copy.deepcopy(dict(data))
+    resolved["model"] = {
+        "name": model.name,
+        "parameters": dict(model.parameters),
+        "equations": model.equations(),
+    }
+    resolved["time"] = {"t_end": t_end, "dt": dt, "scheme": scheme, "dt_min": dt_min}
+    resolved["output"] = {"dir": str(output_dir), "interval": interval, "pictures": pictures}
+    if mesh.file is not None:
+        resolved["mesh"] = {**dict(data["mesh"]), "file": str(mesh.file)}
+
+    return RunConfig(
+        source=source,
+        mesh=mesh,
+        model=model,
+        initial=initial,
+        t_end=t_end,
+        dt=dt,
+        theta=SCHEMES[scheme],
+        dt_min=dt_min,
+        output_dir=output_dir,
+        output_interval=interval,
+        pictures=pictures,
+        petsc_options=dict(petsc),
+        resolved=resolved,
+    )
+
+
+def _parse_model(table: Mapping[str, Any], fail: Any) -> Model:
+    if "species" in table:
+        return Model.from_dict(table)
+    _only_keys(table, {"name", "parameters"}, "model", fail)
+    if "name" not in table:
+        raise ValueError(
+            f"[model] needs name = one of {', '.join(BUILTIN_MODELS)}, or [model.species.*] tables"
+        )
+    params = table.get("parameters", {})
+    if not isinstance(params, Mapping):
+        raise ValueError("[model.parameters] must be a table")
+    return builtin_model(str(table["name"])).with_parameters(params)
+
+
+def _parse_mesh(table: Mapping[str, Any], base_dir: Path, fail: Any) -> MeshConfig:
+    from fem_chemotaxis.mesh.geometries import GENERATORS  # gmsh is imported lazily there
+
+    _only_keys(table, {"builtin", "size", "cells", "file", "generator", "parameters"}, "mesh", fail)
+    chosen = [k for k in ("builtin", "file", "generator") if k in table]
+    if len(chosen) != 1:
+        raise fail("[mesh] needs exactly one of builtin, file or generator" + (f" (got {', '.join(chosen)})" if chosen else ""))
+    if "builtin" in table:
+        kind = table["builtin"]
+        if kind not in MESH_KINDS:
+            raise fail(f"[mesh] builtin = {kind!r} is unknown; choose one of: {', '.join(MESH_KINDS)}")
+        dim = 2 if kind == "rectangle" else 3
+        size, cells = table.get("size"), table.get("cells")
+        if not (isinstance(size, list) and len(size) == dim and all(_is_number(s) and s > 0 for s in size)):
+            raise fail(f"[mesh] size must be a list of {dim} positive numbers for a {kind}, got {size!r}")
+        if not (isinstance(cells, list) and len(cells) == dim and all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in cells)):
+            raise fail(f"[mesh] cells must be a list of {dim} positive integers for a {kind}, got {cells!r}")
+        return MeshConfig(builtin=kind, size=tuple(float(s) for s in size), cells=tuple(cells))
+    if "file" in table:
+        name = Path(str(table["file"]))
+        candidates = [name] if name.is_absolute() else [base_dir / name, Path.cwd() / name]
+        for candidate in candidates:
+            if candidate.is_file():
+                return MeshConfig(file=candidate.resolve())
+        raise fail(f"[mesh] file = '{name}' not found (looked in: {', '.join(str(c) for c in candidates)})")
+    generator = str(table["generator"])
+    if generator not in GENERATORS:
+        raise fail(f"[mesh] generator = '{generator}' is unknown; available: {', '.join(GENERATORS)}")
+    params = table.get("parameters", {})
+    if not isinstance(params, Mapping):
+        raise fail("[mesh.parameters] must be a table")
+    return MeshConfig(generator=generator, parameters=dict(params))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _positive(value: Any, where: str, fail: Any) -> float:
+    if not _is_number(value) or not value > 0:
+        raise fail(f"{where} must be a positive number, got {value!r}")
+    return float(value)
+
+
+def _only_keys(table: Any, allowed: set[str], where: str, fail: Any) -> None:
+    if not isinstance(table, Mapping):
+        raise fail(f"[{where}] must be a table")
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise fail(
+            f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(repr(u) for u in unknown)} "
+            f"in [{where}]; allowed: {', '.join(sorted(allowed))}"
+        )
+

@@ -1,0 +1,41 @@
+"""Run directories: created fresh, never silently overwritten."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from mpi4py import MPI
+
+__all__ = ["RunDirectoryError", "prepare_run_directory"]
+
+#: A directory holding this file is recognised as an earlier run (and may be replaced with force).
+SUMMARY_NAME = "summary.json"
+
+
+class RunDirectoryError(RuntimeError):
+    """The output directory exists and may not be replaced."""
+
+
+def prepare_run_directory(path: str | Path, force: bool, comm: MPI.Comm) -> Path:
+    """Create `path` for a new run; replace an earlier run there only if `force`.
+
+    A non-empty directory that does not hold a ``summary.json`` is never removed, even with
+    `force`, so that a mistyped ``--output`` cannot delete unrelated files.
+    """
+    path = Path(path)
+    error = None
+    if comm.rank == 0:
+        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+            if not path.is_dir() or not (path / SUMMARY_NAME).exists():
+                error = f"output '{path}' exists and is not a run directory; choose another --output"
+            elif not force:
+                error = f"output directory '{path}' already holds a run; use --force to replace it"
+            else:
+                shutil.rmtree(path)
+        if error is None:
+            path.mkdir(parents=True, exist_ok=True)
+    error = comm.bcast(error, root=0)
+    if error is not None:
+        raise RunDirectoryError(error)
+    return path

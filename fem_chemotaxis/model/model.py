@@ -1,0 +1,249 @@
+"""The model description: species, their equations and parameters, as plain validated data.
+
+Every model, built-in or user-written, is a :class:`Model`. For each species ``u_i``::
+
+    [d_t u_i =] div( D_i grad u_i - sum_j S_ij Q(grad u_j) ) + f_i
+
+where ``D_i`` is the diffusion coefficient (absent for an immobile species, e.g. the
+extracellular matrix), ``S_ij`` the taxis sensitivity *including* the density factor (e.g.
+``chi*u`` or ``chi*u*(1 - u/gamma)``), ``Q`` a flux limiter and ``f_i`` the reactions. A
+species with ``time_derivative = false`` is quasi-steady (``0 = ...``, parabolic-elliptic
+models). Nothing here depends on DOLFINx: a model can be built, printed and validated alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+
+__all__ = ["Model", "Species", "Taxis", "LIMITERS", "COORDINATES", "TIME"]
+
+#: Flux limiters Q(y) for the taxis gradient (fractional-file eq. 7).
+LIMITERS = ("none", "saturating", "mean-curvature")
+COORDINATES = ("x", "y", "z")
+TIME = "t"
+
+
+@dataclass(frozen=True)
+class Taxis:
+    """Directed motion of the species up the gradient of `towards` (down if negative).
+
+    Attributes:
+        towards: The species whose gradient drives the flux.
+        sensitivity: The full prefactor S of Q(grad towards), e.g. ``chi*u``.
+        limiter: One of LIMITERS.
+        limiter_threshold: y* of the saturating limiter.
+    """
+
+    towards: str
+    sensitivity: Expression
+    limiter: str = "none"
+    limiter_threshold: float = 1.0
+
+
+@dataclass(frozen=True)
+class Species:
+    """One unknown field and the right-hand side of its equation.
+
+    Attributes:
+        name: Symbol used in expressions.
+        diffusion: Diffusion coefficient expression, or None for an immobile species.
+        taxis: Taxis terms of this species.
+        reaction: Reaction/source expression f_i, or None.
+        time_derivative: False for a quasi-steady (elliptic) equation.
+        degree: Lagrange degree of its finite-element space.
+        description: A human-readable name ("cell density").
+    """
+
+    name: str
+    diffusion: Expression | None
+    taxis: tuple[Taxis, ...] = ()
+    reaction: Expression | None = None
+    time_derivative: bool = True
+    degree: int = 1
+    description: str = ""
+
+    @property
+    def mobile(self) -> bool:
+        """Whether the species diffuses."""
+        return self.diffusion is not None
+
+
+@dataclass(frozen=True)
+class Model:
+    """A multi-species taxis-reaction system.
+
+    Attributes:
+        name: Identifier ("keller-segel").
+        species: The species, in order.
+        parameters: Parameter values by name.
+        description: One paragraph on what it models and where it comes from.
+    """
+
+    name: str
+    species: tuple[Species, ...]
+    parameters: Mapping[str, float] = field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @property
+    def species_names(self) -> list[str]:
+        """Names of the species, in order."""
+        return [s.name for s in self.species]
+
+    def symbols(self) -> set[str]:
+        """All names an expression of this model may use."""
+        return set(self.species_names) | set(self.parameters) | set(COORDINATES) | {TIME}
+
+    def validate(self) -> None:
+        """Check names, references and signs; raise ValueError naming the culprit."""
+        names = self.species_names
+        if not names:
+            raise ValueError(f"model '{self.name}' has no species")
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"species '{name}' is defined twice in model '{self.name}'")
+            if not name.isidentifier() or name in COORDINATES or name == TIME or name == "pi":
+                raise ValueError(f"'{name}' cannot be a species name (reserved or not an identifier)")
+        for name in self.parameters:
+            if name in names or name in COORDINATES or name == TIME or not name.isidentifier():
+                raise ValueError(f"'{name}' cannot be a parameter name of model '{self.name}'")
+        allowed = self.symbols()
+        table = f"model '{self.name}' (species, parameters, x, y, z, t)"
+        for sp in self.species:
+            for expr in (sp.diffusion, sp.reaction, *(tx.sensitivity for tx in sp.taxis)):
+                if expr is not None:
+                    expr.check_symbols(allowed, table)
+            for tx in sp.taxis:
+                if tx.towards not in names:
+                    raise ValueError(
+                        f"[model.species.{sp.name}] taxis towards unknown species '{tx.towards}'; "
+                        f"species: {', '.join(names)}"
+                    )
+                if tx.limiter not in LIMITERS:
+                    raise ValueError(
+                        f"[model.species.{sp.name}] unknown limiter '{tx.limiter}'; "
+                        f"choose one of: {', '.join(LIMITERS)}"
+                    )
+            if sp.diffusion is not None and sp.diffusion.symbols <= set(self.parameters):
+                value = float(sp.diffusion.evaluate(dict(self.parameters), NUMPY_FUNCTIONS))
+                if not value > 0:
+                    raise ValueError(
+                        f"[model.species.{sp.name}] diffusion '{sp.diffusion}' = {value} must be positive"
+                    )
+            if not sp.time_derivative and not sp.mobile:
+                raise ValueError(f"species '{sp.name}' has neither a time derivative nor diffusion")
+            if sp.degree not in (1, 2, 3):
+                raise ValueError(f"[model.species.{sp.name}] degree must be 1, 2 or 3, got {sp.degree}")
+
+    def with_parameters(self, overrides: Mapping[str, Any], where: str = "model.parameters") -> "Model":
+        """A copy with some parameter values replaced; unknown names are an error."""
+        params = dict(self.parameters)
+        for key, value in overrides.items():
+            if key not in params:
+                raise ValueError(
+                    f"[{where}] '{key}' is not a parameter of model '{self.name}'; "
+                    f"its parameters: {', '.join(params)}"
+                )
+            params[key] = _number(value, f"[{where}] {key}")
+        return Model(self.name, self.species, params, self.description)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], where: str = "model") -> "Model":
+        """Build a model from its TOML-shaped description (see the README's model section)."""
+        _only_keys(data, {"name", "description", "parameters", "species"}, where)
+        name = data.get("name", "user-model")
+        parameters = {
+            k: _number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()
+        }
+        species_tables = data.get("species")
+        if not isinstance(species_tables, Mapping) or not species_tables:
+            raise ValueError(f"[{where}.species] define at least one species table, e.g. [{where}.species.u]")
+        species = tuple(
+            _species_from_dict(sname, table, f"{where}.species.{sname}")
+            for sname, table in species_tables.items()
+        )
+        return cls(str(name), species, parameters, str(data.get("description", "")))
+
+    def equations(self) -> list[str]:
+        """The equations in readable plain-text maths, one per species."""
+        lines = []
+        for sp in self.species:
+            flux = []
+            if sp.diffusion is not None:
+                flux.append(f"({sp.diffusion}) grad {sp.name}")
+            for tx in sp.taxis:
+                grad = f"grad {tx.towards}"
+                if tx.limiter != "none":
+                    grad = f"Q_{tx.limiter}({grad})"
+                flux.append(f"- ({tx.sensitivity}) {grad}")
+            rhs = f"div( {' '.join(flux)} )" if flux else ""
+            if sp.reaction is not None:
+                rhs = f"{rhs} + {sp.reaction}" if rhs else str(sp.reaction)
+            lhs = f"d{sp.name}/dt" if sp.time_derivative else "0"
+            lines.append(f"{lhs} = {rhs or '0'}")
+        return lines
+
+
+def _species_from_dict(name: str, table: Any, where: str) -> Species:
+    if not isinstance(table, Mapping):
+        raise ValueError(f"[{where}] must be a table")
+    _only_keys(table, {"diffusion", "taxis", "reaction", "time_derivative", "degree", "description"}, where)
+    taxis_list = table.get("taxis", [])
+    if isinstance(taxis_list, Mapping):
+        taxis_list = [taxis_list]
+    taxis = []
+    for k, tx in enumerate(taxis_list):
+        twhere = f"{where}.taxis[{k}]"
+        if not isinstance(tx, Mapping):
+            raise ValueError(f"[{twhere}] must be a table like {{ towards = \"s\", sensitivity = \"chi*{name}\" }}")
+        _only_keys(tx, {"towards", "sensitivity", "limiter", "limiter_threshold"}, twhere)
+        for key in ("towards", "sensitivity"):
+            if key not in tx:
+                raise ValueError(f"[{twhere}] is missing '{key}'")
+        taxis.append(
+            Taxis(
+                towards=str(tx["towards"]),
+                sensitivity=Expression.parse(tx["sensitivity"], f"[{twhere}] sensitivity"),
+                limiter=str(tx.get("limiter", "none")),
+                limiter_threshold=_number(tx.get("limiter_threshold", 1.0), f"[{twhere}] limiter_threshold"),
+            )
+        )
+    diffusion = table.get("diffusion")
+    reaction = table.get("reaction")
+    degree = table.get("degree", 1)
+    if isinstance(degree, bool) or not isinstance(degree, int):
+        raise ValueError(f"[{where}] degree must be an integer, got {degree!r}")
+    time_derivative = table.get("time_derivative", True)
+    if not isinstance(time_derivative, bool):
+        raise ValueError(f"[{where}] time_derivative must be true or false, got {time_derivative!r}")
+    return Species(
+        name=name,
+        diffusion=None if diffusion is None else Expression.parse(diffusion, f"[{where}] diffusion"),
+        taxis=tuple(taxis),
+        reaction=None if reaction is None else Expression.parse(reaction, f"[{where}] reaction"),
+        time_derivative=time_derivative,
+        degree=degree,
+        description=str(table.get("description", "")),
+    )
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: expected a number, got {value!r}")
+    return float(value)
+
+
+def _only_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
+    unknown = sorted(set(table) - allowed)
+    if unknown:
+        raise ValueError(
+            f"[{where}] unknown key{'s' if len(unknown) > 1 else ''} "
+            f"{', '.join(repr(u) for u in unknown)}; allowed: {', '.join(sorted(allowed))}"
+        )
+

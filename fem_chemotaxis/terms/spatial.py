@@ -1,0 +1,76 @@
+"""The spatial part G(u, t) of a model's semi-discrete system ``M du/dt + G(u, t) = 0``.
+
+Each species' residual is the sum of the terms its equation has; the time derivative is
+left to :mod:`fem_chemotaxis.time`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import ufl
+
+from fem_chemotaxis.config.backends import UFL_FUNCTIONS
+from fem_chemotaxis.model.model import Model
+from fem_chemotaxis.terms.diffusion import diffusion_residual
+from fem_chemotaxis.terms.reaction import reaction_residual
+from fem_chemotaxis.terms.taxis import taxis_residual
+
+__all__ = ["SpatialOperator", "Source"]
+
+#: A user source r(x, t) given in Python: spatial coordinate and time -> UFL expression.
+Source = Callable[[ufl.SpatialCoordinate, ufl.core.expr.Expr], ufl.core.expr.Expr]
+
+
+class SpatialOperator:
+    """Builds G_i(u, t; v_i) for every species of a model.
+
+    Args:
+        model: The model description.
+        parameters: UFL values (usually ``fem.Constant``) for the model's parameters.
+        x: The mesh's spatial coordinate.
+        sources: Extra Python-defined sources per species, added to the reactions.
+    """
+
+    def __init__(
+        self,
+        model: Model,
+        parameters: Mapping[str, ufl.core.expr.Expr],
+        x: ufl.SpatialCoordinate,
+        sources: Mapping[str, Source] | None = None,
+    ):
+        self.model = model
+        self.parameters = parameters
+        self.x = x
+        self.sources = dict(sources or {})
+
+    def symbols(self, states: Mapping[str, ufl.core.expr.Expr], t: ufl.core.expr.Expr) -> dict:
+        """Values of every name an expression may use, for the given state and time."""
+        coords = {name: self.x[i] for i, name in enumerate("xyz"[: self.x.ufl_shape[0]])}
+        return {**self.parameters, **coords, **states, "t": t}
+
+    def residuals(
+        self,
+        states: Mapping[str, ufl.core.expr.Expr],
+        tests: Mapping[str, ufl.Argument],
+        t: ufl.core.expr.Expr,
+    ) -> dict[str, ufl.Form | None]:
+        """G_i for each species name (None where the equation has no spatial terms)."""
+        symbols = self.symbols(states, t)
+        out: dict[str, ufl.Form | None] = {}
+        for sp in self.model.species:
+            u, v = states[sp.name], tests[sp.name]
+            forms = []
+            if sp.diffusion is not None:
+                forms.append(diffusion_residual(u, v, sp.diffusion.evaluate(symbols, UFL_FUNCTIONS)))
+            for tx in sp.taxis:
+                sensitivity = tx.sensitivity.evaluate(symbols, UFL_FUNCTIONS)
+                forms.append(
+                    taxis_residual(sensitivity, states[tx.towards], v, tx.limiter, tx.limiter_threshold)
+                )
+            if sp.reaction is not None:
+                forms.append(reaction_residual(sp.reaction.evaluate(symbols, UFL_FUNCTIONS), v))
+            if sp.name in self.sources:
+                forms.append(reaction_residual(self.sources[sp.name](self.x, t), v))
+            out[sp.name] = sum(forms[1:], forms[0]) if forms else None
+        return out
