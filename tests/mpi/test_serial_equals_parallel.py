@@ -1,0 +1,64 @@
+"""The same config on 1 and 2 MPI ranks gives the same summary numbers (to 1e-9)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import run_cli
+
+CONFIG = """
+[mesh]
+generator = "tissue-section"
+[mesh.parameters]
+size = 0.1
+
+[model]
+name = "keller-segel"
+[model.parameters]
+d = 0.1
+chi = 2.0
+
+[initial]
+u = "1 + 0.2*cos(pi*x)*cos(pi*y)"
+s = "1"
+
+[time]
+t_end = 1.0
+dt = 0.05
+
+[output]
+interval = 0.25
+"""
+
+
+@pytest.mark.serial
+def test_summary_identical_on_one_and_two_ranks(tmp_path):
+    config = tmp_path / "tissue.toml"
+    config.write_text(CONFIG)
+    summaries = []
+    for nprocs in (1, 2):
+        out = tmp_path / f"np{nprocs}"
+        result = run_cli("run", str(config), "--output", str(out), nprocs=nprocs)
+        assert result.returncode == 0, result.stdout + result.stderr
+        summaries.append(json.loads((out / "summary.json").read_text()))
+        for name in ("species.png", "u.png", "s.png", "summary.json"):
+            assert (out / name).is_file(), name
+        assert (out / "u.bp").is_dir() and (out / "s.bp").is_dir()
+    serial, parallel = summaries
+    assert serial["mpi_ranks"] == 1 and parallel["mpi_ranks"] == 2
+    assert serial["dofs"] == parallel["dofs"]
+    assert len(serial["records"]) == len(parallel["records"]) == 5
+    worst = 0.0
+    for a, b in zip(serial["records"], parallel["records"]):
+        assert a["time"] == pytest.approx(b["time"], abs=1e-14)
+        for name in ("u", "s"):
+            for key in ("mass", "min", "max"):
+                x, y = a["species"][name][key], b["species"][name][key]
+                worst = max(worst, abs(x - y) / max(1.0, abs(x)))
+    print(f"largest serial/parallel difference: {worst:.2e}")
+    assert worst < 1e-9
+    u = serial["records"]
+    assert abs(u[-1]["species"]["u"]["mass"] - u[0]["species"]["u"]["mass"]) < 1e-10 * u[0]["species"]["u"]["mass"]
+    assert u[-1]["species"]["u"]["max"] > u[0]["species"]["u"]["max"]  # aggregation has begun

@@ -1,0 +1,97 @@
+"""Invalid configurations stop with a clear message naming the key, and write nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fem_chemotaxis.config.run_config import ConfigError, parse_config
+from tests.conftest import run_cli
+
+VALID = """
+[mesh]
+builtin = "rectangle"
+size = [1.0, 1.0]
+cells = [4, 4]
+[model]
+name = "keller-segel"
+[model.parameters]
+chi = 2.0
+[initial]
+u = "1 + 0.1*cos(pi*x)"
+s = "1"
+[time]
+t_end = 0.1
+dt = 0.05
+[output]
+interval = 0.05
+pictures = false
+"""
+
+# (replace this, with that, the words the error message must contain)
+INVALID = {
+    "unknown key": ('dt = 0.05', 'dt = 0.05\ndtt = 1', ["dtt", "[time]"]),
+    "unknown top-level table": ('[output]', '[outputs]\n[output]', ["outputs", "top level"]),
+    "missing species initial value": ('s = "1"', '', ["[initial]", "species s"]),
+    "bad number": ('chi = 2.0', 'chi = "two"', ["[model.parameters] chi", "'two'"]),
+    "non-positive dt": ('dt = 0.05', 'dt = -0.05', ["[time] dt", "-0.05"]),
+    "zero dt": ('dt = 0.05', 'dt = 0', ["[time] dt", "positive"]),
+    "missing mesh file": (
+        'builtin = "rectangle"\nsize = [1.0, 1.0]\ncells = [4, 4]', 'file = "no/such.msh"', ["[mesh] file", "no/such.msh"]
+    ),
+    "unknown parameter": ('chi = 2.0', 'khi = 2.0', ["khi", "chi"]),
+    "unknown symbol in initial value": ('s = "1"', 's = "1 + w"', ["[initial] s", "'w'"]),
+    "unknown model": ('name = "keller-segel"', 'name = "keller"', ["keller", "keller-segel"]),
+    "bad cells": ("cells = [4, 4]", "cells = [4, 0]", ["[mesh] cells", "[4, 0]"]),
+}
+
+
+def _parse(text: str, tmp_path: Path):
+    import tomllib
+
+    return parse_config(tomllib.loads(text), source="case.toml", base_dir=tmp_path)
+
+
+def test_valid_config_resolves_defaults(tmp_path):
+    config = _parse(VALID, tmp_path)
+    assert config.model.parameters["chi"] == 2.0 and config.model.parameters["d"] == 0.25
+    assert config.dt == 0.05 and config.theta == 1.0
+    assert config.resolved["model"]["equations"][0].startswith("du/dt")
+
+
+@pytest.mark.parametrize("case", sorted(INVALID))
+def test_invalid_config_names_the_key(case, tmp_path):
+    old, new, words = INVALID[case]
+    assert old in VALID
+    with pytest.raises(ConfigError) as err:
+        _parse(VALID.replace(old, new), tmp_path)
+    for word in words:
+        assert word in str(err.value), f"{case}: {word!r} not in {err.value}"
+
+
+@pytest.mark.serial
+@pytest.mark.parametrize("case", ["unknown key", "missing species initial value", "bad number", "non-positive dt", "missing mesh file"])
+def test_cli_rejects_invalid_config_and_writes_nothing(case, tmp_path):
+    old, new, words = INVALID[case]
+    config = tmp_path / "bad.toml"
+    config.write_text(VALID.replace(old, new))
+    out = tmp_path / "run"
+    result = run_cli("run", str(config), "--output", str(out))
+    assert result.returncode == 2, result.stderr
+    assert words[0] in result.stderr and "Traceback" not in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.serial
+def test_cli_refuses_to_overwrite_a_run_without_force(tmp_path):
+    config = tmp_path / "ok.toml"
+    config.write_text(VALID)
+    out = tmp_path / "run"
+    assert run_cli("run", str(config), "--output", str(out)).returncode == 0
+    first = json.loads((out / "summary.json").read_text())
+    again = run_cli("run", str(config), "--output", str(out))
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert json.loads((out / "summary.json").read_text()) == first
+    assert run_cli("run", str(config), "--output", str(out), "--force").returncode == 0
