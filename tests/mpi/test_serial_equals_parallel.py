@@ -18,10 +18,10 @@ size = 0.1
 name = "keller-segel"
 [model.parameters]
 d = 0.1
-chi = 2.0
+chi = 3.0
 
 [initial]
-u = "1 + 0.2*cos(pi*x)*cos(pi*y)"
+u = "1 + 0.2*cos(pi*x/2)*cos(pi*y)"
 s = "1"
 
 [time]
