@@ -1,0 +1,276 @@
+"""PNG pictures of species fields and of time series.
+
+``save_species_png`` renders one panel per species with pyvista off screen: 2-D meshes seen
+from above in parallel projection, 3-D meshes in an isometric view with the corner nearest
+the viewer cut away to show the interior.  ``save_time_series_png`` draws line plots with
+matplotlib (a dependency of pyvista).  Both write on rank 0 only, atomically: the picture is
+written to a temporary file in the target directory and then renamed over the target.
+"""
+
+import itertools
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+
+import dolfinx.fem
+import numpy as np
+import pyvista
+from matplotlib.figure import Figure
+from mpi4py import MPI
+from vtkmodules.vtkFiltersGeneral import vtkBoxClipDataSet
+
+from fem_chemotaxis.viz.gather import gather_grid
+
+__all__ = ["save_species_png", "save_time_series_png"]
+
+PANEL_WIDTH = 600
+"""Default width of one species panel, in pixels."""
+
+_HEADER_PX = 44  # band for the overall title, above all panels
+_TITLE_PX = 48  # band for the panel title, at the top of each panel
+_BAR_PX = 110  # band for the scalar bar, at the bottom of each panel
+_SIDE_PX = 24  # free margin left and right of the field
+_COLORMAP = "viridis"
+
+
+def _write_atomically(path: str | os.PathLike, write: Callable[[str], object]) -> None:
+    """Call ``write`` on a temporary PNG next to ``path``, then rename it to ``path``."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".png")
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    try:
+        os.chmod(tmp, 0o666 & ~umask)
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+
+
+def _view_frame(
+    bounds: Sequence[float], direction: Sequence[float], view_up: Sequence[float]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """Screen axes and projected extents of a bounding box seen along ``direction``.
+
+    Args:
+        bounds: ``(xmin, xmax, ymin, ymax, zmin, zmax)``.
+        direction: Vector from the focal point towards the camera.
+        view_up: Approximate upward direction on the screen.
+
+    Returns:
+        Unit direction, unit screen-right and unit screen-up vectors, then the box's width
+        and height on the screen (world units).
+    """
+    d = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
+    right = np.cross(-d, view_up)
+    right /= np.linalg.norm(right)
+    up = np.cross(right, -d)
+    corners = np.array(list(itertools.product(bounds[0:2], bounds[2:4], bounds[4:6])))
+    return d, right, up, float(np.ptp(corners @ right)), float(np.ptp(corners @ up))
+
+
+def _fit_camera(
+    plotter: pyvista.Plotter,
+    bounds: Sequence[float],
+    direction: Sequence[float],
+    view_up: Sequence[float],
+    panel_size: tuple[int, int],
+) -> None:
+    """Aim the active subplot's parallel camera so the box fills the field band of the panel.
+
+    The field band is the panel minus the title band on top, the scalar-bar band at the
+    bottom and the side margins, so nothing is clipped and nothing overlaps the field.
+    """
+    d, _, up, width, height = _view_frame(bounds, direction, view_up)
+    field_w = panel_size[0] - 2 * _SIDE_PX
+    field_h = panel_size[1] - _TITLE_PX - _BAR_PX
+    scale = 1.02 * max(width / field_w, height / field_h)  # world units per pixel
+    lo, hi = np.asarray(bounds[0::2]), np.asarray(bounds[1::2])
+    focal = (lo + hi) / 2 - up * scale * (_BAR_PX - _TITLE_PX) / 2
+    distance = 2.0 * np.linalg.norm(hi - lo) + 1.0
+    plotter.camera_position = [focal + distance * d, focal, up]
+    plotter.camera.parallel_projection = True
+    plotter.camera.parallel_scale = panel_size[1] * scale / 2
+    plotter.reset_camera_clipping_range()
+
+
+def _color_range(values: np.ndarray) -> tuple[float, float]:
+    """Colour-map range of ``values``, widened around the value if the field is constant."""
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo <= 1e-12 * max(abs(lo), abs(hi), 1.0):
+        pad = 0.05 * max(abs(lo), 1.0)
+        return lo - pad, hi + pad
+    return lo, hi
+
+
+def _cut_corner(grid: pyvista.UnstructuredGrid) -> pyvista.UnstructuredGrid:
+    """Remove the octant of the bounding box nearest an isometric viewer, exposing the interior.
+
+    ``vtkBoxClipDataSet`` cuts exactly along the box faces and interpolates the point data.
+    """
+    bounds = np.asarray(grid.bounds)
+    lo, hi = bounds[0::2], bounds[1::2]
+    clip = vtkBoxClipDataSet()
+    clip.SetInputData(grid)
+    clip.SetBoxClip(*np.column_stack([(lo + hi) / 2, hi + 0.01 * (hi - lo)]).ravel())
+    clip.GenerateClippedOutputOn()
+    clip.Update()
+    return pyvista.wrap(clip.GetClippedOutput())
+
+
+def _add_text(
+    plotter: pyvista.Plotter, text: str, position: tuple[float, float], size: int
+) -> None:
+    """Add black text to the active subplot, centred at a pixel position of the viewport."""
+    actor = pyvista.Text(text, position=position)
+    actor.prop.font_size = size
+    actor.prop.color = "black"
+    actor.prop.justification_horizontal = "center"
+    actor.prop.justification_vertical = "center"
+    plotter.add_actor(actor)
+
+
+def save_species_png(
+    functions: Sequence[dolfinx.fem.Function],
+    path: str | os.PathLike,
+    time: float | None = None,
+    title: str | None = None,
+    *,
+    window_size: tuple[int, int] | None = None,
+) -> None:
+    """Render scalar species side by side into one PNG.
+
+    Each function gets its own panel with its own colour range, a horizontal scalar bar
+    named after the species and a title such as ``"u  t = 1.25"``.  Collective over the
+    mesh communicator (the data are gathered); the file is written by rank 0.
+
+    Args:
+        functions: Scalar Lagrange functions on one mesh (see ``gather_grid``).
+        path: Target PNG file; its directory must exist.
+        time: Time shown in the panel titles, if given.
+        title: Overall title drawn above the panels, if given.
+        window_size: Picture size ``(width, height)`` in pixels.  By default each panel is
+            ``PANEL_WIDTH`` pixels wide and as tall as the domain's aspect ratio needs.
+    """
+    grid = gather_grid(functions)
+    if grid is None:
+        return
+    three_d = functions[0].function_space.mesh.topology.dim == 3
+    direction, view_up = ((1.0, 1.0, 1.0), (0.0, 0.0, 1.0)) if three_d else ((0, 0, 1), (0, 1, 0))
+    header = _HEADER_PX if title else 0
+    n = len(functions)
+    if window_size is None:
+        _, _, _, width, height = _view_frame(grid.bounds, direction, view_up)
+        field_w = PANEL_WIDTH - 2 * _SIDE_PX
+        field_h = field_w * float(np.clip(height / width, 0.4, 1.3))
+        window_size = (n * PANEL_WIDTH, header + _TITLE_PX + _BAR_PX + round(field_h))
+    panel_size = (window_size[0] // n, window_size[1] - header)
+
+    if three_d:
+        shown = _cut_corner(grid)
+        surface = shown.extract_surface(pass_pointid=False, pass_cellid=False, algorithm=None)
+        edges = surface.extract_feature_edges(
+            boundary_edges=False, non_manifold_edges=False, manifold_edges=False
+        )
+    else:
+        shown, edges = grid, None
+    plotter = pyvista.Plotter(
+        off_screen=True,
+        window_size=list(window_size),
+        shape=(2, n) if title else (1, n),
+        row_weights=[header, panel_size[1]] if title else None,
+        groups=[(0, np.s_[:])] if title else None,
+        border=False,
+    )
+    try:
+        plotter.set_background("white")
+        if title:
+            plotter.subplot(0, 0)
+            _add_text(plotter, title, (window_size[0] / 2, header / 2), 22)
+        row = 1 if title else 0
+        for column, function in enumerate(functions):
+            name = function.name
+            plotter.subplot(row, column)
+            panel = shown.copy(deep=False)
+            panel.set_active_scalars(name)
+            clim = _color_range(grid.point_data[name])
+            # 2-D: the colour map's own colours; 3-D: soft shading that keeps them close.
+            shading = dict(ambient=0.4, diffuse=0.6, specular=0.0) if three_d else {}
+            actor = plotter.add_mesh(
+                panel,
+                scalars=name,
+                cmap=_COLORMAP,
+                clim=clim,
+                lighting=three_d,
+                show_scalar_bar=False,
+                **shading,
+            )
+            if edges is not None:
+                plotter.add_mesh(edges, color="black", line_width=1, lighting=False)
+            # VTK draws a horizontal bar's title over its middle label: name the bar with a
+            # separate text below it instead.
+            plotter.add_scalar_bar(
+                title="",
+                mapper=actor.mapper,
+                vertical=False,
+                position_x=0.12,
+                position_y=34 / panel_size[1],
+                width=0.76,
+                height=(_BAR_PX - 44) / panel_size[1],
+                n_labels=5,
+                fmt="%.3g" if 1e-2 <= max(map(abs, clim)) < 1e4 else "%.2e",
+                label_font_size=16,
+                color="black",
+                unique_bar=True,
+            )
+            _add_text(plotter, name, (panel_size[0] / 2, 18), 18)
+            label = name if time is None else f"{name}  t = {time:.6g}"
+            _add_text(plotter, label, (panel_size[0] / 2, panel_size[1] - _TITLE_PX / 2), 20)
+            _fit_camera(plotter, grid.bounds, direction, view_up, panel_size)
+        _write_atomically(path, plotter.screenshot)
+    finally:
+        plotter.close()
+
+
+def save_time_series_png(
+    times: Sequence[float],
+    series: Mapping[str, Sequence[float]],
+    path: str | os.PathLike,
+    ylabel: str,
+    *,
+    title: str | None = None,
+    comm: MPI.Comm = MPI.COMM_WORLD,
+) -> None:
+    """Plot one line per series against time into a PNG, on rank 0 of ``comm`` only.
+
+    Not collective: other ranks return at once, so rank 0 may also call it alone.
+
+    Args:
+        times: Abscissae shared by all series.
+        series: Label to values, each as long as ``times``.
+        path: Target PNG file; its directory must exist.
+        ylabel: Label of the vertical axis (the horizontal one is ``t``).
+        title: Plot title, if given.
+        comm: Communicator whose rank 0 writes the file.
+
+    Raises:
+        ValueError: If a series is not as long as ``times``.
+    """
+    if comm.rank != 0:
+        return
+    for label, values in series.items():
+        if len(values) != len(times):
+            raise ValueError(f"series {label!r} has {len(values)} values for {len(times)} times")
+    figure = Figure(figsize=(8, 5), dpi=100, layout="constrained")
+    axes = figure.subplots()
+    for label, values in series.items():
+        axes.plot(times, values, label=label, marker="." if len(times) < 40 else None)
+    axes.set_xlabel("t")
+    axes.set_ylabel(ylabel)
+    if title:
+        axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    _write_atomically(path, figure.savefig)

@@ -1,0 +1,121 @@
+"""Tests of fem_chemotaxis.viz: gathering onto rank 0 and PNG output (serial and MPI)."""
+
+import dolfinx
+import numpy as np
+import pytest
+import pyvista
+from mpi4py import MPI
+
+from fem_chemotaxis.viz import gather_grid, save_species_png, save_time_series_png
+
+comm = MPI.COMM_WORLD
+
+
+def _shared_dir(tmp_path):
+    """Rank 0's temporary directory, the same path on every rank."""
+    return comm.bcast(tmp_path if comm.rank == 0 else None, root=0)
+
+
+def _function(mesh, degree, name, expression):
+    """A scalar Lagrange function of the given degree interpolating ``expression``."""
+    f = dolfinx.fem.Function(dolfinx.fem.functionspace(mesh, ("Lagrange", degree)), name=name)
+    f.interpolate(expression)
+    return f
+
+
+def _read_png(path):
+    """Image size and an (n_pixels, channels) array of a PNG file."""
+    image = pyvista.read(path)
+    width, height, _ = image.dimensions
+    return (width, height), np.asarray(image.active_scalars)
+
+
+def _assert_picture(path, size):
+    """The PNG exists, has ``size`` and shows a picture rather than a blank window."""
+    (width, height), pixels = _read_png(path)
+    assert (width, height) == tuple(size)
+    assert len(np.unique(pixels, axis=0)) > 50
+    assert pixels.astype(float).var() > 100.0
+
+
+def test_gather_grid_2d_integral_and_cells():
+    mesh = dolfinx.mesh.create_unit_square(comm, 9, 7)
+    u = _function(mesh, 1, "u", lambda x: 1 + x[0] + 2 * x[1])
+    s = _function(mesh, 2, "s", lambda x: x[0] ** 2 - x[0] * x[1])
+    grid = gather_grid([u, s])
+    if comm.rank != 0:
+        assert grid is None
+        return
+    assert grid.n_cells == mesh.topology.index_map(2).size_global
+    assert grid.n_points == mesh.topology.index_map(0).size_global
+    integrals = grid.integrate_data()
+    assert integrals["Area"][0] == pytest.approx(1.0, abs=1e-12)
+    assert integrals.point_data["u"][0] == pytest.approx(2.5, abs=1e-10)
+    x, y = grid.points[:, 0], grid.points[:, 1]
+    np.testing.assert_allclose(grid.point_data["u"], 1 + x + 2 * y, atol=1e-12)
+    np.testing.assert_allclose(grid.point_data["s"], x**2 - x * y, atol=1e-12)
+
+
+def test_gather_grid_3d_integral_and_cells():
+    mesh = dolfinx.mesh.create_box(
+        comm, [[0, 0, 0], [2, 1, 1]], [6, 3, 4], dolfinx.mesh.CellType.tetrahedron
+    )
+    u = _function(mesh, 1, "u", lambda x: 1 + x[0] + 2 * x[1] + 3 * x[2])
+    grid = gather_grid([u])
+    if comm.rank != 0:
+        assert grid is None
+        return
+    assert grid.n_cells == mesh.topology.index_map(3).size_global
+    assert grid.n_points == mesh.topology.index_map(0).size_global
+    integrals = grid.integrate_data()
+    assert integrals["Volume"][0] == pytest.approx(2.0, abs=1e-12)
+    # 2 * (1 + 1 + 1 + 1.5) over [0,2]x[0,1]x[0,1]
+    assert integrals.point_data["u"][0] == pytest.approx(9.0, abs=1e-10)
+
+
+def test_gather_grid_rejects_bad_input():
+    mesh = dolfinx.mesh.create_unit_square(comm, 2, 2)
+    u = _function(mesh, 1, "u", lambda x: x[0])
+    vector = dolfinx.fem.Function(dolfinx.fem.functionspace(mesh, ("Lagrange", 1, (2,))))
+    with pytest.raises(ValueError, match="distinct"):
+        gather_grid([u, u])
+    with pytest.raises(ValueError, match="scalar"):
+        gather_grid([vector])
+    with pytest.raises(ValueError):
+        gather_grid([])
+
+
+def test_save_species_png_2d(tmp_path):
+    directory = _shared_dir(tmp_path)
+    mesh = dolfinx.mesh.create_rectangle(comm, [[0, 0], [2, 1]], [24, 12])
+    u = _function(mesh, 1, "u", lambda x: 1 + np.exp(-20 * ((x[0] - 1) ** 2 + (x[1] - 0.5) ** 2)))
+    s = _function(mesh, 2, "s", lambda x: np.cos(np.pi * x[0]))
+    save_species_png([u, s], directory / "fixed.png", time=1.25, window_size=(900, 400))
+    save_species_png([u, s], directory / "default.png", title="two species")
+    if comm.rank == 0:
+        _assert_picture(directory / "fixed.png", (900, 400))
+        size, _ = _read_png(directory / "default.png")
+        assert size[0] == 2 * 600
+        _assert_picture(directory / "default.png", size)
+        assert sorted(p.name for p in directory.iterdir()) == ["default.png", "fixed.png"]
+
+
+def test_save_species_png_3d(tmp_path):
+    directory = _shared_dir(tmp_path)
+    mesh = dolfinx.mesh.create_unit_cube(comm, 6, 6, 6)
+    u = _function(mesh, 2, "u", lambda x: x[0] * x[1] + x[2] ** 2)
+    save_species_png([u], directory / "cube.png", time=0.5, window_size=(600, 640))
+    if comm.rank == 0:
+        _assert_picture(directory / "cube.png", (600, 640))
+
+
+def test_save_time_series_png(tmp_path):
+    directory = _shared_dir(tmp_path)
+    times = np.linspace(0.0, 2.0, 21)
+    series = {"mass u": 1 + 0.1 * np.sin(times), "mass s": np.exp(-times)}
+    save_time_series_png(times, series, directory / "series.png", "mass")
+    if comm.rank == 0:
+        _assert_picture(directory / "series.png", (800, 500))
+        with pytest.raises(ValueError, match="values"):
+            save_time_series_png(times[:-1], series, directory / "bad.png", "mass")
+        assert [p.name for p in directory.iterdir()] == ["series.png"]
