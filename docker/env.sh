@@ -61,6 +61,7 @@ build_root() {
   fi
   # Trust this machine's extra CA certificates inside the root too.
   if ls /usr/local/share/ca-certificates/*.crt >/dev/null 2>&1; then
+    mkdir -p "$ROOT/usr/local/share/ca-certificates"
     cp /usr/local/share/ca-certificates/*.crt "$ROOT/usr/local/share/ca-certificates/"
   fi
   cp "$STACK_SCRIPT" "$ROOT/tmp/install-stack.sh"
@@ -75,7 +76,7 @@ run_in_root() {
     LANG=C.UTF-8 TERM="${TERM:-dumb}" REPO="$REPO" PIP_CERT=/etc/ssl/certs/ca-certificates.crt
     OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,sm
     OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
-    PYVISTA_OFF_SCREEN=true OMP_NUM_THREADS=1)
+    PYVISTA_OFF_SCREEN=true VTK_DEFAULT_OPENGL_WINDOW=vtkEGLRenderWindow OMP_NUM_THREADS=1)
   local name
   for name in CI PETSC_OPTIONS $(compgen -e | grep -E '^FEM_CHEMOTAXIS_' || true); do
     [ -n "${!name+x}" ] && envs+=("$name=${!name}")
