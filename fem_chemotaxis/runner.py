@@ -62,8 +62,7 @@ def run(
     """
     say = (log or (lambda msg: print(msg, flush=True))) if comm.rank == 0 else (lambda msg: None)
     start = wallclock.perf_counter()
-    out = prepare_run_directory(output_dir or config.output_dir, force, comm)
-
+    # Everything that can reject the input (mesh names, subdomains) runs before anything is written.
     tagged_mesh = build_mesh(config.mesh, comm)
     sim = Simulation(
         config.model,
@@ -73,7 +72,10 @@ def run(
         theta=config.theta,
         petsc_options=config.petsc_options,
         dt_min=config.dt_min,
+        boundary_conditions=config.boundary_conditions,
+        subdomain_parameters=config.subdomain_parameters,
     )
+    out = prepare_run_directory(output_dir or config.output_dir, force, comm)
     summary: dict[str, Any] = {
         "status": "running",
         "model": config.model.name,

@@ -17,13 +17,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Expression", "ExpressionError", "FUNCTION_NAMES", "CONSTANTS", "NUMPY_FUNCTIONS"]
+__all__ = ["CONSTANTS", "FUNCTION_NAMES", "NUMPY_FUNCTIONS", "SPECIAL_FUNCTIONS", "Expression", "ExpressionError", "point_noise"]
 
 #: Names of the maths functions an expression may call.
 FUNCTION_NAMES = frozenset(
     {"exp", "log", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "atan", "abs",
-     "min", "max", "heaviside"}
+     "min", "max", "heaviside", "integral", "noise"}
 )
+#: ``integral(u)``: the integral of a species over the domain (non-local terms; forms only).
+#: ``noise(seed)``: reproducible uniform noise in [-1, 1] at each point (initial values only).
+SPECIAL_FUNCTIONS = frozenset({"integral", "noise"})
 #: Named constants always available.
 CONSTANTS = {"pi": math.pi, "e": math.e}
 
@@ -33,6 +36,18 @@ NUMPY_FUNCTIONS: dict[str, Callable] = {
     "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "atan": np.arctan, "abs": np.abs,
     "min": np.minimum, "max": np.maximum, "heaviside": lambda a: np.heaviside(a, 0.0),
 }
+
+
+
+def point_noise(x: np.ndarray, seed: float) -> np.ndarray:
+    """Uniform pseudo-random values in [-1, 1], a hash of the coordinates and the seed.
+
+    The same point gets the same value whatever the MPI partition, so runs are reproducible
+    on any number of ranks.
+    """
+    phase = np.sin(12.9898 * x[0] + 78.233 * x[1] + 37.719 * x[2] + 0.61803 * seed) * 43758.5453
+    return 2.0 * (phase - np.floor(phase)) - 1.0
+
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
@@ -90,6 +105,13 @@ class Expression:
         """Interpret the tree with the given values for symbols and implementations of functions."""
         return _Interpreter(symbols, functions).visit(self.tree)
 
+    def calls(self, function: str) -> bool:
+        """Whether the expression calls `function`."""
+        return any(
+            isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == function
+            for n in ast.walk(self.tree)
+        )
+
     @property
     def is_constant(self) -> bool:
         """True if the expression uses no symbols at all."""
@@ -123,6 +145,10 @@ def _check(node: ast.AST, text: str, where: str, symbols: set[str]) -> None:
         nargs = 2 if name in ("min", "max") else 1
         if len(node.args) != nargs:
             raise ExpressionError(f"{where}: {name}() takes {nargs} argument(s) in {text!r}")
+        if name == "integral" and not isinstance(node.args[0], ast.Name):
+            raise ExpressionError(f"{where}: integral() takes a species name, e.g. integral(u), in {text!r}")
+        if name == "noise" and not isinstance(node.args[0], ast.Constant):
+            raise ExpressionError(f"{where}: noise() takes a number (the seed), e.g. noise(1), in {text!r}")
         for arg in node.args:
             _check(arg, text, where, symbols)
     else:
@@ -158,4 +184,9 @@ class _Interpreter(ast.NodeVisitor):
         return -value if isinstance(node.op, ast.USub) else value
 
     def visit_Call(self, node: ast.Call) -> Any:
-        return self.functions[node.func.id](*(self.visit(a) for a in node.args))  # type: ignore[union-attr]
+        name = node.func.id  # type: ignore[union-attr]
+        if name not in self.functions:
+            raise ExpressionError(f"{name}() cannot be used here")
+        if name == "integral":  # receives the species name, not its value
+            return self.functions[name](node.args[0].id)  # type: ignore[attr-defined]
+        return self.functions[name](*(self.visit(a) for a in node.args))

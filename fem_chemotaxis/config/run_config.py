@@ -9,6 +9,8 @@ Tables (see README, "Writing a config")::
     [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson", dt_min
     [output]   dir, interval (simulated time between field outputs), pictures
     [solver]   petsc = { option = value, ... } (PETSc options without prefix)
+    [[boundary]]  on = "vessel_1", species = "s", type = "dirichlet" | "flux" | "robin", value, rate
+    [subdomains.NAME]  parameter values that differ in the gmsh volume NAME
 
 Every mistake raises :class:`ConfigError` naming the table and key.
 """
@@ -24,6 +26,7 @@ from typing import Any
 
 from fem_chemotaxis.config.expressions import Expression
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
+from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import COORDINATES, TIME, Model
 
 __all__ = ["ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]
@@ -65,6 +68,8 @@ class RunConfig:
     pictures: bool
     petsc_options: Mapping[str, Any]
     resolved: Mapping[str, Any]
+    boundary_conditions: tuple[BoundaryCondition, ...] = ()
+    subdomain_parameters: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -93,7 +98,9 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     def fail(msg: str) -> ConfigError:
         return ConfigError(f"{source}: {msg}")
 
-    _only_keys(data, {"mesh", "model", "initial", "time", "output", "solver"}, "top level", fail)
+    _only_keys(
+        data, {"mesh", "model", "initial", "time", "output", "solver", "boundary", "subdomains"}, "top level", fail
+    )
     for table in ("mesh", "model", "initial", "time"):
         if not isinstance(data.get(table), Mapping):
             raise fail(f"missing table [{table}]")
@@ -112,7 +119,28 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     for name in model.species_names:
         expr = Expression.parse(init[name], f"[initial] {name}")
         expr.check_symbols(allowed, f"[initial] (parameters of '{model.name}', x, y, z, t)")
+        if expr.calls("integral"):
+            raise fail(f"[initial] {name}: integral() is not allowed in initial values")
         initial[name] = expr
+
+    boundary_tables = data.get("boundary", [])
+    if not isinstance(boundary_tables, list):
+        raise fail("boundary conditions are an array of tables: write [[boundary]], not [boundary]")
+    boundary_conditions = []
+    for k, table in enumerate(boundary_tables):
+        bc = BoundaryCondition.from_dict(table, f"boundary[{k}]")
+        bc.check(model.species_names, model.parameters, f"boundary[{k}]")
+        boundary_conditions.append(bc)
+
+    subdomains = data.get("subdomains", {})
+    if not isinstance(subdomains, Mapping):
+        raise fail("[subdomains] must hold tables, e.g. [subdomains.tumour] d = 0.5")
+    subdomain_parameters = {}
+    for subdomain, values in subdomains.items():
+        _only_keys(values, set(model.parameters), f"subdomains.{subdomain}", fail)
+        subdomain_parameters[subdomain] = {
+            k: _number(v, f"[subdomains.{subdomain}] {k}", fail) for k, v in values.items()
+        }
 
     time = data["time"]
     _only_keys(time, {"t_end", "dt", "scheme", "dt_min"}, "time", fail)
@@ -168,6 +196,8 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         pictures=pictures,
         petsc_options=dict(petsc),
         resolved=resolved,
+        boundary_conditions=tuple(boundary_conditions),
+        subdomain_parameters=subdomain_parameters,
     )
 
 
@@ -221,6 +251,12 @@ def _parse_mesh(table: Mapping[str, Any], base_dir: Path, fail: Any) -> MeshConf
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _number(value: Any, where: str, fail: Any) -> float:
+    if not _is_number(value):
+        raise fail(f"{where} must be a number, got {value!r}")
+    return float(value)
 
 
 def _positive(value: Any, where: str, fail: Any) -> float:

@@ -13,18 +13,24 @@ models). Nothing here depends on DOLFINx: a model can be built, printed and vali
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import ast
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
+
+import numpy as np
 
 from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
 
-__all__ = ["Model", "Species", "Taxis", "LIMITERS", "COORDINATES", "TIME"]
+__all__ = ["COORDINATES", "LIMITERS", "TIME", "Diffusion", "Model", "Species", "Taxis"]
 
 #: Flux limiters Q(y) for the taxis gradient (fractional-file eq. 7).
 LIMITERS = ("none", "saturating", "mean-curvature")
 COORDINATES = ("x", "y", "z")
 TIME = "t"
+
+#: A scalar diffusion coefficient, or a tensor (rows of expressions) for anisotropic diffusion.
+Diffusion = Union[Expression, tuple[tuple[Expression, ...], ...]]
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,7 @@ class Species:
 
     Attributes:
         name: Symbol used in expressions.
-        diffusion: Diffusion coefficient expression, or None for an immobile species.
+        diffusion: Diffusion coefficient (scalar or tensor), or None for an immobile species.
         taxis: Taxis terms of this species.
         reaction: Reaction/source expression f_i, or None.
         time_derivative: False for a quasi-steady (elliptic) equation.
@@ -59,7 +65,7 @@ class Species:
     """
 
     name: str
-    diffusion: Expression | None
+    diffusion: Diffusion | None
     taxis: tuple[Taxis, ...] = ()
     reaction: Expression | None = None
     time_derivative: bool = True
@@ -70,6 +76,17 @@ class Species:
     def mobile(self) -> bool:
         """Whether the species diffuses."""
         return self.diffusion is not None
+
+    def expressions(self) -> Iterator[Expression]:
+        """Every expression of this species' equation."""
+        if isinstance(self.diffusion, Expression):
+            yield self.diffusion
+        elif self.diffusion is not None:
+            yield from (entry for row in self.diffusion for entry in row)
+        for tx in self.taxis:
+            yield tx.sensitivity
+        if self.reaction is not None:
+            yield self.reaction
 
 
 @dataclass(frozen=True)
@@ -116,9 +133,13 @@ class Model:
         allowed = self.symbols()
         table = f"model '{self.name}' (species, parameters, x, y, z, t)"
         for sp in self.species:
-            for expr in (sp.diffusion, sp.reaction, *(tx.sensitivity for tx in sp.taxis)):
-                if expr is not None:
-                    expr.check_symbols(allowed, table)
+            for expr in sp.expressions():
+                expr.check_symbols(allowed, table)
+                if expr.calls("noise"):
+                    raise ValueError(f"{expr.where}: noise() is only allowed in [initial]")
+                for arg in _integral_arguments(expr):
+                    if arg not in names:
+                        raise ValueError(f"{expr.where}: integral() takes a species; got {arg!r}")
             for tx in sp.taxis:
                 if tx.towards not in names:
                     raise ValueError(
@@ -130,16 +151,31 @@ class Model:
                         f"[model.species.{sp.name}] unknown limiter '{tx.limiter}'; "
                         f"choose one of: {', '.join(LIMITERS)}"
                     )
-            if sp.diffusion is not None and sp.diffusion.symbols <= set(self.parameters):
-                value = float(sp.diffusion.evaluate(dict(self.parameters), NUMPY_FUNCTIONS))
-                if not value > 0:
-                    raise ValueError(
-                        f"[model.species.{sp.name}] diffusion '{sp.diffusion}' = {value} must be positive"
-                    )
+            self._check_diffusion_positive(sp)
             if not sp.time_derivative and not sp.mobile:
                 raise ValueError(f"species '{sp.name}' has neither a time derivative nor diffusion")
             if sp.degree not in (1, 2, 3):
                 raise ValueError(f"[model.species.{sp.name}] degree must be 1, 2 or 3, got {sp.degree}")
+
+    def integrated_species(self) -> list[str]:
+        """Species whose domain integral appears in a term (``integral(u)``, non-local)."""
+        return sorted({arg for sp in self.species for e in sp.expressions() for arg in _integral_arguments(e)})
+
+    def _check_diffusion_positive(self, sp: Species) -> None:
+        """A diffusion that depends on parameters only must be positive (definite)."""
+        entries = _diffusion_entries(sp)
+        if not entries or not all(e.symbols <= set(self.parameters) for e in entries):
+            return
+        values = np.array(
+            [[float(e.evaluate(dict(self.parameters), NUMPY_FUNCTIONS)) for e in row] for row in _rows(sp.diffusion)]  # type: ignore[arg-type]
+        )
+        if values.shape == (1, 1):
+            if not values[0, 0] > 0:
+                raise ValueError(f"[model.species.{sp.name}] diffusion '{sp.diffusion}' = {values[0, 0]:g} must be positive")
+        elif not np.allclose(values, values.T) or np.linalg.eigvalsh(values).min() <= 0:
+            raise ValueError(
+                f"[model.species.{sp.name}] diffusion tensor {values.tolist()} must be symmetric positive definite"
+            )
 
     def with_parameters(self, overrides: Mapping[str, Any], where: str = "model.parameters") -> "Model":
         """A copy with some parameter values replaced; unknown names are an error."""
@@ -175,8 +211,11 @@ class Model:
         lines = []
         for sp in self.species:
             flux = []
-            if sp.diffusion is not None:
+            if isinstance(sp.diffusion, Expression):
                 flux.append(f"({sp.diffusion}) grad {sp.name}")
+            elif sp.diffusion is not None:
+                matrix = "; ".join(", ".join(str(e) for e in row) for row in sp.diffusion)
+                flux.append(f"[{matrix}] grad {sp.name}")
             for tx in sp.taxis:
                 grad = f"grad {tx.towards}"
                 if tx.limiter != "none":
@@ -214,7 +253,6 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
                 limiter_threshold=_number(tx.get("limiter_threshold", 1.0), f"[{twhere}] limiter_threshold"),
             )
         )
-    diffusion = table.get("diffusion")
     reaction = table.get("reaction")
     degree = table.get("degree", 1)
     if isinstance(degree, bool) or not isinstance(degree, int):
@@ -224,13 +262,44 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
         raise ValueError(f"[{where}] time_derivative must be true or false, got {time_derivative!r}")
     return Species(
         name=name,
-        diffusion=None if diffusion is None else Expression.parse(diffusion, f"[{where}] diffusion"),
+        diffusion=_diffusion(table.get("diffusion"), where),
         taxis=tuple(taxis),
         reaction=None if reaction is None else Expression.parse(reaction, f"[{where}] reaction"),
         time_derivative=time_derivative,
         degree=degree,
         description=str(table.get("description", "")),
     )
+
+
+def _diffusion(value: Any, where: str) -> Diffusion | None:
+    """A scalar expression, or a square list of lists of expressions (a tensor)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        return Expression.parse(value, f"[{where}] diffusion")
+    n = len(value)
+    if n not in (2, 3) or not all(isinstance(row, list) and len(row) == n for row in value):
+        raise ValueError(f"[{where}] diffusion tensor must be a 2x2 or 3x3 list of lists, got {value!r}")
+    return tuple(
+        tuple(Expression.parse(e, f"[{where}] diffusion[{i}][{j}]") for j, e in enumerate(row))
+        for i, row in enumerate(value)
+    )
+
+
+def _integral_arguments(expr: Expression) -> list[str]:
+    return [
+        node.args[0].id  # type: ignore[attr-defined]
+        for node in ast.walk(expr.tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "integral"
+    ]
+
+
+def _rows(diffusion: Diffusion) -> tuple[tuple[Expression, ...], ...]:
+    return ((diffusion,),) if isinstance(diffusion, Expression) else diffusion
+
+
+def _diffusion_entries(sp: Species) -> list[Expression]:
+    return [] if sp.diffusion is None else [e for row in _rows(sp.diffusion) for e in row]
 
 
 def _number(value: Any, where: str) -> float:

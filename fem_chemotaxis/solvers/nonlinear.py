@@ -45,6 +45,7 @@ class NonlinearSolver:
         residuals: One UFL form per unknown.
         unknowns: The Functions solved for, in the same order.
         petsc_options: Overrides merged over :data:`DEFAULT_PETSC_OPTIONS`.
+        bcs: Dirichlet conditions on any of the unknowns.
     """
 
     def __init__(
@@ -52,6 +53,7 @@ class NonlinearSolver:
         residuals: Sequence[ufl.Form],
         unknowns: Sequence[dolfinx.fem.Function],
         petsc_options: Mapping[str, Any] | None = None,
+        bcs: Sequence[dolfinx.fem.DirichletBC] = (),
     ):
         self.options = {**DEFAULT_PETSC_OPTIONS, **dict(petsc_options or {})}
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
@@ -59,6 +61,7 @@ class NonlinearSolver:
             list(unknowns),
             petsc_options_prefix=f"fem_chemotaxis_{next(_prefix_counter)}_",
             petsc_options=self.options,
+            bcs=list(bcs),
             kind="mpi",
         )
 

@@ -6,12 +6,15 @@ left to :mod:`fem_chemotaxis.time`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import ufl
 
 from fem_chemotaxis.config.backends import UFL_FUNCTIONS
-from fem_chemotaxis.model.model import Model
+from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.model.boundary import BoundaryCondition
+from fem_chemotaxis.model.model import Diffusion, Model
+from fem_chemotaxis.terms.boundary_flux import boundary_flux_residual
 from fem_chemotaxis.terms.diffusion import diffusion_residual
 from fem_chemotaxis.terms.reaction import reaction_residual
 from fem_chemotaxis.terms.taxis import taxis_residual
@@ -30,6 +33,8 @@ class SpatialOperator:
         parameters: UFL values (usually ``fem.Constant``) for the model's parameters.
         x: The mesh's spatial coordinate.
         sources: Extra Python-defined sources per species, added to the reactions.
+        boundary_fluxes: Flux/Robin conditions, each with the measure of its boundaries.
+        integrals: Values of ``integral(u)`` per species (non-local terms).
     """
 
     def __init__(
@@ -38,11 +43,15 @@ class SpatialOperator:
         parameters: Mapping[str, ufl.core.expr.Expr],
         x: ufl.SpatialCoordinate,
         sources: Mapping[str, Source] | None = None,
+        boundary_fluxes: Sequence[tuple[BoundaryCondition, ufl.Measure]] = (),
+        integrals: Mapping[str, ufl.core.expr.Expr] | None = None,
     ):
         self.model = model
         self.parameters = parameters
         self.x = x
         self.sources = dict(sources or {})
+        self.boundary_fluxes = list(boundary_fluxes)
+        self.functions = {**UFL_FUNCTIONS, "integral": (integrals or {}).__getitem__}
 
     def symbols(self, states: Mapping[str, ufl.core.expr.Expr], t: ufl.core.expr.Expr) -> dict:
         """Values of every name an expression may use, for the given state and time."""
@@ -57,20 +66,34 @@ class SpatialOperator:
     ) -> dict[str, ufl.Form | None]:
         """G_i for each species name (None where the equation has no spatial terms)."""
         symbols = self.symbols(states, t)
+
+        def value(expr: Expression) -> ufl.core.expr.Expr:
+            return expr.evaluate(symbols, self.functions)
+
         out: dict[str, ufl.Form | None] = {}
         for sp in self.model.species:
             u, v = states[sp.name], tests[sp.name]
             forms = []
             if sp.diffusion is not None:
-                forms.append(diffusion_residual(u, v, sp.diffusion.evaluate(symbols, UFL_FUNCTIONS)))
+                forms.append(diffusion_residual(u, v, self._coefficient(sp.diffusion, value)))
             for tx in sp.taxis:
-                sensitivity = tx.sensitivity.evaluate(symbols, UFL_FUNCTIONS)
                 forms.append(
-                    taxis_residual(sensitivity, states[tx.towards], v, tx.limiter, tx.limiter_threshold)
+                    taxis_residual(value(tx.sensitivity), states[tx.towards], v, tx.limiter, tx.limiter_threshold)
                 )
             if sp.reaction is not None:
-                forms.append(reaction_residual(sp.reaction.evaluate(symbols, UFL_FUNCTIONS), v))
+                forms.append(reaction_residual(value(sp.reaction), v))
             if sp.name in self.sources:
                 forms.append(reaction_residual(self.sources[sp.name](self.x, t), v))
+            for bc, ds in self.boundary_fluxes:
+                if bc.species == sp.name:
+                    inward = value(bc.value) if bc.kind == "flux" else value(bc.rate) * (value(bc.value) - u)  # type: ignore[arg-type]
+                    forms.append(boundary_flux_residual(inward, v, ds))
             out[sp.name] = sum(forms[1:], forms[0]) if forms else None
         return out
+
+    @staticmethod
+    def _coefficient(diffusion: Diffusion, value: Callable[[Expression], ufl.core.expr.Expr]) -> ufl.core.expr.Expr:
+        """A scalar coefficient, or the matrix of an anisotropic tensor."""
+        if isinstance(diffusion, Expression):
+            return value(diffusion)
+        return ufl.as_matrix([[value(e) for e in row] for row in diffusion])

@@ -21,7 +21,7 @@ d = 0.1
 chi = 3.0
 
 [initial]
-u = "1 + 0.2*cos(pi*x/2)*cos(pi*y)"
+u = "1 + 0.2*cos(pi*x/2)*cos(pi*y) + 0.01*noise(1)"
 s = "1"
 
 [time]

@@ -1,0 +1,72 @@
+"""Boundary conditions on named boundaries (gmsh physical groups), as plain data.
+
+No-flux is the default everywhere. Otherwise, for a species u on boundaries ``on``:
+
+- ``dirichlet``: u = value (an expression in x, y, z, t and parameters);
+- ``flux``: the inward flux ``n . (D grad u - S grad w) = value`` (supply into the domain,
+  e.g. from a vessel wall; may depend on the species);
+- ``robin``: inward flux ``= rate * (value - u)`` (exchange with an exterior level).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from fem_chemotaxis.config.expressions import Expression
+
+__all__ = ["BOUNDARY_KINDS", "BoundaryCondition"]
+
+BOUNDARY_KINDS = ("dirichlet", "flux", "robin")
+
+
+@dataclass(frozen=True)
+class BoundaryCondition:
+    """One condition on one species over one or more named boundaries."""
+
+    species: str
+    on: tuple[str, ...]
+    kind: str
+    value: Expression
+    rate: Expression | None = None
+
+    @classmethod
+    def from_dict(cls, table: Mapping[str, Any], where: str) -> "BoundaryCondition":
+        """Build from a ``[[boundary]]`` table: on, species, type, value (, rate)."""
+        allowed = {"on", "species", "type", "value", "rate"}
+        unknown = sorted(set(table) - allowed)
+        if unknown:
+            raise ValueError(f"[{where}] unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}")
+        for key in ("on", "species", "type", "value"):
+            if key not in table:
+                raise ValueError(f"[{where}] is missing '{key}'")
+        kind = table["type"]
+        if kind not in BOUNDARY_KINDS:
+            raise ValueError(f"[{where}] type = {kind!r} is unknown; choose one of: {', '.join(BOUNDARY_KINDS)}")
+        on = table["on"]
+        names = (on,) if isinstance(on, str) else tuple(on) if isinstance(on, list) else None
+        if not names or not all(isinstance(n, str) for n in names):
+            raise ValueError(f"[{where}] on must be a boundary name or a list of names, got {on!r}")
+        if (kind == "robin") != ("rate" in table):
+            raise ValueError(f"[{where}] 'rate' is required for type = \"robin\" and only allowed there")
+        return cls(
+            species=str(table["species"]),
+            on=names,
+            kind=kind,
+            value=Expression.parse(table["value"], f"[{where}] value"),
+            rate=Expression.parse(table["rate"], f"[{where}] rate") if "rate" in table else None,
+        )
+
+    def check(self, species: Iterable[str], parameters: Iterable[str], where: str) -> None:
+        """Validate names against a model: known species, allowed symbols."""
+        species = list(species)
+        if self.species not in species:
+            raise ValueError(f"[{where}] species '{self.species}' is not in the model; species: {', '.join(species)}")
+        allowed = set(parameters) | {"x", "y", "z", "t"}
+        if self.kind != "dirichlet":
+            allowed |= set(species)
+        table = "a boundary condition (parameters, x, y, z, t" + (", species)" if self.kind != "dirichlet" else ")")
+        for expr in (self.value, self.rate):
+            if expr is not None:
+                expr.check_symbols(allowed, table)
