@@ -8,13 +8,29 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from fem_chemotaxis.library.cancer_invasion import cancer_invasion
+from fem_chemotaxis.library.forager_scrounger import forager_scrounger
 from fem_chemotaxis.library.keller_segel import keller_segel
+from fem_chemotaxis.library.keller_segel_elliptic import keller_segel_elliptic
+from fem_chemotaxis.library.keller_segel_transduction import keller_segel_transduction
+from fem_chemotaxis.library.keller_segel_volume_filling import keller_segel_volume_filling
+from fem_chemotaxis.library.may_nowak_chemotaxis import may_nowak_chemotaxis
+from fem_chemotaxis.library.nonlinear_diffusion_log_sensitivity import nonlinear_diffusion_log_sensitivity
+from fem_chemotaxis.library.oncolytic_virus import oncolytic_virus
 from fem_chemotaxis.model.model import Model
 
 __all__ = ["BUILTIN_MODELS", "builtin_model"]
 
 BUILTIN_MODELS: dict[str, Callable[[], Model]] = {
     "keller-segel": keller_segel,
+    "keller-segel-elliptic": keller_segel_elliptic,
+    "keller-segel-transduction": keller_segel_transduction,
+    "keller-segel-volume-filling": keller_segel_volume_filling,
+    "may-nowak-chemotaxis": may_nowak_chemotaxis,
+    "cancer-invasion": cancer_invasion,
+    "oncolytic-virus": oncolytic_virus,
+    "forager-scrounger": forager_scrounger,
+    "nonlinear-diffusion-log-sensitivity": nonlinear_diffusion_log_sensitivity,
 }
 
 
