@@ -8,7 +8,8 @@ eigenfunction of the domain (``-Lap phi = mu2 phi``, e.g. ``cos(k pi x / L)``), 
 
 - ``J = df/du (u*)``, the Jacobian of the reactions (complex-step derivatives, exact to
   rounding for analytic expressions);
-- ``M`` the mobility matrix: ``M_ii = D_i(u*)``, ``M_ij = -S_ij(u*)`` for taxis of species
+- ``M`` the mobility matrix: ``M_ii = D_i(u*)`` (``n . D_i n`` for a diffusion tensor and
+  a wave vector along ``n``), ``M_ij = -S_ij(u*)`` for taxis of species
   ``i`` towards ``j`` (every flux limiter has ``Q'(0) = 1``; ``grad u* = 0`` removes the
   derivatives of ``D`` and ``S``);
 - ``B = diag(1 if species i has a time derivative else 0)``: quasi-steady species make the
@@ -19,7 +20,7 @@ Chapter 7.2 is the two-species Keller-Segel case. Pure NumPy/SciPy, no DOLFINx.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -55,8 +56,8 @@ def _symbols(model: Model, state: Mapping[str, Any]) -> dict[str, Any]:
 def _check_local(model: Model) -> None:
     """Reject expressions a homogeneous analysis cannot evaluate (non-local or random)."""
     for sp in model.species:
-        for expr in (sp.diffusion, sp.reaction, *(tx.sensitivity for tx in sp.taxis)):
-            if expr is not None and (expr.calls("integral") or expr.calls("noise")):
+        for expr in sp.expressions():
+            if expr.calls("integral") or expr.calls("noise"):
                 raise ValueError(
                     f"model '{model.name}', species '{sp.name}': {expr.text!r} uses integral() or "
                     "noise(), which the homogeneous linear analysis does not support"
@@ -146,8 +147,16 @@ def homogeneous_steady_state(
     )
 
 
-def linearisation(model: Model, state: Mapping[str, float]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def linearisation(
+    model: Model, state: Mapping[str, float], direction: Sequence[float] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The matrices (J, M, B) of the linearised system at a homogeneous state.
+
+    Args:
+        model: The model.
+        state: A homogeneous steady state (species name -> value).
+        direction: Direction of the wave vector; needed only if a diffusion is a tensor
+            (anisotropic), whose mode coefficient is then ``n . D n`` with ``n`` normalised.
 
     Returns:
         J, the reaction Jacobian; M, the mobility matrix (``M_ii = D_i``, ``M_ij = -S_ij``);
@@ -160,27 +169,43 @@ def linearisation(model: Model, state: Mapping[str, float]) -> tuple[np.ndarray,
     n = len(names)
     mobility = np.zeros((n, n))
     for i, sp in enumerate(model.species):
-        if sp.diffusion is not None:
+        if isinstance(sp.diffusion, Expression):
             mobility[i, i] += _real(sp.diffusion, symbols, model, f"diffusion of {sp.name}")
+        elif sp.diffusion is not None:
+            if direction is None:
+                raise ValueError(
+                    f"species '{sp.name}' has a diffusion tensor: give the direction of the mode's wave vector"
+                )
+            tensor = np.array(
+                [[_real(e, symbols, model, f"diffusion of {sp.name}") for e in row] for row in sp.diffusion]
+            )
+            unit = np.zeros(len(tensor))
+            unit[: len(direction)] = np.asarray(direction, dtype=float)[: len(tensor)]
+            unit /= np.linalg.norm(unit)
+            mobility[i, i] += unit @ tensor @ unit
         for tx in sp.taxis:
             mobility[i, index[tx.towards]] -= _real(tx.sensitivity, symbols, model, f"taxis sensitivity of {sp.name}")
     b = np.diag([1.0 if sp.time_derivative else 0.0 for sp in model.species])
     return _jacobian(model, state), mobility, b
 
 
-def growth_rates(model: Model, state: Mapping[str, float], mu2: float) -> np.ndarray:
+def growth_rates(
+    model: Model, state: Mapping[str, float], mu2: float, direction: Sequence[float] | None = None
+) -> np.ndarray:
     """Growth rates lambda of the Laplacian mode with eigenvalue `mu2` at a homogeneous state.
 
     The finite eigenvalues of ``lambda B U = (J - mu2 M) U``, sorted by decreasing real
-    part (the first one decides stability).
+    part (the first one decides stability). `direction` as in :func:`linearisation`.
     """
-    values, _ = growth_modes(model, state, mu2)
+    values, _ = growth_modes(model, state, mu2, direction)
     return values
 
 
-def growth_modes(model: Model, state: Mapping[str, float], mu2: float) -> tuple[np.ndarray, np.ndarray]:
+def growth_modes(
+    model: Model, state: Mapping[str, float], mu2: float, direction: Sequence[float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`growth_rates`, with the eigenvectors (columns, species order) as well."""
-    jac, mobility, b = linearisation(model, state)
+    jac, mobility, b = linearisation(model, state, direction)
     (alpha, beta), vectors = scipy.linalg.eig(jac - mu2 * mobility, b, homogeneous_eigvals=True)
     finite = np.abs(beta) > _INFINITE * np.abs(alpha)
     values, vectors = alpha[finite] / beta[finite], vectors[:, finite]

@@ -94,3 +94,27 @@ def test_no_steady_state_is_a_clear_error():
         homogeneous_steady_state(model, {"u": 1.0})
     with pytest.raises(ValueError, match="no guess for species u"):
         homogeneous_steady_state(model, {})
+
+
+def test_anisotropic_diffusion_needs_a_direction():
+    model = Model.from_dict({
+        "name": "anisotropic",
+        "parameters": {"dx": 2.0, "dy": 0.5, "k": 0.3},
+        "species": {"u": {"diffusion": [["dx", 0], [0, "dy"]], "reaction": "-k*u"}},
+    })
+    state = homogeneous_steady_state(model, {"u": 1.0})
+    assert state["u"] == pytest.approx(0.0, abs=1e-14)
+    with pytest.raises(ValueError, match="diffusion tensor"):
+        growth_rates(model, state, 1.0)
+    assert growth_rates(model, state, 1.5, direction=(1, 0))[0] == pytest.approx(-2.0 * 1.5 - 0.3, rel=1e-14)
+    assert growth_rates(model, state, 1.5, direction=(1, 1))[0] == pytest.approx(-1.25 * 1.5 - 0.3, rel=1e-14)
+
+
+def test_non_local_terms_are_rejected():
+    model = Model.from_dict({
+        "name": "non-local",
+        "parameters": {},
+        "species": {"u": {"diffusion": "1", "reaction": "u*(1 - integral(u))"}},
+    })
+    with pytest.raises(ValueError, match="integral"):
+        homogeneous_steady_state(model, {"u": 1.0})
