@@ -28,7 +28,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Example: mpiexec -n 2 fem-chemotaxis run demos/keller_segel.toml --output results/ks",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    run = sub.add_parser("run", help="run a simulation from a TOML config",
+    run = sub.add_parser("run", help="run a simulation from a TOML config (exit 0 done or blow-up stop, 2 bad input, 3 solver failure)",
                          description="Run a simulation; writes summary.json, <species>.bp (ParaView) and PNGs.")
     run.add_argument("config", help="TOML run configuration (see README: 'Writing a config')")
     run.add_argument("--output", "-o", help="run directory (default: [output] dir, else results/<config name>)")
@@ -75,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (ValueError, RunDirectoryError) as err:
             say(f"fem-chemotaxis: error: {err}", sys.stderr)
             return EXIT_BAD_INPUT
-        return 0 if summary["status"] == "completed" else EXIT_RUN_FAILED
+        return EXIT_RUN_FAILED if summary["status"] == "solver-failure" else 0
     except ValueError as err:
         say(f"fem-chemotaxis: error: {err}", sys.stderr)
         return EXIT_BAD_INPUT

@@ -22,7 +22,7 @@ from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.mesh.geometries import generate
 from fem_chemotaxis.mesh.gmsh_file import read_gmsh
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
-from fem_chemotaxis.simulation import Simulation, SolverFailure, StepRecord
+from fem_chemotaxis.simulation import RunStopped, Simulation, StepRecord
 
 __all__ = ["build_mesh", "run", "versions"]
 
@@ -57,8 +57,9 @@ def run(
     """Run `config`, writing summary.json, VTX fields and pictures into the run directory.
 
     Returns:
-        The summary (also written to ``summary.json``); its ``status`` is "completed" or
-        "failed" (the solver could not continue; the message says where).
+        The summary (also written to ``summary.json``); its ``status`` is "completed", or
+        "blow-up" / "solver-failure" with a ``stop`` report (time, message, and the value,
+        species and location of the largest density).
     """
     say = (log or (lambda msg: print(msg, flush=True))) if comm.rank == 0 else (lambda msg: None)
     start = wallclock.perf_counter()
@@ -69,9 +70,15 @@ def run(
         tagged_mesh,
         config.initial,
         dt=config.dt,
-        theta=config.theta,
+        scheme=config.scheme,
+        solver=config.solver,
         petsc_options=config.petsc_options,
         dt_min=config.dt_min,
+        dt_max=config.dt_max,
+        adaptive=config.adaptive,
+        positivity=config.positivity,
+        negative_tolerance=config.negative_tolerance,
+        blowup_threshold=config.blowup_threshold,
         boundary_conditions=config.boundary_conditions,
         subdomain_parameters=config.subdomain_parameters,
     )
@@ -95,6 +102,8 @@ def run(
     fields = FieldWriter(sim.u.values(), out)
 
     def record() -> None:
+        if summary["records"] and summary["records"][-1]["time"] == sim.time:
+            return
         stats = sim.statistics()
         summary["records"].append({"time": sim.time, "species": stats})
         fields.write(sim.time)
@@ -109,7 +118,7 @@ def run(
     def on_step(step: StepRecord) -> None:
         summary["steps"].append(
             {"time": step.time, "dt": step.dt, "newton_iterations": step.newton_iterations,
-             "krylov_iterations": step.krylov_iterations, "rejected": step.rejected}
+             "krylov_iterations": step.krylov_iterations, "rejected": step.rejected, "error": step.error}
         )
 
     record()
@@ -119,10 +128,11 @@ def run(
             sim.advance_to(min(k * config.output_interval, config.t_end), on_step)
             record()
         summary["status"] = "completed"
-    except SolverFailure as failure:
-        summary["status"] = "failed"
-        summary["message"] = str(failure)
-        say(f"fem-chemotaxis: run stopped: {failure}")
+    except RunStopped as stop:
+        summary["status"] = stop.kind
+        summary["stop"] = stop.report
+        say(f"fem-chemotaxis: run stopped ({stop.kind}): {stop}")
+        record()
     finally:
         fields.close()
 

@@ -2,6 +2,11 @@
 
 The sequence is explicit: spaces -> unknowns -> initial values -> residuals -> solver.
 Solver state (Functions, constants) lives here, never on the user's model objects.
+
+A step is rejected and retried with a smaller dt when Newton diverges (any negative SNES
+reason, or non-finite values), when the local error estimate of an adaptive run is too
+large, or when a density falls below ``-negative_tolerance``. Below ``dt_min`` the run stops
+with :class:`SolverFailure`; above ``blowup_threshold`` with :class:`BlowUp`.
 """
 
 from __future__ import annotations
@@ -19,15 +24,36 @@ from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression, point
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import Model
-from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport
+from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
 from fem_chemotaxis.terms.spatial import Source, SpatialOperator
-from fem_chemotaxis.time.theta import ThetaMethod
+from fem_chemotaxis.time import StepController, TimeLevels, make_scheme
 
-__all__ = ["Simulation", "StepRecord", "SolverFailure"]
+__all__ = ["POSITIVITY", "BlowUp", "RunStopped", "Simulation", "SolverFailure", "StepRecord"]
+
+#: Discretisations of the densities: plain Galerkin, or in log-density variables u = exp(w).
+POSITIVITY = ("none", "log-density")
 
 
-class SolverFailure(RuntimeError):
-    """The nonlinear solve kept failing down to the smallest allowed time step."""
+class RunStopped(RuntimeError):
+    """The run cannot go on; `report` says when, where and why (for summary.json)."""
+
+    kind = "stopped"
+
+    def __init__(self, message: str, report: dict[str, Any]):
+        super().__init__(message)
+        self.report = {"reason": self.kind, "message": message, **report}
+
+
+class SolverFailure(RunStopped):
+    """The step kept failing down to the smallest allowed time step."""
+
+    kind = "solver-failure"
+
+
+class BlowUp(RunStopped):
+    """A density exceeded the blow-up threshold (finite-time concentration)."""
+
+    kind = "blow-up"
 
 
 @dataclass(frozen=True)
@@ -39,6 +65,7 @@ class StepRecord:
     newton_iterations: int
     krylov_iterations: int
     rejected: int
+    error: float | None = None
 
 
 class Simulation:
@@ -48,12 +75,18 @@ class Simulation:
         model: The model description.
         mesh: The mesh with its named physical groups.
         initial: Initial value of every species (expressions in x, y, z and parameters).
-        dt: Time step.
+        dt: Initial (and, unless dt_max is given, largest) time step.
         t_start: Initial time.
-        theta: Time discretisation parameter (1 = backward Euler).
-        petsc_options: Overrides of the solver defaults.
+        scheme: "backward-euler", "crank-nicolson" or "bdf2".
+        solver: Solver preset ("auto", "direct", "iterative"), see :mod:`fem_chemotaxis.solvers`.
+        petsc_options: PETSc options merged over the preset.
         sources: Extra Python-defined sources per species (e.g. manufactured solutions).
-        dt_min: Smallest step allowed when retrying failed solves (default dt/1024).
+        dt_min: Smallest step allowed when retrying (default dt/1024).
+        dt_max: Largest step an adaptive run may take (default dt).
+        adaptive: (rtol, atol) of the local error estimate, or None for fixed steps.
+        positivity: "none" or "log-density" (species with taxis are solved for w = log u).
+        negative_tolerance: Reject steps whose density minimum is below -this (None: never).
+        blowup_threshold: Stop when a density maximum exceeds this (None: never).
         boundary_conditions: Dirichlet/flux/Robin conditions on named boundaries (no-flux elsewhere).
         subdomain_parameters: Subdomain name -> parameter values that differ there.
 
@@ -68,31 +101,49 @@ class Simulation:
         *,
         dt: float,
         t_start: float = 0.0,
-        theta: float = 1.0,
+        scheme: str = "backward-euler",
+        solver: str = "auto",
         petsc_options: Mapping[str, Any] | None = None,
         sources: Mapping[str, Source] | None = None,
         dt_min: float | None = None,
+        dt_max: float | None = None,
+        adaptive: tuple[float, float] | None = None,
+        positivity: str = "none",
+        negative_tolerance: float | None = None,
+        blowup_threshold: float | None = None,
         boundary_conditions: Sequence[BoundaryCondition] = (),
         subdomain_parameters: Mapping[str, Mapping[str, float]] | None = None,
     ):
         if not dt > 0:
             raise ValueError(f"dt must be positive, got {dt}")
+        if positivity not in POSITIVITY:
+            raise ValueError(f"positivity = {positivity!r} is unknown; choose one of: {', '.join(POSITIVITY)}")
         self.model = model
         self.tagged_mesh = mesh
         self.mesh = mesh.mesh
         self.comm: MPI.Comm = self.mesh.comm
-        self.dt_max = float(dt)
-        self.dt_min = float(dt_min) if dt_min is not None else dt / 1024
+        self.dt = float(dt)
+        self.dt_max = float(dt_max) if dt_max is not None else self.dt
+        self.dt_min = float(dt_min) if dt_min is not None else self.dt / 1024
         self.time = float(t_start)
-        self.stepper = ThetaMethod(theta)
+        self.scheme = make_scheme(scheme)
+        self.negative_tolerance = negative_tolerance
+        self.blowup_threshold = blowup_threshold
+        self.log_species = {sp.name for sp in model.species if sp.taxis} if positivity == "log-density" else set()
 
-        # Spaces and unknowns: one Function per species, each in its own Lagrange space.
+        # Spaces and unknowns: one Function per species in its own Lagrange space. Densities
+        # solved in log variables have an unknown w and a density u = exp(w) (for output).
         self.spaces = {
             sp.name: dolfinx.fem.functionspace(self.mesh, ("Lagrange", sp.degree)) for sp in model.species
         }
-        self.u = {name: dolfinx.fem.Function(V, name=name) for name, V in self.spaces.items()}
-        self.u_old = {name: dolfinx.fem.Function(V, name=f"{name}_old") for name, V in self.spaces.items()}
-        tests = {name: ufl.TestFunction(V) for name, V in self.spaces.items()}
+        self.unknowns = {
+            n: dolfinx.fem.Function(V, name=f"log_{n}" if n in self.log_species else n) for n, V in self.spaces.items()
+        }
+        self.u = {n: self.unknowns[n] if n not in self.log_species else dolfinx.fem.Function(V, name=n)
+                  for n, V in self.spaces.items()}
+        self._old = {n: dolfinx.fem.Function(V) for n, V in self.spaces.items()}
+        self._older = {n: dolfinx.fem.Function(V) for n, V in self.spaces.items()}
+        tests = {n: ufl.TestFunction(V) for n, V in self.spaces.items()}
 
         # Parameters and time as constants (changing them never recompiles a form); parameters
         # that differ between subdomains are piecewise-constant (DG0) functions instead.
@@ -100,10 +151,10 @@ class Simulation:
         self.parameters = self._parameters(subdomain_parameters or {})
         self._dt = dolfinx.fem.Constant(self.mesh, scalar(dt))
         self._t_old = dolfinx.fem.Constant(self.mesh, scalar(t_start))
-        self._mass_forms = {name: dolfinx.fem.form(u * ufl.dx) for name, u in self.u.items()}
-        self.integrals = {
-            name: dolfinx.fem.Constant(self.mesh, scalar(0.0)) for name in model.integrated_species()
-        }
+        self._omega = dolfinx.fem.Constant(self.mesh, scalar(0.0))
+        self._dt_previous = 0.0
+        self._mass_forms = {n: dolfinx.fem.form(self._mass_integrand(n, tests[n])) for n in self.unknowns}
+        self.integrals = {n: dolfinx.fem.Constant(self.mesh, scalar(0.0)) for n in model.integrated_species()}
 
         self.set_initial_values(initial)
 
@@ -111,9 +162,38 @@ class Simulation:
         operator = SpatialOperator(
             model, self.parameters, ufl.SpatialCoordinate(self.mesh), sources, boundary_fluxes, self.integrals
         )
-        residuals = self.stepper.residuals(model, operator, self.u, self.u_old, tests, self._dt, self._t_old)
-        self.solver = NonlinearSolver(residuals, [self.u[n] for n in model.species_names], petsc_options, bcs)
+        levels = TimeLevels(
+            new={n: self._density(n, f) for n, f in self.unknowns.items()},
+            old={n: self._density(n, f) for n, f in self._old.items()},
+            older={n: self._density(n, f) for n, f in self._older.items()},
+            dt=self._dt,
+            t_old=self._t_old,
+            omega=self._omega,
+        )
+        residuals = self.scheme.residuals(model, operator, levels, tests)
+        unknowns = [self.unknowns[n] for n in model.species_names]
+        options = {**preset_options(solver, [f.name for f in unknowns], self.num_dofs), **dict(petsc_options or {})}
+        self.solver = NonlinearSolver(residuals, unknowns, options, bcs)
+        self.controller = (
+            StepController(self.scheme.order, self.scheme.error_constant, *adaptive, self.comm) if adaptive else None
+        )
+        if self.controller is not None:
+            self.controller.accept(self.time, self._owned_values())
         self.history: list[StepRecord] = []
+
+    def _mass_integrand(self, name: str, test: ufl.Argument) -> ufl.Form:
+        """The mass of a species, integrated with the quadrature rule of its time-derivative term.
+
+        Using the same rule as (u - u_n, v) makes the discrete mass exactly the conserved
+        quantity, also for u = exp(w), which no quadrature integrates exactly.
+        """
+        density = self._density(name, self.unknowns[name])
+        degree = ufl.algorithms.estimate_total_polynomial_degree(density * test)
+        return density * ufl.dx(metadata={"quadrature_degree": degree})
+
+    def _density(self, name: str, f: ufl.core.expr.Expr) -> ufl.core.expr.Expr:
+        """The density as a UFL expression of its unknown (exp(w) in log variables)."""
+        return ufl.exp(f) if name in self.log_species else f
 
     def _parameters(self, subdomains: Mapping[str, Mapping[str, float]]) -> dict[str, Any]:
         """A Constant per parameter, or a DG0 Function where subdomains override its value."""
@@ -156,6 +236,11 @@ class Simulation:
             if bc.kind != "dirichlet":
                 fluxes.append((bc, ds(tags)))
                 continue
+            if bc.species in self.log_species:
+                raise ValueError(
+                    f"boundary[{k}]: a Dirichlet condition on '{bc.species}' is not supported with "
+                    "positivity = \"log-density\"; use a flux or Robin condition"
+                )
             V = self.spaces[bc.species]
             facets = np.concatenate([self.tagged_mesh.facet_tags.find(t) for t in tags])  # type: ignore[union-attr]
             dofs = dolfinx.fem.locate_dofs_topological(V, fdim, facets)
@@ -181,9 +266,19 @@ class Simulation:
             raise ValueError(f"[initial] has no value for species {', '.join(missing)}")
         for name, spec in initial.items():
             expr = spec if isinstance(spec, Expression) else Expression.parse(spec, f"[initial] {name}")
-            self.u[name].interpolate(self._pointwise(expr, self.time))
-            self.u[name].x.scatter_forward()
-            self.u_old[name].x.array[:] = self.u[name].x.array
+            density = self.u[name]
+            density.interpolate(self._pointwise(expr, self.time))
+            density.x.scatter_forward()
+            if name in self.log_species:
+                smallest = self.comm.allreduce(density.x.array.min(initial=np.inf), op=MPI.MIN)
+                if not smallest > 0:
+                    raise ValueError(
+                        f"[initial] {name} must be positive everywhere with positivity = \"log-density\" "
+                        f"(its minimum is {smallest:g})"
+                    )
+                self.unknowns[name].x.array[:] = np.log(density.x.array)
+            self._old[name].x.array[:] = self.unknowns[name].x.array
+            self._older[name].x.array[:] = self.unknowns[name].x.array
 
     def _pointwise(self, expr: Expression, t: float) -> Callable[[np.ndarray], np.ndarray]:
         """`expr` (in x, y, z, t, parameters and noise(seed)) as a function of points, for interpolation."""
@@ -196,64 +291,123 @@ class Simulation:
 
         return evaluate
 
-    def step(self, dt: float) -> SolveReport:
-        """Try one step of size dt from the current time; on failure the state is restored."""
+    def _owned_values(self) -> np.ndarray:
+        """Owned nodal values of all unknowns, concatenated (for error estimates)."""
+        return np.concatenate([
+            f.x.array[: f.function_space.dofmap.index_map.size_local] for f in self.unknowns.values()
+        ])
+
+    def _try_step(self, dt: float) -> SolveReport:
+        """Solve for the state at time + dt from the accepted state at `time` (not committed)."""
         self._dt.value = dt
         self._t_old.value = self.time
-        for name in self.u:
-            self.u_old[name].x.array[:] = self.u[name].x.array
+        self._omega.value = dt / self._dt_previous if self._dt_previous > 0 else 0.0
         for name, value in self.integrals.items():
             value.value = self.comm.allreduce(dolfinx.fem.assemble_scalar(self._mass_forms[name]), op=MPI.SUM)
         self._update_dirichlet(self.time + dt)
         report = self.solver.solve()
-        finite = all(np.isfinite(u.x.array).all() for u in self.u.values())
-        if self.comm.allreduce(report.converged and finite, op=MPI.LAND):
-            self.time += dt
-            return report
-        for name in self.u:
-            self.u[name].x.array[:] = self.u_old[name].x.array
-        return SolveReport(False, report.reason, report.newton_iterations, report.krylov_iterations)
+        finite = all(np.isfinite(f.x.array).all() for f in self.unknowns.values())
+        converged = self.comm.allreduce(report.converged and finite, op=MPI.LAND)
+        return SolveReport(converged, report.reason, report.newton_iterations, report.krylov_iterations)
+
+    def _accept(self, dt: float) -> None:
+        for name, f in self.unknowns.items():
+            self._older[name].x.array[:] = self._old[name].x.array
+            self._old[name].x.array[:] = f.x.array
+            if name in self.log_species:
+                self.u[name].x.array[:] = np.exp(f.x.array)
+        self.time += dt
+        self._dt_previous = dt
+        if self.controller is not None:
+            self.controller.accept(self.time, self._owned_values())
+
+    def _reject(self) -> None:
+        for name, f in self.unknowns.items():
+            f.x.array[:] = self._old[name].x.array
+
+    def step(self, dt: float) -> SolveReport:
+        """One step of size dt, accepted if Newton converges (else the state is restored)."""
+        report = self._try_step(dt)
+        self._accept(dt) if report.converged else self._reject()
+        return report
+
+    def _minimum_density(self) -> float:
+        local = min((f.x.array.min(initial=np.inf) for n, f in self.unknowns.items() if n not in self.log_species),
+                    default=np.inf)
+        return self.comm.allreduce(float(local), op=MPI.MIN)
 
     def advance_to(self, t_target: float, on_step: Callable[[StepRecord], None] | None = None) -> None:
-        """Step to exactly t_target, halving dt after a failed solve and growing it back after.
+        """Step to exactly t_target, rejecting and retrying steps as described in the module doc.
 
         Raises:
             SolverFailure: if a step fails even at dt_min.
+            BlowUp: if a density maximum passes the blow-up threshold.
         """
-        dt = self.dt_max
         while t_target - self.time > 1e-12 * max(1.0, abs(t_target)):
-            rejected = 0
+            rejected, why = 0, ""
             while True:
-                h = min(dt, t_target - self.time)
-                report = self.step(h)
-                if report.converged:
-                    break
+                h = min(self.dt, t_target - self.time)
+                report = self._try_step(h)
+                error = None
+                if not report.converged:
+                    why, proposal = f"Newton diverged (SNES reason {report.reason})", h / 2
+                elif self.negative_tolerance is not None and self._minimum_density() < -self.negative_tolerance:
+                    why, proposal = f"a density fell below -{self.negative_tolerance:g}", h / 2
+                else:
+                    if self.controller is not None:
+                        error = self.controller.error(self.time + h, self._owned_values())
+                    if error is None or error <= 1.0:
+                        break
+                    why, proposal = f"local error estimate {error:.3g} > 1", self.controller.next_dt(h, error)
+                self._reject()
                 rejected += 1
-                dt = h / 2
-                if dt < self.dt_min:
+                self.dt = proposal
+                if self.dt < self.dt_min:
                     raise SolverFailure(
-                        f"Newton failed at t = {self.time:.6g} (SNES reason {report.reason}) "
-                        f"with dt = {h:.3g}, the smallest step allowed (dt_min = {self.dt_min:.3g})"
+                        f"step rejected at t = {self.time:.6g} with dt = {h:.3g} ({why}); "
+                        f"dt would fall below dt_min = {self.dt_min:.3g}",
+                        {"time": self.time, "dt": h, **self._maximum_report()},
                     )
-            record = StepRecord(self.time, h, report.newton_iterations, report.krylov_iterations, rejected)
+            self._accept(h)
+            if self.controller is not None:
+                self.dt = min(self.controller.next_dt(h, error) if h >= self.dt else self.dt, self.dt_max)
+            elif rejected == 0:
+                self.dt = min(2 * self.dt, self.dt_max)
+            record = StepRecord(self.time, h, report.newton_iterations, report.krylov_iterations, rejected, error)
             self.history.append(record)
             if on_step is not None:
                 on_step(record)
-            if rejected == 0:
-                dt = min(2 * dt, self.dt_max)
+            if self.blowup_threshold is not None:
+                peak = self._maximum_report()
+                if peak["max_value"] > self.blowup_threshold:
+                    raise BlowUp(
+                        f"{peak['max_species']} = {peak['max_value']:.4g} > {self.blowup_threshold:g} "
+                        f"at t = {self.time:.6g}, x = {peak['max_location']}",
+                        {"time": self.time, **peak},
+                    )
 
-    def statistics(self) -> dict[str, dict[str, float]]:
+    def _maximum_report(self) -> dict[str, Any]:
+        """The largest density value over all species, with its species and location."""
+        best: tuple[float, str, list[float]] = (-np.inf, "", [])
+        for name, u in self.u.items():
+            n_owned = u.function_space.dofmap.index_map.size_local
+            if n_owned:
+                i = int(np.argmax(u.x.array[:n_owned]))
+                if u.x.array[i] > best[0]:
+                    coords = u.function_space.tabulate_dof_coordinates()[i, : self.mesh.geometry.dim]
+                    best = (float(u.x.array[i]), name, [float(c) for c in coords])
+        value, name, location = max(self.comm.allgather(best), key=lambda b: b[0])
+        return {"max_value": value, "max_species": name, "max_location": location}
+
+    def statistics(self) -> dict[str, dict[str, Any]]:
         """Per species: mass (integral over the domain), min and max of the nodal values."""
         stats = {}
         for name, u in self.u.items():
             mass = self.comm.allreduce(dolfinx.fem.assemble_scalar(self._mass_forms[name]), op=MPI.SUM)
             owned = u.x.array[: u.function_space.dofmap.index_map.size_local]
-            local_min = owned.min() if owned.size else np.inf
-            local_max = owned.max() if owned.size else -np.inf
             stats[name] = {
                 "mass": float(mass),
-                "min": float(self.comm.allreduce(local_min, op=MPI.MIN)),
-                "max": float(self.comm.allreduce(local_max, op=MPI.MAX)),
+                "min": float(self.comm.allreduce(owned.min(initial=np.inf), op=MPI.MIN)),
+                "max": float(self.comm.allreduce(owned.max(initial=-np.inf), op=MPI.MAX)),
             }
         return stats
-

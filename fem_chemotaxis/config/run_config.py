@@ -6,9 +6,11 @@ Tables (see README, "Writing a config")::
                | file = "tissue.msh"  | generator = "tissue-section" (+ [mesh.parameters])
     [model]    name = "keller-segel" (+ [model.parameters]) | a full [model.species.*] description
     [initial]  one expression per species, in x, y, z, t and the model parameters
-    [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson", dt_min
+    [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson" | "bdf2", dt_min, dt_max,
+               adaptive, rtol, atol, blowup_threshold, negative_tolerance
+    [discretisation]  positivity = "none" | "log-density"
     [output]   dir, interval (simulated time between field outputs), pictures
-    [solver]   petsc = { option = value, ... } (PETSc options without prefix)
+    [solver]   preset = "auto" | "direct" | "iterative", petsc = { option = value, ... }
     [[boundary]]  on = "vessel_1", species = "s", type = "dirichlet" | "flux" | "robin", value, rate
     [subdomains.NAME]  parameter values that differ in the gmsh volume NAME
 
@@ -28,10 +30,12 @@ from fem_chemotaxis.config.expressions import Expression
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import COORDINATES, TIME, Model
+from fem_chemotaxis.simulation import POSITIVITY
+from fem_chemotaxis.solvers.nonlinear import PRESETS
+from fem_chemotaxis.time import SCHEMES
 
 __all__ = ["ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]
 
-SCHEMES = {"backward-euler": 1.0, "crank-nicolson": 0.5}
 MESH_KINDS = ("rectangle", "box")
 
 
@@ -61,8 +65,14 @@ class RunConfig:
     initial: Mapping[str, Expression]
     t_end: float
     dt: float
-    theta: float
+    scheme: str
     dt_min: float | None
+    dt_max: float | None
+    adaptive: tuple[float, float] | None
+    blowup_threshold: float | None
+    negative_tolerance: float | None
+    positivity: str
+    solver: str
     output_dir: Path
     output_interval: float
     pictures: bool
@@ -99,7 +109,10 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         return ConfigError(f"{source}: {msg}")
 
     _only_keys(
-        data, {"mesh", "model", "initial", "time", "output", "solver", "boundary", "subdomains"}, "top level", fail
+        data,
+        {"mesh", "model", "initial", "time", "output", "solver", "boundary", "subdomains", "discretisation"},
+        "top level",
+        fail,
     )
     for table in ("mesh", "model", "initial", "time"):
         if not isinstance(data.get(table), Mapping):
@@ -143,16 +156,31 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         }
 
     time = data["time"]
-    _only_keys(time, {"t_end", "dt", "scheme", "dt_min"}, "time", fail)
+    _only_keys(
+        time,
+        {"t_end", "dt", "scheme", "dt_min", "dt_max", "adaptive", "rtol", "atol", "blowup_threshold",
+         "negative_tolerance"},
+        "time",
+        fail,
+    )
     for key in ("t_end", "dt"):
         if key not in time:
             raise fail(f"[time] is missing '{key}'")
     t_end = _positive(time["t_end"], "[time] t_end", fail)
     dt = _positive(time["dt"], "[time] dt", fail)
-    dt_min = _positive(time["dt_min"], "[time] dt_min", fail) if "dt_min" in time else None
-    scheme = time.get("scheme", "backward-euler")
-    if scheme not in SCHEMES:
-        raise fail(f"[time] scheme = {scheme!r} is unknown; choose one of: {', '.join(SCHEMES)}")
+    optional = {
+        key: _positive(time[key], f"[time] {key}", fail) if key in time else None
+        for key in ("dt_min", "dt_max", "rtol", "atol", "blowup_threshold", "negative_tolerance")
+    }
+    scheme = _choice(time.get("scheme", "backward-euler"), SCHEMES, "[time] scheme", fail)
+    adaptive_flag = time.get("adaptive", False)
+    if not isinstance(adaptive_flag, bool):
+        raise fail(f"[time] adaptive must be true or false, got {adaptive_flag!r}")
+    adaptive = (optional["rtol"] or 1e-3, optional["atol"] or 1e-6) if adaptive_flag else None
+
+    discretisation = data.get("discretisation", {})
+    _only_keys(discretisation, {"positivity"}, "discretisation", fail)
+    positivity = _choice(discretisation.get("positivity", "none"), POSITIVITY, "[discretisation] positivity", fail)
 
     output = data.get("output", {})
     _only_keys(output, {"dir", "interval", "pictures"}, "output", fail)
@@ -164,7 +192,8 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         raise fail(f"[output] pictures must be true or false, got {pictures!r}")
 
     solver = data.get("solver", {})
-    _only_keys(solver, {"petsc"}, "solver", fail)
+    _only_keys(solver, {"preset", "petsc"}, "solver", fail)
+    preset = _choice(solver.get("preset", "auto"), PRESETS, "[solver] preset", fail)
     petsc = solver.get("petsc", {})
     if not isinstance(petsc, Mapping) or any(
         not isinstance(v, (str, int, float, bool)) for v in petsc.values()
@@ -177,7 +206,9 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         "parameters": dict(model.parameters),
         "equations": model.equations(),
     }
-    resolved["time"] = {"t_end": t_end, "dt": dt, "scheme": scheme, "dt_min": dt_min}
+    resolved["time"] = {"t_end": t_end, "dt": dt, "scheme": scheme, "adaptive": adaptive_flag, **optional}
+    resolved["discretisation"] = {"positivity": positivity}
+    resolved["solver"] = {"preset": preset, "petsc": dict(petsc)}
     resolved["output"] = {"dir": str(output_dir), "interval": interval, "pictures": pictures}
     if mesh.file is not None:
         resolved["mesh"] = {**dict(data["mesh"]), "file": str(mesh.file)}
@@ -189,8 +220,14 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         initial=initial,
         t_end=t_end,
         dt=dt,
-        theta=SCHEMES[scheme],
-        dt_min=dt_min,
+        scheme=scheme,
+        dt_min=optional["dt_min"],
+        dt_max=optional["dt_max"],
+        adaptive=adaptive,
+        blowup_threshold=optional["blowup_threshold"],
+        negative_tolerance=optional["negative_tolerance"],
+        positivity=positivity,
+        solver=preset,
         output_dir=output_dir,
         output_interval=interval,
         pictures=pictures,
@@ -247,6 +284,12 @@ def _parse_mesh(table: Mapping[str, Any], base_dir: Path, fail: Any) -> MeshConf
     if not isinstance(params, Mapping):
         raise fail("[mesh.parameters] must be a table")
     return MeshConfig(generator=generator, parameters=dict(params))
+
+
+def _choice(value: Any, choices: tuple[str, ...], where: str, fail: Any) -> str:
+    if value not in choices:
+        raise fail(f"{where} = {value!r} is unknown; choose one of: {', '.join(choices)}")
+    return str(value)
 
 
 def _is_number(value: Any) -> bool:

@@ -1,5 +1,11 @@
 """Nonlinear and linear solver set-up (PETSc SNES/KSP)."""
 
-from fem_chemotaxis.solvers.nonlinear import DEFAULT_PETSC_OPTIONS, NonlinearSolver, SolveReport
+from fem_chemotaxis.solvers.nonlinear import (
+    AUTO_DIRECT_LIMIT,
+    PRESETS,
+    NonlinearSolver,
+    SolveReport,
+    preset_options,
+)
 
-__all__ = ["DEFAULT_PETSC_OPTIONS", "NonlinearSolver", "SolveReport"]
+__all__ = ["AUTO_DIRECT_LIMIT", "PRESETS", "NonlinearSolver", "SolveReport", "preset_options"]

@@ -1,4 +1,17 @@
-"""PETSc SNES set-up in one place: default options, user overrides, convergence report."""
+"""PETSc SNES set-up in one place: option presets, user overrides, convergence report.
+
+Presets (``solver = ...``):
+
+- ``direct``: Newton + backtracking line search, MUMPS LU. Robust; best below ~1e5 unknowns.
+- ``iterative``: Newton + GMRES preconditioned by a multiplicative field split with one block
+  per species, each solved by one V-cycle of algebraic multigrid (GAMG). A monolithic
+  GMRES+AMG diverges on Keller-Segel; the split does not, with iteration counts nearly
+  independent of the mesh size.
+- ``auto``: ``direct`` below :data:`AUTO_DIRECT_LIMIT` unknowns, ``iterative`` above.
+
+Options are set under a unique prefix for the solver's own objects (including the
+field-split sub-solvers, which read them when first set up) and removed afterwards.
+"""
 
 from __future__ import annotations
 
@@ -7,25 +20,52 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import dolfinx.fem
 import dolfinx.fem.petsc
+import numpy as np
 import ufl
+from petsc4py import PETSc
 
-__all__ = ["DEFAULT_PETSC_OPTIONS", "NonlinearSolver", "SolveReport"]
+__all__ = ["AUTO_DIRECT_LIMIT", "PRESETS", "NonlinearSolver", "SolveReport", "preset_options"]
 
-#: Newton with a backtracking line search and a direct solve (MUMPS LU).
-DEFAULT_PETSC_OPTIONS: dict[str, Any] = {
+#: Below this many unknowns, ``auto`` picks the direct solver.
+AUTO_DIRECT_LIMIT = 100_000
+
+_NEWTON = {
     "snes_type": "newtonls",
     "snes_linesearch_type": "bt",
     "snes_rtol": 1e-10,
     "snes_atol": 1e-12,
     "snes_stol": 1e-14,
     "snes_max_it": 25,
-    "ksp_type": "preonly",
-    "pc_type": "lu",
-    "pc_factor_mat_solver_type": "mumps",
 }
+PRESETS = ("auto", "direct", "iterative")
 
 _prefix_counter = itertools.count()
+
+
+def preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[str, Any]:
+    """PETSc options of a preset for the given species (field-split block names)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown solver preset '{preset}'; choose one of: {', '.join(PRESETS)}")
+    if preset == "auto":
+        preset = "direct" if num_dofs < AUTO_DIRECT_LIMIT or len(species) < 2 else "iterative"
+    if preset == "direct":
+        return {**_NEWTON, "ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+    options: dict[str, Any] = {
+        **_NEWTON,
+        "snes_rtol": 1e-8,
+        "ksp_type": "gmres",
+        "ksp_rtol": 1e-10,
+        "ksp_atol": 1e-14,
+        "ksp_max_it": 500,
+        "pc_type": "fieldsplit",
+        "pc_fieldsplit_type": "multiplicative",
+    }
+    for name in species:
+        options[f"fieldsplit_{name}_ksp_type"] = "preonly"
+        options[f"fieldsplit_{name}_pc_type"] = "gamg"
+    return options
 
 
 @dataclass(frozen=True)
@@ -43,8 +83,8 @@ class NonlinearSolver:
 
     Args:
         residuals: One UFL form per unknown.
-        unknowns: The Functions solved for, in the same order.
-        petsc_options: Overrides merged over :data:`DEFAULT_PETSC_OPTIONS`.
+        unknowns: The Functions solved for, in the same order (their names label the splits).
+        options: PETSc options (a preset, with the user's overrides merged in).
         bcs: Dirichlet conditions on any of the unknowns.
     """
 
@@ -52,23 +92,30 @@ class NonlinearSolver:
         self,
         residuals: Sequence[ufl.Form],
         unknowns: Sequence[dolfinx.fem.Function],
-        petsc_options: Mapping[str, Any] | None = None,
+        options: Mapping[str, Any],
         bcs: Sequence[dolfinx.fem.DirichletBC] = (),
     ):
-        self.options = {**DEFAULT_PETSC_OPTIONS, **dict(petsc_options or {})}
+        self.options = dict(options)
+        self.prefix = f"fem_chemotaxis_{next(_prefix_counter)}_"
+        database = PETSc.Options()
+        for key, value in self.options.items():
+            database[f"{self.prefix}{key}"] = value
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
-            list(residuals),
-            list(unknowns),
-            petsc_options_prefix=f"fem_chemotaxis_{next(_prefix_counter)}_",
-            petsc_options=self.options,
-            bcs=list(bcs),
-            kind="mpi",
+            list(residuals), list(unknowns), petsc_options_prefix=self.prefix, bcs=list(bcs), kind="mpi"
         )
+        snes = self.problem.solver
+        snes.setFromOptions()
+        pc = snes.getKSP().getPC()
+        if pc.getType() == PETSc.PC.Type.FIELDSPLIT:
+            pc.setFieldSplitIS(*_block_index_sets(unknowns, snes.comm))
+        self._options_pending = True
 
     def solve(self) -> SolveReport:
         """Solve from the current values of the unknowns; never raises on divergence."""
         snes = self.problem.solver
         self.problem.solve()
+        if self._options_pending:  # the sub-solvers have read their options by now
+            self._clear_options()
         reason = snes.getConvergedReason()
         return SolveReport(
             converged=reason > 0,
@@ -76,3 +123,26 @@ class NonlinearSolver:
             newton_iterations=int(snes.getIterationNumber()),
             krylov_iterations=int(snes.getLinearSolveIterations()),
         )
+
+    def _clear_options(self) -> None:
+        database = PETSc.Options()
+        for key in list(database.getAll()):
+            if key.startswith(self.prefix):
+                database.delValue(key)
+        self._options_pending = False
+
+    def __del__(self) -> None:
+        if getattr(self, "_options_pending", False):
+            self._clear_options()
+
+
+def _block_index_sets(unknowns: Sequence[dolfinx.fem.Function], comm: Any) -> list[tuple[str, PETSc.IS]]:
+    """Global row indices of each unknown in the monolithic ("mpi" kind) block matrix."""
+    maps = [(u.function_space.dofmap.index_map, u.function_space.dofmap.index_map_bs) for u in unknowns]
+    rank_offset = sum(im.local_range[0] * bs for im, bs in maps)
+    sets, start = [], rank_offset
+    for u, (im, bs) in zip(unknowns, maps):
+        size = im.size_local * bs
+        sets.append((u.name, PETSc.IS().createGeneral(np.arange(start, start + size, dtype=PETSc.IntType), comm=comm)))
+        start += size
+    return sets

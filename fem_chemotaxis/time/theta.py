@@ -15,6 +15,7 @@ import ufl
 
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.terms.spatial import SpatialOperator
+from fem_chemotaxis.time.levels import TimeLevels
 
 __all__ = ["ThetaMethod"]
 
@@ -23,12 +24,12 @@ class ThetaMethod:
     """Turns a spatial operator into the residuals of one time step.
 
     Args:
-        theta: Implicitness, in (0, 1]; 1 is backward Euler.
+        theta: Implicitness, in [1/2, 1]; 1 is backward Euler, 1/2 Crank-Nicolson.
     """
 
     def __init__(self, theta: float = 1.0):
-        if not 0.0 < theta <= 1.0:
-            raise ValueError(f"theta must be in (0, 1], got {theta}")
+        if not 0.5 <= theta <= 1.0:
+            raise ValueError(f"theta must be in [0.5, 1], got {theta}")
         self.theta = theta
 
     @property
@@ -36,26 +37,33 @@ class ThetaMethod:
         """A short description for summaries."""
         return {1.0: "backward-euler", 0.5: "crank-nicolson"}.get(self.theta, f"theta={self.theta}")
 
+    @property
+    def order(self) -> int:
+        """Order of accuracy."""
+        return 2 if self.theta == 0.5 else 1
+
+    @property
+    def error_constant(self) -> float:
+        """|C| in the local error C dt^(p+1) u^(p+1)."""
+        return 1.0 / 12.0 if self.theta == 0.5 else 0.5
+
     def residuals(
         self,
         model: Model,
         operator: SpatialOperator,
-        new: Mapping[str, ufl.Coefficient],
-        old: Mapping[str, ufl.Coefficient],
+        levels: TimeLevels,
         tests: Mapping[str, ufl.Argument],
-        dt: ufl.core.expr.Expr,
-        t_old: ufl.core.expr.Expr,
     ) -> list[ufl.Form]:
-        """The residual of each species (in model order) for one step from t_old to t_old + dt."""
-        g_new = operator.residuals(new, tests, t_old + dt)
-        g_old = operator.residuals(old, tests, t_old) if self.theta < 1.0 else {}
+        """The residual of each species (in model order) for one step from t_n to t_n + dt."""
+        g_new = operator.residuals(levels.new, tests, levels.t_old + levels.dt)
+        g_old = operator.residuals(levels.old, tests, levels.t_old) if self.theta < 1.0 else {}
         forms = []
         for sp in model.species:
             name, v = sp.name, tests[sp.name]
             if not sp.time_derivative:
                 forms.append(g_new[name])
                 continue
-            form = (new[name] - old[name]) / dt * v * ufl.dx
+            form = (levels.new[name] - levels.old[name]) / levels.dt * v * ufl.dx
             if g_new[name] is not None:
                 form += self.theta * g_new[name]
             if self.theta < 1.0 and g_old[name] is not None:

@@ -45,7 +45,7 @@ def test_anisotropic_diffusion_decays_each_direction_at_its_rate(comm):
     dx, dy, eps, t_end = 1.0, 0.1, 1e-3, 0.2
     model = Model.from_dict({"species": {"u": {"diffusion": [["Dx", 0], [0, "Dy"]]}}, "parameters": {"Dx": dx, "Dy": dy}})
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [48, 48])
-    sim = Simulation(model, mesh, {"u": f"1 + {eps}*cos(pi*x)*cos(pi*y)"}, dt=0.002, theta=0.5)
+    sim = Simulation(model, mesh, {"u": f"1 + {eps}*cos(pi*x)*cos(pi*y)"}, dt=0.002, scheme="crank-nicolson")
     sim.advance_to(t_end)
     amplitude = sim.statistics()["u"]["max"] - 1
     rate = -np.log(amplitude / eps) / t_end

@@ -1,0 +1,55 @@
+"""Variable-step BDF2 as a transformation of ``M du/dt + G(u, t) = 0``.
+
+With omega = dt_n / dt_{n-1}::
+
+    [ (1+2w)/(1+w) u - (1+w) u_n + w^2/(1+w) u_{n-1} ] / dt + G(u, t_{n+1}) = 0
+
+On the first step omega = 0 and this is backward Euler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import ufl
+
+from fem_chemotaxis.model.model import Model
+from fem_chemotaxis.terms.spatial import SpatialOperator
+from fem_chemotaxis.time.levels import TimeLevels
+
+__all__ = ["BDF2"]
+
+
+class BDF2:
+    """Second-order backward differentiation with variable steps."""
+
+    name = "bdf2"
+    order = 2
+    error_constant = 2.0 / 9.0
+
+    def residuals(
+        self,
+        model: Model,
+        operator: SpatialOperator,
+        levels: TimeLevels,
+        tests: Mapping[str, ufl.Argument],
+    ) -> list[ufl.Form]:
+        """The residual of each species (in model order) for one step from t_n to t_n + dt."""
+        g_new = operator.residuals(levels.new, tests, levels.t_old + levels.dt)
+        w = levels.omega
+        forms = []
+        for sp in model.species:
+            name, v = sp.name, tests[sp.name]
+            if not sp.time_derivative:
+                forms.append(g_new[name])
+                continue
+            rate = (
+                (1 + 2 * w) / (1 + w) * levels.new[name]
+                - (1 + w) * levels.old[name]
+                + w**2 / (1 + w) * levels.older[name]
+            ) / levels.dt
+            form = rate * v * ufl.dx
+            if g_new[name] is not None:
+                form += g_new[name]
+            forms.append(form)
+        return forms

@@ -1,0 +1,71 @@
+"""Adaptive step-size control from a local error estimate.
+
+The local error of a method of order p is estimated from the distance between the new
+solution and the polynomial extrapolation of degree p through the previous accepted
+solutions (a Milne-type estimate): with H_k = t_n - t_{n-k},
+
+    err ~ C (p+1)! dt^(p+1) / prod_{k=0..p} (dt + H_k) * |u_{n+1} - u_pred|,
+
+measured in the weighted RMS norm |e_i| / (atol + rtol |u_i|), summed over all ranks. A step
+is accepted when err <= 1; the next step is dt * clip(0.9 err^(-1/(p+1)), 0.2, 2).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+
+import numpy as np
+from mpi4py import MPI
+
+__all__ = ["StepController"]
+
+
+class StepController:
+    """Error estimate and step-size proposals for a method of given order and error constant."""
+
+    def __init__(self, order: int, error_constant: float, rtol: float, atol: float, comm: MPI.Comm):
+        if not (rtol > 0 and atol > 0):
+            raise ValueError(f"rtol and atol must be positive, got {rtol}, {atol}")
+        self.order, self.error_constant = order, error_constant
+        self.rtol, self.atol, self.comm = rtol, atol, comm
+        self.history: deque[tuple[float, np.ndarray]] = deque(maxlen=order + 1)
+
+    def accept(self, t: float, values: np.ndarray) -> None:
+        """Record an accepted solution (owned nodal values of all unknowns)."""
+        self.history.appendleft((t, values.copy()))
+
+    def error(self, t_new: float, values: np.ndarray) -> float | None:
+        """Weighted RMS estimate of the local error; None until enough history exists."""
+        p = self.order
+        if len(self.history) < p + 1:
+            return None
+        times = [t for t, _ in self.history]
+        prediction = _extrapolate(times, [v for _, v in self.history], t_new)
+        dt = t_new - times[0]
+        factor = self.error_constant * math.factorial(p + 1) * dt ** (p + 1)
+        factor /= np.prod([t_new - t for t in times])
+        scaled = factor * (values - prediction) / (self.atol + self.rtol * np.abs(values))
+        total = self.comm.allreduce(float(np.sum(scaled**2)), op=MPI.SUM)
+        count = self.comm.allreduce(values.size, op=MPI.SUM)
+        return math.sqrt(total / max(count, 1))
+
+    def next_dt(self, dt: float, error: float | None) -> float:
+        """A step size for the next attempt after a step of size dt with this error."""
+        if error is None:
+            return dt
+        factor = 0.9 * max(error, 1e-10) ** (-1.0 / (self.order + 1))
+        return dt * min(2.0, max(0.2, factor))
+
+
+def _extrapolate(times: Sequence[float], values: Sequence[np.ndarray], t: float) -> np.ndarray:
+    """Lagrange interpolation polynomial through (times, values), evaluated at t."""
+    result = np.zeros_like(values[0])
+    for i, (ti, vi) in enumerate(zip(times, values)):
+        weight = 1.0
+        for j, tj in enumerate(times):
+            if j != i:
+                weight *= (t - tj) / (ti - tj)
+        result += weight * vi
+    return result
