@@ -174,6 +174,7 @@ class Simulation:
         unknowns = [self.unknowns[n] for n in model.species_names]
         options = {**preset_options(solver, [f.name for f in unknowns], self.num_dofs), **dict(petsc_options or {})}
         self.solver = NonlinearSolver(residuals, unknowns, options, bcs)
+        self.fractional = self._fractional_operators()
         self.controller = (
             StepController(self.scheme.order, self.scheme.error_constant, *adaptive, self.comm) if adaptive else None
         )
@@ -190,6 +191,25 @@ class Simulation:
         density = self._density(name, self.unknowns[name])
         degree = ufl.algorithms.estimate_total_polynomial_degree(density * test)
         return density * ufl.dx(metadata={"quadrature_degree": degree})
+
+    def _fractional_operators(self) -> dict[str, Any]:
+        """Implicit solvers of ``u_t = -D (-Lap)^(a/2) u`` for species with fractional diffusion.
+
+        The fractional term is applied after the Newton step of the other terms (Lie
+        splitting, first order in time, unconditionally stable for the fractional part).
+        """
+        species = [sp for sp in self.model.species if sp.fractional_order is not None]
+        if not species:
+            return {}
+        from fem_chemotaxis.terms.fractional import FractionalDiffusion
+
+        operators = {}
+        for sp in species:
+            if sp.name in self.log_species:
+                raise ValueError(f"species '{sp.name}': fractional diffusion is not available with log-density variables")
+            coefficient = float(sp.diffusion.evaluate(dict(self.model.parameters), NUMPY_FUNCTIONS))  # type: ignore[union-attr]
+            operators[sp.name] = FractionalDiffusion(self.spaces[sp.name], sp.fractional_order, coefficient)  # type: ignore[arg-type]
+        return operators
 
     def _density(self, name: str, f: ufl.core.expr.Expr) -> ufl.core.expr.Expr:
         """The density as a UFL expression of its unknown (exp(w) in log variables)."""
@@ -306,6 +326,9 @@ class Simulation:
             value.value = self.comm.allreduce(dolfinx.fem.assemble_scalar(self._mass_forms[name]), op=MPI.SUM)
         self._update_dirichlet(self.time + dt)
         report = self.solver.solve()
+        if report.converged:
+            for name, fractional in self.fractional.items():  # Lie splitting: implicit fractional diffusion
+                fractional.apply(self.unknowns[name], dt)
         finite = all(np.isfinite(f.x.array).all() for f in self.unknowns.values())
         converged = self.comm.allreduce(report.converged and finite, op=MPI.LAND)
         return SolveReport(converged, report.reason, report.newton_iterations, report.krylov_iterations)

@@ -60,6 +60,8 @@ class Species:
         taxis: Taxis terms of this species.
         reaction: Reaction/source expression f_i, or None.
         time_derivative: False for a quasi-steady (elliptic) equation.
+        fractional_order: a in (0, 2): the diffusion is ``D (-Lap)^(a/2)`` (spectral, no-flux)
+            instead of ``-div(D grad u)``; D must then be a constant (parameters only).
         degree: Lagrange degree of its finite-element space.
         description: A human-readable name ("cell density").
     """
@@ -69,6 +71,7 @@ class Species:
     taxis: tuple[Taxis, ...] = ()
     reaction: Expression | None = None
     time_derivative: bool = True
+    fractional_order: float | None = None
     degree: int = 1
     description: str = ""
 
@@ -152,6 +155,14 @@ class Model:
                         f"choose one of: {', '.join(LIMITERS)}"
                     )
             self._check_diffusion_positive(sp)
+            if sp.fractional_order is not None:
+                where = f"[model.species.{sp.name}]"
+                if not 0 < sp.fractional_order < 2:
+                    raise ValueError(f"{where} fractional_order must be in (0, 2), got {sp.fractional_order:g}")
+                if not isinstance(sp.diffusion, Expression) or not sp.diffusion.symbols <= set(self.parameters):
+                    raise ValueError(f"{where} fractional diffusion needs a constant scalar 'diffusion' (numbers and parameters)")
+                if not sp.time_derivative:
+                    raise ValueError(f"{where} fractional diffusion needs a time derivative")
             if not sp.time_derivative and not sp.mobile:
                 raise ValueError(f"species '{sp.name}' has neither a time derivative nor diffusion")
             if sp.degree not in (1, 2, 3):
@@ -210,8 +221,10 @@ class Model:
         """The equations in readable plain-text maths, one per species."""
         lines = []
         for sp in self.species:
-            flux = []
-            if isinstance(sp.diffusion, Expression):
+            flux, terms = [], []
+            if sp.fractional_order is not None:
+                terms.append(f"- ({sp.diffusion}) (-Lap)^({sp.fractional_order:g}/2) {sp.name}")
+            elif isinstance(sp.diffusion, Expression):
                 flux.append(f"({sp.diffusion}) grad {sp.name}")
             elif sp.diffusion is not None:
                 matrix = "; ".join(", ".join(str(e) for e in row) for row in sp.diffusion)
@@ -221,18 +234,24 @@ class Model:
                 if tx.limiter != "none":
                     grad = f"Q_{tx.limiter}({grad})"
                 flux.append(f"- ({tx.sensitivity}) {grad}")
-            rhs = f"div( {' '.join(flux)} )" if flux else ""
+            if flux:
+                terms.append(f"div( {' '.join(flux)} )")
             if sp.reaction is not None:
-                rhs = f"{rhs} + {sp.reaction}" if rhs else str(sp.reaction)
+                terms.append(f"+ {sp.reaction}")
+            rhs = " ".join(terms).removeprefix("+ ") or "0"
             lhs = f"d{sp.name}/dt" if sp.time_derivative else "0"
-            lines.append(f"{lhs} = {rhs or '0'}")
+            lines.append(f"{lhs} = {rhs}")
         return lines
 
 
 def _species_from_dict(name: str, table: Any, where: str) -> Species:
     if not isinstance(table, Mapping):
         raise ValueError(f"[{where}] must be a table")
-    _only_keys(table, {"diffusion", "taxis", "reaction", "time_derivative", "degree", "description"}, where)
+    _only_keys(
+        table,
+        {"diffusion", "fractional_order", "taxis", "reaction", "time_derivative", "degree", "description"},
+        where,
+    )
     taxis_list = table.get("taxis", [])
     if isinstance(taxis_list, Mapping):
         taxis_list = [taxis_list]
@@ -266,6 +285,7 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
         taxis=tuple(taxis),
         reaction=None if reaction is None else Expression.parse(reaction, f"[{where}] reaction"),
         time_derivative=time_derivative,
+        fractional_order=_number(table["fractional_order"], f"[{where}] fractional_order") if "fractional_order" in table else None,
         degree=degree,
         description=str(table.get("description", "")),
     )
