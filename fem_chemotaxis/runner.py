@@ -1,30 +1,122 @@
-"""Run a validated configuration: mesh -> simulation -> outputs (summary, fields, pictures)."""
+"""Run a config: mesh -> simulation -> outputs, with checkpoints, restart and clean stops.
+
+A run directory holds, updated at every output time:
+
+    summary.json      status, resolved config, records (statistics at the output times), steps
+    timeseries.csv    time and <species>_mass, _min, _max at the output times
+    <species>.bp      VTX (ADIOS2) fields with time stamps, for ParaView
+    checkpoint.bp     the mesh once and the unknowns at the output times (adios4dolfinx),
+    checkpoint.json   with the complete checkpoint times, the stepper state and the config
+    *.png             pictures of the final state and of the time series ([output] pictures)
+
+:func:`run` starts a run; :func:`restart` continues one from its last checkpoint, on any
+number of MPI ranks, taking the steps an uninterrupted run would have taken.  SIGINT,
+SIGTERM and SIGUSR1 (and an optional wall-clock limit) stop a run after the current step
+with a final checkpoint and the status "interrupted"; a second signal stops it at once.
+(Open MPI's mpiexec kills its ranks on SIGINT/SIGTERM but forwards SIGUSR1: signal the
+ranks themselves, use SIGUSR1, or a time limit.)
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import platform
+import signal
+import threading
 import time as wallclock
-from collections.abc import Callable
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
+import adios4dolfinx
 import dolfinx
 import numpy as np
 from mpi4py import MPI
 from petsc4py import PETSc
 
 import fem_chemotaxis
-from fem_chemotaxis.config.run_config import MeshConfig, RunConfig
+from fem_chemotaxis.config.run_config import ConfigError, MeshConfig, RunConfig, parse_config
 from fem_chemotaxis.io.atomic import write_json_atomic
+from fem_chemotaxis.io.checkpoint import (
+    CHECKPOINT_NAME,
+    CheckpointError,
+    CheckpointFile,
+    read_metadata,
+    replace_directory,
+    write_metadata,
+)
+from fem_chemotaxis.io.console import Progress, format_duration
 from fem_chemotaxis.io.fields import FieldWriter
-from fem_chemotaxis.io.run_directory import prepare_run_directory
+from fem_chemotaxis.io.run_directory import SUMMARY_NAME, prepare_run_directory
+from fem_chemotaxis.io.state import capture, current_functions, load_unknowns, restore, scratch_functions
+from fem_chemotaxis.io.timeseries import TIMESERIES_NAME, write_timeseries
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.mesh.geometries import generate
 from fem_chemotaxis.mesh.gmsh_file import read_gmsh
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.simulation import RunStopped, Simulation, StepRecord
 
-__all__ = ["build_mesh", "run", "versions"]
+__all__ = [
+    "FINISHED",
+    "INTERRUPTIONS",
+    "ConfigDocument",
+    "build_mesh",
+    "read_summary",
+    "restart",
+    "run",
+    "time_series_pictures",
+    "versions",
+]
+
+_log = logging.getLogger("fem_chemotaxis")
+
+#: Statuses of runs that reached their end (re-running them gives the same result).
+FINISHED = ("completed", "blow-up")
+#: Why an interrupted run stopped (``summary["interruption"]["reason"]``).
+INTERRUPTIONS = ("SIGINT", "SIGTERM", "SIGUSR1", "time-limit")
+
+
+@dataclass(frozen=True)
+class ConfigDocument:
+    """A config as written: its TOML tables, and the directory its relative paths start from.
+
+    This is what a run directory stores to be restarted, and what a sweep varies; the
+    validated :class:`RunConfig` is derived from it with :meth:`parse`.
+    """
+
+    tables: Mapping[str, Any]
+    source: str = "<config>"
+    base_dir: str = field(default_factory=lambda: str(Path.cwd()))
+
+    @classmethod
+    def read(cls, path: str | Path) -> ConfigDocument:
+        """Read a TOML run file (not yet validated)."""
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"config file '{path}' does not exist")
+        try:
+            tables = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as err:
+            raise ConfigError(f"{path}: not valid TOML: {err}") from None
+        return cls(tables, str(path), str(path.parent.resolve()))
+
+    def parse(self) -> RunConfig:
+        """Validate the tables (raises ConfigError naming the table and key)."""
+        return parse_config(self.tables, source=self.source, base_dir=Path(self.base_dir))
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict; :meth:`from_json` reads it back."""
+        return {"tables": self.tables, "source": self.source, "base_dir": self.base_dir}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ConfigDocument:
+        """The document stored by :meth:`to_json`."""
+        return cls(data["tables"], data["source"], data["base_dir"])
 
 
 def build_mesh(config: MeshConfig, comm: MPI.Comm) -> TaggedMesh:
@@ -43,33 +135,142 @@ def versions() -> dict[str, str]:
         "fem_chemotaxis": fem_chemotaxis.__version__,
         "dolfinx": dolfinx.__version__,
         "petsc": ".".join(str(v) for v in PETSc.Sys.getVersion()),
+        "adios4dolfinx": adios4dolfinx.__version__,
         "python": platform.python_version(),
     }
 
 
+def read_summary(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> dict[str, Any] | None:
+    """The ``summary.json`` of a run directory (read on rank 0, broadcast), or None if absent."""
+    summary = None
+    if comm.rank == 0:
+        path = Path(run_dir) / SUMMARY_NAME
+        if path.is_file():
+            summary = json.loads(path.read_text())
+    return comm.bcast(summary, root=0)
+
+
 def run(
-    config: RunConfig,
+    document: ConfigDocument,
     output_dir: str | Path | None = None,
     force: bool = False,
     comm: MPI.Comm = MPI.COMM_WORLD,
-    log: Callable[[str], None] | None = None,
+    *,
+    time_limit: float | None = None,
 ) -> dict[str, Any]:
-    """Run `config`, writing summary.json, VTX fields and pictures into the run directory.
+    """Run a config from its start, writing the run directory described in the module doc.
+
+    Args:
+        document: The config (validated here; a mistake raises ConfigError before anything
+            is written).
+        output_dir: Run directory (default: the config's [output] dir).
+        force: Replace an earlier run in the directory (never a non-run directory).
+        comm: Communicator to run on.
+        time_limit: Wall-clock seconds after which the run stops like on SIGTERM.
 
     Returns:
-        The summary (also written to ``summary.json``); its ``status`` is "completed", or
-        "blow-up" / "solver-failure" with a ``stop`` report (time, message, and the value,
-        species and location of the largest density).
+        The summary, as written to ``summary.json``.  Its ``status`` is "completed";
+        "blow-up" or "solver-failure" with a ``stop`` report; or "interrupted" with an
+        ``interruption`` (reason one of INTERRUPTIONS, time).
     """
-    say = (log or (lambda msg: print(msg, flush=True))) if comm.rank == 0 else (lambda msg: None)
     start = wallclock.perf_counter()
+    config = document.parse()
     # Everything that can reject the input (mesh names, subdomains) runs before anything is written.
     tagged_mesh = build_mesh(config.mesh, comm)
-    sim = Simulation(
+    sim = _simulation(config, tagged_mesh)
+    out = prepare_run_directory(output_dir or config.output_dir, force, comm)
+    summary: dict[str, Any] = {
+        "status": "running",
+        "model": config.model.name,
+        "config_file": document.source,
+        "mesh": tagged_mesh.source,
+        "dofs": sim.num_dofs,
+        "mpi_ranks": comm.size,
+        "versions": versions(),
+        "config": config.resolved,
+        "records": [],
+        "steps": [],
+    }
+    _log.info(
+        f"fem-chemotaxis: model '{config.model.name}' on {tagged_mesh.source}, {sim.num_dofs} dofs, "
+        f"{comm.size} MPI rank(s) -> {out}"
+    )
+    checkpoint, mesh_description = CheckpointFile.create(out / CHECKPOINT_NAME, tagged_mesh)
+    execution = _Execution(
+        document, config, sim, out, summary, checkpoint, mesh_description, [], start, 0.0, time_limit
+    )
+    return execution.execute()
+
+
+def restart(
+    run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, *, time_limit: float | None = None
+) -> dict[str, Any]:
+    """Continue a run from its last checkpoint, with the config stored in the run directory.
+
+    Works on any number of MPI ranks.  The checkpoint and the VTX files are rewritten on the
+    new distribution (holding all earlier output times), records and steps after the
+    checkpoint (from a crash) are dropped, and the run appends to them as it goes.  A run
+    that has completed is returned unchanged.
+
+    Raises:
+        CheckpointError: if the directory holds no usable checkpoint.
+    """
+    start = wallclock.perf_counter()
+    out = Path(run_dir)
+    meta = read_metadata(out, comm)
+    summary = read_summary(out, comm)
+    if summary is None:
+        raise CheckpointError(f"'{out}' has a checkpoint but no {SUMMARY_NAME}")
+    if summary["status"] == "completed":
+        _log.info(f"fem-chemotaxis: the run in {out} has completed; nothing to continue")
+        return summary
+    document = ConfigDocument.from_json(meta["config"])
+    config = document.parse()
+    stepper, times = meta["stepper"], meta["times"]
+    last = times[-1]
+
+    old = CheckpointFile(out / CHECKPOINT_NAME)
+    tagged_mesh = old.read_mesh(comm, meta["mesh"])
+    sim = _simulation(config, tagged_mesh, t_start=last)
+    _log.info(
+        f"fem-chemotaxis: continuing '{config.model.name}' in {out} from t = {last:.6g} "
+        f"on {comm.size} MPI rank(s)"
+    )
+    # Copy every checkpoint time into a file of this distribution, re-writing the VTX files.
+    new, mesh_description = CheckpointFile.create(out / f".{CHECKPOINT_NAME}.new", tagged_mesh)
+    state = scratch_functions(sim, stepper)
+    current = {name: state[name] for name in current_functions(sim)}
+    fields = FieldWriter(sim.u.values(), out)
+    for time in times:
+        functions = state if time == last else current
+        old.read(functions, time)
+        load_unknowns(sim, functions)
+        fields.write(time)
+        new.write(functions, time)
+    restore(sim, stepper, state)
+    replace_directory(new.path, old.path, comm)  # `old` now names the new file
+
+    summary["records"] = [r for r in summary["records"] if r["time"] <= last]
+    summary["steps"] = summary["steps"][: stepper["steps"]]
+    sim.history.extend(StepRecord(**s) for s in summary["steps"])
+    for key in ("stop", "interruption", "message"):
+        summary.pop(key, None)
+    summary.update(status="running", mpi_ranks=comm.size, versions=versions())
+    summary.setdefault("restarts", []).append({"time": last, "mpi_ranks": comm.size})
+    execution = _Execution(
+        document, config, sim, out, summary, old, mesh_description, list(times), start,
+        summary.get("wall_time", 0.0), time_limit, fields,
+    )
+    return execution.execute()
+
+
+def _simulation(config: RunConfig, mesh: TaggedMesh, t_start: float = 0.0) -> Simulation:
+    return Simulation(
         config.model,
-        tagged_mesh,
+        mesh,
         config.initial,
         dt=config.dt,
+        t_start=t_start,
         scheme=config.scheme,
         solver=config.solver,
         petsc_options=config.petsc_options,
@@ -82,77 +283,213 @@ def run(
         boundary_conditions=config.boundary_conditions,
         subdomain_parameters=config.subdomain_parameters,
     )
-    out = prepare_run_directory(output_dir or config.output_dir, force, comm)
-    summary: dict[str, Any] = {
-        "status": "running",
-        "model": config.model.name,
-        "config_file": config.source,
-        "mesh": tagged_mesh.source,
-        "dofs": sim.num_dofs,
-        "mpi_ranks": comm.size,
-        "versions": versions(),
-        "config": config.resolved,
-        "records": [],
-        "steps": [],
-    }
-    say(
-        f"fem-chemotaxis: model '{config.model.name}' on {tagged_mesh.source}, {sim.num_dofs} dofs, "
-        f"{comm.size} MPI rank(s) -> {out}"
-    )
-    fields = FieldWriter(sim.u.values(), out)
 
-    def record() -> None:
-        if summary["records"] and summary["records"][-1]["time"] == sim.time:
+
+class _Interrupted(Exception):
+    """A collective decision to stop after the current step."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _StopRequests:
+    """SIGINT/SIGTERM/SIGUSR1 and a wall-clock limit, turned into a decision all ranks agree on.
+
+    The first signal only sets a flag (checked after every step); a second one of the same
+    kind is handled as if this object were not there, i.e. it stops the process at once.
+    """
+
+    _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)
+    _CODES = {1: "time-limit", **{int(sig): sig.name for sig in _SIGNALS}}
+
+    def __init__(self, comm: MPI.Comm, time_limit: float | None, started: float):
+        self.comm, self.deadline = comm, None if time_limit is None else started + time_limit
+        self.received = 0
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopRequests:
+        if threading.current_thread() is threading.main_thread():
+            for sig in self._SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+        self._previous.clear()
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.received:
+            self.__exit__()
+            signal.raise_signal(signum)
             return
-        stats = sim.statistics()
-        summary["records"].append({"time": sim.time, "species": stats})
-        fields.write(sim.time)
-        summary["wall_time"] = wallclock.perf_counter() - start
-        if comm.rank == 0:
-            write_json_atomic(out / "summary.json", summary)
-        steps = summary["steps"]
-        newton = np.mean([s["newton_iterations"] for s in steps]) if steps else 0.0
-        text = "  ".join(f"{n}: [{s['min']:.4g}, {s['max']:.4g}] mass {s['mass']:.6g}" for n, s in stats.items())
-        say(f"  t = {sim.time:<10.5g} steps {len(steps):<5d} Newton/step {newton:4.1f}  {text}")
+        self.received = signum
+        if self.comm.rank == 0:
+            name = signal.Signals(signum).name
+            os.write(2, f"\nfem-chemotaxis: {name} received; stopping after the current step "
+                        f"with a checkpoint (send it again to stop at once)\n".encode())
 
-    def on_step(step: StepRecord) -> None:
-        summary["steps"].append(
+    def check(self) -> str | None:
+        """The reason to stop now, the same on every rank (collective), or None."""
+        code = self.received
+        if not code and self.deadline is not None and wallclock.perf_counter() > self.deadline:
+            code = 1
+        code = self.comm.allreduce(code, op=MPI.MAX)
+        return self._CODES.get(code) if code else None
+
+
+class _Execution:
+    """Stepping a simulation through its output times and writing the run directory."""
+
+    def __init__(
+        self,
+        document: ConfigDocument,
+        config: RunConfig,
+        sim: Simulation,
+        out: Path,
+        summary: dict[str, Any],
+        checkpoint: CheckpointFile,
+        mesh_description: dict[str, Any],
+        checkpoint_times: list[float],
+        started: float,
+        earlier_wall_time: float,
+        time_limit: float | None,
+        fields: FieldWriter | None = None,
+    ):
+        self.document, self.config, self.sim, self.out = document, config, sim, out
+        self.summary, self.checkpoint, self.mesh_description = summary, checkpoint, mesh_description
+        self.checkpoint_times = checkpoint_times
+        self.started, self.earlier_wall_time = started, earlier_wall_time
+        self.comm = sim.comm
+        self.fields = fields or FieldWriter(sim.u.values(), out)
+        self.progress = Progress(sim.time, config.t_end, self.comm)
+        self.stops = _StopRequests(self.comm, time_limit, started)
+
+    def output_times(self) -> list[float]:
+        """The output times still ahead: multiples of the interval, and t_end."""
+        interval, t_end = self.config.output_interval, self.config.t_end
+        count = max(1, int(np.ceil(t_end / interval - 1e-9)))
+        ahead = self.sim.time + 1e-12 * max(1.0, abs(self.sim.time))
+        return [t for t in (min(k * interval, t_end) for k in range(1, count + 1)) if t > ahead]
+
+    def execute(self) -> dict[str, Any]:
+        """Record the current state, step to t_end (or until stopped); returns the final summary."""
+        sim, summary = self.sim, self.summary
+        with self.stops:
+            try:
+                self.record()
+                for target in self.output_times():
+                    sim.advance_to(target, self._on_step)
+                    self.record()
+                summary["status"] = "completed"
+            except RunStopped as stop:
+                summary["status"], summary["stop"] = stop.kind, stop.report
+                _log.warning(f"fem-chemotaxis: run stopped ({stop.kind}): {stop}")
+                self.record()
+            except _Interrupted as stop:
+                summary["status"] = "interrupted"
+                summary["interruption"] = {"reason": stop.reason, "time": sim.time}
+                self.record()
+            except BaseException as err:
+                summary["status"], summary["message"] = "error", f"{type(err).__name__}: {err}"
+                self.write_summary()
+                raise
+            finally:
+                self.fields.close()
+            self.write_summary()
+            if self.config.pictures and summary["status"] != "interrupted":
+                _pictures(sim, self.out, summary)
+                self.write_summary()
+        self._final_message()
+        return summary
+
+    def _on_step(self, step: StepRecord) -> None:
+        self.summary["steps"].append(
             {"time": step.time, "dt": step.dt, "newton_iterations": step.newton_iterations,
              "krylov_iterations": step.krylov_iterations, "rejected": step.rejected, "error": step.error}
         )
+        self.progress.step(step)
+        reason = self.stops.check()
+        if reason is not None:
+            raise _Interrupted(reason)
 
-    record()
-    n_outputs = max(1, int(np.ceil(config.t_end / config.output_interval - 1e-9)))
-    try:
-        for k in range(1, n_outputs + 1):
-            sim.advance_to(min(k * config.output_interval, config.t_end), on_step)
-            record()
-        summary["status"] = "completed"
-    except RunStopped as stop:
-        summary["status"] = stop.kind
-        summary["stop"] = stop.report
-        say(f"fem-chemotaxis: run stopped ({stop.kind}): {stop}")
-        record()
-    finally:
-        fields.close()
+    def record(self) -> None:
+        """Statistics, fields and a checkpoint at the current time (once per time), and the summary."""
+        sim, records = self.sim, self.summary["records"]
+        if not records or records[-1]["time"] != sim.time:
+            stats = sim.statistics()
+            records.append({"time": sim.time, "species": stats})
+            self.fields.write(sim.time)
+            self._checkpoint()
+            self.progress.output(sim.time, stats, len(self.summary["steps"]))
+        self.write_summary()
 
-    if config.pictures:
-        _pictures(sim, out, summary)
-    summary["wall_time"] = wallclock.perf_counter() - start
-    if comm.rank == 0:
-        write_json_atomic(out / "summary.json", summary)
-    say(f"fem-chemotaxis: {summary['status']} in {summary['wall_time']:.1f} s; results in {out}")
-    return summary
+    def _checkpoint(self) -> None:
+        sim = self.sim
+        scalars, functions = capture(sim)
+        self.checkpoint.write(functions, sim.time)
+        self.checkpoint_times.append(sim.time)
+        species = {
+            sp.name: {"unknown": sim.unknowns[sp.name].name, "degree": sp.degree, "log": sp.name in sim.log_species}
+            for sp in sim.model.species
+        }
+        write_metadata(
+            self.out,
+            {
+                "times": self.checkpoint_times,
+                "stepper": {**scalars, "steps": len(self.summary["steps"])},
+                "species": species,
+                "mesh": self.mesh_description,
+                "mpi_ranks": self.comm.size,
+                "config": self.document.to_json(),
+            },
+            self.comm,
+        )
+
+    def write_summary(self) -> None:
+        """Write summary.json and timeseries.csv atomically (rank 0)."""
+        self.summary["wall_time"] = self.earlier_wall_time + wallclock.perf_counter() - self.started
+        if self.comm.rank == 0:
+            write_timeseries(self.out / TIMESERIES_NAME, self.summary["records"])
+            write_json_atomic(self.out / SUMMARY_NAME, self.summary)
+
+    def _final_message(self) -> None:
+        summary, sim = self.summary, self.sim
+        status = summary["status"]
+        if status == "interrupted":
+            reason = summary["interruption"]["reason"]
+            _log.warning(
+                f"fem-chemotaxis: interrupted ({reason}) at t = {sim.time:.6g} after "
+                f"{format_duration(summary['wall_time'])}; checkpoint written. "
+                f"Continue with: fem-chemotaxis run --restart {self.out}"
+            )
+            return
+        _log.info(
+            f"fem-chemotaxis: {status} at t = {sim.time:.6g} ({len(summary['steps'])} steps) in "
+            f"{format_duration(summary['wall_time'])}; results in {self.out}"
+        )
 
 
-def _pictures(sim: Simulation, out: Path, summary: dict[str, Any]) -> None:
-    """Final-time picture of every species, and the time series of mass/min/max."""
-    from fem_chemotaxis.viz import save_species_png, save_time_series_png
+def _pictures(sim: Simulation, out: Path, summary: Mapping[str, Any]) -> None:
+    """Final-time picture of every species (together and alone), and the time series."""
+    from fem_chemotaxis.viz import save_species_png
 
     save_species_png(list(sim.u.values()), out / "species.png", time=sim.time, title=sim.model.name)
     for name, u in sim.u.items():
         save_species_png([u], out / f"{name}.png", time=sim.time, title=sim.model.name)
-    times = [r["time"] for r in summary["records"]]
+    time_series_pictures(summary["records"], out, sim.comm)
+
+
+def time_series_pictures(records: Sequence[Mapping[str, Any]], out: Path, comm: MPI.Comm) -> list[Path]:
+    """``mass.png``, ``min.png`` and ``max.png`` of every species from summary records (rank 0 writes)."""
+    from fem_chemotaxis.viz import save_time_series_png
+
+    times = [r["time"] for r in records]
+    species = list(records[0]["species"]) if records else []
+    paths = []
     for quantity in ("mass", "max", "min"):
-        series = {n: [r["species"][n][quantity] for r in summary["records"]] for n in sim.u}
-        save_time_series_png(times, series, out / f"{quantity}.png", ylabel=quantity, comm=sim.comm)
+        series = {n: [r["species"][n][quantity] for r in records] for n in species}
+        paths.append(out / f"{quantity}.png")
+        save_time_series_png(times, series, paths[-1], ylabel=quantity, comm=comm)
+    return paths

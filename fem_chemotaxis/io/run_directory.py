@@ -7,7 +7,7 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-__all__ = ["RunDirectoryError", "prepare_run_directory"]
+__all__ = ["SUMMARY_NAME", "RunDirectoryError", "prepare_run_directory"]
 
 #: A directory holding this file is recognised as an earlier run (and may be replaced with force).
 SUMMARY_NAME = "summary.json"

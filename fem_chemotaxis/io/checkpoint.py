@@ -1,0 +1,155 @@
+"""Restart checkpoints: ``checkpoint.bp`` (adios4dolfinx) beside a small ``checkpoint.json``.
+
+``checkpoint.bp`` holds the mesh with its cell and facet tags once, then named functions at
+each checkpoint time; it can be read on any number of MPI ranks.  ``checkpoint.json`` is
+written atomically *after* the functions of a time are complete and lists the complete
+times, so a crash while writing leaves the previous checkpoint usable.
+
+adios4dolfinx stores a function's dof layout once per file, from the mesh distribution that
+first wrote it.  A run continued on a new distribution (a restart) therefore copies the
+earlier times into a fresh file with :meth:`CheckpointFile.create` and swaps it in with
+:func:`replace_directory`, instead of appending to the old file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import adios4dolfinx
+import dolfinx.fem
+import dolfinx.mesh
+from mpi4py import MPI
+
+from fem_chemotaxis.io.atomic import write_json_atomic
+from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
+
+__all__ = [
+    "CHECKPOINT_NAME",
+    "METADATA_NAME",
+    "CheckpointError",
+    "CheckpointFile",
+    "read_metadata",
+    "replace_directory",
+    "write_metadata",
+]
+
+CHECKPOINT_NAME = "checkpoint.bp"
+METADATA_NAME = "checkpoint.json"
+_ENGINE = "BP4"
+_TAGS = ("cell_tags", "facet_tags")
+
+
+class CheckpointError(RuntimeError):
+    """A run directory holds no usable checkpoint."""
+
+
+class CheckpointFile:
+    """A ``checkpoint.bp`` file: a mesh with tags, and functions at checkpoint times."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    @classmethod
+    def create(cls, path: str | Path, mesh: TaggedMesh) -> tuple[CheckpointFile, dict[str, Any]]:
+        """Write a new file holding `mesh` and its tags (collective).
+
+        Returns:
+            The file, and the description of the mesh that :meth:`read_mesh` needs (names of
+            the physical groups, source) to be stored in ``checkpoint.json``.
+        """
+        file = cls(path)
+        if mesh.mesh.comm.rank == 0 and file.path.exists():
+            shutil.rmtree(file.path)
+        mesh.mesh.comm.Barrier()
+        adios4dolfinx.write_mesh(file.path, mesh.mesh, engine=_ENGINE)
+        tags = []
+        for name in _TAGS:
+            meshtags = getattr(mesh, name)
+            if meshtags is not None:
+                mesh.mesh.topology.create_connectivity(meshtags.dim, 0)
+                adios4dolfinx.write_meshtags(file.path, mesh.mesh, meshtags, engine=_ENGINE, meshtag_name=name)
+                tags.append(name)
+        description = {
+            "source": mesh.source,
+            "physical_groups": {name: list(group) for name, group in mesh.physical_groups.items()},
+            "tags": tags,
+        }
+        return file, description
+
+    def read_mesh(self, comm: MPI.Comm, description: Mapping[str, Any]) -> TaggedMesh:
+        """The mesh and its tags, distributed over `comm` (any number of ranks)."""
+        mesh = adios4dolfinx.read_mesh(self.path, comm, engine=_ENGINE)
+        tags = {
+            name: adios4dolfinx.read_meshtags(self.path, mesh, meshtag_name=name, engine=_ENGINE)
+            if name in description["tags"] else None
+            for name in _TAGS
+        }
+        groups = {name: (int(dim), int(tag)) for name, (dim, tag) in description["physical_groups"].items()}
+        return TaggedMesh(mesh, tags["cell_tags"], tags["facet_tags"], groups, source=description["source"])
+
+    def write(self, functions: Mapping[str, dolfinx.fem.Function], time: float) -> None:
+        """Append each function under its key at `time` (collective)."""
+        for name, function in functions.items():
+            adios4dolfinx.write_function(self.path, function, engine=_ENGINE, time=time, name=name)
+
+    def read(self, functions: Mapping[str, dolfinx.fem.Function], time: float) -> None:
+        """Fill each function with the values stored under its key at `time` (collective)."""
+        for name, function in functions.items():
+            adios4dolfinx.read_function(self.path, function, engine=_ENGINE, time=time, name=name)
+
+
+def write_metadata(directory: str | Path, data: Mapping[str, Any], comm: MPI.Comm) -> None:
+    """Write ``checkpoint.json`` atomically (rank 0), after the functions it describes."""
+    comm.Barrier()  # every rank has finished its part of the checkpoint file
+    if comm.rank == 0:
+        write_json_atomic(Path(directory) / METADATA_NAME, data)
+
+
+def read_metadata(directory: str | Path, comm: MPI.Comm) -> dict[str, Any]:
+    """The contents of ``checkpoint.json`` (read on rank 0, broadcast).
+
+    Raises:
+        CheckpointError: if the directory holds no checkpoint, naming what is missing.
+    """
+    directory = Path(directory)
+    result: dict[str, Any] | str
+    if comm.rank == 0:
+        meta, data = directory / METADATA_NAME, directory / CHECKPOINT_NAME
+        if not directory.is_dir():
+            result = f"run directory '{directory}' does not exist"
+        elif not meta.is_file() or not data.is_dir():
+            result = f"'{directory}' holds no checkpoint ({METADATA_NAME} and {CHECKPOINT_NAME}); it cannot be restarted"
+        else:
+            try:
+                result = json.loads(meta.read_text())
+            except json.JSONDecodeError as err:
+                result = f"{meta} is not valid JSON: {err}"
+    result = comm.bcast(result if comm.rank == 0 else None, root=0)
+    if isinstance(result, str):
+        raise CheckpointError(result)
+    return result
+
+
+def replace_directory(new: str | Path, target: str | Path, comm: MPI.Comm) -> None:
+    """Put directory `new` in the place of directory `target` (rank 0; collective).
+
+    The old directory is renamed aside before `new` takes its name and removed only then,
+    so an interruption leaves at least one complete copy.
+    """
+    comm.Barrier()
+    if comm.rank == 0:
+        target = Path(target)
+        aside = target.with_name(f".{target.name}.old")
+        if aside.exists():
+            shutil.rmtree(aside)
+        if target.exists():
+            os.replace(target, aside)
+        os.replace(new, target)
+        if aside.exists():
+            shutil.rmtree(aside)
+    comm.Barrier()

@@ -1,0 +1,107 @@
+"""The state of a :class:`~fem_chemotaxis.simulation.Simulation` that a restart must restore.
+
+Besides the unknowns, the next steps depend on: the proposed step size, the previous step
+size and the previous solution (two-step methods such as BDF2), and the accepted solutions
+that an adaptive step controller extrapolates from.  With all of them restored, a continued
+run takes exactly the steps an uninterrupted run would have taken.
+
+Functions are keyed by the names they are stored under in the checkpoint: the unknowns by
+their own names (``u``, or ``log_u`` in log-density variables), the previous solution as
+``previous_<name>`` and older controller levels as ``level<k>_<name>`` (k >= 2).
+
+The Simulation has no public accessor for these (see ``_old``, ``_older``, ``_dt_previous``
+and ``controller.history``); this module is the one place that reaches into them.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Mapping
+from typing import Any
+
+import dolfinx.fem
+import numpy as np
+
+from fem_chemotaxis.simulation import Simulation
+
+__all__ = ["capture", "current_functions", "load_unknowns", "restore", "scratch_functions"]
+
+
+def current_functions(sim: Simulation) -> dict[str, dolfinx.fem.Function]:
+    """The unknowns, keyed by their checkpoint names (written at every checkpoint time)."""
+    return {f.name: f for f in sim.unknowns.values()}
+
+
+def capture(sim: Simulation) -> tuple[dict[str, Any], dict[str, dolfinx.fem.Function]]:
+    """The stepper's scalars (for JSON) and every function a restart needs, by checkpoint name."""
+    functions = current_functions(sim)
+    functions.update({f"previous_{f.name}": sim._older[n] for n, f in sim.unknowns.items()})
+    history = list(sim.controller.history) if sim.controller is not None else []
+    for k, (_, values) in enumerate(history[2:], start=2):
+        for name, part in _split(sim, values).items():
+            level = dolfinx.fem.Function(sim.spaces[name])
+            level.x.array[: len(part)] = part
+            level.x.scatter_forward()
+            functions[f"level{k}_{sim.unknowns[name].name}"] = level
+    scalars = {
+        "time": sim.time,
+        "dt": sim.dt,
+        "dt_previous": sim._dt_previous,
+        "controller_times": [t for t, _ in history],
+    }
+    return scalars, functions
+
+
+def scratch_functions(sim: Simulation, scalars: Mapping[str, Any]) -> dict[str, dolfinx.fem.Function]:
+    """Fresh functions, keyed like :func:`capture`'s, to read a checkpoint into."""
+    functions = {}
+    levels = ["", "previous_"] + [f"level{k}_" for k in range(2, len(scalars["controller_times"]))]
+    for prefix in levels:
+        for name, f in sim.unknowns.items():
+            functions[prefix + f.name] = dolfinx.fem.Function(sim.spaces[name], name=f.name)
+    return functions
+
+
+def load_unknowns(sim: Simulation, functions: Mapping[str, dolfinx.fem.Function]) -> None:
+    """Set the unknowns (and the densities of log-density species) from checkpoint functions."""
+    for name, f in sim.unknowns.items():
+        f.x.array[:] = functions[f.name].x.array
+        if sim.u[name] is not f:
+            sim.u[name].x.array[:] = np.exp(f.x.array)
+
+
+def restore(sim: Simulation, scalars: Mapping[str, Any], functions: Mapping[str, dolfinx.fem.Function]) -> None:
+    """Put `sim` into the captured state (functions as from :func:`scratch_functions`)."""
+    load_unknowns(sim, functions)
+    for name, f in sim.unknowns.items():
+        sim._old[name].x.array[:] = f.x.array
+        sim._older[name].x.array[:] = functions[f"previous_{f.name}"].x.array
+    sim.time = float(scalars["time"])
+    sim.dt = float(scalars["dt"])
+    sim._dt_previous = float(scalars["dt_previous"])
+    if sim.controller is not None:
+        times = scalars["controller_times"]
+        prefixes = ["", "previous_"] + [f"level{k}_" for k in range(2, len(times))]
+        sim.controller.history = deque(
+            ((t, _owned(sim, functions, prefix)) for t, prefix in zip(times, prefixes)),
+            maxlen=sim.controller.history.maxlen,
+        )
+
+
+def _owned(sim: Simulation, functions: Mapping[str, dolfinx.fem.Function], prefix: str) -> np.ndarray:
+    """Owned values of one level of all unknowns, concatenated like the controller's."""
+    parts = []
+    for f in sim.unknowns.values():
+        level = functions[prefix + f.name]
+        parts.append(level.x.array[: level.function_space.dofmap.index_map.size_local])
+    return np.concatenate(parts)
+
+
+def _split(sim: Simulation, values: np.ndarray) -> dict[str, np.ndarray]:
+    """Owned values of all unknowns (concatenated as by the controller), per species."""
+    parts, start = {}, 0
+    for name, f in sim.unknowns.items():
+        size = f.function_space.dofmap.index_map.size_local
+        parts[name] = values[start : start + size]
+        start += size
+    return parts

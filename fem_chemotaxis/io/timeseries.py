@@ -1,0 +1,38 @@
+"""``timeseries.csv``: mass, minimum and maximum of every species at every output time."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from fem_chemotaxis.io.atomic import write_text_atomic
+
+__all__ = ["QUANTITIES", "TIMESERIES_NAME", "timeseries_csv", "write_timeseries"]
+
+TIMESERIES_NAME = "timeseries.csv"
+#: The per-species columns, in order: ``<species>_mass``, ``<species>_min``, ``<species>_max``.
+QUANTITIES = ("mass", "min", "max")
+
+
+def timeseries_csv(records: Sequence[Mapping[str, Any]]) -> str:
+    """CSV text of summary records: a ``time`` column, then three columns per species.
+
+    Numbers are written with ``repr``, which round-trips: the CSV holds exactly the values
+    of ``summary.json``.
+    """
+    species = list(records[0]["species"]) if records else []
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["time"] + [f"{name}_{q}" for name in species for q in QUANTITIES])
+    for record in records:
+        stats = record["species"]
+        writer.writerow([repr(record["time"])] + [repr(stats[name][q]) for name in species for q in QUANTITIES])
+    return out.getvalue()
+
+
+def write_timeseries(path: str | Path, records: Sequence[Mapping[str, Any]]) -> None:
+    """Write ``timeseries.csv`` atomically."""
+    write_text_atomic(path, timeseries_csv(records))
