@@ -1,0 +1,180 @@
+"""``fem-chemotaxis plot RUN_DIR``: pictures of a run directory, finished or still running.
+
+Species fields are read back from the checkpoint (on any number of MPI ranks, gathered to
+rank 0 for drawing), the time series from ``summary.json``.  Animations are written with
+imageio: GIF always, MP4 only where an encoder (``imageio-ffmpeg``) is installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from mpi4py import MPI
+
+__all__ = ["main", "plot", "register", "select_times"]
+
+_EPILOG = """\
+examples:
+  fem-chemotaxis plot results/ks                      # final state + time series
+  fem-chemotaxis plot results/ks --times 0,7.5,15     # chosen output times
+  fem-chemotaxis plot results/ks --times all --gif    # every output time, and an animation
+  mpiexec -n 4 fem-chemotaxis plot results/big --gif  # large meshes: read in parallel
+
+Writes into RUN_DIR (or --output): species-t<time>.png (all species side by side),
+mass.png, min.png, max.png, and animation.gif / animation.mp4. Works while the run is still
+going: it shows the output times checkpointed so far."""
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `plot` parser."""
+    from fem_chemotaxis.commands.run import add_verbosity
+
+    parser = subparsers.add_parser(
+        "plot",
+        help="draw the species and time series of a run directory (also while it runs)",
+        description="Draw pictures of a run from its checkpoint and summary.json.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `fem-chemotaxis run`")
+    parser.add_argument("--times", default="last",
+                        help="output times to draw: comma-separated values (the nearest output time is "
+                             "used), 'all', or 'last' (default)")
+    parser.add_argument("--gif", action="store_true", help="also write animation.gif of all output times")
+    parser.add_argument("--mp4", action="store_true",
+                        help="also write animation.mp4 (needs imageio-ffmpeg; skipped with a warning otherwise)")
+    parser.add_argument("--fps", type=float, default=4.0, help="frames per second of animations (default 4)")
+    parser.add_argument("--output", "-o", metavar="DIR", help="directory for the pictures (default: RUN_DIR)")
+    add_verbosity(parser)
+    parser.set_defaults(command_main=main)
+
+
+def select_times(available: Sequence[float], request: str) -> list[float]:
+    """The output times `request` ('all', 'last' or comma-separated numbers) picks from `available`.
+
+    Raises:
+        ValueError: if a requested time is not within 1e-6 (relative to the last time) of an
+            output time; the message lists the output times.
+    """
+    if request == "all":
+        return list(available)
+    if request == "last":
+        return [available[-1]]
+    tolerance = 1e-6 * max(1.0, abs(available[-1]))
+    chosen = []
+    for item in request.split(","):
+        try:
+            wanted = float(item)
+        except ValueError:
+            raise ValueError(f"--times: '{item}' is not a number (or use 'all' / 'last')") from None
+        nearest = min(available, key=lambda t: abs(t - wanted))
+        if abs(nearest - wanted) > tolerance:
+            listed = ", ".join(f"{t:.6g}" for t in available)
+            raise ValueError(f"--times: {wanted:g} is not an output time of this run; they are: {listed}")
+        chosen.append(nearest)
+    return chosen
+
+
+def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
+    """Draw the requested pictures; exit code 2 if the run directory cannot be read."""
+    from fem_chemotaxis.commands import EXIT_BAD_INPUT
+    from fem_chemotaxis.io.checkpoint import CheckpointError
+    from fem_chemotaxis.io.console import configure_logging
+
+    configure_logging(args.verbosity, comm)
+    try:
+        plot(Path(args.run_dir), args.times, Path(args.output or args.run_dir), comm,
+             gif=args.gif, mp4=args.mp4, fps=args.fps)
+    except (ValueError, CheckpointError) as err:
+        if comm.rank == 0:
+            print(f"fem-chemotaxis: error: {err}", file=sys.stderr, flush=True)
+        return EXIT_BAD_INPUT
+    return 0
+
+
+def plot(
+    run_dir: Path, times: str, out: Path, comm: MPI.Comm, *, gif: bool = False, mp4: bool = False, fps: float = 4.0
+) -> list[Path]:
+    """Write the pictures described in the module doc; returns their paths."""
+    import dolfinx.fem
+    import numpy as np
+
+    from fem_chemotaxis.io.checkpoint import CheckpointFile, read_metadata
+    from fem_chemotaxis.io.console import LOGGER_NAME
+    from fem_chemotaxis.runner import read_summary, time_series_pictures
+    from fem_chemotaxis.viz import save_species_png
+
+    log = logging.getLogger(LOGGER_NAME)
+    meta = read_metadata(run_dir, comm)
+    summary = read_summary(run_dir, comm)
+    available = meta["times"]
+    chosen = select_times(available, times)
+    if comm.rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+    comm.Barrier()
+    title = summary["model"] if summary else None
+
+    file = CheckpointFile(run_dir / "checkpoint.bp")
+    mesh = file.read_mesh(comm, meta["mesh"]).mesh
+    unknowns, densities = {}, {}
+    for name, info in meta["species"].items():
+        V = dolfinx.fem.functionspace(mesh, ("Lagrange", info["degree"]))
+        unknowns[info["unknown"]] = dolfinx.fem.Function(V)
+        densities[name] = (info, unknowns[info["unknown"]], dolfinx.fem.Function(V, name=name))
+
+    def draw(time: float, path: Path) -> None:
+        file.read(unknowns, time)
+        for info, unknown, density in densities.values():
+            density.x.array[:] = np.exp(unknown.x.array) if info["log"] else unknown.x.array
+        save_species_png([d for _, _, d in densities.values()], path, time=time, title=title)
+
+    written = []
+    for time in chosen:
+        written.append(out / f"species-t{time:.6g}.png")
+        draw(time, written[-1])
+        log.info(f"  wrote {written[-1]}")
+    if summary and summary["records"]:
+        written += time_series_pictures(summary["records"], out, comm)
+        log.info(f"  wrote {out / 'mass.png'}, min.png, max.png")
+
+    encoders = [("gif", gif, True), ("mp4", mp4, importlib.util.find_spec("imageio_ffmpeg") is not None)]
+    wanted = [kind for kind, asked, available_here in encoders if asked and available_here]
+    if mp4 and "mp4" not in wanted:
+        log.warning("fem-chemotaxis: no MP4 encoder (pip install imageio-ffmpeg); animation.mp4 skipped")
+    if wanted:
+        frames_dir = Path(tempfile.mkdtemp(dir=out, prefix=".frames-")) if comm.rank == 0 else None
+        frames_dir = comm.bcast(frames_dir, root=0)
+        frames = [frames_dir / f"{k:05d}.png" for k in range(len(available))]
+        for time, frame in zip(available, frames):
+            draw(time, frame)
+        if comm.rank == 0:
+            written += _animate(frames, out, wanted, fps)
+            shutil.rmtree(frames_dir)
+            log.info(f"  wrote animation of {len(frames)} output times: " + ", ".join(f"animation.{k}" for k in wanted))
+    return written
+
+
+def _animate(frames: Sequence[Path], out: Path, kinds: Sequence[str], fps: float) -> list[Path]:
+    """Animations of the PNG frames (rank 0), written to a temporary name and then renamed."""
+    import imageio.v3 as iio
+
+    images = [iio.imread(frame) for frame in frames]
+    written = []
+    for kind in kinds:
+        path = out / f"animation.{kind}"
+        tmp = out / f".animation.tmp.{kind}"
+        if kind == "gif":
+            iio.imwrite(tmp, images, extension=".gif", duration=1000.0 / fps, loop=0)
+        else:
+            iio.imwrite(tmp, images, extension=".mp4", fps=fps)
+        os.replace(tmp, path)
+        written.append(path)
+    return written
