@@ -19,6 +19,7 @@ ranks themselves, use SIGUSR1, or a time limit.)
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -75,8 +76,8 @@ __all__ = [
 
 _log = logging.getLogger("fem_chemotaxis")
 
-#: Statuses of runs that reached their end (re-running them gives the same result).
-FINISHED = ("completed", "blow-up")
+#: Statuses of runs that have ended: continuing or re-running them gives the same result.
+FINISHED = ("completed", "blow-up", "solver-failure")
 #: Why an interrupted run stopped (``summary["interruption"]["reason"]``).
 INTERRUPTIONS = ("SIGINT", "SIGTERM", "SIGUSR1", "time-limit")
 
@@ -108,6 +109,21 @@ class ConfigDocument:
     def parse(self) -> RunConfig:
         """Validate the tables (raises ConfigError naming the table and key)."""
         return parse_config(self.tables, source=self.source, base_dir=Path(self.base_dir))
+
+    def with_value(self, key: Sequence[str], value: Any) -> ConfigDocument:
+        """A copy with the entry at the path `key` (e.g. ``("time", "dt")``) set, creating tables.
+
+        Raises:
+            ConfigError: if a step of the path is a value, not a table.
+        """
+        tables = copy.deepcopy(dict(self.tables))
+        table = tables
+        for depth, part in enumerate(key[:-1]):
+            table = table.setdefault(part, {})
+            if not isinstance(table, dict):
+                raise ConfigError(f"{self.source}: '{'.'.join(key[: depth + 1])}' is a value, not a table")
+        table[key[-1]] = value
+        return ConfigDocument(tables, self.source, self.base_dir)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict; :meth:`from_json` reads it back."""
@@ -210,7 +226,7 @@ def restart(
     Works on any number of MPI ranks.  The checkpoint and the VTX files are rewritten on the
     new distribution (holding all earlier output times), records and steps after the
     checkpoint (from a crash) are dropped, and the run appends to them as it goes.  A run
-    that has completed is returned unchanged.
+    that has ended (a FINISHED status) is returned unchanged.
 
     Raises:
         CheckpointError: if the directory holds no usable checkpoint.
@@ -221,8 +237,8 @@ def restart(
     summary = read_summary(out, comm)
     if summary is None:
         raise CheckpointError(f"'{out}' has a checkpoint but no {SUMMARY_NAME}")
-    if summary["status"] == "completed":
-        _log.info(f"fem-chemotaxis: the run in {out} has completed; nothing to continue")
+    if summary["status"] in FINISHED:
+        _log.info(f"fem-chemotaxis: the run in {out} has ended ({summary['status']}); nothing to continue")
         return summary
     document = ConfigDocument.from_json(meta["config"])
     config = document.parse()
