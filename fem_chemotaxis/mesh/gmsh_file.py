@@ -17,6 +17,7 @@ import numpy as np
 from mpi4py import MPI
 
 from dolfinx.io.gmsh import model_to_mesh
+from dolfinx.mesh import GhostMode, create_cell_partitioner
 
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 
@@ -98,8 +99,13 @@ def on_root(comm: MPI.Comm, task: Callable[[], T]) -> T:
 
 
 def model_to_tagged_mesh(model: Any, comm: MPI.Comm, gdim: int, source: str) -> TaggedMesh:
-    """Distribute rank 0's gmsh `model` (None elsewhere) over `comm` as a TaggedMesh."""
-    data = model_to_mesh(model, comm, rank=0, gdim=gdim)
+    """Distribute rank 0's gmsh `model` (None elsewhere) over `comm` as a TaggedMesh.
+
+    Cells sharing a facet with another rank are ghosted (as in DOLFINx's built-in meshes),
+    so that interior-facet integrals, e.g. over an internal interface, work in parallel.
+    """
+    partitioner = create_cell_partitioner(GhostMode.shared_facet, 2)
+    data = model_to_mesh(model, comm, rank=0, gdim=gdim, partitioner=partitioner)
     groups = {name: (int(g.dim), int(g.tag)) for name, g in data.physical_groups.items()}
     return TaggedMesh(data.mesh, data.cell_tags, data.facet_tags, groups, source=source)
 
