@@ -11,6 +11,7 @@ with :class:`SolverFailure`; above ``blowup_threshold`` with :class:`BlowUp`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,10 +22,13 @@ import ufl
 from mpi4py import MPI
 
 from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression, point_noise
+from fem_chemotaxis.fluid import FluidFlow
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import Model
+from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
+from fem_chemotaxis.terms.advection import VELOCITY
 from fem_chemotaxis.terms.spatial import Source, SpatialOperator
 from fem_chemotaxis.time import StepController, TimeLevels, make_scheme
 
@@ -91,6 +95,8 @@ class Simulation:
         subdomain_parameters: Subdomain name -> parameter values that differ there.
 
     Non-local terms ``integral(u)`` are evaluated at the start of each step (explicitly).
+    A model with a flow (``model.flow``) has ``flow`` (a :class:`~fem_chemotaxis.fluid.FluidFlow`)
+    and ``velocity`` (its P2 velocity Function); they are None otherwise.
     """
 
     def __init__(
@@ -159,8 +165,11 @@ class Simulation:
         self.set_initial_values(initial)
 
         bcs, boundary_fluxes = self._boundary_conditions(boundary_conditions)
+        self.flow = FluidFlow(model.flow, mesh, model.parameters, self.time) if model.flow is not None else None
+        self.velocity = self.flow.velocity if self.flow is not None else None
         operator = SpatialOperator(
-            model, self.parameters, ufl.SpatialCoordinate(self.mesh), sources, boundary_fluxes, self.integrals
+            model, self.parameters, ufl.SpatialCoordinate(self.mesh), sources, boundary_fluxes, self.integrals,
+            advection=self.flow.advection(model.species_names) if self.flow is not None else None,
         )
         levels = TimeLevels(
             new={n: self._density(n, f) for n, f in self.unknowns.items()},
@@ -170,10 +179,21 @@ class Simulation:
             t_old=self._t_old,
             omega=self._omega,
         )
+        if self.flow is not None:  # the velocity that advects the species at each level
+            levels = dataclasses.replace(
+                levels,
+                new={**levels.new, VELOCITY: self.flow.velocity},
+                old={**levels.old, VELOCITY: self.flow.velocity_old},
+                older={**levels.older, VELOCITY: self.flow.velocity_old},
+            )
         residuals = self.scheme.residuals(model, operator, levels, tests)
         unknowns = [self.unknowns[n] for n in model.species_names]
-        options = {**preset_options(solver, [f.name for f in unknowns], self.num_dofs), **dict(petsc_options or {})}
-        self.solver = NonlinearSolver(residuals, unknowns, options, bcs)
+        self.solver: NonlinearSolver | FlowSolver
+        if self.flow is not None and self.flow.flow.solved:
+            self.solver = self._flow_solvers(residuals, unknowns, bcs, operator, levels, solver, petsc_options or {})
+        else:
+            options = {**preset_options(solver, [f.name for f in unknowns], self.num_dofs), **dict(petsc_options or {})}
+            self.solver = NonlinearSolver(residuals, unknowns, options, bcs)
         self.fractional = self._fractional_operators()
         self.controller = (
             StepController(self.scheme.order, self.scheme.error_constant, *adaptive, self.comm) if adaptive else None
@@ -181,6 +201,77 @@ class Simulation:
         if self.controller is not None:
             self.controller.accept(self.time, self._owned_values())
         self.history: list[StepRecord] = []
+        if self.flow is not None:
+            self._initial_flow()
+
+    def _flow_solvers(
+        self,
+        residuals: list[ufl.Form],
+        unknowns: list[dolfinx.fem.Function],
+        bcs: list[dolfinx.fem.DirichletBC],
+        operator: SpatialOperator,
+        levels: TimeLevels,
+        preset: str,
+        petsc_options: Mapping[str, Any],
+    ) -> NonlinearSolver | FlowSolver:
+        """The solver of the flow alone (set on ``self.flow``) and the solver of a step.
+
+        The flow alone sees the species at the start of the step: it gives the initial flow and,
+        with ``coupling = "split"``, the flow of each step before the species are solved with it.
+        A monolithic step solves species, velocity and pressure in one Newton iteration.
+        """
+        flow = self.flow
+        assert flow is not None
+        t_new = levels.t_old + levels.dt
+
+        def evaluate(states: Mapping[str, ufl.core.expr.Expr]) -> Callable[[Expression], ufl.core.expr.Expr]:
+            symbols = operator.symbols(states, t_new)
+            return lambda expr: expr.evaluate(symbols, operator.functions)
+
+        start = evaluate(levels.old)
+        flow.solver = FlowSolver(
+            flow.residuals(start),
+            flow.unknowns,
+            {**flow_preset_options(preset, [], flow.num_dofs, flow.null_space), **petsc_options},
+            flow.bcs,
+            flow.pressure_preconditioner(start),
+            flow.null_space,
+        )
+        names = [f.name for f in unknowns]
+        if flow.coupling == "split":
+            options = {**preset_options(preset, names, self.num_dofs - flow.num_dofs), **petsc_options}
+            return NonlinearSolver(residuals, unknowns, options, bcs)
+        new = evaluate(levels.new)
+        return FlowSolver(
+            [*residuals, *flow.residuals(new)],
+            [*unknowns, *flow.unknowns],
+            {**flow_preset_options(preset, names, self.num_dofs, flow.null_space), **petsc_options},
+            [*bcs, *flow.bcs],
+            flow.pressure_preconditioner(new),
+            flow.null_space,
+        )
+
+    def _initial_flow(self) -> None:
+        """The flow of the initial state (it is quasi-steady), so that outputs at t_start show it."""
+        assert self.flow is not None
+        if self.flow.flow.solved:
+            self._dt.value = 0.0  # the flow alone is evaluated at t_old + dt = t_start
+            report = self.flow.solve()
+            self._dt.value = self.dt
+            if not report.converged:
+                raise SolverFailure(
+                    f"the flow of the initial state did not converge (SNES reason {report.reason})",
+                    {"time": self.time},
+                )
+        self.flow.accept()
+
+    def _step_flow(self, t: float) -> SolveReport | None:
+        """Boundary (or prescribed) velocities at t; with split coupling, also the flow of the step."""
+        assert self.flow is not None
+        self.flow.prepare(t)
+        if self.flow.flow.solved and self.flow.coupling == "split":
+            return self.flow.solve()
+        return None
 
     def _mass_integrand(self, name: str, test: ufl.Argument) -> ufl.Form:
         """The mass of a species, integrated with the quadrature rule of its time-derivative term.
@@ -277,7 +368,8 @@ class Simulation:
     @property
     def num_dofs(self) -> int:
         """Global number of unknowns of all species together."""
-        return sum(V.dofmap.index_map.size_global * V.dofmap.index_map_bs for V in self.spaces.values())
+        species = sum(V.dofmap.index_map.size_global * V.dofmap.index_map_bs for V in self.spaces.values())
+        return species + (self.flow.num_dofs if self.flow is not None else 0)
 
     def set_initial_values(self, initial: Mapping[str, Expression | float | str]) -> None:
         """Interpolate the initial expressions (in x, y, z, t and the parameters) into the unknowns."""
@@ -325,7 +417,13 @@ class Simulation:
         for name, value in self.integrals.items():
             value.value = self.comm.allreduce(dolfinx.fem.assemble_scalar(self._mass_forms[name]), op=MPI.SUM)
         self._update_dirichlet(self.time + dt)
-        report = self.solver.solve()
+        flow = self._step_flow(self.time + dt) if self.flow is not None else None
+        report = self.solver.solve() if flow is None or flow.converged else flow
+        if flow is not None and report is not flow:
+            report = SolveReport(
+                report.converged, report.reason, report.newton_iterations + flow.newton_iterations,
+                report.krylov_iterations + flow.krylov_iterations,
+            )
         if report.converged:
             for name, fractional in self.fractional.items():  # Lie splitting: implicit fractional diffusion
                 fractional.apply(self.unknowns[name], dt)
@@ -334,6 +432,8 @@ class Simulation:
         return SolveReport(converged, report.reason, report.newton_iterations, report.krylov_iterations)
 
     def _accept(self, dt: float) -> None:
+        if self.flow is not None:
+            self.flow.accept()
         for name, f in self.unknowns.items():
             self._older[name].x.array[:] = self._old[name].x.array
             self._old[name].x.array[:] = f.x.array
@@ -345,6 +445,8 @@ class Simulation:
             self.controller.accept(self.time, self._owned_values())
 
     def _reject(self) -> None:
+        if self.flow is not None:
+            self.flow.reject()
         for name, f in self.unknowns.items():
             f.x.array[:] = self._old[name].x.array
 

@@ -21,6 +21,7 @@ from typing import Any, Union
 import numpy as np
 
 from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.model.flow import Flow
 
 __all__ = ["COORDINATES", "LIMITERS", "TIME", "Diffusion", "Model", "Species", "Taxis"]
 
@@ -101,12 +102,14 @@ class Model:
         species: The species, in order.
         parameters: Parameter values by name.
         description: One paragraph on what it models and where it comes from.
+        flow: The fluid that advects the species (see :mod:`fem_chemotaxis.model.flow`), or None.
     """
 
     name: str
     species: tuple[Species, ...]
     parameters: Mapping[str, float] = field(default_factory=dict)
     description: str = ""
+    flow: Flow | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -167,6 +170,8 @@ class Model:
                 raise ValueError(f"species '{sp.name}' has neither a time derivative nor diffusion")
             if sp.degree not in (1, 2, 3):
                 raise ValueError(f"[model.species.{sp.name}] degree must be 1, 2 or 3, got {sp.degree}")
+        if self.flow is not None:
+            self.flow.check(names, self.parameters)
 
     def integrated_species(self) -> list[str]:
         """Species whose domain integral appears in a term (``integral(u)``, non-local)."""
@@ -198,12 +203,12 @@ class Model:
                     f"its parameters: {', '.join(params)}"
                 )
             params[key] = _number(value, f"[{where}] {key}")
-        return Model(self.name, self.species, params, self.description)
+        return Model(self.name, self.species, params, self.description, self.flow)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "model") -> "Model":
         """Build a model from its TOML-shaped description (see the README's model section)."""
-        _only_keys(data, {"name", "description", "parameters", "species"}, where)
+        _only_keys(data, {"name", "description", "parameters", "species", "flow"}, where)
         name = data.get("name", "user-model")
         parameters = {
             k: _number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()
@@ -215,10 +220,11 @@ class Model:
             _species_from_dict(sname, table, f"{where}.species.{sname}")
             for sname, table in species_tables.items()
         )
-        return cls(str(name), species, parameters, str(data.get("description", "")))
+        flow = Flow.from_dict(data["flow"], f"{where}.flow") if "flow" in data else None
+        return cls(str(name), species, parameters, str(data.get("description", "")), flow)
 
     def equations(self) -> list[str]:
-        """The equations in readable plain-text maths, one per species."""
+        """The equations in readable plain-text maths, one per species (then the flow's, if any)."""
         lines = []
         for sp in self.species:
             flux, terms = [], []
@@ -241,6 +247,8 @@ class Model:
             rhs = " ".join(terms).removeprefix("+ ") or "0"
             lhs = f"d{sp.name}/dt" if sp.time_derivative else "0"
             lines.append(f"{lhs} = {rhs}")
+        if self.flow is not None:
+            lines.extend(self.flow.equations())
         return lines
 
 

@@ -14,6 +14,7 @@ from fem_chemotaxis.config.backends import UFL_FUNCTIONS
 from fem_chemotaxis.config.expressions import Expression
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import Diffusion, Model
+from fem_chemotaxis.terms.advection import VELOCITY, Advection
 from fem_chemotaxis.terms.boundary_flux import boundary_flux_residual
 from fem_chemotaxis.terms.diffusion import diffusion_residual
 from fem_chemotaxis.terms.reaction import reaction_residual
@@ -35,6 +36,8 @@ class SpatialOperator:
         sources: Extra Python-defined sources per species, added to the reactions.
         boundary_fluxes: Flux/Robin conditions, each with the measure of its boundaries.
         integrals: Values of ``integral(u)`` per species (non-local terms).
+        advection: Species carried by a fluid; their states then hold the velocity under
+            :data:`~fem_chemotaxis.terms.advection.VELOCITY`.
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class SpatialOperator:
         sources: Mapping[str, Source] | None = None,
         boundary_fluxes: Sequence[tuple[BoundaryCondition, ufl.Measure]] = (),
         integrals: Mapping[str, ufl.core.expr.Expr] | None = None,
+        advection: Advection | None = None,
     ):
         self.model = model
         self.parameters = parameters
@@ -52,6 +56,7 @@ class SpatialOperator:
         self.sources = dict(sources or {})
         self.boundary_fluxes = list(boundary_fluxes)
         self.functions = {**UFL_FUNCTIONS, "integral": (integrals or {}).__getitem__}
+        self.advection = advection
 
     def symbols(self, states: Mapping[str, ufl.core.expr.Expr], t: ufl.core.expr.Expr) -> dict:
         """Values of every name an expression may use, for the given state and time."""
@@ -80,6 +85,8 @@ class SpatialOperator:
                 forms.append(
                     taxis_residual(value(tx.sensitivity), states[tx.towards], v, tx.limiter, tx.limiter_threshold)
                 )
+            if self.advection is not None and sp.name in self.advection.species:
+                forms.append(self.advection.residual(u, states[VELOCITY], v))
             if sp.reaction is not None:
                 forms.append(reaction_residual(value(sp.reaction), v))
             if sp.name in self.sources:

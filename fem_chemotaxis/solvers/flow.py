@@ -1,0 +1,202 @@
+"""Newton's method for systems with a Stokes block: species (if any), then velocity and pressure.
+
+The unknowns are blocks of one monolithic matrix (DOLFINx ``kind="mpi"``); velocity and
+pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis.solvers.nonlinear`):
+
+- ``direct``: Newton + MUMPS LU. Without an outflow boundary the pressure is fixed only up to a
+  constant: the constant-pressure null space is attached to the Jacobian and MUMPS detects the
+  null pivot (``mat_mumps_icntl_24 = 1``, ``mat_mumps_icntl_25 = 0``).
+- ``iterative``: Newton + GMRES preconditioned by a multiplicative field split: one block per
+  species (one V-cycle of AMG each) and one block ``flow`` for velocity and pressure, itself a
+  Schur-complement field split (lower factorisation): AMG on the velocity, and the Schur
+  complement preconditioned by the pressure mass matrix scaled by ``-1/eta`` (Jacobi). Its
+  splits are found from the zero pressure diagonal, so their options are
+  ``fieldsplit_flow_fieldsplit_0_*`` (velocity) and ``fieldsplit_flow_fieldsplit_1_*``
+  (pressure); without species the Schur split is the top level (``fieldsplit_0_*``,
+  ``fieldsplit_1_*``). ``fieldsplit_flow_pc_fieldsplit_schur_fact_type = "diag"`` makes it
+  block diagonal. The Krylov iteration counts are nearly independent of the mesh size.
+- ``auto``: ``direct`` below :data:`~fem_chemotaxis.solvers.nonlinear.AUTO_DIRECT_LIMIT`
+  unknowns, ``iterative`` above.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import dolfinx.fem
+import dolfinx.fem.petsc
+import numpy as np
+import ufl
+from petsc4py import PETSc
+
+from fem_chemotaxis.solvers.nonlinear import AUTO_DIRECT_LIMIT, PRESETS, SolveReport
+
+__all__ = ["FLOW_SPLIT", "FlowSolver", "flow_preset_options"]
+
+#: Name of the velocity-pressure block in the field split of a coupled system.
+FLOW_SPLIT = "flow"
+
+_NEWTON = {
+    "snes_type": "newtonls",
+    "snes_linesearch_type": "bt",
+    "snes_rtol": 1e-10,
+    "snes_atol": 1e-12,
+    "snes_stol": 1e-14,
+    "snes_max_it": 25,
+}
+_prefix_counter = itertools.count()
+
+
+def _schur_options(prefix: str) -> dict[str, Any]:
+    """A Schur-complement split of a velocity-pressure block whose options start with `prefix`."""
+    return {
+        f"{prefix}pc_type": "fieldsplit",
+        f"{prefix}pc_fieldsplit_detect_saddle_point": True,
+        f"{prefix}pc_fieldsplit_type": "schur",
+        f"{prefix}pc_fieldsplit_schur_fact_type": "lower",
+        f"{prefix}pc_fieldsplit_schur_precondition": "a11",
+        f"{prefix}fieldsplit_0_ksp_type": "preonly",
+        f"{prefix}fieldsplit_0_pc_type": "hypre",
+        f"{prefix}fieldsplit_1_ksp_type": "preonly",
+        f"{prefix}fieldsplit_1_pc_type": "jacobi",
+    }
+
+
+def flow_preset_options(preset: str, species: Sequence[str], num_dofs: int, null_space: bool) -> dict[str, Any]:
+    """PETSc options of a preset for a system of `species` blocks followed by velocity and pressure."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown solver preset '{preset}'; choose one of: {', '.join(PRESETS)}")
+    if preset == "auto":
+        preset = "direct" if num_dofs < AUTO_DIRECT_LIMIT else "iterative"
+    if preset == "direct":
+        options: dict[str, Any] = {**_NEWTON, "ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+        if null_space:
+            options.update({"mat_mumps_icntl_24": 1, "mat_mumps_icntl_25": 0})
+        return options
+    options = {
+        **_NEWTON,
+        "snes_rtol": 1e-8,
+        "ksp_type": "gmres",
+        "ksp_gmres_restart": 200,
+        "ksp_rtol": 1e-10,
+        "ksp_atol": 1e-14,
+        "ksp_max_it": 1000,
+    }
+    if not species:
+        return {**options, **_schur_options("")}
+    options.update({"pc_type": "fieldsplit", "pc_fieldsplit_type": "multiplicative"})
+    for name in species:
+        options[f"fieldsplit_{name}_ksp_type"] = "preonly"
+        options[f"fieldsplit_{name}_pc_type"] = "gamg"
+    options[f"fieldsplit_{FLOW_SPLIT}_ksp_type"] = "preonly"
+    options.update(_schur_options(f"fieldsplit_{FLOW_SPLIT}_"))
+    return options
+
+
+class FlowSolver:
+    """Newton's method for block residuals whose last two blocks are velocity and pressure.
+
+    Args:
+        residuals: One UFL form per unknown.
+        unknowns: The Functions solved for: species (any number), then velocity, then pressure.
+        options: PETSc options (a preset, with the user's overrides merged in).
+        bcs: Dirichlet conditions on any of the unknowns.
+        pressure_preconditioner: The pressure-pressure block of the preconditioning matrix (a
+            scaled mass matrix); used when the preconditioner is a field split.
+        null_space: Whether constant pressures are a null space (no boundary fixes the level).
+    """
+
+    def __init__(
+        self,
+        residuals: Sequence[ufl.Form],
+        unknowns: Sequence[dolfinx.fem.Function],
+        options: Mapping[str, Any],
+        bcs: Sequence[dolfinx.fem.DirichletBC],
+        pressure_preconditioner: ufl.Form,
+        null_space: bool,
+    ):
+        if len(unknowns) < 2:
+            raise ValueError("a flow system needs at least velocity and pressure unknowns")
+        self.options = dict(options)
+        self.prefix = f"fem_chemotaxis_flow_{next(_prefix_counter)}_"
+        database = PETSc.Options()
+        for key, value in self.options.items():
+            database[f"{self.prefix}{key}"] = value
+        jacobian = dolfinx.fem.forms.derivative_block(list(residuals), list(unknowns))
+        preconditioner = None
+        if self.options.get("pc_type") == "fieldsplit":
+            preconditioner = [list(row) for row in jacobian]
+            preconditioner[-1][-1] = pressure_preconditioner
+        self.problem = dolfinx.fem.petsc.NonlinearProblem(
+            list(residuals),
+            list(unknowns),
+            J=jacobian,
+            P=preconditioner,
+            petsc_options_prefix=self.prefix,
+            bcs=list(bcs),
+            kind="mpi",
+        )
+        snes = self.problem.solver
+        snes.setFromOptions()
+        if null_space:
+            basis = _pressure_constants(self.problem.A, unknowns)
+            self._null_space = PETSc.NullSpace().create(vectors=[basis], comm=snes.comm)
+            self.problem.A.setNullSpace(self._null_space)
+            self.problem.A.setTransposeNullSpace(self._null_space)
+        pc = snes.getKSP().getPC()
+        if pc.getType() == PETSc.PC.Type.FIELDSPLIT and len(unknowns) > 2:
+            sets = _block_index_sets(unknowns, snes.comm)
+            species, (w, p) = sets[:-2], sets[-2:]
+            flow = PETSc.IS().createGeneral(np.concatenate([w[1].getIndices(), p[1].getIndices()]), comm=snes.comm)
+            pc.setFieldSplitIS(*species, (FLOW_SPLIT, flow))
+        self._options_pending = True
+
+    def solve(self) -> SolveReport:
+        """Solve from the current values of the unknowns; never raises on divergence."""
+        snes = self.problem.solver
+        self.problem.solve()
+        if self._options_pending:  # the sub-solvers have read their options by now
+            self._clear_options()
+        reason = snes.getConvergedReason()
+        return SolveReport(
+            converged=reason > 0,
+            reason=int(reason),
+            newton_iterations=int(snes.getIterationNumber()),
+            krylov_iterations=int(snes.getLinearSolveIterations()),
+        )
+
+    def _clear_options(self) -> None:
+        database = PETSc.Options()
+        for key in list(database.getAll()):
+            if key.startswith(self.prefix):
+                database.delValue(key)
+        self._options_pending = False
+
+    def __del__(self) -> None:
+        if getattr(self, "_options_pending", False):
+            self._clear_options()
+
+
+def _block_index_sets(unknowns: Sequence[dolfinx.fem.Function], comm: Any) -> list[tuple[str, PETSc.IS]]:
+    """Global row indices of each unknown in the monolithic ("mpi" kind) block matrix."""
+    maps = [(u.function_space.dofmap.index_map, u.function_space.dofmap.index_map_bs) for u in unknowns]
+    start = sum(im.local_range[0] * bs for im, bs in maps)
+    sets = []
+    for u, (im, bs) in zip(unknowns, maps):
+        size = im.size_local * bs
+        sets.append((u.name, PETSc.IS().createGeneral(np.arange(start, start + size, dtype=PETSc.IntType), comm=comm)))
+        start += size
+    return sets
+
+
+def _pressure_constants(matrix: PETSc.Mat, unknowns: Sequence[dolfinx.fem.Function]) -> PETSc.Vec:
+    """The unit vector of the monolithic layout that is constant on the pressure block, zero elsewhere."""
+    basis = matrix.createVecLeft()
+    basis.set(0.0)
+    sizes = [u.function_space.dofmap.index_map.size_local * u.function_space.dofmap.index_map_bs for u in unknowns]
+    offset = sum(sizes[:-1])
+    basis.array[offset : offset + sizes[-1]] = 1.0
+    basis.normalize()
+    return basis
