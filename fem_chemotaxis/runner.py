@@ -438,7 +438,7 @@ class _Execution:
             records.append({"time": sim.time, "species": stats})
             self.fields.write(sim.time)
             self._checkpoint()
-            self.progress.output(sim.time, stats, len(self.summary["steps"]))
+            self.progress.output(sim.time, sim.dt, stats, len(self.summary["steps"]))
         self.write_summary()
 
     def _checkpoint(self) -> None:

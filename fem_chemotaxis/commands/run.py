@@ -30,8 +30,8 @@ examples:
   fem-chemotaxis run demos/keller_segel.toml --time-limit 2h # stop cleanly after 2 hours
   mpiexec -n 8 fem-chemotaxis run --restart results/ks       # continue, on any number of ranks
 
-The run directory gets summary.json, timeseries.csv, <species>.bp (ParaView), checkpoint.bp
-and PNG pictures, all updated at every output time. Ctrl-C, SIGTERM or SIGUSR1 stop the run
+The run directory gets summary.json, timeseries.csv, <species>.bp (ParaView) and checkpoint.bp,
+updated at every output time, and PNG pictures at the end. Ctrl-C, SIGTERM or SIGUSR1 stop the run
 after the current step with a checkpoint (a second signal stops it at once); --restart
 continues it. Under Open MPI's mpiexec, which kills its ranks on SIGINT/SIGTERM, send SIGUSR1
 to mpiexec (it forwards it), or use --time-limit.

@@ -98,9 +98,16 @@ class CheckpointFile:
             adios4dolfinx.write_function(self.path, function, engine=_ENGINE, time=time, name=name)
 
     def read(self, functions: Mapping[str, dolfinx.fem.Function], time: float) -> None:
-        """Fill each function with the values stored under its key at `time` (collective)."""
+        """Fill each function with the values stored under its key at `time` (collective).
+
+        Raises:
+            CheckpointError: if the file holds no such function at that time.
+        """
         for name, function in functions.items():
-            adios4dolfinx.read_function(self.path, function, engine=_ENGINE, time=time, name=name)
+            try:
+                adios4dolfinx.read_function(self.path, function, engine=_ENGINE, time=time, name=name)
+            except KeyError as err:
+                raise CheckpointError(f"{self.path} holds no '{name}' at t = {time:.17g} ({err})") from None
 
 
 def write_metadata(directory: str | Path, data: Mapping[str, Any], comm: MPI.Comm) -> None:

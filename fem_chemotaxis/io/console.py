@@ -113,15 +113,15 @@ class Progress:
             )
             sys.stdout.flush()
 
-    def output(self, time: float, stats: Mapping[str, Mapping[str, Any]], total_steps: int) -> None:
-        """Report an output time: steps, mean iterations since the last output, ETA, statistics."""
+    def output(self, time: float, dt: float, stats: Mapping[str, Mapping[str, Any]], total_steps: int) -> None:
+        """Report an output time: steps, current dt, mean iterations since the last output, ETA, statistics."""
         if self.live:
             sys.stdout.write("\r\033[K")
         steps, self._since_output = self._since_output, []
         if steps:
             newton = sum(s.newton_iterations for s in steps) / len(steps)
             krylov = sum(s.krylov_iterations for s in steps) / len(steps)
-            stepping = f"steps {total_steps:<5d} dt {steps[-1].dt:<8.3g} Newton {newton:4.1f} Krylov {krylov:5.1f}"
+            stepping = f"steps {total_steps:<5d} dt {dt:<8.3g} Newton {newton:4.1f} Krylov {krylov:5.1f}"
         else:
             stepping = f"steps {total_steps:<5d}" + " " * 36
         values = "  ".join(f"{n}: [{s['min']:.4g}, {s['max']:.4g}] mass {s['mass']:.6g}" for n, s in stats.items())
