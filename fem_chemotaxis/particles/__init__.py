@@ -1,0 +1,27 @@
+"""Individual cells for validating the derived coefficients: run-and-tumble particles.
+
+- `simulator`: :class:`RunAndTumble`, vectorised run-and-tumble particles with the turning
+  law of a kinetic SPEC (taxis mechanisms, excitation/adaptation), reflecting walls, split
+  over MPI ranks and reproducible from one seed for any number of ranks;
+- `signal`: the chemical fields they sense (linear, an expression, a grid, or a
+  finite-element solution sampled onto a grid);
+- `density`: their density on a DOLFINx mesh (P1 cloud-in-cell or DG0 histogram).
+"""
+
+from fem_chemotaxis.particles.density import DENSITY_KINDS, locate_points, lumped_mass, particle_density
+from fem_chemotaxis.particles.signal import ExpressionSignal, GridSignal, LinearSignal, SignalField, sample_function
+from fem_chemotaxis.particles.simulator import Estimate, RunAndTumble
+
+__all__ = [
+    "DENSITY_KINDS",
+    "Estimate",
+    "ExpressionSignal",
+    "GridSignal",
+    "LinearSignal",
+    "RunAndTumble",
+    "SignalField",
+    "locate_points",
+    "lumped_mass",
+    "particle_density",
+    "sample_function",
+]
