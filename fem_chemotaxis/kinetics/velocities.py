@@ -163,7 +163,7 @@ class Sphere(VelocitySet):
         return sphere_area(self.dimension, self.speed)
 
     def describe(self) -> str:
-        return f"sphere |v| = {self.speed:g} in {self.dimension}-D (uniform directions)"
+        return f"sphere |v| = {self.speed:g} (uniform directions)"
 
 
 @dataclass(frozen=True, eq=False)
@@ -200,7 +200,7 @@ class DiscreteVelocities(VelocitySet):
         return float(len(self.weights))
 
     def describe(self) -> str:
-        return f"{len(self.weights)} discrete velocities in {self.dimension}-D"
+        return f"{len(self.weights)} discrete velocities"
 
 
 @dataclass(frozen=True, eq=False)
@@ -257,7 +257,7 @@ class VelocityDensity(VelocitySet):
         return (2 * self.cutoff) ** self.dimension
 
     def describe(self) -> str:
-        return f"density M(v) = {self.density.text} in {self.dimension}-D (|v_i| <= {self.cutoff:g})"
+        return f"density M(v) = {self.density.text} (|v_i| <= {self.cutoff:g})"
 
 
 @dataclass(frozen=True)

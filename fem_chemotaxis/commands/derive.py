@@ -1,0 +1,50 @@
+"""``fem-chemotaxis derive SPEC.toml``: macroscopic coefficients of run-and-tumble cells, and their model."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from mpi4py import MPI
+
+__all__ = ["main", "register"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the `derive` parser."""
+    parser = subparsers.add_parser(
+        "derive",
+        help="derive macroscopic coefficients from a run-and-tumble SPEC and write the model's run config",
+        description="Compute the diffusion and taxis coefficients of the cells described in SPEC.toml "
+        "(velocity-jump process; see fem_chemotaxis/kinetics/spec.py and demos/derive_run_and_tumble.toml) "
+        "by quadrature and in closed form, print them with their units, and write a run config of the "
+        "macroscopic model for `fem-chemotaxis run`. Exit code 0: done; 2: bad input.",
+    )
+    parser.add_argument("spec", help="the SPEC.toml of the cells")
+    parser.add_argument("--output", "-o", help="run config to write (default: results/<SPEC name>.toml)")
+    parser.add_argument("--force", action="store_true", help="replace an existing run config")
+    parser.add_argument("--print-only", action="store_true", help="print the coefficients, write nothing")
+    parser.set_defaults(command_main=main)
+
+
+def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
+    """Derive, print on rank 0, and write the run config from rank 0."""
+    from fem_chemotaxis.kinetics import derive, load_spec, write_run_config
+
+    derivation = derive(load_spec(args.spec))
+    if comm.rank == 0:
+        print(derivation.report(), flush=True)
+    if args.print_only:
+        return 0
+    path = Path(args.output) if args.output else Path("results") / f"{Path(args.spec).stem}.toml"
+    error = None
+    if comm.rank == 0:
+        try:
+            write_run_config(derivation, path, force=args.force)
+            print(f"\nwrote {path}; run it with: fem-chemotaxis run {path}", flush=True)
+        except ValueError as err:
+            error = str(err)
+    error = comm.bcast(error, root=0)
+    if error is not None:
+        raise ValueError(error)
+    return 0
