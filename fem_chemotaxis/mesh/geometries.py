@@ -29,7 +29,7 @@ import inspect
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from mpi4py import MPI
 
@@ -522,15 +522,27 @@ def _distance_to_rectangle(x: float, y: float, rect: Rectangle) -> float:
     return math.hypot(max(x0 - x, 0.0, x - x0 - w), max(y0 - y, 0.0, y - y0 - h))
 
 
-def _gap(first: tuple[str, tuple[float, ...]], second: tuple[str, tuple[float, ...]]) -> float:
+class _Obstacle(NamedTuple):
+    """A checked obstacle: its label for messages and (x, y, radius) or (x, y, width, height)."""
+
+    label: str
+    values: tuple[float, ...]
+
+    @property
+    def is_circle(self) -> bool:
+        return len(self.values) == 3
+
+
+def _gap(first: _Obstacle, second: _Obstacle) -> float:
     """The distance between two obstacles (<= 0 if they overlap or touch)."""
-    (kind1, s1), (kind2, s2) = sorted([first, second])  # "circle" < "rectangle"
-    if kind1 == kind2 == "circle":
-        return math.dist(s1[:2], s2[:2]) - s1[2] - s2[2]
-    if kind1 == "circle":
-        return _distance_to_rectangle(s1[0], s1[1], s2) - s1[2]  # type: ignore[arg-type]
-    gap_x = max(s1[0] - s2[0] - s2[2], s2[0] - s1[0] - s1[2])
-    gap_y = max(s1[1] - s2[1] - s2[3], s2[1] - s1[1] - s1[3])
+    if first.is_circle and second.is_circle:
+        return math.dist(first.values[:2], second.values[:2]) - first.values[2] - second.values[2]
+    if first.is_circle or second.is_circle:
+        (x, y, r), rect = (first.values, second.values) if first.is_circle else (second.values,
+                                                                                 first.values)
+        return _distance_to_rectangle(x, y, rect) - r  # type: ignore[arg-type]
+    (x1, y1, w1, h1), (x2, y2, w2, h2) = first.values, second.values
+    gap_x, gap_y = max(x1 - x2 - w2, x2 - x1 - w1), max(y1 - y2 - h2, y2 - y1 - h1)
     return math.hypot(max(gap_x, 0.0), max(gap_y, 0.0)) if max(gap_x, gap_y) > 0 else 0.0
 
 
@@ -540,19 +552,20 @@ def _check_obstacles(
     """The obstacles as float tuples; ValueError unless each lies strictly inside the chamber
     and none touches another."""
     where = "microfluidic-chamber"
-    named: list[tuple[str, tuple[str, tuple[float, ...]]]] = []
-    for kinds, entries, fields in (("circle", circles, "(x, y, radius)"),
-                                   ("rectangle", rectangles, "(x, y, width, height)")):
-        count = 3 if kinds == "circle" else 4
+    obstacles: list[_Obstacle] = []
+    for kind, entries, fields in (("circle", circles, "(x, y, radius)"),
+                                  ("rectangle", rectangles, "(x, y, width, height)")):
+        count = len(fields.split(","))
         if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
-            raise ValueError(f"{where}: {kinds}s must be a list of {fields}, got {entries!r}")
+            raise ValueError(f"{where}: {kind}s must be a list of {fields}, got {entries!r}")
         for i, entry in enumerate(entries, start=1):
-            label = f"{kinds} {i}"
-            if isinstance(entry, (str, bytes)) or not isinstance(entry, Sequence) or len(entry) != count:
+            label = f"{kind} {i}"
+            if (isinstance(entry, (str, bytes)) or not isinstance(entry, Sequence)
+                    or len(entry) != count):
                 raise ValueError(f"{where}: {label} must be {fields}, got {entry!r}")
-            values = [_finite(where, label, v) for v in entry]
+            values = tuple(_finite(where, label, v) for v in entry)
             for v in values[2:]:
-                _positive(where, f"the {'radius' if count == 3 else 'size'} of {label}", v)
+                _positive(where, f"the {'radius' if count == 3 else 'sides'} of {label}", v)
             if count == 3:
                 x, y, r = values
                 inside = r < x < length - r and r < y < height - r
@@ -562,13 +575,13 @@ def _check_obstacles(
             if not inside:
                 raise ValueError(f"{where}: {label} {tuple(entry)!r} does not lie strictly "
                                  f"inside the {length:g} x {height:g} chamber")
-            named.append((label, (kinds, tuple(values))))
-    for k, (label, shape) in enumerate(named):
-        for other_label, other in named[:k]:
-            if _gap(shape, other) <= 0:
-                raise ValueError(f"{where}: {other_label} and {label} overlap or touch")
-    return ([s for _, (kind, s) in named if kind == "circle"],  # type: ignore[misc]
-            [s for _, (kind, s) in named if kind == "rectangle"])
+            obstacles.append(_Obstacle(label, values))
+    for k, obstacle in enumerate(obstacles):
+        for other in obstacles[:k]:
+            if _gap(obstacle, other) <= 0:
+                raise ValueError(f"{where}: {other.label} and {obstacle.label} overlap or touch")
+    return ([o.values for o in obstacles if o.is_circle],  # type: ignore[misc]
+            [o.values for o in obstacles if not o.is_circle])
 
 
 def _build_microfluidic_chamber(
