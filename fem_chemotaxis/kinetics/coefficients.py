@@ -164,16 +164,17 @@ def fractional_integral(dimension: int, gamma: float) -> float:
     """The Lemma's ``int_{R^N} y1^2/(1 + y1^2) |y|^-(N+gamma+1) dy`` by nested quadrature.
 
     In polar coordinates ``y = r omega`` it is ``int_{S^{N-1}} int_0^inf omega1^2 r^-gamma /
-    (1 + r^2 omega1^2) dr domega``; the radial integral is split at ``r = 1/|omega1|`` with
-    the algebraic weight ``r^-gamma`` on the first part.
+    (1 + r^2 omega1^2) dr domega``; the radial integral is split at ``r = 1/|omega1|`` and both
+    parts mapped to (0, 1] (``r = t/|omega1|`` and ``r = 1/(t |omega1|)``), where Gauss-Jacobi
+    type rules with the weights ``t^-gamma`` and ``t^gamma`` integrate them.
     """
     def radial(c: float) -> float:
         if c == 0.0:
             return 0.0
-        knee = 1.0 / c
-        f = lambda r: c * c / (1 + (c * r) ** 2)  # noqa: E731
-        head, _ = scipy.integrate.quad(f, 0.0, knee, weight="alg", wvar=(-gamma, 0.0), **_QUAD)
-        tail, _ = scipy.integrate.quad(lambda r: f(r) * r**-gamma, knee, np.inf, **_QUAD)
+        scale = c ** (1 + gamma)  # knee^(1-gamma) c^2 with knee = 1/c
+        f = lambda t: scale / (1 + t * t)  # noqa: E731
+        head, _ = scipy.integrate.quad(f, 0.0, 1.0, weight="alg", wvar=(-gamma, 0.0), **_QUAD)
+        tail, _ = scipy.integrate.quad(f, 0.0, 1.0, weight="alg", wvar=(gamma, 0.0), **_QUAD)
         return head + tail
 
     if dimension == 1:

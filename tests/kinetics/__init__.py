@@ -1,0 +1,1 @@
+"""Kinetic-to-macroscopic coefficients and the particle validation (issue #8)."""
