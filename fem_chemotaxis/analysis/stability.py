@@ -210,7 +210,7 @@ def _eigenvalues(eigenvalues: Sequence[float]) -> np.ndarray:
     values = np.asarray(eigenvalues, dtype=float).ravel()
     bad = values[~(np.isfinite(values) & (values >= 0))]
     if bad.size:
-        raise ValueError(f"Laplacian eigenvalues must be finite and non-negative, got {bad[0]!r}")
+        raise ValueError(f"Laplacian eigenvalues must be finite and non-negative, got {float(bad[0])!r}")
     return values
 
 
