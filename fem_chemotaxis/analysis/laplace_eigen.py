@@ -159,22 +159,25 @@ def neumann_modes(
         names = [f"phi_0_{j + 1}" if constant.size > 1 else "phi_0" for j in range(constant.size)]
         names += [f"phi_{k + 1}" for k in range(num_modes)]
 
+        # x^T b, b_i = (weight, psi_i), fixes the sign; x^T M x the norm.
         x = ufl.SpatialCoordinate(domain)
         direction = _SIGN_DIRECTION[: domain.geometry.dim]
         weight = ufl.exp(sum(float(w) * (x[i] - float(low[i])) / diameter for i, w in enumerate(direction)))
+        weights = dolfinx.fem.petsc.assemble_vector(dolfinx.fem.form(weight * psi * ufl.dx))
+        weights.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         functions = []
-        vector = stiffness.createVecRight()
+        vector, product = stiffness.createVecRight(), stiffness.createVecRight()
         n_owned = V.dofmap.index_map.size_local
         for i, name in zip(chosen, names):
             eps.getEigenpair(int(i), vector)
+            mass.mult(vector, product)
+            scale = (1.0 if vector.dot(weights) >= 0 else -1.0) / np.sqrt(vector.dot(product))
             f = dolfinx.fem.Function(V, name=name)
-            f.x.array[:n_owned] = vector.array_r
+            f.x.array[:n_owned] = scale * vector.array_r
             f.x.scatter_forward()
-            norm2 = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * f * ufl.dx)), op=MPI.SUM)
-            mean = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * weight * ufl.dx)), op=MPI.SUM)
-            f.x.array[:] *= (1.0 if mean >= 0 else -1.0) / np.sqrt(norm2)
             functions.append(f)
-        vector.destroy()
+        for work in (vector, product, weights):
+            work.destroy()
     finally:
         if eps is not None:
             eps.destroy()
