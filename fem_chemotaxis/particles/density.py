@@ -91,7 +91,7 @@ def locate_points(mesh: dolfinx.mesh.Mesh, points: np.ndarray) -> PointLocation:
 def _barycentric(mesh: dolfinx.mesh.Mesh, cells: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Barycentric coordinates of points (k, tdim) in the affine simplices `cells` (k,)."""
     tdim = mesh.topology.dim
-    vertices = mesh.geometry.x[mesh.geometry.dofmap[cells, : tdim + 1]][:, :, :tdim]
+    vertices = mesh.geometry.x[mesh.geometry.dofmaps[0][cells, : tdim + 1]][:, :, :tdim]
     jacobian = (vertices[:, 1:, :] - vertices[:, :1, :]).transpose(0, 2, 1)
     local = np.linalg.solve(jacobian, (points - vertices[:, 0, :])[..., None])[..., 0]
     return np.column_stack([1 - local.sum(axis=1), local])
