@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 from fem_chemotaxis.library.cancer_invasion import cancer_invasion
 from fem_chemotaxis.library.forager_scrounger import forager_scrounger
+from fem_chemotaxis.library.fractional_keller_segel import FRACTIONAL_KELLER_SEGEL_MODELS
 from fem_chemotaxis.library.keller_segel import keller_segel
 from fem_chemotaxis.library.keller_segel_elliptic import keller_segel_elliptic
 from fem_chemotaxis.library.keller_segel_transduction import keller_segel_transduction
@@ -31,6 +32,7 @@ BUILTIN_MODELS: dict[str, Callable[[], Model]] = {
     "oncolytic-virus": oncolytic_virus,
     "forager-scrounger": forager_scrounger,
     "nonlinear-diffusion-log-sensitivity": nonlinear_diffusion_log_sensitivity,
+    **FRACTIONAL_KELLER_SEGEL_MODELS,
 }
 
 
