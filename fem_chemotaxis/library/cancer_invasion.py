@@ -34,20 +34,20 @@ __all__ = ["DEFINITION", "cancer_invasion"]
 DEFINITION = {
     "name": "cancer-invasion",
     "description": __doc__.strip().split("\n")[0],
-    "parameters": {"chi": 0.5, "xi": 1.0, "mu": 20.0, "r": 1.0, "sigma": 0.1, "eta": 0.5},
+    "parameters": {"chi": 0.5, "xi": 1.0, "mu": 10.0, "r": 1.0, "sigma": 0.1, "eta": 0.5, "ell": 0.05},
     "species": {
         "u1": {
             "description": "cancer cells",
-            "diffusion": "1",
+            "diffusion": "ell^2",
             "taxis": [
-                {"towards": "u2", "sensitivity": "chi*u1"},
-                {"towards": "u3", "sensitivity": "xi*u1"},
+                {"towards": "u2", "sensitivity": "chi*ell^2*u1"},
+                {"towards": "u3", "sensitivity": "xi*ell^2*u1"},
             ],
             "reaction": "mu*u1*(r - u1 - u3)",
         },
         "u2": {
             "description": "matrix-degrading enzyme (MDE)",
-            "diffusion": "1/sigma",
+            "diffusion": "ell^2/sigma",
             "reaction": "(u1 - u2)/sigma",
         },
         "u3": {

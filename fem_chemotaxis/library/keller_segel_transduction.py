@@ -35,8 +35,8 @@ DEFINITION = {
     "name": "keller-segel-transduction",
     "description": __doc__.strip().split("\n")[0],
     "parameters": {
-        "speed": 0.5, "lambda0": 1.0, "b": 40.0, "tau_e": 0.1, "tau_a": 1.0, "K": 1.0,
-        "ds": 1.0, "alpha": 1.0, "beta": 1.0,
+        "speed": 0.5, "lambda0": 1.0, "b": 180.0, "tau_e": 0.1, "tau_a": 1.0, "K": 0.2,
+        "ds": 0.1, "alpha": 1.0, "beta": 1.0,
     },
     "species": {
         "u": {

@@ -26,7 +26,7 @@ __all__ = ["DEFINITION", "keller_segel_volume_filling"]
 DEFINITION = {
     "name": "keller-segel-volume-filling",
     "description": __doc__.strip().split("\n")[0],
-    "parameters": {"d": 0.1, "chi": 5.0, "gamma": 1.0, "ds": 1.0, "alpha": 1.0, "beta": 1.0},
+    "parameters": {"d": 0.1, "chi": 5.0, "gamma": 1.0, "ds": 0.1, "alpha": 1.0, "beta": 1.0},
     "species": {
         "u": {
             "description": "cell density",

@@ -35,7 +35,7 @@ DEFINITION = {
     "name": "may-nowak-chemotaxis",
     "description": __doc__.strip().split("\n")[0],
     "parameters": {
-        "D1": 0.05, "D2": 0.2, "D3": 1.0, "chi": 1.0, "d1": 1.0, "d2": 1.0, "d3": 1.0,
+        "D1": 0.05, "D2": 0.1, "D3": 0.05, "chi": 0.2, "d1": 1.0, "d2": 1.0, "d3": 1.0,
         "beta": 1.0, "k": 1.0, "r0": 3.0, "r_amp": 0.0, "x_r": 1.0, "y_r": 0.5, "w_r": 0.1,
     },
     "species": {
