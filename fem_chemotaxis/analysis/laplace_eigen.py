@@ -66,7 +66,9 @@ def _diameter(mesh: dolfinx.mesh.Mesh) -> tuple[float, np.ndarray]:
     return float(np.linalg.norm(high - low)), low
 
 
-def _solver(comm: MPI.Comm, stiffness: PETSc.Mat, mass: PETSc.Mat, nev: int, shift: float, tol: float) -> SLEPc.EPS:
+def _solver(
+    comm: MPI.Comm, stiffness: PETSc.Mat, mass: PETSc.Mat, nev: int, shift: float, tol: float
+) -> SLEPc.EPS:
     """A Krylov-Schur eigensolver for K x = mu M x near `shift`, by shift-and-invert with MUMPS."""
     eps = SLEPc.EPS().create(comm)
     eps.setOperators(stiffness, mass)
@@ -124,12 +126,13 @@ def neumann_modes(
     V = dolfinx.fem.functionspace(domain, ("Lagrange", int(degree)))
     size = V.dofmap.index_map.size_global
     if num_modes >= size:
-        raise ValueError(f"{num_modes} modes asked for, but the P{degree} space of this mesh has only {size} "
-                         "degrees of freedom (one of them the constant mode)")
+        raise ValueError(f"{num_modes} modes asked for, but the P{degree} space of this mesh has only "
+                         f"{size} degrees of freedom (one of them the constant mode)")
 
     phi, psi = ufl.TrialFunction(V), ufl.TestFunction(V)
-    stiffness = dolfinx.fem.petsc.assemble_matrix(dolfinx.fem.form(ufl.inner(ufl.grad(phi), ufl.grad(psi)) * ufl.dx))
-    mass = dolfinx.fem.petsc.assemble_matrix(dolfinx.fem.form(phi * psi * ufl.dx))
+    assemble = dolfinx.fem.petsc.assemble_matrix
+    stiffness = assemble(dolfinx.fem.form(ufl.inner(ufl.grad(phi), ufl.grad(psi)) * ufl.dx))
+    mass = assemble(dolfinx.fem.form(phi * psi * ufl.dx))
     stiffness.assemble()
     mass.assemble()
 
@@ -143,8 +146,8 @@ def neumann_modes(
             eps.solve()
             converged = eps.getConverged()
             if converged < nev:
-                raise RuntimeError(f"SLEPc found {converged} of the {nev} Laplacian eigenpairs asked for "
-                                   f"(reason {eps.getConvergedReason()})")
+                raise RuntimeError(f"SLEPc found {converged} of the {nev} Laplacian eigenpairs asked "
+                                   f"for (reason {eps.getConvergedReason()})")
             values = np.array([eps.getEigenvalue(i).real for i in range(converged)])
             order = np.argsort(values, kind="stable")
             zero = values[order] < _ZERO_FRACTION * abs(shift)
@@ -162,7 +165,7 @@ def neumann_modes(
         # x^T b, b_i = (weight, psi_i), fixes the sign; x^T M x the norm.
         x = ufl.SpatialCoordinate(domain)
         direction = _SIGN_DIRECTION[: domain.geometry.dim]
-        weight = ufl.exp(sum(float(w) * (x[i] - float(low[i])) / diameter for i, w in enumerate(direction)))
+        weight = ufl.exp(sum(w * (x[i] - low[i]) / diameter for i, w in enumerate(direction.tolist())))
         weights = dolfinx.fem.petsc.assemble_vector(dolfinx.fem.form(weight * psi * ufl.dx))
         weights.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
         functions = []

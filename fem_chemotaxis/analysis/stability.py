@@ -135,7 +135,9 @@ class StabilityReport:
         """A readable summary: the steady state, one line per mode, and the verdict."""
         state = ", ".join(f"{n} = {v:.6g}" for n, v in self.steady_state.items())
         params = ", ".join(f"{n} = {v:g}" for n, v in self.parameters.items())
-        uniform = ", ".join(f"{z.real:.4g}" + (f"{z.imag:+.4g}i" if z.imag else "") for z in self.homogeneous.rates)
+        uniform = ", ".join(
+            f"{z.real:.4g}" + (f"{z.imag:+.4g}i" if z.imag else "") for z in self.homogeneous.rates
+        )
         lines = [
             f"model '{self.model}' ({params})",
             f"homogeneous steady state: {state}",
@@ -154,11 +156,11 @@ class StabilityReport:
             lines.append(f"unstable modes: {', '.join(str(m.index) for m in unstable)} "
                          f"({len(unstable)} of {len(self.modes)})")
             assert fastest is not None
-            lines.append(f"fastest-growing mode: k = {fastest.index}, mu_k = {fastest.mu:.6g}, "
-                         f"growth rate {fastest.growth_rate:.6g} (e-folding time {1 / fastest.growth_rate:.4g})")
+            lines.append(f"fastest-growing mode: k = {fastest.index}, mu_k = {fastest.mu:.6g}, growth rate "
+                         f"{fastest.growth_rate:.6g} (e-folding time {1 / fastest.growth_rate:.4g})")
         elif fastest is not None:
-            lines.append(f"no unstable mode among the {len(self.modes)}; least stable: k = {fastest.index}, "
-                         f"mu_k = {fastest.mu:.6g}, growth rate {fastest.growth_rate:.6g}")
+            lines.append(f"no unstable mode among the {len(self.modes)}; least stable: "
+                         f"k = {fastest.index}, mu_k = {fastest.mu:.6g}, growth rate {fastest.growth_rate:.6g}")
         return "\n".join(lines)
 
 
@@ -191,18 +193,20 @@ class Onset:
 def _check_model(model: Model) -> None:
     """Reject terms that Laplacian eigenfunctions do not diagonalise."""
     if model.flow is not None:
-        raise ValueError(f"model '{model.name}' has a flow: advection couples the Laplacian modes, which the "
-                         "mode-by-mode stability analysis does not support")
+        raise ValueError(f"model '{model.name}' has a flow: advection couples the Laplacian modes, "
+                         "which the mode-by-mode stability analysis does not support")
     for sp in model.species:
         if sp.diffusion is not None and not isinstance(sp.diffusion, Expression):
             raise ValueError(
-                f"species '{sp.name}' of model '{model.name}' has a diffusion tensor: Laplacian modes do not "
-                "diagonalise anisotropic diffusion, so the mode-by-mode stability analysis needs scalar diffusion"
+                f"species '{sp.name}' of model '{model.name}' has a diffusion tensor: Laplacian modes "
+                "do not diagonalise anisotropic diffusion, so the mode-by-mode stability analysis "
+                "needs scalar diffusion"
             )
         if sp.fractional_order is not None:
             raise ValueError(
                 f"species '{sp.name}' of model '{model.name}' has fractional diffusion "
-                f"(fractional_order = {sp.fractional_order:g}), which the stability analysis does not support"
+                f"(fractional_order = {sp.fractional_order:g}), which the stability analysis does not "
+                "support"
             )
 
 
@@ -290,7 +294,8 @@ def critical_value(
                          f"its parameters: {', '.join(model.parameters)}")
     low, high = (float(b) for b in bracket)
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(f"the bracket of '{parameter}' must be two finite numbers low < high, got {tuple(bracket)!r}")
+        raise ValueError(f"the bracket of '{parameter}' must be two finite numbers low < high, "
+                         f"got {tuple(bracket)!r}")
 
     def report(value: float) -> StabilityReport:
         varied = model.with_parameters({parameter: value})
@@ -303,9 +308,9 @@ def critical_value(
     if low_unstable == high_unstable:
         rates = [report(v).fastest_mode.growth_rate for v in (low, high)]  # type: ignore[union-attr]
         raise ValueError(
-            f"the bracket [{low:g}, {high:g}] of '{parameter}' does not contain an onset: the largest growth "
-            f"rate is {rates[0]:.4g} at {parameter} = {low:g} and {rates[1]:.4g} at {parameter} = {high:g} "
-            f"({'unstable' if low_unstable else 'stable'} at both ends)"
+            f"the bracket [{low:g}, {high:g}] of '{parameter}' does not contain an onset: the largest "
+            f"growth rate is {rates[0]:.4g} at {parameter} = {low:g} and {rates[1]:.4g} at "
+            f"{parameter} = {high:g} ({'unstable' if low_unstable else 'stable'} at both ends)"
         )
     while high - low > rtol * max(abs(low), abs(high)):
         middle = 0.5 * (low + high)
@@ -317,5 +322,5 @@ def critical_value(
             low = middle
     onset = report(high if high_unstable else low).fastest_mode
     assert onset is not None
-    return Onset(parameter, 0.5 * (low + high), (float(bracket[0]), float(bracket[1])), onset.index, onset.mu,
-                 high_unstable)
+    searched = (float(bracket[0]), float(bracket[1]))
+    return Onset(parameter, 0.5 * (low + high), searched, onset.index, onset.mu, high_unstable)

@@ -58,9 +58,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--modes", type=int, default=20, metavar="K",
                         help="number of non-constant Laplacian modes to compute (default 20)")
     parser.add_argument("--guess", metavar="S=V,...",
-                        help="Newton's start for the steady state, e.g. u=1,s=1 (default: the mean of [initial])")
-    parser.add_argument("--parameter", metavar="NAME", help="model parameter whose critical value to find")
-    parser.add_argument("--bracket", metavar="LOW,HIGH", help="interval of --parameter to search, e.g. 0.1,10")
+                        help="Newton's start for the steady state, e.g. u=1,s=1 "
+                             "(default: the mean of [initial] over the mesh)")
+    parser.add_argument("--parameter", metavar="NAME",
+                        help="model parameter whose critical value to find")
+    parser.add_argument("--bracket", metavar="LOW,HIGH",
+                        help="interval of --parameter to search, e.g. 0.1,10")
     parser.add_argument("--output", "-o", metavar="DIR",
                         help="output directory (default: results/<config name>-stability)")
     parser.set_defaults(command_main=main)
@@ -80,9 +83,11 @@ def parse_guess(text: str, species: list[str]) -> dict[str, float]:
         except ValueError:
             number = math.nan
         if not sep or not name or not math.isfinite(number):
-            raise ValueError(f"--guess item '{item.strip()}' is not SPECIES=NUMBER (e.g. --guess u=1,s=1)")
+            raise ValueError(f"--guess item '{item.strip()}' is not SPECIES=NUMBER "
+                             "(e.g. --guess u=1,s=1)")
         if name not in species:
-            raise ValueError(f"--guess: '{name}' is not a species of the model; its species: {', '.join(species)}")
+            raise ValueError(f"--guess: '{name}' is not a species of the model; "
+                             f"its species: {', '.join(species)}")
         guess[name] = number
     return guess
 
@@ -99,7 +104,8 @@ def parse_bracket(text: str) -> tuple[float, float]:
     except ValueError:
         low = high = math.nan
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(f"--bracket '{text}' must be two numbers LOW,HIGH with LOW < HIGH (e.g. 0.1,10)")
+        raise ValueError(f"--bracket '{text}' must be two numbers LOW,HIGH with LOW < HIGH "
+                         "(e.g. 0.1,10)")
     return low, high
 
 
@@ -113,8 +119,8 @@ def _initial_means(config: RunConfig, mesh: TaggedMesh) -> dict[str, float]:
     domain = mesh.mesh
     field = dolfinx.fem.Function(dolfinx.fem.functionspace(domain, ("Lagrange", 1)))
     integral = dolfinx.fem.form(field * ufl.dx)
-    area = domain.comm.allreduce(
-        dolfinx.fem.assemble_scalar(dolfinx.fem.form(dolfinx.fem.Constant(domain, 1.0) * ufl.dx)), op=MPI.SUM)
+    one = dolfinx.fem.Constant(domain, dolfinx.default_scalar_type(1.0))
+    area = domain.comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(one * ufl.dx)), op=MPI.SUM)
     means = {}
     for name, expr in config.initial.items():
         def values(x: np.ndarray, expr: Any = expr) -> np.ndarray:
@@ -141,9 +147,12 @@ def _bands(x: np.ndarray, inside: np.ndarray) -> list[tuple[float, float]]:
     return bands
 
 
-def _save_growth_rates_png(
-    report: StabilityReport, model: Model, path: Path, title: str
-) -> None:
+def _largest_real_part(rates: np.ndarray) -> float:
+    """The largest real part of some growth rates (NaN if there are none)."""
+    return float(rates[0].real) if rates.size else math.nan
+
+
+def _save_growth_rates_png(report: StabilityReport, model: Model, path: Path, title: str) -> None:
     """Growth rate against mu_k: the mesh's modes, the continuous relation, the unstable band."""
     from matplotlib.figure import Figure
 
@@ -154,16 +163,20 @@ def _save_growth_rates_png(
     rates = np.array([m.growth_rate for m in report.modes])
     unstable = np.array([m.unstable for m in report.modes])
     curve_mu = np.linspace(0.0, 1.05 * mus.max(), _CURVE_POINTS)
-    curve = np.array([growth_rates(model, report.steady_state, mu)[0].real for mu in curve_mu])
+    state = report.steady_state
+    curve = np.array([_largest_real_part(growth_rates(model, state, mu)) for mu in curve_mu])
+    band = curve > NEUTRAL_TOLERANCE * max(1.0, float(np.nanmax(np.abs(curve), initial=0.0)))
 
     figure = Figure(figsize=(8, 5), dpi=100, layout="constrained")
     axes = figure.subplots()
     axes.axhline(0.0, color="black", linewidth=0.8)
-    for i, (a, b) in enumerate(_bands(curve_mu, curve > NEUTRAL_TOLERANCE * max(1.0, np.abs(curve).max()))):
+    for i, (a, b) in enumerate(_bands(curve_mu, band)):
         axes.axvspan(a, b, color="tab:red", alpha=0.12, label="unstable band" if i == 0 else None)
-    axes.plot(curve_mu, curve, color="tab:blue", linewidth=1.2, label=r"dispersion relation $\max\,\mathrm{Re}\,\lambda(\mu)$")
-    axes.plot(mus[~unstable], rates[~unstable], "o", color="tab:gray", label="stable mesh modes")
-    axes.plot(mus[unstable], rates[unstable], "o", color="tab:red", label="unstable mesh modes")
+    axes.plot(curve_mu, curve, color="tab:blue", linewidth=1.2,
+              label=r"dispersion relation $\max\,\mathrm{Re}\,\lambda(\mu)$")
+    for chosen, colour, label in ((~unstable, "tab:gray", "stable"), (unstable, "tab:red", "unstable")):
+        if chosen.any():
+            axes.plot(mus[chosen], rates[chosen], "o", color=colour, label=f"{label} mesh modes")
     fastest = report.fastest_mode
     if fastest is not None and fastest.unstable:
         axes.plot([fastest.mu], [fastest.growth_rate], "*", color="black", markersize=14,
@@ -191,11 +204,12 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     model = config.model
     if config.boundary_conditions:
         where = ", ".join(str(name) for bc in config.boundary_conditions for name in bc.on)
-        raise ValueError(f"{config.source}: the stability analysis assumes no-flux boundaries, but the config has "
-                         f"[[boundary]] conditions on {where}")
+        raise ValueError(f"{config.source}: the stability analysis assumes no-flux boundaries, but the "
+                         f"config has [[boundary]] conditions on {where}")
     if config.subdomain_parameters:
-        raise ValueError(f"{config.source}: the stability analysis needs parameters that are the same everywhere, "
-                         f"but the config has [subdomains.{next(iter(config.subdomain_parameters))}]")
+        subdomain = next(iter(config.subdomain_parameters))
+        raise ValueError(f"{config.source}: the stability analysis needs parameters that are the same "
+                         f"everywhere, but the config has [subdomains.{subdomain}]")
     if args.modes < 1:
         raise ValueError(f"--modes must be a positive integer, got {args.modes}")
     user_guess = parse_guess(args.guess, model.species_names) if args.guess else {}
@@ -205,6 +219,9 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     if args.parameter is not None and args.parameter not in model.parameters:
         raise ValueError(f"--parameter '{args.parameter}' is not a parameter of model '{model.name}'; "
                          f"its parameters: {', '.join(model.parameters)}")
+    out = Path(args.output) if args.output else Path("results") / f"{Path(config.source).stem}-stability"
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--output '{out}' exists and is not a directory")
 
     mesh = build_mesh(config.mesh, comm)
     guess = {**_initial_means(config, mesh), **user_guess}
@@ -213,11 +230,9 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     modes = neumann_modes(mesh, args.modes, degree=degree)
     report = stability_report(model, state, modes.eigenvalues)
     onset = None
-    if args.parameter is not None:
-        assert bracket is not None
+    if bracket is not None:
         onset = critical_value(model, args.parameter, bracket, modes.eigenvalues, state)
 
-    out = Path(args.output) if args.output else Path("results") / f"{Path(config.source).stem}-stability"
     if comm.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
     comm.Barrier()
@@ -225,8 +240,8 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     assert fastest is not None
     phi = modes.functions[fastest.index - 1]
     kind = "fastest-growing" if fastest.unstable else "least stable"
-    save_species_png([phi], out / "fastest_mode.png",
-                     title=f"{kind} mode k = {fastest.index}: mu_k = {fastest.mu:.4g}, rate {fastest.growth_rate:.4g}")
+    title = f"{kind} mode k = {fastest.index}: mu_k = {fastest.mu:.4g}, rate {fastest.growth_rate:.4g}"
+    save_species_png([phi], out / "fastest_mode.png", title=title)
     dofs = phi.function_space.dofmap.index_map.size_global
     result: dict[str, Any] = {
         "config_file": config.source,
@@ -244,13 +259,15 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
                                f"{len(report.modes)} modes unstable")
         result["wall_time"] = wallclock.perf_counter() - start
         write_json_atomic(out / "stability.json", result)
-        print(f"fem-chemotaxis stability: model '{model.name}' on {mesh.source}, P{degree} ({dofs} dofs), "
-              f"{args.modes} modes, {comm.size} MPI rank(s)")
+        print(f"fem-chemotaxis stability: model '{model.name}' on {mesh.source}, P{degree} "
+              f"({dofs} dofs), {args.modes} modes, {comm.size} MPI rank(s)")
         print(report.table())
         if onset is not None:
             side = "above" if onset.unstable_above else "below"
+            low, high = onset.bracket
             print(f"critical {onset.parameter} = {onset.value:.10g} (unstable {side} it, first in mode "
-                  f"k = {onset.mode}, mu_k = {onset.mu:.6g}; bracket [{bracket[0]:g}, {bracket[1]:g}])")  # type: ignore[index]
-        print(f"wrote {out / 'stability.json'}, growth_rates.png, fastest_mode.png in {result['wall_time']:.1f} s")
+                  f"k = {onset.mode}, mu_k = {onset.mu:.6g}; bracket [{low:g}, {high:g}])")
+        print(f"wrote {out / 'stability.json'}, growth_rates.png, fastest_mode.png "
+              f"in {result['wall_time']:.1f} s")
     return 0
 

@@ -37,7 +37,8 @@ LX, LY = 2.0, 1.0
 
 def exact_eigenvalues(count: int) -> np.ndarray:
     """The first `count` non-zero Neumann eigenvalues of [0, LX] x [0, LY]: (i pi/LX)^2 + (j pi/LY)^2."""
-    values = sorted((i * math.pi / LX) ** 2 + (j * math.pi / LY) ** 2 for i in range(30) for j in range(30))
+    values = sorted((i * math.pi / LX) ** 2 + (j * math.pi / LY) ** 2
+                    for i in range(30) for j in range(30))
     return np.array(values[1 : count + 1])
 
 
@@ -53,7 +54,9 @@ def keller_segel(d: float, chi: float, u_bar: float) -> tuple[Model, dict[str, f
     return model, homogeneous_steady_state(model, {"u": u_bar, "s": 0.5})
 
 
-@pytest.mark.parametrize("d, chi, u_bar", [(0.1, 3.0, 1.0), (0.25, 1.5, 1.0), (0.25, 0.3, 1.0), (1.0, 3.0, 2.5)])
+@pytest.mark.parametrize(
+    "d, chi, u_bar", [(0.1, 3.0, 1.0), (0.25, 1.5, 1.0), (0.25, 0.3, 1.0), (1.0, 3.0, 2.5)]
+)
 def test_exact_eigenvalues_reproduce_chapter(d, chi, u_bar):
     """With the rectangle's exact eigenvalues every rate is lambda_+ and (7.2.5) decides stability."""
     mus = exact_eigenvalues(40)
@@ -67,7 +70,8 @@ def test_exact_eigenvalues_reproduce_chapter(d, chi, u_bar):
     assert error <= 1e-10
     assert [m.unstable for m in report.modes] == [d * (mu + 1) < chi * u_bar for mu in mus]
     assert report.fastest_mode.index == int(np.argmax(expected)) + 1
-    np.testing.assert_allclose(report.homogeneous.rates, [0.0, -1.0], atol=1e-14)  # mass conservation, decay
+    # mu = 0: conserved cell mass (0) and signal decay (-beta).
+    np.testing.assert_allclose(report.homogeneous.rates, [0.0, -1.0], atol=1e-14)
     assert not report.homogeneous.unstable
     json.dumps(report.to_dict())
 
@@ -81,18 +85,21 @@ def test_mesh_eigenpairs_converge(comm):
     mu_errors, rate_errors = [], []
     for n in (16, 32, 64):
         modes = neumann_modes(create_builtin(comm, "rectangle", [LX, LY], [n, n // 2]), count)
-        rates = np.array([m.growth_rate for m in stability_report(model, state, modes.eigenvalues).modes])
+        report = stability_report(model, state, modes.eigenvalues)
+        rates = np.array([m.growth_rate for m in report.modes])
         mu_errors.append(np.max(np.abs(modes.eigenvalues - exact) / exact))
         rate_errors.append(np.max(np.abs(rates - exact_rates)) / np.max(np.abs(exact_rates)))
     mu_orders = np.log2(np.array(mu_errors[:-1]) / mu_errors[1:])
     rate_orders = np.log2(np.array(rate_errors[:-1]) / rate_errors[1:])
-    print(f"mesh 16x8, 32x16, 64x32: max relative error of mu_k {np.array(mu_errors)} (orders {mu_orders}), "
-          f"max error of the growth rates / max |rate| {np.array(rate_errors)} (orders {rate_orders})")
+    print(f"mesh 16x8, 32x16, 64x32: max relative error of mu_k {np.array(mu_errors)} "
+          f"(orders {mu_orders}), max error of the growth rates / max |rate| {np.array(rate_errors)} "
+          f"(orders {rate_orders})")
     assert np.all(mu_orders > 1.9) and np.all(rate_orders > 1.9)
     assert rate_errors[-1] < 1e-2
 
     # The finest modes: L2-orthonormal, orthogonal to constants; the constant mode is flagged.
-    modes = neumann_modes(create_builtin(comm, "rectangle", [LX, LY], [64, 32]), 4, include_constant=True)
+    mesh = create_builtin(comm, "rectangle", [LX, LY], [64, 32])
+    modes = neumann_modes(mesh, 4, include_constant=True)
     assert modes.constant.tolist() == [True, False, False, False, False]
     assert modes.eigenvalues[0] == 0.0
     phi = modes.functions
@@ -126,9 +133,9 @@ def test_critical_chi_is_first_mode_onset(comm):
     mesh_expected = d * (modes.eigenvalues[0] + 1) / u_bar
     mesh_error = abs(mesh_onset.value - mesh_expected) / mesh_expected
     discretisation = abs(mesh_onset.value - expected) / expected
-    print(f"critical chi: exact eigenvalues {onset.value:.12g} (closed form {expected:.12g}, error {exact_error:.1e}); "
-          f"mesh 64x32 {mesh_onset.value:.12g} (d(mu_1^h+1)/u_bar: error {mesh_error:.1e}; "
-          f"vs the exact value {discretisation:.1e})")
+    print(f"critical chi: exact eigenvalues {onset.value:.12g} (closed form {expected:.12g}, "
+          f"error {exact_error:.1e}); mesh 64x32 {mesh_onset.value:.12g} (d(mu_1^h+1)/u_bar: "
+          f"error {mesh_error:.1e}; vs the exact value {discretisation:.1e})")
     assert mesh_error <= 1e-10
     assert discretisation < 1e-3
     # Motility stabilises: unstable below d_c = chi u_bar/(mu_1 + 1).
@@ -209,9 +216,9 @@ def test_tissue_section_growth_matches_prediction(comm):
     sim.advance_to(t_end)
     measured = math.log(amplitude() / a0) / t_end
     error = abs(measured - fastest.growth_rate) / fastest.growth_rate
-    print(f"tissue section: unstable modes {[m.index for m in report.unstable_modes]}, fastest k = {fastest.index} "
-          f"(mu_k = {fastest.mu:.5g}): predicted {fastest.growth_rate:.6f}, simulated {measured:.6f}, "
-          f"relative error {error:.1e}")
+    print(f"tissue section: unstable modes {[m.index for m in report.unstable_modes]}, "
+          f"fastest k = {fastest.index} (mu_k = {fastest.mu:.5g}): predicted {fastest.growth_rate:.6f}, "
+          f"simulated {measured:.6f}, relative error {error:.1e}")
     assert a0 == pytest.approx(eps * u0, rel=1e-8)
     assert error < 0.05
 
@@ -220,7 +227,8 @@ def test_tissue_section_growth_matches_prediction(comm):
 def test_cli_reports_and_writes(shared_tmp_path):
     out = shared_tmp_path / "stability"
     demo = str(REPO / "demos" / "stability_keller_segel.toml")
-    result = run_cli("stability", demo, "--modes", "6", "--parameter", "chi", "--bracket", "0.1,10", "--output", str(out))
+    result = run_cli("stability", demo, "--modes", "6", "--parameter", "chi", "--bracket", "0.1,10",
+                     "--output", str(out))
     print(result.stdout)
     assert result.returncode == 0, result.stderr
     assert "fastest-growing mode: k = 2" in result.stdout and "critical chi = " in result.stdout
