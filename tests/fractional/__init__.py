@@ -1,0 +1,1 @@
+"""Tests of spectral fractional diffusion and the fractional Keller-Segel models."""
