@@ -5,21 +5,39 @@
   over MPI ranks and reproducible from one seed for any number of ranks;
 - `signal`: the chemical fields they sense (linear, an expression, a grid, or a
   finite-element solution sampled onto a grid);
-- `density`: their density on a DOLFINx mesh (P1 cloud-in-cell or DG0 histogram).
+- `density`: their density on a DOLFINx mesh (P1 cloud-in-cell or DG0 histogram), and the
+  expectation and statistical error of that estimate for a continuum density.
 """
 
-from fem_chemotaxis.particles.density import DENSITY_KINDS, locate_points, lumped_mass, particle_density
-from fem_chemotaxis.particles.signal import ExpressionSignal, GridSignal, LinearSignal, SignalField, sample_function
+from fem_chemotaxis.particles.density import (
+    DENSITY_KINDS,
+    ExpectedDensity,
+    expected_density,
+    locate_points,
+    lumped_mass,
+    particle_density,
+)
+from fem_chemotaxis.particles.signal import (
+    ExpressionSignal,
+    FunctionSampler,
+    GridSignal,
+    LinearSignal,
+    SignalField,
+    sample_function,
+)
 from fem_chemotaxis.particles.simulator import Estimate, RunAndTumble
 
 __all__ = [
     "DENSITY_KINDS",
     "Estimate",
+    "ExpectedDensity",
     "ExpressionSignal",
+    "FunctionSampler",
     "GridSignal",
     "LinearSignal",
     "RunAndTumble",
     "SignalField",
+    "expected_density",
     "locate_points",
     "lumped_mass",
     "particle_density",

@@ -13,18 +13,34 @@ Two estimates of the density ``rho = mass/N sum_p delta(x - x_p)``:
   each particle gives its barycentric coordinates to the vertices of its cell. Its
   expectation is the same projection of the true density, and its integral is exactly
   ``mass``.
+
+:func:`expected_density` gives, for a continuum density (e.g. a finite-element solution on
+another mesh), what the P1 estimate from N particles drawn from it would be on average and
+how far from that it would be by chance (its expected L1 error), so particle and continuum
+densities are compared like with like.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import math
+
 import dolfinx
 import numpy as np
 import ufl
 from mpi4py import MPI
 
-__all__ = ["DENSITY_KINDS", "PointLocation", "gather_points", "locate_points", "lumped_mass", "particle_density"]
+__all__ = [
+    "DENSITY_KINDS",
+    "ExpectedDensity",
+    "PointLocation",
+    "expected_density",
+    "gather_points",
+    "locate_points",
+    "lumped_mass",
+    "particle_density",
+]
 
 #: Finite-element spaces a particle density can be estimated in.
 DENSITY_KINDS = ("P1", "DG0")
@@ -143,3 +159,72 @@ def particle_density(mesh: dolfinx.mesh.Mesh, positions: np.ndarray, *, kind: st
     density.x.array[:] /= lumped_mass(space)
     density.x.scatter_forward()
     return density
+
+
+@dataclass(frozen=True)
+class ExpectedDensity:
+    """The expectation of the P1 cloud-in-cell estimate of a continuum density, on a mesh.
+
+    Attributes:
+        function: ``int rho phi_i / int phi_i`` as a P1 function (normalised to `mass`).
+        second_moment: ``int rho phi_i^2 / mass`` for the owned dofs (for the estimator's variance).
+        lumped: ``int phi_i`` for the owned dofs.
+        mass: The total mass the comparison assumes.
+    """
+
+    function: dolfinx.fem.Function
+    second_moment: np.ndarray
+    lumped: np.ndarray
+    mass: float
+
+    @property
+    def _owned(self) -> np.ndarray:
+        return self.function.x.array[: len(self.lumped)]
+
+    def l1_distance(self, estimate: dolfinx.fem.Function) -> float:
+        """``sum_i m_i |estimate_i - expected_i|`` (lumped L1) to a P1 estimate on the same mesh; collective."""
+        difference = np.abs(estimate.x.array[: len(self.lumped)] - self._owned)
+        return self.function.function_space.mesh.comm.allreduce(float(self.lumped @ difference), op=MPI.SUM)
+
+    def statistical_l1(self, count: int) -> float:
+        """The expected lumped L1 error of the estimate from `count` particles (normal approximation); collective.
+
+        ``sum_i m_i sqrt(2/pi) sd_i`` with ``sd_i^2 = mass^2 (int rho phi_i^2 - (int rho phi_i)^2)/(count m_i^2)``
+        (rho normalised to mass 1).
+        """
+        first = self._owned * self.lumped / self.mass
+        variance = np.maximum(self.second_moment - first**2, 0.0) * self.mass**2 / (count * self.lumped**2)
+        local = float(self.lumped @ (math.sqrt(2 / math.pi) * np.sqrt(variance)))
+        return self.function.function_space.mesh.comm.allreduce(local, op=MPI.SUM)
+
+
+def expected_density(density: dolfinx.fem.Function, mesh: dolfinx.mesh.Mesh, mass: float | None = None) -> ExpectedDensity:
+    """What the P1 estimate on `mesh` of particles drawn from `density` (on any mesh) is on average; collective.
+
+    `density` is interpolated into P3 on `mesh` (non-matching interpolation, parallel) and
+    integrated against the P1 basis there.
+
+    Args:
+        density: A scalar finite-element function (not necessarily normalised).
+        mesh: The simplex mesh the particle density is estimated on.
+        mass: The particles' total mass (default: the integral of `density`).
+    """
+    _affine_simplex_check(mesh)
+    P1, P3 = (dolfinx.fem.functionspace(mesh, ("Lagrange", k)) for k in (1, 3))
+    cells = np.arange(mesh.topology.index_map(mesh.topology.dim).size_local, dtype=np.int32)
+    rho = dolfinx.fem.Function(P3)
+    rho.interpolate_nonmatching(density, cells, dolfinx.fem.create_interpolation_data(P3, density.function_space, cells))
+    integral = mesh.comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(rho * ufl.dx)), op=MPI.SUM)
+    mass = integral if mass is None else mass
+    phi = ufl.TestFunction(P1)
+    first = dolfinx.fem.assemble_vector(dolfinx.fem.form(rho * phi * ufl.dx))
+    first.scatter_reverse(dolfinx.la.InsertMode.add)
+    first.scatter_forward()
+    second = dolfinx.fem.assemble_matrix(dolfinx.fem.form(rho * phi * ufl.TrialFunction(P1) * ufl.dx))
+    second.scatter_reverse()
+    owned = P1.dofmap.index_map.size_local
+    lumped = lumped_mass(P1)
+    expected = dolfinx.fem.Function(P1, name="expected density")
+    expected.x.array[:] = first.array * (mass / integral) / lumped
+    expected.x.scatter_forward()
+    return ExpectedDensity(expected, second.to_scipy().diagonal()[:owned] / integral, lumped[:owned], mass)

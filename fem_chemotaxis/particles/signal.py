@@ -5,9 +5,10 @@
   gradient (symbolic derivatives);
 - :class:`GridSignal`: values on a regular grid, multilinear interpolation (the gradient is
   the interpolant's);
-- :func:`sample_function`: a finite-element solution (a DOLFINx Function, e.g. the signal
-  species of a :class:`~fem_chemotaxis.simulation.Simulation`) sampled onto a grid that
-  every rank holds, so particles on any rank can sense it.
+- :func:`sample_function` / :class:`FunctionSampler`: a finite-element solution (a DOLFINx
+  Function, e.g. the signal species of a :class:`~fem_chemotaxis.simulation.Simulation`)
+  sampled onto a grid that every rank holds, so particles on any rank can sense it; the
+  sampler locates the grid once and resamples cheaply as the solution evolves.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.kinetics.symbolic import derivative
 from fem_chemotaxis.particles.density import locate_points
 
-__all__ = ["ExpressionSignal", "GridSignal", "LinearSignal", "SignalField", "sample_function"]
+__all__ = ["ExpressionSignal", "FunctionSampler", "GridSignal", "LinearSignal", "SignalField", "sample_function"]
 
 _COORDINATES = ("x", "y", "z")
 
@@ -119,6 +120,39 @@ class GridSignal(SignalField):
         return value, gradient
 
 
+class FunctionSampler:
+    """Samples scalar finite-element functions on one mesh onto a regular grid held by every rank.
+
+    The grid points are located in the mesh once; each call then only evaluates the function
+    there and sums over the ranks. Collective.
+
+    Args:
+        mesh: The mesh of the functions to sample.
+        lower: Lower corner of the grid.
+        upper: Upper corner of the grid (inside the mesh).
+        points: Grid points per axis.
+    """
+
+    def __init__(self, mesh: dolfinx.mesh.Mesh, lower: Sequence[float], upper: Sequence[float], points: Sequence[int]):
+        self.mesh, self.lower, self.upper, self.points = mesh, list(lower), list(upper), tuple(points)
+        axes = [np.linspace(a, b, m) for a, b, m in zip(lower, upper, points)]
+        grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(axes))
+        self._size = len(grid)
+        self._location = locate_points(mesh, grid)
+        self._points = np.zeros((len(self._location.index), 3))
+        self._points[:, : len(axes)] = grid[self._location.index]
+
+    def __call__(self, function: dolfinx.fem.Function) -> GridSignal:
+        """The grid signal of `function` (a scalar function on the sampler's mesh)."""
+        if function.function_space.mesh is not self.mesh:
+            raise ValueError("the function lives on another mesh than the sampler's")
+        values = np.zeros(self._size)
+        if len(self._location.index):
+            values[self._location.index] = function.eval(self._points, self._location.cells)[:, 0]
+        self.mesh.comm.Allreduce(MPI.IN_PLACE, values, op=MPI.SUM)
+        return GridSignal(self.lower, self.upper, values.reshape(self.points))
+
+
 def sample_function(function: dolfinx.fem.Function, lower: Sequence[float], upper: Sequence[float],
                     points: Sequence[int]) -> GridSignal:
     """A scalar finite-element function sampled on a regular grid held by every rank; collective.
@@ -129,14 +163,4 @@ def sample_function(function: dolfinx.fem.Function, lower: Sequence[float], uppe
         upper: Upper corner of the grid (inside the mesh).
         points: Grid points per axis.
     """
-    mesh = function.function_space.mesh
-    axes = [np.linspace(a, b, m) for a, b, m in zip(lower, upper, points)]
-    grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, len(axes))
-    location = locate_points(mesh, grid)
-    padded = np.zeros((len(location.index), 3))
-    padded[:, : len(axes)] = grid[location.index]
-    values = np.zeros(len(grid))
-    if len(location.index):
-        values[location.index] = function.eval(padded, location.cells)[:, 0]
-    mesh.comm.Allreduce(MPI.IN_PLACE, values, op=MPI.SUM)
-    return GridSignal(lower, upper, values.reshape(tuple(points)))
+    return FunctionSampler(function.function_space.mesh, lower, upper, points)(function)

@@ -1,0 +1,151 @@
+"""Run-and-tumble cells beside the continuum model derived from them, on one picture.
+
+    docker/env.sh mpiexec -n 2 python demos/particles_vs_continuum.py
+
+Cells run at speed 1 and tumble 25 times per unit time; after a tumble they prefer directions
+up the chemical gradient (new velocity density ``M(v)(1 + k v.grad s)``). They produce the
+chemical, which diffuses and decays. `fem_chemotaxis.kinetics.derive` turns this into a
+Keller-Segel model (``d = s^2/(lambda n)``, ``chi = k s^2/n``, n = 2), solved with finite elements;
+the particles move in the finite-element chemical field ``s(t)`` (sampled onto a grid every
+step), starting from the same initial density. Aggregates form in both. Writes
+``results/particles_vs_continuum/comparison.png``: particles, their density, the
+finite-element density, and a cut through the aggregate. With ``CI`` set it runs shorter,
+with fewer particles.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from mpi4py import MPI
+
+from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.config.run_config import parse_config
+from fem_chemotaxis.kinetics import Derivation, derive, parse_spec, run_config
+from fem_chemotaxis.mesh import create_builtin
+from fem_chemotaxis.particles import FunctionSampler, RunAndTumble, expected_density, sample_function
+from fem_chemotaxis.runner import build_mesh
+from fem_chemotaxis.simulation import Simulation
+
+SHORT = bool(os.environ.get("CI"))
+COUNT = 10_000 if SHORT else 100_000
+T_END = 1.0 if SHORT else 3.3
+DT = 0.02
+OUTPUT = Path("results/particles_vs_continuum")
+INITIAL = "1 + 0.4*exp(-((x - 0.3)^2 + (y - 0.65)^2)/0.02) + 0.3*exp(-((x - 0.7)^2 + (y - 0.35)^2)/0.02)"
+SPEC = {
+    "cells": {"dimension": 2, "turning_rate": 25.0, "velocities": {"kind": "sphere", "speed": 1.0},
+              "taxis": {"mechanism": "direction", "strength": 0.3}},
+    "signal": {"name": "s", "diffusion": "0.05", "reaction": "alpha*u - beta*s"},
+    "parameters": {"alpha": 1.0, "beta": 1.0},
+    "run": {"mesh": {"builtin": "rectangle", "size": [1.0, 1.0], "cells": [48, 48]},
+            "initial": {"u": INITIAL, "s": "1"}, "time": {"t_end": T_END, "dt": DT, "scheme": "bdf2"}},
+}
+GRID = [97, 97]  # where the particles sense s, and where the pictures sample the fields
+
+
+def initial_positions(rng: np.random.Generator, count: int) -> np.ndarray:
+    """Positions drawn from the initial density (rejection from the unit square)."""
+    density = Expression.parse(INITIAL, "initial u")
+    bound = 1.75
+    out = np.empty((count, 2))
+    todo = np.arange(count)
+    while todo.size:
+        x = rng.random((todo.size, 2))
+        values = density.evaluate({"x": x[:, 0], "y": x[:, 1]}, NUMPY_FUNCTIONS)
+        accept = rng.random(todo.size) * bound < values
+        out[todo[accept]] = x[accept]
+        todo = todo[~accept]
+    return out
+
+
+def main() -> None:
+    comm = MPI.COMM_WORLD
+    started = time.perf_counter()
+    derivation = derive(parse_spec(SPEC, source="particles_vs_continuum"))
+    if comm.rank == 0:
+        print(derivation.report(), flush=True)
+    config = parse_config(run_config(derivation))
+    continuum = Simulation(config.model, build_mesh(config.mesh, comm), config.initial, dt=DT, scheme="bdf2")
+    mass = continuum.statistics()["u"]["mass"]
+    sampler = FunctionSampler(continuum.mesh, [0, 0], [1, 1], GRID)
+    cells = RunAndTumble(derivation.spec.law, COUNT, box=[1.0, 1.0], initial=initial_positions,
+                         signal=sampler(continuum.u["s"]), seed=2024, comm=comm)
+    clock = {"continuum": 0.0, "particles": 0.0}
+    while continuum.time < T_END - 1e-12:
+        tic = time.perf_counter()
+        continuum.advance_to(min(continuum.time + DT, T_END))
+        toc = time.perf_counter()
+        cells.advance(continuum.time, DT)  # in the chemical of the step's start, then resensed
+        cells.signal = sampler(continuum.u["s"])
+        clock["continuum"] += toc - tic
+        clock["particles"] += time.perf_counter() - toc
+    if comm.rank == 0:
+        print(f"t = {T_END}: FE model {clock['continuum']:.1f} s, {COUNT} particles {clock['particles']:.1f} s "
+              f"(total {time.perf_counter() - started:.1f} s)", flush=True)
+
+    coarse = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24]).mesh
+    expected = expected_density(continuum.u["u"], coarse, mass=mass)
+    estimate = cells.density(coarse, "P1", mass=mass)
+    l1, statistical = expected.l1_distance(estimate) / mass, expected.statistical_l1(COUNT) / mass
+    fields = {name: sample_function(f, [0, 0], [1, 1], GRID).values
+              for name, f in (("fe", continuum.u["u"]), ("particles", estimate), ("expected", expected.function),
+                              ("s", continuum.u["s"]))}
+    positions = cells.gather()
+    if comm.rank == 0:
+        picture(fields, positions, derivation, l1, statistical)
+        print(f"relative L1(particle density, FE) = {l1:.4f} (statistical part expected {statistical:.4f}); "
+              f"wrote {OUTPUT / 'comparison.png'}")
+
+
+def picture(fields: dict[str, np.ndarray], positions: np.ndarray, derivation: Derivation, l1: float,
+            statistical: float) -> None:
+    """Four panels: particles over the chemical, particle density, FE density, a cut through the peak."""
+    figure = Figure(figsize=(17, 4.6), layout="constrained")
+    axes = figure.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.25]})
+    extent = (0, 1, 0, 1)
+    top = max(fields["fe"].max(), fields["particles"].max())
+
+    shown = positions[np.random.default_rng(0).permutation(len(positions))[:15_000]]
+    ax = axes[0]
+    chemical = ax.imshow(fields["s"].T, origin="lower", extent=extent, cmap="Greens", alpha=0.9)
+    ax.scatter(shown[:, 0], shown[:, 1], s=0.4, c="black", alpha=0.7, linewidths=0)
+    ax.set_title(f"run-and-tumble cells ({len(shown)} of {len(positions)} shown)\nin the chemical s of the FE solution")
+    figure.colorbar(chemical, ax=axes[0], shrink=0.85, label="chemical s", location="left")
+
+    for ax, key, title in ((axes[1], "particles", "particle density\n(P1 cloud-in-cell, 24 x 24 mesh)"),
+                           (axes[2], "fe", "finite elements: derived Keller-Segel\ncell density u (48 x 48 mesh, P1)")):
+        image = ax.imshow(fields[key].T, origin="lower", extent=extent, vmin=0, vmax=top, cmap="viridis")
+        ax.set_title(title)
+    figure.colorbar(image, ax=axes[1:3], shrink=0.85, label="cell density")
+    for ax in axes[:3]:
+        ax.set_aspect("equal")
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+
+    row = np.unravel_index(np.argmax(fields["fe"]), fields["fe"].shape)[1]
+    x = np.linspace(0, 1, GRID[0])
+    ax = axes[3]
+    ax.plot(x, fields["fe"][:, row], color="C0", lw=2, label="finite elements u")
+    ax.plot(x, fields["expected"][:, row], color="C0", lw=1, ls="--", label="FE, as the particle estimate sees it")
+    ax.plot(x, fields["particles"][:, row], color="C3", lw=1.5, marker=".", ms=3, label="particles (cloud-in-cell)")
+    ax.set_xlabel("x")
+    ax.set_ylabel(f"density along y = {row / (GRID[1] - 1):.2f}")
+    ax.set_title("cut through the largest aggregate")
+    ax.legend(fontsize=8, loc="upper right")
+    d, chi = derivation["D"].scalar, derivation["chi"].scalar
+    figure.suptitle(
+        f"Particles vs continuum at t = {T_END:g}: derived d = s^2/(lambda n) = {d:.4g}, chi = k s^2/n = {chi:.4g};  "
+        f"relative L1 difference {l1:.3f} (statistical part expected {statistical:.3f})", fontsize=12)
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    figure.savefig(OUTPUT / "comparison.png", dpi=110)
+
+
+if __name__ == "__main__":
+    main()
