@@ -15,6 +15,9 @@ eigenfunction of the domain (``-Lap phi = mu2 phi``, e.g. ``cos(k pi x / L)``), 
 - ``B = diag(1 if species i has a time derivative else 0)``: quasi-steady species make the
   problem a generalised one, whose infinite eigenvalues are dropped.
 
+A species with fractional diffusion ``-D (-Lap)^(a/2) u`` (spectral, same eigenfunctions)
+contributes ``D mu2^(a/2)`` instead of ``D mu2`` to its diagonal.
+
 Chapter 7.2 is the two-species Keller-Segel case. Pure NumPy/SciPy, no DOLFINx.
 """
 
@@ -54,7 +57,12 @@ def _symbols(model: Model, state: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _check_local(model: Model) -> None:
-    """Reject expressions a homogeneous analysis cannot evaluate (non-local or random)."""
+    """Reject what a homogeneous, mode-by-mode analysis cannot treat: flows, non-local terms, noise."""
+    if model.flow is not None:
+        raise ValueError(
+            f"model '{model.name}' has a flow: advection couples the Laplacian modes, which the "
+            "homogeneous linear analysis does not support"
+        )
     for sp in model.species:
         for expr in sp.expressions():
             if expr.calls("integral") or expr.calls("noise"):
@@ -159,8 +167,9 @@ def linearisation(
             (anisotropic), whose mode coefficient is then ``n . D n`` with ``n`` normalised.
 
     Returns:
-        J, the reaction Jacobian; M, the mobility matrix (``M_ii = D_i``, ``M_ij = -S_ij``);
-        B, the diagonal time-derivative matrix. Rows and columns follow the species order.
+        J, the reaction Jacobian; M, the mobility matrix (``M_ii = D_i``, ``M_ij = -S_ij``;
+        for a fractional species ``M_ii`` multiplies ``mu2^(a/2)``, not ``mu2``); B, the
+        diagonal time-derivative matrix. Rows and columns follow the species order.
     """
     _check_local(model)
     names = model.species_names
@@ -194,8 +203,9 @@ def growth_rates(
 ) -> np.ndarray:
     """Growth rates lambda of the Laplacian mode with eigenvalue `mu2` at a homogeneous state.
 
-    The finite eigenvalues of ``lambda B U = (J - mu2 M) U``, sorted by decreasing real
-    part (the first one decides stability). `direction` as in :func:`linearisation`.
+    The finite eigenvalues of ``lambda B U = (J - mu2 M) U`` (``mu2^(a/2)`` on the diagonal of
+    a fractional species), sorted by decreasing real part (the first one decides stability).
+    `direction` as in :func:`linearisation`.
     """
     values, _ = growth_modes(model, state, mu2, direction)
     return values
@@ -206,7 +216,11 @@ def growth_modes(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Like :func:`growth_rates`, with the eigenvectors (columns, species order) as well."""
     jac, mobility, b = linearisation(model, state, direction)
-    (alpha, beta), vectors = scipy.linalg.eig(jac - mu2 * mobility, b, homogeneous_eigvals=True)
+    symbol = mu2 * mobility
+    for i, sp in enumerate(model.species):
+        if sp.fractional_order is not None:
+            symbol[i, i] = mobility[i, i] * mu2 ** (sp.fractional_order / 2)
+    (alpha, beta), vectors = scipy.linalg.eig(jac - symbol, b, homogeneous_eigvals=True)
     finite = np.abs(beta) > _INFINITE * np.abs(alpha)
     values, vectors = alpha[finite] / beta[finite], vectors[:, finite]
     order = np.argsort(-values.real, kind="stable")

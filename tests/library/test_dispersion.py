@@ -118,3 +118,19 @@ def test_non_local_terms_are_rejected():
     })
     with pytest.raises(ValueError, match="integral"):
         homogeneous_steady_state(model, {"u": 1.0})
+
+
+@pytest.mark.parametrize("mu2", [0.7, 4.0, 30.0])
+def test_fractional_diffusion_symbol(mu2):
+    """(-Lap)^(a/2) has the eigenvalue mu2^(a/2) on a Laplacian mode: the 2x2 closed form."""
+    model = builtin_model("fractional-keller-segel").with_parameters({"chi": 2.0})
+    (order,) = {sp.fractional_order for sp in model.species if sp.fractional_order is not None}
+    p = model.parameters
+    state = homogeneous_steady_state(model, {"rho": 1.2, "S": 1.0})
+    matrix = np.array([
+        [-p["d"] * mu2 ** (order / 2), p["chi"] * 1.2 * mu2],
+        [p["beta"], -p["ds"] * mu2 - p["mu"]],
+    ])
+    expected = max(np.linalg.eigvals(matrix).real)
+    rate = growth_rates(model, state, mu2)[0]
+    assert abs(rate - expected) <= 1e-10 * abs(expected)
