@@ -87,8 +87,9 @@ def run_config(derivation: Derivation, output_dir: str | None = None) -> dict[st
             table["reaction"] = signal.reaction
         species[signal.name] = table
 
+    stem = Path(spec.source).stem
     model = {
-        "name": f"derived-{Path(spec.source).stem.replace('_', '-')}",
+        "name": stem.replace("_", "-") if stem.replace("_", "").replace("-", "").isalnum() else "derived-model",
         "description": "; ".join(derivation.summary),
         "parameters": {**derived, **spec.parameters},
         "species": species,
