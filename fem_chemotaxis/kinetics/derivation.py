@@ -54,15 +54,7 @@ class Coefficient:
     @property
     def scalar(self) -> float | None:
         """The value as one number if it is a number or a multiple of the identity, else None."""
-        value = np.asarray(self.value, dtype=float)
-        if value.ndim == 0:
-            return float(value)
-        diagonal = np.diag(value)
-        scale = np.abs(value).max()
-        off = value - np.diag(diagonal)
-        if np.abs(off).max() <= 1e-12 * scale and np.ptp(diagonal) <= 1e-12 * scale:
-            return float(diagonal.mean())
-        return None
+        return _isotropic(self.value)
 
 
 @dataclass(frozen=True)
@@ -97,11 +89,23 @@ class Derivation:
         return "\n".join([*self.summary, "", *table])
 
 
+def _isotropic(value: float | np.ndarray) -> float | None:
+    """A number, or the multiple of the identity a tensor is (to 1e-12), else None."""
+    array = np.asarray(value, dtype=float)
+    if array.ndim == 0:
+        return float(array)
+    diagonal = np.diag(array)
+    scale = np.abs(array).max()
+    if np.abs(array - np.diag(diagonal)).max() <= 1e-12 * scale and np.ptp(diagonal) <= 1e-12 * scale:
+        return float(diagonal.mean())
+    return None
+
+
 def _format(value: float | np.ndarray) -> str:
     array = np.asarray(value, dtype=float)
     if array.ndim == 0:
         return f"{float(array):.10g}"
-    scalar = Coefficient("", "", array, "", "").scalar
+    scalar = _isotropic(array)
     if scalar is not None:
         return f"{scalar:.10g} I"
     return "[" + ", ".join("[" + ", ".join(f"{x:.6g}" for x in row) + "]" for row in array) + "]"

@@ -25,6 +25,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import scipy.integrate
@@ -208,7 +209,8 @@ class VelocityDensity(VelocitySet):
     """A density M(v) on R^n, an expression in ``vx, vy, vz`` and parameters.
 
     Integrated with tensor Gauss-Legendre rules on ``[-cutoff, cutoff]^n`` (the mass outside
-    must be negligible); sampled by rejection from that box.
+    must be negligible); sampled by rejection under a piecewise-constant envelope on a grid
+    of that box (M must not vary much within a grid cell beyond its corners and centre).
 
     Attributes:
         dimension: n in 1, 2, 3.
@@ -230,6 +232,10 @@ class VelocityDensity(VelocitySet):
         return np.broadcast_to(self.density.evaluate(symbols, NUMPY_FUNCTIONS), v.shape[:1]).astype(float)
 
     def quadrature(self) -> Quadrature:
+        return self._rule
+
+    @cached_property
+    def _rule(self) -> Quadrature:
         x, w = np.polynomial.legendre.leggauss(self.nodes)
         axes = [self.cutoff * x] * self.dimension
         grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, self.dimension)
@@ -237,13 +243,34 @@ class VelocityDensity(VelocitySet):
                           .reshape(-1, self.dimension), axis=1)
         return Quadrature(grid, weights, self.values(grid))
 
+    @cached_property
+    def _envelope(self) -> tuple[np.ndarray, float, np.ndarray, np.ndarray]:
+        """A piecewise-constant envelope of M for rejection sampling, on a grid of cells of the box.
+
+        Each cell's bound is 1.2 times the largest value of M at its corners and centre.
+        Returns the cells' lower corners, their width, their bounds and the cumulative
+        probability of choosing them.
+        """
+        n, m = self.dimension, 64 if self.dimension < 3 else 24
+        width = 2 * self.cutoff / m
+        edges = np.linspace(-self.cutoff, self.cutoff, m + 1)
+        corners = self.values(np.stack(np.meshgrid(*[edges] * n, indexing="ij"), axis=-1).reshape(-1, n))
+        corners = corners.reshape((m + 1,) * n)
+        lower = np.stack(np.meshgrid(*[edges[:-1]] * n, indexing="ij"), axis=-1).reshape(-1, n)
+        largest = self.values(lower + width / 2).reshape((m,) * n)
+        for offset in np.ndindex(*(2,) * n):
+            largest = np.maximum(largest, corners[tuple(slice(o, o + m) for o in offset)])
+        bound = 1.2 * largest.ravel() + 1e-300
+        return lower, width, bound, np.cumsum(bound) / bound.sum()
+
     def sample(self, rng: np.random.Generator, count: int) -> np.ndarray:
-        bound = 1.1 * float(self.quadrature().density.max())
+        lower, width, bound, cumulative = self._envelope
         out = np.empty((count, self.dimension))
         todo = np.arange(count)
         while todo.size:
-            v = self.cutoff * (2 * rng.random((todo.size, self.dimension)) - 1)
-            accept = rng.random(todo.size) * bound < self.values(v)
+            cell = np.minimum(np.searchsorted(cumulative, rng.random(todo.size), side="right"), len(bound) - 1)
+            v = lower[cell] + width * rng.random((todo.size, self.dimension))
+            accept = rng.random(todo.size) * bound[cell] < self.values(v)
             out[todo[accept]] = v[accept]
             todo = todo[~accept]
         return out

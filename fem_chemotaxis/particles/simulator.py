@@ -93,6 +93,8 @@ class RunAndTumble:
         self.lengths = None if box is None else np.asarray(box, dtype=float)
         if self.lengths is not None and (self.lengths.shape != (n,) or not (self.lengths > 0).all()):
             raise ValueError(f"box must be {n} positive side lengths, got {box!r}")
+        if isinstance(initial, str) and (initial != "uniform" or self.lengths is None):
+            raise ValueError(f"initial = {initial!r}: use \"uniform\" (needs a box), a point or a function")
         self.time = 0.0
 
         # Blocks of global ids, a contiguous range of blocks per rank, one stream per block.
@@ -108,6 +110,9 @@ class RunAndTumble:
         self.x = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, n))
         self.v = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, n))
         self.clock = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
+        outside = self.lengths is not None and bool(((self.x < 0) | (self.x > self.lengths)).any())
+        if comm.allreduce(outside, op=MPI.LOR):
+            raise ValueError("initial positions must lie in the box")
         self.x0 = self.x.copy()
         # Internal state (y1, y2), adapted to the signal at the start: y1 = 0, y2 = g(S).
         self.y = np.zeros((len(self.x), 2))
@@ -115,17 +120,14 @@ class RunAndTumble:
             self.y[:, 1] = law.transduction.receptor(self._signal(self.x)[0])
 
     def _initial_block(self, rng: np.random.Generator, m: int, initial: Initial) -> tuple[np.ndarray, ...]:
+        """Positions, velocities and clocks of one block, drawn from its stream in this order."""
         n = self.dimension
         if isinstance(initial, str):
-            if initial != "uniform" or self.lengths is None:
-                raise ValueError(f"initial = {initial!r}: use \"uniform\" (needs a box), a point or a function")
             x = rng.random((m, n)) * self.lengths
         elif callable(initial):
             x = np.asarray(initial(rng, m), dtype=float).reshape(m, n)
         else:
             x = np.broadcast_to(np.asarray(initial, dtype=float), (m, n)).copy()
-        if self.lengths is not None and ((x < 0) | (x > self.lengths)).any():
-            raise ValueError("initial positions must lie in the box")
         return x, self.law.velocities.sample(rng, m), rng.standard_exponential(m)
 
     # -- random draws, block by block ---------------------------------------------------

@@ -30,6 +30,7 @@ from fem_chemotaxis.kinetics import (
     TaxisPerturbation,
     Transduction,
     TurningLaw,
+    VelocityDensity,
     derive,
     diffusion_tensor,
     mechanism_sensitivity,
@@ -70,6 +71,8 @@ LAWS = {
     "1-D reversals (7.3.1)": TurningLaw(Sphere(1, 1.0), 2.0, "reversal"),
     "anisotropic lattice": TurningLaw(DiscreteVelocities(np.array([[2.0, 0], [-2, 0], [0, 0.5], [0, -0.5]]),
                                                          np.full(4, 0.25)), 1.0),
+    "Maxwellian density 2-D": TurningLaw(VelocityDensity(2, Expression.parse(
+        "exp(-(vx^2 + 4*vy^2)/2)/pi", "density"), {}, cutoff=8.0), 1.0),
 }
 
 
