@@ -151,7 +151,10 @@ def transduction_sensitivity(velocities: VelocitySet, sigma: float, lambda0: flo
 
 
 def chapter_transduction_sensitivity(speed: float, lambda0: float, b: float, tau_a: float, tau_e: float) -> float:
-    """The chapter's (7.3.21) coefficient of ``g'(S)``: ``b s^2 tau_a / (lambda0 (1 + 2 lambda0 tau_a)(1 + 2 lambda0 tau_e))``."""
+    """The chapter's (7.3.21) coefficient of ``g'(S)``.
+
+    ``b s^2 tau_a / (lambda0 (1 + 2 lambda0 tau_a)(1 + 2 lambda0 tau_e))``.
+    """
     return b * speed**2 * tau_a / (lambda0 * (1 + 2 * lambda0 * tau_a) * (1 + 2 * lambda0 * tau_e))
 
 

@@ -192,7 +192,8 @@ def _derive_fractional(spec: KineticSpec, eq: HeavyTailedEquilibrium) -> Derivat
     d_rho = cf.fractional_diffusion(eq, sigma)
     d_rho_closed = (k0_closed if k0_closed is not None else k0) * sigma**-gamma * integral_closed
     coeffs = {
-        "alpha": Coefficient("alpha", "fractional order (-Lap)^(alpha/2)", order, "1", "fractional file (5): gamma + 1"),
+        "alpha": Coefficient("alpha", "fractional order (-Lap)^(alpha/2)", order, "1",
+                             "fractional file (5): gamma + 1"),
         "K0": Coefficient(
             "K0", "tail constant F ~ K0 |v|^-(N+gamma+1)", k0, f"({u.length}/{u.time})^{order:g}",
             "fractional file (2)", k0_closed, "Gamma(p)/(pi^(N/2) Gamma((gamma+1)/2))" if k0_closed is not None else "",

@@ -65,7 +65,8 @@ def run_config(derivation: Derivation, output_dir: str | None = None) -> dict[st
         coefficient = derivation[symbol]
         if coefficient.scalar is None:
             raise ValueError(
-                f"[cells] the derived {symbol} = {np.asarray(coefficient.value).tolist()} is anisotropic, but a model's "
+                f"[cells] the derived {symbol} = {np.asarray(coefficient.value).tolist()} is anisotropic, "
+                "but a model's "
                 "taxis sensitivity is a scalar: no run config can express it"
             )
         derived[symbol] = coefficient.scalar
@@ -76,7 +77,8 @@ def run_config(derivation: Derivation, output_dir: str | None = None) -> dict[st
 
     clash = sorted(set(derived) & set(spec.parameters))
     if clash:
-        raise ValueError(f"[parameters] {', '.join(repr(c) for c in clash)}: the name of a derived coefficient; rename it")
+        names = ", ".join(repr(c) for c in clash)
+        raise ValueError(f"[parameters] {names}: the name of a derived coefficient; rename it")
 
     species: dict[str, Any] = {spec.species: cells}
     if signal is not None:

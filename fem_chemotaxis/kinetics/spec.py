@@ -144,7 +144,8 @@ def parse_spec(data: Mapping[str, Any], source: str = "<spec>") -> KineticSpec:
     velocities = _table(cells, "velocities", "cells", required=True)
     kind = velocities.get("kind")
     if kind not in VELOCITY_KINDS:
-        raise ValueError(f"[cells.velocities] kind must be one of {', '.join(repr(k) for k in VELOCITY_KINDS)}, got {kind!r}")
+        choices = ", ".join(repr(k) for k in VELOCITY_KINDS)
+        raise ValueError(f"[cells.velocities] kind must be one of {choices}, got {kind!r}")
 
     law, heavy_tail = None, None
     if kind == "heavy-tailed":
@@ -199,7 +200,8 @@ def _velocity_set(table: Mapping[str, Any], kind: str, dimension: int, parameter
         _only_keys(table, {"kind", "vectors", "weights"}, where)
         vectors = _array(table.get("vectors"), f"[{where}] vectors", ndim=2)
         if vectors.shape[1] != dimension or len(vectors) < 2:
-            raise ValueError(f"[{where}] vectors must be at least two lists of {dimension} numbers, got {table.get('vectors')!r}")
+            raise ValueError(f"[{where}] vectors must be at least two lists of {dimension} numbers, "
+                             f"got {table.get('vectors')!r}")
         weights = (_array(table["weights"], f"[{where}] weights", ndim=1) if "weights" in table
                    else np.full(len(vectors), 1 / len(vectors)))
         if weights.shape != (len(vectors),) or (weights < 0).any() or abs(weights.sum() - 1) > 1e-12:
@@ -211,9 +213,11 @@ def _velocity_set(table: Mapping[str, Any], kind: str, dimension: int, parameter
     if "density" not in table:
         raise ValueError(f"[{where}] is missing 'density' (an expression in {', '.join(VELOCITY_SYMBOLS[:dimension])})")
     density = Expression.parse(table["density"], f"[{where}] density")
-    density.check_symbols(set(VELOCITY_SYMBOLS[:dimension]) | set(parameters), "[parameters] and the velocity components")
+    density.check_symbols(set(VELOCITY_SYMBOLS[:dimension]) | set(parameters),
+                          "[parameters] and the velocity components")
     nodes = _integer(table.get("nodes", 48), f"[{where}] nodes", 4)
-    result = VelocityDensity(dimension, density, dict(parameters), _positive(table.get("cutoff"), f"[{where}] cutoff"), nodes)
+    cutoff = _positive(table.get("cutoff"), f"[{where}] cutoff")
+    result = VelocityDensity(dimension, density, dict(parameters), cutoff, nodes)
     rule = result.quadrature()
     if (rule.density < 0).any() or not np.isfinite(rule.density).all():
         raise ValueError(f"[{where}] density must be finite and non-negative on the box |v_i| <= cutoff")
@@ -279,7 +283,8 @@ def _transduction(cells: Mapping[str, Any], signal: SignalSpec | None, parameter
     if signal is None:
         raise ValueError(f"[{where}] needs a [signal] table naming the chemical (the variable of g)")
     if "g" not in table:
-        raise ValueError(f"[{where}] is missing 'g', the receptor law g({signal.name}) (e.g. \"{signal.name}/(K + {signal.name})\")")
+        s = signal.name
+        raise ValueError(f"[{where}] is missing 'g', the receptor law g({s}) (e.g. \"{s}/(K + {s})\")")
     g = Expression.parse(table["g"], f"[{where}] g")
     return Transduction(
         b=_number(table.get("b"), f"[{where}] b"),
@@ -342,10 +347,11 @@ def _name(value: Any, where: str) -> str:
 
 
 def _array(value: Any, where: str, ndim: int) -> np.ndarray:
+    message = f"{where} must be {'a list of lists' if ndim == 2 else 'a list'} of numbers, got {value!r}"
     try:
         array = np.array(value, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{where} must be {'a list of lists' if ndim == 2 else 'a list'} of numbers, got {value!r}") from None
+        raise ValueError(message) from None
     if array.ndim != ndim or not np.isfinite(array).all():
-        raise ValueError(f"{where} must be {'a list of lists' if ndim == 2 else 'a list'} of numbers, got {value!r}")
+        raise ValueError(message)
     return array

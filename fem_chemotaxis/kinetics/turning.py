@@ -73,7 +73,8 @@ class TaxisPerturbation:
 
     def __post_init__(self) -> None:
         if self.mechanism not in MECHANISMS:
-            raise ValueError(f"[cells.taxis] mechanism {self.mechanism!r} is unknown; choose one of: {', '.join(MECHANISMS)}")
+            raise ValueError(f"[cells.taxis] mechanism {self.mechanism!r} is unknown; "
+                             f"choose one of: {', '.join(MECHANISMS)}")
         if (self.mechanism == "kernel") != (self.kernel is not None):
             raise ValueError("[cells.taxis] give 'kernel' exactly when mechanism = \"kernel\" (else 'strength')")
 
@@ -107,7 +108,8 @@ class TaxisPerturbation:
         """One line for reports."""
         if self.mechanism == "kernel":
             return f"T1(v, w) = {self.kernel}"
-        law = "tumble rate sigma (1 - k w.grad S)" if self.mechanism == "run-length" else "new velocity ~ M(v)(1 + k v.grad S)"
+        law = ("tumble rate sigma (1 - k w.grad S)" if self.mechanism == "run-length"
+               else "new velocity ~ M(v)(1 + k v.grad S)")
         return f"{self.mechanism}: {law}, k = {self.strength:g}"
 
 
@@ -135,7 +137,8 @@ class Transduction:
         for key in ("tau_e", "tau_a"):
             if not getattr(self, key) > 0:
                 raise ValueError(f"[cells.transduction] {key} must be positive, got {getattr(self, key)!r}")
-        self.g.check_symbols({self.signal, *self.parameters}, f"the receptor law (signal '{self.signal}' and [parameters])")
+        self.g.check_symbols({self.signal, *self.parameters},
+                             f"the receptor law (signal '{self.signal}' and [parameters])")
 
     @property
     def g_prime(self) -> Expression:

@@ -198,7 +198,8 @@ class ExpectedDensity:
         return self.function.function_space.mesh.comm.allreduce(local, op=MPI.SUM)
 
 
-def expected_density(density: dolfinx.fem.Function, mesh: dolfinx.mesh.Mesh, mass: float | None = None) -> ExpectedDensity:
+def expected_density(density: dolfinx.fem.Function, mesh: dolfinx.mesh.Mesh,
+                     mass: float | None = None) -> ExpectedDensity:
     """What the P1 estimate on `mesh` of particles drawn from `density` (on any mesh) is on average; collective.
 
     `density` is interpolated into P3 on `mesh` (non-matching interpolation, parallel) and
@@ -213,7 +214,8 @@ def expected_density(density: dolfinx.fem.Function, mesh: dolfinx.mesh.Mesh, mas
     P1, P3 = (dolfinx.fem.functionspace(mesh, ("Lagrange", k)) for k in (1, 3))
     cells = np.arange(mesh.topology.index_map(mesh.topology.dim).size_local, dtype=np.int32)
     rho = dolfinx.fem.Function(P3)
-    rho.interpolate_nonmatching(density, cells, dolfinx.fem.create_interpolation_data(P3, density.function_space, cells))
+    data = dolfinx.fem.create_interpolation_data(P3, density.function_space, cells)
+    rho.interpolate_nonmatching(density, cells, data)
     integral = mesh.comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(rho * ufl.dx)), op=MPI.SUM)
     mass = integral if mass is None else mass
     phi = ufl.TestFunction(P1)

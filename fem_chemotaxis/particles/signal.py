@@ -77,7 +77,8 @@ class ExpressionSignal(SignalField):
         symbols = {**self.parameters, **{_COORDINATES[i]: x[:, i] for i in range(self.dimension)}}
         shape = x.shape[:1]
         value = np.broadcast_to(self.expression.evaluate(symbols, NUMPY_FUNCTIONS), shape).astype(float)
-        gradient = np.column_stack([np.broadcast_to(g.evaluate(symbols, NUMPY_FUNCTIONS), shape) for g in self.gradient])
+        gradient = np.column_stack([np.broadcast_to(g.evaluate(symbols, NUMPY_FUNCTIONS), shape)
+                                    for g in self.gradient])
         return value, gradient.astype(float)
 
 
@@ -98,7 +99,8 @@ class GridSignal(SignalField):
         self.values = np.asarray(values, dtype=float)
         self.dimension = len(self.lower)
         if self.values.ndim != self.dimension or min(self.values.shape) < 2:
-            raise ValueError(f"grid values must have {self.dimension} axes of >= 2 points, got shape {self.values.shape}")
+            raise ValueError(f"grid values must have {self.dimension} axes of >= 2 points, "
+                             f"got shape {self.values.shape}")
         self.spacing = (self.upper - self.lower) / (np.array(self.values.shape) - 1)
 
     def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

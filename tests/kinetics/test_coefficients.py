@@ -138,7 +138,10 @@ def test_excitation_response():
 
 
 def test_transduction_is_chapter_7_3_21():
-    """1-D reversals: (b/lambda0) Khat(2 lambda0) int v^2 M dv = b s^2 tau_a/(lambda0 (1+2 lambda0 tau_a)(1+2 lambda0 tau_e))."""
+    """1-D reversals: (b/lambda0) Khat(2 lambda0) int v^2 M dv is the chapter's (7.3.21).
+
+    ``b s^2 tau_a/(lambda0 (1 + 2 lambda0 tau_a)(1 + 2 lambda0 tau_e))``.
+    """
     for speed, lambda0, b, tau_a, tau_e in ((1.0, 1.0, 1.0, 1.0, 0.1), (20.0, 2.0, 0.3, 4.0, 0.2)):
         law = TurningLaw(Sphere(1, speed), lambda0, "reversal")
         value = transduction_sensitivity(law.velocities, law.relaxation_rate, lambda0, b, tau_a, tau_e)[0, 0]
@@ -191,9 +194,11 @@ def test_fractional_limit_of_the_relaxation_symbol(n, gamma):
 
         f = lambda r: angular(r) * float(equilibrium.values(r))  # noqa: E731
         edges = [0.0, 1.0, sigma / k, np.inf]
-        symbol = sum(scipy.integrate.quad(f, a, b, epsabs=0, epsrel=1e-9, limit=500)[0] for a, b in zip(edges, edges[1:]))
+        symbol = sum(scipy.integrate.quad(f, a, b, epsabs=0, epsrel=1e-9, limit=500)[0]
+                     for a, b in zip(edges, edges[1:]))
         errors.append(symbol / (d_rho * k ** (gamma + 1)) - 1)
-        print(f"N={n} gamma={gamma} k={k:g}: symbol/(D_rho k^(gamma+1)) - 1 = {errors[-1]:.3e} (k^(1-gamma) = {k ** (1 - gamma):.2e})")
+        print(f"N={n} gamma={gamma} k={k:g}: symbol/(D_rho k^(gamma+1)) - 1 = {errors[-1]:.3e} "
+              f"(k^(1-gamma) = {k ** (1 - gamma):.2e})")
         assert abs(errors[-1]) <= k ** (1 - gamma)
     assert abs(errors[2]) < abs(errors[1]) < abs(errors[0])
 
@@ -246,7 +251,8 @@ INVALID_SPECS = {
     "unknown velocity kind": ('kind = "sphere"', 'kind = "cube"', ["[cells.velocities] kind", "cube"]),
     "missing speed": ("speed = 0.5", "", ["[cells.velocities] speed", "missing"]),
     "unknown mechanism": ('mechanism = "direction"', 'mechanism = "magic"', ["[cells.taxis] mechanism", "magic"]),
-    "reversal in 2-D": ("turning_rate = 2.0", 'turning_rate = 2.0\nturning = "reversal"', ["reversal", "dimension = 1"]),
+    "reversal in 2-D": ("turning_rate = 2.0", 'turning_rate = 2.0\nturning = "reversal"',
+                        ["reversal", "dimension = 1"]),
     "unknown kernel symbol": ('mechanism = "direction"\nstrength = 0.8', 'mechanism = "kernel"\nkernel = "q*vx"',
                               ["[cells.taxis] kernel", "'q'"]),
     "taxis without signal": ('[signal]\nname = "s"\ndiffusion = "1"\nreaction = "u - s"', "", ["[signal]"]),
@@ -298,14 +304,16 @@ def test_derived_run_config_is_accepted():
 
 def test_emission_variants():
     """Tensors, transduction (with g'(s)), fractional order, and an anisotropic chi that cannot be written."""
-    lattice = SPEC.replace('kind = "sphere"\nspeed = 0.5', 'kind = "discrete"\nvectors = [[2.0, 0.0], [-2.0, 0.0], [0.0, 1.0], [0.0, -1.0]]')
-    config = parse_config(tomllib.loads(to_toml(run_config(derive(parse_spec(spec_dict(lattice.replace("[cells.taxis]\nmechanism = \"direction\"\nstrength = 0.8\n", ""))))))))
+    taxis = '[cells.taxis]\nmechanism = "direction"\nstrength = 0.8\n'
+    lattice = SPEC.replace('kind = "sphere"\nspeed = 0.5',
+                           'kind = "discrete"\nvectors = [[2.0, 0.0], [-2.0, 0.0], [0.0, 1.0], [0.0, -1.0]]')
+    emitted = run_config(derive(parse_spec(spec_dict(lattice.replace(taxis, "")))))
+    config = parse_config(tomllib.loads(to_toml(emitted)))
     assert config.model.parameters["D_xx"] == pytest.approx(4 / (2 * 2.0)) and config.model.parameters["D_xy"] == 0
     with pytest.raises(ValueError, match="anisotropic"):
         run_config(derive(parse_spec(spec_dict(lattice))))
 
-    transduction = SPEC.replace('mechanism = "direction"\nstrength = 0.8',
-                                'b = 0.5\ntau_e = 0.1\ntau_a = 1.0\ng = "s/(K + s)"').replace("[cells.taxis]", "[cells.transduction]")
+    transduction = SPEC.replace(taxis, '[cells.transduction]\nb = 0.5\ntau_e = 0.1\ntau_a = 1.0\ng = "s/(K + s)"\n')
     transduction = transduction.replace("[units]", "[parameters]\nK = 0.3\n[units]")
     derivation = derive(parse_spec(spec_dict(transduction)))
     config = parse_config(tomllib.loads(to_toml(run_config(derivation))))
@@ -313,8 +321,7 @@ def test_emission_variants():
     value = sensitivity.evaluate({**config.model.parameters, "u": 2.0, "s": 0.7}, NUMPY_FUNCTIONS)
     assert value == pytest.approx(derivation["chi0"].scalar * 0.3 / (0.3 + 0.7) ** 2 * 2.0, rel=1e-12)
 
-    fractional = SPEC.replace('kind = "sphere"\nspeed = 0.5', 'kind = "heavy-tailed"\ngamma = 0.5').replace(
-        "[cells.taxis]\nmechanism = \"direction\"\nstrength = 0.8\n", "")
+    fractional = SPEC.replace('kind = "sphere"\nspeed = 0.5', 'kind = "heavy-tailed"\ngamma = 0.5').replace(taxis, "")
     derivation = derive(parse_spec(spec_dict(fractional)))
     print(derivation.report())
     config = parse_config(tomllib.loads(to_toml(run_config(derivation))))

@@ -97,7 +97,8 @@ def test_mean_squared_displacement(comm, name):
         print(f"  the chapter's (7.3.21) diffusion s^2/lambda0 would give {2 * 1.0 / law.rate:.5g}")
 
 
-def drift(law: TurningLaw, gradient: list[float], comm: MPI.Comm, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+def drift(law: TurningLaw, gradient: list[float], comm: MPI.Comm, count: int,
+          seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean velocity (and SE) over [10, 60] in the linear field S = gradient . x."""
     particles = RunAndTumble(law, count, initial=np.zeros(law.dimension), signal=LinearSignal(gradient),
                              seed=seed, comm=comm)
@@ -135,7 +136,8 @@ def test_same_particles_on_any_number_of_ranks(comm):
     """The union of particles is the same whether the ranks share them or one rank holds all."""
     law = TurningLaw(Sphere(2, 1.0), 5.0, taxis=TaxisPerturbation("direction", 0.5))
     signal = ExpressionSignal("exp(-((x - 0.5)^2 + (y - 0.5)^2)/0.05)", 2)
-    runs = [RunAndTumble(law, 3000, box=[1.0, 1.0], signal=signal, seed=5, comm=c, blocks=8) for c in (comm, MPI.COMM_SELF)]
+    runs = [RunAndTumble(law, 3000, box=[1.0, 1.0], signal=signal, seed=5, comm=c, blocks=8)
+            for c in (comm, MPI.COMM_SELF)]
     for run in runs:
         run.advance(1.0, 0.1)
     shared, alone = runs[0].gather(), runs[1].gather()
@@ -157,7 +159,8 @@ def test_reflecting_walls_keep_the_uniform_state(comm):
     spread = particles.estimate((particles.x - lengths / 2) ** 2)
     for i in range(3):
         assert abs(report(f"walls: mean x[{i}]", mean.mean[i], mean.standard_error[i], lengths[i] / 2)) <= SIGMAS
-        assert abs(report(f"walls: var x[{i}]", spread.mean[i], spread.standard_error[i], lengths[i] ** 2 / 12)) <= SIGMAS
+        variance = report(f"walls: var x[{i}]", spread.mean[i], spread.standard_error[i], lengths[i] ** 2 / 12)
+        assert abs(variance) <= SIGMAS
 
 
 def test_density_estimates(comm):
@@ -167,7 +170,8 @@ def test_density_estimates(comm):
     points = rng.random((500, 2)) * [2.0, 1.0]
     for kind in ("P1", "DG0"):
         density = particle_density(mesh, points, kind=kind, mass=3.0)
-        assert comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(density * ufl.dx))) == pytest.approx(3.0, rel=1e-12)
+        integral = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(density * ufl.dx)))
+        assert integral == pytest.approx(3.0, rel=1e-12)
     one = np.array([[0.37, 0.71]]) if comm.rank == 0 else np.zeros((0, 2))
     density = particle_density(mesh, one, kind="P1")
     owned = density.function_space.dofmap.index_map.size_local
@@ -238,9 +242,11 @@ def test_aggregation_particles_match_the_derived_model(comm):
         tolerances.append(1.3 * statistical + FLOOR)
         if comm.rank == 0:
             print(f"N = {count:6d}: L1 = {error:.4f}, predicted statistical {statistical:.4f}, "
-                  f"tolerance {tolerances[-1]:.4f}, excess sqrt(L1^2 - stat^2) = {math.sqrt(max(error**2 - statistical**2, 0)):.4f}")
+                  f"tolerance {tolerances[-1]:.4f}, "
+                  f"excess sqrt(L1^2 - stat^2) = {math.sqrt(max(error**2 - statistical**2, 0)):.4f}")
     if comm.rank == 0:
-        print(f"FE peak density {peak:.3g} (initial 1); L1 between the FE solutions for chi and 1.2 chi: {sensitivity:.3f}")
+        print(f"FE peak density {peak:.3g} (initial 1); "
+              f"L1 between the FE solutions for chi and 1.2 chi: {sensitivity:.3f}")
     assert peak > 5
     assert all(e <= t for e, t in zip(errors, tolerances))
     assert errors[2] < errors[1] < errors[0]
