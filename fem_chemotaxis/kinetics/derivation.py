@@ -214,6 +214,7 @@ def _derive_fractional(spec: KineticSpec, eq: HeavyTailedEquilibrium) -> Derivat
     return Derivation(spec, coeffs, summary)
 
 
-def _squeeze(value: np.ndarray, n: int) -> float | np.ndarray:
-    """A 1 x 1 tensor as a number."""
-    return float(np.asarray(value)[0, 0]) if n == 1 else np.asarray(value)
+def _squeeze(value: float | np.ndarray, n: int) -> float | np.ndarray:
+    """A number or 1 x 1 tensor as a number; larger tensors unchanged."""
+    array = np.asarray(value, dtype=float)
+    return float(array.reshape(-1)[0]) if n == 1 else array

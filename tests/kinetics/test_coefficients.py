@@ -321,6 +321,13 @@ def test_emission_variants():
     value = sensitivity.evaluate({**config.model.parameters, "u": 2.0, "s": 0.7}, NUMPY_FUNCTIONS)
     assert value == pytest.approx(derivation["chi0"].scalar * 0.3 / (0.3 + 0.7) ** 2 * 2.0, rel=1e-12)
 
+    reversal = transduction.replace("dimension = 2", "dimension = 1").replace(
+        "turning_rate = 2.0", 'turning_rate = 2.0\nturning = "reversal"')
+    derivation = derive(parse_spec(spec_dict(reversal)))
+    print(derivation.report())
+    assert derivation["D"].value == pytest.approx(telegraph_diffusion(0.5, 2.0), rel=1e-12)
+    assert derivation["chi0"].relative_difference <= RTOL  # against the chapter's (7.3.21)
+
     fractional = SPEC.replace('kind = "sphere"\nspeed = 0.5', 'kind = "heavy-tailed"\ngamma = 0.5').replace(taxis, "")
     derivation = derive(parse_spec(spec_dict(fractional)))
     print(derivation.report())
