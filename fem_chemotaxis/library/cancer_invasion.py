@@ -5,24 +5,26 @@ Cancer cells ``u1`` diffuse, move up gradients of the matrix-degrading enzyme (M
 and proliferate logistically in the space the ECM leaves free. The cells produce MDE, which
 degrades the immobile ECM; the ECM remodels back towards a healthy level (rate ``eta``)::
 
-    du1/dt = div( grad u1 - chi u1 grad u2 - xi u1 grad u3 ) + mu u1 (r - u1 - u3)
-    du2/dt = (1/sigma) ( Lap u2 - (u2 - u1) )
+    du1/dt = div( ell^2 (grad u1 - chi u1 grad u2 - xi u1 grad u3) ) + mu u1 (r - u1 - u3)
+    du2/dt = div( (ell^2/sigma) grad u2 ) + (u1 - u2)/sigma
     du3/dt = -u2 u3 + eta u3 (1 - u1 - u3)
 
-This is the derived form (55): eq. (5) prints ``Lap u1`` in the MDE equation and ``mu u``
-in the first, (55) is the consistent one. ``sigma`` in [0, 1] is the time scale of the MDE
-(``sigma -> 0``: quasi-steady enzyme); ``sigma du2/dt`` is written as
-``du2/dt = div((1/sigma) grad u2) + (u1 - u2)/sigma``.
+This is the derived form (55) (eq. (5) prints ``Lap u1`` in the MDE equation and ``mu u``
+in the first; (55) is the consistent one), with ``sigma du2/dt = Lap u2 - (u2 - u1)``
+divided by ``sigma`` in [0, 1], the MDE time scale (``sigma -> 0``: quasi-steady enzyme).
+(55) is non-dimensional with unit cell motility; ``ell`` is its unit of length measured in
+mesh units (space rescaled by ``ell``: every flux gets ``ell^2``), and ``ell = 1`` is (55)
+verbatim. With ``ell = 1`` the MDE range ``ell`` would span half of a 2 x 1 section.
 
-Homogeneous states: healthy tissue ``(0, 0, 1)``; invaded tissue ``(r, r, 0)`` (matrix
-fully degraded); for ``r < 1`` a mixed state ``u1 = u2 = eta (1 - r)``.
+Homogeneous states: healthy tissue ``(0, 0, 1)``, invaded tissue ``(r, r, 0)``, and for
+``r < 1`` a mixed state ``u1 = u2 = eta (1 - r)``, ``u3 = 1 - u1 - u1/eta``.
 
-Defaults (non-dimensional, cell motility 1 by the scaling of (55)): ``chi = 0.5`` chemotactic
-and ``xi = 1`` haptotactic sensitivity, ``mu = 20`` proliferation rate, ``r = 1`` carrying
-capacity, ``sigma = 0.1`` MDE time scale, ``eta = 0.5`` ECM remodelling. Cells cannot grow
-in intact matrix (``r - u1 - u3 < 0`` there), so the tumour advances only as fast as its MDE
-clears the ECM: a front of width about ``1/sqrt(mu) = 0.2`` sweeps the 2 x 1 section in
-about one time unit, leaving degraded matrix behind.
+Defaults: ``chi = 0.5`` chemotactic and ``xi = 1`` haptotactic sensitivity, ``mu = 10``
+proliferation rate, ``r = 1`` carrying capacity, ``sigma = 0.1`` MDE time scale,
+``eta = 0.5`` ECM remodelling, ``ell = 0.05`` (the section is 40 x 20 units of (55)). Cells
+cannot grow in intact matrix (``r - u1 - u3 < 0`` there), so a tumour advances only as its
+MDE clears the ECM: a front a few tenths wide advancing about 0.1 per time unit, leaving
+degraded matrix behind.
 """
 
 from __future__ import annotations

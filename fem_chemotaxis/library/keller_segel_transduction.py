@@ -9,20 +9,21 @@ scale ``tau_a``) of the receptor signal ``g(S)`` (7.3.18)-(7.3.19). The diffusio
     chi(s) = b speed^2 tau_a g'(s) / ( lambda0 (1 + 2 lambda0 tau_a) (1 + 2 lambda0 tau_e) )
     ds/dt = div( ds grad s ) + alpha u - beta s
 
-(the signal equation is Keller-Segel's (7.2.2)). The receptor law is chosen as
+The signal equation is Keller-Segel's (7.2.2) with dimensional rates. The receptor law is
 ``g(S) = S/(K + S)`` (receptor occupancy, dissociation constant ``K``), so
-``g'(s) = K/(K + s)^2``: the sensitivity is the receptor form ``chi/(1 + s/K)^2`` of the
+``g'(s) = K/(K + s)^2``: the sensitivity has the receptor form ``chi/(1 + s/K)^2`` of the
 fractional file's eq. (7), derived rather than postulated. ``speed^2/lambda0`` is the
-1-D (telegraph) diffusion coefficient (7.3.5) that (7.3.21) uses.
+telegraph diffusion coefficient (7.3.5) that (7.3.21) uses (in n dimensions with uniform
+turning it would carry a factor 1/n).
 
-Defaults (non-dimensional): ``speed = 0.5`` run speed, ``lambda0 = 1`` base tumbling
-rate (cell diffusion ``speed^2/lambda0 = 0.25``), ``b = 40`` gain of tumbling on
-excitation (``b y1 < lambda0`` still holds since the excitation ``y1`` only measures
-small deviations from adaptation), ``tau_e = 0.1`` fast excitation, ``tau_a = 1`` slow
-adaptation, ``K = 1`` receptor dissociation constant, ``ds = alpha = beta = 1`` signal
-diffusion, production and decay. Then ``chi(1) = 0.69``: the uniform state ``u = s = 1``
-is unstable to the first modes of a 2 x 1 section, and the sensitivity drops where the
-signal is high, so aggregates saturate instead of blowing up.
+Defaults (non-dimensional): ``speed = 0.5`` run speed, ``lambda0 = 1`` base tumbling rate
+(cell diffusion 0.25), ``b = 180`` gain of the tumbling rate on the excitation (large, since
+``y1`` only measures small deviations from adaptation, so ``b y1 < lambda0`` still holds),
+``tau_e = 0.1`` fast excitation, ``tau_a = 1`` slow adaptation, ``K = 0.2`` receptor
+dissociation constant, ``ds = 0.1`` signal diffusion, ``alpha = 1`` production, ``beta = 1``
+decay. At ``u = s = 1``, ``chi(1) = 1.74``: wavelengths above 0.82 grow (fastest 1.6, rate
+2.0), and as the signal rises in an aggregate the receptors saturate (``chi(5)`` is 19
+times smaller), so a few bounded aggregates form instead of a collapse.
 """
 
 from __future__ import annotations

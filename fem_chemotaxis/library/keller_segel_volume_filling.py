@@ -7,14 +7,14 @@ chemotactic flux vanishes where the cells fill the space::
     ds/dt = div( ds grad s ) + alpha u - beta s
 
 Solutions stay bounded by ``gamma``: instead of blowing up, cells form plateaus (mesas) at
-density close to ``gamma`` that then slowly coarsen (merge). The uniform state ``u = u_bar``
-is unstable to the mode ``mu2`` iff
-``d (ds mu2 + beta) < chi alpha u_bar (1 - u_bar/gamma)``.
+density ``gamma`` that then slowly coarsen (merge). The uniform state ``u = u_bar`` is
+unstable to the mode ``mu2`` iff ``d (ds mu2 + beta) < chi alpha u_bar (1 - u_bar/gamma)``.
 
 Defaults (non-dimensional): ``d = 0.1`` cell motility, ``chi = 5`` chemotactic sensitivity,
-``gamma = 1`` packing density, ``ds = 1`` signal diffusion, ``alpha = 1`` production,
-``beta = 1`` decay. With ``u_bar = 0.5`` the modes with ``mu2 < 5`` grow (``chi u_bar
-(1 - u_bar/gamma) = 1.25``), giving several plateaus on a 2 x 1 section.
+``gamma = 1`` packing density, ``ds = 0.1`` signal diffusion (signal range
+``sqrt(ds/beta) = 0.32``), ``alpha = 1`` production, ``beta = 1`` decay. With ``u_bar = 0.5``
+wavelengths above 0.59 grow (fastest 1.1, rate 2.6): a 2 x 1 section fills with a few
+plateaus at ``u = 1`` within 5 time units, which merge into fewer, larger ones by t = 30.
 """
 
 from __future__ import annotations

@@ -10,19 +10,23 @@ Healthy cells move up the gradient of infected cells (Bellomo, Painter, Tao, Win
     du3/dt = div( D3 grad u3 ) - d3 u3 + k u2
 
 The supply is ``r(t, x) = r0 + r_amp exp(-((x - x_r)^2 + (y - y_r)^2)/w_r^2)``: uniform
-production plus an optional localised source (e.g. a lymph node) at ``(x_r, y_r)``. Without
-it, the infected homogeneous state is ``u1 = d2 d3/(beta k)``, ``u2 = (r0 - d1 u1)/d2``,
-``u3 = k u2/d3`` (it exists iff ``r0 beta k > d1 d2 d3``, virus reproduction number above
-one); it is stable without taxis, and chemotaxis (``chi``) destabilises it into infection
-hotspots.
+production plus an optional localised source (a lymph node, say) at ``(x_r, y_r)``; a
+time-dependent supply is a one-line change in a TOML copy of this model. With a uniform
+supply the infection-free state is ``(r0/d1, 0, 0)`` and the infected one
+``u1 = d2 d3/(beta k)``, ``u2 = (r0 - d1 u1)/d2``, ``u3 = k u2/d3``; the latter exists iff
+the virus reproduction number ``r0 beta k/(d1 d2 d3)`` exceeds one. It is stable without
+taxis; chemotaxis above a threshold destabilises it into infection hotspots, which in 2-D
+collapse (finite-time concentration of healthy cells, seen as a Newton failure) unless
+motilities are large, so the defaults stay on the stable side.
 
-Defaults (non-dimensional): ``D1 = 0.05`` healthy-cell motility, ``D2 = 0.2``
-infected-cell motility, ``D3 = 1`` virus diffusion, ``chi = 1`` chemotactic sensitivity,
-``d1 = d2 = d3 = 1`` death and decay rates, ``beta = 1`` infection rate, ``k = 1`` virus
-release, ``r0 = 3`` supply (reproduction number 3, infected state ``(1, 2, 2)``), and no
-localised source (``r_amp = 0``, ``x_r = 1``, ``y_r = 0.5``, ``w_r = 0.1``). The infected
-state is then unstable to wavelengths 0.5-5 (fastest 1, growth rate 2.2): on a 2 x 1
-section, a few infection hotspots form.
+Defaults (non-dimensional): ``D1 = 0.05`` healthy-cell motility, ``D2 = 0.1`` infected-cell
+motility, ``D3 = 0.05`` virus diffusion, ``chi = 0.2`` chemotactic sensitivity (the infected
+state ``(1, 2, 2)`` destabilises at ``chi = 0.275``), ``d1 = d2 = d3 = 1`` death and decay
+rates, ``beta = 1`` infection rate, ``k = 1`` virus release, ``r0 = 3`` supply
+(reproduction number 3; the virus grows at rate ``sqrt(3) - 1 = 0.73`` in healthy tissue),
+no localised source (``r_amp = 0``; ``x_r = 1``, ``y_r = 0.5``, ``w_r = 0.1``). Virus released
+in healthy tissue spreads as an infection front across a 2 x 1 section in about five time
+units, and healthy cells crowd towards the infected region behind it.
 """
 
 from __future__ import annotations

@@ -12,19 +12,19 @@ and the cells degrade the ECM, which is redeposited logistically (``mu3``)::
     du4/dt = div( D4 grad u4 - xi4 u4 grad u3 ) + beta u2 - delta4 u4 - rho u1 u4/(k_u1 + theta u1)
 
 The source poses it on a growing domain Omega(t); here the domain is fixed (the tissue
-section). Homogeneous states: virus-free tumour ``u1 = 1``, ``u2 = u4 = 0``,
-``u3 = 1 - alpha1/mu3``; the virus invades it when its reproduction number
-``beta rho / (delta2 (delta4 (k_u1 + theta) + rho))`` exceeds one, and the infected state
-that follows oscillates (virus-tumour cycles).
+section). Homogeneous states: the virus-free tumour ``u1 = 1``, ``u2 = u4 = 0``,
+``u3 = 1 - alpha1/mu3``, which the virus invades when its reproduction number
+``beta rho / (delta2 (delta4 (k_u1 + theta) + rho))`` exceeds one; the infected state that
+follows is an unstable focus (virus-tumour oscillations).
 
 Defaults (non-dimensional): ``D1 = D2 = 0.002`` cell motility, ``D4 = 0.02`` virus
 diffusion, ``xi1 = xi2 = 0.01`` and ``xi4 = 0.005`` haptotactic sensitivities, ``mu1 = 1``
 tumour proliferation, ``r = 1`` (plain logistic growth), ``rho = 5`` infection rate,
 ``k_u1 = theta = 1`` (Beddington-DeAngelis constants), ``delta2 = 1`` death of infected
 cells, ``beta = 5`` virus burst rate, ``delta4 = 1`` virus decay, ``alpha1 = alpha2 = 0.5``
-ECM degradation, ``mu3 = 1`` ECM redeposition. The reproduction number is 3.6: virus
-injected into the tumour spreads as an infection wave (speed about
-``2 sqrt(1.5 D4) = 0.35``) that kills the tumour behind it, which then regrows.
+ECM degradation, ``mu3 = 1`` ECM redeposition. The reproduction number is 3.6 and the
+virus grows at rate 1.5 in the tumour: injected virus spreads as a ring of infection
+(speed about ``2 sqrt(1.5 D4) = 0.35``) that empties the tumour behind it.
 """
 
 from __future__ import annotations

@@ -19,9 +19,9 @@ tested here):
   the invaded state's leading mode is the decay of the immobile ECM alone (rate -1 whatever
   the transport) and the healthy state's is pure diffusion, so neither tests the coupling.
 - oncolytic-virus: the virus-free tumour (1, 0, 1 - alpha1/mu3, 0), invaded by the virus.
-- forager-scrounger: the conserved populations (1, 1) with their food level; on a short
-  rectangle (L = 0.4) because longer modes have complex (oscillating) leading rates, which a
-  single projection cannot measure as one exponential.
+- forager-scrounger: the conserved populations (1, 1) with their food level 1/3; stable
+  (least stable mode). A mode whose leading rate is complex (oscillating) would fail the
+  test: a single projection cannot measure it as one exponential.
 - not tested: fractional-keller-segel-nonlocal, whose growth uses ``integral(rho)``, which
   the homogeneous analysis rejects (a non-local term is not a function of the local state).
 """
@@ -65,7 +65,7 @@ CASES = {
     "may-nowak-chemotaxis": Case({"u1": 1.0, "u2": 2.0, "u3": 2.0}),
     "cancer-invasion": Case({"u1": 0.1, "u2": 0.1, "u3": 0.7}, length=0.2, overrides={"r": 0.8}),
     "oncolytic-virus": Case({"u1": 1.0, "u2": 0.0, "u3": 0.5, "u4": 0.0}, length=0.5),
-    "forager-scrounger": Case({"u1": 1.0, "u2": 1.0, "u3": 0.05}, length=0.4),
+    "forager-scrounger": Case({"u1": 1.0, "u2": 1.0, "u3": 0.3}),
     "nonlinear-diffusion-log-sensitivity": Case({"u1": 0.5, "u2": 2.0}),
     "fractional-keller-segel": Case({"rho": 1.0, "S": 1.0}, overrides={"chi": 2.0}),
     "fractional-keller-segel-logistic": Case({"rho": 1.0, "S": 1.0}, overrides={"chi": 3.0}),
