@@ -22,6 +22,7 @@ from mpi4py import MPI
 
 import ufl
 from dolfinx.fem import assemble_scalar, form
+from dolfinx.mesh import entities_to_geometry
 
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import GENERATORS, TaggedMesh, generate, read_gmsh, write_msh
@@ -199,6 +200,19 @@ def test_tumour_stroma_lobed_measures():
     assert abs(m["tumour"] - area) < RTOL_2D * area
     assert 0 < perimeter - m["interface"] < RTOL_2D * perimeter
     assert abs(m["tumour"] + m["stroma"] - 2.0) < ATOL_FLAT
+
+
+def test_tumour_stroma_tall_ellipse_is_upright():
+    """radii = (a, b) with a < b: the ellipse is a wide along x and b high along y."""
+    tm = generate("tumour-stroma", COMM, size=0.1, radii=(0.25, 0.4))
+    cells = tm.cell_tags.find(tm.tag("tumour", 2))
+    x = tm.mesh.geometry.x[entities_to_geometry(tm.mesh, 2, cells).ravel()]
+    low, high = np.empty(3), np.empty(3)
+    COMM.Allreduce(x.min(axis=0, initial=np.inf), low, op=MPI.MIN)
+    COMM.Allreduce(x.max(axis=0, initial=-np.inf), high, op=MPI.MAX)
+    # The nodes nearest the tips lie within (h/2)^2 * curvature / 2 < 1e-3 of them.
+    assert np.allclose(low[:2], [0.75, 0.1], atol=2e-3)
+    assert np.allclose(high[:2], [1.25, 0.9], atol=2e-3)
 
 
 def test_tumour_stroma_3d_ball():
