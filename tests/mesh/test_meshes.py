@@ -121,7 +121,7 @@ def test_tissue_section_groups(section):
         "vessel_3": (1, 4),
     }  # fmt: skip
     assert section.mesh.geometry.dim == 2 and section.mesh.topology.cell_name() == "triangle"
-    assert set(GENERATORS) == {"tissue-section"}
+    assert "tissue-section" in GENERATORS
 
 
 def test_tissue_section_area(section):
