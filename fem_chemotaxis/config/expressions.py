@@ -28,7 +28,7 @@ FUNCTION_NAMES = frozenset(
 #: ``noise(seed)``: reproducible uniform noise in [-1, 1] at each point (initial values only).
 SPECIAL_FUNCTIONS = frozenset({"integral", "noise"})
 #: Named constants always available.
-CONSTANTS = {"pi": math.pi, "e": math.e}
+CONSTANTS = {"pi": math.pi}
 
 #: NumPy implementations of the functions, for values on points and plain numbers.
 NUMPY_FUNCTIONS: dict[str, Callable] = {
