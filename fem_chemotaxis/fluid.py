@@ -11,7 +11,6 @@ new and the previous time level, and restores it when a step is rejected.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
 
 import dolfinx.fem
 import dolfinx.mesh
@@ -19,9 +18,11 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
+from fem_chemotaxis.config.backends import UFL_FUNCTIONS
 from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.flow import Flow
+from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
 from fem_chemotaxis.solvers.nonlinear import SolveReport
 from fem_chemotaxis.terms.advection import Advection
 from fem_chemotaxis.terms.stokes import continuity_residual, momentum_residual, pressure_mass
@@ -47,8 +48,8 @@ class FluidFlow:
             boundary fixes its level.
         bcs: Dirichlet conditions on the velocity (empty for a prescribed flow).
         null_space: Whether the pressure is determined only up to a constant.
-        solver: The solver of the flow alone, for the species at the start of the step (set by
-            the simulation for solved flows).
+        solver: The solver of the flow alone (for solved flows; set by the simulation, or by
+            :meth:`for_state`).
     """
 
     def __init__(self, flow: Flow, mesh: TaggedMesh, parameters: Mapping[str, float], t_start: float = 0.0):
@@ -70,7 +71,7 @@ class FluidFlow:
         self.velocity_old = dolfinx.fem.Function(self.V, name="velocity_old")
         self._pressure_old = dolfinx.fem.Function(self.Q)
         self.null_space = flow.solved and not flow.has_outflow()
-        self.solver: Any = None
+        self.solver: FlowSolver | None = None
         fdim = self.mesh.topology.dim - 1
         self.mesh.topology.create_connectivity(fdim, fdim + 1)
         self._ds = ufl.Measure("ds", domain=self.mesh, subdomain_data=mesh.facet_tags)
@@ -87,6 +88,48 @@ class FluidFlow:
         self.prepare(t_start)
         if self.null_space and self._boundary_values:
             self._check_net_inflow()
+
+    @classmethod
+    def for_state(
+        cls,
+        flow: Flow,
+        mesh: TaggedMesh,
+        parameters: Mapping[str, float],
+        species: Mapping[str, ufl.core.expr.Expr],
+        t: float,
+        preset: str = "direct",
+    ) -> "FluidFlow":
+        """The flow of given species values at time t (e.g. to draw a stored state).
+
+        Args:
+            flow: The flow description.
+            mesh: The mesh with its named physical groups.
+            parameters: Parameter values (subdomain values are not applied).
+            species: Values of every species the flow's expressions use (e.g. Functions).
+            t: The time.
+            preset: Solver preset of the flow ("direct", "iterative" or "auto").
+
+        Raises:
+            RuntimeError: if the flow solve does not converge.
+        """
+        fluid = cls(flow, mesh, parameters, t)
+        if flow.solved:
+            x = ufl.SpatialCoordinate(fluid.mesh)
+            symbols = {**parameters, **{n: x[i] for i, n in enumerate("xyz"[: x.ufl_shape[0]])}, **species, "t": t}
+
+            def value(expr: Expression) -> ufl.core.expr.Expr:
+                return expr.evaluate(symbols, UFL_FUNCTIONS)
+
+            options = flow_preset_options(preset, [], fluid.num_dofs, fluid.null_space)
+            fluid.solver = FlowSolver(
+                fluid.residuals(value), fluid.unknowns, options, fluid.bcs, fluid.pressure_preconditioner(value),
+                fluid.null_space,
+            )
+            report = fluid.solve()
+            if not report.converged:
+                raise RuntimeError(f"the flow at t = {t:.6g} did not converge (SNES reason {report.reason})")
+        fluid.accept()
+        return fluid
 
     @property
     def coupling(self) -> str:
@@ -228,7 +271,8 @@ class FluidFlow:
         tags = tuple(self.tagged_mesh.tag(n, fdim) for b in self.flow.boundaries if b.kind == "velocity" for n in b.on)
         flux = sum(ufl.dot(function, normal) for function, _ in self._boundary_values)
         net = dolfinx.fem.form(flux * self._ds(tags))
-        scale = dolfinx.fem.form(abs(flux) * self._ds(tags))
+        speed = sum(ufl.sqrt(ufl.dot(function, function)) for function, _ in self._boundary_values)
+        scale = dolfinx.fem.form(speed * self._ds(tags))
         net_value = self.comm.allreduce(dolfinx.fem.assemble_scalar(net), op=MPI.SUM)
         scale_value = self.comm.allreduce(dolfinx.fem.assemble_scalar(scale), op=MPI.SUM)
         if abs(net_value) > 1e-6 * scale_value:

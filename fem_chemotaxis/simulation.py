@@ -202,7 +202,7 @@ class Simulation:
             self.controller.accept(self.time, self._owned_values())
         self.history: list[StepRecord] = []
         if self.flow is not None:
-            self._initial_flow()
+            self.solve_flow()
 
     def _flow_solvers(
         self,
@@ -251,16 +251,27 @@ class Simulation:
             flow.null_space,
         )
 
-    def _initial_flow(self) -> None:
-        """The flow of the initial state (it is quasi-steady), so that outputs at t_start show it."""
-        assert self.flow is not None
+    def solve_flow(self) -> None:
+        """Solve the (quasi-steady) flow for the accepted state at the current time.
+
+        Done at construction, so that outputs at t_start show the flow; call it again after
+        setting the species of the accepted state by hand (e.g. when restarting a run).
+
+        Raises:
+            ValueError: if the model has no flow.
+            SolverFailure: if the flow solve does not converge.
+        """
+        if self.flow is None:
+            raise ValueError(f"model '{self.model.name}' has no flow ([model.flow])")
+        self.flow.prepare(self.time)
         if self.flow.flow.solved:
-            self._dt.value = 0.0  # the flow alone is evaluated at t_old + dt = t_start
+            self._t_old.value = self.time
+            self._dt.value = 0.0  # the flow alone is evaluated at t_old + dt = the current time
             report = self.flow.solve()
             self._dt.value = self.dt
             if not report.converged:
                 raise SolverFailure(
-                    f"the flow of the initial state did not converge (SNES reason {report.reason})",
+                    f"the flow at t = {self.time:.6g} did not converge (SNES reason {report.reason})",
                     {"time": self.time},
                 )
         self.flow.accept()

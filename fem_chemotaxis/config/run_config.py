@@ -5,6 +5,7 @@ Tables (see README, "Writing a config")::
     [mesh]     builtin = "rectangle" | "box", size = [...], cells = [...]
                | file = "tissue.msh"  | generator = "tissue-section" (+ [mesh.parameters])
     [model]    name = "keller-segel" (+ [model.parameters]) | a full [model.species.*] description
+               (+ [model.flow] and [[model.flow.boundary]]: a fluid advecting the species, see model/flow.py)
     [initial]  one expression per species, in x, y, z, t and the model parameters
     [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson" | "bdf2", dt_min, dt_max,
                adaptive, rtol, atol, blowup_threshold, negative_tolerance
@@ -20,6 +21,7 @@ Every mistake raises :class:`ConfigError` naming the table and key.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from typing import Any
 from fem_chemotaxis.config.expressions import Expression
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
 from fem_chemotaxis.model.boundary import BoundaryCondition
+from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.model.model import COORDINATES, TIME, Model
 from fem_chemotaxis.simulation import POSITIVITY
 from fem_chemotaxis.solvers.nonlinear import PRESETS
@@ -120,6 +123,9 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
 
     mesh = _parse_mesh(data["mesh"], base_dir, fail)
     model = _parse_model(data["model"], fail)
+    if model.flow is not None and model.flow.file is not None:
+        flow = dataclasses.replace(model.flow, file=_flow_file(model.flow.file, base_dir, fail))
+        model = dataclasses.replace(model, flow=flow)
 
     # [initial]: one expression per species, using parameters, coordinates and time only.
     init = data["initial"]
@@ -206,6 +212,10 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         "parameters": dict(model.parameters),
         "equations": model.equations(),
     }
+    if "flow" in data["model"]:
+        resolved["model"]["flow"] = copy.deepcopy(dict(data["model"]["flow"]))
+        if model.flow is not None and model.flow.file is not None:
+            resolved["model"]["flow"]["file"] = str(model.flow.file)
     resolved["time"] = {"t_end": t_end, "dt": dt, "scheme": scheme, "adaptive": adaptive_flag, **optional}
     resolved["discretisation"] = {"positivity": positivity}
     resolved["solver"] = {"preset": preset, "petsc": dict(petsc)}
@@ -241,7 +251,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
 def _parse_model(table: Mapping[str, Any], fail: Any) -> Model:
     if "species" in table:
         return Model.from_dict(table)
-    _only_keys(table, {"name", "parameters"}, "model", fail)
+    _only_keys(table, {"name", "parameters", "flow"}, "model", fail)
     if "name" not in table:
         raise ValueError(
             f"[model] needs name = one of {', '.join(BUILTIN_MODELS)}, or [model.species.*] tables"
@@ -249,7 +259,19 @@ def _parse_model(table: Mapping[str, Any], fail: Any) -> Model:
     params = table.get("parameters", {})
     if not isinstance(params, Mapping):
         raise ValueError("[model.parameters] must be a table")
-    return builtin_model(str(table["name"])).with_parameters(params)
+    model = builtin_model(str(table["name"])).with_parameters(params)
+    if "flow" in table:
+        model = dataclasses.replace(model, flow=Flow.from_dict(table["flow"]))
+    return model
+
+
+def _flow_file(name: Path, base_dir: Path, fail: Any) -> Path:
+    """The velocity file of a prescribed flow, relative to the config file (then the CWD)."""
+    candidates = [name] if name.is_absolute() else [base_dir / name, Path.cwd() / name]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise fail(f"[model.flow] file = '{name}' not found (looked in: {', '.join(str(c) for c in candidates)})")
 
 
 def _parse_mesh(table: Mapping[str, Any], base_dir: Path, fail: Any) -> MeshConfig:
