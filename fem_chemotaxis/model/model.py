@@ -241,7 +241,7 @@ class Model:
                     grad = f"Q_{tx.limiter}({grad})"
                 flux.append(f"- ({tx.sensitivity}) {grad}")
             if flux:
-                terms.append(f"div( {' '.join(flux)} )")
+                terms.append(f"+ div( {' '.join(flux)} )")
             if sp.reaction is not None:
                 terms.append(f"+ {sp.reaction}")
             rhs = " ".join(terms).removeprefix("+ ") or "0"
