@@ -3,13 +3,12 @@
 ENV := docker/env.sh
 NP  ?= 2
 
-.PHONY: help env demo test test-serial test-mpi exec bench docker clean
+.PHONY: help env demo test test-serial test-mpi exec docker clean
 
 help:
 	@echo "make demo              run the main demo (Keller-Segel on a tissue section, $(NP) MPI ranks) -> results/"
 	@echo "make test              run the test suite, serial and under mpiexec -n $(NP)"
 	@echo "make exec CMD='...'    run any command inside the environment"
-	@echo "make bench             run the benchmark suite (long)"
 	@echo "make docker            build the Docker image with podman and run the tests in it"
 
 env:
@@ -29,9 +28,6 @@ test-mpi:
 
 exec:
 	$(ENV) bash -c '$(CMD)'
-
-bench:
-	$(ENV) python bench/run.py
 
 docker:
 	docker/build-image.sh
