@@ -157,12 +157,15 @@ class FluidFlow:
         density = None
         if self.flow.kind == "navier-stokes":
             density = value(self.flow.density) if self.flow.density is not None else 1.0
-        momentum = momentum_residual(self.velocity, self.pressure, v, value(self.flow.eta), force, density)
+        momentum = momentum_residual(
+            self.velocity, self.pressure, v, value(self.flow.eta), force, density, self.flow.grad_div
+        )
         return [momentum, continuity_residual(self.velocity, q)]
 
     def pressure_preconditioner(self, value: Evaluate) -> ufl.Form:
         """The scaled pressure mass matrix that preconditions the Schur complement."""
-        return pressure_mass(ufl.TrialFunction(self.Q), ufl.TestFunction(self.Q), value(self.flow.eta))
+        q = ufl.TestFunction(self.Q)
+        return pressure_mass(ufl.TrialFunction(self.Q), q, value(self.flow.eta), self.flow.grad_div)
 
     def prepare(self, t: float) -> None:
         """Boundary velocities (and a prescribed velocity) at time t."""

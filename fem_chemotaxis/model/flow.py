@@ -115,6 +115,9 @@ class Flow:
         advected: The advected species (None: all species).
         boundaries: Flow boundary conditions (stokes, navier-stokes; ``outflow`` for all kinds).
         coupling: One of FLOW_COUPLINGS.
+        grad_div: gamma of the grad-div stabilisation ``gamma (div w, div v)`` (0: none). It
+            vanishes for the exact flow and suppresses the spurious velocities that strong
+            irrotational forces (a steep layer of heavy cells) cause on coarse meshes.
     """
 
     kind: str
@@ -127,6 +130,7 @@ class Flow:
     advected: tuple[str, ...] | None = None
     boundaries: tuple[FlowBoundary, ...] = ()
     coupling: str = "monolithic"
+    grad_div: float = 0.0
 
     @property
     def solved(self) -> bool:
@@ -183,6 +187,8 @@ class Flow:
             for key in ("velocity", "file"):
                 if getattr(self, key) is not None:
                     raise ValueError(f"[{where}] '{key}' is only for kind = \"prescribed\"")
+            if not (isinstance(self.grad_div, (int, float)) and self.grad_div >= 0):
+                raise ValueError(f"[{where}] grad_div must be a number >= 0, got {self.grad_div!r}")
             if self.density is not None and self.kind != "navier-stokes":
                 raise ValueError(f"[{where}] 'density' is only for kind = \"navier-stokes\"")
             self.eta.check_symbols(state, f"[{where}] viscosity (species, parameters, x, y, z, t)")
@@ -198,6 +204,8 @@ class Flow:
             for key in ("viscosity", "density", "body_force"):
                 if getattr(self, key) is not None:
                     raise ValueError(f"[{where}] '{key}' is not used with kind = \"prescribed\"")
+            if self.grad_div:
+                raise ValueError(f"[{where}] 'grad_div' is only for solved flows")
             if self.coupling != "monolithic":
                 raise ValueError(f"[{where}] 'coupling' is only for solved flows (a prescribed flow needs none)")
             if isinstance(self.velocity, tuple):
@@ -254,7 +262,7 @@ class Flow:
         _only_keys(
             table,
             {"kind", "viscosity", "density", "body_force", "velocity", "file", "file_array", "advected",
-             "boundary", "coupling"},
+             "boundary", "coupling", "grad_div"},
             where,
         )
         if "kind" not in table:
@@ -270,6 +278,9 @@ class Flow:
         file_array = table.get("file_array", "velocity")
         if not isinstance(file_array, str):
             raise ValueError(f"[{where}] file_array must be a string, got {file_array!r}")
+        grad_div = table.get("grad_div", 0.0)
+        if isinstance(grad_div, bool) or not isinstance(grad_div, (int, float)):
+            raise ValueError(f"[{where}] grad_div must be a number >= 0, got {grad_div!r}")
         file = table.get("file")
         if file is not None and not isinstance(file, str):
             raise ValueError(f"[{where}] file must be a path string, got {file!r}")
@@ -284,6 +295,7 @@ class Flow:
             advected=tuple(advected) if advected is not None else None,
             boundaries=tuple(FlowBoundary.from_dict(b, f"{where}.boundary[{k}]") for k, b in enumerate(boundary)),
             coupling=str(table.get("coupling", "monolithic")),
+            grad_div=float(grad_div),
         )
 
 

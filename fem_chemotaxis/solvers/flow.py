@@ -8,9 +8,9 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   null pivot (``mat_mumps_icntl_24 = 1``, ``mat_mumps_icntl_25 = 0``).
 - ``iterative``: Newton + GMRES preconditioned by a multiplicative field split: one block per
   species (one V-cycle of AMG each) and one block ``flow`` for velocity and pressure, itself a
-  Schur-complement field split (lower factorisation): one V-cycle of BoomerAMG (hypre, nodal
-  coarsening) on the velocity, and the Schur complement preconditioned by the pressure mass
-  matrix scaled by ``-1/eta`` (Jacobi). Its
+  Schur-complement field split (lower factorisation): one V-cycle of BoomerAMG (hypre; nodal,
+  HMIS coarsening) on the velocity, and the Schur complement preconditioned by the pressure
+  mass matrix scaled by ``-1/eta`` (Jacobi). Its
   splits are found from the zero pressure diagonal, so their options are
   ``fieldsplit_flow_fieldsplit_0_*`` (velocity) and ``fieldsplit_flow_fieldsplit_1_*``
   (pressure); without species the Schur split is the top level (``fieldsplit_0_*``,
@@ -62,6 +62,10 @@ def _schur_options(prefix: str) -> dict[str, Any]:
         f"{prefix}fieldsplit_0_pc_type": "hypre",
         f"{prefix}fieldsplit_0_pc_hypre_boomeramg_nodal_coarsen": 1,
         f"{prefix}fieldsplit_0_pc_hypre_boomeramg_vec_interp_variant": 1,
+        f"{prefix}fieldsplit_0_pc_hypre_boomeramg_coarsen_type": "HMIS",
+        f"{prefix}fieldsplit_0_pc_hypre_boomeramg_interp_type": "ext+i",
+        f"{prefix}fieldsplit_0_pc_hypre_boomeramg_strong_threshold": 0.5,
+        f"{prefix}fieldsplit_0_pc_hypre_boomeramg_P_max": 4,
         f"{prefix}fieldsplit_1_ksp_type": "preonly",
         f"{prefix}fieldsplit_1_pc_type": "jacobi",
     }

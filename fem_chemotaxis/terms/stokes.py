@@ -6,8 +6,8 @@ Momentum, tested with v::
 
 continuity, tested with q: ``-(div w, q)``. The Jacobian is the symmetric saddle point
 ``[A B^T; B 0]`` (plus the convection part), whose Schur complement ``-B A^-1 B^T`` is
-spectrally equivalent to ``-(1/eta) M_p``, the scaled pressure mass matrix of
-:func:`pressure_mass`. The natural boundary condition is ``eta dw/dn - p n = 0`` ("do nothing"
+spectrally equivalent to ``-(1/(eta + gamma)) M_p``, the scaled pressure mass matrix of
+:func:`pressure_mass` (gamma: the optional grad-div stabilisation). The natural boundary condition is ``eta dw/dn - p n = 0`` ("do nothing"
 outflow); on walls perpendicular to an axis it gives zero shear stress where only ``w.n`` is
 prescribed (free slip).
 """
@@ -26,6 +26,7 @@ def momentum_residual(
     viscosity: ufl.core.expr.Expr,
     body_force: ufl.core.expr.Expr | None = None,
     density: ufl.core.expr.Expr | None = None,
+    grad_div: float = 0.0,
 ) -> ufl.Form:
     """Weak form of ``[rho (w.grad) w] - div(eta grad w) + grad p - f`` tested with `v`.
 
@@ -35,8 +36,11 @@ def momentum_residual(
         viscosity: eta (may depend on the species).
         body_force: f, a vector, or None.
         density: rho of the convection term (Navier-Stokes), or None for Stokes.
+        grad_div: gamma of the consistent stabilisation ``gamma (div w, div v)`` (0: none).
     """
     form = viscosity * ufl.inner(ufl.grad(w), ufl.grad(v)) * ufl.dx - p * ufl.div(v) * ufl.dx
+    if grad_div:
+        form += grad_div * ufl.div(w) * ufl.div(v) * ufl.dx
     if density is not None:
         form += density * ufl.inner(ufl.grad(w) * w, v) * ufl.dx
     if body_force is not None:
@@ -49,6 +53,6 @@ def continuity_residual(w: ufl.core.expr.Expr, q: ufl.Argument) -> ufl.Form:
     return -ufl.div(w) * q * ufl.dx
 
 
-def pressure_mass(p: ufl.Argument, q: ufl.Argument, viscosity: ufl.core.expr.Expr) -> ufl.Form:
-    """``-(1/eta) (p, q)``: the preconditioner of the Schur complement of the Stokes block."""
-    return -(1.0 / viscosity) * p * q * ufl.dx
+def pressure_mass(p: ufl.Argument, q: ufl.Argument, viscosity: ufl.core.expr.Expr, grad_div: float = 0.0) -> ufl.Form:
+    """``-(1/(eta + gamma)) (p, q)``: the preconditioner of the Schur complement of the Stokes block."""
+    return -(1.0 / (viscosity + grad_div)) * p * q * ufl.dx

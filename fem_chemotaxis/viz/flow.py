@@ -3,9 +3,10 @@
 The velocity (P2) is interpolated at the mesh vertices and gathered onto rank 0 with the
 density, exactly as :func:`~fem_chemotaxis.viz.gather.gather_grid` gathers scalars (one
 component at a time). In 2-D the streamlines are evenly spaced over the whole domain
-(``vtkEvenlySpacedStreamlines2D``); in 3-D they start from a vertical seed plane through the
-middle of the domain (drawn as tubes), and the density is shown on the far left and bottom
-walls and on that plane. Rank 0 writes the PNG atomically.
+(``vtkEvenlySpacedStreamlines2D``); in 3-D (z up) they start from a horizontal seed plane through the
+middle of the domain (drawn as tubes), the density is shown on the three far walls, and an
+isosurface of the density outlines the dense layer and the plumes. Rank 0 writes the PNG
+atomically.
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def save_flow_png(
     plotter = pyvista.Plotter(off_screen=True, window_size=list(size), border=False)
     try:
         plotter.set_background("white")
-        shown = _walls_and_midplane(grid) if three_d else [grid]
+        shown = _far_walls(grid) if three_d else [grid]
         actors = [
             plotter.add_mesh(part, scalars=density.name, cmap="viridis", clim=clim, lighting=False,
                              show_scalar_bar=False)
@@ -112,10 +113,19 @@ def save_flow_png(
         ]
         if three_d:
             plotter.add_mesh(grid.outline(), color="black", line_width=1.5)
+            level = clim[0] + 0.4 * (clim[1] - clim[0])
+            surface = grid.contour([level], scalars=density.name)
+            if surface.n_points:  # the dense cells: layer and plumes
+                plotter.add_mesh(surface, color=actors[0].mapper.lookup_table.map_value(level)[:3], opacity=0.75,
+                                 smooth_shading=True, specular=0.3)
+                subtitle += f",  isosurface {density.name} = {level:.3g}"
         if speed.max() > 0:
-            lines = _streamlines_3d(grid, speed, streamline_density) if three_d else _streamlines_2d(grid, speed, streamline_density)
-            if lines.n_points:
-                plotter.add_mesh(lines, color="white", line_width=1.6, lighting=three_d, ambient=0.5)
+            if three_d:
+                lines = _streamlines_3d(grid, speed, streamline_density)
+                plotter.add_mesh(lines, color="#2b2b2b", lighting=True, ambient=0.4)
+            else:
+                lines = _streamlines_2d(grid, speed, streamline_density)
+                plotter.add_mesh(lines, color="white", line_width=1.6, lighting=False, opacity=0.9)
         plotter.add_scalar_bar(
             title="",
             mapper=actors[0].mapper,
@@ -166,24 +176,24 @@ def _streamlines_2d(grid: pyvista.UnstructuredGrid, speed: np.ndarray, streamlin
     )
 
 
-def _walls_and_midplane(grid: pyvista.UnstructuredGrid) -> list[pyvista.PolyData]:
-    """The far left and bottom walls of the isometric view and the vertical mid-plane y = const."""
+def _far_walls(grid: pyvista.UnstructuredGrid) -> list[pyvista.PolyData]:
+    """The walls x = min, y = max and z = min: behind everything in the view from (+1, -1, +0.7)."""
     lo, hi = np.asarray(grid.bounds[0::2]), np.asarray(grid.bounds[1::2])
     middle, inset = (lo + hi) / 2, 1e-6 * (hi - lo)
     return [
         grid.slice(normal="x", origin=(lo[0] + inset[0], middle[1], middle[2])),
+        grid.slice(normal="y", origin=(middle[0], hi[1] - inset[1], middle[2])),
         grid.slice(normal="z", origin=(middle[0], middle[1], lo[2] + inset[2])),
-        grid.slice(normal="y", origin=middle),
     ]
 
 
 def _streamlines_3d(grid: pyvista.UnstructuredGrid, speed: np.ndarray, streamline_density: float) -> pyvista.PolyData:
-    """Streamlines through a grid of seeds on the vertical mid-plane, drawn as thin tubes."""
+    """Streamlines through a grid of seeds on the horizontal mid-plane, drawn as thin tubes."""
     lo, hi = np.asarray(grid.bounds[0::2]), np.asarray(grid.bounds[1::2])
     diagonal = float(np.linalg.norm(hi - lo))
-    resolution = max(3, round(7 * streamline_density))
+    resolution = max(2, round(4 * streamline_density))
     seeds = pyvista.Plane(
-        center=(lo + hi) / 2, direction=(0.0, 1.0, 0.0), i_size=0.96 * (hi[2] - lo[2]), j_size=0.96 * (hi[0] - lo[0]),
+        center=(lo + hi) / 2, direction=(0.0, 0.0, 1.0), i_size=0.9 * (hi[0] - lo[0]), j_size=0.9 * (hi[1] - lo[1]),
         i_resolution=resolution, j_resolution=resolution,
     )
     lines = _normalised(grid, speed).streamlines_from_source(

@@ -26,6 +26,7 @@ INVALID = {
     "prescribed with a force": ('kind = "stokes"', 'kind = "prescribed"\nvelocity = ["y", "0"]',
                                 ["[model.flow]", "'viscosity'", "prescribed"]),
     "negative viscosity": ('eta = 1.0', 'eta = -1.0', ["[model.flow] viscosity", "positive"]),
+    "negative grad-div": ('viscosity = "eta"', 'viscosity = "eta"\ngrad_div = -1', ["[model.flow] grad_div", "-1"]),
     "bad coupling": ('viscosity = "eta"', 'viscosity = "eta"\ncoupling = "staggered"',
                      ["[model.flow] coupling", "split"]),
     "missing velocity file": (
