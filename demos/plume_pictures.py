@@ -5,8 +5,8 @@
 For every chosen output time the flow is solved for the stored species (it is quasi-steady:
 the flow of a state is determined by the state; for a prescribed flow it is evaluated) and
 ``flow.png`` (the last time chosen) and ``flow-t<time>.png`` are written into the run
-directory, with ``velocity.bp`` (ParaView, VTX) unless the run wrote one itself. Works on any
-number of MPI ranks, also while the run goes on.
+directory, with the velocities at those times in ``flow_velocity.bp`` (ParaView, VTX). Works
+on any number of MPI ranks, also while the run goes on.
 """
 
 from __future__ import annotations
@@ -53,8 +53,9 @@ def main() -> None:
         densities[name] = dolfinx.fem.Function(V, name=name)
 
     times = select_times(meta["times"], args.times)
-    vtx_path = args.run_dir / "velocity.bp"
-    write_vtx = not vtx_path.exists()
+    description = next(sp.description for sp in model.species if sp.name == shown)
+    title = f"{model.name}: {shown}{f' ({description})' if description else ''} and streamlines"
+    vtx_path = args.run_dir / "flow_velocity.bp"
     velocity_out: dolfinx.fem.Function | None = None
     writer: dolfinx.io.VTXWriter | None = None
     for time in times:
@@ -63,14 +64,13 @@ def main() -> None:
             values = unknowns[info["unknown"]].x.array
             densities[name].x.array[:] = np.exp(values) if info["log"] else values
         fluid = FluidFlow.for_state(model.flow, mesh, model.parameters, densities, time, preset=config.solver)
-        if write_vtx:
-            if writer is None:  # the velocity space exists once the first flow does
-                velocity_out = dolfinx.fem.Function(fluid.V, name="velocity")
-                writer = dolfinx.io.VTXWriter(comm, vtx_path, [velocity_out], engine="BP4")
-            velocity_out.x.array[:] = fluid.velocity.x.array  # type: ignore[union-attr]
-            writer.write(time)
+        if writer is None:  # the velocity space exists once the first flow does
+            velocity_out = dolfinx.fem.Function(fluid.V, name="velocity")
+            writer = dolfinx.io.VTXWriter(comm, vtx_path, [velocity_out], engine="BP4")
+        velocity_out.x.array[:] = fluid.velocity.x.array  # type: ignore[union-attr]
+        writer.write(time)
         path = args.run_dir / f"flow-t{time:.6g}.png"
-        save_flow_png(densities[shown], fluid.velocity, path, time=time, title=f"{model.name}: {shown} and streamlines")
+        save_flow_png(densities[shown], fluid.velocity, path, time=time, title=title)
         stats = fluid.statistics()
         if comm.rank == 0:
             print(f"t = {time:<8.4g} max |w| = {stats['max_speed']:.4g}  ||div w||_L2 = {stats['divergence_l2']:.2e}"
@@ -79,7 +79,7 @@ def main() -> None:
         writer.close()
     if comm.rank == 0:
         shutil.copyfile(path, args.run_dir / "flow.png")
-        print(f"wrote {args.run_dir / 'flow.png'}" + (f" and {vtx_path}" if write_vtx else ""), flush=True)
+        print(f"wrote {args.run_dir / 'flow.png'} and {vtx_path}", flush=True)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,12 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   species (one V-cycle of AMG each) and one block ``flow`` for velocity and pressure, itself a
   Schur-complement field split (lower factorisation): one V-cycle of BoomerAMG (hypre; nodal,
   HMIS coarsening) on the velocity, and the Schur complement preconditioned by the pressure
-  mass matrix scaled by ``-1/eta`` (Jacobi). Its
-  splits are found from the zero pressure diagonal, so their options are
-  ``fieldsplit_flow_fieldsplit_0_*`` (velocity) and ``fieldsplit_flow_fieldsplit_1_*``
-  (pressure); without species the Schur split is the top level (``fieldsplit_0_*``,
-  ``fieldsplit_1_*``). ``fieldsplit_flow_pc_fieldsplit_schur_fact_type = "diag"`` makes it
-  block diagonal. The Krylov iteration counts are nearly independent of the mesh size.
+  mass matrix scaled by ``-1/(eta + grad_div)`` (Jacobi). Its splits are found from the zero
+  pressure diagonal, so their options are ``fieldsplit_flow_fieldsplit_0_*`` (velocity) and
+  ``fieldsplit_flow_fieldsplit_1_*`` (pressure); without species the Schur split is the top
+  level (``fieldsplit_0_*``, ``fieldsplit_1_*``).
+  ``fieldsplit_flow_pc_fieldsplit_schur_fact_type = "diag"`` makes it block diagonal. The
+  Krylov iteration counts are nearly independent of the mesh size.
 - ``auto``: ``direct`` below :data:`~fem_chemotaxis.solvers.nonlinear.AUTO_DIRECT_LIMIT`
   unknowns, ``iterative`` above.
 """
@@ -39,6 +39,7 @@ __all__ = ["FLOW_SPLIT", "FlowSolver", "flow_preset_options"]
 #: Name of the velocity-pressure block in the field split of a coupled system.
 FLOW_SPLIT = "flow"
 
+#: The Newton settings of :mod:`fem_chemotaxis.solvers.nonlinear`.
 _NEWTON = {
     "snes_type": "newtonls",
     "snes_linesearch_type": "bt",
