@@ -264,6 +264,8 @@ def restart(
         fields.write(time)
         new.write(functions, time)
     restore(sim, stepper, state)
+    if sim.velocity is not None:
+        sim.solve_flow()  # the checkpoint holds the species; the quasi-steady flow follows from them
     replace_directory(new.path, old.path, comm)  # `old` now names the new file
 
     summary["records"] = [r for r in summary["records"] if r["time"] <= last]
@@ -378,7 +380,7 @@ class _Execution:
         self.checkpoint_times = checkpoint_times
         self.started, self.earlier_wall_time = started, earlier_wall_time
         self.comm = sim.comm
-        self.fields = fields or FieldWriter(sim.u.values(), out)
+        self.fields = fields or FieldWriter([*sim.u.values(), *filter(None, [sim.velocity])], out)
         self.progress = Progress(sim.time, config.t_end, self.comm)
         self.stops = _StopRequests(self.comm, time_limit, started)
 
@@ -492,6 +494,10 @@ def _pictures(sim: Simulation, out: Path, summary: Mapping[str, Any]) -> None:
     from fem_chemotaxis.viz import save_species_png
 
     save_species_png(list(sim.u.values()), out / "species.png", time=sim.time, title=sim.model.name)
+    if sim.velocity is not None:
+        from fem_chemotaxis.viz.flow import save_flow_png
+
+        save_flow_png(next(iter(sim.u.values())), sim.velocity, out / "flow.png", time=sim.time, title=sim.model.name)
     for name, u in sim.u.items():
         save_species_png([u], out / f"{name}.png", time=sim.time, title=sim.model.name)
     time_series_pictures(summary["records"], out, sim.comm)
