@@ -22,7 +22,6 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -32,23 +31,18 @@ import numpy as np
 import ufl
 from petsc4py import PETSc
 
-from fem_chemotaxis.solvers.nonlinear import AUTO_DIRECT_LIMIT, PRESETS, SolveReport
+from fem_chemotaxis.solvers.nonlinear import (
+    AUTO_DIRECT_LIMIT,
+    NEWTON_OPTIONS,
+    PRESETS,
+    NonlinearSolver,
+    block_index_sets,
+)
 
 __all__ = ["FLOW_SPLIT", "FlowSolver", "flow_preset_options"]
 
 #: Name of the velocity-pressure block in the field split of a coupled system.
 FLOW_SPLIT = "flow"
-
-#: The Newton settings of :mod:`fem_chemotaxis.solvers.nonlinear`.
-_NEWTON = {
-    "snes_type": "newtonls",
-    "snes_linesearch_type": "bt",
-    "snes_rtol": 1e-10,
-    "snes_atol": 1e-12,
-    "snes_stol": 1e-14,
-    "snes_max_it": 25,
-}
-_prefix_counter = itertools.count()
 
 
 def _schur_options(prefix: str) -> dict[str, Any]:
@@ -79,12 +73,12 @@ def flow_preset_options(preset: str, species: Sequence[str], num_dofs: int, null
     if preset == "auto":
         preset = "direct" if num_dofs < AUTO_DIRECT_LIMIT else "iterative"
     if preset == "direct":
-        options: dict[str, Any] = {**_NEWTON, "ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+        options: dict[str, Any] = {**NEWTON_OPTIONS, "ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
         if null_space:
             options.update({"mat_mumps_icntl_24": 1, "mat_mumps_icntl_25": 0})
         return options
     options = {
-        **_NEWTON,
+        **NEWTON_OPTIONS,
         "snes_rtol": 1e-8,
         "ksp_type": "gmres",
         "ksp_gmres_restart": 200,
@@ -103,7 +97,7 @@ def flow_preset_options(preset: str, species: Sequence[str], num_dofs: int, null
     return options
 
 
-class FlowSolver:
+class FlowSolver(NonlinearSolver):
     """Newton's method for block residuals whose last two blocks are velocity and pressure.
 
     Args:
@@ -127,76 +121,27 @@ class FlowSolver:
     ):
         if len(unknowns) < 2:
             raise ValueError("a flow system needs at least velocity and pressure unknowns")
-        self.options = dict(options)
-        self.prefix = f"fem_chemotaxis_flow_{next(_prefix_counter)}_"
-        database = PETSc.Options()
-        for key, value in self.options.items():
-            database[f"{self.prefix}{key}"] = value
+        self._pressure_null_space = null_space
         jacobian = dolfinx.fem.forms.derivative_block(list(residuals), list(unknowns))
         preconditioner = None
-        if self.options.get("pc_type") == "fieldsplit":
+        if options.get("pc_type") == "fieldsplit":
             preconditioner = [list(row) for row in jacobian]
             preconditioner[-1][-1] = pressure_preconditioner
-        self.problem = dolfinx.fem.petsc.NonlinearProblem(
-            list(residuals),
-            list(unknowns),
-            J=jacobian,
-            P=preconditioner,
-            petsc_options_prefix=self.prefix,
-            bcs=list(bcs),
-            kind="mpi",
-        )
-        snes = self.problem.solver
-        snes.setFromOptions()
-        if null_space:
+        super().__init__(residuals, unknowns, options, bcs, jacobian=jacobian, preconditioner=preconditioner)
+
+    def _configure(self, snes: PETSc.SNES, unknowns: list[dolfinx.fem.Function]) -> None:
+        """Pressure null space; field splits: one per species, and velocity+pressure together."""
+        if self._pressure_null_space:
             basis = _pressure_constants(self.problem.A, unknowns)
             self._null_space = PETSc.NullSpace().create(vectors=[basis], comm=snes.comm)
             self.problem.A.setNullSpace(self._null_space)
             self.problem.A.setTransposeNullSpace(self._null_space)
         pc = snes.getKSP().getPC()
         if pc.getType() == PETSc.PC.Type.FIELDSPLIT and len(unknowns) > 2:
-            sets = _block_index_sets(unknowns, snes.comm)
+            sets = block_index_sets(unknowns, snes.comm)
             species, (w, p) = sets[:-2], sets[-2:]
             flow = PETSc.IS().createGeneral(np.concatenate([w[1].getIndices(), p[1].getIndices()]), comm=snes.comm)
             pc.setFieldSplitIS(*species, (FLOW_SPLIT, flow))
-        self._options_pending = True
-
-    def solve(self) -> SolveReport:
-        """Solve from the current values of the unknowns; never raises on divergence."""
-        snes = self.problem.solver
-        self.problem.solve()
-        if self._options_pending:  # the sub-solvers have read their options by now
-            self._clear_options()
-        reason = snes.getConvergedReason()
-        return SolveReport(
-            converged=reason > 0,
-            reason=int(reason),
-            newton_iterations=int(snes.getIterationNumber()),
-            krylov_iterations=int(snes.getLinearSolveIterations()),
-        )
-
-    def _clear_options(self) -> None:
-        database = PETSc.Options()
-        for key in list(database.getAll()):
-            if key.startswith(self.prefix):
-                database.delValue(key)
-        self._options_pending = False
-
-    def __del__(self) -> None:
-        if getattr(self, "_options_pending", False):
-            self._clear_options()
-
-
-def _block_index_sets(unknowns: Sequence[dolfinx.fem.Function], comm: Any) -> list[tuple[str, PETSc.IS]]:
-    """Global row indices of each unknown in the monolithic ("mpi" kind) block matrix."""
-    maps = [(u.function_space.dofmap.index_map, u.function_space.dofmap.index_map_bs) for u in unknowns]
-    start = sum(im.local_range[0] * bs for im, bs in maps)
-    sets = []
-    for u, (im, bs) in zip(unknowns, maps):
-        size = im.size_local * bs
-        sets.append((u.name, PETSc.IS().createGeneral(np.arange(start, start + size, dtype=PETSc.IntType), comm=comm)))
-        start += size
-    return sets
 
 
 def _pressure_constants(matrix: PETSc.Mat, unknowns: Sequence[dolfinx.fem.Function]) -> PETSc.Vec:

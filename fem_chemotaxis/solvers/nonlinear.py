@@ -26,12 +26,13 @@ import numpy as np
 import ufl
 from petsc4py import PETSc
 
-__all__ = ["AUTO_DIRECT_LIMIT", "PRESETS", "NonlinearSolver", "SolveReport", "preset_options"]
+__all__ = ["AUTO_DIRECT_LIMIT", "NEWTON_OPTIONS", "PRESETS", "NonlinearSolver", "SolveReport", "block_index_sets", "preset_options"]
 
 #: Below this many unknowns, ``auto`` picks the direct solver.
 AUTO_DIRECT_LIMIT = 100_000
 
-_NEWTON = {
+#: Newton with a backtracking line search; shared by all presets.
+NEWTON_OPTIONS = {
     "snes_type": "newtonls",
     "snes_linesearch_type": "bt",
     "snes_rtol": 1e-10,
@@ -51,9 +52,9 @@ def preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[s
     if preset == "auto":
         preset = "direct" if num_dofs < AUTO_DIRECT_LIMIT or len(species) < 2 else "iterative"
     if preset == "direct":
-        return {**_NEWTON, "ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+        return {**NEWTON_OPTIONS, "ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
     options: dict[str, Any] = {
-        **_NEWTON,
+        **NEWTON_OPTIONS,
         "snes_rtol": 1e-8,
         "ksp_type": "gmres",
         "ksp_rtol": 1e-10,
@@ -94,6 +95,9 @@ class NonlinearSolver:
         unknowns: Sequence[dolfinx.fem.Function],
         options: Mapping[str, Any],
         bcs: Sequence[dolfinx.fem.DirichletBC] = (),
+        *,
+        jacobian: Sequence[Sequence[ufl.Form]] | None = None,
+        preconditioner: Sequence[Sequence[ufl.Form]] | None = None,
     ):
         self.options = dict(options)
         self.prefix = f"fem_chemotaxis_{next(_prefix_counter)}_"
@@ -101,14 +105,24 @@ class NonlinearSolver:
         for key, value in self.options.items():
             database[f"{self.prefix}{key}"] = value
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
-            list(residuals), list(unknowns), petsc_options_prefix=self.prefix, bcs=list(bcs), kind="mpi"
+            list(residuals),
+            list(unknowns),
+            J=jacobian,
+            P=preconditioner,
+            petsc_options_prefix=self.prefix,
+            bcs=list(bcs),
+            kind="mpi",
         )
         snes = self.problem.solver
         snes.setFromOptions()
+        self._configure(snes, list(unknowns))
+        self._options_pending = True
+
+    def _configure(self, snes: PETSc.SNES, unknowns: list[dolfinx.fem.Function]) -> None:
+        """Solver set-up after the options are read: one field split per unknown."""
         pc = snes.getKSP().getPC()
         if pc.getType() == PETSc.PC.Type.FIELDSPLIT:
-            pc.setFieldSplitIS(*_block_index_sets(unknowns, snes.comm))
-        self._options_pending = True
+            pc.setFieldSplitIS(*block_index_sets(unknowns, snes.comm))
 
     def solve(self) -> SolveReport:
         """Solve from the current values of the unknowns; never raises on divergence."""
@@ -136,7 +150,7 @@ class NonlinearSolver:
             self._clear_options()
 
 
-def _block_index_sets(unknowns: Sequence[dolfinx.fem.Function], comm: Any) -> list[tuple[str, PETSc.IS]]:
+def block_index_sets(unknowns: Sequence[dolfinx.fem.Function], comm: Any) -> list[tuple[str, PETSc.IS]]:
     """Global row indices of each unknown in the monolithic ("mpi" kind) block matrix."""
     maps = [(u.function_space.dofmap.index_map, u.function_space.dofmap.index_map_bs) for u in unknowns]
     rank_offset = sum(im.local_range[0] * bs for im, bs in maps)
