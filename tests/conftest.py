@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import os
 import subprocess
 import sys
@@ -41,3 +42,19 @@ def run_cli(*args: str, nprocs: int = 1, cwd: Path | None = None) -> subprocess.
         cmd = ["mpiexec", "-n", str(nprocs), *cmd]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI_COMM", "PMI", "PMIX"))}
     return subprocess.run(cmd, cwd=cwd or REPO, capture_output=True, text=True, env=env, timeout=900)
+
+
+def run_on_one_and_two_ranks(config_text: str, tmp_path: Path) -> tuple[dict, dict]:
+    """Run a config with `fem-chemotaxis run` on 1 and on 2 ranks; return both summaries.
+
+    The run directories are ``tmp_path/np1`` and ``tmp_path/np2``.
+    """
+    config = tmp_path / "config.toml"
+    config.write_text(config_text)
+    summaries = []
+    for nprocs in (1, 2):
+        out = tmp_path / f"np{nprocs}"
+        result = run_cli("run", str(config), "--output", str(out), nprocs=nprocs)
+        assert result.returncode == 0, result.stdout + result.stderr
+        summaries.append(json.loads((out / "summary.json").read_text()))
+    return summaries[0], summaries[1]

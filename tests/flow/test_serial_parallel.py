@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_on_one_and_two_ranks
 from tests.flow.models import BIOCONVECTION_TOML
 
 
 @pytest.mark.serial
 def test_flow_summary_identical_on_one_and_two_ranks(tmp_path):
-    config = tmp_path / "plumes.toml"
-    config.write_text(BIOCONVECTION_TOML)
-    summaries = []
-    for nprocs in (1, 2):
-        out = tmp_path / f"np{nprocs}"
-        result = run_cli("run", str(config), "--output", str(out), nprocs=nprocs)
-        assert result.returncode == 0, result.stdout + result.stderr
-        summaries.append(json.loads((out / "summary.json").read_text()))
-    serial, parallel = summaries
+    serial, parallel = run_on_one_and_two_ranks(BIOCONVECTION_TOML, tmp_path)
     assert serial["mpi_ranks"] == 1 and parallel["mpi_ranks"] == 2
     assert serial["dofs"] == parallel["dofs"] == 2 * 325 + 2 * 49 * 25 + 325  # n, c; P2 velocity; P1 pressure
     assert len(serial["records"]) == len(parallel["records"]) == 4

@@ -7,7 +7,6 @@ partition: every test but the last runs serially and on 2 ranks against the same
 
 from __future__ import annotations
 
-import json
 
 import dolfinx.fem
 import numpy as np
@@ -21,7 +20,7 @@ from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.simulation import Simulation
 from fem_chemotaxis.terms.fractional import FractionalDiffusion, rational_rule
-from tests.conftest import run_cli
+from tests.conftest import run_on_one_and_two_ranks
 
 ORDERS = (0.6, 1.2, 1.5, 1.8)
 
@@ -246,15 +245,7 @@ pictures = false
 @pytest.mark.serial
 def test_summary_identical_on_one_and_two_ranks(tmp_path):
     """fem-chemotaxis run on 1 and 2 ranks: the same records to 1e-10, mass conserved."""
-    config = tmp_path / "fractional.toml"
-    config.write_text(CONFIG)
-    summaries = []
-    for nprocs in (1, 2):
-        out = tmp_path / f"np{nprocs}"
-        result = run_cli("run", str(config), "--output", str(out), nprocs=nprocs)
-        assert result.returncode == 0, result.stdout + result.stderr
-        summaries.append(json.loads((out / "summary.json").read_text()))
-    serial, parallel = summaries
+    serial, parallel = run_on_one_and_two_ranks(CONFIG, tmp_path)
     assert parallel["mpi_ranks"] == 2 and len(serial["records"]) == len(parallel["records"]) == 3
     worst = max(
         abs(a["species"][n][key] - b["species"][n][key]) / max(1.0, abs(a["species"][n][key]))

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_on_one_and_two_ranks
 
 CONFIG = """
 [mesh]
@@ -35,18 +34,11 @@ interval = 0.25
 
 @pytest.mark.serial
 def test_summary_identical_on_one_and_two_ranks(tmp_path):
-    config = tmp_path / "tissue.toml"
-    config.write_text(CONFIG)
-    summaries = []
-    for nprocs in (1, 2):
-        out = tmp_path / f"np{nprocs}"
-        result = run_cli("run", str(config), "--output", str(out), nprocs=nprocs)
-        assert result.returncode == 0, result.stdout + result.stderr
-        summaries.append(json.loads((out / "summary.json").read_text()))
+    serial, parallel = run_on_one_and_two_ranks(CONFIG, tmp_path)
+    for out in (tmp_path / "np1", tmp_path / "np2"):
         for name in ("species.png", "u.png", "s.png", "summary.json"):
             assert (out / name).is_file(), name
         assert (out / "u.bp").is_dir() and (out / "s.bp").is_dir()
-    serial, parallel = summaries
     assert serial["mpi_ranks"] == 1 and parallel["mpi_ranks"] == 2
     assert serial["dofs"] == parallel["dofs"]
     assert len(serial["records"]) == len(parallel["records"]) == 5
