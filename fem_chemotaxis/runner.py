@@ -41,6 +41,7 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 import fem_chemotaxis
+from fem_chemotaxis.config.expressions import Expression
 from fem_chemotaxis.config.run_config import ConfigError, MeshConfig, RunConfig, parse_config
 from fem_chemotaxis.io.atomic import write_json_atomic
 from fem_chemotaxis.io.checkpoint import (
@@ -54,6 +55,7 @@ from fem_chemotaxis.io.checkpoint import (
 from fem_chemotaxis.io.console import Progress, format_duration
 from fem_chemotaxis.io.fields import FieldWriter
 from fem_chemotaxis.io.run_directory import SUMMARY_NAME, prepare_run_directory
+from fem_chemotaxis.io.seed import RunField, read_densities
 from fem_chemotaxis.io.state import capture, current_functions, load_unknowns, restore, scratch_functions
 from fem_chemotaxis.io.timeseries import TIMESERIES_NAME, write_timeseries
 from fem_chemotaxis.mesh.builtin import create_builtin
@@ -193,7 +195,7 @@ def run(
     config = document.parse()
     # Everything that can reject the input (mesh names, subdomains) runs before anything is written.
     tagged_mesh = build_mesh(config.mesh, comm)
-    sim = _simulation(config, tagged_mesh)
+    sim = _simulation(config, tagged_mesh, _initial_values(config, comm))
     out = prepare_run_directory(output_dir or config.output_dir, force, comm)
     summary: dict[str, Any] = {
         "status": "running",
@@ -247,7 +249,9 @@ def restart(
 
     old = CheckpointFile(out / CHECKPOINT_NAME)
     tagged_mesh = old.read_mesh(comm, meta["mesh"])
-    sim = _simulation(config, tagged_mesh, t_start=last)
+    # The state comes from this run's own checkpoint (restore below), not from a previous run.
+    placeholders = {name: 1.0 if isinstance(value, RunField) else value for name, value in config.initial.items()}
+    sim = _simulation(config, tagged_mesh, placeholders, t_start=last)
     _log.info(
         f"fem-chemotaxis: continuing '{config.model.name}' in {out} from t = {last:.6g} "
         f"on {comm.size} MPI rank(s)"
@@ -282,11 +286,28 @@ def restart(
     return execution.execute()
 
 
-def _simulation(config: RunConfig, mesh: TaggedMesh, t_start: float = 0.0) -> Simulation:
+def _initial_values(config: RunConfig, comm: MPI.Comm) -> dict[str, Expression | dolfinx.fem.Function]:
+    """The [initial] values, with the fields of previous runs read (on those runs' meshes)."""
+    fields = {name: value for name, value in config.initial.items() if isinstance(value, RunField)}
+    for name, field in fields.items():
+        _log.info(f"fem-chemotaxis: initial {name} = {field}")
+    initial: dict[str, Expression | dolfinx.fem.Function] = {
+        name: value for name, value in config.initial.items() if isinstance(value, Expression)
+    }
+    initial.update(read_densities(fields, comm))
+    return initial
+
+
+def _simulation(
+    config: RunConfig,
+    mesh: TaggedMesh,
+    initial: Mapping[str, Expression | float | dolfinx.fem.Function],
+    t_start: float = 0.0,
+) -> Simulation:
     return Simulation(
         config.model,
         mesh,
-        config.initial,
+        initial,  # type: ignore[arg-type]  # set_initial_values takes Functions too
         dt=config.dt,
         t_start=t_start,
         scheme=config.scheme,

@@ -382,15 +382,25 @@ class Simulation:
         species = sum(V.dofmap.index_map.size_global * V.dofmap.index_map_bs for V in self.spaces.values())
         return species + (self.flow.num_dofs if self.flow is not None else 0)
 
-    def set_initial_values(self, initial: Mapping[str, Expression | float | str]) -> None:
-        """Interpolate the initial expressions (in x, y, z, t and the parameters) into the unknowns."""
+    def set_initial_values(self, initial: Mapping[str, Expression | float | str | dolfinx.fem.Function]) -> None:
+        """Set the unknowns from the initial densities of the species.
+
+        Each value is an expression (in x, y, z, t and the parameters), interpolated, or a
+        density Function on any mesh (e.g. a previous run's, see io/seed.py), interpolated
+        onto this one with :func:`~fem_chemotaxis.mesh.transfer.transfer`.
+        """
+        from fem_chemotaxis.mesh.transfer import transfer
+
         missing = [n for n in self.model.species_names if n not in initial]
         if missing:
             raise ValueError(f"[initial] has no value for species {', '.join(missing)}")
         for name, spec in initial.items():
-            expr = spec if isinstance(spec, Expression) else Expression.parse(spec, f"[initial] {name}")
             density = self.u[name]
-            density.interpolate(self._pointwise(expr, self.time))
+            if isinstance(spec, dolfinx.fem.Function):
+                transfer(spec, density, f"[initial] {name}")
+            else:
+                expr = spec if isinstance(spec, Expression) else Expression.parse(spec, f"[initial] {name}")
+                density.interpolate(self._pointwise(expr, self.time))
             density.x.scatter_forward()
             if name in self.log_species:
                 smallest = self.comm.allreduce(density.x.array.min(initial=np.inf), op=MPI.MIN)

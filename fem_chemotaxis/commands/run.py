@@ -162,7 +162,7 @@ def describe(document: ConfigDocument, config: RunConfig) -> str:
         lines.append(f"  {equation}" + (f"    ({sp.description})" if sp.description else ""))
     if model.parameters:
         lines.append("parameters: " + ", ".join(f"{k} = {v:g}" for k, v in model.parameters.items()))
-    initial = ", ".join(f"{name} = {document.tables['initial'][name]}" for name in model.species_names)
+    initial = ", ".join(f"{name} = {config.initial[name]}" for name in model.species_names)
     lines.append(f"initial: {initial}")
     mesh = config.mesh
     if mesh.builtin is not None:

@@ -115,12 +115,15 @@ def _initial_means(config: RunConfig, mesh: TaggedMesh) -> dict[str, float]:
     import ufl
 
     from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, point_noise
+    from fem_chemotaxis.io.seed import RunField, read_densities
+    from fem_chemotaxis.mesh.transfer import transfer
 
     domain = mesh.mesh
     field = dolfinx.fem.Function(dolfinx.fem.functionspace(domain, ("Lagrange", 1)))
     integral = dolfinx.fem.form(field * ufl.dx)
     one = dolfinx.fem.Constant(domain, dolfinx.default_scalar_type(1.0))
     area = domain.comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(one * ufl.dx)), op=MPI.SUM)
+    previous = read_densities({n: v for n, v in config.initial.items() if isinstance(v, RunField)}, domain.comm)
     means = {}
     for name, expr in config.initial.items():
         def values(x: np.ndarray, expr: Any = expr) -> np.ndarray:
@@ -128,7 +131,10 @@ def _initial_means(config: RunConfig, mesh: TaggedMesh) -> dict[str, float]:
             functions = {**NUMPY_FUNCTIONS, "noise": lambda seed: point_noise(x, seed)}
             return np.broadcast_to(expr.evaluate(symbols, functions), x.shape[1:]).copy()
 
-        field.interpolate(values)
+        if name in previous:
+            transfer(previous[name], field, f"[initial] {name}")
+        else:
+            field.interpolate(values)
         means[name] = domain.comm.allreduce(dolfinx.fem.assemble_scalar(integral), op=MPI.SUM) / area
     return means
 

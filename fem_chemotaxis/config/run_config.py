@@ -6,7 +6,12 @@ Tables (see README, "Writing a config")::
                | file = "tissue.msh"  | generator = "tissue-section" (+ [mesh.parameters])
     [model]    name = "keller-segel" (+ [model.parameters]) | a full [model.species.*] description
                (+ [model.flow] and [[model.flow.boundary]]: a fluid advecting the species, see model/flow.py)
-    [initial]  one expression per species, in x, y, z, t and the model parameters
+    [initial]  one expression per species, in x, y, z, t and the model parameters, or a field of
+               a previous run: u = { from_run = "results/ks", time = "last" | 12.5, species = "u" }
+               (time defaults to "last", species to the same name); or, for the whole table,
+               from_run = "results/ks" (+ time = ...): every species not given an expression is
+               read from that run under its own name.  Run directories are relative to the
+               config file (then the CWD), like [mesh] file; see io/seed.py for the transfer.
     [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson" | "bdf2", dt_min, dt_max,
                adaptive, rtol, atol, blowup_threshold, negative_tolerance
     [discretisation]  positivity = "none" | "log-density"
@@ -29,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.io.seed import LAST, RunField
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.flow import Flow
@@ -40,6 +46,8 @@ from fem_chemotaxis.time import SCHEMES
 __all__ = ["ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]
 
 MESH_KINDS = ("rectangle", "box")
+#: [initial] keys that seed every species not given otherwise from a previous run.
+_FROM_RUN_KEYS = ("from_run", "time")
 
 
 class ConfigError(ValueError):
@@ -65,7 +73,7 @@ class RunConfig:
     source: str
     mesh: MeshConfig
     model: Model
-    initial: Mapping[str, Expression]
+    initial: Mapping[str, Expression | RunField]
     t_end: float
     dt: float
     scheme: str
@@ -127,20 +135,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         flow = dataclasses.replace(model.flow, file=_flow_file(model.flow.file, base_dir, fail))
         model = dataclasses.replace(model, flow=flow)
 
-    # [initial]: one expression per species, using parameters, coordinates and time only.
-    init = data["initial"]
-    _only_keys(init, set(model.species_names), "initial", fail)
-    missing = [n for n in model.species_names if n not in init]
-    if missing:
-        raise fail(f"[initial] has no value for species {', '.join(missing)} (model '{model.name}')")
-    allowed = set(model.parameters) | set(COORDINATES) | {TIME}
-    initial = {}
-    for name in model.species_names:
-        expr = Expression.parse(init[name], f"[initial] {name}")
-        expr.check_symbols(allowed, f"[initial] (parameters of '{model.name}', x, y, z, t)")
-        if expr.calls("integral"):
-            raise fail(f"[initial] {name}: integral() is not allowed in initial values")
-        initial[name] = expr
+    initial = _parse_initial(data["initial"], model, base_dir, fail)
 
     boundary_tables = data.get("boundary", [])
     if not isinstance(boundary_tables, list):
@@ -216,6 +211,9 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         resolved["model"]["flow"] = copy.deepcopy(dict(data["model"]["flow"]))
         if model.flow is not None and model.flow.file is not None:
             resolved["model"]["flow"]["file"] = str(model.flow.file)
+    resolved["initial"] = {
+        name: value.to_json() if isinstance(value, RunField) else data["initial"][name] for name, value in initial.items()
+    }
     resolved["time"] = {"t_end": t_end, "dt": dt, "scheme": scheme, "adaptive": adaptive_flag, **optional}
     resolved["discretisation"] = {"positivity": positivity}
     resolved["solver"] = {"preset": preset, "petsc": dict(petsc)}
@@ -263,6 +261,45 @@ def _parse_model(table: Mapping[str, Any], fail: Any) -> Model:
     if "flow" in table:
         model = dataclasses.replace(model, flow=Flow.from_dict(table["flow"]))
     return model
+
+
+def _parse_initial(
+    table: Mapping[str, Any], model: Model, base_dir: Path, fail: Any
+) -> dict[str, Expression | RunField]:
+    """[initial]: per species an expression, or a field of a previous run (module doc)."""
+    _only_keys(table, set(model.species_names) | set(_FROM_RUN_KEYS), "initial", fail)
+    shared = {key: table[key] for key in _FROM_RUN_KEYS if key in table}
+    if shared and "from_run" not in shared:
+        raise fail("[initial] time is only allowed together with from_run")
+    allowed = set(model.parameters) | set(COORDINATES) | {TIME}
+    initial: dict[str, Expression | RunField] = {}
+    for name in model.species_names:
+        where = f"[initial] {name}"
+        if name in table and isinstance(table[name], Mapping):
+            _only_keys(table[name], {"from_run", "time", "species"}, f"initial.{name}", fail)
+            if "from_run" not in table[name]:
+                raise fail(f"{where} needs from_run = \"RUN_DIR\" (or an expression)")
+            initial[name] = _run_field({"species": name, **table[name]}, base_dir, where)
+        elif name in table:
+            expr = Expression.parse(table[name], where)
+            expr.check_symbols(allowed, f"[initial] (parameters of '{model.name}', x, y, z, t)")
+            if expr.calls("integral"):
+                raise fail(f"{where}: integral() is not allowed in initial values")
+            initial[name] = expr
+        elif shared:
+            initial[name] = _run_field({"species": name, **shared}, base_dir, where)
+        else:
+            missing = [n for n in model.species_names if n not in table]
+            raise fail(f"[initial] has no value for species {', '.join(missing)} (model '{model.name}')")
+    return initial
+
+
+def _run_field(entry: Mapping[str, Any], base_dir: Path, where: str) -> RunField:
+    """A from_run entry ({from_run, time, species}), checked against the previous run's checkpoint."""
+    for key in ("from_run", "species"):
+        if not isinstance(entry[key], str):
+            raise ValueError(f"{where}: {key} must be a string, got {entry[key]!r}")
+    return RunField.locate(entry["from_run"], entry.get("time", LAST), entry["species"], base_dir, where)
 
 
 def _flow_file(name: Path, base_dir: Path, fail: Any) -> Path:
