@@ -212,7 +212,8 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         if model.flow is not None and model.flow.file is not None:
             resolved["model"]["flow"]["file"] = str(model.flow.file)
     resolved["initial"] = {
-        name: value.to_json() if isinstance(value, RunField) else data["initial"][name] for name, value in initial.items()
+        name: value.to_json() if isinstance(value, RunField) else data["initial"][name]
+        for name, value in initial.items()
     }
     resolved["time"] = {"t_end": t_end, "dt": dt, "scheme": scheme, "adaptive": adaptive_flag, **optional}
     resolved["discretisation"] = {"positivity": positivity}

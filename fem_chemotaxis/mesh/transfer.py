@@ -53,11 +53,13 @@ def transfer(source: dolfinx.fem.Function, target: dolfinx.fem.Function, where: 
     example = _point(space, cells, lost[0]) if lost.size else None
     examples = [e for e in mesh.comm.allgather(example) if e is not None]
     if examples:
-        count = mesh.comm.allreduce(lost.size, op=MPI.SUM)
+        points_per_cell = data.src_owner.size // max(cells.size, 1)
+        outside = np.unique(lost // points_per_cell) if lost.size else lost
+        count = mesh.comm.allreduce(int((outside < cell_map.size_local).sum()), op=MPI.SUM)
         point = ", ".join(f"{c:.6g}" for c in examples[0][: mesh.geometry.dim])
         raise ValueError(
-            f"{where + ': ' if where else ''}{count} interpolation point(s) of the new mesh lie outside "
-            f"the previous run's mesh (by more than {padding:.3g}), e.g. ({point}); "
+            f"{where + ': ' if where else ''}{count} cell(s) of the new mesh reach outside the mesh of "
+            f"the field (by more than {padding:.3g}), e.g. at ({point}); "
             "use a new mesh that lies within the old one"
         )
     target.interpolate_nonmatching(source, cells, data)
@@ -74,5 +76,6 @@ def _smallest_cell_diameter(mesh: dolfinx.mesh.Mesh) -> float:
 
 def _point(space: dolfinx.fem.FunctionSpace, cells: np.ndarray, index: int) -> list[float]:
     """The coordinates of interpolation point `index` of `space` on `cells` (in the order DOLFINx uses)."""
-    points = dolfinx.cpp.fem.interpolation_coords(space.element._cpp_object, space.mesh.geometry._cpp_object, cells)
+    element, geometry = space.element._cpp_object, space.mesh.geometry._cpp_object
+    points = dolfinx.cpp.fem.interpolation_coords(element, geometry, cells)
     return [float(c) for c in np.asarray(points).reshape(3, -1)[:, index]]
