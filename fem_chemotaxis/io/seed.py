@@ -91,7 +91,8 @@ class RunField:
             raise ValueError(f"{where}: {meta_path} is not a readable checkpoint description ({err})") from None
         if species not in stored:
             raise ValueError(
-                f"{where}: species = '{species}' is not in the run in '{run_dir}'; it has: {', '.join(stored)}"
+                f"{where}: species = '{species}' is not in the run in '{run_dir}'; it has: {', '.join(stored)} "
+                "(give an expression, or species = one of those)"
             )
         return cls(
             run_dir=found.resolve(),

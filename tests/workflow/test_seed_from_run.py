@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fem_chemotaxis.cli import main
 from tests.conftest import run_cli
 from tests.workflow.helpers import largest_difference, load_summary
 from tests.workflow.seeding import checkpoint_field, seed_config
@@ -27,36 +28,43 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return directory
 
 
-def test_seeded_run_starts_from_the_previous_state_and_continues_it(runs: Path):
+@pytest.fixture(scope="module")
+def seeded(runs: Path) -> Path:
+    """Run "seeded" (t = 0 -> 0.3), started from the end of run "first"."""
+    # The run directory is relative to the config file, whatever the current directory.
+    config = seed_config(runs, "seeded", initial='from_run = "first"\ntime = "last"')
+    result = run_cli("run", str(config), "--output", str(runs / "seeded"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return runs / "seeded"
+
+
+def test_seeded_run_starts_from_the_previous_state_and_continues_it(runs: Path, seeded: Path):
     """Seeding 0 -> 0.3 from the end of 0 -> 0.3 equals running 0 -> 0.6 at once (the model
     is autonomous and the steps are the same)."""
-    # The run directory is relative to the config file, whatever the current directory.
-    seeded = seed_config(runs, "seeded", initial='from_run = "first"\ntime = "last"')
     uninterrupted = seed_config(runs, "uninterrupted", t_end=0.6)
-    for config in (seeded, uninterrupted):
-        result = run_cli("run", str(config), "--output", str(runs / config.stem))
-        assert result.returncode == 0, result.stdout + result.stderr
+    result = run_cli("run", str(uninterrupted), "--output", str(runs / "uninterrupted"))
+    assert result.returncode == 0, result.stdout + result.stderr
 
     for species in ("u", "s"):
         x_old, old = checkpoint_field(runs / "first", species, 0.3)
-        x_new, new = checkpoint_field(runs / "seeded", species, 0.0)
+        x_new, new = checkpoint_field(seeded, species, 0.0)
         assert np.allclose(x_old, x_new, rtol=0, atol=1e-12)
         start = np.abs(new - old).max()
         print(f"\n{species}: seeded start vs previous end {start:.1e}")
         assert start < 1e-12
 
     reference = load_summary(runs / "uninterrupted")
-    continued = load_summary(runs / "seeded")
+    continued = load_summary(seeded)
     shifted = {"records": [{**r, "time": r["time"] + 0.3} for r in continued["records"]]}
     later = {"records": [r for r in reference["records"] if r["time"] >= 0.3 - 1e-12]}
     difference = largest_difference(later, shifted)
-    _, final = checkpoint_field(runs / "seeded", "u")
+    _, final = checkpoint_field(seeded, "u")
     _, final_reference = checkpoint_field(runs / "uninterrupted", "u")
     field_difference = np.abs(final - final_reference).max()
     print(f"seeded continuation vs uninterrupted run: records {difference:.1e}, final u {field_difference:.1e}")
     assert len(later["records"]) == len(shifted["records"]) == 3
     assert difference < 1e-8 and field_difference < 1e-8
-    assert load_summary(runs / "seeded")["config"]["initial"]["u"] == {
+    assert load_summary(seeded)["config"]["initial"]["u"] == {
         "from_run": str((runs / "first").resolve()), "time": 0.3, "species": "u",
     }
 
@@ -89,22 +97,33 @@ def test_log_density_run_is_read_as_densities(runs: Path):
     ],
     ids=["no-directory", "no-checkpoint", "unknown-species", "unknown-time", "unknown-key"],
 )
-def test_bad_seed_is_refused_before_anything_is_written(runs: Path, initial: str, message: str):
+def test_bad_seed_is_refused_before_anything_is_written(runs: Path, initial: str, message: str, capsys):
+    """Through the command's entry point in this process (the checks need no solver)."""
     (runs / "empty").mkdir(exist_ok=True)
     config = seed_config(runs, "bad", initial=initial)
     out = runs / "bad"
-    result = run_cli("run", str(config), "--output", str(out))
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "Traceback" not in result.stderr
-    assert re.search(message, result.stderr), result.stderr
-    assert not out.exists()
+    for dry_run in ((), ("--dry-run",)):
+        assert main(["run", str(config), "--output", str(out), *dry_run]) == 2
+        stderr = capsys.readouterr().err
+        assert re.search(message, stderr), stderr
+        assert not out.exists()
 
 
-def test_dry_run_checks_the_seed(runs: Path):
+def test_dry_run_describes_the_seed(runs: Path, capsys):
     config = seed_config(runs, "dry", initial='u = { from_run = "first", time = 0.15 }\ns = "1"')
-    valid = run_cli("run", str(config), "--dry-run")
-    assert valid.returncode == 0, valid.stdout + valid.stderr
-    assert "initial: u = 'u' at t = 0.15 of the run in" in valid.stdout
-    config.write_text(config.read_text().replace("time = 0.15", "time = 0.25"))
-    invalid = run_cli("run", str(config), "--dry-run")
-    assert invalid.returncode == 2 and "time = 0.25 is not a checkpoint time" in invalid.stderr
+    assert main(["run", str(config), "--dry-run"]) == 0
+    assert "initial: u = 'u' at t = 0.15 of the run in" in capsys.readouterr().out
+
+
+def test_seeded_run_restarts_like_any_run(runs: Path, seeded: Path):
+    """Interrupted after its first step and continued on 2 ranks, a seeded run ends where the
+    uninterrupted seeded run ends (the restart restores its own checkpoint, not the seed)."""
+    config = seed_config(runs, "seeded_restarted", initial='from_run = "first"')
+    out = runs / "seeded_restarted"
+    stopped = run_cli("run", str(config), "--output", str(out), "--time-limit", "0")
+    assert stopped.returncode == 124, stopped.stdout + stopped.stderr
+    finished = run_cli("run", "--restart", str(out), nprocs=2)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    difference = largest_difference(load_summary(seeded), load_summary(out))
+    print(f"\nseeded run restarted 1 -> 2 ranks vs uninterrupted: {difference:.1e}")
+    assert difference < 1e-8
