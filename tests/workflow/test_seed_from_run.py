@@ -127,3 +127,13 @@ def test_seeded_run_restarts_like_any_run(runs: Path, seeded: Path):
     difference = largest_difference(load_summary(seeded), load_summary(out))
     print(f"\nseeded run restarted 1 -> 2 ranks vs uninterrupted: {difference:.1e}")
     assert difference < 1e-8
+
+
+def test_new_mesh_outside_the_old_one_is_refused_before_anything_is_written(runs: Path, capsys):
+    config = seed_config(runs, "wider", initial='from_run = "first"')
+    config.write_text(config.read_text().replace("size = [2.0, 1.0]", "size = [3.0, 1.0]"))
+    out = runs / "wider"
+    assert main(["run", str(config), "--output", str(out)]) == 2
+    stderr = capsys.readouterr().err
+    assert re.search(r"\[initial\] u: \d+ cell\(s\) of the new mesh reach outside", stderr), stderr
+    assert not out.exists()
