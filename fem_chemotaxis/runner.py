@@ -77,7 +77,7 @@ __all__ = [
 _log = logging.getLogger("fem_chemotaxis")
 
 #: Statuses of runs that have ended: continuing or re-running them gives the same result.
-FINISHED = ("completed", "blow-up", "solver-failure")
+FINISHED = ("completed", "blow-up", "solver-failure", "mesh-quality")
 #: Why an interrupted run stopped (``summary["interruption"]["reason"]``).
 INTERRUPTIONS = ("SIGINT", "SIGTERM", "SIGUSR1", "time-limit")
 
@@ -242,6 +242,11 @@ def restart(
         return summary
     document = ConfigDocument.from_json(meta["config"])
     config = document.parse()
+    if config.motion is not None:
+        raise CheckpointError(
+            f"'{out}' is a run on a moving mesh ([mesh.motion]); continuing such runs from a checkpoint "
+            "is not supported yet: start it again"
+        )
     stepper, times = meta["stepper"], meta["times"]
     last = times[-1]
 
@@ -300,6 +305,7 @@ def _simulation(config: RunConfig, mesh: TaggedMesh, t_start: float = 0.0) -> Si
         blowup_threshold=config.blowup_threshold,
         boundary_conditions=config.boundary_conditions,
         subdomain_parameters=config.subdomain_parameters,
+        motion=config.motion,
     )
 
 
@@ -438,6 +444,9 @@ class _Execution:
         if not records or records[-1]["time"] != sim.time:
             stats = sim.statistics()
             records.append({"time": sim.time, "species": stats})
+            if sim.moving is not None:
+                records[-1]["mesh"] = geometry = sim.mesh_statistics()
+                _log.info(f"  mesh: volume {geometry['volume']:.6g}, minimum quality {geometry['min_quality']:.3f}")
             self.fields.write(sim.time)
             self._checkpoint()
             self.progress.output(sim.time, sim.dt, stats, len(self.summary["steps"]))
