@@ -110,7 +110,8 @@ class MovingMesh:
             except ValueError as err:
                 raise ValueError(f"[mesh.motion] boundaries: {err}") from None
             found = mesh.facet_tags.find(tag)  # type: ignore[union-attr]
-            inner = self.mesh.comm.allreduce(int(np.setdiff1d(found, exterior).size), op=MPI.SUM)
+            owned = found[found < self.mesh.topology.index_map(fdim).size_local]
+            inner = self.mesh.comm.allreduce(int(np.setdiff1d(owned, exterior).size), op=MPI.SUM)
             if inner:
                 raise ValueError(
                     f"[mesh.motion] boundaries: '{name}' has {inner} facets inside the domain; only the "
