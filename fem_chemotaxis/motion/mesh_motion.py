@@ -158,10 +158,13 @@ class MeshMotion:
             if "normal_speed" not in table:
                 raise ValueError(f"{where} needs normal_speed = ... for kind = \"solution-driven\"")
             if not values["boundaries"]:
-                raise ValueError(f"{where} needs boundaries = [...] (the boundaries that move) for kind = \"solution-driven\"")
+                raise ValueError(
+                    f"{where} needs boundaries = [...] (the boundaries that move) for kind = \"solution-driven\""
+                )
             expr = Expression.parse(table["normal_speed"], f"{where} normal_speed")
             expr.check_symbols(
-                parameters | set(species) | set(_COORDINATES) | {"t"}, "a normal speed (species, parameters, x, y, z, t)"
+                parameters | set(species) | set(_COORDINATES) | {"t"},
+                "a normal speed (species, parameters, x, y, z, t)",
             )
             _no_special(expr)
             values["normal_speed"] = expr
@@ -170,12 +173,15 @@ class MeshMotion:
     def describe(self) -> str:
         """One line for ``--dry-run`` and logs."""
         quality = f", stop below quality {self.min_quality:g}"
+        centre = list(self.centre) or "the centroid of the initial domain"
         if self.kind == "uniform-growth":
-            return f"uniform growth s(t) = exp({self.rate:g} t) about {list(self.centre) or 'the centroid of the initial domain'}{quality}"
+            return f"uniform growth s(t) = exp({self.rate:g} t) about {centre}{quality}"
         if self.kind == "logistic-growth":
             return (f"logistic growth s(t) = {self.capacity:g}/(1 + {self.capacity - 1:g} exp(-{self.rate:g} t)) "
-                    f"about {list(self.centre) or 'the centroid of the initial domain'}{quality}")
-        where = f"on {', '.join(self.boundaries)} ({self.extension} extension)" if self.boundaries else "of the whole mesh"
+                    f"about {centre}{quality}")
+        where = "of the whole mesh"
+        if self.boundaries:
+            where = f"on {', '.join(self.boundaries)} ({self.extension} extension)"
         if self.kind == "prescribed":
             return f"prescribed displacement [{', '.join(map(str, self.displacement))}] {where}{quality}"
         return f"normal speed {self.normal_speed} {where}{quality}"

@@ -55,7 +55,9 @@ class MovingMesh:
         self.space = dolfinx.fem.functionspace(self.mesh, ("Lagrange", degree, (gdim,)))
         n_dofs = self.space.dofmap.index_map.size_local + self.space.dofmap.index_map.num_ghosts
         if n_dofs != geometry.x.shape[0]:
-            raise ValueError(f"mesh motion: the coordinate space has {n_dofs} nodes, the geometry {geometry.x.shape[0]}")
+            raise ValueError(
+                f"mesh motion: the coordinate space has {n_dofs} nodes, the geometry {geometry.x.shape[0]}"
+            )
         # Geometry node -> node of the coordinate space (same element, same cell-local order).
         self._node_dof = np.empty(geometry.x.shape[0], dtype=np.int64)
         self._node_dof[geometry.dofmaps[0]] = self.space.dofmap.list
@@ -74,7 +76,9 @@ class MovingMesh:
 
         self.centre = np.array(motion.centre) if motion.centre else self._centroid()
         if motion.is_growth and len(self.centre) != gdim:
-            raise ValueError(f"[mesh.motion] centre must have {gdim} coordinates on this mesh, got {list(motion.centre)}")
+            raise ValueError(
+                f"[mesh.motion] centre must have {gdim} coordinates on this mesh, got {list(motion.centre)}"
+            )
         if motion.kind == "prescribed" and len(motion.displacement) != gdim:
             raise ValueError(
                 f"[mesh.motion] displacement must have {gdim} expressions on this {gdim}-D mesh, "

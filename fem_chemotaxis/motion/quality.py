@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import dolfinx
 import numpy as np
-from mpi4py import MPI
 
 __all__ = ["MeshQuality", "cell_orientation", "mesh_quality"]
 

@@ -67,7 +67,9 @@ class ThetaMethod:
         """The residual of each species (in model order) for one step from t_n to t_n + dt."""
         mesh = levels.mesh
         if mesh is not None and self.theta < 1.0:
-            raise ValueError(f"the time scheme {self.name} is not supported on a moving mesh; use backward-euler or bdf2")
+            raise ValueError(
+                f"the time scheme {self.name} is not supported on a moving mesh; use backward-euler or bdf2"
+            )
         g_new = operator.residuals(levels.new, tests, levels.t_old + levels.dt)
         g_old = operator.residuals(levels.old, tests, levels.t_old) if self.theta < 1.0 else {}
         forms = []

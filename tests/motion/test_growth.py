@@ -101,3 +101,18 @@ def test_rejected_steps_restore_the_geometry_exactly(comm):
     assert sim.time == time == pytest.approx(0.25)
     assert np.array_equal(mesh.mesh.geometry.x, geometry)  # bit for bit, after 3 rejected attempts
     assert not np.array_equal(geometry, accepted[0][1])  # (the mesh did move before)
+
+
+def test_growth_in_three_dimensions_keeps_shapes(comm):
+    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1},
+                             "species": {"u": {"diffusion": "D"}}})
+    motion = _motion({"kind": "logistic-growth", "rate": 2.0, "capacity": 1.4}, model)
+    sim = Simulation(model, create_builtin(comm, "box", [1.0, 1.0, 1.0], [3, 3, 3]),
+                     {"u": "1 + 0.5*x*y*z"}, dt=0.1, scheme="bdf2", motion=motion)
+    start, mass0 = sim.mesh_statistics(), sim.statistics()["u"]["mass"]
+    sim.advance_to(0.5)
+    end = sim.mesh_statistics()
+    assert end["volume"] == pytest.approx(start["volume"] * motion.scale(0.5) ** 3, rel=1e-10)
+    assert end["min_quality"] == pytest.approx(start["min_quality"], rel=1e-12)  # scaling keeps shapes
+    assert 0 < start["min_quality"] < 1
+    assert sim.statistics()["u"]["mass"] == pytest.approx(mass0, rel=1e-12)

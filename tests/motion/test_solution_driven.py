@@ -3,8 +3,9 @@
 - A disc whose boundary moves with normal speed ``k |x|`` has radius ``R0 exp(k t)``; the
   explicit (forward Euler) motion gives ``R0 (1 + k dt)^n``: the error is ``A dt + B``, B a
   small fixed bias of the polygonal boundary (|x| is below R along each chord), so the
-  observed order of the differences of the errors over three halvings of dt must be 1. The boundary stays a circle (radial motion, to round-off), and the
-  mass of a diffusing species is conserved to round-off (no flux relative to the boundary).
+  observed order of the differences of the errors over two halvings of dt must be 1. The
+  boundary stays a circle (radial motion, to round-off), and the mass of a diffusing species
+  is conserved to round-off (no flux relative to the boundary).
 - A config run: the right side of the unit square moves with speed ``c u`` where u = 1 there
   (Dirichlet), so |Omega(t)| = 1 + c t exactly; the summary records volume and quality.
 """
