@@ -2,7 +2,8 @@
 
 A run directory holds, updated at every output time:
 
-    summary.json      status, resolved config, records (statistics at the output times), steps
+    summary.json      status, resolved config, records (statistics at the output times; on a
+                      moving mesh also its volume and minimum quality), steps
     timeseries.csv    time and <species>_mass, _min, _max at the output times
     <species>.bp      VTX (ADIOS2) fields with time stamps, for ParaView
     checkpoint.bp     the mesh once and the unknowns at the output times (adios4dolfinx),
@@ -186,7 +187,7 @@ def run(
 
     Returns:
         The summary, as written to ``summary.json``.  Its ``status`` is "completed";
-        "blow-up" or "solver-failure" with a ``stop`` report; or "interrupted" with an
+        "blow-up", "solver-failure" or "mesh-quality" with a ``stop`` report; or "interrupted" with an
         ``interruption`` (reason one of INTERRUPTIONS, time).
     """
     start = wallclock.perf_counter()

@@ -17,6 +17,11 @@ Kinds of motion (see :class:`MeshMotion`):
 
 X, Y, Z here are reference coordinates (the mesh at t_start); x, y, z in ``normal_speed`` are
 the current ones.
+
+"The boundary advances with the normal cell flux" is not offered as such: under the natural
+condition on a moving boundary (no flux relative to it, see terms/mesh_velocity.py) the cell
+flux through the boundary is u V n by construction, so V = J.n/u would define V by itself.
+A speed that is a function of the densities at the boundary (e.g. ``k*u1``) is well posed.
 """
 
 from __future__ import annotations
