@@ -16,6 +16,7 @@ import tomllib
 import numpy as np
 import pytest
 
+from fem_chemotaxis.commands.run import exit_code
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.motion import cell_orientation, mesh_quality
 from fem_chemotaxis.runner import ConfigDocument, run
@@ -63,7 +64,7 @@ pictures = false
 def test_run_stops_before_cells_invert(comm, shared_tmp_path):
     out = shared_tmp_path / "run"
     summary = run(ConfigDocument(tomllib.loads(CONFIG), "fold.toml", str(shared_tmp_path)), out, comm=comm)
-    assert summary["status"] == "mesh-quality"
+    assert summary["status"] == "mesh-quality" and exit_code(summary) == 3
     stop = summary["stop"]
     assert stop["reason"] == "mesh-quality"
     assert 0.2 <= stop["min_quality"] and stop["proposed_min_quality"] < 0.2
