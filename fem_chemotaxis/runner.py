@@ -2,7 +2,8 @@
 
 A run directory holds, updated at every output time:
 
-    summary.json      status, resolved config, records (statistics at the output times), steps
+    summary.json      status, resolved config, records (statistics at the output times; on a
+                      moving mesh also its volume and minimum quality), steps
     timeseries.csv    time and <species>_mass, _min, _max at the output times
     <species>.bp      VTX (ADIOS2) fields with time stamps, for ParaView
     checkpoint.bp     the mesh once and the unknowns at the output times (adios4dolfinx),
@@ -79,7 +80,7 @@ __all__ = [
 _log = logging.getLogger("fem_chemotaxis")
 
 #: Statuses of runs that have ended: continuing or re-running them gives the same result.
-FINISHED = ("completed", "blow-up", "solver-failure")
+FINISHED = ("completed", "blow-up", "solver-failure", "mesh-quality")
 #: Why an interrupted run stopped (``summary["interruption"]["reason"]``).
 INTERRUPTIONS = ("SIGINT", "SIGTERM", "SIGUSR1", "time-limit")
 
@@ -188,7 +189,7 @@ def run(
 
     Returns:
         The summary, as written to ``summary.json``.  Its ``status`` is "completed";
-        "blow-up" or "solver-failure" with a ``stop`` report; or "interrupted" with an
+        "blow-up", "solver-failure" or "mesh-quality" with a ``stop`` report; or "interrupted" with an
         ``interruption`` (reason one of INTERRUPTIONS, time).
     """
     start = wallclock.perf_counter()
@@ -244,6 +245,11 @@ def restart(
         return summary
     document = ConfigDocument.from_json(meta["config"])
     config = document.parse()
+    if config.motion is not None:
+        raise CheckpointError(
+            f"'{out}' is a run on a moving mesh ([mesh.motion]); continuing such runs from a checkpoint "
+            "is not supported yet: start it again"
+        )
     stepper, times = meta["stepper"], meta["times"]
     last = times[-1]
 
@@ -321,6 +327,7 @@ def _simulation(
         blowup_threshold=config.blowup_threshold,
         boundary_conditions=config.boundary_conditions,
         subdomain_parameters=config.subdomain_parameters,
+        motion=config.motion,
     )
 
 
@@ -459,6 +466,9 @@ class _Execution:
         if not records or records[-1]["time"] != sim.time:
             stats = sim.statistics()
             records.append({"time": sim.time, "species": stats})
+            if sim.moving is not None:
+                records[-1]["mesh"] = geometry = sim.mesh_statistics()
+                _log.info(f"  mesh: volume {geometry['volume']:.6g}, minimum quality {geometry['min_quality']:.3f}")
             self.fields.write(sim.time)
             self._checkpoint()
             self.progress.output(sim.time, sim.dt, stats, len(self.summary["steps"]))

@@ -7,6 +7,11 @@ A step is rejected and retried with a smaller dt when Newton diverges (any negat
 reason, or non-finite values), when the local error estimate of an adaptive run is too
 large, or when a density falls below ``-negative_tolerance``. Below ``dt_min`` the run stops
 with :class:`SolverFailure`; above ``blowup_threshold`` with :class:`BlowUp`.
+
+On a moving mesh (``motion``) every step first moves the mesh to its positions at the new
+time (so that the forms are assembled there); a rejected step puts it back exactly. If the
+moved mesh would have a cell of scaled Jacobian below ``motion.min_quality``, the run stops
+with :class:`MeshQualityStop` on the last accepted mesh, before any cell inverts.
 """
 
 from __future__ import annotations
@@ -26,13 +31,14 @@ from fem_chemotaxis.fluid import FluidFlow
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import Model
+from fem_chemotaxis.motion import MeshMotion, MovingMesh
 from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
 from fem_chemotaxis.terms.advection import VELOCITY
 from fem_chemotaxis.terms.spatial import Source, SpatialOperator
 from fem_chemotaxis.time import StepController, TimeLevels, make_scheme
 
-__all__ = ["POSITIVITY", "BlowUp", "RunStopped", "Simulation", "SolverFailure", "StepRecord"]
+__all__ = ["POSITIVITY", "BlowUp", "MeshQualityStop", "RunStopped", "Simulation", "SolverFailure", "StepRecord"]
 
 #: Discretisations of the densities: plain Galerkin, or in log-density variables u = exp(w).
 POSITIVITY = ("none", "log-density")
@@ -58,6 +64,12 @@ class BlowUp(RunStopped):
     """A density exceeded the blow-up threshold (finite-time concentration)."""
 
     kind = "blow-up"
+
+
+class MeshQualityStop(RunStopped):
+    """Moving the mesh further would make a cell too distorted (or inverted)."""
+
+    kind = "mesh-quality"
 
 
 @dataclass(frozen=True)
@@ -93,6 +105,7 @@ class Simulation:
         blowup_threshold: Stop when a density maximum exceeds this (None: never).
         boundary_conditions: Dirichlet/flux/Robin conditions on named boundaries (no-flux elsewhere).
         subdomain_parameters: Subdomain name -> parameter values that differ there.
+        motion: How the mesh moves (growing or moving domain), or None for a fixed mesh.
 
     Non-local terms ``integral(u)`` are evaluated at the start of each step (explicitly).
     A model with a flow (``model.flow``) has ``flow`` (a :class:`~fem_chemotaxis.fluid.FluidFlow`)
@@ -119,6 +132,7 @@ class Simulation:
         blowup_threshold: float | None = None,
         boundary_conditions: Sequence[BoundaryCondition] = (),
         subdomain_parameters: Mapping[str, Mapping[str, float]] | None = None,
+        motion: MeshMotion | None = None,
     ):
         if not dt > 0:
             raise ValueError(f"dt must be positive, got {dt}")
@@ -171,13 +185,16 @@ class Simulation:
             model, self.parameters, ufl.SpatialCoordinate(self.mesh), sources, boundary_fluxes, self.integrals,
             advection=self.flow.advection(model.species_names) if self.flow is not None else None,
         )
+        old_states = {n: self._density(n, f) for n, f in self._old.items()}
+        self.moving = self._moving_mesh(motion, operator, old_states) if motion is not None else None
         levels = TimeLevels(
             new={n: self._density(n, f) for n, f in self.unknowns.items()},
-            old={n: self._density(n, f) for n, f in self._old.items()},
+            old=old_states,
             older={n: self._density(n, f) for n, f in self._older.items()},
             dt=self._dt,
             t_old=self._t_old,
             omega=self._omega,
+            mesh=self.moving.levels if self.moving is not None else None,
         )
         if self.flow is not None:  # the velocity that advects the species at each level
             levels = dataclasses.replace(
@@ -203,6 +220,45 @@ class Simulation:
         self.history: list[StepRecord] = []
         if self.flow is not None:
             self.solve_flow()
+
+    def _moving_mesh(
+        self, motion: MeshMotion, operator: SpatialOperator, old_states: Mapping[str, ufl.core.expr.Expr]
+    ) -> MovingMesh:
+        """The moving mesh (checks that the model's features support it)."""
+        if self.flow is not None:
+            raise ValueError("[mesh.motion] is not supported for models with a flow ([model.flow])")
+        if any(sp.fractional_order is not None for sp in self.model.species):
+            raise ValueError("[mesh.motion] is not supported for models with fractional diffusion")
+        speed = None
+        if motion.normal_speed is not None:  # explicit: the accepted state at t_n, on Omega_n
+            speed = motion.normal_speed.evaluate(operator.symbols(old_states, self._t_old), operator.functions)
+        return MovingMesh(motion, self.tagged_mesh, self.model.parameters, speed)
+
+    def _move_mesh(self, dt: float) -> None:
+        """Move the mesh to its positions at time + dt, or stop the run if it would be too distorted."""
+        assert self.moving is not None
+        proposed = self.moving.propose(self.time + dt, dt)
+        if proposed.minimum < self.moving.motion.min_quality:
+            self.moving.restore()
+            current = self.moving.quality()
+            raise MeshQualityStop(
+                f"moving the mesh to t = {self.time + dt:.6g} would bring its minimum scaled Jacobian to "
+                f"{proposed.minimum:.3g} < min_quality = {self.moving.motion.min_quality:g} near x = "
+                f"{[round(c, 6) for c in proposed.location]}; stopped at t = {self.time:.6g} "
+                f"(minimum quality {current.minimum:.3g})",
+                {"time": self.time, "min_quality": current.minimum, "proposed_time": self.time + dt,
+                 "proposed_min_quality": proposed.minimum, "location": list(proposed.location)},
+            )
+
+    def mesh_statistics(self) -> dict[str, float]:
+        """Volume |Omega| and minimum scaled Jacobian of a moving mesh now (collective).
+
+        Raises:
+            ValueError: if the mesh does not move.
+        """
+        if self.moving is None:
+            raise ValueError("mesh statistics are kept for moving meshes only")
+        return {"volume": self.moving.volume(), "min_quality": self.moving.quality().minimum}
 
     def _flow_solvers(
         self,
@@ -437,6 +493,8 @@ class Simulation:
         self._omega.value = dt / self._dt_previous if self._dt_previous > 0 else 0.0
         for name, value in self.integrals.items():
             value.value = self.comm.allreduce(dolfinx.fem.assemble_scalar(self._mass_forms[name]), op=MPI.SUM)
+        if self.moving is not None:
+            self._move_mesh(dt)
         self._update_dirichlet(self.time + dt)
         flow = self._step_flow(self.time + dt) if self.flow is not None else None
         report = self.solver.solve() if flow is None or flow.converged else flow
@@ -455,6 +513,8 @@ class Simulation:
     def _accept(self, dt: float) -> None:
         if self.flow is not None:
             self.flow.accept()
+        if self.moving is not None:
+            self.moving.accept()
         for name, f in self.unknowns.items():
             self._older[name].x.array[:] = self._old[name].x.array
             self._old[name].x.array[:] = f.x.array
@@ -468,6 +528,8 @@ class Simulation:
     def _reject(self) -> None:
         if self.flow is not None:
             self.flow.reject()
+        if self.moving is not None:
+            self.moving.restore()
         for name, f in self.unknowns.items():
             f.x.array[:] = self._old[name].x.array
 
@@ -488,6 +550,7 @@ class Simulation:
         Raises:
             SolverFailure: if a step fails even at dt_min.
             BlowUp: if a density maximum passes the blow-up threshold.
+            MeshQualityStop: if the moving mesh would become too distorted.
         """
         while t_target - self.time > 1e-12 * max(1.0, abs(t_target)):
             rejected, why = 0, ""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["EXIT_CODES", "add_verbosity", "describe", "exit_code", "main", "parse_duration", "register"]
 
 #: Exit codes of a run by status (interrupted runs by reason); bad input is 2.
-EXIT_CODES = {"completed": 0, "blow-up": 0, "solver-failure": 3, "error": 3,
+EXIT_CODES = {"completed": 0, "blow-up": 0, "solver-failure": 3, "mesh-quality": 3, "error": 3,
               "time-limit": 124, "SIGINT": 130, "SIGTERM": 143, "SIGUSR1": 138}
 
 _EPILOG = """\
@@ -36,8 +36,8 @@ after the current step with a checkpoint (a second signal stops it at once); --r
 continues it. Under Open MPI's mpiexec, which kills its ranks on SIGINT/SIGTERM, send SIGUSR1
 to mpiexec (it forwards it), or use --time-limit.
 
-exit codes: 0 completed (or stopped at the blow-up threshold), 2 bad input, 3 solver failure,
-124 time limit, 130 SIGINT, 138 SIGUSR1, 143 SIGTERM."""
+exit codes: 0 completed (or stopped at the blow-up threshold), 2 bad input, 3 solver failure
+(or a moving mesh too distorted to go on), 124 time limit, 130 SIGINT, 138 SIGUSR1, 143 SIGTERM."""
 
 
 def add_verbosity(parser: argparse.ArgumentParser) -> None:
@@ -176,6 +176,8 @@ def describe(document: ConfigDocument, config: RunConfig) -> str:
         f"time: 0 -> {config.t_end:g}, dt {config.dt:g} ({config.scheme}"
         f"{', adaptive' if config.adaptive else ''}), output every {config.output_interval:g} ({outputs} times)"
     )
+    if config.motion is not None:
+        lines.append(f"mesh motion: {config.motion.kind}: {config.motion.describe()}")
     for bc in config.boundary_conditions:
         lines.append(f"boundary: {bc.kind} on {', '.join(bc.on)} for {bc.species}")
     return "\n".join(lines)

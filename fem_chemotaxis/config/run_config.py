@@ -4,6 +4,7 @@ Tables (see README, "Writing a config")::
 
     [mesh]     builtin = "rectangle" | "box", size = [...], cells = [...]
                | file = "tissue.msh"  | generator = "tissue-section" (+ [mesh.parameters])
+               (+ [mesh.motion]: a growing or moving domain, see motion/mesh_motion.py)
     [model]    name = "keller-segel" (+ [model.parameters]) | a full [model.species.*] description
                (+ [model.flow] and [[model.flow.boundary]]: a fluid advecting the species, see model/flow.py)
     [initial]  one expression per species, in x, y, z, t and the model parameters, or a field of
@@ -39,6 +40,7 @@ from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.model.model import COORDINATES, TIME, Model
+from fem_chemotaxis.motion.mesh_motion import MeshMotion
 from fem_chemotaxis.simulation import POSITIVITY
 from fem_chemotaxis.solvers.nonlinear import PRESETS
 from fem_chemotaxis.time import SCHEMES
@@ -91,6 +93,7 @@ class RunConfig:
     resolved: Mapping[str, Any]
     boundary_conditions: tuple[BoundaryCondition, ...] = ()
     subdomain_parameters: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    motion: MeshMotion | None = None
 
 
 def load_config(path: str | Path) -> RunConfig:
@@ -174,6 +177,16 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         for key in ("dt_min", "dt_max", "rtol", "atol", "blowup_threshold", "negative_tolerance")
     }
     scheme = _choice(time.get("scheme", "backward-euler"), SCHEMES, "[time] scheme", fail)
+    motion = None
+    if "motion" in data["mesh"]:
+        motion = MeshMotion.from_dict(data["mesh"]["motion"], model.species_names, model.parameters)
+        if scheme == "crank-nicolson":
+            raise fail("[time] scheme = \"crank-nicolson\" is not supported with [mesh.motion]; "
+                       "use \"backward-euler\" or \"bdf2\"")
+        if model.flow is not None:
+            raise fail("[mesh.motion] is not supported for models with a flow ([model.flow])")
+        if any(sp.fractional_order is not None for sp in model.species):
+            raise fail("[mesh.motion] is not supported for models with fractional diffusion")
     adaptive_flag = time.get("adaptive", False)
     if not isinstance(adaptive_flag, bool):
         raise fail(f"[time] adaptive must be true or false, got {adaptive_flag!r}")
@@ -244,6 +257,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         resolved=resolved,
         boundary_conditions=tuple(boundary_conditions),
         subdomain_parameters=subdomain_parameters,
+        motion=motion,
     )
 
 
@@ -315,7 +329,7 @@ def _flow_file(name: Path, base_dir: Path, fail: Any) -> Path:
 def _parse_mesh(table: Mapping[str, Any], base_dir: Path, fail: Any) -> MeshConfig:
     from fem_chemotaxis.mesh.geometries import GENERATORS  # gmsh is imported lazily there
 
-    _only_keys(table, {"builtin", "size", "cells", "file", "generator", "parameters"}, "mesh", fail)
+    _only_keys(table, {"builtin", "size", "cells", "file", "generator", "parameters", "motion"}, "mesh", fail)
     chosen = [k for k in ("builtin", "file", "generator") if k in table]
     if len(chosen) != 1:
         raise fail("[mesh] needs exactly one of builtin, file or generator" + (f" (got {', '.join(chosen)})" if chosen else ""))

@@ -2,10 +2,10 @@
 
 from fem_chemotaxis.time.bdf2 import BDF2
 from fem_chemotaxis.time.controller import StepController
-from fem_chemotaxis.time.levels import TimeLevels
+from fem_chemotaxis.time.levels import MeshLevels, TimeLevels
 from fem_chemotaxis.time.theta import ThetaMethod
 
-__all__ = ["BDF2", "SCHEMES", "StepController", "ThetaMethod", "TimeLevels", "make_scheme"]
+__all__ = ["BDF2", "SCHEMES", "MeshLevels", "StepController", "ThetaMethod", "TimeLevels", "make_scheme"]
 
 #: Scheme names accepted in configs.
 SCHEMES = ("backward-euler", "crank-nicolson", "bdf2")

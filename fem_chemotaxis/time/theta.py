@@ -5,6 +5,15 @@
     (u - u_n)/dt + theta G(u, t_n + dt) + (1 - theta) G(u_n, t_n) = 0
 
 Quasi-steady species (no time derivative) are always solved at the new time level.
+
+On a moving mesh (``levels.mesh``; backward Euler only) the step is the ALE form of
+:mod:`fem_chemotaxis.terms.mesh_velocity`, with the mesh velocity w = (x_{n+1} - x_n)/dt::
+
+    (u - u_n det(I - grad(x_{n+1} - x_n)))/dt + (u w, grad v) + G(u, t_n + dt) = 0
+
+on Omega_{n+1} (the convective term only where the mesh moves relative to the material).
+Crank-Nicolson would need G(u_n) on Omega_n, i.e. a second geometry in one form: not
+supported.
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from collections.abc import Mapping
 import ufl
 
 from fem_chemotaxis.model.model import Model
+from fem_chemotaxis.terms.mesh_velocity import mesh_velocity_residual
 from fem_chemotaxis.terms.spatial import SpatialOperator
 from fem_chemotaxis.time.levels import TimeLevels
 
@@ -55,6 +65,11 @@ class ThetaMethod:
         tests: Mapping[str, ufl.Argument],
     ) -> list[ufl.Form]:
         """The residual of each species (in model order) for one step from t_n to t_n + dt."""
+        mesh = levels.mesh
+        if mesh is not None and self.theta < 1.0:
+            raise ValueError(
+                f"the time scheme {self.name} is not supported on a moving mesh; use backward-euler or bdf2"
+            )
         g_new = operator.residuals(levels.new, tests, levels.t_old + levels.dt)
         g_old = operator.residuals(levels.old, tests, levels.t_old) if self.theta < 1.0 else {}
         forms = []
@@ -63,7 +78,10 @@ class ThetaMethod:
             if not sp.time_derivative:
                 forms.append(g_new[name])
                 continue
-            form = (levels.new[name] - levels.old[name]) / levels.dt * v * ufl.dx
+            old = levels.old[name] if mesh is None else levels.old[name] * mesh.old_volume
+            form = (levels.new[name] - old) / levels.dt * v * ufl.dx
+            if mesh is not None and mesh.relative:
+                form += mesh_velocity_residual(levels.new[name], mesh.to_old / levels.dt, v)
             if g_new[name] is not None:
                 form += self.theta * g_new[name]
             if self.theta < 1.0 and g_old[name] is not None:
