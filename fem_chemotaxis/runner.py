@@ -245,11 +245,6 @@ def restart(
         return summary
     document = ConfigDocument.from_json(meta["config"])
     config = document.parse()
-    if config.motion is not None:
-        raise CheckpointError(
-            f"'{out}' is a run on a moving mesh ([mesh.motion]); continuing such runs from a checkpoint "
-            "is not supported yet: start it again"
-        )
     stepper, times = meta["stepper"], meta["times"]
     last = times[-1]
 
@@ -490,6 +485,7 @@ class _Execution:
                 "stepper": {**scalars, "steps": len(self.summary["steps"])},
                 "species": species,
                 "mesh": self.mesh_description,
+                "moving_mesh": sim.moving is not None,
                 "mpi_ranks": self.comm.size,
                 "config": self.document.to_json(),
             },

@@ -109,6 +109,7 @@ def plot(
 
     from fem_chemotaxis.io.checkpoint import CheckpointFile, read_metadata
     from fem_chemotaxis.io.console import LOGGER_NAME
+    from fem_chemotaxis.motion import POSITION, place_geometry
     from fem_chemotaxis.runner import read_summary, time_series_pictures
     from fem_chemotaxis.viz import save_species_png
 
@@ -125,6 +126,10 @@ def plot(
     file = CheckpointFile(run_dir / "checkpoint.bp")
     mesh = file.read_mesh(comm, meta["mesh"]).mesh
     unknowns, densities = {}, {}
+    if meta.get("moving_mesh"):  # the mesh of each time is the reference mesh moved to its positions
+        gdim = mesh.geometry.dim
+        space = dolfinx.fem.functionspace(mesh, ("Lagrange", mesh.geometry.cmaps[0].degree, (gdim,)))
+        unknowns[POSITION] = dolfinx.fem.Function(space)
     for name, info in meta["species"].items():
         V = dolfinx.fem.functionspace(mesh, ("Lagrange", info["degree"]))
         unknowns[info["unknown"]] = dolfinx.fem.Function(V)
@@ -132,6 +137,8 @@ def plot(
 
     def draw(time: float, path: Path) -> None:
         file.read(unknowns, time)
+        if POSITION in unknowns:
+            place_geometry(mesh, unknowns[POSITION])
         for info, unknown, density in densities.values():
             density.x.array[:] = np.exp(unknown.x.array) if info["log"] else unknown.x.array
         save_species_png([d for _, _, d in densities.values()], path, time=time, title=title)

@@ -7,7 +7,9 @@ run takes exactly the steps an uninterrupted run would have taken.
 
 Functions are keyed by the names they are stored under in the checkpoint: the unknowns by
 their own names (``u``, or ``log_u`` in log-density variables), the previous solution as
-``previous_<name>`` and older controller levels as ``level<k>_<name>`` (k >= 2).
+``previous_<name>`` and older controller levels as ``level<k>_<name>`` (k >= 2). A moving
+mesh adds its node positions at t_n and t_{n-1} (``mesh_position``, ``previous_mesh_position``);
+the checkpoint's mesh is the reference (initial) geometry.
 
 The Simulation has no public accessor for these (see ``_old``, ``_older``, ``_dt_previous``
 and ``controller.history``); this module is the one place that reaches into them.
@@ -22,20 +24,26 @@ from typing import Any
 import dolfinx.fem
 import numpy as np
 
+from fem_chemotaxis.motion import POSITION, place_geometry
 from fem_chemotaxis.simulation import Simulation
 
 __all__ = ["capture", "current_functions", "load_unknowns", "restore", "scratch_functions"]
 
 
 def current_functions(sim: Simulation) -> dict[str, dolfinx.fem.Function]:
-    """The unknowns, keyed by their checkpoint names (written at every checkpoint time)."""
-    return {f.name: f for f in sim.unknowns.values()}
+    """The unknowns (and mesh positions), keyed by their checkpoint names (written at every checkpoint time)."""
+    functions = {f.name: f for f in sim.unknowns.values()}
+    if sim.moving is not None:
+        functions[POSITION] = sim.moving.positions()
+    return functions
 
 
 def capture(sim: Simulation) -> tuple[dict[str, Any], dict[str, dolfinx.fem.Function]]:
     """The stepper's scalars (for JSON) and every function a restart needs, by checkpoint name."""
     functions = current_functions(sim)
     functions.update({f"previous_{f.name}": sim._older[n] for n, f in sim.unknowns.items()})
+    if sim.moving is not None:
+        functions[f"previous_{POSITION}"] = sim.moving.positions(previous=True)
     history = list(sim.controller.history) if sim.controller is not None else []
     for k, (_, values) in enumerate(history[2:], start=2):
         for name, part in _split(sim, values).items():
@@ -59,11 +67,16 @@ def scratch_functions(sim: Simulation, scalars: Mapping[str, Any]) -> dict[str, 
     for prefix in levels:
         for name, f in sim.unknowns.items():
             functions[prefix + f.name] = dolfinx.fem.Function(sim.spaces[name], name=f.name)
+    if sim.moving is not None:
+        for prefix in ("", "previous_"):
+            functions[prefix + POSITION] = dolfinx.fem.Function(sim.moving.space, name=POSITION)
     return functions
 
 
 def load_unknowns(sim: Simulation, functions: Mapping[str, dolfinx.fem.Function]) -> None:
-    """Set the unknowns (and the densities of log-density species) from checkpoint functions."""
+    """Set the unknowns (and the densities of log-density species, the mesh) from checkpoint functions."""
+    if POSITION in functions:
+        place_geometry(sim.mesh, functions[POSITION])
     for name, f in sim.unknowns.items():
         f.x.array[:] = functions[f.name].x.array
         if sim.u[name] is not f:
@@ -73,6 +86,8 @@ def load_unknowns(sim: Simulation, functions: Mapping[str, dolfinx.fem.Function]
 def restore(sim: Simulation, scalars: Mapping[str, Any], functions: Mapping[str, dolfinx.fem.Function]) -> None:
     """Put `sim` into the captured state (functions as from :func:`scratch_functions`)."""
     load_unknowns(sim, functions)
+    if sim.moving is not None:
+        sim.moving.set_positions(functions[POSITION], functions[f"previous_{POSITION}"])
     for name, f in sim.unknowns.items():
         sim._old[name].x.array[:] = f.x.array
         sim._older[name].x.array[:] = functions[f"previous_{f.name}"].x.array

@@ -6,12 +6,13 @@ See :mod:`fem_chemotaxis.terms.mesh_velocity` for the weak form on a moving mesh
 
 from fem_chemotaxis.motion.extension import MeshExtension
 from fem_chemotaxis.motion.mesh_motion import EXTENSIONS, MOTION_KINDS, MeshMotion
-from fem_chemotaxis.motion.moving_mesh import MovingMesh
+from fem_chemotaxis.motion.moving_mesh import POSITION, MovingMesh, place_geometry
 from fem_chemotaxis.motion.normal_velocity import BoundaryNormalVelocity
 from fem_chemotaxis.motion.quality import MeshQuality, cell_orientation, mesh_quality
 
 __all__ = [
     "EXTENSIONS",
+    "POSITION",
     "MOTION_KINDS",
     "BoundaryNormalVelocity",
     "MeshExtension",
@@ -20,4 +21,5 @@ __all__ = [
     "MovingMesh",
     "cell_orientation",
     "mesh_quality",
+    "place_geometry",
 ]

@@ -26,7 +26,18 @@ from fem_chemotaxis.motion.normal_velocity import BoundaryNormalVelocity
 from fem_chemotaxis.motion.quality import MeshQuality, cell_orientation, mesh_quality
 from fem_chemotaxis.time.levels import MeshLevels
 
-__all__ = ["MovingMesh"]
+__all__ = ["POSITION", "MovingMesh", "place_geometry"]
+
+#: Checkpoint name of the node positions of a moving mesh (a vector coordinate-element Function).
+POSITION = "mesh_position"
+
+
+def place_geometry(mesh: dolfinx.mesh.Mesh, positions: dolfinx.fem.Function) -> None:
+    """Put the nodes of `mesh` at `positions`, a Function of its vector coordinate-element space."""
+    node_dof = np.empty(mesh.geometry.x.shape[0], dtype=np.int64)
+    node_dof[mesh.geometry.dofmaps[0]] = positions.function_space.dofmap.list
+    gdim = mesh.geometry.dim
+    mesh.geometry.x[:, :gdim] = positions.x.array.reshape(-1, gdim)[node_dof]
 
 
 class MovingMesh:
@@ -174,6 +185,19 @@ class MovingMesh:
         """The proposed positions become those of t_n."""
         assert self.proposed is not None
         self.previous, self.current, self.proposed = self.current, self.proposed, None
+
+    def positions(self, previous: bool = False) -> dolfinx.fem.Function:
+        """Node positions at t_n (or t_{n-1}) as a Function of the coordinate space (checkpoints)."""
+        function = dolfinx.fem.Function(self.space, name=POSITION)
+        function.x.array[:] = (self.previous if previous else self.current).ravel()
+        return function
+
+    def set_positions(self, current: dolfinx.fem.Function, previous: dolfinx.fem.Function) -> None:
+        """Continue from stored positions of t_n and t_{n-1} (a restart); the mesh moves to t_n."""
+        self.current = current.x.array.reshape(-1, self.gdim).copy()
+        self.previous = previous.x.array.reshape(-1, self.gdim).copy()
+        self.proposed = None
+        self._place(self.current)
 
     def volume(self) -> float:
         """|Omega| of the mesh as it is now (collective)."""

@@ -7,8 +7,7 @@ import tomllib
 import pytest
 
 from fem_chemotaxis.config.run_config import ConfigError, parse_config
-from fem_chemotaxis.io.checkpoint import CheckpointError
-from fem_chemotaxis.runner import ConfigDocument, restart, run
+from fem_chemotaxis.runner import ConfigDocument, run
 
 BASE = """
 [mesh]
@@ -74,15 +73,6 @@ def test_unknown_boundary_fails_before_anything_is_written(comm, shared_tmp_path
     with pytest.raises(ValueError, match=r"\[mesh.motion\] boundaries: boundary 'rim' is not a physical group"):
         run(ConfigDocument(tables, "moving.toml", str(shared_tmp_path)), shared_tmp_path / "run", comm=comm)
     assert not (shared_tmp_path / "run").exists()
-
-
-def test_restart_of_a_moving_mesh_run_is_refused(comm, shared_tmp_path):
-    out = shared_tmp_path / "run"
-    document = ConfigDocument(config('kind = "uniform-growth"\nrate = 1'), "moving.toml", str(shared_tmp_path))
-    summary = run(document, out, comm=comm, time_limit=0.0)
-    assert summary["status"] == "interrupted"
-    with pytest.raises(CheckpointError, match=r"moving mesh \(\[mesh.motion\]\).*not supported yet"):
-        restart(out, comm)
 
 
 def test_an_interface_inside_the_domain_cannot_move(comm, shared_tmp_path):
