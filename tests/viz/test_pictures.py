@@ -6,7 +6,9 @@ import pytest
 import pyvista
 from mpi4py import MPI
 
-from fem_chemotaxis.viz import gather_grid, save_species_png, save_time_series_png
+from matplotlib import colormaps
+
+from fem_chemotaxis.viz import gather_grid, orthogonal_slices, save_species_png, save_time_series_png
 
 comm = MPI.COMM_WORLD
 
@@ -107,6 +109,64 @@ def test_save_species_png_3d(tmp_path):
     save_species_png([u], directory / "cube.png", time=0.5, window_size=(600, 640))
     if comm.rank == 0:
         _assert_picture(directory / "cube.png", (600, 640))
+
+
+def _linear_box_field():
+    """u = 1 + x + 2y + 3z (exact in P1) on the box [0, 2] x [0, 1] x [0, 1]."""
+    mesh = dolfinx.mesh.create_box(
+        comm, [[0, 0, 0], [2, 1, 1]], [8, 4, 4], dolfinx.mesh.CellType.tetrahedron
+    )
+    return _function(mesh, 1, "u", lambda x: 1 + x[0] + 2 * x[1] + 3 * x[2])
+
+
+def test_orthogonal_slices_carry_the_field_on_the_centre_planes():
+    grid = gather_grid([_linear_box_field()])
+    if comm.rank != 0:
+        return
+    slices = orthogonal_slices(grid)
+    x, y, z = slices.points.T
+    on_plane = np.isclose(x, 1.0) | np.isclose(y, 0.5) | np.isclose(z, 0.5)
+    assert on_plane.all()
+    for plane in (np.isclose(x, 1.0), np.isclose(y, 0.5), np.isclose(z, 0.5)):
+        assert plane.sum() > 20
+    np.testing.assert_allclose(slices.point_data["u"], 1 + x + 2 * y + 3 * z, atol=1e-12)
+    # planes x = 1 (1 x 1), y = 0.5 (2 x 1), z = 0.5 (2 x 1)
+    assert slices.integrate_data()["Area"][0] == pytest.approx(5.0, abs=1e-12)
+
+
+def test_save_species_png_3d_slices_show_the_colour_range(tmp_path):
+    """Each panel of a slices picture of a linear field shows its values in unshaded colours.
+
+    u = 1 + x + 2y + 3z spans [1, 8] on the box (the colour bar). Seen from (1, 1, 1), the
+    unhidden parts of the centre slices reach from about u = 3 to u = 7 (x = 2, y = 0.5,
+    z = 1), i.e. 29 % to 86 % of the bar (measured: 29.0 % and 85.1 %); v = 1 - u must show
+    the mirror image. The field band (above the scalar bar) of each panel must show exact
+    colour-map colours (the slices are not shaded).
+    """
+    directory = _shared_dir(tmp_path)
+    u = _linear_box_field()
+    v = _function(u.function_space.mesh, 1, "v", lambda x: -(x[0] + 2 * x[1] + 3 * x[2]))
+    save_species_png([u, v], directory / "slices.png", time=2.0, view="slices", window_size=(1200, 600))
+    with pytest.raises(ValueError, match="'cut'.*clip, slices, surface"):
+        save_species_png([u], directory / "bad.png", view="cut")
+    if comm.rank != 0:
+        return
+    _assert_picture(directory / "slices.png", (1200, 600))
+    (width, height), pixels = _read_png(directory / "slices.png")
+    rows = pixels[:, :3].reshape(height, width, 3).astype(float)[::-1]  # VTK images start at the bottom
+    field_band = rows[48 : height - 110]
+    lut = 255 * colormaps["viridis"](np.linspace(0, 1, 256))[:, :3]
+    ranges = []
+    for panel in (field_band[:, :600], field_band[:, 600:]):
+        colours = np.unique(panel.reshape(-1, 3), axis=0)
+        distance = np.abs(colours[:, None, :] - lut[None, :, :]).max(axis=2)
+        shown = np.argmin(distance, axis=1)[distance.min(axis=1) < 2] / 255
+        assert len(shown) > 50
+        ranges.append((shown.min(), shown.max()))
+    (u_low, u_high), (v_low, v_high) = ranges
+    assert u_low < 0.35 and u_high > 0.8, ranges
+    assert v_low == pytest.approx(1 - u_high, abs=2 / 255) and v_high == pytest.approx(1 - u_low, abs=2 / 255)
+    assert not (directory / "bad.png").exists()
 
 
 def test_save_time_series_png(tmp_path):
