@@ -34,7 +34,6 @@
 # +
 import json
 import os
-import shutil
 from pathlib import Path
 
 import dolfinx.fem
@@ -46,7 +45,7 @@ from fem_chemotaxis.config.run_config import load_config
 from fem_chemotaxis.io.console import Progress, configure_logging
 from fem_chemotaxis.mesh import generate
 from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_species_png
+from fem_chemotaxis.viz import save_small_copy, save_species_png
 
 comm = MPI.COMM_WORLD
 configure_logging(0, comm)
@@ -109,7 +108,7 @@ comm.Barrier()
 picture = OUTPUT / "species.png"
 save_species_png(list(sim.u.values()), picture, time=sim.time, title="Cancer invasion (chemotaxis + haptotaxis)")
 if comm.rank == 0 and not SHORT:
-    shutil.copyfile(picture, DEMOS / "images" / "cancer_invasion_front.png")
+    save_small_copy(picture, DEMOS / "images" / "cancer_invasion_front.png")
 
 # ## The stored quantity: the total of cancer cells at the end
 

@@ -35,7 +35,6 @@
 # +
 import json
 import os
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -45,7 +44,7 @@ from fem_chemotaxis.config.run_config import load_config
 from fem_chemotaxis.io.console import Progress, configure_logging
 from fem_chemotaxis.mesh import generate
 from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_species_png
+from fem_chemotaxis.viz import save_small_copy, save_species_png
 
 comm = MPI.COMM_WORLD
 configure_logging(0, comm)  # progress lines on rank 0
@@ -122,7 +121,7 @@ comm.Barrier()
 picture = OUTPUT / "species.png"
 save_species_png(list(sim.u.values()), picture, time=sim.time, title="Keller-Segel aggregation")
 if comm.rank == 0 and not SHORT:
-    shutil.copyfile(picture, DEMOS / "images" / "keller_segel_tissue.png")
+    save_small_copy(picture, DEMOS / "images" / "keller_segel_tissue.png")
 
 # ## The stored quantity
 #

@@ -35,7 +35,6 @@
 # +
 import json
 import os
-import shutil
 from pathlib import Path
 
 import dolfinx.fem
@@ -48,7 +47,7 @@ from fem_chemotaxis.config.run_config import load_config
 from fem_chemotaxis.io.console import Progress, configure_logging
 from fem_chemotaxis.mesh import generate
 from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_species_png
+from fem_chemotaxis.viz import save_small_copy, save_species_png
 
 comm = MPI.COMM_WORLD
 configure_logging(0, comm)
@@ -137,7 +136,7 @@ for view, path in pictures.items():
     save_species_png(list(sim.u.values()), path, time=sim.time, title="Keller-Segel around a branching vessel",
                      view=view)
 if comm.rank == 0 and not SHORT:
-    shutil.copyfile(pictures["slices"], DEMOS / "images" / "keller_segel_vessel_3d.png")
+    save_small_copy(pictures["slices"], DEMOS / "images" / "keller_segel_vessel_3d.png")
 
 # ## The stored quantity: the peak cell density at the end
 

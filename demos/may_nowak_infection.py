@@ -36,7 +36,6 @@
 # +
 import json
 import os
-import shutil
 from pathlib import Path
 
 import dolfinx.fem
@@ -48,7 +47,7 @@ from fem_chemotaxis.config.run_config import load_config
 from fem_chemotaxis.io.console import Progress, configure_logging
 from fem_chemotaxis.mesh import generate
 from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_species_png
+from fem_chemotaxis.viz import save_small_copy, save_species_png
 
 comm = MPI.COMM_WORLD
 configure_logging(0, comm)
@@ -121,7 +120,7 @@ comm.Barrier()
 picture = OUTPUT / "species.png"
 save_species_png(list(sim.u.values()), picture, time=sim.time, title="May-Nowak infection with chemotaxis")
 if comm.rank == 0 and not SHORT:
-    shutil.copyfile(picture, DEMOS / "images" / "may_nowak_infection.png")
+    save_small_copy(picture, DEMOS / "images" / "may_nowak_infection.png")
 
 # ## The stored quantity: the total of infected cells at the end
 
