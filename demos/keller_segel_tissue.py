@@ -112,8 +112,10 @@ assert drift < 1e-9, drift
 
 # ## Looking at the result
 #
-# One panel per species, each with its own colour bar. The cells have left the middle of
-# the section and gathered along the walls, where the signal they produce is trapped.
+# One panel per species, each with its own colour bar. By t = 15 the cells have drained
+# from the right of the section into one aggregate at the middle of the left wall (u from
+# 0.16 to 6): the longest mode of the section won, and the no-flux wall holds the signal
+# the cells produce. (With `CI` set the picture shows the pattern just emerging.)
 
 if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)

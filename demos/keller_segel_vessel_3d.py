@@ -125,8 +125,8 @@ assert abs(computed - S) < 1e-8 * S
 # on three orthogonal planes through the centre of the block (the outline of the block and
 # of the vessel in black); `view="clip"` cuts away the corner nearest the viewer instead,
 # and `fem-chemotaxis plot RUN_DIR --view slices` does the same for any run directory.
-# The cells have gathered in a sheath around the vessel, densest at the bifurcation where
-# the signal of both branches adds up.
+# The cells gather in a sheath around the vessel, densest near the bifurcation, where the
+# signal released by the trunk and both branches adds up.
 
 if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)

@@ -38,9 +38,7 @@ import json
 import os
 from pathlib import Path
 
-import dolfinx.fem
 import numpy as np
-import ufl
 from mpi4py import MPI
 
 from fem_chemotaxis.config.run_config import load_config
@@ -75,38 +73,66 @@ if comm.rank == 0:
     print(f"basic reproduction number R0 = {r0_number:g}; virus source: {config.boundary_conditions[0].value} "
           f"on {', '.join(config.boundary_conditions[0].on)}")
 
+# ## Linear theory: how fast should the infection spread?
+#
+# Ahead of the front the tissue is healthy ($u_1 = 3$) and the infected cells and virus
+# are few, so they obey the linearised equations
+# $\partial_t (u_2, u_3) = \mathrm{diag}(D_2, D_3) \Delta (u_2, u_3) + A (u_2, u_3)$ with
+# $A = \begin{pmatrix} -d_2 & \beta u_1 \\ k & -d_3 \end{pmatrix}$. Such a "pulled" front
+# travels at the linear spreading speed $c^* = \min_{s > 0} \lambda(s)/s$, where
+# $\lambda(s)$ is the largest eigenvalue of $A + s^2\,\mathrm{diag}(D_2, D_3)$ (a profile
+# $e^{-s x}$ moving at $\lambda(s)/s$), the system version of Fisher's $2\sqrt{D r}$.
+
+healthy = p["r0"] / p["d1"]
+decay = np.linspace(0.2, 20.0, 2000)
+speeds = [np.linalg.eigvals(np.array([[p["D2"] * s_**2 - p["d2"], p["beta"] * healthy],
+                                      [p["k"], p["D3"] * s_**2 - p["d3"]]])).real.max() / s_ for s_ in decay]
+linear_speed = min(speeds)
+if comm.rank == 0:
+    print(f"linear spreading speed c* = {linear_speed:.4f} (decay rate of the front s = {decay[np.argmin(speeds)]:.3f})")
+
 # ## Mesh and run
 #
 # The tissue section of `fem_chemotaxis.mesh.generate("tissue-section")`: 2 x 1 with three
 # vessel holes whose walls are the physical groups `vessel_1`, `vessel_2`, `vessel_3`.
+# At every output time we record the front's position: the largest $x$ where
+# $u_2 > 0.2$ (a tenth of $u_2^*$), reduced over the MPI ranks.
 
 tissue = generate("tissue-section", comm, **config.mesh.parameters)
 sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme,
                  boundary_conditions=config.boundary_conditions)
+infected = sim.u["u2"]
+x_nodes = infected.function_space.tabulate_dof_coordinates()[:, 0]
+owned = infected.function_space.dofmap.index_map.size_local
+
+
+def front_position() -> float:
+    behind = infected.x.array[:owned] > 0.2
+    return comm.allreduce(float(x_nodes[:owned][behind].max(initial=0.0)), op=MPI.MAX)
+
+
 progress = Progress(0.0, t_end, comm)
 progress.output(0.0, sim.dt, sim.statistics(), 0)
+front = []
 for t in [*np.arange(config.output_interval, t_end * (1 - 1e-9), config.output_interval), t_end]:
     sim.advance_to(t, progress.step)
     progress.output(sim.time, sim.dt, sim.statistics(), len(sim.history))
+    front.append((sim.time, front_position()))
 
-# ## A physical check: behind the front, the infected steady state
+# ## A physical check: the front speed
 #
-# Around the source vessel (a ring of width 0.15 around `vessel_1`, centre (0.5, 0.5),
-# radius 0.12) the infection has passed first; there the mean state should approach
-# $(u_1^*, u_2^*, u_3^*) = (1, 2, 2)$. The means are integrals, assembled in parallel.
+# Between the last two output times the front should move at close to $c^*$: within
+# 10 % or so, because the front is still young (a pulled front settles to $c^*$ slowly, like
+# $1/t$), the vessel holes are in its way, and while virus still enters at the vessel
+# (until t = 1) it is pushed. The chemotaxis of the healthy cells acts behind the front.
 
-x = ufl.SpatialCoordinate(sim.mesh)
-ring = ufl.conditional(ufl.lt((x[0] - 0.5) ** 2 + (x[1] - 0.5) ** 2, 0.27**2), 1.0, 0.0)
-
-
-def integral(form):
-    return comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(form * ufl.dx)), op=MPI.SUM)
-
-
-means = {name: integral(ring * u) / integral(ring) for name, u in sim.u.items()}
+(t0, x0), (t1, x1) = front[-2], front[-1]
+observed = (x1 - x0) / (t1 - t0)
 if comm.rank == 0:
-    shown = ", ".join(f"{name} {value:.3f}" for name, value in means.items())
-    print(f"mean around vessel_1 at t = {sim.time:g}: {shown}  (infected steady state: u1 1, u2 2, u3 2)")
+    print("front position: " + ", ".join(f"{x:.3f} (t = {t:g})" for t, x in front))
+    print(f"front speed between t = {t0:g} and {t1:g}: {observed:.4f}; linear spreading speed {linear_speed:.4f} "
+          f"(ratio {observed / linear_speed:.3f})")
+assert abs(observed / linear_speed - 1) < 0.2
 
 # ## Looking at the result
 #
@@ -124,8 +150,8 @@ if comm.rank == 0 and not SHORT:
 
 # ## The stored quantity: the total of infected cells at the end
 
-infected = sim.statistics()["u2"]["mass"]
+infected_total = sim.statistics()["u2"]["mass"]
 if comm.rank == 0:
-    result = {"quantity": "u2_mass", "value": infected, "time": sim.time, "short": SHORT}
+    result = {"quantity": "u2_mass", "value": infected_total, "time": sim.time, "short": SHORT}
     (OUTPUT / "demo.json").write_text(json.dumps(result, indent=2))
-    print(f"infected cells at t = {sim.time:g}: {infected:.6f} -> {picture}")
+    print(f"infected cells at t = {sim.time:g}: {infected_total:.6f} -> {picture}")

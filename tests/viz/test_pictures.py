@@ -175,9 +175,10 @@ def test_save_species_png_3d_slices_show_the_colour_range(tmp_path):
     assert not (directory / "bad.png").exists()
 
 
-def test_save_small_copy_is_smaller_and_looks_the_same(tmp_path):
-    """The web copy of a field picture: at most max_width wide, at most 60 % of the bytes
-    (measured 50 %), and the same picture (mean colour difference below 2 of 255)."""
+def test_save_small_copy_is_narrower_and_looks_the_same(tmp_path):
+    """The web copy of a field picture is at most max_width wide and the same picture (mean
+    colour difference below 2 of 255); above max_bytes it gets a palette, about half the bytes
+    (measured 40-55 %, asserted below 60 %)."""
     directory = _shared_dir(tmp_path)
     mesh = dolfinx.mesh.create_rectangle(comm, [[0, 0], [2, 1]], [48, 24])
     u = _function(mesh, 1, "u", lambda x: np.exp(-4 * ((x[0] - 1) ** 2 + (x[1] - 0.5) ** 2)) + 0.3 * x[1])
@@ -185,16 +186,19 @@ def test_save_small_copy_is_smaller_and_looks_the_same(tmp_path):
     save_species_png([u, s], directory / "full.png", time=1.0, title="copy")  # 1200 pixels wide
     if comm.rank != 0:
         return
-    save_small_copy(directory / "full.png", directory / "small.png", max_width=900)
     from PIL import Image
 
-    with Image.open(directory / "full.png") as full, Image.open(directory / "small.png") as small:
-        assert small.width == 900 and small.height == round(full.height * 900 / full.width)
-        assert small.mode == "P"
-        scaled = np.asarray(full.convert("RGB").resize(small.size, Image.Resampling.LANCZOS), dtype=float)
-        difference = np.abs(np.asarray(small.convert("RGB"), dtype=float) - scaled).mean()
-    assert difference < 2.0, difference
-    assert (directory / "small.png").stat().st_size < 0.6 * (directory / "full.png").stat().st_size
+    save_small_copy(directory / "full.png", directory / "rgb.png", max_width=900)
+    save_small_copy(directory / "full.png", directory / "palette.png", max_width=900, max_bytes=10_000)
+    with Image.open(directory / "full.png") as full:
+        scaled = np.asarray(full.convert("RGB").resize((900, round(full.height * 900 / full.width)),
+                                                       Image.Resampling.LANCZOS), dtype=float)
+    for name, mode in (("rgb.png", "RGB"), ("palette.png", "P")):
+        with Image.open(directory / name) as small:
+            assert small.mode == mode and small.size == (scaled.shape[1], scaled.shape[0])
+            difference = np.abs(np.asarray(small.convert("RGB"), dtype=float) - scaled).mean()
+        assert difference < 2.0, (name, difference)
+    assert (directory / "palette.png").stat().st_size < 0.6 * (directory / "rgb.png").stat().st_size
 
 
 def test_save_time_series_png(tmp_path):
