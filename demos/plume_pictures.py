@@ -124,6 +124,9 @@ for name, info in meta["species"].items():
 # The flow is solved for each stored state (`FluidFlow.for_state`), drawn as streamlines
 # over the density (in 3-D: tubes from a seed plane, the density on the far walls and an
 # isosurface), and its largest speed and the $L^2$ norm of $\nabla\cdot w$ are printed.
+# In the full 2-D run the layer under the surface has broken up by t = 1.5: cells sink in
+# plumes between counter-rotating convection cells, at speeds up to about 1 (the cells
+# themselves swim at most $\chi |\nabla c| \approx 0.01$).
 
 times = select_times(meta["times"], args.times)
 description = next(sp.description for sp in model.species if sp.name == shown)
