@@ -134,3 +134,20 @@ if comm.rank == 0:
     result = {"quantity": "u_max", "value": final["u"]["max"], "time": sim.time, "short": SHORT}
     (OUTPUT / "demo.json").write_text(json.dumps(result, indent=2))
     print(f"peak cell density at t = {sim.time:g}: {final['u']['max']:.6f} -> {picture}")
+
+# ## Variants of the family
+#
+# The same few lines run the other Keller-Segel models of the library; only the TOML file
+# changes (`fem-chemotaxis show-model NAME` prints each one's equations):
+#
+# * `demos/keller_segel_elliptic.toml`: the signal is quasi-steady,
+#   $0 = d_s \Delta s + \alpha u - \beta s$; cells drain to the left edge, heading for
+#   finite-time blow-up;
+# * `demos/keller_segel_volume_filling.toml`: sensitivity $\chi u (1 - u/\gamma)$, flat-topped
+#   plateaus at $u = \gamma$ that merge slowly;
+# * `demos/keller_segel_transduction.toml`: motility and sensitivity derived from bacterial
+#   signal transduction (chapter 7.3), aggregates limited by receptor saturation;
+# * `demos/stability_keller_segel.toml` with `fem-chemotaxis stability`: which Laplacian
+#   modes of this section grow, and the critical $\chi$.
+#
+# From the command line: `docker/env.sh mpiexec -n 2 fem-chemotaxis run demos/keller_segel_elliptic.toml`.

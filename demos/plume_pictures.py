@@ -161,14 +161,15 @@ if comm.rank == 0:
 #
 # The cell equation has no reaction and no flux through the walls, and the advection
 # term $w\cdot\nabla n = \nabla\cdot(n w)$ (for $\nabla\cdot w = 0$) is written in
-# conservative form: the cell mass in `summary.json` must stay at its initial value.
+# conservative form: the cell mass in `summary.json` must stay at its initial value. (For
+# a run given on the command line, whose model may have reactions, it is only printed.)
 
 summary = read_summary(run_dir, comm)
 masses = [record["species"][shown]["mass"] for record in summary["records"]]
 drift = abs(masses[-1] - masses[0]) / masses[0]
 if comm.rank == 0:
     print(f"{shown} mass {masses[0]:.10f} -> {masses[-1]:.10f} (relative change {drift:.1e})")
-assert drift < 1e-8, drift
+assert drift < 1e-8 or not demo_mode, drift
 
 # ## The stored quantity: the largest flow speed at the last output time
 
