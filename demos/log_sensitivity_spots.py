@@ -72,8 +72,9 @@ if comm.rank == 0:
     for equation in model.equations():
         print("   ", equation)
     print(f"uniform steady state: u1 = {state['u1']:.4f}, u2 = {state['u2']:.4f}")
-    print(f"unstable wavelengths {2 * np.pi / np.sqrt(unstable.max()):.2f} to {2 * np.pi / np.sqrt(unstable.min()):.2f}; "
-          f"fastest {2 * np.pi / np.sqrt(fastest):.2f}, growth rate {rates.max():.4f}")
+    wavelength = 2 * np.pi / np.sqrt([unstable.max(), unstable.min(), fastest])
+    print(f"unstable wavelengths {wavelength[0]:.2f} to {wavelength[1]:.2f}; "
+          f"fastest {wavelength[2]:.2f}, growth rate {rates.max():.4f}")
 
 # ## Mesh and run
 #

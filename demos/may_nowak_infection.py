@@ -89,7 +89,8 @@ speeds = [np.linalg.eigvals(np.array([[p["D2"] * s_**2 - p["d2"], p["beta"] * he
                                       [p["k"], p["D3"] * s_**2 - p["d3"]]])).real.max() / s_ for s_ in decay]
 linear_speed = min(speeds)
 if comm.rank == 0:
-    print(f"linear spreading speed c* = {linear_speed:.4f} (decay rate of the front s = {decay[np.argmin(speeds)]:.3f})")
+    print(f"linear spreading speed c* = {linear_speed:.4f} "
+          f"(decay rate of the front s = {decay[np.argmin(speeds)]:.3f})")
 
 # ## Mesh and run
 #
