@@ -27,6 +27,7 @@ examples:
   fem-chemotaxis plot results/ks --times 0,7.5,15     # chosen output times
   fem-chemotaxis plot results/ks --times all --gif    # every output time, and an animation
   mpiexec -n 4 fem-chemotaxis plot results/big --gif  # large meshes: read in parallel
+  fem-chemotaxis plot results/vessel --view slices    # 3-D: centre slices instead of the cut corner
 
 Writes into RUN_DIR (or --output): species-t<time>.png (all species side by side),
 mass.png, min.png, max.png, and animation.gif / animation.mp4. Works while the run is still
@@ -48,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--times", default="last",
                         help="output times to draw: comma-separated values (the nearest output time is "
                              "used), 'all', or 'last' (default)")
+    parser.add_argument("--view", default="clip",
+                        help="how 3-D fields are shown: 'clip' (default: the corner nearest the viewer cut "
+                             "away), 'slices' (three orthogonal planes through the centre) or 'surface'")
     parser.add_argument("--gif", action="store_true", help="also write animation.gif of all output times")
     parser.add_argument("--mp4", action="store_true",
                         help="also write animation.mp4 (needs imageio-ffmpeg; skipped with a warning otherwise)")
@@ -92,7 +96,7 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     configure_logging(args.verbosity, comm)
     try:
         plot(Path(args.run_dir), args.times, Path(args.output or args.run_dir), comm,
-             gif=args.gif, mp4=args.mp4, fps=args.fps)
+             gif=args.gif, mp4=args.mp4, fps=args.fps, view=args.view)
     except (ValueError, CheckpointError) as err:
         if comm.rank == 0:
             print(f"fem-chemotaxis: error: {err}", file=sys.stderr, flush=True)
@@ -101,9 +105,20 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
 
 
 def plot(
-    run_dir: Path, times: str, out: Path, comm: MPI.Comm, *, gif: bool = False, mp4: bool = False, fps: float = 4.0
+    run_dir: Path,
+    times: str,
+    out: Path,
+    comm: MPI.Comm,
+    *,
+    gif: bool = False,
+    mp4: bool = False,
+    fps: float = 4.0,
+    view: str = "clip",
 ) -> list[Path]:
-    """Write the pictures described in the module doc; returns their paths."""
+    """Write the pictures described in the module doc; returns their paths.
+
+    ``view`` is how 3-D fields are drawn (one of ``VIEWS_3D``; ignored in 2-D).
+    """
     import dolfinx.fem
     import numpy as np
 
@@ -111,8 +126,10 @@ def plot(
     from fem_chemotaxis.io.console import LOGGER_NAME
     from fem_chemotaxis.motion import POSITION, place_geometry
     from fem_chemotaxis.runner import read_summary, time_series_pictures
-    from fem_chemotaxis.viz import save_species_png
+    from fem_chemotaxis.viz import VIEWS_3D, save_species_png
 
+    if view not in VIEWS_3D:
+        raise ValueError(f"--view: '{view}' is not one of: {', '.join(VIEWS_3D)}")
     log = logging.getLogger(LOGGER_NAME)
     meta = read_metadata(run_dir, comm)
     summary = read_summary(run_dir, comm)
@@ -141,7 +158,7 @@ def plot(
             place_geometry(mesh, unknowns[POSITION])
         for info, unknown, density in densities.values():
             density.x.array[:] = np.exp(unknown.x.array) if info["log"] else unknown.x.array
-        save_species_png([d for _, _, d in densities.values()], path, time=time, title=title)
+        save_species_png([d for _, _, d in densities.values()], path, time=time, title=title, view=view)
 
     written = []
     for time in chosen:

@@ -1,6 +1,14 @@
 """Visualisation: gather distributed fields onto rank 0 and write PNG pictures."""
 
 from fem_chemotaxis.viz.gather import gather_grid
-from fem_chemotaxis.viz.pictures import PANEL_WIDTH, save_species_png, save_time_series_png
+from fem_chemotaxis.viz.pictures import (
+    PANEL_WIDTH,
+    VIEWS_3D,
+    orthogonal_slices,
+    save_small_copy,
+    save_species_png,
+    save_time_series_png,
+)
 
-__all__ = ["PANEL_WIDTH", "gather_grid", "save_species_png", "save_time_series_png"]
+__all__ = ["PANEL_WIDTH", "VIEWS_3D", "gather_grid", "orthogonal_slices",
+           "save_small_copy", "save_species_png", "save_time_series_png"]

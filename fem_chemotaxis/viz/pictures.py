@@ -1,12 +1,15 @@
 """PNG pictures of species fields and of time series.
 
 ``save_species_png`` renders one panel per species with pyvista off screen: 2-D meshes seen
-from above in parallel projection, 3-D meshes in an isometric view with the corner nearest
-the viewer cut away to show the interior.  ``save_time_series_png`` draws line plots with
+from above in parallel projection, 3-D meshes in an isometric view, in one of three ways
+(``VIEWS_3D``): ``"clip"`` cuts away the corner nearest the viewer to show the interior,
+``"slices"`` shows three orthogonal planes through the centre of the bounding box (with the
+outline of the domain), ``"surface"`` shows the boundary only.  ``save_time_series_png`` draws line plots with
 matplotlib (a dependency of pyvista).  Both write on rank 0 only, atomically: the picture is
 written to a temporary file in the target directory and then renamed over the target.
 """
 
+import io
 import itertools
 import os
 import tempfile
@@ -21,7 +24,7 @@ from vtkmodules.vtkFiltersGeneral import vtkBoxClipDataSet
 
 from fem_chemotaxis.viz.gather import gather_grid
 
-__all__ = ["save_species_png", "save_time_series_png"]
+__all__ = ["VIEWS_3D", "orthogonal_slices", "save_small_copy", "save_species_png", "save_time_series_png"]
 
 PANEL_WIDTH = 600
 """Default width of one species panel, in pixels."""
@@ -31,6 +34,9 @@ _TITLE_PX = 48  # band for the panel title, at the top of each panel
 _BAR_PX = 110  # band for the scalar bar, at the bottom of each panel
 _SIDE_PX = 24  # free margin left and right of the field
 _COLORMAP = "viridis"
+
+VIEWS_3D = ("clip", "slices", "surface")
+"""How ``save_species_png`` shows a 3-D field: corner cut away, centre slices, or boundary."""
 
 
 def _write_atomically(path: str | os.PathLike, write: Callable[[str], object]) -> None:
@@ -97,8 +103,12 @@ def _fit_camera(
 
 
 def _color_range(values: np.ndarray) -> tuple[float, float]:
-    """Colour-map range of ``values``, widened around the value if the field is constant."""
+    """Colour-map range of ``values``, widened around the value if the field is constant.
+
+    An end within round-off of zero (relative to the range) is shown as 0, not as 1e-17.
+    """
     lo, hi = float(values.min()), float(values.max())
+    lo, hi = (0.0 if abs(v) <= 1e-12 * (hi - lo) else v for v in (lo, hi))
     if hi - lo <= 1e-12 * max(abs(lo), abs(hi), 1.0):
         pad = 0.05 * max(abs(lo), 1.0)
         return lo - pad, hi + pad
@@ -120,6 +130,37 @@ def _cut_corner(grid: pyvista.UnstructuredGrid) -> pyvista.UnstructuredGrid:
     return pyvista.wrap(clip.GetClippedOutput())
 
 
+def orthogonal_slices(grid: pyvista.UnstructuredGrid) -> pyvista.UnstructuredGrid:
+    """Three planes through the centre of the bounding box, normal to x, y and z.
+
+    The point data are interpolated linearly onto the planes (exact for P1 fields); holes of
+    the domain (vessels, say) stay holes in the planes.
+    """
+    centre = np.asarray(grid.bounds).reshape(3, 2).mean(axis=1)
+    x, y, z = centre
+    return grid.slice_orthogonal(x=x, y=y, z=z).combine(merge_points=False)
+
+
+def _three_d_scene(
+    grid: pyvista.UnstructuredGrid, view: str
+) -> tuple[pyvista.DataSet, list[pyvista.PolyData]]:
+    """What a 3-D panel draws for ``view``: the coloured data set, and black outline edges."""
+    if view == "clip":
+        shown = _cut_corner(grid)
+        outline = shown.extract_surface(pass_pointid=False, pass_cellid=False, algorithm=None)
+    elif view == "slices":
+        shown = orthogonal_slices(grid)
+        outline = grid.extract_surface(pass_pointid=False, pass_cellid=False, algorithm=None)
+    else:
+        shown = grid.extract_surface(pass_pointid=False, pass_cellid=False, algorithm=None)
+        outline = shown
+    edges = [outline.extract_feature_edges(boundary_edges=False, non_manifold_edges=False, manifold_edges=False)]
+    if view == "slices":  # where the planes meet the domain's boundary
+        edges.append(shown.extract_surface(algorithm=None).extract_feature_edges(
+            boundary_edges=True, feature_edges=False, non_manifold_edges=False, manifold_edges=False))
+    return shown, edges
+
+
 def _add_text(
     plotter: pyvista.Plotter, text: str, position: tuple[float, float], size: int
 ) -> None:
@@ -139,6 +180,7 @@ def save_species_png(
     title: str | None = None,
     *,
     window_size: tuple[int, int] | None = None,
+    view: str = "clip",
 ) -> None:
     """Render scalar species side by side into one PNG.
 
@@ -153,7 +195,14 @@ def save_species_png(
         title: Overall title drawn above the panels, if given.
         window_size: Picture size ``(width, height)`` in pixels.  By default each panel is
             ``PANEL_WIDTH`` pixels wide and as tall as the domain's aspect ratio needs.
+        view: How a 3-D mesh is shown, one of ``VIEWS_3D`` (see the module doc); 2-D meshes
+            are always seen from above.
+
+    Raises:
+        ValueError: If ``view`` is not one of ``VIEWS_3D``.
     """
+    if view not in VIEWS_3D:
+        raise ValueError(f"view {view!r} is unknown; choose one of: {', '.join(VIEWS_3D)}")
     grid = gather_grid(functions)
     if grid is None:
         return
@@ -168,14 +217,7 @@ def save_species_png(
         window_size = (n * PANEL_WIDTH, header + _TITLE_PX + _BAR_PX + round(field_h))
     panel_size = (window_size[0] // n, window_size[1] - header)
 
-    if three_d:
-        shown = _cut_corner(grid)
-        surface = shown.extract_surface(pass_pointid=False, pass_cellid=False, algorithm=None)
-        edges = surface.extract_feature_edges(
-            boundary_edges=False, non_manifold_edges=False, manifold_edges=False
-        )
-    else:
-        shown, edges = grid, None
+    shown, edges = _three_d_scene(grid, view) if three_d else (grid, [])
     plotter = pyvista.Plotter(
         off_screen=True,
         window_size=list(window_size),
@@ -196,19 +238,21 @@ def save_species_png(
             panel = shown.copy(deep=False)
             panel.set_active_scalars(name)
             clim = _color_range(grid.point_data[name])
-            # 2-D: the colour map's own colours; 3-D: soft shading that keeps them close.
-            shading = dict(ambient=0.4, diffuse=0.6, specular=0.0) if three_d else {}
+            # 2-D and slices: the colour map's own colours (planes facing different ways must
+            # not look different); clip and surface: soft shading that keeps them close.
+            lit = three_d and view != "slices"
+            shading = dict(ambient=0.4, diffuse=0.6, specular=0.0) if lit else {}
             actor = plotter.add_mesh(
                 panel,
                 scalars=name,
                 cmap=_COLORMAP,
                 clim=clim,
-                lighting=three_d,
+                lighting=lit,
                 show_scalar_bar=False,
                 **shading,
             )
-            if edges is not None:
-                plotter.add_mesh(edges, color="black", line_width=1, lighting=False)
+            for outline in edges:
+                plotter.add_mesh(outline, color="black", line_width=1, lighting=False)
             # VTK draws a horizontal bar's title over its middle label: name the bar with a
             # separate text below it instead.
             plotter.add_scalar_bar(
@@ -274,3 +318,26 @@ def save_time_series_png(
     axes.grid(alpha=0.3)
     axes.legend()
     _write_atomically(path, figure.savefig)
+
+
+def save_small_copy(
+    source: str | os.PathLike, target: str | os.PathLike, max_width: int = 1200, max_bytes: int = 200_000
+) -> None:
+    """Copy a PNG for a web page: at most `max_width` pixels wide and, if possible, `max_bytes`.
+
+    Not collective: call it on one rank. The copy keeps full colour unless it would be larger
+    than `max_bytes`; then it gets an adaptive 256-colour palette ("maximum coverage", which
+    keeps colour bars free of visible bands, unlike median cut), a third to a half the size.
+    """
+    from PIL import Image
+
+    with Image.open(source) as image:
+        picture = image.convert("RGB")
+    if picture.width > max_width:
+        height = round(picture.height * max_width / picture.width)
+        picture = picture.resize((max_width, height), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG", optimize=True)
+    if buffer.tell() > max_bytes:
+        picture = picture.quantize(colors=256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
+    _write_atomically(target, lambda tmp: picture.save(tmp, format="PNG", optimize=True))

@@ -6,7 +6,15 @@ import pytest
 import pyvista
 from mpi4py import MPI
 
-from fem_chemotaxis.viz import gather_grid, save_species_png, save_time_series_png
+from matplotlib import colormaps
+
+from fem_chemotaxis.viz import (
+    gather_grid,
+    orthogonal_slices,
+    save_small_copy,
+    save_species_png,
+    save_time_series_png,
+)
 
 comm = MPI.COMM_WORLD
 
@@ -107,6 +115,90 @@ def test_save_species_png_3d(tmp_path):
     save_species_png([u], directory / "cube.png", time=0.5, window_size=(600, 640))
     if comm.rank == 0:
         _assert_picture(directory / "cube.png", (600, 640))
+
+
+def _linear_box_field():
+    """u = 1 + x + 2y + 3z (exact in P1) on the box [0, 2] x [0, 1] x [0, 1]."""
+    mesh = dolfinx.mesh.create_box(
+        comm, [[0, 0, 0], [2, 1, 1]], [8, 4, 4], dolfinx.mesh.CellType.tetrahedron
+    )
+    return _function(mesh, 1, "u", lambda x: 1 + x[0] + 2 * x[1] + 3 * x[2])
+
+
+def test_orthogonal_slices_carry_the_field_on_the_centre_planes():
+    grid = gather_grid([_linear_box_field()])
+    if comm.rank != 0:
+        return
+    slices = orthogonal_slices(grid)
+    x, y, z = slices.points.T
+    on_plane = np.isclose(x, 1.0) | np.isclose(y, 0.5) | np.isclose(z, 0.5)
+    assert on_plane.all()
+    for plane in (np.isclose(x, 1.0), np.isclose(y, 0.5), np.isclose(z, 0.5)):
+        assert plane.sum() > 20
+    np.testing.assert_allclose(slices.point_data["u"], 1 + x + 2 * y + 3 * z, atol=1e-12)
+    # planes x = 1 (1 x 1), y = 0.5 (2 x 1), z = 0.5 (2 x 1)
+    assert slices.integrate_data()["Area"][0] == pytest.approx(5.0, abs=1e-12)
+
+
+def test_save_species_png_3d_slices_show_the_colour_range(tmp_path):
+    """Each panel of a slices picture of a linear field shows its values in unshaded colours.
+
+    u = 1 + x + 2y + 3z spans [1, 8] on the box (the colour bar). Seen from (1, 1, 1), the
+    unhidden parts of the centre slices reach from about u = 3 to u = 7 (x = 2, y = 0.5,
+    z = 1), i.e. 29 % to 86 % of the bar (measured: 29.0 % and 85.1 %); v = 1 - u must show
+    the mirror image. The field band (above the scalar bar) of each panel must show exact
+    colour-map colours (the slices are not shaded).
+    """
+    directory = _shared_dir(tmp_path)
+    u = _linear_box_field()
+    v = _function(u.function_space.mesh, 1, "v", lambda x: -(x[0] + 2 * x[1] + 3 * x[2]))
+    save_species_png([u, v], directory / "slices.png", time=2.0, view="slices", window_size=(1200, 600))
+    with pytest.raises(ValueError, match="'cut'.*clip, slices, surface"):
+        save_species_png([u], directory / "bad.png", view="cut")
+    if comm.rank != 0:
+        return
+    _assert_picture(directory / "slices.png", (1200, 600))
+    (width, height), pixels = _read_png(directory / "slices.png")
+    rows = pixels[:, :3].reshape(height, width, 3).astype(float)[::-1]  # VTK images start at the bottom
+    field_band = rows[48 : height - 110]
+    lut = 255 * colormaps["viridis"](np.linspace(0, 1, 256))[:, :3]
+    ranges = []
+    for panel in (field_band[:, :600], field_band[:, 600:]):
+        colours = np.unique(panel.reshape(-1, 3), axis=0)
+        distance = np.abs(colours[:, None, :] - lut[None, :, :]).max(axis=2)
+        shown = np.argmin(distance, axis=1)[distance.min(axis=1) < 2] / 255
+        assert len(shown) > 50
+        ranges.append((shown.min(), shown.max()))
+    (u_low, u_high), (v_low, v_high) = ranges
+    assert u_low < 0.35 and u_high > 0.8, ranges
+    assert v_low == pytest.approx(1 - u_high, abs=2 / 255) and v_high == pytest.approx(1 - u_low, abs=2 / 255)
+    assert not (directory / "bad.png").exists()
+
+
+def test_save_small_copy_is_narrower_and_looks_the_same(tmp_path):
+    """The web copy of a field picture is at most max_width wide and the same picture (mean
+    colour difference below 2 of 255); above max_bytes it gets a palette, about half the bytes
+    (measured 40-55 %, asserted below 60 %)."""
+    directory = _shared_dir(tmp_path)
+    mesh = dolfinx.mesh.create_rectangle(comm, [[0, 0], [2, 1]], [48, 24])
+    u = _function(mesh, 1, "u", lambda x: np.exp(-4 * ((x[0] - 1) ** 2 + (x[1] - 0.5) ** 2)) + 0.3 * x[1])
+    s = _function(mesh, 1, "s", lambda x: np.sin(3 * x[0]) * x[1])
+    save_species_png([u, s], directory / "full.png", time=1.0, title="copy")  # 1200 pixels wide
+    if comm.rank != 0:
+        return
+    from PIL import Image
+
+    save_small_copy(directory / "full.png", directory / "rgb.png", max_width=900)
+    save_small_copy(directory / "full.png", directory / "palette.png", max_width=900, max_bytes=10_000)
+    with Image.open(directory / "full.png") as full:
+        scaled = np.asarray(full.convert("RGB").resize((900, round(full.height * 900 / full.width)),
+                                                       Image.Resampling.LANCZOS), dtype=float)
+    for name, mode in (("rgb.png", "RGB"), ("palette.png", "P")):
+        with Image.open(directory / name) as small:
+            assert small.mode == mode and small.size == (scaled.shape[1], scaled.shape[0])
+            difference = np.abs(np.asarray(small.convert("RGB"), dtype=float) - scaled).mean()
+        assert difference < 2.0, (name, difference)
+    assert (directory / "palette.png").stat().st_size < 0.6 * (directory / "rgb.png").stat().st_size
 
 
 def test_save_time_series_png(tmp_path):
