@@ -9,8 +9,10 @@ Presets (``solver = ...``):
   independent of the mesh size. The Krylov solves are inexact (relative tolerance 1e-4: one
   more Newton iteration, but about half the Krylov iterations of a 1e-10 solve) and GAMG
   keeps its interpolation operators between set-ups (only the Galerkin coarse operators are
-  recomputed). On 2-D Keller-Segel at 5e5 unknowns this cut the cost of a step by about a
-  third (bench/README.md).
+  recomputed). The preconditioner is built once per solve (time step), at the first Newton
+  iteration, and reused by the later ones (the Jacobian changes little within a step; the
+  Krylov counts are the same). On 2-D Keller-Segel at 5e5 unknowns these cut the cost of a
+  step by about half (bench/README.md).
 - ``auto``: ``direct`` below :data:`AUTO_DIRECT_LIMIT` unknowns, ``iterative`` above.
 
 Options are set under a unique prefix for the solver's own objects (including the
@@ -64,6 +66,7 @@ def preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[s
         "ksp_rtol": 1e-4,
         "ksp_atol": 1e-14,
         "ksp_max_it": 500,
+        "snes_lag_preconditioner": NEWTON_OPTIONS["snes_max_it"],  # rebuilt once per solve
         "pc_type": "fieldsplit",
         "pc_fieldsplit_type": "multiplicative",
     }
