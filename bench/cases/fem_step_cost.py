@@ -70,7 +70,7 @@ def measure(dim: int, n: int, solver: str) -> dict:
     phases["other"] = measured / len(steps) - sum(phases[k] for k in ("residual_assembly", "jacobian_assembly",
                                                                       "preconditioner_setup", "krylov_solve"))
     return {
-        "dim": dim, "n": n, "cells_per_side": n, "solver": solver, "ranks": comm.size,
+        "dim": dim, "n": n, "solver": solver, "ranks": comm.size,
         "dofs": sim.num_dofs, "expected_dofs": problem.fem_dofs(dim, n),
         "time_per_step": per_step,
         "phases": {"mesh": t1 - t0, "setup": t2 - t1, "warmup_steps": t3 - t2,

@@ -35,8 +35,9 @@ def describe() -> dict:
         "discretisation": "P1 x P1 on structured simplex meshes (n x n cells), backward Euler",
         "dt": DT,
         "steps": {"warm-up": WARMUP_STEPS, "measured": MEASURED_STEPS},
-        "accuracy_measure": f"peak of u at t = {(WARMUP_STEPS + MEASURED_STEPS) * DT:g} (the centre) "
-                            "relative to a Richardson-extrapolated reference from the two finest 2-D FEM meshes",
+        "accuracy_measure": f"peak of u at t = {(WARMUP_STEPS + MEASURED_STEPS) * DT:g} (the centre); each "
+                            "code's relative error against its own mesh-converged peak (Richardson "
+                            "extrapolation from its two finest 2-D meshes)",
     }
 
 
