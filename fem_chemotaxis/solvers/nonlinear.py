@@ -12,7 +12,7 @@ Presets (``solver = ...``):
   recomputed). The preconditioner is built once per solve (time step), at the first Newton
   iteration, and reused by the later ones (the Jacobian changes little within a step; the
   Krylov counts are the same). On 2-D Keller-Segel at 5e5 unknowns these cut the cost of a
-  step by about half (bench/README.md).
+  step by 40% (4.9 s -> 3.0 s at the same machine load; bench/README.md).
 - ``auto``: ``direct`` below :data:`AUTO_DIRECT_LIMIT` unknowns, ``iterative`` above.
 
 Options are set under a unique prefix for the solver's own objects (including the
