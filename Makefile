@@ -3,11 +3,12 @@
 ENV := docker/env.sh
 NP  ?= 2
 
-.PHONY: help env demo test test-serial test-mpi exec docker clean
+.PHONY: help env demo test test-serial test-mpi bench exec docker clean
 
 help:
 	@echo "make demo              run the main demo (Keller-Segel on a tissue section, $(NP) MPI ranks) -> results/"
 	@echo "make test              run the test suite, serial and under mpiexec -n $(NP)"
+	@echo "make bench [QUICK=1]   benchmark suite (about 30 min; QUICK=1: about 2 min) -> bench/results/"
 	@echo "make exec CMD='...'    run any command inside the environment"
 	@echo "make docker            build the Docker image with podman and run the tests in it"
 
@@ -25,6 +26,12 @@ test-serial:
 
 test-mpi:
 	$(ENV) mpiexec -n $(NP) python -m pytest tests -m "not serial" -q
+
+# pip inside the environment installs FiPy for the benchmark; it trusts this machine's CA
+# certificates through a bundle made here (the environment may not see the host's).
+bench:
+	@cat /etc/ssl/certs/ca-certificates.crt $(wildcard /usr/local/share/ca-certificates/*.crt) > bench/.pip-ca.pem 2>/dev/null || true
+	$(ENV) python bench/run.py $(if $(QUICK),--quick) --pip-cert bench/.pip-ca.pem
 
 exec:
 	$(ENV) bash -c '$(CMD)'

@@ -1,0 +1,1 @@
+"""Benchmark cases; each module runs one measurement as its own process and prints JSON."""

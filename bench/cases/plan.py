@@ -1,0 +1,45 @@
+"""What a full and a quick run measure: mesh sizes (cells per side) and run lengths."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Sizes of one benchmark run (cells per side of the unit square / cube)."""
+
+    mode: str
+    iterative_2d: tuple[int, ...]  # 1 and 2 ranks
+    direct_2d: tuple[int, ...]  # MUMPS LU, 1 rank
+    iterative_3d: tuple[int, ...]  # 1 and 2 ranks
+    fipy_2d: tuple[int, ...]  # odd, so that the centre is a cell centre
+    adaptive: dict = field(default_factory=dict)
+    timeout: float = 600.0  # seconds per case
+
+
+FULL = Plan(
+    mode="full",
+    # 2 (n+1)^2 unknowns: 1.0e4, 4.0e4, 1.3e5, 5.0e5, 1.0e6, 2.0e6
+    iterative_2d=(70, 140, 250, 500, 708, 1000),
+    # LU at 2.0e6 is skipped: above ~1e6 unknowns its factorisation alone would take minutes
+    direct_2d=(70, 140, 250, 500, 708),
+    # 2 (n+1)^3 unknowns: 9.8e3, 7.2e4, 5.0e5
+    iterative_3d=(16, 32, 62),
+    # 2 n^2 unknowns: 1.0e4, 4.0e4, 1.3e5, 5.0e5
+    fipy_2d=(71, 141, 251, 501),
+    # plateaus form by t ~ 5 and coarsen until t ~ 40; a long quiet phase follows (see README)
+    adaptive={"cells": (32, 16), "end": 100.0, "ladder": (200, 400, 800, 1600, 3200), "reference_steps": 12800,
+              "rtol": 1e-5, "atol": 1e-5},
+)
+
+QUICK = Plan(
+    mode="quick",
+    iterative_2d=(20, 40, 80),
+    direct_2d=(20, 40, 80),
+    iterative_3d=(6, 12),
+    fipy_2d=(21, 41, 81),
+    adaptive={"cells": (16, 8), "end": 10.0, "ladder": (50, 100, 200, 400), "reference_steps": 1600,
+              "rtol": 1e-4, "atol": 1e-4},
+    timeout=120.0,
+)

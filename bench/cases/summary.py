@@ -1,0 +1,130 @@
+"""The summary numbers and target checks, computed from a run's measured records."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+#: Target name -> (summary key, threshold, "<=" or ">=", what it means).
+TARGETS = {
+    "cost_exponent": ("cost_exponent", 1.1, "<=", "cost per step ~ DOFs^p over the 2-D sizes (1 rank)"),
+    "speedup_vs_lu": ("speedup_vs_lu", 5.0, ">=", "MUMPS LU time / iterative time per step, 2-D, near 1e6 DOFs"),
+    "speedup_vs_fipy": ("speedup_vs_fipy", 20.0, ">=",
+                        "FiPy time / FEM time per step at >= 5e5 unknowns, matched accuracy"),
+    "parallel_efficiency": ("parallel_efficiency", 0.85, ">=", "t1 / (2 t2), 2-D iterative, >= 1e6 DOFs"),
+    "adaptive_step_ratio": ("adaptive_step_ratio", 1 / 3, "<=",
+                            "adaptive steps / fixed steps for the same error, pattern-forming run"),
+}
+
+
+def _ok(records: list[dict]) -> list[dict]:
+    return [r for r in records if "time_per_step" in r]
+
+
+def select(records: list[dict], **match) -> list[dict]:
+    """Measured records whose fields equal `match`, by increasing DOFs."""
+    return sorted((r for r in _ok(records) if all(r.get(k) == v for k, v in match.items())), key=lambda r: r["dofs"])
+
+
+def power_fit(dofs: list[float], values: list[float]) -> tuple[float, float]:
+    """(p, c) of the least-squares fit log(value) = log(c) + p log(dofs)."""
+    p, log_c = np.polyfit(np.log(dofs), np.log(values), 1)
+    return float(p), float(math.exp(log_c))
+
+
+def cost_exponent(fem: list[dict]) -> dict:
+    runs = select(fem, dim=2, solver="iterative", ranks=1)
+    if len(runs) < 2:
+        return {"value": None, "note": "fewer than two 2-D sizes measured"}
+    p, c = power_fit([r["dofs"] for r in runs], [r["time_per_step"] for r in runs])
+    return {"value": p, "prefactor": c, "dofs": [r["dofs"] for r in runs]}
+
+
+def speedup_vs_lu(fem: list[dict]) -> dict:
+    iterative = {r["n"]: r for r in select(fem, dim=2, solver="iterative", ranks=1)}
+    both = [r for r in select(fem, dim=2, solver="direct", ranks=1) if r["n"] in iterative]
+    if not both:
+        return {"value": None, "note": "no size measured with both solvers"}
+    lu = min(both, key=lambda r: abs(math.log(r["dofs"] / 1e6)))
+    it = iterative[lu["n"]]
+    return {"value": lu["time_per_step"] / it["time_per_step"], "dofs": lu["dofs"],
+            "lu_time_per_step": lu["time_per_step"], "iterative_time_per_step": it["time_per_step"]}
+
+
+def parallel_efficiency(fem: list[dict], dim: int = 2) -> dict:
+    one = {r["n"]: r for r in select(fem, dim=dim, solver="iterative", ranks=1)}
+    pairs = [(one[r["n"]], r) for r in select(fem, dim=dim, solver="iterative", ranks=2) if r["n"] in one]
+    if not pairs:
+        return {"value": None, "note": "no size measured on 1 and 2 ranks"}
+    t1, t2 = pairs[-1][0]["time_per_step"], pairs[-1][1]["time_per_step"]
+    return {"value": t1 / (2 * t2), "dofs": pairs[-1][0]["dofs"], "t1": t1, "t2": t2,
+            "by_dofs": {str(a["dofs"]): a["time_per_step"] / (2 * b["time_per_step"]) for a, b in pairs}}
+
+
+def richardson(coarse: dict, fine: dict, order: float = 2.0) -> float:
+    """Extrapolated peak from two meshes with h ratio coarse/fine (error ~ h^order)."""
+    ratio = (fine["n"] / coarse["n"]) ** order
+    return fine["peak_u"] + (fine["peak_u"] - coarse["peak_u"]) / (ratio - 1.0)
+
+
+def accuracy(fem: list[dict], fipy: list[dict]) -> dict:
+    """Peak errors of each code against its own mesh-converged peak (Richardson, 2 finest meshes).
+
+    Both codes use the same dt and steps, so their time errors are the same and cancel; what
+    differs is the spatial error, which goes like h^2 ~ 1/DOFs for both.
+    """
+    result: dict = {}
+    for code, runs in (("fem", select(fem, dim=2, solver="iterative", ranks=1)), ("fipy", _ok(fipy))):
+        runs = sorted(runs, key=lambda r: r["dofs"])
+        if len(runs) < 3:
+            result[code] = {"note": "fewer than three sizes: no error estimate"}
+            continue
+        limit = richardson(runs[-2], runs[-1])
+        # the finest mesh's error comes from the extrapolation itself; report the others and
+        # fit error = C / DOFs on them
+        errors = [{"dofs": r["dofs"], "peak_u": r["peak_u"], "relative_error": abs(r["peak_u"] - limit) / limit}
+                  for r in runs[:-1]]
+        constant = float(np.exp(np.mean([np.log(e["relative_error"] * e["dofs"]) for e in errors[-2:]])))
+        result[code] = {"converged_peak": limit, "errors": errors, "error_constant": constant,
+                        "error_model": "relative peak error = error_constant / DOFs"}
+    if "converged_peak" in result.get("fem", {}) and "converged_peak" in result.get("fipy", {}):
+        a, b = result["fem"]["converged_peak"], result["fipy"]["converged_peak"]
+        result["limits_relative_difference"] = abs(a - b) / a
+    return result
+
+
+def speedup_vs_fipy(fem: list[dict], fipy: list[dict], accuracy_report: dict) -> dict:
+    runs = sorted(_ok(fipy), key=lambda r: r["dofs"])
+    fem_runs = select(fem, dim=2, solver="iterative", ranks=1)
+    if not runs or len(fem_runs) < 2:
+        return {"value": None, "note": "FiPy or FEM not measured"}
+    peer = runs[-1]
+    nearest = min(fem_runs, key=lambda r: abs(math.log(r["dofs"] / peer["dofs"])))
+    out = {"fipy_dofs": peer["dofs"], "fipy_time_per_step": peer["time_per_step"],
+           "same_unknowns": {"fem_dofs": nearest["dofs"], "fem_time_per_step": nearest["time_per_step"],
+                             "speedup": peer["time_per_step"] / nearest["time_per_step"]}}
+    fem_acc, fipy_acc = accuracy_report.get("fem", {}), accuracy_report.get("fipy", {})
+    if "error_constant" not in fem_acc or "error_constant" not in fipy_acc:
+        out["value"] = None
+        out["note"] = "no error estimates: matched accuracy unknown"
+        return out
+    # FiPy's error at its size, and the FEM size with the same error (error ~ C / DOFs)
+    target_error = fipy_acc["error_constant"] / peer["dofs"]
+    fem_dofs = fem_acc["error_constant"] / target_error
+    p, c = power_fit([r["dofs"] for r in fem_runs], [r["time_per_step"] for r in fem_runs])
+    fem_time = c * fem_dofs**p
+    out.update({"value": peer["time_per_step"] / fem_time, "matched_error": target_error,
+                "fem_dofs_for_matched_error": fem_dofs, "fem_time_per_step_at_matched_error": fem_time,
+                "method": "FEM time per step from the DOFs^p fit at the DOFs where its peak error equals FiPy's"})
+    return out
+
+
+def targets(summary: dict) -> dict:
+    checks = {}
+    for name, (key, threshold, relation, meaning) in TARGETS.items():
+        value = summary.get(key)
+        passed = None if value is None else (value <= threshold if relation == "<=" else value >= threshold)
+        checks[name] = {"value": value, "threshold": threshold, "relation": relation, "pass": passed,
+                        "meaning": meaning}
+    return checks

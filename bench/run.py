@@ -1,0 +1,190 @@
+"""The benchmark suite: cost per step vs DOFs (1 and 2 ranks, 2-D and 3-D), iterative vs
+MUMPS LU, vs FiPy on the same problem, and adaptive vs fixed time steps.
+
+    python bench/run.py [--quick] [--output-dir bench/results] [--pip-cert FILE]
+
+Every measurement runs in its own process (``mpiexec -n 2`` for two ranks; FiPy in its own
+venv, bench/.venv-fipy, installed here on first use); a case that fails or exceeds the time
+limit is recorded as skipped with the reason. Writes bench/results/<date>-<host>.json and
+.png (see bench/README.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from cases import problem, summary  # noqa: E402
+from cases.plan import FULL, QUICK, Plan  # noqa: E402
+from cases.plot import plot  # noqa: E402
+
+FIPY_VERSION = "4.0.3"
+FIPY_VENV = BENCH / ".venv-fipy"
+MARKER = "BENCH-JSON "
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def run_case(command: list[str], timeout: float, what: dict) -> dict:
+    """Run one measurement process; its JSON record, or `what` with the reason it was skipped."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH), os.environ.get("PYTHONPATH")]))}
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired:
+        log(f"  skipped: over the time limit of {timeout:.0f} s")
+        return {**what, "skipped": f"exceeded the per-case time limit of {timeout:.0f} s"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith(MARKER)]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
+        log(f"  failed (exit {done.returncode}): {' | '.join(tail)}")
+        return {**what, "skipped": f"failed with exit code {done.returncode}", "error": tail}
+    record = json.loads(lines[-1][len(MARKER):])
+    record["process_wall_time"] = time.perf_counter() - start
+    log(f"  {record.get('dofs', '')} DOFs: {record.get('time_per_step', float('nan')):.4g} s/step "
+        f"(process {record['process_wall_time']:.1f} s)" if "dofs" in record else "  done")
+    return record
+
+
+def fem_cases(plan: Plan) -> list[dict]:
+    cases = []
+    for dim, sizes, solver, ranks in (
+        (2, plan.iterative_2d, "iterative", (1, 2)),
+        (2, plan.direct_2d, "direct", (1,)),
+        (3, plan.iterative_3d, "iterative", (1, 2)),
+    ):
+        for n in sizes:
+            for r in ranks:
+                command = [sys.executable, "-m", "cases.fem_step_cost", "--dim", str(dim), "--n", str(n),
+                           "--solver", solver]
+                if r > 1:
+                    command = ["mpiexec", "-n", str(r), *command]
+                what = {"dim": dim, "n": n, "solver": solver, "ranks": r, "dofs": problem.fem_dofs(dim, n)}
+                log(f"FEM {dim}-D n={n} {solver} on {r} rank(s)")
+                cases.append(run_case(command, plan.timeout, what))
+    for n in sorted(set(plan.iterative_2d) - set(plan.direct_2d)):
+        cases.append({"dim": 2, "n": n, "solver": "direct", "ranks": 1, "dofs": problem.fem_dofs(2, n),
+                      "skipped": "MUMPS LU not run above the plan's largest LU size (time and memory budget)"})
+    return cases
+
+
+def fipy_python(pip_cert: str | None) -> tuple[Path | None, str | None]:
+    """FiPy's interpreter (venv made and FiPy pinned on first use), or None and the error."""
+    python = FIPY_VENV / "bin" / "python"
+    check = [str(python), "-c", f"import fipy, sys; sys.exit(fipy.__version__ != '{FIPY_VERSION}')"]
+    if python.exists() and subprocess.run(check, capture_output=True).returncode == 0:
+        return python, None
+    log(f"installing FiPy {FIPY_VERSION} into {FIPY_VENV}")
+    env = dict(os.environ)
+    if pip_cert and Path(pip_cert).is_file() and Path(pip_cert).stat().st_size > 0:
+        env["PIP_CERT"] = str(Path(pip_cert).resolve())
+    steps = [[sys.executable, "-m", "venv", "--system-site-packages", str(FIPY_VENV)],
+             [str(python), "-m", "pip", "install", "--quiet", f"fipy=={FIPY_VERSION}"]]
+    for command in steps:
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            error = (done.stderr or done.stdout).strip().splitlines()[-3:]
+            log(f"  FiPy not available: {' | '.join(error)}")
+            return None, " | ".join(error)
+    return python, None
+
+
+def fipy_cases(plan: Plan, pip_cert: str | None) -> list[dict]:
+    python, error = fipy_python(pip_cert)
+    if python is None:
+        return [{"code": "fipy", "n": n, "dofs": 2 * n * n, "skipped": f"pip install fipy=={FIPY_VERSION} failed",
+                 "error": error} for n in plan.fipy_2d]
+    cases = []
+    for n in plan.fipy_2d:
+        log(f"FiPy 2-D n={n}")
+        cases.append(run_case([str(python), "-m", "cases.fipy_step_cost", "--n", str(n)], plan.timeout,
+                              {"code": "fipy", "n": n, "dofs": 2 * n * n}))
+    return cases
+
+
+def adaptive_case(plan: Plan) -> dict:
+    a = plan.adaptive
+    log(f"adaptive vs fixed steps, cells {a['cells']}, end time {a['end']:g}")
+    command = [sys.executable, "-m", "cases.adaptive_stepping", "--cells", *map(str, a["cells"]),
+               "--end", str(a["end"]), "--ladder", *map(str, a["ladder"]),
+               "--reference-steps", str(a["reference_steps"]), "--rtol", str(a["rtol"]), "--atol", str(a["atol"])]
+    return run_case(command, 3 * plan.timeout, {"case": "adaptive"})
+
+
+def versions(fipy: list[dict]) -> dict:
+    import dolfinx
+    import petsc4py
+    from mpi4py import MPI
+    from petsc4py import PETSc
+
+    import fem_chemotaxis
+
+    return {
+        "fem_chemotaxis": fem_chemotaxis.__version__, "dolfinx": dolfinx.__version__,
+        "petsc": ".".join(map(str, PETSc.Sys.getVersion())), "petsc4py": petsc4py.__version__,
+        "mpi": MPI.Get_library_version().splitlines()[0].strip(), "python": platform.python_version(),
+        "fipy": next((r["fipy_version"] for r in fipy if "fipy_version" in r), None),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (about 2 minutes), for smoke tests")
+    parser.add_argument("--output-dir", type=Path, default=BENCH / "results")
+    parser.add_argument("--pip-cert", help="CA bundle for pip when installing FiPy (PIP_CERT)")
+    args = parser.parse_args()
+    plan = QUICK if args.quick else FULL
+    started = time.perf_counter()
+    date = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    host = socket.gethostname()
+    log(f"{plan.mode} run on {host}")
+
+    fem = fem_cases(plan)
+    fipy = fipy_cases(plan, args.pip_cert)
+    adaptive = adaptive_case(plan)
+
+    accuracy = summary.accuracy(fem, fipy)
+    details = {
+        "cost_exponent": summary.cost_exponent(fem),
+        "speedup_vs_lu": summary.speedup_vs_lu(fem),
+        "speedup_vs_fipy": summary.speedup_vs_fipy(fem, fipy, accuracy),
+        "parallel_efficiency": summary.parallel_efficiency(fem, dim=2),
+        "parallel_efficiency_3d": summary.parallel_efficiency(fem, dim=3),
+        "adaptive_step_ratio": {"value": adaptive.get("adaptive_step_ratio")},
+    }
+    results = {
+        "mode": plan.mode, "date": date, "host": host, "cpu_count": os.cpu_count(),
+        "versions": versions(fipy), "problem": problem.describe(), "plan": plan.__dict__,
+        "summary": {key: d["value"] for key, d in details.items()},
+        "summary_details": details,
+        "accuracy": accuracy,
+        "cases": {"fem": fem, "fipy": fipy, "adaptive": adaptive},
+        "total_wall_time": time.perf_counter() - started,
+    }
+    results["targets"] = summary.targets(results["summary"])
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    stem = args.output_dir / f"{date}-{host}{'-quick' if args.quick else ''}"
+    stem.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
+    plot(results, stem.with_suffix(".png"))
+    log(f"wrote {stem}.json and .png in {results['total_wall_time']:.0f} s")
+    for name, check in results["targets"].items():
+        value = "not measured" if check["value"] is None else f"{check['value']:.3g}"
+        verdict = {True: "pass", False: "MISS", None: "n/a"}[check["pass"]]
+        print(f"  {name:22s} {value:>12s}  (target {check['relation']} {check['threshold']:.3g})  {verdict}")
+
+
+if __name__ == "__main__":
+    main()
