@@ -48,7 +48,8 @@ def measure(dim: int, n: int, solver: str) -> dict:
     mesh = create_builtin(comm, kind, [1.0] * dim, [n] * dim)
     comm.Barrier()
     t1 = clock()
-    sim = Simulation(model, mesh, initial, dt=problem.DT, solver=solver)
+    sim = Simulation(model, mesh, initial, dt=problem.DT, solver=solver,
+                     petsc_options={"snes_rtol": problem.NEWTON_RTOL})
     comm.Barrier()
     t2 = clock()
     for _ in range(problem.WARMUP_STEPS):
