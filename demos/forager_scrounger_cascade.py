@@ -33,12 +33,12 @@ import json
 import os
 from pathlib import Path
 
-import numpy as np
 from mpi4py import MPI
 
 from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import Progress, configure_logging
+from fem_chemotaxis.io.console import configure_logging
 from fem_chemotaxis.mesh import generate
+from fem_chemotaxis.runner import advance_with_progress
 from fem_chemotaxis.simulation import Simulation
 from fem_chemotaxis.viz import save_small_copy, save_species_png
 
@@ -67,12 +67,8 @@ if comm.rank == 0:
 
 tissue = generate("tissue-section", comm, **config.mesh.parameters)
 sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme)
-progress = Progress(0.0, t_end, comm)
-first = sim.statistics()
-progress.output(0.0, sim.dt, first, 0)
-for t in [*np.arange(config.output_interval, t_end * (1 - 1e-9), config.output_interval), t_end]:
-    sim.advance_to(t, progress.step)
-    progress.output(sim.time, sim.dt, sim.statistics(), len(sim.history))
+history = list(advance_with_progress(sim, t_end, config.output_interval))  # statistics per output time
+first = history[0]
 
 # ## A physical check: both populations are conserved
 #

@@ -38,14 +38,14 @@ import os
 from pathlib import Path
 
 import dolfinx.fem
-import numpy as np
 import ufl
 from mpi4py import MPI
 
 from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS
 from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import Progress, configure_logging
+from fem_chemotaxis.io.console import configure_logging
 from fem_chemotaxis.mesh import generate
+from fem_chemotaxis.runner import advance_with_progress
 from fem_chemotaxis.simulation import Simulation
 from fem_chemotaxis.viz import save_small_copy, save_species_png
 
@@ -93,13 +93,7 @@ if comm.rank == 0:
 
 sim = Simulation(model, block, config.initial, dt=config.dt, scheme=config.scheme,
                  boundary_conditions=config.boundary_conditions)
-progress = Progress(0.0, t_end, comm)
-records = [(0.0, sim.statistics())]
-progress.output(0.0, sim.dt, records[0][1], 0)
-for t in [*np.arange(config.output_interval, t_end * (1 - 1e-9), config.output_interval), t_end]:
-    sim.advance_to(t, progress.step)
-    records.append((sim.time, sim.statistics()))
-    progress.output(sim.time, sim.dt, records[-1][1], len(sim.history))
+records = [(sim.time, stats) for stats in advance_with_progress(sim, t_end, config.output_interval)]
 
 # ## A physical check: the chemoattractant budget
 #

@@ -41,8 +41,9 @@ from mpi4py import MPI
 
 from fem_chemotaxis.analysis import growth_rates, homogeneous_steady_state
 from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import Progress, configure_logging
+from fem_chemotaxis.io.console import configure_logging
 from fem_chemotaxis.mesh import generate
+from fem_chemotaxis.runner import advance_with_progress
 from fem_chemotaxis.simulation import Simulation
 from fem_chemotaxis.viz import save_small_copy, save_species_png
 
@@ -82,15 +83,8 @@ if comm.rank == 0:
 
 tissue = generate("tissue-section", comm, **config.mesh.parameters)
 sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme)
-progress = Progress(0.0, t_end, comm)
-stats = sim.statistics()
-progress.output(0.0, sim.dt, stats, 0)
-amplitude = [(0.0, stats["u1"]["max"] - stats["u1"]["min"])]
-for t in [*np.arange(config.output_interval, t_end * (1 - 1e-9), config.output_interval), t_end]:
-    sim.advance_to(t, progress.step)
-    stats = sim.statistics()
-    amplitude.append((sim.time, stats["u1"]["max"] - stats["u1"]["min"]))
-    progress.output(sim.time, sim.dt, stats, len(sim.history))
+amplitude = [(sim.time, stats["u1"]["max"] - stats["u1"]["min"])
+             for stats in advance_with_progress(sim, t_end, config.output_interval)]
 
 # ## A physical check: growth at the rate of linear theory
 #

@@ -42,8 +42,9 @@ import numpy as np
 from mpi4py import MPI
 
 from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import Progress, configure_logging
+from fem_chemotaxis.io.console import configure_logging
 from fem_chemotaxis.mesh import generate
+from fem_chemotaxis.runner import advance_with_progress
 from fem_chemotaxis.simulation import Simulation
 from fem_chemotaxis.viz import save_small_copy, save_species_png
 
@@ -112,13 +113,7 @@ def front_position() -> float:
     return comm.allreduce(float(x_nodes[:owned][behind].max(initial=0.0)), op=MPI.MAX)
 
 
-progress = Progress(0.0, t_end, comm)
-progress.output(0.0, sim.dt, sim.statistics(), 0)
-front = []
-for t in [*np.arange(config.output_interval, t_end * (1 - 1e-9), config.output_interval), t_end]:
-    sim.advance_to(t, progress.step)
-    progress.output(sim.time, sim.dt, sim.statistics(), len(sim.history))
-    front.append((sim.time, front_position()))
+front = [(sim.time, front_position()) for _ in advance_with_progress(sim, t_end, config.output_interval)][1:]
 
 # ## A physical check: the front speed
 #

@@ -29,7 +29,7 @@ import signal
 import threading
 import time as wallclock
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
@@ -69,7 +69,9 @@ __all__ = [
     "FINISHED",
     "INTERRUPTIONS",
     "ConfigDocument",
+    "advance_with_progress",
     "build_mesh",
+    "output_times",
     "read_summary",
     "restart",
     "run",
@@ -299,6 +301,33 @@ def _initial_values(config: RunConfig, comm: MPI.Comm) -> dict[str, Expression |
     return initial
 
 
+def output_times(now: float, t_end: float, interval: float) -> list[float]:
+    """The output times after `now`: the multiples of `interval` below `t_end`, and `t_end`."""
+    count = max(1, int(np.ceil(t_end / interval - 1e-9)))
+    ahead = now + 1e-12 * max(1.0, abs(now))
+    return [t for t in (min(k * interval, t_end) for k in range(1, count + 1)) if t > ahead]
+
+
+def advance_with_progress(sim: Simulation, t_end: float, interval: float) -> Iterator[dict[str, dict[str, Any]]]:
+    """Advance `sim` to `t_end` from Python, with the progress report of ``fem-chemotaxis run``.
+
+    Yields the statistics of :meth:`Simulation.statistics` now and at every output time
+    (multiples of `interval`, and `t_end`), after the progress line of that time::
+
+        for stats in advance_with_progress(sim, t_end=10.0, interval=1.0):
+            masses.append(stats["u"]["mass"])
+    """
+    progress = Progress(sim.time, t_end, sim.comm)
+    stats = sim.statistics()
+    progress.output(sim.time, sim.dt, stats, len(sim.history))
+    yield stats
+    for target in output_times(sim.time, t_end, interval):
+        sim.advance_to(target, progress.step)
+        stats = sim.statistics()
+        progress.output(sim.time, sim.dt, stats, len(sim.history))
+        yield stats
+
+
 def _simulation(
     config: RunConfig,
     mesh: TaggedMesh,
@@ -409,10 +438,7 @@ class _Execution:
 
     def output_times(self) -> list[float]:
         """The output times still ahead: multiples of the interval, and t_end."""
-        interval, t_end = self.config.output_interval, self.config.t_end
-        count = max(1, int(np.ceil(t_end / interval - 1e-9)))
-        ahead = self.sim.time + 1e-12 * max(1.0, abs(self.sim.time))
-        return [t for t in (min(k * interval, t_end) for k in range(1, count + 1)) if t > ahead]
+        return output_times(self.sim.time, self.config.t_end, self.config.output_interval)
 
     def execute(self) -> dict[str, Any]:
         """Record the current state, step to t_end (or until stopped); returns the final summary."""
