@@ -181,6 +181,7 @@ def save_species_png(
     *,
     window_size: tuple[int, int] | None = None,
     view: str = "clip",
+    outline: pyvista.DataSet | None = None,
 ) -> None:
     """Render scalar species side by side into one PNG.
 
@@ -197,6 +198,8 @@ def save_species_png(
             ``PANEL_WIDTH`` pixels wide and as tall as the domain's aspect ratio needs.
         view: How a 3-D mesh is shown, one of ``VIEWS_3D`` (see the module doc); 2-D meshes
             are always seen from above.
+        outline: Lines drawn in red over every panel (rank 0's), e.g. the boundary of a
+            moving domain at an earlier time.
 
     Raises:
         ValueError: If ``view`` is not one of ``VIEWS_3D``.
@@ -251,8 +254,11 @@ def save_species_png(
                 show_scalar_bar=False,
                 **shading,
             )
-            for outline in edges:
-                plotter.add_mesh(outline, color="black", line_width=1, lighting=False)
+            for edge in edges:
+                plotter.add_mesh(edge, color="black", line_width=1, lighting=False)
+            if outline is not None:  # lifted towards the camera so that the field cannot hide it
+                lift = 1e-3 * grid.length * np.asarray(direction, dtype=float) / np.linalg.norm(direction)
+                plotter.add_mesh(outline.translate(lift, inplace=False), color="red", line_width=2, lighting=False)
             # VTK draws a horizontal bar's title over its middle label: name the bar with a
             # separate text below it instead.
             plotter.add_scalar_bar(
