@@ -108,6 +108,25 @@ def test_save_species_png_2d(tmp_path):
         assert sorted(p.name for p in directory.iterdir()) == ["default.png", "fixed.png"]
 
 
+def test_save_species_png_draws_the_outline_in_red(tmp_path):
+    """The outline of a smaller rectangle (e.g. a moving domain at t = 0) shows as red pixels
+    inside the field, in every panel; without it the picture has none (viridis has no red)."""
+    directory = _shared_dir(tmp_path)
+    mesh = dolfinx.mesh.create_rectangle(comm, [[0, 0], [2, 1]], [24, 12])
+    u = _function(mesh, 1, "u", lambda x: x[0])
+    s = _function(mesh, 1, "s", lambda x: x[1])
+    outline = pyvista.Box((0.5, 1.5, 0.25, 0.75, 0, 0)).extract_feature_edges() if comm.rank == 0 else None
+    save_species_png([u, s], directory / "outlined.png", window_size=(1200, 500), outline=outline)
+    save_species_png([u, s], directory / "plain.png", window_size=(1200, 500))
+    if comm.rank == 0:
+        (width, height), pixels = _read_png(directory / "outlined.png")
+        red = (pixels[:, 0] > 200) & (pixels[:, 1] < 80) & (pixels[:, 2] < 80)
+        columns = np.flatnonzero(red) % width
+        assert (columns < width / 2).sum() > 200 and (columns >= width / 2).sum() > 200
+        _, plain = _read_png(directory / "plain.png")
+        assert not ((plain[:, 0] > 200) & (plain[:, 1] < 80) & (plain[:, 2] < 80)).any()
+
+
 def test_save_species_png_3d(tmp_path):
     directory = _shared_dir(tmp_path)
     mesh = dolfinx.mesh.create_unit_cube(comm, 6, 6, 6)
