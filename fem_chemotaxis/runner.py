@@ -337,7 +337,7 @@ def _simulation(
     return Simulation(
         config.model,
         mesh,
-        initial,  # type: ignore[arg-type]  # set_initial_values takes Functions too
+        initial,
         dt=config.dt,
         t_start=t_start,
         scheme=config.scheme,

@@ -90,7 +90,8 @@ class Simulation:
     Args:
         model: The model description.
         mesh: The mesh with its named physical groups.
-        initial: Initial value of every species (expressions in x, y, z and parameters).
+        initial: Initial density of every species: an expression (in x, y, z and parameters) or a
+            Function on any mesh (see :meth:`set_initial_values`).
         dt: Initial (and, unless dt_max is given, largest) time step.
         t_start: Initial time.
         scheme: "backward-euler", "crank-nicolson" or "bdf2".
@@ -116,7 +117,7 @@ class Simulation:
         self,
         model: Model,
         mesh: TaggedMesh,
-        initial: Mapping[str, Expression | float | str],
+        initial: Mapping[str, Expression | float | str | dolfinx.fem.Function],
         *,
         dt: float,
         t_start: float = 0.0,
@@ -607,6 +608,32 @@ class Simulation:
                     best = (float(u.x.array[i]), name, [float(c) for c in coords])
         value, name, location = max(self.comm.allgather(best), key=lambda b: b[0])
         return {"max_value": value, "max_species": name, "max_location": location}
+
+    @property
+    def previous_unknowns(self) -> dict[str, dolfinx.fem.Function]:
+        """The unknowns one accepted step before the current state (t_{n-1}; BDF2 uses them)."""
+        return dict(self._older)
+
+    @property
+    def dt_previous(self) -> float:
+        """The size of the last accepted step (0 before the first one)."""
+        return self._dt_previous
+
+    def continue_from(
+        self, time: float, dt: float, dt_previous: float, previous: Mapping[str, dolfinx.fem.Function]
+    ) -> None:
+        """Take the current unknowns as the accepted state at `time` of an earlier run (a restart).
+
+        Args:
+            time: Simulated time of the state.
+            dt: The step size the run would have tried next.
+            dt_previous: The size of the step that led to the state.
+            previous: The unknowns one step earlier, per species (as :attr:`previous_unknowns`).
+        """
+        for name, f in self.unknowns.items():
+            self._old[name].x.array[:] = f.x.array
+            self._older[name].x.array[:] = previous[name].x.array
+        self.time, self.dt, self._dt_previous = float(time), float(dt), float(dt_previous)
 
     def statistics(self) -> dict[str, dict[str, Any]]:
         """Per species: mass (integral over the domain), min and max of the nodal values."""

@@ -11,8 +11,9 @@ their own names (``u``, or ``log_u`` in log-density variables), the previous sol
 mesh adds its node positions at t_n and t_{n-1} (``mesh_position``, ``previous_mesh_position``);
 the checkpoint's mesh is the reference (initial) geometry.
 
-The Simulation has no public accessor for these (see ``_old``, ``_older``, ``_dt_previous``
-and ``controller.history``); this module is the one place that reaches into them.
+The Simulation exposes them (``previous_unknowns``, ``dt_previous``, ``continue_from``, its
+controller's ``history`` and its moving mesh's ``positions``/``set_positions``); this module
+only converts between them and checkpoint Functions / JSON scalars.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def current_functions(sim: Simulation) -> dict[str, dolfinx.fem.Function]:
 def capture(sim: Simulation) -> tuple[dict[str, Any], dict[str, dolfinx.fem.Function]]:
     """The stepper's scalars (for JSON) and every function a restart needs, by checkpoint name."""
     functions = current_functions(sim)
-    functions.update({f"previous_{f.name}": sim._older[n] for n, f in sim.unknowns.items()})
+    previous = sim.previous_unknowns
+    functions.update({f"previous_{f.name}": previous[n] for n, f in sim.unknowns.items()})
     if sim.moving is not None:
         functions[f"previous_{POSITION}"] = sim.moving.positions(previous=True)
     history = list(sim.controller.history) if sim.controller is not None else []
@@ -54,7 +56,7 @@ def capture(sim: Simulation) -> tuple[dict[str, Any], dict[str, dolfinx.fem.Func
     scalars = {
         "time": sim.time,
         "dt": sim.dt,
-        "dt_previous": sim._dt_previous,
+        "dt_previous": sim.dt_previous,
         "controller_times": [t for t, _ in history],
     }
     return scalars, functions
@@ -88,12 +90,8 @@ def restore(sim: Simulation, scalars: Mapping[str, Any], functions: Mapping[str,
     load_unknowns(sim, functions)
     if sim.moving is not None:
         sim.moving.set_positions(functions[POSITION], functions[f"previous_{POSITION}"])
-    for name, f in sim.unknowns.items():
-        sim._old[name].x.array[:] = f.x.array
-        sim._older[name].x.array[:] = functions[f"previous_{f.name}"].x.array
-    sim.time = float(scalars["time"])
-    sim.dt = float(scalars["dt"])
-    sim._dt_previous = float(scalars["dt_previous"])
+    previous = {name: functions[f"previous_{f.name}"] for name, f in sim.unknowns.items()}
+    sim.continue_from(scalars["time"], scalars["dt"], scalars["dt_previous"], previous)
     if sim.controller is not None:
         times = scalars["controller_times"]
         prefixes = ["", "previous_"] + [f"level{k}_" for k in range(2, len(times))]

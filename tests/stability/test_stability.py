@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import dolfinx.fem
@@ -20,12 +18,10 @@ import numpy as np
 import pytest
 import ufl
 from mpi4py import MPI
-from scipy.spatial import cKDTree
 
 from fem_chemotaxis.analysis.dispersion import homogeneous_steady_state
 from fem_chemotaxis.analysis.laplace_eigen import neumann_modes
 from fem_chemotaxis.analysis.stability import critical_value, stability_report
-from fem_chemotaxis.config.expressions import Expression
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin, generate
 from fem_chemotaxis.model.model import Model
@@ -163,32 +159,6 @@ def test_invalid_requests_name_the_value():
         stability_report(anisotropic, {"u": 1.0}, mus)
 
 
-@dataclass(frozen=True)
-class NodalExpression(Expression):
-    """An initial value given by nodal values of a P1 Function, looked up at the interpolation
-    points (Simulation takes initial values as expressions only)."""
-
-    lookup: Callable[[np.ndarray], np.ndarray] | None = None
-
-    @classmethod
-    def of(cls, function: dolfinx.fem.Function) -> NodalExpression:
-        tree = cKDTree(function.function_space.tabulate_dof_coordinates())
-        values = function.x.array.copy()
-
-        def lookup(points: np.ndarray) -> np.ndarray:
-            distance, index = tree.query(points.T)
-            assert distance.max() < 1e-10
-            return values[index]
-
-        zero = Expression.parse("0", "test")
-        return cls(zero.text, zero.tree, zero.symbols, zero.where, lookup)
-
-    def evaluate(self, symbols: Any, functions: Any) -> np.ndarray:
-        shape = np.shape(symbols["x"])
-        assert self.lookup is not None
-        return self.lookup(np.stack([np.broadcast_to(symbols[c], shape) for c in "xyz"]))
-
-
 def test_tissue_section_growth_matches_prediction(comm):
     """Started on the fastest mode (and its eigenvector), a simulation grows at the predicted rate."""
     mesh = generate("tissue-section", comm, size=0.05)
@@ -204,7 +174,7 @@ def test_tissue_section_growth_matches_prediction(comm):
     for name, amplitude in (("u", u0), ("s", s0)):
         perturbed = dolfinx.fem.Function(phi.function_space)
         perturbed.x.array[:] = state[name] + eps * amplitude * phi.x.array
-        initial[name] = NodalExpression.of(perturbed)
+        initial[name] = perturbed  # set_initial_values takes Functions
 
     sim = Simulation(model, mesh, initial, dt=0.05, scheme="crank-nicolson")
     projection = dolfinx.fem.form((sim.u["u"] - state["u"]) * phi * ufl.dx)
