@@ -14,7 +14,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 IMAGE=${IMAGE:-fem-chemotaxis}
 BASE=docker.io/library/debian:sid-slim
-MIRROR=${FEM_CHEMOTAXIS_MIRROR:-http://deb.debian.org/debian}
+MIRROR=$("$REPO/docker/apt-mirror.sh")
 CA_DIR=/usr/local/share/ca-certificates
 say() { printf '[docker] %s\n' "$*" >&2; }
 now() { date +%s; }

@@ -14,7 +14,6 @@ set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 ROOT=${FEM_CHEMOTAXIS_ROOT:-/var/lib/fem-chemotaxis/sid}
-MIRROR=${FEM_CHEMOTAXIS_MIRROR:-http://deb.debian.org/debian}
 STACK_SCRIPT=$REPO/docker/install-stack.sh
 say() { printf '[env] %s\n' "$*" >&2; }
 
@@ -54,9 +53,11 @@ stack_stamp=$(sha256sum "$STACK_SCRIPT" | cut -c1-16)
 build_root() {
   command -v debootstrap >/dev/null || { say "installing debootstrap on the host"; apt-get update -qq && apt-get install -y -qq debootstrap >/dev/null; }
   if [ ! -x "$ROOT/usr/bin/apt-get" ]; then
-    say "creating a Debian sid root file system in $ROOT (once; about 30 s)"
+    local mirror
+    mirror=$("$REPO/docker/apt-mirror.sh")
+    say "creating a Debian sid root file system in $ROOT from $mirror (once; about 30 s)"
     rm -rf "$ROOT.partial"
-    debootstrap --variant=minbase sid "$ROOT.partial" "$MIRROR" >/dev/null
+    debootstrap --variant=minbase sid "$ROOT.partial" "$mirror" >/dev/null
     mv "$ROOT.partial" "$ROOT"
   fi
   # Trust this machine's extra CA certificates inside the root too.
