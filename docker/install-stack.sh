@@ -17,6 +17,9 @@ python3-h5py-mpi=3.16.*
 python3-gmsh=4.15.*
 python3-pyvista=0.49.*
 python3-pytest=9.*
+python3-hypothesis=6.*
+ruff=0.16.*
+mypy=2.4.*
 python3-venv
 python3-pip
 python3-setuptools
