@@ -104,7 +104,7 @@ def load_spec(path: str | Path) -> KineticSpec | MixtureSpec:
         raise ValueError(f"{path}: {err}") from None
 
 
-def parse_spec(data: Mapping[str, Any], source: str = "<spec>") -> Any:
+def parse_spec(data: Mapping[str, Any], source: str = "<spec>") -> KineticSpec | MixtureSpec:
     """Validate a SPEC already read into a dict: a KineticSpec, or a MixtureSpec for ``[species.*]``."""
     if "species" in data:
         if "cells" in data or "signal" in data:

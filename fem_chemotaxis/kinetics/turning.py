@@ -144,8 +144,8 @@ class TaxisPerturbation:
         """One line for reports."""
         k = f"k({self.towards}) = {self.strength}" if self.level_dependent else f"k = {float(self.strength):g}"
         if self.mechanism == "kernel":
-            return f"towards '{self.towards}': T1(v, w) = {k.split(' = ')[0]} x ({self.kernel})" + (
-                f", {k}" if self.level_dependent or self.unit_strength != 1 else "")
+            factor = "" if not self.level_dependent and self.unit_strength == 1 else f", times {k}"
+            return f"towards '{self.towards}': T1(v, w) = {self.kernel}{factor}"
         law = ("tumble rate sigma (1 - k w.grad S)" if self.mechanism == "run-length"
                else "new velocity ~ T0(v, w)(1 + k v.grad S)")
         return f"towards '{self.towards}', {self.mechanism}: {law}, {k}"
