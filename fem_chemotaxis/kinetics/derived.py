@@ -151,7 +151,8 @@ def diffusion_coefficients(law: TurningLaw, units: Units, suffix: str = "") -> l
     if law.angle is not None:
         out.append(Coefficient(f"psi{suffix}", "mean cosine of the turning angle", law.persistence, "1",
                                "E[cos theta] by quadrature over theta", psi, psi_text))
-    closed, text = None, ""
+    closed: float | np.ndarray | None = None
+    text = ""
     if isinstance(v, Sphere):
         if law.turning == "reversal":
             closed, text = cf.telegraph_diffusion(v.speed, law.rate), "s^2/(2 lambda)"
@@ -173,7 +174,8 @@ def taxis_coefficient(law: TurningLaw, perturbation: TaxisPerturbation, units: U
     """chi towards the perturbation's field, alpha = chi grad S (times k(S) when k depends on the level)."""
     n, v = law.dimension, law.velocities
     field_name = perturbation.towards
-    closed, text = None, ""
+    closed: np.ndarray | None = None
+    text = ""
     if perturbation.mechanism == "kernel":
         q = len(v.quadrature().weights)
         if q * q > MAX_KERNEL_PAIRS:
@@ -206,7 +208,8 @@ def transduction_coefficient(law: TurningLaw, units: Units, symbol: str = "chi0"
         raise ValueError("the turning law has no transduction")
     n, v = law.dimension, law.velocities
     value = cf.transduction_sensitivity(v, law.decorrelation_rate, law.rate, td.b, td.tau_a, td.tau_e)
-    closed, text = None, ""
+    closed: float | np.ndarray | None = None
+    text = ""
     if isinstance(v, Sphere) and law.turning == "reversal":
         closed = cf.chapter_transduction_sensitivity(v.speed, law.rate, td.b, td.tau_a, td.tau_e)
         text = "chapter (7.3.21) b s^2 tau_a/(lambda0 (1+2 lambda0 tau_a)(1+2 lambda0 tau_e))"

@@ -38,7 +38,7 @@ from fem_chemotaxis.config.expressions import Expression
 from fem_chemotaxis.kinetics import cells as movement
 from fem_chemotaxis.kinetics import tables
 from fem_chemotaxis.kinetics.tables import Units
-from fem_chemotaxis.kinetics.turning import TurningLaw
+from fem_chemotaxis.kinetics.turning import TaxisPerturbation, TurningLaw
 
 __all__ = ["RUN_TABLES", "MixtureSpec", "Population", "parse_mixture"]
 
@@ -157,7 +157,7 @@ def _law(name: str, entry: Mapping[str, Any], dimension: int, parameters: Mappin
     if "turning_angle" in entry:
         angle = movement.turning_angle(tables.table(entry, "turning_angle", where), f"{where}.turning_angle",
                                        dimension, velocities, turning)
-    taxis = []
+    taxis: list[TaxisPerturbation] = []
     raw = entry.get("taxis", [])
     for i, item in enumerate([raw] if isinstance(raw, Mapping) else raw):
         item_where = f"{where}.taxis" if isinstance(raw, Mapping) else f"{where}.taxis[{i}]"

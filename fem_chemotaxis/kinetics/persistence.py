@@ -35,6 +35,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import pairwise
 
 import numpy as np
 import scipy.integrate
@@ -84,9 +85,9 @@ class TurningAngle(ABC):
             return float(self.angle_density(np.array([t]))[0])
 
         points = sorted({0.0, math.pi, *self._breakpoints()})
-        mass = sum(scipy.integrate.quad(density, a, b, **_QUAD)[0] for a, b in zip(points, points[1:]))
+        mass = sum(scipy.integrate.quad(density, a, b, **_QUAD)[0] for a, b in pairwise(points))
         first = sum(scipy.integrate.quad(lambda t: math.cos(t) * density(t), a, b, **_QUAD)[0]
-                    for a, b in zip(points, points[1:]))
+                    for a, b in pairwise(points))
         return mass, first
 
     def mean_cosine(self) -> float:

@@ -23,18 +23,19 @@ and demos/derive_mixture.toml for commented examples.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from fem_chemotaxis.config.expressions import Expression
 from fem_chemotaxis.kinetics import cells as movement
 from fem_chemotaxis.kinetics import tables
 from fem_chemotaxis.kinetics.mixture_spec import RUN_TABLES, MixtureSpec, parse_mixture
 from fem_chemotaxis.kinetics.tables import Units
-from fem_chemotaxis.kinetics.turning import TurningLaw
+from fem_chemotaxis.kinetics.turning import TaxisPerturbation, TurningLaw
 from fem_chemotaxis.kinetics.velocities import HeavyTailedEquilibrium
 
 __all__ = ["KineticSpec", "SignalSpec", "Units", "load_spec", "parse_spec"]
@@ -155,7 +156,8 @@ def _law(cells: Mapping[str, Any], dimension: int, rate: float, turning: str, si
                                        dimension, velocities, turning)
     if ("taxis" in cells or "transduction" in cells) and signal is None:
         raise ValueError("[cells.taxis]/[cells.transduction] need a [signal] table naming the chemical")
-    taxis, transduction = (), None
+    taxis: tuple[TaxisPerturbation, ...] = ()
+    transduction = None
     if "taxis" in cells:
         taxis = (movement.taxis(tables.table(cells, "taxis", "cells"), "cells.taxis", dimension, parameters,
                                 signal.name),)  # type: ignore[union-attr]

@@ -142,7 +142,7 @@ class TaxisPerturbation:
 
     def describe(self) -> str:
         """One line for reports."""
-        k = f"k({self.towards}) = {self.strength}" if self.level_dependent else f"k = {float(self.strength):g}"
+        k = f"k({self.towards}) = {self.strength}" if self.level_dependent else f"k = {self.unit_strength:g}"
         if self.mechanism == "kernel":
             factor = "" if not self.level_dependent and self.unit_strength == 1 else f", times {k}"
             return f"towards '{self.towards}': T1(v, w) = {self.kernel}{factor}"

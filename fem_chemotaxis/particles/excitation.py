@@ -37,7 +37,7 @@ class ExcitationPiece:
         self.critical = math.isclose(self.tau_a, self.tau_e, rel_tol=1e-9)
         self.memory = self.g - self.y2 - self.slope * self.tau_a  # C
 
-    def subset(self, mask: np.ndarray) -> "ExcitationPiece":
+    def subset(self, mask: np.ndarray) -> ExcitationPiece:
         """The pieces of the particles selected by `mask`."""
         piece = object.__new__(ExcitationPiece)
         piece.__dict__.update({k: (v[mask] if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()})

@@ -154,10 +154,11 @@ class RunAndTumble:
         """Positions, velocities and clocks of one block, drawn from its stream in this order."""
         n = self.dimension
         if isinstance(initial, str):
-            x = rng.random((m, n)) * self.lengths
+            lengths = np.asarray(self.lengths)
+            x = rng.random((m, n)) * lengths
             redraw = np.flatnonzero(self.walls.outside(x))
             while redraw.size:
-                x[redraw] = rng.random((redraw.size, n)) * self.lengths
+                x[redraw] = rng.random((redraw.size, n)) * lengths
                 redraw = redraw[self.walls.outside(x[redraw])]
         elif callable(initial):
             x = np.asarray(initial(rng, m), dtype=float).reshape(m, n)

@@ -170,7 +170,7 @@ def test_transduction_with_persistence_and_tables_in_a_spec():
         "angles": ({"kind": "table", "angles": [0, 90], "density": [1, 1]}, "angles must increase from 0 to 180"),
         "density": ({"kind": "table", "angles": [0, 180], "density": [1, -1]}, "[cells.turning_angle] density"),
     }
-    for what, (angle, words) in bad.items():
+    for angle, words in bad.values():
         spec = persistent_spec(2, 1.0)
         spec["cells"]["turning_angle"] = angle
         with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):

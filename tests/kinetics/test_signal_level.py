@@ -57,7 +57,7 @@ def test_level_dependent_sensitivity_is_emitted(mechanism, dimension):
 
 def stationary_mean(potential) -> float:
     """E[x] for the density proportional to exp(potential(S(x))) on [0, 1]."""
-    weight = lambda x: math.exp(potential(2 * x * x))  # noqa: E731
+    weight = lambda x: math.exp(potential(2 * x * x))
     mass = scipy.integrate.quad(weight, 0.0, 1.0, epsabs=0, epsrel=1e-12)[0]
     return scipy.integrate.quad(lambda x: x * weight(x), 0.0, 1.0, epsabs=0, epsrel=1e-12)[0] / mass
 
