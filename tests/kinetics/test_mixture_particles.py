@@ -126,6 +126,7 @@ def test_two_populations_on_a_tissue_section(comm):
                                      initial=blob_sampler(name, walls), signal=signals, seed=50 + seed, comm=comm,
                                      blocks=8)
             particles.advance(T_END, 0.05)
+            assert not comm.allreduce(bool(walls.outside(particles.x).any()), op=MPI.LOR)  # none in a vessel
             mean = particles.estimate(particles.x)
             second = particles.estimate(((particles.x - mean.mean) ** 2).sum(axis=1))
             checks = [(f"centroid {'xy'[i]}", mean.mean[i], mean.standard_error[i], centroid[i], floors[i])

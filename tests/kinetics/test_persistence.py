@@ -215,11 +215,12 @@ def test_persistent_drift_in_a_linear_gradient(comm, mechanism):
     gradient = np.array([0.08, -0.04])
     chi = derive(parse_spec(persistent_spec(2, 2.0, {"mechanism": mechanism, "strength": 1.0})))["chi"]
     chi_per_unit_speed = chi.scalar / 0.8**2  # the SPEC's speed is 0.8, the particles' 1
-    particles = RunAndTumble(law, 10_000, initial=np.zeros(2), signal=LinearSignal(gradient), seed=22, comm=comm)
-    particles.advance(10.0, 0.5)
+    particles = RunAndTumble(law, 10_000, initial=np.zeros(2), signal=LinearSignal(gradient), seed=22, comm=comm,
+                             blocks=8)
+    particles.advance(8.0, 0.5)  # 5/gamma: the drift has set in
     start = particles.x.copy()
-    particles.advance(60.0, 0.5)
-    drift = particles.estimate((particles.x - start) / 50.0)
+    particles.advance(38.0, 0.5)
+    drift = particles.estimate((particles.x - start) / 30.0)
     for i in range(2):
         assert abs(report(f"persistent {mechanism}: drift[{i}]", drift.mean[i], drift.standard_error[i],
                           chi_per_unit_speed * gradient[i])) <= SIGMAS
