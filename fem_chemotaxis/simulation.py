@@ -36,7 +36,7 @@ from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
 from fem_chemotaxis.solvers.linear import linear_preset_options
 from fem_chemotaxis.solvers.linearly_implicit import LinearlyImplicitSystem
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
-from fem_chemotaxis.solvers.rosenbrock import JACOBIAN_REUSE, RosenbrockSolver
+from fem_chemotaxis.solvers.rosenbrock import RosenbrockSolver, jacobian_reuse
 from fem_chemotaxis.terms.advection import VELOCITY
 from fem_chemotaxis.terms.spatial import Source, SpatialOperator
 from fem_chemotaxis.time import RosenbrockTableau, StepController, TimeLevels, choose_scheme, make_scheme
@@ -249,7 +249,7 @@ class Simulation:
         system = LinearlyImplicitSystem(
             [residuals[n] for n in names], [self.unknowns[n] for n in names], t_stage, t_variable,
             lambda f: any(f is p for p in fixed), options, bcs,
-            jacobian_reuse=JACOBIAN_REUSE if self.scheme.w_method else 1,
+            jacobian_reuse=jacobian_reuse(self.scheme),
         )
         return RosenbrockSolver(self.scheme, system, self._t_old, self._dt)
 

@@ -230,7 +230,7 @@ class LinearlyImplicitSystem:
     def _dirichlet_rows(self, bcs: Sequence[dolfinx.fem.DirichletBC]) -> _DirichletRows:
         conditions = []
         for bc in bcs:
-            k = next(k for k, u in enumerate(self.unknowns) if bc.function_space.contains(u.function_space))
+            k = next(k for k, u in enumerate(self.unknowns) if bc.function_space.contains(u.function_space._cpp_object))
             dofs, owned = bc.dof_indices()
             dofs = np.asarray(dofs[:owned], dtype=np.int32)
             conditions.append((self._offsets[k] + dofs, dofs, bc.g))

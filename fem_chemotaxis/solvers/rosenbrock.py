@@ -19,10 +19,15 @@ from fem_chemotaxis.solvers.linearly_implicit import LinearlyImplicitSystem
 from fem_chemotaxis.solvers.nonlinear import SolveReport
 from fem_chemotaxis.time.rosenbrock import RosenbrockStepper, RosenbrockTableau
 
-__all__ = ["JACOBIAN_REUSE", "RosenbrockSolver"]
+__all__ = ["JACOBIAN_REUSE", "RosenbrockSolver", "jacobian_reuse"]
 
 #: Accepted steps a W-method keeps its Jacobian for (bench/README.md: measured choice).
 JACOBIAN_REUSE = 1
+
+
+def jacobian_reuse(tableau: RosenbrockTableau) -> int:
+    """How many steps the method may use one Jacobian for (1: a fresh one every step)."""
+    return JACOBIAN_REUSE if tableau.w_method else 1
 
 
 class RosenbrockSolver:
