@@ -92,9 +92,8 @@ def measure(dim: int, n: int, solver: str, scheme: str = problem.SCHEME, floor: 
         "time": sim.time,
     }
     if floor:  # the floor of the same step, in the same process (bench/cases/floor.py)
-        from fem_chemotaxis.solvers.linear import STAGE_RTOL
-
         from cases.floor import measure_floor
+        from fem_chemotaxis.solvers.linear import STAGE_RTOL
 
         gamma = getattr(sim.scheme, "gamma", 1.0)
         record["floor"] = measure_floor(mesh.mesh, sim.u["u"], sim.u["s"], gamma * problem.DT, STAGE_RTOL)

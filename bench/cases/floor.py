@@ -44,7 +44,7 @@ def measure_floor(mesh: dolfinx.mesh.Mesh, u: dolfinx.fem.Function, s: dolfinx.f
     comm = mesh.comm
     times: dict[str, list[float]] = {}
 
-    def timed(name: str, action):  # noqa: ANN001
+    def timed(name: str, action):
         comm.Barrier()
         start, cpu = time.perf_counter(), time.process_time()
         result = action()

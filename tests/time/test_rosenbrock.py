@@ -4,11 +4,11 @@ agreement with BDF2 on a demo config, refusals and what "auto" picks."""
 from __future__ import annotations
 
 import math
-import tomllib
 
 import dolfinx.fem
 import numpy as np
 import pytest
+import tomllib
 import ufl
 from mpi4py import MPI
 
