@@ -21,7 +21,8 @@ uniform turning at rate ``lambda0`` in 1-D, (7.3.14) with n = 1, whose chi would
 
 The signal equation is Keller-Segel's (7.2.2) with dimensional rates. The receptor law is
 ``g(S) = S/(K + S)`` (receptor occupancy, dissociation constant ``K``), so
-``g'(s) = K/(K + s)^2``: the sensitivity takes the receptor form ``chi/(1 + s/K)^2``,
+``g'(s) = K/(K + s)^2``: the sensitivity has the receptor form ``chi/(1 + s/K)^2``
+(Lapidus and Schiller 1976; not in the source documents: the chapter leaves g open),
 derived here rather than postulated.
 
 Defaults (non-dimensional): ``speed = 0.5`` run speed, ``lambda0 = 1`` base reversal rate
