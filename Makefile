@@ -3,11 +3,12 @@
 ENV := docker/env.sh
 NP  ?= 2
 
-.PHONY: help env demo test test-serial test-mpi bench exec docker clean
+.PHONY: help env demo test test-serial test-mpi test-pip bench exec docker clean
 
 help:
 	@echo "make demo              run the main demo (Keller-Segel on a tissue section, $(NP) MPI ranks) -> results/"
 	@echo "make test              run the test suite, serial and under mpiexec -n $(NP)"
+	@echo "make test-pip          the pip route: a venv with the DOLFINx wheels (.venv-pip), serial test subset + one demo"
 	@echo "make bench [QUICK=1]   benchmark suite (about 30 min; QUICK=1: about 2 min) -> bench/results/"
 	@echo "make exec CMD='...'    run any command inside the environment"
 	@echo "make docker            build the Docker image with podman and run the tests in it"
@@ -27,6 +28,12 @@ test-serial:
 test-mpi:
 	$(ENV) mpiexec -n $(NP) python -m pytest tests -m "not serial" -q
 
+# The pip user's route (DOLFINx wheels, no system packages) in the environment's Python >= 3.12,
+# with pip trusting this machine's CA certificates as for `bench`.
+test-pip:
+	@cat /etc/ssl/certs/ca-certificates.crt $(wildcard /usr/local/share/ca-certificates/*.crt) > .pip-ca.pem 2>/dev/null || true
+	$(ENV) docker/test-pip.sh --cert .pip-ca.pem
+
 # pip inside the environment installs FiPy for the benchmark; it trusts this machine's CA
 # certificates through a bundle made here (the environment may not see the host's).
 bench:
@@ -40,4 +47,4 @@ docker:
 	docker/build-image.sh
 
 clean:
-	rm -rf results .venv .pytest_cache
+	rm -rf results .venv .venv-pip .pip-ca.pem .pytest_cache

@@ -39,8 +39,9 @@ import os
 import time
 from pathlib import Path
 
+from mpi4py import MPI  # before dolfinx: the pip wheels need MPI loaded first
+
 import dolfinx.fem
-from mpi4py import MPI
 
 from fem_chemotaxis.config.run_config import load_config
 from fem_chemotaxis.mesh import generate

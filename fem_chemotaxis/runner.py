@@ -21,6 +21,7 @@ ranks themselves, use SIGUSR1, or a time limit.)
 from __future__ import annotations
 
 import copy
+import importlib
 import json
 import logging
 import os
@@ -35,7 +36,6 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-import adios4dolfinx
 import dolfinx
 import numpy as np
 from mpi4py import MPI
@@ -156,9 +156,17 @@ def versions() -> dict[str, str]:
         "fem_chemotaxis": fem_chemotaxis.__version__,
         "dolfinx": dolfinx.__version__,
         "petsc": ".".join(str(v) for v in PETSc.Sys.getVersion()),
-        "adios4dolfinx": adios4dolfinx.__version__,
+        "adios4dolfinx": _version_of("adios4dolfinx"),
         "python": platform.python_version(),
     }
+
+
+def _version_of(module: str) -> str:
+    """A module's version, or "not installed"."""
+    try:
+        return importlib.import_module(module).__version__
+    except ImportError:
+        return "not installed"
 
 
 def read_summary(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> dict[str, Any] | None:
