@@ -3,12 +3,13 @@
 ENV := docker/env.sh
 NP  ?= 2
 
-.PHONY: help env demo test test-serial test-mpi test-pip bench exec docker clean
+.PHONY: help env demo test test-serial test-mpi test-pip docs bench exec docker clean
 
 help:
 	@echo "make demo              run the main demo (Keller-Segel on a tissue section, $(NP) MPI ranks) -> results/"
 	@echo "make test              run the test suite, serial and under mpiexec -n $(NP)"
 	@echo "make test-pip          the pip route: a venv with the DOLFINx wheels (.venv-pip), serial test subset + one demo"
+	@echo "make docs              the documentation site -> docs/_build/html (warnings are errors), checked in headless Chromium"
 	@echo "make bench [QUICK=1]   benchmark suite (about 30 min; QUICK=1: about 2 min) -> bench/results/"
 	@echo "make exec CMD='...'    run any command inside the environment"
 	@echo "make docker            build the Docker image with podman and run the tests in it"
@@ -34,6 +35,14 @@ test-pip:
 	@cat /etc/ssl/certs/ca-certificates.crt $(wildcard /usr/local/share/ca-certificates/*.crt) > .pip-ca.pem 2>/dev/null || true
 	$(ENV) docker/test-pip.sh --cert .pip-ca.pem
 
+# Sphinx (pip, its own venv) builds the site inside the environment; the host's Chromium then loads
+# every page (installed with apt if missing): renders, images load, internal links resolve.
+docs:
+	@cat /etc/ssl/certs/ca-certificates.crt $(wildcard /usr/local/share/ca-certificates/*.crt) > .pip-ca.pem 2>/dev/null || true
+	$(ENV) docker/build-docs.sh --cert .pip-ca.pem
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
+	python3 docs/check_pages.py docs/_build/html
+
 # pip inside the environment installs FiPy for the benchmark; it trusts this machine's CA
 # certificates through a bundle made here (the environment may not see the host's).
 bench:
@@ -47,4 +56,4 @@ docker:
 	docker/build-image.sh
 
 clean:
-	rm -rf results .venv .venv-pip .pip-ca.pem .pytest_cache
+	rm -rf results .venv .venv-pip .venv-docs .pip-ca.pem .pytest_cache docs/_build docs/_generated
