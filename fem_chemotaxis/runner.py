@@ -42,6 +42,7 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 import fem_chemotaxis
+from fem_chemotaxis.config.evaluation import check_interpolated
 from fem_chemotaxis.config.expressions import Expression
 from fem_chemotaxis.config.run_config import ConfigError, MeshConfig, RunConfig, parse_config
 from fem_chemotaxis.io.atomic import write_json_atomic
@@ -199,6 +200,7 @@ def run(
     # Everything that can reject the input (mesh names, subdomains) runs before anything is written.
     tagged_mesh = build_mesh(config.mesh, comm)
     sim = _simulation(config, tagged_mesh, _initial_values(config, comm))
+    check_interpolated({name: u.x.array for name, u in sim.u.items()}, comm)
     out = prepare_run_directory(output_dir or config.output_dir, force, comm)
     summary: dict[str, Any] = {
         "status": "running",

@@ -152,6 +152,11 @@ class Model:
                         f"[model.species.{sp.name}] taxis towards unknown species '{tx.towards}'; "
                         f"species: {', '.join(names)}"
                     )
+                if not (np.isfinite(tx.limiter_threshold) and tx.limiter_threshold >= 0):
+                    raise ValueError(
+                        f"[model.species.{sp.name}] limiter_threshold must be a finite number >= 0, "
+                        f"got {tx.limiter_threshold:g}"
+                    )
                 if tx.limiter not in LIMITERS:
                     raise ValueError(
                         f"[model.species.{sp.name}] unknown limiter '{tx.limiter}'; "
