@@ -47,6 +47,7 @@ from fem_chemotaxis.model.model import COORDINATES, TIME, Model
 from fem_chemotaxis.motion.mesh_motion import MeshMotion
 from fem_chemotaxis.simulation import POSITIVITY
 from fem_chemotaxis.solvers.nonlinear import PRESETS
+from fem_chemotaxis.solvers.petsc_options import check_petsc_options
 from fem_chemotaxis.time import SCHEMES
 
 __all__ = ["ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]
@@ -222,6 +223,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         not isinstance(v, (str, int, float, bool)) for v in petsc.values()
     ):
         raise fail("[solver] petsc must be a table of PETSc options, e.g. { ksp_type = \"gmres\" }")
+    check_petsc_options(petsc)
 
     check_constant_expressions(model, boundary_conditions, motion, subdomain_parameters)
     check_initial_expressions(initial, model, mesh.size, mesh.cells)
