@@ -137,7 +137,7 @@ def _generated_cells(name: str, parameters: Mapping[str, Any]) -> tuple[float, i
     numbers = [size, *extents]
     if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in numbers):
         return None  # the generator itself refuses these, naming the parameter
-    return math.prod(extents) / size**dim * _CELLS_PER_H[dim], dim
+    return math.prod(float(e) / size for e in extents) * _CELLS_PER_H[dim], dim  # inf, never OverflowError
 
 
 def _gib(nbytes: float) -> str:

@@ -53,12 +53,22 @@ from fem_chemotaxis.time import SCHEMES
 __all__ = ["ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]
 
 MESH_KINDS = ("rectangle", "box")
+_LONGEST_MESSAGE = 400
 #: [initial] keys that seed every species not given otherwise from a previous run.
 _FROM_RUN_KEYS = ("from_run", "time")
 
 
 class ConfigError(ValueError):
-    """A configuration that cannot be run; the message names the key and the file."""
+    """A configuration that cannot be run; the message names the key and the file.
+
+    Messages are one line of at most about 400 characters: a long quoted value is elided.
+    """
+
+    def __init__(self, message: str):
+        message = " ".join(str(message).split())
+        if len(message) > _LONGEST_MESSAGE:
+            message = f"{message[:300]} ... {message[-80:]}"
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -208,6 +218,8 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     output = data.get("output", {})
     _only_keys(output, {"dir", "interval", "pictures"}, "output", fail)
     default_dir = Path("results") / Path(source).stem
+    if not isinstance(output.get("dir", ""), str):
+        raise fail(f"[output] dir must be a path string, got {output['dir']!r}")
     output_dir = Path(output.get("dir", default_dir))
     interval = _positive(output.get("interval", t_end / 10), "[output] interval", fail)
     check_output_count(t_end, interval, fail)
