@@ -101,6 +101,7 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     from fem_chemotaxis.commands import EXIT_BAD_INPUT
     from fem_chemotaxis.io.checkpoint import CheckpointError
     from fem_chemotaxis.io.console import configure_logging
+    from fem_chemotaxis.io.failures import is_disk_full
     from fem_chemotaxis.io.run_directory import RunDirectoryError
     from fem_chemotaxis.runner import ConfigDocument, restart, run
 
@@ -120,7 +121,25 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
         if comm.rank == 0:
             print(f"fem-chemotaxis: error: {err}", file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
+    except Exception as err:
+        if not (isinstance(err, OSError) or is_disk_full(err)):
+            raise
+        return _stop_after_io_error(err, comm)
     return exit_code(summary)
+
+
+def _stop_after_io_error(err: Exception, comm: MPI.Comm) -> int:
+    """A full disk or another I/O error: one line, status "error" in summary.json (written by
+    the runner), exit code 3.  Under MPI the other ranks may be waiting in a collective call:
+    end them all."""
+    from fem_chemotaxis.commands import EXIT_RUN_FAILED
+    from fem_chemotaxis.io.failures import one_line
+
+    print(f"fem-chemotaxis: error: {one_line(err)} (the run stopped; its completed checkpoints are intact)",
+          file=sys.stderr, flush=True)
+    if comm.size > 1:
+        comm.Abort(EXIT_RUN_FAILED)
+    return EXIT_RUN_FAILED
 
 
 def _dry_run(args: argparse.Namespace, comm: MPI.Comm) -> int:

@@ -38,7 +38,7 @@ REFUSED = {
     "malloc_dump": True, "info": "/tmp/info", "options_monitor": True, "PETSC_OPTIONS": "-help",
     "viewer_binary_filename": "x", "draw_pause": 1, "skip_petscrc": True,
     # code loading and malformed names or values
-    "pc_python_type": "mymodule.PC", "snes_type python": "x", "ksp_type ": "gmres",
+    "pc_python_type": "mymodule.PC", "snes_type python": "x", "ksp-type": "gmres",
 }
 REFUSED_VALUES = {"pc_type": "python", "snes_type": "shell", "ksp_type": "gmres -options_file /tmp/x",
                   "mat_mumps_icntl_4": "../../x", "pc_gamg_threshold": "ascii:/tmp/x"}
