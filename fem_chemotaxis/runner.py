@@ -62,6 +62,7 @@ from fem_chemotaxis.io.run_directory import SUMMARY_NAME, prepare_run_directory
 from fem_chemotaxis.io.run_lock import RunLock
 from fem_chemotaxis.io.seed import RunField, read_densities
 from fem_chemotaxis.io.state import capture, current_functions, load_unknowns, restore, scratch_functions
+from fem_chemotaxis.io.teardown import collect_together
 from fem_chemotaxis.io.timeseries import TIMESERIES_NAME, write_timeseries
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.mesh.geometries import generate
@@ -511,6 +512,7 @@ class _Execution:
                 _log.info(f"  mesh: volume {geometry['volume']:.6g}, minimum quality {geometry['min_quality']:.3f}")
             self.fields.write(sim.time)
             self._checkpoint()
+            collect_together(self.comm)  # garbage collected at the same point on every rank
             self.progress.output(sim.time, sim.dt, stats, len(self.summary["steps"]))
         self.write_summary()
 

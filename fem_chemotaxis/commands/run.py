@@ -103,6 +103,7 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     from fem_chemotaxis.io.console import configure_logging
     from fem_chemotaxis.io.failures import is_disk_full
     from fem_chemotaxis.io.run_directory import RunDirectoryError
+    from fem_chemotaxis.io.teardown import synchronised_garbage_collection
     from fem_chemotaxis.runner import ConfigDocument, restart, run
 
     configure_logging(args.verbosity, comm)
@@ -113,10 +114,11 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
             raise ValueError("--restart continues in RUN_DIR itself; --output and --force do not apply")
         if args.dry_run:
             return _dry_run(args, comm)
-        if args.restart is not None:
-            summary = restart(args.restart, comm, time_limit=args.time_limit)
-        else:
-            summary = run(ConfigDocument.read(args.config), args.output, args.force, comm, time_limit=args.time_limit)
+        with synchronised_garbage_collection(comm):  # no rank-dependent collective destructors
+            if args.restart is not None:
+                summary = restart(args.restart, comm, time_limit=args.time_limit)
+            else:
+                summary = run(ConfigDocument.read(args.config), args.output, args.force, comm, time_limit=args.time_limit)
     except (ValueError, RunDirectoryError, CheckpointError) as err:
         if comm.rank == 0:
             print(f"fem-chemotaxis: error: {err}", file=sys.stderr, flush=True)
