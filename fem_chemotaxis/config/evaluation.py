@@ -74,7 +74,7 @@ def check_initial_expressions(
             continue
         x = points if points is not None else np.zeros((3, 1))
         symbols = {"x": x[0], "y": x[1], "z": x[2], TIME: 0.0, **model.parameters}
-        functions = {**NUMPY_FUNCTIONS, "noise": lambda seed: point_noise(x, seed)}
+        functions = {**NUMPY_FUNCTIONS, "noise": lambda seed, x=x: point_noise(x, seed)}
         value.evaluate_checked(symbols, functions)
 
 

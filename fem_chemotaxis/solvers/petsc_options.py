@@ -49,7 +49,7 @@ _FORBIDDEN_VALUES = frozenset({"python", "shell"})
 
 def petsc_option_problem(key: str, value: Any) -> str | None:
     """Why `key` = `value` may not be set from a config, or None if it may."""
-    name = key[1:] if key.startswith("-") else key
+    name = key.removeprefix("-")
     if not _NAME.fullmatch(name):
         return "is not a PETSc option name (letters, digits and underscores)"
     if not _allowed_name(name.lower()):

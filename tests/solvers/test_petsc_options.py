@@ -4,10 +4,10 @@ debuggers and code loading are refused with exit 2 naming the key."""
 from __future__ import annotations
 
 import os
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from fem_chemotaxis.config.run_config import ConfigError, parse_config
 from fem_chemotaxis.solvers.flow import flow_preset_options

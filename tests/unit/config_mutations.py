@@ -10,10 +10,11 @@ from __future__ import annotations
 import copy
 import math
 import random
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
+
+import tomllib
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -3,10 +3,10 @@ over-long or over-deep expressions, arithmetic that fails, meshes that cannot fi
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from fem_chemotaxis.config.run_config import ConfigError, parse_config
 from tests.conftest import run_cli
@@ -54,6 +54,7 @@ t_end = 0.1
 dt = 0.05
 """
 
+_FLUX_BOUNDARY = '[[boundary]]\non = "left"\nspecies = "s"\ntype = "flux"\nvalue = "exp(chi*1000)"\n'
 _GENERATOR = 'generator = "tissue-section"\n[mesh.parameters]\nsize = 1e-5'
 _BUILTIN = 'builtin = "rectangle"\nsize = [1.0, 1.0]\ncells = [8, 8]'
 
@@ -77,8 +78,7 @@ REFUSED = {
     "long sum (deep tree)": (VALID, 's = "1"', 's = "' + "+".join(["x"] * 400) + '"', ["[initial] s", "nested"]),
     "reaction dividing by zero": (USER_MODEL, 'reaction = "u - s"', 'reaction = "u - s/(chi - 1)"',
                                   ["[model.species.s] reaction", "division by zero"]),
-    "boundary value overflow": (VALID, "[time]", '[[boundary]]\non = "left"\nspecies = "s"\ntype = "flux"\n'
-                                'value = "exp(chi*1000)"\n[time]', ["[boundary[0]] value", "overflow"]),
+    "boundary value overflow": (VALID, "[time]", _FLUX_BOUNDARY + "[time]", ["[boundary[0]] value", "overflow"]),
     "too many output times": (VALID, "interval = 0.05", "interval = 1e-300", ["[output] interval", "output times"]),
     "dt_min above dt_max": (VALID, "dt = 0.05", "dt = 0.05\ndt_min = 0.1\ndt_max = 0.01", ["dt_min", "dt_max"]),
     "mesh beyond memory": (VALID, "cells = [8, 8]", "cells = [1000000, 1000000]", ["[mesh] cells", "GiB", "available"]),

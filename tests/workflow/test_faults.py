@@ -164,7 +164,7 @@ pictures = false
 def _mounted_tmpfs(directory: Path, size: str):
     directory.mkdir()
     mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)],
-                             capture_output=True, text=True)
+                             capture_output=True, text=True, check=False)
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
     try:
@@ -250,11 +250,13 @@ def _read_only(directory: Path):
         finally:
             directory.chmod(0o755)
         return
-    bind = subprocess.run(["mount", "--bind", str(directory), str(directory)], capture_output=True, text=True)
+    bind = subprocess.run(["mount", "--bind", str(directory), str(directory)],
+                          capture_output=True, text=True, check=False)
     if bind.returncode != 0:
         pytest.skip(f"cannot bind-mount here: {bind.stderr.strip()}")
     try:
-        remount = subprocess.run(["mount", "-o", "remount,ro,bind", str(directory)], capture_output=True, text=True)
+        remount = subprocess.run(["mount", "-o", "remount,ro,bind", str(directory)],
+                                 capture_output=True, text=True, check=False)
         if remount.returncode != 0:
             pytest.skip(f"cannot remount read-only here: {remount.stderr.strip()}")
         yield
