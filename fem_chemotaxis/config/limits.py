@@ -2,7 +2,8 @@
 fits in a summary, and a mesh that fits in memory.
 
 - Every number anywhere in the document must be finite: TOML accepts ``inf`` and ``nan``,
-  which no key of a run means (:func:`check_finite_numbers`).
+  which no key of a run means (:func:`check_finite_numbers`), except ``limiter_threshold = inf``
+  (no limiting).
 - At most :data:`MAX_OUTPUT_TIMES` output times (``t_end / [output] interval``).
 - A built-in mesh or a mesh generator's request is estimated in memory (mesh plus solver,
   from the cell and unknown counts) and refused when the estimate exceeds the memory
@@ -15,6 +16,7 @@ fits in a summary, and a mesh that fits in memory.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -42,6 +44,8 @@ _BYTES_PER_UNKNOWN = {2: 700, 3: 2000}
 _CELLS_PER_H = {2: 1 / (math.sqrt(3) / 4), 3: 1 / (1 / (6 * math.sqrt(2)))}
 
 Fail = Callable[[str], Exception]
+#: The one key whose value may be infinite: a flux limiter's threshold (inf: no limiting).
+_NO_LIMIT = re.compile(r"limiter_threshold$")
 
 
 def check_finite_numbers(data: Any, fail: Fail, path: str = "") -> None:
@@ -52,7 +56,7 @@ def check_finite_numbers(data: Any, fail: Fail, path: str = "") -> None:
     elif isinstance(data, list):
         for k, value in enumerate(data):
             check_finite_numbers(value, fail, f"{path}[{k}]")
-    elif isinstance(data, float) and not math.isfinite(data):
+    elif isinstance(data, float) and not math.isfinite(data) and not (data == math.inf and _NO_LIMIT.search(path)):
         table, _, key = path.rpartition(".")
         where = f"[{table}] {key}" if table else key
         raise fail(f"{where} = {data} is not a finite number")

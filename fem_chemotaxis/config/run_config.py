@@ -13,8 +13,10 @@ Tables (see README, "Writing a config")::
                from_run = "results/ks" (+ time = ...): every species not given an expression is
                read from that run under its own name.  Run directories are relative to the
                config file (then the CWD), like [mesh] file; see io/seed.py for the transfer.
-    [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson" | "bdf2", dt_min, dt_max,
+    [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson" | "bdf2" (Newton)
+               | "ros2" | "ros3p" | "ros34pw2" (linearly implicit) | "auto", dt_min, dt_max,
                adaptive, rtol, atol, blowup_threshold, negative_tolerance
+               ("auto" and the refusals: fem_chemotaxis/time/choice.py)
     [discretisation]  positivity = "none" | "log-density"
     [output]   dir, interval (simulated time between field outputs), pictures
     [solver]   preset = "auto" | "direct" | "iterative", petsc = { option = value, ... }
@@ -48,7 +50,7 @@ from fem_chemotaxis.motion.mesh_motion import MeshMotion
 from fem_chemotaxis.simulation import POSITIVITY
 from fem_chemotaxis.solvers.nonlinear import PRESETS
 from fem_chemotaxis.solvers.petsc_options import check_petsc_options
-from fem_chemotaxis.time import SCHEMES
+from fem_chemotaxis.time import SCHEMES, choose_scheme
 
 __all__ = ["ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]
 
@@ -214,6 +216,10 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     discretisation = data.get("discretisation", {})
     _only_keys(discretisation, {"positivity"}, "discretisation", fail)
     positivity = _choice(discretisation.get("positivity", "none"), POSITIVITY, "[discretisation] positivity", fail)
+    try:
+        requested, (scheme, scheme_note) = scheme, choose_scheme(scheme, model, positivity, motion)
+    except ValueError as err:
+        raise fail(str(err)) from None
 
     output = data.get("output", {})
     _only_keys(output, {"dir", "interval", "pictures"}, "output", fail)
@@ -255,6 +261,10 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         for name, value in initial.items()
     }
     resolved["time"] = {"t_end": t_end, "dt": dt, "scheme": scheme, "adaptive": adaptive_flag, **optional}
+    if requested != scheme or scheme_note:
+        resolved["time"]["scheme_requested"] = requested
+        if scheme_note:
+            resolved["time"]["scheme_note"] = scheme_note
     resolved["discretisation"] = {"positivity": positivity}
     resolved["solver"] = {"preset": preset, "petsc": dict(petsc)}
     resolved["output"] = {"dir": str(output_dir), "interval": interval, "pictures": pictures}

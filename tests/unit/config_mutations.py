@@ -26,7 +26,7 @@ VALUES: list[Any] = [
     "((((1", "1))", "u*", "__import__('os').system('true')", "x.real", "lambda: 1", "integral(u)",
     "noise(1)", "noise(x)", "min(1)", "max(1, 2, 3)", "heaviside(x)", "pi", "nan", "inf",
     "+".join(["x"] * 300), "(" * 150 + "1" + ")" * 150, "a" * 3000, "rectangle", "box",
-    "tissue-section", "keller-segel", "bdf2", "dirichlet", "left", "last", "/etc/passwd",
+    "tissue-section", "keller-segel", "bdf2", "ros3p", "auto", "dirichlet", "left", "last", "/etc/passwd",
     "../../..", "ascii:/tmp/fuzz-view", "python", [], [1], [1.0, 1.0], [0, 0], [-1.0, 2.0],
     [1, 2, 3, 4], ["a", "b"], [[1, 2], [3, 4]], [{}], {}, {"a": 1}, {"x": "1"}, {"from_run": "nowhere"},
 ]
