@@ -71,16 +71,20 @@ def config_page() -> str:
             _OWNER.update({f: cls.name for f in cls.body if isinstance(f, ast.FunctionDef)})
         for function in (n for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)):
             _CALLER.update({c: function for c in ast.walk(function) if isinstance(c, ast.Call)})
-    for dotted in VALIDATORS:
+    described_tables = _described_tables(run_config.__doc__)
+    for dotted, tree in zip(VALIDATORS, trees):
         module = importlib.import_module(f"fem_chemotaxis.{dotted}")
-        path = Path(module.__file__)
-        tree = ast.parse(path.read_text())
         messages = _messages(tree)
         parts += [f"## From `fem_chemotaxis/{dotted.replace('.', '/')}.py`", ""]
         for function, where, keys, table_var in _key_sets(tree):
             defaults = _defaults(function, table_var)
             title = where if where.startswith("[") else f"[{where}]"
-            parts += [f"### `{title}`", "", f"Checked in `{function.name}`.", "",
+            described = described_tables.get(title.split(".")[0].rstrip("]") + "]" if "." in title else title)
+            parts += [f"### `{title}`", "", f"Checked in `{function.name}`."
+                      + (" The validator's description:" if described else ""), ""]
+            if described:
+                parts += ["```text", described, "```", ""]
+            parts += [
                       "| key | type (what the validator checks) | default |", "|---|---|---|"]
             for key in sorted(keys):
                 kind = _kind(function, module, messages, where.strip("[]"), key)
@@ -100,6 +104,22 @@ def _kind_tables(module) -> list[str]:
         parts += [f"### `[mesh.motion]` with kind = \"{kind}\"", "",
                   "Keys: " + ", ".join(f"`{k}`" for k in sorted(set(own) | set(common))) + ".", ""]
     return parts
+
+
+def _described_tables(doc: str) -> dict[str, str]:
+    """'[table]' -> its lines in the validator module's "Tables" docstring block."""
+    found: dict[str, list[str]] = {}
+    current = None
+    for line in doc.splitlines():
+        match = re.match(r"    (\[\[?[\w.]+\]\]?)\s", line)
+        if match:
+            current = match[1].replace("[[", "[").replace("]]", "]")
+            found[current] = []
+        if current and line.startswith("    "):
+            found[current].append(line[4:])
+        elif current and not line.strip():
+            current = None
+    return {table: "\n".join(lines) for table, lines in found.items()}
 
 
 def _key_sets(tree: ast.Module):
@@ -126,7 +146,10 @@ def _where(node: ast.AST | None, function: ast.FunctionDef) -> str:
     name = node.id if isinstance(node, ast.Name) else "where"
     for n in ast.walk(function):
         if isinstance(n, ast.Assign) and any(getattr(t, "id", "") == name for t in n.targets):
-            return _readable(n.value)
+            label = _readable(n.value)
+            if label.startswith("WHERE") and name != "where":  # built from this reader's own table
+                label = label.replace("WHERE", _where(ast.Name("where"), function), 1)
+            return label
     params = [a.arg for a in function.args.args]
     defaults = dict(zip(params[len(params) - len(function.args.defaults):], function.args.defaults))
     if name in defaults:
