@@ -246,10 +246,11 @@ class Simulation:
         fixed = [p for p in self.parameters.values()]
         options = {**linear_preset_options(preset, names, self.num_dofs),
                    **{k: v for k, v in petsc_options.items() if not k.startswith("snes_")}}
+        targets = {tx.towards for sp in self.model.species for tx in sp.taxis}  # first in the field split
         system = LinearlyImplicitSystem(
             [residuals[n] for n in names], [self.unknowns[n] for n in names], t_stage, t_variable,
-            lambda f: any(f is p for p in fixed), options, bcs,
-            jacobian_reuse=jacobian_reuse(self.scheme),
+            lambda f: any(f is p for p in fixed), options, bcs, jacobian_reuse=jacobian_reuse(self.scheme),
+            split_order=sorted(names, key=lambda n: n not in targets),
         )
         return RosenbrockSolver(self.scheme, system, self._t_old, self._dt)
 

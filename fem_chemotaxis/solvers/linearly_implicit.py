@@ -62,6 +62,7 @@ class LinearlyImplicitSystem:
         options: PETSc options of the linear solver (:func:`~fem_chemotaxis.solvers.linear.linear_preset_options`).
         bcs: Dirichlet conditions on the unknowns (values at t_{n+1} when a step begins).
         jacobian_reuse: A W-method keeps its Jacobian for up to this many steps.
+        split_order: Order of the unknowns in the field split of the iterative solver.
     """
 
     def __init__(
@@ -74,6 +75,7 @@ class LinearlyImplicitSystem:
         options: dict[str, Any],
         bcs: Sequence[dolfinx.fem.DirichletBC] = (),
         jacobian_reuse: int = 1,
+        split_order: Sequence[str] | None = None,
     ):
         self.unknowns = list(unknowns)
         self.time = time
@@ -112,7 +114,7 @@ class LinearlyImplicitSystem:
         self._scratch = [dolfinx.fem.Function(V) for V in spaces]
         self.constant = self.new_vector()
         self._assemble_vector(_compile(parts.constant), self.constant)
-        self.solver = ReusedKrylovSolver(self.W, self.unknowns, options)
+        self.solver = ReusedKrylovSolver(self.W, self.unknowns, options, split_order)
         self._current, self._work, self._time_rate = self.new_vector(), self.new_vector(), self.new_vector()
         self._dirichlet = self._dirichlet_rows(bcs)
         self._jump = self.new_vector()
@@ -134,7 +136,8 @@ class LinearlyImplicitSystem:
         """Jacobian (if due) and stage matrix at the current state u_n; dG/dt; Dirichlet jumps."""
         self._h = h
         self.time.value = t
-        refresh = exact_jacobian or self._jacobian_age >= self.jacobian_reuse
+        # a preconditioner due for a new set-up (Krylov counts grew) gets a fresh Jacobian too
+        refresh = exact_jacobian or self._jacobian_age >= self.jacobian_reuse or self.solver.setup_pending
         if refresh:
             self._assemble_jacobian()
         if refresh or 1.0 / (gamma * h) != self._shift:
