@@ -220,7 +220,9 @@ class Simulation:
         else:
             residuals = self.scheme.residuals(model, operator, levels, tests)
             options = {**preset_options(solver, [f.name for f in unknowns], self.num_dofs), **dict(petsc_options or {})}
-            self.solver = NonlinearSolver(residuals, unknowns, options, bcs)
+            fixed = list(self.parameters.values())  # a moving mesh changes every form
+            split = None if motion is not None else (lambda f: any(f is p for p in fixed), [self._dt, self._omega])
+            self.solver = NonlinearSolver(residuals, unknowns, options, bcs, split=split)
         self.fractional = self._fractional_operators()
         self.controller = self._step_controller(adaptive) if adaptive else None
         if self.controller is not None:
