@@ -14,6 +14,7 @@ models). Nothing here depends on DOLFINx: a model can be built, printed and vali
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -178,7 +179,7 @@ class Model:
         if not entries or not all(e.symbols <= set(self.parameters) for e in entries):
             return
         values = np.array(
-            [[float(e.evaluate(dict(self.parameters), NUMPY_FUNCTIONS)) for e in row] for row in _rows(sp.diffusion)]  # type: ignore[arg-type]
+            [[float(e.evaluate_checked(dict(self.parameters), NUMPY_FUNCTIONS)) for e in row] for row in _rows(sp.diffusion)]  # type: ignore[arg-type]
         )
         if values.shape == (1, 1):
             if not values[0, 0] > 0:
@@ -205,6 +206,8 @@ class Model:
         """Build a model from its TOML-shaped description (see the README's model section)."""
         _only_keys(data, {"name", "description", "parameters", "species", "flow"}, where)
         name = data.get("name", "user-model")
+        if not isinstance(data.get("parameters", {}), Mapping):
+            raise ValueError(f"[{where}.parameters] must be a table of numbers")
         parameters = {
             k: _number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()
         }
@@ -258,6 +261,8 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
     taxis_list = table.get("taxis", [])
     if isinstance(taxis_list, Mapping):
         taxis_list = [taxis_list]
+    if not isinstance(taxis_list, list):
+        raise ValueError(f"[{where}] taxis must be a table or an array of tables, got {taxis_list!r}")
     taxis = []
     for k, tx in enumerate(taxis_list):
         twhere = f"{where}.taxis[{k}]"
@@ -328,6 +333,8 @@ def _diffusion_entries(sp: Species) -> list[Expression]:
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{where}: expected a number, got {value!r}")
+    if isinstance(value, int) and not abs(value) <= sys.float_info.max:
+        raise ValueError(f"{where}: number too large, got {value!r}")
     return float(value)
 
 
