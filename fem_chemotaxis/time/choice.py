@@ -47,8 +47,14 @@ def choose_scheme(name: str, model: Model, positivity: str = "none", motion: Any
     """The scheme to run for the requested `name`, and a note if ``auto`` fell back to Newton.
 
     Raises:
-        ValueError: a Rosenbrock scheme was requested for a model that cannot use it.
+        ValueError: a Rosenbrock scheme was requested for a model that cannot use it, or
+            Crank-Nicolson for a model with fractional diffusion.
     """
+    fractional = [sp.name for sp in model.species if sp.fractional_order is not None]
+    if name == "crank-nicolson" and fractional:
+        raise ValueError(f'[time] scheme = "crank-nicolson" is not supported with the fractional diffusion of '
+                         f"'{fractional[0]}' (its explicit half needs (-Lap)^(a/2) u_n, which the resolvent "
+                         "does not give); use backward-euler or bdf2")
     refusal = rosenbrock_refusal(model, positivity, motion)
     if name == AUTO:
         if refusal is None:
