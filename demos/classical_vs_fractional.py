@@ -24,13 +24,13 @@
 # is classical diffusion). The cell mass (1.92) is below the classical critical mass
 # $8\pi d\, d_S/(\chi \beta) = 4.2$, so classical cells only drift towards the left wall,
 # while fractional Keller-Segel with $\alpha < 2$ is supercritical in 2-D: the Lévy-flight
-# cells collapse there and blow up near t = 11.3.
+# cells collapse there and blow up near t = 11.5.
 #
 # This demo runs both models from the same initial state on the tissue section and draws
 # the cell densities side by side, each with its own colour scale. Run with
-# `docker/env.sh mpiexec -n 2 python demos/classical_vs_fractional.py` (a few minutes; the
-# fractional step costs 26-38 shifted elliptic solves); with `CI` set it uses a coarser
-# mesh and stops at t = 0.3 instead of 10.5.
+# `docker/env.sh mpiexec -n 2 python demos/classical_vs_fractional.py` (a few minutes: each
+# GMRES iteration of a step applies the fractional resolvent, 15-39 shifted elliptic solves);
+# with `CI` set it uses a coarser mesh and stops at t = 0.3 instead of 10.5.
 
 # +
 import dataclasses
@@ -57,8 +57,8 @@ OUTPUT = Path("results/classical_vs_fractional")
 # ## The fractional model and its classical counterpart
 #
 # `demos/fractional_keller_segel.toml` holds the fractional run ($d = 0.25$, $\chi = 1.5$,
-# small steps dt = 0.01 because the fractional step is split from the Newton step, first
-# order in time). Its classical counterpart is the same model with `fractional_order`
+# BDF2 with dt = 0.05: the fractional term is inside the implicit step, so the step is second
+# order). Its classical counterpart is the same model with `fractional_order`
 # removed from every species: a `Model` is plain data, so we build it with
 # `dataclasses.replace`.
 
@@ -102,9 +102,9 @@ for label, model in models.items():
 
 # ## A physical check: both conserve the cells
 #
-# The fractional operator is applied as $(I + \Delta t\, d\, A_h^{\alpha/2})^{-1}$ with a
-# rational approximation whose every term preserves the mean: the cell mass must be
-# conserved to round-off, as in the classical model.
+# The fractional operator enters the step through its resolvent
+# $(I + \tau\, d\, A_h^{\alpha/2})^{-1}$, a rational approximation whose every term preserves
+# the mean: the cell mass is conserved to the Newton tolerance, as in the classical model.
 
 for label, (before, after) in masses.items():
     if comm.rank == 0:
