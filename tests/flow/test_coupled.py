@@ -149,7 +149,8 @@ def test_blob_centroid_follows_the_flow(comm):
     reversed_path = _rk4_path(lambda p: -LINEAR_FLOW @ (p - CENTRE), start, t_end, 100)
     error = np.linalg.norm(centroid() - path)
     print(f"\ncentroid {start} -> {centroid()}, particle path -> {path}: distance {error:.2e} "
-          f"(moved {np.linalg.norm(path - start):.3f}; reversed flow would end {np.linalg.norm(reversed_path - path):.3f} away)")
+          f"(moved {np.linalg.norm(path - start):.3f}; "
+          f"reversed flow would end {np.linalg.norm(reversed_path - path):.3f} away)")
     assert error < 1e-3  # measured 2.6e-5 (Crank-Nicolson phase error, wall values)
 
 
@@ -175,7 +176,8 @@ def _advection_mms_error(comm, n: int) -> float:
         return 1 + 0.5 * _mode(1, 2, x) + t * 0.4 * _mode(2, 1, x)
 
     def source(x, t):
-        w = ufl.as_vector([ufl.sin(ufl.pi * x[0]) * ufl.cos(ufl.pi * x[1]), -ufl.cos(ufl.pi * x[0]) * ufl.sin(ufl.pi * x[1])])
+        w = ufl.as_vector([ufl.sin(ufl.pi * x[0]) * ufl.cos(ufl.pi * x[1]),
+                           -ufl.cos(ufl.pi * x[0]) * ufl.sin(ufl.pi * x[1])])
         u = exact(x, t)
         return 0.4 * _mode(2, 1, x) + ufl.div(u * w) - ufl.div(d * ufl.grad(u))
 
