@@ -42,6 +42,7 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 import fem_chemotaxis
+from fem_chemotaxis.config.evaluation import check_interpolated
 from fem_chemotaxis.config.expressions import Expression
 from fem_chemotaxis.config.run_config import ConfigError, MeshConfig, RunConfig, parse_config
 from fem_chemotaxis.io.atomic import write_json_atomic
@@ -50,14 +51,18 @@ from fem_chemotaxis.io.checkpoint import (
     CheckpointError,
     CheckpointFile,
     read_metadata,
+    recover_checkpoint,
     replace_directory,
     write_metadata,
 )
 from fem_chemotaxis.io.console import Progress, format_duration
+from fem_chemotaxis.io.failures import one_line, record_failure, release_space, reserve_space
 from fem_chemotaxis.io.fields import FieldWriter
 from fem_chemotaxis.io.run_directory import SUMMARY_NAME, prepare_run_directory
+from fem_chemotaxis.io.run_lock import RunLock
 from fem_chemotaxis.io.seed import RunField, read_densities
 from fem_chemotaxis.io.state import capture, current_functions, load_unknowns, restore, scratch_functions
+from fem_chemotaxis.io.teardown import collect_together
 from fem_chemotaxis.io.timeseries import TIMESERIES_NAME, write_timeseries
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.mesh.geometries import generate
@@ -199,7 +204,10 @@ def run(
     # Everything that can reject the input (mesh names, subdomains) runs before anything is written.
     tagged_mesh = build_mesh(config.mesh, comm)
     sim = _simulation(config, tagged_mesh, _initial_values(config, comm))
+    check_interpolated({name: u.x.array for name, u in sim.u.items()}, comm)
     out = prepare_run_directory(output_dir or config.output_dir, force, comm)
+    lock = RunLock.acquire(out, comm)
+    reserve_space(out, comm)
     summary: dict[str, Any] = {
         "status": "running",
         "model": config.model.name,
@@ -220,7 +228,10 @@ def run(
     execution = _Execution(
         document, config, sim, out, summary, checkpoint, mesh_description, [], start, 0.0, time_limit
     )
-    return execution.execute()
+    summary = execution.execute()
+    release_space(out)
+    lock.release()
+    return summary
 
 
 def restart(
@@ -238,12 +249,16 @@ def restart(
     """
     start = wallclock.perf_counter()
     out = Path(run_dir)
+    lock = RunLock.acquire(out, comm)
+    recover_checkpoint(out, comm)
+    release_space(out)  # a failed run's reserve, if it did not get to free it
     meta = read_metadata(out, comm)
     summary = read_summary(out, comm)
     if summary is None:
         raise CheckpointError(f"'{out}' has a checkpoint but no {SUMMARY_NAME}")
     if summary["status"] in FINISHED:
         _log.info(f"fem-chemotaxis: the run in {out} has ended ({summary['status']}); nothing to continue")
+        lock.release()
         return summary
     document = ConfigDocument.from_json(meta["config"])
     config = document.parse()
@@ -286,7 +301,11 @@ def restart(
         document, config, sim, out, summary, old, mesh_description, list(times), start,
         summary.get("wall_time", 0.0), time_limit, fields,
     )
-    return execution.execute()
+    reserve_space(out, comm)
+    summary = execution.execute()
+    release_space(out)
+    lock.release()
+    return summary
 
 
 def _initial_values(config: RunConfig, comm: MPI.Comm) -> dict[str, Expression | dolfinx.fem.Function]:
@@ -459,8 +478,9 @@ class _Execution:
                 summary["interruption"] = {"reason": stop.reason, "time": sim.time}
                 self.record()
             except BaseException as err:
-                summary["status"], summary["message"] = "error", f"{type(err).__name__}: {err}"
-                self.write_summary()
+                summary["status"], summary["message"] = "error", one_line(err)
+                summary["wall_time"] = self.earlier_wall_time + wallclock.perf_counter() - self.started
+                record_failure(self.out, summary)
                 raise
             finally:
                 self.fields.close()
@@ -492,6 +512,7 @@ class _Execution:
                 _log.info(f"  mesh: volume {geometry['volume']:.6g}, minimum quality {geometry['min_quality']:.3f}")
             self.fields.write(sim.time)
             self._checkpoint()
+            collect_together(self.comm)  # garbage collected at the same point on every rank
             self.progress.output(sim.time, sim.dt, stats, len(self.summary["steps"]))
         self.write_summary()
 

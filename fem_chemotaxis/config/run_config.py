@@ -13,15 +13,19 @@ Tables (see README, "Writing a config")::
                from_run = "results/ks" (+ time = ...): every species not given an expression is
                read from that run under its own name.  Run directories are relative to the
                config file (then the CWD), like [mesh] file; see io/seed.py for the transfer.
-    [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson" | "bdf2", dt_min, dt_max,
+    [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson" | "bdf2" (Newton)
+               | "ros2" | "ros3p" | "ros34pw2" (linearly implicit) | "auto", dt_min, dt_max,
                adaptive, rtol, atol, blowup_threshold, negative_tolerance
+               ("auto" and the refusals: fem_chemotaxis/time/choice.py)
     [discretisation]  positivity = "none" | "log-density"
     [output]   dir, interval (simulated time between field outputs), pictures
     [solver]   preset = "auto" | "direct" | "iterative", petsc = { option = value, ... }
     [[boundary]]  on = "vessel_1", species = "s", type = "dirichlet" | "flux" | "robin", value, rate
     [subdomains.NAME]  parameter values that differ in the gmsh volume NAME
 
-Every mistake raises :class:`ConfigError` naming the table and key.
+Every mistake raises :class:`ConfigError` naming the table and key.  Before anything is
+built, numbers must be finite and meshes must fit in memory (config/limits.py), and the
+expressions are evaluated where their symbols allow (config/evaluation.py).
 """
 
 from __future__ import annotations
@@ -34,7 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fem_chemotaxis.config.evaluation import check_constant_expressions, check_initial_expressions
 from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.config.limits import check_finite_numbers, check_mesh_memory, check_output_count
 from fem_chemotaxis.io.seed import LAST, RunField
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
 from fem_chemotaxis.model.boundary import BoundaryCondition
@@ -43,17 +49,28 @@ from fem_chemotaxis.model.model import COORDINATES, TIME, Model
 from fem_chemotaxis.motion.mesh_motion import MeshMotion
 from fem_chemotaxis.simulation import POSITIVITY
 from fem_chemotaxis.solvers.nonlinear import PRESETS
-from fem_chemotaxis.time import SCHEMES
+from fem_chemotaxis.solvers.petsc_options import check_petsc_options
+from fem_chemotaxis.time import SCHEMES, choose_scheme
 
 __all__ = ["ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]
 
 MESH_KINDS = ("rectangle", "box")
+_LONGEST_MESSAGE = 400
 #: [initial] keys that seed every species not given otherwise from a previous run.
 _FROM_RUN_KEYS = ("from_run", "time")
 
 
 class ConfigError(ValueError):
-    """A configuration that cannot be run; the message names the key and the file."""
+    """A configuration that cannot be run; the message names the key and the file.
+
+    Messages are one line of at most about 400 characters: a long quoted value is elided.
+    """
+
+    def __init__(self, message: str):
+        message = " ".join(str(message).split())
+        if len(message) > _LONGEST_MESSAGE:
+            message = f"{message[:300]} ... {message[-80:]}"
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -131,9 +148,11 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     for table in ("mesh", "model", "initial", "time"):
         if not isinstance(data.get(table), Mapping):
             raise fail(f"missing table [{table}]")
+    check_finite_numbers(data, fail)
 
     mesh = _parse_mesh(data["mesh"], base_dir, fail)
     model = _parse_model(data["model"], fail)
+    check_mesh_memory(mesh.builtin, mesh.cells, mesh.generator, mesh.parameters, model, fail)
     if model.flow is not None and model.flow.file is not None:
         flow = dataclasses.replace(model.flow, file=_flow_file(model.flow.file, base_dir, fail))
         model = dataclasses.replace(model, flow=flow)
@@ -191,16 +210,25 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     if not isinstance(adaptive_flag, bool):
         raise fail(f"[time] adaptive must be true or false, got {adaptive_flag!r}")
     adaptive = (optional["rtol"] or 1e-3, optional["atol"] or 1e-6) if adaptive_flag else None
+    if optional["dt_min"] is not None and optional["dt_max"] is not None and optional["dt_min"] > optional["dt_max"]:
+        raise fail(f"[time] dt_min = {optional['dt_min']:g} is larger than dt_max = {optional['dt_max']:g}")
 
     discretisation = data.get("discretisation", {})
     _only_keys(discretisation, {"positivity"}, "discretisation", fail)
     positivity = _choice(discretisation.get("positivity", "none"), POSITIVITY, "[discretisation] positivity", fail)
+    try:
+        requested, (scheme, scheme_note) = scheme, choose_scheme(scheme, model, positivity, motion)
+    except ValueError as err:
+        raise fail(str(err)) from None
 
     output = data.get("output", {})
     _only_keys(output, {"dir", "interval", "pictures"}, "output", fail)
     default_dir = Path("results") / Path(source).stem
+    if not isinstance(output.get("dir", ""), str):
+        raise fail(f"[output] dir must be a path string, got {output['dir']!r}")
     output_dir = Path(output.get("dir", default_dir))
     interval = _positive(output.get("interval", t_end / 10), "[output] interval", fail)
+    check_output_count(t_end, interval, fail)
     pictures = output.get("pictures", True)
     if not isinstance(pictures, bool):
         raise fail(f"[output] pictures must be true or false, got {pictures!r}")
@@ -213,6 +241,10 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         not isinstance(v, (str, int, float, bool)) for v in petsc.values()
     ):
         raise fail("[solver] petsc must be a table of PETSc options, e.g. { ksp_type = \"gmres\" }")
+    check_petsc_options(petsc)
+
+    check_constant_expressions(model, boundary_conditions, motion, subdomain_parameters)
+    check_initial_expressions(initial, model, mesh.size, mesh.cells)
 
     resolved = copy.deepcopy(dict(data))
     resolved["model"] = {
@@ -229,6 +261,10 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         for name, value in initial.items()
     }
     resolved["time"] = {"t_end": t_end, "dt": dt, "scheme": scheme, "adaptive": adaptive_flag, **optional}
+    if requested != scheme or scheme_note:
+        resolved["time"]["scheme_requested"] = requested
+        if scheme_note:
+            resolved["time"]["scheme_note"] = scheme_note
     resolved["discretisation"] = {"positivity": positivity}
     resolved["solver"] = {"preset": preset, "petsc": dict(petsc)}
     resolved["output"] = {"dir": str(output_dir), "interval": interval, "pictures": pictures}
@@ -327,7 +363,7 @@ def _flow_file(name: Path, base_dir: Path, fail: Any) -> Path:
 
 
 def _parse_mesh(table: Mapping[str, Any], base_dir: Path, fail: Any) -> MeshConfig:
-    from fem_chemotaxis.mesh.geometries import GENERATORS  # gmsh is imported lazily there
+    from fem_chemotaxis.mesh.geometries import GENERATORS, generator_parameters  # gmsh is imported lazily there
 
     _only_keys(table, {"builtin", "size", "cells", "file", "generator", "parameters", "motion"}, "mesh", fail)
     chosen = [k for k in ("builtin", "file", "generator") if k in table]
@@ -357,6 +393,7 @@ def _parse_mesh(table: Mapping[str, Any], base_dir: Path, fail: Any) -> MeshConf
     params = table.get("parameters", {})
     if not isinstance(params, Mapping):
         raise fail("[mesh.parameters] must be a table")
+    generator_parameters(generator, dict(params))  # unknown parameters, before anything is built
     return MeshConfig(generator=generator, parameters=dict(params))
 
 

@@ -39,6 +39,7 @@ from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 __all__ = [
     "GENERATORS",
     "generate",
+    "generator_parameters",
     "microfluidic_chamber",
     "tissue_section",
     "tumour_stroma",
@@ -718,6 +719,15 @@ def _parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"mesh generator {name!r} has no parameter {', '.join(unknown)}; "
                          f"its parameters: {', '.join(known)}")
     return {p: params.get(p, signature[p].default) for p in known}
+
+
+def generator_parameters(name: str, params: dict[str, Any]) -> dict[str, Any]:
+    """All parameters of generator `name` (defaults filled in), checked for unknown names.
+
+    Raises:
+        ValueError: for an unknown generator or parameter (for config validation).
+    """
+    return _parameters(name, params)
 
 
 def _generate_mesh(comm: MPI.Comm, name: str, params: dict[str, Any]) -> TaggedMesh:

@@ -35,6 +35,8 @@ class BoundaryCondition:
     def from_dict(cls, table: Mapping[str, Any], where: str) -> "BoundaryCondition":
         """Build from a ``[[boundary]]`` table: on, species, type, value (, rate)."""
         allowed = {"on", "species", "type", "value", "rate"}
+        if not isinstance(table, Mapping):
+            raise ValueError(f"[{where}] must be a table like {{ on = \"left\", species = \"u\", type = \"flux\", value = 0 }}")
         unknown = sorted(set(table) - allowed)
         if unknown:
             raise ValueError(f"[{where}] unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}")

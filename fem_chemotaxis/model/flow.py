@@ -193,7 +193,7 @@ class Flow:
                 raise ValueError(f"[{where}] 'density' is only for kind = \"navier-stokes\"")
             self.eta.check_symbols(state, f"[{where}] viscosity (species, parameters, x, y, z, t)")
             if self.eta.symbols <= set(parameters):
-                eta = float(self.eta.evaluate(dict(parameters), NUMPY_FUNCTIONS))
+                eta = float(self.eta.evaluate_checked(dict(parameters), NUMPY_FUNCTIONS))
                 if not eta > 0:
                     raise ValueError(f"[{where}] viscosity '{self.eta}' = {eta:g} must be positive")
             if self.density is not None:

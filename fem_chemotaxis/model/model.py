@@ -14,6 +14,7 @@ models). Nothing here depends on DOLFINx: a model can be built, printed and vali
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Union
@@ -22,11 +23,10 @@ import numpy as np
 
 from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.model.flow import Flow
+from fem_chemotaxis.model.limiters import LIMITERS, check_limiter
 
 __all__ = ["COORDINATES", "LIMITERS", "TIME", "Diffusion", "Model", "Species", "Taxis"]
 
-#: Flux limiters Q(y) for the taxis gradient (fractional-file eq. 7).
-LIMITERS = ("none", "saturating", "mean-curvature")
 COORDINATES = ("x", "y", "z")
 TIME = "t"
 
@@ -41,8 +41,8 @@ class Taxis:
     Attributes:
         towards: The species whose gradient drives the flux.
         sensitivity: The full prefactor S of Q(grad towards), e.g. ``chi*u``.
-        limiter: One of LIMITERS.
-        limiter_threshold: y* of the saturating limiter.
+        limiter: One of LIMITERS (see :mod:`fem_chemotaxis.model.limiters`).
+        limiter_threshold: y* >= 0 of the saturating limiter.
     """
 
     towards: str
@@ -146,17 +146,13 @@ class Model:
                 for arg in _integral_arguments(expr):
                     if arg not in names:
                         raise ValueError(f"{expr.where}: integral() takes a species; got {arg!r}")
-            for tx in sp.taxis:
+            for k, tx in enumerate(sp.taxis):
                 if tx.towards not in names:
                     raise ValueError(
                         f"[model.species.{sp.name}] taxis towards unknown species '{tx.towards}'; "
                         f"species: {', '.join(names)}"
                     )
-                if tx.limiter not in LIMITERS:
-                    raise ValueError(
-                        f"[model.species.{sp.name}] unknown limiter '{tx.limiter}'; "
-                        f"choose one of: {', '.join(LIMITERS)}"
-                    )
+                check_limiter(tx.limiter, tx.limiter_threshold, f"[model.species.{sp.name}.taxis[{k}]]")
             self._check_diffusion_positive(sp)
             if sp.fractional_order is not None:
                 where = f"[model.species.{sp.name}]"
@@ -183,7 +179,7 @@ class Model:
         if not entries or not all(e.symbols <= set(self.parameters) for e in entries):
             return
         values = np.array(
-            [[float(e.evaluate(dict(self.parameters), NUMPY_FUNCTIONS)) for e in row] for row in _rows(sp.diffusion)]  # type: ignore[arg-type]
+            [[float(e.evaluate_checked(dict(self.parameters), NUMPY_FUNCTIONS)) for e in row] for row in _rows(sp.diffusion)]  # type: ignore[arg-type]
         )
         if values.shape == (1, 1):
             if not values[0, 0] > 0:
@@ -210,6 +206,8 @@ class Model:
         """Build a model from its TOML-shaped description (see the README's model section)."""
         _only_keys(data, {"name", "description", "parameters", "species", "flow"}, where)
         name = data.get("name", "user-model")
+        if not isinstance(data.get("parameters", {}), Mapping):
+            raise ValueError(f"[{where}.parameters] must be a table of numbers")
         parameters = {
             k: _number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()
         }
@@ -263,6 +261,8 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
     taxis_list = table.get("taxis", [])
     if isinstance(taxis_list, Mapping):
         taxis_list = [taxis_list]
+    if not isinstance(taxis_list, list):
+        raise ValueError(f"[{where}] taxis must be a table or an array of tables, got {taxis_list!r}")
     taxis = []
     for k, tx in enumerate(taxis_list):
         twhere = f"{where}.taxis[{k}]"
@@ -333,6 +333,8 @@ def _diffusion_entries(sp: Species) -> list[Expression]:
 def _number(value: Any, where: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{where}: expected a number, got {value!r}")
+    if isinstance(value, int) and not abs(value) <= sys.float_info.max:
+        raise ValueError(f"{where}: number too large, got {value!r}")
     return float(value)
 
 

@@ -220,14 +220,15 @@ SOURCES: dict[str, SourceModel] = {
     "keller-segel-elliptic": SourceModel("chapter 7.2 remarks, quasi-steady s", KELLER_SEGEL, _uniform_cells,
                                          _keller_segel(quasi_steady=True)),
     "keller-segel-transduction": SourceModel(
-        "chapter (7.3.21) with g = S/(K + S), signal (7.2.2)",
+        "chapter (7.3.21) with g = S/(K + S); lambda0 the reversal rate of (7.3.1), so D = s^2/(2 lambda0)"
+        " (telegraph limit (7.3.4)); signal (7.2.2)",
         {"speed": 0.5, "lambda0": 1.0, "b": 180.0, "tau_e": 0.1, "tau_a": 1.0, "K": 0.2, "ds": 0.1,
          "alpha": 1.0, "beta": 1.0},
         _uniform_cells,
-        _keller_segel(sensitivity=_transduction_chi, diffusion=lambda p: p["speed"] ** 2 / p["lambda0"]),
+        _keller_segel(sensitivity=_transduction_chi, diffusion=lambda p: p["speed"] ** 2 / (2 * p["lambda0"])),
     ),
     "keller-segel-volume-filling": SourceModel(
-        "fractional file (7): chi u (1 - u/gamma)",
+        "volume filling chi u (1 - u/gamma) (Painter-Hillen 2002, MODELS.md; not in the source documents)",
         {"d": 0.1, "chi": 5.0, "gamma": 1.0, "ds": 0.1, "alpha": 1.0, "beta": 1.0},
         lambda p: {"u": 0.5, "s": 0.5 * p["alpha"] / p["beta"]},
         _keller_segel(sensitivity=lambda p, s: p["chi"] * s["u"] * (1 - s["u"] / p["gamma"])),
