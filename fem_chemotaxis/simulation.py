@@ -220,7 +220,9 @@ class Simulation:
         else:
             residuals = self.scheme.residuals(model, operator, levels, tests)
             options = {**preset_options(solver, [f.name for f in unknowns], self.num_dofs), **dict(petsc_options or {})}
-            self.solver = NonlinearSolver(residuals, unknowns, options, bcs)
+            fixed = list(self.parameters.values())  # a moving mesh changes every form
+            split = None if motion is not None else (lambda f: any(f is p for p in fixed), [self._dt, self._omega])
+            self.solver = NonlinearSolver(residuals, unknowns, options, bcs, split=split)
         self.fractional = self._fractional_operators()
         self.controller = self._step_controller(adaptive) if adaptive else None
         if self.controller is not None:
@@ -246,10 +248,11 @@ class Simulation:
         fixed = [p for p in self.parameters.values()]
         options = {**linear_preset_options(preset, names, self.num_dofs),
                    **{k: v for k, v in petsc_options.items() if not k.startswith("snes_")}}
+        targets = {tx.towards for sp in self.model.species for tx in sp.taxis}  # first in the field split
         system = LinearlyImplicitSystem(
             [residuals[n] for n in names], [self.unknowns[n] for n in names], t_stage, t_variable,
-            lambda f: any(f is p for p in fixed), options, bcs,
-            jacobian_reuse=jacobian_reuse(self.scheme),
+            lambda f: any(f is p for p in fixed), options, bcs, jacobian_reuse=jacobian_reuse(self.scheme),
+            split_order=sorted(names, key=lambda n: n not in targets),
         )
         return RosenbrockSolver(self.scheme, system, self._t_old, self._dt)
 
