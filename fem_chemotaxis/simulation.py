@@ -211,6 +211,7 @@ class Simulation:
                 older={**levels.older, VELOCITY: self.flow.velocity_old},
             )
         unknowns = [self.unknowns[n] for n in model.species_names]
+        self.fractional = self._fractional_operators()
         self.solver: NonlinearSolver | FlowSolver | RosenbrockSolver
         if isinstance(self.scheme, RosenbrockTableau):
             self.solver = self._rosenbrock_solver(operator, tests, bcs, solver, petsc_options or {})
@@ -220,8 +221,9 @@ class Simulation:
         else:
             residuals = self.scheme.residuals(model, operator, levels, tests)
             options = {**preset_options(solver, [f.name for f in unknowns], self.num_dofs), **dict(petsc_options or {})}
-            self.solver = NonlinearSolver(residuals, unknowns, options, bcs)
-        self.fractional = self._fractional_operators()
+            fixed = list(self.parameters.values())  # a moving mesh changes every form
+            split = None if motion is not None else (lambda f: any(f is p for p in fixed), [self._dt, self._omega])
+            self.solver = self._species_solver(residuals, unknowns, options, bcs, split)
         self.controller = self._step_controller(adaptive) if adaptive else None
         if self.controller is not None:
             self.controller.accept(self.time, self._owned_values())
@@ -246,10 +248,11 @@ class Simulation:
         fixed = [p for p in self.parameters.values()]
         options = {**linear_preset_options(preset, names, self.num_dofs),
                    **{k: v for k, v in petsc_options.items() if not k.startswith("snes_")}}
+        targets = {tx.towards for sp in self.model.species for tx in sp.taxis}  # first in the field split
         system = LinearlyImplicitSystem(
             [residuals[n] for n in names], [self.unknowns[n] for n in names], t_stage, t_variable,
-            lambda f: any(f is p for p in fixed), options, bcs,
-            jacobian_reuse=jacobian_reuse(self.scheme),
+            lambda f: any(f is p for p in fixed), options, bcs, jacobian_reuse=jacobian_reuse(self.scheme),
+            split_order=sorted(names, key=lambda n: n not in targets),
         )
         return RosenbrockSolver(self.scheme, system, self._t_old, self._dt)
 
@@ -273,7 +276,11 @@ class Simulation:
         if self.flow is not None:
             raise ValueError("[mesh.motion] is not supported for models with a flow ([model.flow])")
         if any(sp.fractional_order is not None for sp in self.model.species):
-            raise ValueError("[mesh.motion] is not supported for models with fractional diffusion")
+            raise ValueError(
+                "[mesh.motion] is not supported for models with fractional diffusion: the spectral "
+                "(-Lap)^(a/2) is built from the eigenpairs of the mesh it starts on, and on a moving "
+                "domain those change with it (no ALE form of the operator is implemented)"
+            )
         speed = None
         if motion.normal_speed is not None:  # explicit: the accepted state at t_n, on Omega_n
             speed = motion.normal_speed.evaluate(operator.symbols(old_states, self._t_old), operator.functions)
@@ -395,16 +402,47 @@ class Simulation:
         degree = ufl.algorithms.estimate_total_polynomial_degree(density * test)
         return density * ufl.dx(metadata={"quadrature_degree": degree})
 
-    def _fractional_operators(self) -> dict[str, Any]:
-        """Implicit solvers of ``u_t = -D (-Lap)^(a/2) u`` for species with fractional diffusion.
+    def _species_solver(
+        self,
+        residuals: list[ufl.Form],
+        unknowns: list[dolfinx.fem.Function],
+        options: Mapping[str, Any],
+        bcs: list[dolfinx.fem.DirichletBC],
+        split: Any = None,
+    ) -> NonlinearSolver:
+        """Newton for the species; with fractional diffusion inside the implicit step.
 
-        The fractional term is applied after the Newton step of the other terms (Lie
-        splitting, first order in time, unconditionally stable for the fractional part).
+        ``split`` (the Jacobian's constant part, see ``NonlinearSolver``) applies without it.
+        """
+        if not self.fractional:
+            return NonlinearSolver(residuals, unknowns, options, bcs, split=split)
+        from fem_chemotaxis.solvers.fractional_newton import FractionalNewtonSolver
+
+        names = self.model.species_names
+        operators = {names.index(n): op for n, op in self.fractional.items()}
+
+        def weight() -> float:
+            return self.scheme.implicit_weight(float(self._dt.value), float(self._omega.value))
+
+        return FractionalNewtonSolver(residuals, unknowns, options, bcs, operators, weight)
+
+    def _fractional_operators(self) -> dict[str, Any]:
+        """The spectral fractional operators ``D (-Lap)^(a/2)`` of the species that have one.
+
+        They act inside the implicit step (:mod:`fem_chemotaxis.solvers.fractional_newton`),
+        so backward Euler and BDF2 only.
         """
         species = [sp for sp in self.model.species if sp.fractional_order is not None]
         if not species:
             return {}
         from fem_chemotaxis.terms.fractional import FractionalDiffusion
+
+        self.scheme.implicit_weight(self.dt, 0.0)  # refuses Crank-Nicolson, with why
+        if self.flow is not None and self.flow.flow.solved:
+            raise ValueError(
+                "[model.flow]: a solved flow is not supported with fractional diffusion (the flow's "
+                "solvers have no fractional rows); a prescribed flow is"
+            )
 
         operators = {}
         for sp in species:
@@ -548,9 +586,6 @@ class Simulation:
                 report.converged, report.reason, report.newton_iterations + flow.newton_iterations,
                 report.krylov_iterations + flow.krylov_iterations,
             )
-        if report.converged:
-            for name, fractional in self.fractional.items():  # Lie splitting: implicit fractional diffusion
-                fractional.apply(self.unknowns[name], dt)
         finite = all(np.isfinite(f.x.array).all() for f in self.unknowns.values())
         converged = self.comm.allreduce(report.converged and finite, op=MPI.LAND)
         return SolveReport(converged, report.reason, report.newton_iterations, report.krylov_iterations)
