@@ -81,7 +81,7 @@ def serve(root: Path, pages: list[str]) -> http.server.ThreadingHTTPServer:
     check = (SCRIPT % {"pages": json.dumps(pages)}).encode()
 
     class Handler(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 (http.server's name)
+        def do_GET(self):
             if self.path.lstrip("/") == CHECK_PAGE:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html")
@@ -111,10 +111,10 @@ def main(root: Path) -> int:
         dom = subprocess.run(
             [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
              "--virtual-time-budget=120000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=600).stdout
+            capture_output=True, text=True, timeout=600, check=False).stdout
     finally:
         server.shutdown()
-    match = re.search(r'<pre id="result">(.*?)</pre>', dom, re.S)
+    match = re.search(r'<pre id="result">(.*?)</pre>', dom, re.DOTALL)
     if match is None or match[1] == "running":
         print(f"check_pages: the check page did not finish in Chromium ({len(pages)} pages)", file=sys.stderr)
         return 1

@@ -6,7 +6,7 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))
 
-import generate  # noqa: E402  (the pages made from the code: CLI, config, demos)
+import generate
 
 generate.write_all(DOCS / "_generated")
 

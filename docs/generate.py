@@ -39,8 +39,8 @@ def cli_page() -> str:
 
     parser = _parser()
     parts = ["# Command line reference", "",
-             "Generated from the argparse parsers of `fem_chemotaxis/cli.py` and "
-             "`fem_chemotaxis/commands/`.", "", "## fem-chemotaxis", "", _block(parser.format_help())]
+             ("Generated from the argparse parsers of `fem_chemotaxis/cli.py` and "
+              "`fem_chemotaxis/commands/`."), "", "## fem-chemotaxis", "", _block(parser.format_help())]
     subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     for name, sub in subparsers.choices.items():
         parts += [f"## fem-chemotaxis {name}", "", _block(sub.format_help())]
@@ -57,11 +57,11 @@ def config_page() -> str:
     """Tables, keys, defaults and types, walked from the validator modules."""
     run_config = importlib.import_module("fem_chemotaxis.config.run_config")
     parts = ["# Config reference", "",
-             "Generated from the validator's source (`fem_chemotaxis/config/run_config.py` and the "
-             "`from_dict` readers it calls), so it lists exactly the keys a config may hold. "
-             "A key's type is what the validator checks; \"-\" means no default in the code "
-             "(required, or computed from other keys). Anything else is refused with a one-line "
-             "error naming the table and key.", "",
+             ("Generated from the validator's source (`fem_chemotaxis/config/run_config.py` and the "
+              "`from_dict` readers it calls), so it lists exactly the keys a config may hold. "
+              "A key's type is what the validator checks; \"-\" means no default in the code "
+              "(required, or computed from other keys). Anything else is refused with a one-line "
+              "error naming the table and key."), "",
              "## The tables", "", "```text", run_config.__doc__.split("Tables (see README, \"Writing a config\")::")[1]
              .split("Every mistake")[0].strip("\n"), "```", ""]
     trees = [ast.parse(Path(importlib.import_module(f"fem_chemotaxis.{d}").__file__).read_text()) for d in VALIDATORS]
@@ -253,9 +253,9 @@ def _kind(function: ast.FunctionDef, module, messages: list[str], table: str, ke
 def _loops_over(function: ast.FunctionDef, key: str) -> bool:
     """Whether `key` is one of the literal strings a loop or comprehension in `function` runs over."""
     for node in ast.walk(function):
-        if isinstance(node, ast.comprehension | ast.For) and isinstance(node.iter, ast.Tuple):
-            if key in {e.value for e in node.iter.elts if isinstance(e, ast.Constant)}:
-                return True
+        if (isinstance(node, ast.comprehension | ast.For) and isinstance(node.iter, ast.Tuple)
+                and key in {e.value for e in node.iter.elts if isinstance(e, ast.Constant)}):
+            return True
     return False
 
 
@@ -281,7 +281,7 @@ def guide_pages(out: Path) -> None:
         for readme, target in READMES.items():
             text = text.replace(f"]({readme})", f"]({target})")
         # JSON shown with // comments and ... is not JSON for the highlighter: plain text.
-        text = re.sub(r"```json\n(?=(?:(?!```).)*//)", "```text\n", text, flags=re.S)
+        text = re.sub(r"```json\n(?=(?:(?!```).)*//)", "```text\n", text, flags=re.DOTALL)
         (out / page).write_text(text)
 
 
@@ -293,9 +293,9 @@ def demos_pages(out: Path) -> None:
     images = REPO / "demos" / "images"
     names = sorted(p.stem for p in (REPO / "demos").glob("*.py"))
     index = ["# Demos", "",
-             "Each demo is a Python script (jupytext light format) in `demos/`; run it with "
-             "`make exec CMD=\"mpiexec -n 2 python demos/NAME.py\"` (`CI=1`: the short mode the tests "
-             "run). The pictures are those of the full runs, stored in `demos/images/`.", "",
+             ("Each demo is a Python script (jupytext light format) in `demos/`; run it with "
+              "`make exec CMD=\"mpiexec -n 2 python demos/NAME.py\"` (`CI=1`: the short mode the tests "
+              "run). The pictures are those of the full runs, stored in `demos/images/`."), "",
              "```{toctree}", ":maxdepth: 1", ""] + [f"demos/{n}" for n in names] + ["```", ""]
     (out / "demos.md").write_text("\n".join(index))
     for name in names:
