@@ -7,7 +7,8 @@ A run directory holds, updated at every output time:
     timeseries.csv    time and <species>_mass, _min, _max at the output times
     <species>.bp      VTX (ADIOS2) fields with time stamps, for ParaView
     checkpoint.bp     the mesh once and the unknowns at the output times (adios4dolfinx),
-    checkpoint.json   with the complete checkpoint times, the stepper state and the config
+    checkpoint.json   with the complete checkpoint times, the stepper state, the config, and
+                      the records and steps up to the last checkpoint time
     *.png             pictures of the final state and of the time series ([output] pictures)
 
 :func:`run` starts a run; :func:`restart` continues one from its last checkpoint, on any
@@ -248,9 +249,10 @@ def restart(
     """Continue a run from its last checkpoint, with the config stored in the run directory.
 
     Works on any number of MPI ranks.  The checkpoint and the VTX files are rewritten on the
-    new distribution (holding all earlier output times), records and steps after the
-    checkpoint (from a crash) are dropped, and the run appends to them as it goes.  A run
-    that has ended (a FINISHED status) is returned unchanged.
+    new distribution (holding all earlier output times).  The records and steps are those
+    stored with the checkpoint (summary.json may hold more, from a crash, or, killed between
+    the two writes, fewer), and the run appends to them as it goes.  A run that has ended
+    (a FINISHED status) is returned unchanged.
 
     Raises:
         CheckpointError: if the directory holds no usable checkpoint.
@@ -298,8 +300,7 @@ def restart(
         sim.solve_flow()  # the checkpoint holds the species; the quasi-steady flow follows from them
     replace_directory(new.path, old.path, comm)  # `old` now names the new file
 
-    summary["records"] = [r for r in summary["records"] if r["time"] <= last]
-    summary["steps"] = summary["steps"][: stepper["steps"]]
+    summary["records"], summary["steps"] = meta["records"], meta["steps"]
     sim.history.extend(StepRecord(**s) for s in summary["steps"])
     for key in ("stop", "interruption", "message"):
         summary.pop(key, None)
@@ -537,12 +538,14 @@ class _Execution:
             self.out,
             {
                 "times": self.checkpoint_times,
-                "stepper": {**scalars, "steps": len(self.summary["steps"])},
+                "stepper": scalars,
                 "species": species,
                 "mesh": self.mesh_description,
                 "moving_mesh": sim.moving is not None,
                 "mpi_ranks": self.comm.size,
                 "config": self.document.to_json(),
+                "records": self.summary["records"],
+                "steps": self.summary["steps"],
             },
             self.comm,
         )
