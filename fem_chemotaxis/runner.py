@@ -300,7 +300,11 @@ def restart(
         sim.solve_flow()  # the checkpoint holds the species; the quasi-steady flow follows from them
     replace_directory(new.path, old.path, comm)  # `old` now names the new file
 
-    summary["records"], summary["steps"] = meta["records"], meta["steps"]
+    if "records" in meta:
+        summary["records"], summary["steps"] = meta["records"], meta["steps"]
+    else:  # a run directory written before checkpoint.json held them
+        summary["records"] = [r for r in summary["records"] if r["time"] <= last]
+        summary["steps"] = summary["steps"][: stepper["steps"]]
     sim.history.extend(StepRecord(**s) for s in summary["steps"])
     for key in ("stop", "interruption", "message"):
         summary.pop(key, None)
