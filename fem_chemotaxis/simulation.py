@@ -32,6 +32,7 @@ from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.motion import MeshMotion, MovingMesh
+from fem_chemotaxis.solvers.collective_gc import collect_together, pause_automatic_collection
 from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
 from fem_chemotaxis.solvers.linear import linear_preset_options
 from fem_chemotaxis.solvers.linearly_implicit import LinearlyImplicitSystem
@@ -148,6 +149,7 @@ class Simulation:
         self.tagged_mesh = mesh
         self.mesh = mesh.mesh
         self.comm: MPI.Comm = self.mesh.comm
+        pause_automatic_collection(self.comm)  # see solvers/collective_gc.py
         self.dt = float(dt)
         self.dt_max = float(dt_max) if dt_max is not None else self.dt
         self.dt_min = float(dt_min) if dt_min is not None else self.dt / 1024
@@ -676,6 +678,7 @@ class Simulation:
                         f"at t = {self.time:.6g}, x = {peak['max_location']}",
                         {"time": self.time, **peak},
                     )
+        collect_together(self.comm)
 
     def _maximum_report(self) -> dict[str, Any]:
         """The largest density value over all species, with its species and location."""
