@@ -44,7 +44,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.config.run_config import parse_config
 from fem_chemotaxis.kinetics import Derivation, derive, parse_spec, run_config
 from fem_chemotaxis.mesh import create_builtin

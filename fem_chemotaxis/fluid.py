@@ -18,8 +18,8 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from fem_chemotaxis.config.backends import UFL_FUNCTIONS
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options

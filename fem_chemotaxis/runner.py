@@ -42,7 +42,7 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 import fem_chemotaxis
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.config.run_config import ConfigError, MeshConfig, RunConfig, parse_config
 from fem_chemotaxis.io.atomic import write_json_atomic
 from fem_chemotaxis.io.checkpoint import (

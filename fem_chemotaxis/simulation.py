@@ -26,7 +26,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression, point_noise
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression, pointwise
 from fem_chemotaxis.fluid import FluidFlow
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.boundary import BoundaryCondition
@@ -431,7 +431,7 @@ class Simulation:
 
     def _update_dirichlet(self, t: float) -> None:
         for function, expr in self._dirichlet_values:
-            function.interpolate(self._pointwise(expr, t))
+            function.interpolate(pointwise(expr, self.model.parameters, t))
 
     @property
     def num_dofs(self) -> int:
@@ -457,7 +457,7 @@ class Simulation:
                 transfer(spec, density, f"[initial] {name}")
             else:
                 expr = spec if isinstance(spec, Expression) else Expression.parse(spec, f"[initial] {name}")
-                density.interpolate(self._pointwise(expr, self.time))
+                density.interpolate(pointwise(expr, self.model.parameters, self.time))
             density.x.scatter_forward()
             if name in self.log_species:
                 smallest = self.comm.allreduce(density.x.array.min(initial=np.inf), op=MPI.MIN)
@@ -469,17 +469,6 @@ class Simulation:
                 self.unknowns[name].x.array[:] = np.log(density.x.array)
             self._old[name].x.array[:] = self.unknowns[name].x.array
             self._older[name].x.array[:] = self.unknowns[name].x.array
-
-    def _pointwise(self, expr: Expression, t: float) -> Callable[[np.ndarray], np.ndarray]:
-        """`expr` (in x, y, z, t, parameters and noise(seed)) as a function of points, for interpolation."""
-        values = dict(self.model.parameters)
-
-        def evaluate(x: np.ndarray) -> np.ndarray:
-            symbols = {"x": x[0], "y": x[1], "z": x[2], "t": t, **values}
-            functions = {**NUMPY_FUNCTIONS, "noise": lambda seed: point_noise(x, seed)}
-            return np.broadcast_to(expr.evaluate(symbols, functions), x.shape[1:]).copy()
-
-        return evaluate
 
     def _owned_values(self) -> np.ndarray:
         """Owned nodal values of all unknowns, concatenated (for error estimates)."""

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import scipy.linalg
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.model.model import COORDINATES, TIME, Model
 
 __all__ = ["growth_modes", "growth_rates", "homogeneous_steady_state", "linearisation", "reaction_values"]

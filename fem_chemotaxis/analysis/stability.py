@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from fem_chemotaxis.analysis.dispersion import growth_modes, homogeneous_steady_state
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.model.model import Model
 
 __all__ = ["ModeStability", "Onset", "StabilityReport", "critical_value", "stability_report"]

@@ -10,10 +10,10 @@ from types import ModuleType
 
 from fem_chemotaxis.commands import derive, mesh, models, plot, run, stability, sweep
 
-__all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_RUN_FAILED"]
+__all__ = ["COMMANDS", "EXIT_BAD_INPUT"]
 
+#: Exit code of a command given bad input (a config, a mesh parameter, a run directory).
 EXIT_BAD_INPUT = 2
-EXIT_RUN_FAILED = 3
 
 #: The subcommands, in the order `--help` lists them.
 COMMANDS: list[ModuleType] = [run, models, plot, sweep, mesh, derive, stability]

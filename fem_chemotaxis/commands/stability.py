@@ -114,7 +114,7 @@ def _initial_means(config: RunConfig, mesh: TaggedMesh) -> dict[str, float]:
     import dolfinx.fem
     import ufl
 
-    from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, point_noise
+    from fem_chemotaxis.expressions import pointwise
     from fem_chemotaxis.io.seed import RunField, read_densities
     from fem_chemotaxis.mesh.transfer import transfer
 
@@ -126,15 +126,10 @@ def _initial_means(config: RunConfig, mesh: TaggedMesh) -> dict[str, float]:
     previous = read_densities({n: v for n, v in config.initial.items() if isinstance(v, RunField)}, domain.comm)
     means = {}
     for name, expr in config.initial.items():
-        def values(x: np.ndarray, expr: Any = expr) -> np.ndarray:
-            symbols = {"x": x[0], "y": x[1], "z": x[2], "t": 0.0, **config.model.parameters}
-            functions = {**NUMPY_FUNCTIONS, "noise": lambda seed: point_noise(x, seed)}
-            return np.broadcast_to(expr.evaluate(symbols, functions), x.shape[1:]).copy()
-
         if name in previous:
             transfer(previous[name], field, f"[initial] {name}")
         else:
-            field.interpolate(values)
+            field.interpolate(pointwise(expr, config.model.parameters, 0.0))
         means[name] = domain.comm.allreduce(dolfinx.fem.assemble_scalar(integral), op=MPI.SUM) / area
     return means
 

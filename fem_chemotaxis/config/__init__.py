@@ -1,5 +1,5 @@
-"""Configuration: TOML run files and safe expressions."""
+"""Configuration: TOML run files validated into plain objects before anything runs."""
 
-from fem_chemotaxis.config.expressions import Expression, ExpressionError
+from fem_chemotaxis.config.run_config import ConfigError, MeshConfig, RunConfig, load_config, parse_config
 
-__all__ = ["Expression", "ExpressionError"]
+__all__ = ["ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.io.seed import LAST, RunField
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
 from fem_chemotaxis.model.boundary import BoundaryCondition

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.kinetics.turning import TURNING, TaxisPerturbation, Transduction, TurningLaw
 from fem_chemotaxis.kinetics.velocities import (
     VELOCITY_SYMBOLS,

@@ -2,7 +2,7 @@
 
 Used for the receptor law's ``g'(S)`` in the signal-transduction sensitivity (chapter
 (7.3.21)) and for the gradient of a given chemical field. The derivative is built on the
-checked syntax tree of :class:`~fem_chemotaxis.config.expressions.Expression` with the
+checked syntax tree of :class:`~fem_chemotaxis.expressions.Expression` with the
 usual rules, folding zeros and ones so that the result stays readable.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 
-from fem_chemotaxis.config.expressions import Expression, ExpressionError
+from fem_chemotaxis.expressions import Expression, ExpressionError
 
 __all__ = ["derivative"]
 

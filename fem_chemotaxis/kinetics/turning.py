@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.kinetics.symbolic import derivative
 from fem_chemotaxis.kinetics.velocities import VELOCITY_SYMBOLS, Sphere, VelocitySet
 
@@ -148,10 +148,6 @@ class Transduction:
     def receptor(self, signal: np.ndarray) -> np.ndarray:
         """g(S) at signal values."""
         return self._evaluate(self.g, signal)
-
-    def receptor_slope(self, signal: np.ndarray) -> np.ndarray:
-        """g'(S) at signal values."""
-        return self._evaluate(self.g_prime, signal)
 
     def _evaluate(self, expr: Expression, signal: np.ndarray) -> np.ndarray:
         signal = np.asarray(signal, dtype=float)

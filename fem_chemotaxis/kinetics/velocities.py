@@ -30,7 +30,7 @@ from functools import cached_property
 import numpy as np
 import scipy.integrate
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 
 __all__ = [
     "VELOCITY_SYMBOLS",

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
 
 __all__ = ["BOUNDARY_KINDS", "BoundaryCondition"]
 

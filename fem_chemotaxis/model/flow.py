@@ -36,7 +36,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 
 __all__ = [
     "FLOW_BOUNDARY_KINDS",

@@ -20,7 +20,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.model.flow import Flow
 
 __all__ = ["COORDINATES", "LIMITERS", "TIME", "Diffusion", "Model", "Species", "Taxis"]

@@ -20,7 +20,7 @@ import dolfinx
 import numpy as np
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.kinetics.symbolic import derivative
 from fem_chemotaxis.particles.density import locate_points
 

@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import ufl
 
-from fem_chemotaxis.config.backends import UFL_FUNCTIONS
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import Diffusion, Model
 from fem_chemotaxis.terms.advection import VELOCITY, Advection

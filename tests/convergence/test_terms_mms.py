@@ -33,8 +33,8 @@ import pytest
 import ufl
 from mpi4py import MPI
 
-from fem_chemotaxis.config.backends import UFL_FUNCTIONS
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.simulation import Simulation

@@ -10,7 +10,7 @@ import ufl
 from mpi4py import MPI
 
 import dolfinx.fem
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.flow import Flow, FlowBoundary

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import scipy.integrate
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.config.run_config import parse_config
 from fem_chemotaxis.kinetics import (
     DiscreteVelocities,

@@ -22,7 +22,7 @@ import pytest
 import ufl
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.config.run_config import parse_config
 from fem_chemotaxis.kinetics import (
     DiscreteVelocities,

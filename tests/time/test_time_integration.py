@@ -11,8 +11,8 @@ import pytest
 import ufl
 from mpi4py import MPI
 
-from fem_chemotaxis.config.backends import UFL_FUNCTIONS
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model

@@ -1,4 +1,4 @@
-"""Safe mathematical expressions from configuration files.
+"""A safe mathematical expression: parsed, checked against a whitelist, interpreted.
 
 A user's string such as ``"chi*u/(1 + alpha*s)**2"`` is parsed with Python's own parser
 into a syntax tree, every node of which is checked against a whitelist (numbers, the four
@@ -15,39 +15,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
+__all__ = ["CONSTANTS", "FUNCTION_NAMES", "Expression", "ExpressionError"]
 
-__all__ = ["CONSTANTS", "FUNCTION_NAMES", "NUMPY_FUNCTIONS", "SPECIAL_FUNCTIONS", "Expression", "ExpressionError", "point_noise"]
-
-#: Names of the maths functions an expression may call.
+#: Names of the maths functions an expression may call. Besides the usual ones:
+#: ``integral(u)``, the integral of a species over the domain (non-local terms; forms only),
+#: and ``noise(seed)``, reproducible uniform noise in [-1, 1] at each point (initial values only).
 FUNCTION_NAMES = frozenset(
     {"exp", "log", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "atan", "abs",
      "min", "max", "heaviside", "integral", "noise"}
 )
-#: ``integral(u)``: the integral of a species over the domain (non-local terms; forms only).
-#: ``noise(seed)``: reproducible uniform noise in [-1, 1] at each point (initial values only).
-SPECIAL_FUNCTIONS = frozenset({"integral", "noise"})
 #: Named constants always available.
 CONSTANTS = {"pi": math.pi}
-
-#: NumPy implementations of the functions, for values on points and plain numbers.
-NUMPY_FUNCTIONS: dict[str, Callable] = {
-    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "atan": np.arctan, "abs": np.abs,
-    "min": np.minimum, "max": np.maximum, "heaviside": lambda a: np.heaviside(a, 0.0),
-}
-
-
-
-def point_noise(x: np.ndarray, seed: float) -> np.ndarray:
-    """Uniform pseudo-random values in [-1, 1], a hash of the coordinates and the seed.
-
-    The same point gets the same value whatever the MPI partition, so runs are reproducible
-    on any number of ranks.
-    """
-    phase = np.sin(12.9898 * x[0] + 78.233 * x[1] + 37.719 * x[2] + 0.61803 * seed) * 43758.5453
-    return 2.0 * (phase - np.floor(phase)) - 1.0
-
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
@@ -111,11 +89,6 @@ class Expression:
             isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == function
             for n in ast.walk(self.tree)
         )
-
-    @property
-    def is_constant(self) -> bool:
-        """True if the expression uses no symbols at all."""
-        return not self.symbols
 
     def __str__(self) -> str:
         return self.text
