@@ -42,7 +42,7 @@ from pathlib import Path
 import dolfinx.fem
 from mpi4py import MPI
 
-from fem_chemotaxis.config.run_config import load_config
+from fem_chemotaxis.config import load_config
 from fem_chemotaxis.mesh import generate
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.simulation import Simulation

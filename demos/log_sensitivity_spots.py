@@ -40,7 +40,7 @@ import numpy as np
 from mpi4py import MPI
 
 from fem_chemotaxis.analysis import growth_rates, homogeneous_steady_state
-from fem_chemotaxis.config.run_config import load_config
+from fem_chemotaxis.config import load_config
 from fem_chemotaxis.io.console import configure_logging
 from fem_chemotaxis.mesh import generate
 from fem_chemotaxis.runner import advance_with_progress

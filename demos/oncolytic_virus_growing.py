@@ -49,7 +49,7 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from fem_chemotaxis.config.run_config import load_config
+from fem_chemotaxis.config import load_config
 from fem_chemotaxis.io.console import configure_logging
 from fem_chemotaxis.runner import advance_with_progress, build_mesh
 from fem_chemotaxis.simulation import Simulation

@@ -59,7 +59,8 @@ from fem_chemotaxis.commands.plot import select_times
 from fem_chemotaxis.fluid import FluidFlow
 from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointFile, read_metadata
 from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.runner import ConfigDocument, read_summary, run
+from fem_chemotaxis.config import ConfigDocument
+from fem_chemotaxis.runner import read_summary, run
 from fem_chemotaxis.viz import save_small_copy
 from fem_chemotaxis.viz.flow import save_flow_png
 

@@ -14,7 +14,7 @@ from mpi4py import MPI
 
 if TYPE_CHECKING:
     from fem_chemotaxis.config.run_config import RunConfig
-    from fem_chemotaxis.runner import ConfigDocument
+    from fem_chemotaxis.config import ConfigDocument
 
 __all__ = ["EXIT_CODES", "add_verbosity", "describe", "exit_code", "main", "parse_duration", "register"]
 
@@ -102,7 +102,8 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     from fem_chemotaxis.io.checkpoint import CheckpointError
     from fem_chemotaxis.io.console import configure_logging
     from fem_chemotaxis.io.run_directory import RunDirectoryError
-    from fem_chemotaxis.runner import ConfigDocument, restart, run
+    from fem_chemotaxis.config import ConfigDocument
+    from fem_chemotaxis.runner import restart, run
 
     configure_logging(args.verbosity, comm)
     try:
@@ -127,7 +128,7 @@ def _dry_run(args: argparse.Namespace, comm: MPI.Comm) -> int:
     """Validate and describe the run without building a mesh or writing anything."""
     from fem_chemotaxis.io.checkpoint import read_metadata
     from fem_chemotaxis.io.run_directory import SUMMARY_NAME
-    from fem_chemotaxis.runner import ConfigDocument
+    from fem_chemotaxis.config import ConfigDocument
 
     if args.restart is not None:
         meta = read_metadata(args.restart, comm)

@@ -195,7 +195,7 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     from fem_chemotaxis.analysis.dispersion import homogeneous_steady_state
     from fem_chemotaxis.analysis.laplace_eigen import neumann_modes
     from fem_chemotaxis.analysis.stability import critical_value, stability_report
-    from fem_chemotaxis.config.run_config import load_config
+    from fem_chemotaxis.config import load_config
     from fem_chemotaxis.io.atomic import write_json_atomic
     from fem_chemotaxis.runner import build_mesh
     from fem_chemotaxis.viz import save_species_png

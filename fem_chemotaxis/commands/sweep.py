@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from mpi4py import MPI
 
 if TYPE_CHECKING:
-    from fem_chemotaxis.runner import ConfigDocument
+    from fem_chemotaxis.config import ConfigDocument
 
 __all__ = ["Combination", "main", "parse_vary", "register", "table_value"]
 
@@ -216,7 +216,7 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     from fem_chemotaxis.io.checkpoint import CheckpointError
     from fem_chemotaxis.io.console import configure_logging
     from fem_chemotaxis.io.run_directory import RunDirectoryError
-    from fem_chemotaxis.runner import ConfigDocument
+    from fem_chemotaxis.config import ConfigDocument
 
     configure_logging(args.verbosity, comm)
     try:

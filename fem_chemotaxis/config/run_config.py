@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,7 +44,7 @@ from fem_chemotaxis.simulation import POSITIVITY
 from fem_chemotaxis.solvers.nonlinear import PRESETS
 from fem_chemotaxis.time import SCHEMES
 
-__all__ = ["ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]
+__all__ = ["ConfigError", "MeshConfig", "RunConfig", "parse_config"]
 
 MESH_KINDS = ("rectangle", "box")
 #: [initial] keys that seed every species not given otherwise from a previous run.
@@ -94,18 +93,6 @@ class RunConfig:
     boundary_conditions: tuple[BoundaryCondition, ...] = ()
     subdomain_parameters: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     motion: MeshMotion | None = None
-
-
-def load_config(path: str | Path) -> RunConfig:
-    """Read and validate a TOML run file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file '{path}' does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
-    return parse_config(data, source=str(path), base_dir=path.parent)
 
 
 def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Path | None = None) -> RunConfig:

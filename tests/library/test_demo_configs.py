@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from fem_chemotaxis.config.run_config import load_config
+from fem_chemotaxis.config import load_config
 from fem_chemotaxis.library import BUILTIN_MODELS
 
 DEMOS = Path(__file__).resolve().parents[2] / "demos"

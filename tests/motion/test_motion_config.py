@@ -7,7 +7,8 @@ import tomllib
 import pytest
 
 from fem_chemotaxis.config.run_config import ConfigError, parse_config
-from fem_chemotaxis.runner import ConfigDocument, run
+from fem_chemotaxis.config import ConfigDocument
+from fem_chemotaxis.runner import run
 
 BASE = """
 [mesh]

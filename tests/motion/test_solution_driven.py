@@ -24,7 +24,8 @@ from fem_chemotaxis.mesh.gmsh_file import gmsh_model, model_to_tagged_mesh
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.motion import MeshMotion
-from fem_chemotaxis.runner import ConfigDocument, run
+from fem_chemotaxis.config import ConfigDocument
+from fem_chemotaxis.runner import run
 from fem_chemotaxis.simulation import Simulation
 
 R0, K, T_END = 0.5, 1.0, 0.4

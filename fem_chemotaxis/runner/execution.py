@@ -20,7 +20,6 @@ ranks themselves, use SIGUSR1, or a time limit.)
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import os
@@ -28,9 +27,7 @@ import platform
 import signal
 import threading
 import time as wallclock
-import tomllib
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -43,7 +40,7 @@ from petsc4py import PETSc
 
 import fem_chemotaxis
 from fem_chemotaxis.expressions import Expression
-from fem_chemotaxis.config.run_config import ConfigError, MeshConfig, RunConfig, parse_config
+from fem_chemotaxis.config import ConfigDocument, MeshConfig, RunConfig
 from fem_chemotaxis.io.atomic import write_json_atomic
 from fem_chemotaxis.io.checkpoint import (
     CHECKPOINT_NAME,
@@ -53,22 +50,22 @@ from fem_chemotaxis.io.checkpoint import (
     replace_directory,
     write_metadata,
 )
-from fem_chemotaxis.io.console import Progress, format_duration
+from fem_chemotaxis.io.console import format_duration
 from fem_chemotaxis.io.fields import FieldWriter
 from fem_chemotaxis.io.run_directory import SUMMARY_NAME, prepare_run_directory
 from fem_chemotaxis.io.seed import RunField, read_densities
-from fem_chemotaxis.io.state import capture, current_functions, load_unknowns, restore, scratch_functions
 from fem_chemotaxis.io.timeseries import TIMESERIES_NAME, write_timeseries
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.mesh.geometries import generate
 from fem_chemotaxis.mesh.gmsh_file import read_gmsh
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
+from fem_chemotaxis.runner.progress import Progress
+from fem_chemotaxis.runner.state import capture, current_functions, load_unknowns, restore, scratch_functions
 from fem_chemotaxis.simulation import RunStopped, Simulation, StepRecord
 
 __all__ = [
     "FINISHED",
     "INTERRUPTIONS",
-    "ConfigDocument",
     "advance_with_progress",
     "build_mesh",
     "output_times",
@@ -85,59 +82,6 @@ _log = logging.getLogger("fem_chemotaxis")
 FINISHED = ("completed", "blow-up", "solver-failure", "mesh-quality")
 #: Why an interrupted run stopped (``summary["interruption"]["reason"]``).
 INTERRUPTIONS = ("SIGINT", "SIGTERM", "SIGUSR1", "time-limit")
-
-
-@dataclass(frozen=True)
-class ConfigDocument:
-    """A config as written: its TOML tables, and the directory its relative paths start from.
-
-    This is what a run directory stores to be restarted, and what a sweep varies; the
-    validated :class:`RunConfig` is derived from it with :meth:`parse`.
-    """
-
-    tables: Mapping[str, Any]
-    source: str = "<config>"
-    base_dir: str = field(default_factory=lambda: str(Path.cwd()))
-
-    @classmethod
-    def read(cls, path: str | Path) -> ConfigDocument:
-        """Read a TOML run file (not yet validated)."""
-        path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file '{path}' does not exist")
-        try:
-            tables = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{path}: not valid TOML: {err}") from None
-        return cls(tables, str(path), str(path.parent.resolve()))
-
-    def parse(self) -> RunConfig:
-        """Validate the tables (raises ConfigError naming the table and key)."""
-        return parse_config(self.tables, source=self.source, base_dir=Path(self.base_dir))
-
-    def with_value(self, key: Sequence[str], value: Any) -> ConfigDocument:
-        """A copy with the entry at the path `key` (e.g. ``("time", "dt")``) set, creating tables.
-
-        Raises:
-            ConfigError: if a step of the path is a value, not a table.
-        """
-        tables = copy.deepcopy(dict(self.tables))
-        table = tables
-        for depth, part in enumerate(key[:-1]):
-            table = table.setdefault(part, {})
-            if not isinstance(table, dict):
-                raise ConfigError(f"{self.source}: '{'.'.join(key[: depth + 1])}' is a value, not a table")
-        table[key[-1]] = value
-        return ConfigDocument(tables, self.source, self.base_dir)
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict; :meth:`from_json` reads it back."""
-        return {"tables": self.tables, "source": self.source, "base_dir": self.base_dir}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ConfigDocument:
-        """The document stored by :meth:`to_json`."""
-        return cls(data["tables"], data["source"], data["base_dir"])
 
 
 def build_mesh(config: MeshConfig, comm: MPI.Comm) -> TaggedMesh:
