@@ -40,15 +40,10 @@ import dolfinx.fem
 import ufl
 from mpi4py import MPI
 
-from fem_chemotaxis.config import load_config
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.runner import advance_with_progress
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)
+fc.configure_logging(0, comm)
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/cancer_invasion_front")
@@ -62,7 +57,7 @@ OUTPUT = Path("results/cancer_invasion_front")
 # length units of (55), so the enzyme's range $\ell$ is small compared with the tissue.
 # A small tumour (radius about 0.1) sits between the vessels, in a hole of the matrix.
 
-config = load_config(DEMOS / "cancer_invasion.toml")
+config = fc.load_config(DEMOS / "cancer_invasion.toml")
 model = config.model
 t_end = 2.0 if SHORT else config.t_end
 if comm.rank == 0:
@@ -74,9 +69,9 @@ if comm.rank == 0:
 # The ECM has no diffusion: at every point it is an ordinary differential equation, solved
 # together with the other two species in one Newton system.
 
-tissue = generate("tissue-section", comm, **config.mesh.parameters)
-sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme)
-history = list(advance_with_progress(sim, t_end, config.output_interval))  # statistics per output time
+tissue = fc.generate("tissue-section", comm, **config.mesh.parameters)
+sim = fc.Simulation.from_config(config, mesh=tissue)
+history = list(fc.advance_with_progress(sim, t_end, config.output.interval))  # statistics per output time
 stats = history[-1]
 
 # ## A physical check: the matrix is only degraded
@@ -102,9 +97,9 @@ if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)
 comm.Barrier()
 picture = OUTPUT / "species.png"
-save_species_png(list(sim.u.values()), picture, time=sim.time, title="Cancer invasion (chemotaxis + haptotaxis)")
+fc.save_species_png(list(sim.u.values()), picture, time=sim.time, title="Cancer invasion (chemotaxis + haptotaxis)")
 if comm.rank == 0 and not SHORT:
-    save_small_copy(picture, DEMOS / "images" / "cancer_invasion_front.png")
+    fc.save_small_copy(picture, DEMOS / "images" / "cancer_invasion_front.png")
 
 # ## The stored quantity: the total of cancer cells at the end
 

@@ -42,11 +42,7 @@ from pathlib import Path
 import dolfinx.fem
 from mpi4py import MPI
 
-from fem_chemotaxis.config import load_config
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.model.model import Model
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
 SHORT = bool(os.environ.get("CI"))
@@ -63,13 +59,13 @@ OUTPUT = Path("results/classical_vs_fractional")
 # `dataclasses.replace`.
 
 
-def classical_counterpart(model: Model) -> Model:
+def classical_counterpart(model: fc.Model) -> fc.Model:
     """The same model with classical diffusion for every fractional species."""
     species = tuple(dataclasses.replace(sp, fractional_order=None) for sp in model.species)
-    return Model(model.name.replace("fractional", "classical"), species, model.parameters, model.description)
+    return fc.Model(model.name.replace("fractional", "classical"), species, model.parameters, model.description)
 
 
-config = load_config(DEMOS / "fractional_keller_segel.toml")
+config = fc.load_config(DEMOS / "fractional_keller_segel.toml")
 t_end = 0.3 if SHORT else config.t_end
 mesh_size = 0.08 if SHORT else config.mesh.parameters["size"]
 fractional = config.model
@@ -84,11 +80,11 @@ if comm.rank == 0:
 # The same mesh and initial state for both. We print the range and mass of the cells at
 # the end of each run.
 
-tissue = generate("tissue-section", comm, size=mesh_size)
+tissue = fc.generate("tissue-section", comm, size=mesh_size)
 panels, masses = [], {}
 for label, model in models.items():
     start = time.perf_counter()
-    sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme)
+    sim = fc.Simulation.from_config(dataclasses.replace(config, model=model), mesh=tissue)
     initial_mass = sim.statistics()["rho"]["mass"]
     sim.advance_to(t_end)
     stats = sim.statistics()["rho"]
@@ -121,9 +117,9 @@ if comm.rank == 0:
 comm.Barrier()
 path = OUTPUT / "comparison.png"
 title = "Keller-Segel cells, same parameters: classical diffusion vs Levy flights (own colour scales)"
-save_species_png(panels, path, time=t_end, title=title)
+fc.save_species_png(panels, path, time=t_end, title=title)
 if comm.rank == 0 and not SHORT:
-    save_small_copy(path, DEMOS / "images" / "classical_vs_fractional.png")
+    fc.save_small_copy(path, DEMOS / "images" / "classical_vs_fractional.png")
 
 # ## The stored quantity: the peak density of the fractional cells at the end
 

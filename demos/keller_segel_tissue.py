@@ -39,15 +39,10 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-from fem_chemotaxis.config import load_config
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.runner import advance_with_progress
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)  # progress lines on rank 0
+fc.configure_logging(0, comm)  # progress lines on rank 0
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/keller_segel_tissue")
@@ -62,7 +57,7 @@ OUTPUT = Path("results/keller_segel_tissue")
 # $\chi \bar u / d - 1 \approx 5$: every mode with $\mu_k < 5$ grows, which on this section
 # means the first few, with wavelengths comparable to the section.
 
-config = load_config(DEMOS / "keller_segel.toml")
+config = fc.load_config(DEMOS / "keller_segel.toml")
 model = config.model
 t_end = 6.0 if SHORT else config.t_end
 if comm.rank == 0:
@@ -79,7 +74,7 @@ if comm.rank == 0:
 # geometry works the same way: `fem_chemotaxis.mesh.read_gmsh("my.msh", comm)`, or
 # `[mesh] file = "my.msh"` in the TOML file.
 
-tissue = generate("tissue-section", comm, **config.mesh.parameters)
+tissue = fc.generate("tissue-section", comm, **config.mesh.parameters)
 cells = tissue.mesh.topology.index_map(2).size_global
 if comm.rank == 0:
     print(f"mesh: {cells} triangles; physical groups: {', '.join(tissue.physical_groups)}")
@@ -91,8 +86,8 @@ if comm.rank == 0:
 # with each species' range and mass there (as `fem-chemotaxis run` does) and hands back the
 # statistics of those times.
 
-sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme)
-history = list(advance_with_progress(sim, t_end, config.output_interval))  # statistics per output time
+sim = fc.Simulation.from_config(config, mesh=tissue)
+history = list(fc.advance_with_progress(sim, t_end, config.output.interval))  # statistics per output time
 initial = history[0]
 
 # ## A physical check: the cells are conserved
@@ -118,9 +113,9 @@ if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)
 comm.Barrier()
 picture = OUTPUT / "species.png"
-save_species_png(list(sim.u.values()), picture, time=sim.time, title="Keller-Segel aggregation")
+fc.save_species_png(list(sim.u.values()), picture, time=sim.time, title="Keller-Segel aggregation")
 if comm.rank == 0 and not SHORT:
-    save_small_copy(picture, DEMOS / "images" / "keller_segel_tissue.png")
+    fc.save_small_copy(picture, DEMOS / "images" / "keller_segel_tissue.png")
 
 # ## The stored quantity
 #

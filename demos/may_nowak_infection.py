@@ -41,15 +41,10 @@ from pathlib import Path
 import numpy as np
 from mpi4py import MPI
 
-from fem_chemotaxis.config import load_config
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.runner import advance_with_progress
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)
+fc.configure_logging(0, comm)
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/may_nowak_infection")
@@ -63,7 +58,7 @@ OUTPUT = Path("results/may_nowak_infection")
 # The virus source is the `[[boundary]]` table: an inward flux
 # `0.5*heaviside(1 - t)` of $u_3$ on `vessel_1`.
 
-config = load_config(DEMOS / "may_nowak_chemotaxis.toml")
+config = fc.load_config(DEMOS / "may_nowak_chemotaxis.toml")
 model = config.model
 t_end = 1.5 if SHORT else config.t_end
 p = model.parameters
@@ -100,9 +95,8 @@ if comm.rank == 0:
 # At every output time we record the front's position: the largest $x$ where
 # $u_2 > 0.2$ (a tenth of $u_2^*$), reduced over the MPI ranks.
 
-tissue = generate("tissue-section", comm, **config.mesh.parameters)
-sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme,
-                 boundary_conditions=config.boundary_conditions)
+tissue = fc.generate("tissue-section", comm, **config.mesh.parameters)
+sim = fc.Simulation.from_config(config, mesh=tissue)
 infected = sim.u["u2"]
 x_nodes = infected.function_space.tabulate_dof_coordinates()[:, 0]
 owned = infected.function_space.dofmap.index_map.size_local
@@ -113,7 +107,7 @@ def front_position() -> float:
     return comm.allreduce(float(x_nodes[:owned][behind].max(initial=0.0)), op=MPI.MAX)
 
 
-front = [(sim.time, front_position()) for _ in advance_with_progress(sim, t_end, config.output_interval)][1:]
+front = [(sim.time, front_position()) for _ in fc.advance_with_progress(sim, t_end, config.output.interval)][1:]
 
 # ## A physical check: the front speed
 #
@@ -142,9 +136,9 @@ if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)
 comm.Barrier()
 picture = OUTPUT / "species.png"
-save_species_png(list(sim.u.values()), picture, time=sim.time, title="May-Nowak infection with chemotaxis")
+fc.save_species_png(list(sim.u.values()), picture, time=sim.time, title="May-Nowak infection with chemotaxis")
 if comm.rank == 0 and not SHORT:
-    save_small_copy(picture, DEMOS / "images" / "may_nowak_infection.png")
+    fc.save_small_copy(picture, DEMOS / "images" / "may_nowak_infection.png")
 
 # ## The stored quantity: the total of infected cells at the end
 

@@ -35,6 +35,7 @@
 # set it runs to t = 0.5 with 10 000 particles instead of t = 3.3 with 100 000.
 
 # +
+import dataclasses
 import json
 import os
 import time
@@ -44,14 +45,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from mpi4py import MPI
 
-from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
-from fem_chemotaxis.config.run_config import parse_config
-from fem_chemotaxis.kinetics import Derivation, derive, parse_spec, run_config
-from fem_chemotaxis.mesh import create_builtin
-from fem_chemotaxis.particles import FunctionSampler, RunAndTumble, expected_density, sample_function
-from fem_chemotaxis.runner import build_mesh
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
 SHORT = bool(os.environ.get("CI"))
@@ -83,13 +77,13 @@ GRID = [97, 97]  # where the particles sense s, and where the pictures sample th
 
 def initial_positions(rng: np.random.Generator, count: int) -> np.ndarray:
     """Positions drawn from the initial density (rejection from the unit square)."""
-    density = Expression.parse(INITIAL, "initial u")
+    density = fc.Expression.parse(INITIAL, "initial u")
     bound = 1.75
     out = np.empty((count, 2))
     todo = np.arange(count)
     while todo.size:
         x = rng.random((todo.size, 2))
-        values = density.evaluate({"x": x[:, 0], "y": x[:, 1]}, NUMPY_FUNCTIONS)
+        values = density.numeric({"x": x[:, 0], "y": x[:, 1]})
         accept = rng.random(todo.size) * bound < values
         out[todo[accept]] = x[accept]
         todo = todo[~accept]
@@ -99,7 +93,7 @@ def initial_positions(rng: np.random.Generator, count: int) -> np.ndarray:
 # A picture with four panels (matplotlib, drawn on rank 0 from gathered samples).
 
 
-def picture(fields: dict[str, np.ndarray], positions: np.ndarray, derivation: Derivation, l1: float,
+def picture(fields: dict[str, np.ndarray], positions: np.ndarray, derivation: fc.kinetics.Derivation, l1: float,
             statistical: float) -> None:
     """Four panels: particles over the chemical, particle density, FE density, a cut through the peak."""
     figure = Figure(figsize=(17, 4.6), layout="constrained")
@@ -149,7 +143,7 @@ def picture(fields: dict[str, np.ndarray], positions: np.ndarray, derivation: De
 # The report lists each coefficient by quadrature next to its closed form.
 
 started = time.perf_counter()
-derivation = derive(parse_spec(SPEC, source="particles_vs_continuum"))
+derivation = fc.kinetics.derive(fc.kinetics.parse_spec(SPEC, source="particles_vs_continuum"))
 if comm.rank == 0:
     print(derivation.report(), flush=True)
 for coefficient in derivation.coefficients.values():
@@ -162,11 +156,12 @@ for coefficient in derivation.coefficients.values():
 # in the chemical of the step's start and then sense the new one. The particles are split
 # across the MPI ranks; their random numbers do not depend on how many ranks there are.
 
-config = parse_config(run_config(derivation))
-continuum = Simulation(config.model, build_mesh(config.mesh, comm), config.initial, dt=DT, scheme="bdf2")
+config = fc.ConfigDocument(fc.kinetics.run_config(derivation)).parse()
+config = dataclasses.replace(config, time=dataclasses.replace(config.time, dt=DT, scheme="bdf2"))
+continuum = fc.Simulation.from_config(config, comm)
 mass = continuum.statistics()["u"]["mass"]
-sampler = FunctionSampler(continuum.mesh, [0, 0], [1, 1], GRID)
-cells = RunAndTumble(derivation.spec.law, COUNT, box=[1.0, 1.0], initial=initial_positions,
+sampler = fc.particles.FunctionSampler(continuum.mesh, [0, 0], [1, 1], GRID)
+cells = fc.particles.RunAndTumble(derivation.spec.law, COUNT, box=[1.0, 1.0], initial=initial_positions,
                      signal=sampler(continuum.u["s"]), seed=2024, comm=comm)
 clock = {"continuum": 0.0, "particles": 0.0}
 while continuum.time < T_END - 1e-12:
@@ -188,8 +183,8 @@ if comm.rank == 0:
 # Their relative $L^1$ distance should be close to the part expected from counting
 # $N$ particles alone (it shrinks like $1/\sqrt N$).
 
-coarse = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24]).mesh
-expected = expected_density(continuum.u["u"], coarse, mass=mass)
+coarse = fc.create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24]).mesh
+expected = fc.particles.expected_density(continuum.u["u"], coarse, mass=mass)
 estimate = cells.density(coarse, "P1", mass=mass)
 l1, statistical = expected.l1_distance(estimate) / mass, expected.statistical_l1(COUNT) / mass
 if comm.rank == 0:
@@ -197,14 +192,14 @@ if comm.rank == 0:
 
 # ## Looking at the result
 
-fields = {name: sample_function(f, [0, 0], [1, 1], GRID).values
+fields = {name: fc.particles.sample_function(f, [0, 0], [1, 1], GRID).values
           for name, f in (("fe", continuum.u["u"]), ("particles", estimate), ("expected", expected.function),
                           ("s", continuum.u["s"]))}
 positions = cells.gather()
 if comm.rank == 0:
     picture(fields, positions, derivation, l1, statistical)
     if not SHORT:
-        save_small_copy(OUTPUT / "comparison.png", DEMOS / "images" / "particles_vs_continuum.png")
+        fc.save_small_copy(OUTPUT / "comparison.png", DEMOS / "images" / "particles_vs_continuum.png")
     print(f"wrote {OUTPUT / 'comparison.png'}")
 
 # ## The stored quantity: the peak of the finite-element cell density at the end

@@ -11,6 +11,7 @@ new and the previous time level, and restores it when a step is rejected.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import dolfinx.fem
 import dolfinx.mesh
@@ -116,20 +117,56 @@ class FluidFlow:
         if flow.solved:
             x = ufl.SpatialCoordinate(fluid.mesh)
             symbols = {**parameters, **{n: x[i] for i, n in enumerate("xyz"[: x.ufl_shape[0]])}, **species, "t": t}
-
-            def value(expr: Expression) -> ufl.core.expr.Expr:
-                return expr.evaluate(symbols, UFL_FUNCTIONS)
-
-            options = flow_preset_options(preset, [], fluid.num_dofs, fluid.null_space)
-            fluid.solver = FlowSolver(
-                fluid.residuals(value), fluid.unknowns, options, fluid.bcs, fluid.pressure_preconditioner(value),
-                fluid.null_space,
-            )
+            fluid.attach_solver(lambda expr: expr.evaluate(symbols, UFL_FUNCTIONS), preset)
             report = fluid.solve()
             if not report.converged:
                 raise RuntimeError(f"the flow at t = {t:.6g} did not converge (SNES reason {report.reason})")
         fluid.accept()
         return fluid
+
+    def attach_solver(self, value: Evaluate, preset: str, petsc_options: Mapping[str, Any] | None = None) -> None:
+        """Build :attr:`solver`, the solver of the flow alone.
+
+        Args:
+            value: Evaluates the model's expressions (the species at the state the flow is for).
+            preset: Solver preset ("direct", "iterative" or "auto").
+            petsc_options: PETSc options merged over the preset.
+        """
+        options = {**flow_preset_options(preset, [], self.num_dofs, self.null_space), **(petsc_options or {})}
+        self.solver = FlowSolver(
+            self.residuals(value), self.unknowns, options, self.bcs, self.pressure_preconditioner(value),
+            self.null_space,
+        )
+
+    def coupled_solver(
+        self,
+        residuals: Sequence[ufl.Form],
+        unknowns: Sequence[dolfinx.fem.Function],
+        bcs: Sequence[dolfinx.fem.DirichletBC],
+        value: Evaluate,
+        preset: str,
+        petsc_options: Mapping[str, Any],
+    ) -> FlowSolver:
+        """One Newton solver for species (their residuals, unknowns, bcs) and this flow together.
+
+        Args:
+            residuals: The species' residuals of a step.
+            unknowns: The species' unknowns.
+            bcs: The species' Dirichlet conditions.
+            value: Evaluates the model's expressions at the new time level.
+            preset: Solver preset ("direct", "iterative" or "auto").
+            petsc_options: PETSc options merged over the preset.
+        """
+        names = [f.name for f in unknowns]
+        dofs = self.num_dofs + sum(f.function_space.dofmap.index_map.size_global for f in unknowns)
+        return FlowSolver(
+            [*residuals, *self.residuals(value)],
+            [*unknowns, *self.unknowns],
+            {**flow_preset_options(preset, names, dofs, self.null_space), **petsc_options},
+            [*bcs, *self.bcs],
+            self.pressure_preconditioner(value),
+            self.null_space,
+        )
 
     @property
     def coupling(self) -> str:

@@ -26,22 +26,22 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
-from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression, pointwise
+from fem_chemotaxis.config import RunConfig
+from fem_chemotaxis.config.settings import Discretisation, SolverSettings, TimeSettings
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.fluid import FluidFlow
+from fem_chemotaxis.io.seed import read_initial_values
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.motion import MeshMotion, MovingMesh
-from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
+from fem_chemotaxis.solvers.flow import FlowSolver
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
 from fem_chemotaxis.terms.advection import VELOCITY
 from fem_chemotaxis.terms.spatial import Source, SpatialOperator
 from fem_chemotaxis.time import StepController, TimeLevels, make_scheme
 
-__all__ = ["POSITIVITY", "BlowUp", "MeshQualityStop", "RunStopped", "Simulation", "SolverFailure", "StepRecord"]
-
-#: Discretisations of the densities: plain Galerkin, or in log-density variables u = exp(w).
-POSITIVITY = ("none", "log-density")
+__all__ = ["BlowUp", "MeshQualityStop", "RunStopped", "Simulation", "SolverFailure", "StepRecord"]
 
 
 class RunStopped(RuntimeError):
@@ -92,25 +92,19 @@ class Simulation:
         mesh: The mesh with its named physical groups.
         initial: Initial density of every species: an expression (in x, y, z and parameters) or a
             Function on any mesh (see :meth:`set_initial_values`).
-        dt: Initial (and, unless dt_max is given, largest) time step.
-        t_start: Initial time.
-        scheme: "backward-euler", "crank-nicolson" or "bdf2".
-        solver: Solver preset ("auto", "direct", "iterative"), see :mod:`fem_chemotaxis.solvers`.
-        petsc_options: PETSc options merged over the preset.
-        sources: Extra Python-defined sources per species (e.g. manufactured solutions).
-        dt_min: Smallest step allowed when retrying (default dt/1024).
-        dt_max: Largest step an adaptive run may take (default dt).
-        adaptive: (rtol, atol) of the local error estimate, or None for fixed steps.
-        positivity: "none" or "log-density" (species with taxis are solved for w = log u).
-        negative_tolerance: Reject steps whose density minimum is below -this (None: never).
-        blowup_threshold: Stop when a density maximum exceeds this (None: never).
+        time: Time stepping: the first step, scheme, step limits, adaptivity, stop criteria.
+        solver: Solver preset and PETSc options (default: "auto").
+        discretisation: Positivity-preserving variables or not (default: plain Galerkin).
         boundary_conditions: Dirichlet/flux/Robin conditions on named boundaries (no-flux elsewhere).
         subdomain_parameters: Subdomain name -> parameter values that differ there.
         motion: How the mesh moves (growing or moving domain), or None for a fixed mesh.
+        sources: Extra Python-defined sources per species (e.g. manufactured solutions).
+        t_start: Initial time.
 
-    Non-local terms ``integral(u)`` are evaluated at the start of each step (explicitly).
-    A model with a flow (``model.flow``) has ``flow`` (a :class:`~fem_chemotaxis.fluid.FluidFlow`)
-    and ``velocity`` (its P2 velocity Function); they are None otherwise.
+    :meth:`from_config` builds the one a run file describes. Non-local terms ``integral(u)``
+    are evaluated at the start of each step (explicitly). A model with a flow (``model.flow``)
+    has ``flow`` (a :class:`~fem_chemotaxis.fluid.FluidFlow`) and ``velocity`` (its P2
+    velocity Function); they are None otherwise.
     """
 
     def __init__(
@@ -118,39 +112,31 @@ class Simulation:
         model: Model,
         mesh: TaggedMesh,
         initial: Mapping[str, Expression | float | str | dolfinx.fem.Function],
+        time: TimeSettings,
         *,
-        dt: float,
-        t_start: float = 0.0,
-        scheme: str = "backward-euler",
-        solver: str = "auto",
-        petsc_options: Mapping[str, Any] | None = None,
-        sources: Mapping[str, Source] | None = None,
-        dt_min: float | None = None,
-        dt_max: float | None = None,
-        adaptive: tuple[float, float] | None = None,
-        positivity: str = "none",
-        negative_tolerance: float | None = None,
-        blowup_threshold: float | None = None,
+        solver: SolverSettings | None = None,
+        discretisation: Discretisation | None = None,
         boundary_conditions: Sequence[BoundaryCondition] = (),
         subdomain_parameters: Mapping[str, Mapping[str, float]] | None = None,
         motion: MeshMotion | None = None,
+        sources: Mapping[str, Source] | None = None,
+        t_start: float = 0.0,
     ):
-        if not dt > 0:
-            raise ValueError(f"dt must be positive, got {dt}")
-        if positivity not in POSITIVITY:
-            raise ValueError(f"positivity = {positivity!r} is unknown; choose one of: {', '.join(POSITIVITY)}")
+        solver = solver or SolverSettings()
+        discretisation = discretisation or Discretisation()
         self.model = model
         self.tagged_mesh = mesh
         self.mesh = mesh.mesh
         self.comm: MPI.Comm = self.mesh.comm
-        self.dt = float(dt)
-        self.dt_max = float(dt_max) if dt_max is not None else self.dt
-        self.dt_min = float(dt_min) if dt_min is not None else self.dt / 1024
+        self.dt = time.dt
+        self.dt_max = time.dt_max if time.dt_max is not None else self.dt
+        self.dt_min = time.dt_min if time.dt_min is not None else self.dt / 1024
         self.time = float(t_start)
-        self.scheme = make_scheme(scheme)
-        self.negative_tolerance = negative_tolerance
-        self.blowup_threshold = blowup_threshold
-        self.log_species = {sp.name for sp in model.species if sp.taxis} if positivity == "log-density" else set()
+        self.scheme = make_scheme(time.scheme)
+        self.negative_tolerance = time.negative_tolerance
+        self.blowup_threshold = time.blowup_threshold
+        log_density = discretisation.positivity == "log-density"
+        self.log_species = {sp.name for sp in model.species if sp.taxis} if log_density else set()
 
         # Spaces and unknowns: one Function per species in its own Lagrange space. Densities
         # solved in log variables have an unknown w and a density u = exp(w) (for output).
@@ -170,7 +156,7 @@ class Simulation:
         # that differ between subdomains are piecewise-constant (DG0) functions instead.
         scalar = dolfinx.default_scalar_type
         self.parameters = self._parameters(subdomain_parameters or {})
-        self._dt = dolfinx.fem.Constant(self.mesh, scalar(dt))
+        self._dt = dolfinx.fem.Constant(self.mesh, scalar(self.dt))
         self._t_old = dolfinx.fem.Constant(self.mesh, scalar(t_start))
         self._omega = dolfinx.fem.Constant(self.mesh, scalar(0.0))
         self._dt_previous = 0.0
@@ -187,7 +173,10 @@ class Simulation:
             advection=self.flow.advection(model.species_names) if self.flow is not None else None,
         )
         old_states = {n: self._density(n, f) for n, f in self._old.items()}
-        self.moving = self._moving_mesh(motion, operator, old_states) if motion is not None else None
+        self.moving = None
+        if motion is not None:
+            motion.check_supported(model, time.scheme)
+            self.moving = self._moving_mesh(motion, operator, old_states)
         levels = TimeLevels(
             new={n: self._density(n, f) for n, f in self.unknowns.items()},
             old=old_states,
@@ -208,13 +197,14 @@ class Simulation:
         unknowns = [self.unknowns[n] for n in model.species_names]
         self.solver: NonlinearSolver | FlowSolver
         if self.flow is not None and self.flow.flow.solved:
-            self.solver = self._flow_solvers(residuals, unknowns, bcs, operator, levels, solver, petsc_options or {})
+            self.solver = self._flow_solvers(residuals, unknowns, bcs, operator, levels, solver)
         else:
-            options = {**preset_options(solver, [f.name for f in unknowns], self.num_dofs), **dict(petsc_options or {})}
+            options = {**preset_options(solver.preset, [f.name for f in unknowns], self.num_dofs), **solver.petsc}
             self.solver = NonlinearSolver(residuals, unknowns, options, bcs)
         self.fractional = self._fractional_operators()
+        tolerances = time.tolerances
         self.controller = (
-            StepController(self.scheme.order, self.scheme.error_constant, *adaptive, self.comm) if adaptive else None
+            StepController(self.scheme.order, self.scheme.error_constant, *tolerances, self.comm) if tolerances else None
         )
         if self.controller is not None:
             self.controller.accept(self.time, self._owned_values())
@@ -222,14 +212,46 @@ class Simulation:
         if self.flow is not None:
             self.solve_flow()
 
+    @classmethod
+    def from_config(
+        cls,
+        config: RunConfig,
+        comm: MPI.Comm = MPI.COMM_WORLD,
+        *,
+        mesh: TaggedMesh | None = None,
+        initial: Mapping[str, Expression | float | dolfinx.fem.Function] | None = None,
+        t_start: float = 0.0,
+    ) -> Simulation:
+        """The simulation a run file describes (what ``fem-chemotaxis run`` solves).
+
+        Args:
+            config: The validated config (:func:`~fem_chemotaxis.config.load_config`).
+            comm: Communicator to build the mesh on.
+            mesh: A mesh to use instead of the config's (e.g. a coarser one for a quick look).
+            initial: Initial values instead of the config's (whose previous runs are read here).
+            t_start: Initial time.
+        """
+        if mesh is None:
+            mesh = config.mesh.build(comm)
+        if initial is None:
+            initial = read_initial_values(config.initial, mesh.mesh.comm)
+        return cls(
+            config.model,
+            mesh,
+            initial,
+            config.time,
+            solver=config.solver,
+            discretisation=config.discretisation,
+            boundary_conditions=config.boundary_conditions,
+            subdomain_parameters=config.subdomain_parameters,
+            motion=config.motion,
+            t_start=t_start,
+        )
+
     def _moving_mesh(
         self, motion: MeshMotion, operator: SpatialOperator, old_states: Mapping[str, ufl.core.expr.Expr]
     ) -> MovingMesh:
-        """The moving mesh (checks that the model's features support it)."""
-        if self.flow is not None:
-            raise ValueError("[mesh.motion] is not supported for models with a flow ([model.flow])")
-        if any(sp.fractional_order is not None for sp in self.model.species):
-            raise ValueError("[mesh.motion] is not supported for models with fractional diffusion")
+        """The moving mesh, with the normal speed of solution-driven motion as a UFL expression."""
         speed = None
         if motion.normal_speed is not None:  # explicit: the accepted state at t_n, on Omega_n
             speed = motion.normal_speed.evaluate(operator.symbols(old_states, self._t_old), operator.functions)
@@ -268,8 +290,7 @@ class Simulation:
         bcs: list[dolfinx.fem.DirichletBC],
         operator: SpatialOperator,
         levels: TimeLevels,
-        preset: str,
-        petsc_options: Mapping[str, Any],
+        solver: SolverSettings,
     ) -> NonlinearSolver | FlowSolver:
         """The solver of the flow alone (set on ``self.flow``) and the solver of a step.
 
@@ -285,28 +306,12 @@ class Simulation:
             symbols = operator.symbols(states, t_new)
             return lambda expr: expr.evaluate(symbols, operator.functions)
 
-        start = evaluate(levels.old)
-        flow.solver = FlowSolver(
-            flow.residuals(start),
-            flow.unknowns,
-            {**flow_preset_options(preset, [], flow.num_dofs, flow.null_space), **petsc_options},
-            flow.bcs,
-            flow.pressure_preconditioner(start),
-            flow.null_space,
-        )
-        names = [f.name for f in unknowns]
+        flow.attach_solver(evaluate(levels.old), solver.preset, solver.petsc)
         if flow.coupling == "split":
-            options = {**preset_options(preset, names, self.num_dofs - flow.num_dofs), **petsc_options}
+            names = [f.name for f in unknowns]
+            options = {**preset_options(solver.preset, names, self.num_dofs - flow.num_dofs), **solver.petsc}
             return NonlinearSolver(residuals, unknowns, options, bcs)
-        new = evaluate(levels.new)
-        return FlowSolver(
-            [*residuals, *flow.residuals(new)],
-            [*unknowns, *flow.unknowns],
-            {**flow_preset_options(preset, names, self.num_dofs, flow.null_space), **petsc_options},
-            [*bcs, *flow.bcs],
-            flow.pressure_preconditioner(new),
-            flow.null_space,
-        )
+        return flow.coupled_solver(residuals, unknowns, bcs, evaluate(levels.new), solver.preset, solver.petsc)
 
     def solve_flow(self) -> None:
         """Solve the (quasi-steady) flow for the accepted state at the current time.
@@ -366,7 +371,7 @@ class Simulation:
         for sp in species:
             if sp.name in self.log_species:
                 raise ValueError(f"species '{sp.name}': fractional diffusion is not available with log-density variables")
-            coefficient = float(sp.diffusion.evaluate(dict(self.model.parameters), NUMPY_FUNCTIONS))  # type: ignore[union-attr]
+            coefficient = float(sp.diffusion.numeric(self.model.parameters))  # type: ignore[union-attr]
             operators[sp.name] = FractionalDiffusion(self.spaces[sp.name], sp.fractional_order, coefficient)  # type: ignore[arg-type]
         return operators
 
@@ -431,7 +436,7 @@ class Simulation:
 
     def _update_dirichlet(self, t: float) -> None:
         for function, expr in self._dirichlet_values:
-            function.interpolate(pointwise(expr, self.model.parameters, t))
+            function.interpolate(expr.at_points(self.model.parameters, t))
 
     @property
     def num_dofs(self) -> int:
@@ -457,7 +462,7 @@ class Simulation:
                 transfer(spec, density, f"[initial] {name}")
             else:
                 expr = spec if isinstance(spec, Expression) else Expression.parse(spec, f"[initial] {name}")
-                density.interpolate(pointwise(expr, self.model.parameters, self.time))
+                density.interpolate(expr.at_points(self.model.parameters, self.time))
             density.x.scatter_forward()
             if name in self.log_species:
                 smallest = self.comm.allreduce(density.x.array.min(initial=np.inf), op=MPI.MIN)

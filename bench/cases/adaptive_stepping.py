@@ -27,15 +27,16 @@ INITIAL = {"u": "0.5 + 0.05*noise(1)", "s": "0.5"}
 
 
 def run(cells: tuple[int, int], end: float, dt: float, adaptive: tuple[float, float] | None) -> dict:
-    from fem_chemotaxis.library import builtin_model
-    from fem_chemotaxis.mesh import create_builtin
-    from fem_chemotaxis.simulation import Simulation
+    from fem_chemotaxis import Simulation, SolverSettings, TimeSettings, builtin_model, create_builtin
 
     mesh = create_builtin(MPI.COMM_SELF, "rectangle", [2.0, 1.0], list(cells))
     model = builtin_model("keller-segel-volume-filling")
     start = time.perf_counter()
-    sim = Simulation(model, mesh, INITIAL, dt=dt, scheme="bdf2", solver="direct", adaptive=adaptive,
-                     dt_max=end / 10 if adaptive else None, dt_min=1e-8)
+    stepping = TimeSettings(dt=dt, scheme="bdf2", dt_min=1e-8)
+    if adaptive is not None:
+        rtol, atol = adaptive
+        stepping = TimeSettings(dt=dt, scheme="bdf2", dt_min=1e-8, dt_max=end / 10, adaptive=True, rtol=rtol, atol=atol)
+    sim = Simulation(model, mesh, INITIAL, stepping, solver=SolverSettings("direct"))
     sim.advance_to(end)
     return {
         "u": sim.u["u"].x.array.copy(),

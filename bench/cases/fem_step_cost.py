@@ -34,9 +34,7 @@ def event_times(comm: MPI.Comm) -> dict[str, float]:
 
 
 def measure(dim: int, n: int, solver: str) -> dict:
-    from fem_chemotaxis.library import builtin_model
-    from fem_chemotaxis.mesh import create_builtin
-    from fem_chemotaxis.simulation import Simulation
+    from fem_chemotaxis import Simulation, SolverSettings, TimeSettings, builtin_model, create_builtin
 
     comm = MPI.COMM_WORLD
     PETSc.Log.begin()
@@ -48,8 +46,8 @@ def measure(dim: int, n: int, solver: str) -> dict:
     mesh = create_builtin(comm, kind, [1.0] * dim, [n] * dim)
     comm.Barrier()
     t1 = clock()
-    sim = Simulation(model, mesh, initial, dt=problem.DT, solver=solver,
-                     petsc_options={"snes_rtol": problem.NEWTON_RTOL})
+    sim = Simulation(model, mesh, initial, TimeSettings(dt=problem.DT),
+                     solver=SolverSettings(solver, petsc={"snes_rtol": problem.NEWTON_RTOL}))
     comm.Barrier()
     t2 = clock()
     for _ in range(problem.WARMUP_STEPS):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-__all__ = ["main", "plot", "register", "select_times"]
+__all__ = ["main", "plot", "register"]
 
 _EPILOG = """\
 examples:
@@ -61,32 +61,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(command_main=main)
 
 
-def select_times(available: Sequence[float], request: str) -> list[float]:
-    """The output times `request` ('all', 'last' or comma-separated numbers) picks from `available`.
-
-    Raises:
-        ValueError: if a requested time is not within 1e-6 (relative to the last time) of an
-            output time; the message lists the output times.
-    """
-    if request == "all":
-        return list(available)
-    if request == "last":
-        return [available[-1]]
-    tolerance = 1e-6 * max(1.0, abs(available[-1]))
-    chosen = []
-    for item in request.split(","):
-        try:
-            wanted = float(item)
-        except ValueError:
-            raise ValueError(f"--times: '{item}' is not a number (or use 'all' / 'last')") from None
-        nearest = min(available, key=lambda t: abs(t - wanted))
-        if abs(nearest - wanted) > tolerance:
-            listed = ", ".join(f"{t:.6g}" for t in available)
-            raise ValueError(f"--times: {wanted:g} is not an output time of this run; they are: {listed}")
-        chosen.append(nearest)
-    return chosen
-
-
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     """Draw the requested pictures; exit code 2 if the run directory cannot be read."""
     from fem_chemotaxis.commands import EXIT_BAD_INPUT
@@ -119,46 +93,24 @@ def plot(
 
     ``view`` is how 3-D fields are drawn (one of ``VIEWS_3D``; ignored in 2-D).
     """
-    import dolfinx.fem
-    import numpy as np
-
-    from fem_chemotaxis.io.checkpoint import CheckpointFile, read_metadata
     from fem_chemotaxis.io.console import LOGGER_NAME
-    from fem_chemotaxis.motion import POSITION, place_geometry
-    from fem_chemotaxis.runner import read_summary, time_series_pictures
+    from fem_chemotaxis.runner import StoredRun, time_series_pictures
     from fem_chemotaxis.viz import VIEWS_3D, save_species_png
 
     if view not in VIEWS_3D:
         raise ValueError(f"--view: '{view}' is not one of: {', '.join(VIEWS_3D)}")
     log = logging.getLogger(LOGGER_NAME)
-    meta = read_metadata(run_dir, comm)
-    summary = read_summary(run_dir, comm)
-    available = meta["times"]
-    chosen = select_times(available, times)
+    stored = StoredRun(run_dir, comm)
+    summary, available = stored.summary, stored.times
+    chosen = stored.select_times(times)
     if comm.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
     comm.Barrier()
     title = summary["model"] if summary else None
 
-    file = CheckpointFile(run_dir / "checkpoint.bp")
-    mesh = file.read_mesh(comm, meta["mesh"]).mesh
-    unknowns, densities = {}, {}
-    if meta.get("moving_mesh"):  # the mesh of each time is the reference mesh moved to its positions
-        gdim = mesh.geometry.dim
-        space = dolfinx.fem.functionspace(mesh, ("Lagrange", mesh.geometry.cmaps[0].degree, (gdim,)))
-        unknowns[POSITION] = dolfinx.fem.Function(space)
-    for name, info in meta["species"].items():
-        V = dolfinx.fem.functionspace(mesh, ("Lagrange", info["degree"]))
-        unknowns[info["unknown"]] = dolfinx.fem.Function(V)
-        densities[name] = (info, unknowns[info["unknown"]], dolfinx.fem.Function(V, name=name))
-
     def draw(time: float, path: Path) -> None:
-        file.read(unknowns, time)
-        if POSITION in unknowns:
-            place_geometry(mesh, unknowns[POSITION])
-        for info, unknown, density in densities.values():
-            density.x.array[:] = np.exp(unknown.x.array) if info["log"] else unknown.x.array
-        save_species_png([d for _, _, d in densities.values()], path, time=time, title=title, view=view)
+        densities = stored.load(time)
+        save_species_png(list(densities.values()), path, time=time, title=title, view=view)
 
     written = []
     for time in chosen:

@@ -140,7 +140,7 @@ def _dry_run(args: argparse.Namespace, comm: MPI.Comm) -> int:
         meta = None
     config = document.parse()
     if meta is None:
-        out = Path(args.output or config.output_dir)
+        out = Path(args.output or config.output.dir)
         if not out.exists() or (out.is_dir() and not any(out.iterdir())):
             target = f"write {out}"
         elif (out / SUMMARY_NAME).is_file():
@@ -172,10 +172,11 @@ def describe(document: ConfigDocument, config: RunConfig) -> str:
         lines.append(f"mesh: {mesh.file}")
     else:
         lines.append(f"mesh: generator '{mesh.generator}' {dict(mesh.parameters)}")
-    outputs = max(1, math.ceil(config.t_end / config.output_interval - 1e-9))
+    time, interval = config.time, config.output.interval
+    outputs = max(1, math.ceil(config.t_end / interval - 1e-9))
     lines.append(
-        f"time: 0 -> {config.t_end:g}, dt {config.dt:g} ({config.scheme}"
-        f"{', adaptive' if config.adaptive else ''}), output every {config.output_interval:g} ({outputs} times)"
+        f"time: 0 -> {config.t_end:g}, dt {time.dt:g} ({time.scheme}"
+        f"{', adaptive' if time.adaptive else ''}), output every {interval:g} ({outputs} times)"
     )
     if config.motion is not None:
         lines.append(f"mesh motion: {config.motion.kind}: {config.motion.describe()}")

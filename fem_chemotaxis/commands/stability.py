@@ -114,7 +114,6 @@ def _initial_means(config: RunConfig, mesh: TaggedMesh) -> dict[str, float]:
     import dolfinx.fem
     import ufl
 
-    from fem_chemotaxis.expressions import pointwise
     from fem_chemotaxis.io.seed import RunField, read_densities
     from fem_chemotaxis.mesh.transfer import transfer
 
@@ -129,7 +128,7 @@ def _initial_means(config: RunConfig, mesh: TaggedMesh) -> dict[str, float]:
         if name in previous:
             transfer(previous[name], field, f"[initial] {name}")
         else:
-            field.interpolate(pointwise(expr, config.model.parameters, 0.0))
+            field.interpolate(expr.at_points(config.model.parameters, 0.0))
         means[name] = domain.comm.allreduce(dolfinx.fem.assemble_scalar(integral), op=MPI.SUM) / area
     return means
 
@@ -197,7 +196,6 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     from fem_chemotaxis.analysis.stability import critical_value, stability_report
     from fem_chemotaxis.config import load_config
     from fem_chemotaxis.io.atomic import write_json_atomic
-    from fem_chemotaxis.runner import build_mesh
     from fem_chemotaxis.viz import save_species_png
 
     start = wallclock.perf_counter()
@@ -224,7 +222,7 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     if out.exists() and not out.is_dir():
         raise ValueError(f"--output '{out}' exists and is not a directory")
 
-    mesh = build_mesh(config.mesh, comm)
+    mesh = config.mesh.build(comm)
     guess = {**_initial_means(config, mesh), **user_guess}
     state = homogeneous_steady_state(model, guess)
     degree = max(sp.degree for sp in model.species)

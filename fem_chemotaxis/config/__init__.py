@@ -2,5 +2,17 @@
 
 from fem_chemotaxis.config.document import ConfigDocument, load_config
 from fem_chemotaxis.config.run_config import ConfigError, MeshConfig, RunConfig, parse_config
+from fem_chemotaxis.config.settings import Discretisation, OutputSettings, SolverSettings, TimeSettings
 
-__all__ = ["ConfigDocument", "ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]
+__all__ = [
+    "ConfigDocument",
+    "ConfigError",
+    "Discretisation",
+    "MeshConfig",
+    "OutputSettings",
+    "RunConfig",
+    "SolverSettings",
+    "TimeSettings",
+    "load_config",
+    "parse_config",
+]

@@ -11,6 +11,6 @@ descriptions never need UFL), NumPy for values on points
 """
 
 from fem_chemotaxis.expressions.expression import CONSTANTS, FUNCTION_NAMES, Expression, ExpressionError
-from fem_chemotaxis.expressions.numpy_backend import NUMPY_FUNCTIONS, point_noise, pointwise
+from fem_chemotaxis.expressions.numpy_backend import NUMPY_FUNCTIONS, point_noise
 
-__all__ = ["CONSTANTS", "FUNCTION_NAMES", "NUMPY_FUNCTIONS", "Expression", "ExpressionError", "point_noise", "pointwise"]
+__all__ = ["CONSTANTS", "FUNCTION_NAMES", "NUMPY_FUNCTIONS", "Expression", "ExpressionError", "point_noise"]

@@ -15,6 +15,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
+from fem_chemotaxis.expressions.numpy_backend import NUMPY_FUNCTIONS, point_noise
+
 __all__ = ["CONSTANTS", "FUNCTION_NAMES", "Expression", "ExpressionError"]
 
 #: Names of the maths functions an expression may call. Besides the usual ones:
@@ -82,6 +86,27 @@ class Expression:
     def evaluate(self, symbols: Mapping[str, Any], functions: Mapping[str, Callable]) -> Any:
         """Interpret the tree with the given values for symbols and implementations of functions."""
         return _Interpreter(symbols, functions).visit(self.tree)
+
+    def numeric(self, symbols: Mapping[str, Any]) -> Any:
+        """The value with NumPy: a float for numbers, an array for arrays of points.
+
+        ``noise()`` needs points (:meth:`at_points`); ``integral()`` is for forms only.
+        """
+        return self.evaluate(symbols, NUMPY_FUNCTIONS)
+
+    def at_points(self, parameters: Mapping[str, float], t: float) -> Callable[[np.ndarray], np.ndarray]:
+        """The expression in x, y, z, t, parameters and noise(seed) as a function of points (3, N).
+
+        The shape DOLFINx's ``Function.interpolate`` expects: one value per point.
+        """
+        values = dict(parameters)
+
+        def evaluate(x: np.ndarray) -> np.ndarray:
+            symbols = {"x": x[0], "y": x[1], "z": x[2], "t": t, **values}
+            functions = {**NUMPY_FUNCTIONS, "noise": lambda seed: point_noise(x, seed)}
+            return np.broadcast_to(self.evaluate(symbols, functions), x.shape[1:]).copy()
+
+        return evaluate
 
     def calls(self, function: str) -> bool:
         """Whether the expression calls `function`."""

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 
 import numpy as np
 
-from fem_chemotaxis.expressions.expression import Expression
-
-__all__ = ["NUMPY_FUNCTIONS", "point_noise", "pointwise"]
+__all__ = ["NUMPY_FUNCTIONS", "point_noise"]
 
 #: NumPy implementations of the functions, for values on points and plain numbers.
 NUMPY_FUNCTIONS: dict[str, Callable] = {
@@ -26,20 +24,3 @@ def point_noise(x: np.ndarray, seed: float) -> np.ndarray:
     """
     phase = np.sin(12.9898 * x[0] + 78.233 * x[1] + 37.719 * x[2] + 0.61803 * seed) * 43758.5453
     return 2.0 * (phase - np.floor(phase)) - 1.0
-
-
-def pointwise(
-    expr: Expression, parameters: Mapping[str, float], t: float
-) -> Callable[[np.ndarray], np.ndarray]:
-    """`expr` (in x, y, z, t, parameters and noise(seed)) as a function of points (3, N).
-
-    The shape DOLFINx's ``Function.interpolate`` expects: one value per point.
-    """
-    values = dict(parameters)
-
-    def evaluate(x: np.ndarray) -> np.ndarray:
-        symbols = {"x": x[0], "y": x[1], "z": x[2], "t": t, **values}
-        functions = {**NUMPY_FUNCTIONS, "noise": lambda seed: point_noise(x, seed)}
-        return np.broadcast_to(expr.evaluate(symbols, functions), x.shape[1:]).copy()
-
-    return evaluate

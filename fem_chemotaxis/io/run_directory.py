@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 from mpi4py import MPI
 
-__all__ = ["SUMMARY_NAME", "RunDirectoryError", "prepare_run_directory"]
+__all__ = ["SUMMARY_NAME", "RunDirectoryError", "prepare_run_directory", "read_summary"]
 
 #: A directory holding this file is recognised as an earlier run (and may be replaced with force).
 SUMMARY_NAME = "summary.json"
@@ -39,3 +41,13 @@ def prepare_run_directory(path: str | Path, force: bool, comm: MPI.Comm) -> Path
     if error is not None:
         raise RunDirectoryError(error)
     return path
+
+
+def read_summary(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> dict[str, Any] | None:
+    """The ``summary.json`` of a run directory (read on rank 0, broadcast), or None if absent."""
+    summary = None
+    if comm.rank == 0:
+        path = Path(run_dir) / SUMMARY_NAME
+        if path.is_file():
+            summary = json.loads(path.read_text())
+    return comm.bcast(summary, root=0)

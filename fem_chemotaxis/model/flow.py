@@ -36,7 +36,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import Expression
 
 __all__ = [
     "FLOW_BOUNDARY_KINDS",
@@ -193,7 +193,7 @@ class Flow:
                 raise ValueError(f"[{where}] 'density' is only for kind = \"navier-stokes\"")
             self.eta.check_symbols(state, f"[{where}] viscosity (species, parameters, x, y, z, t)")
             if self.eta.symbols <= set(parameters):
-                eta = float(self.eta.evaluate(dict(parameters), NUMPY_FUNCTIONS))
+                eta = float(self.eta.numeric(parameters))
                 if not eta > 0:
                     raise ValueError(f"[{where}] viscosity '{self.eta}' = {eta:g} must be positive")
             if self.density is not None:

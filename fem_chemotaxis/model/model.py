@@ -20,7 +20,7 @@ from typing import Any, Union
 
 import numpy as np
 
-from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.model.flow import Flow
 
 __all__ = ["COORDINATES", "LIMITERS", "TIME", "Diffusion", "Model", "Species", "Taxis"]
@@ -183,7 +183,7 @@ class Model:
         if not entries or not all(e.symbols <= set(self.parameters) for e in entries):
             return
         values = np.array(
-            [[float(e.evaluate(dict(self.parameters), NUMPY_FUNCTIONS)) for e in row] for row in _rows(sp.diffusion)]  # type: ignore[arg-type]
+            [[float(e.numeric(self.parameters)) for e in row] for row in _rows(sp.diffusion)]  # type: ignore[arg-type]
         )
         if values.shape == (1, 1):
             if not values[0, 0] > 0:

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.model.model import Model
 
 __all__ = ["EXTENSIONS", "MOTION_KINDS", "MeshMotion"]
 
@@ -93,6 +94,16 @@ class MeshMotion:
         if self.kind == "logistic-growth":
             return self.capacity / (1.0 + (self.capacity - 1.0) * math.exp(-self.rate * t))
         raise ValueError(f"mesh motion '{self.kind}' has no growth factor")
+
+    def check_supported(self, model: Model, scheme: str) -> None:
+        """Raise ValueError unless `model` can be solved with `scheme` on this moving mesh."""
+        if scheme == "crank-nicolson":
+            raise ValueError("[time] scheme = \"crank-nicolson\" is not supported with [mesh.motion]; "
+                             "use \"backward-euler\" or \"bdf2\"")
+        if model.flow is not None:
+            raise ValueError("[mesh.motion] is not supported for models with a flow ([model.flow])")
+        if any(sp.fractional_order is not None for sp in model.species):
+            raise ValueError("[mesh.motion] is not supported for models with fractional diffusion")
 
     @classmethod
     def from_dict(

@@ -20,7 +20,6 @@ ranks themselves, use SIGUSR1, or a time limit.)
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import platform
@@ -38,9 +37,7 @@ import numpy as np
 from mpi4py import MPI
 from petsc4py import PETSc
 
-import fem_chemotaxis
-from fem_chemotaxis.expressions import Expression
-from fem_chemotaxis.config import ConfigDocument, MeshConfig, RunConfig
+from fem_chemotaxis.config import ConfigDocument, RunConfig
 from fem_chemotaxis.io.atomic import write_json_atomic
 from fem_chemotaxis.io.checkpoint import (
     CHECKPOINT_NAME,
@@ -52,22 +49,18 @@ from fem_chemotaxis.io.checkpoint import (
 )
 from fem_chemotaxis.io.console import format_duration
 from fem_chemotaxis.io.fields import FieldWriter
-from fem_chemotaxis.io.run_directory import SUMMARY_NAME, prepare_run_directory
-from fem_chemotaxis.io.seed import RunField, read_densities
+from fem_chemotaxis.io.run_directory import SUMMARY_NAME, prepare_run_directory, read_summary
+from fem_chemotaxis.io.seed import RunField
 from fem_chemotaxis.io.timeseries import TIMESERIES_NAME, write_timeseries
-from fem_chemotaxis.mesh.builtin import create_builtin
-from fem_chemotaxis.mesh.geometries import generate
-from fem_chemotaxis.mesh.gmsh_file import read_gmsh
-from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.runner.progress import Progress
 from fem_chemotaxis.runner.state import capture, current_functions, load_unknowns, restore, scratch_functions
 from fem_chemotaxis.simulation import RunStopped, Simulation, StepRecord
+from fem_chemotaxis.version import __version__
 
 __all__ = [
     "FINISHED",
     "INTERRUPTIONS",
     "advance_with_progress",
-    "build_mesh",
     "output_times",
     "read_summary",
     "restart",
@@ -84,35 +77,15 @@ FINISHED = ("completed", "blow-up", "solver-failure", "mesh-quality")
 INTERRUPTIONS = ("SIGINT", "SIGTERM", "SIGUSR1", "time-limit")
 
 
-def build_mesh(config: MeshConfig, comm: MPI.Comm) -> TaggedMesh:
-    """The mesh a [mesh] table describes, distributed over `comm`."""
-    if config.builtin is not None:
-        return create_builtin(comm, config.builtin, config.size, config.cells)
-    if config.file is not None:
-        return read_gmsh(config.file, comm)
-    assert config.generator is not None
-    return generate(config.generator, comm, **config.parameters)
-
-
 def versions() -> dict[str, str]:
     """Versions of the package and of the stack it runs on."""
     return {
-        "fem_chemotaxis": fem_chemotaxis.__version__,
+        "fem_chemotaxis": __version__,
         "dolfinx": dolfinx.__version__,
         "petsc": ".".join(str(v) for v in PETSc.Sys.getVersion()),
         "adios4dolfinx": adios4dolfinx.__version__,
         "python": platform.python_version(),
     }
-
-
-def read_summary(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> dict[str, Any] | None:
-    """The ``summary.json`` of a run directory (read on rank 0, broadcast), or None if absent."""
-    summary = None
-    if comm.rank == 0:
-        path = Path(run_dir) / SUMMARY_NAME
-        if path.is_file():
-            summary = json.loads(path.read_text())
-    return comm.bcast(summary, root=0)
 
 
 def run(
@@ -141,9 +114,9 @@ def run(
     start = wallclock.perf_counter()
     config = document.parse()
     # Everything that can reject the input (mesh names, subdomains) runs before anything is written.
-    tagged_mesh = build_mesh(config.mesh, comm)
-    sim = _simulation(config, tagged_mesh, _initial_values(config, comm))
-    out = prepare_run_directory(output_dir or config.output_dir, force, comm)
+    sim = Simulation.from_config(config, comm)
+    tagged_mesh = sim.tagged_mesh
+    out = prepare_run_directory(output_dir or config.output.dir, force, comm)
     summary: dict[str, Any] = {
         "status": "running",
         "model": config.model.name,
@@ -198,7 +171,7 @@ def restart(
     tagged_mesh = old.read_mesh(comm, meta["mesh"])
     # The state comes from this run's own checkpoint (restore below), not from a previous run.
     placeholders = {name: 1.0 if isinstance(value, RunField) else value for name, value in config.initial.items()}
-    sim = _simulation(config, tagged_mesh, placeholders, t_start=last)
+    sim = Simulation.from_config(config, mesh=tagged_mesh, initial=placeholders, t_start=last)
     _log.info(
         f"fem-chemotaxis: continuing '{config.model.name}' in {out} from t = {last:.6g} "
         f"on {comm.size} MPI rank(s)"
@@ -233,18 +206,6 @@ def restart(
     return execution.execute()
 
 
-def _initial_values(config: RunConfig, comm: MPI.Comm) -> dict[str, Expression | dolfinx.fem.Function]:
-    """The [initial] values, with the fields of previous runs read (on those runs' meshes)."""
-    fields = {name: value for name, value in config.initial.items() if isinstance(value, RunField)}
-    for name, field in fields.items():
-        _log.info(f"fem-chemotaxis: initial {name} = {field}")
-    initial: dict[str, Expression | dolfinx.fem.Function] = {
-        name: value for name, value in config.initial.items() if isinstance(value, Expression)
-    }
-    initial.update(read_densities(fields, comm))
-    return initial
-
-
 def output_times(now: float, t_end: float, interval: float) -> list[float]:
     """The output times after `now`: the multiples of `interval` below `t_end`, and `t_end`."""
     count = max(1, int(np.ceil(t_end / interval - 1e-9)))
@@ -270,33 +231,6 @@ def advance_with_progress(sim: Simulation, t_end: float, interval: float) -> Ite
         stats = sim.statistics()
         progress.output(sim.time, sim.dt, stats, len(sim.history))
         yield stats
-
-
-def _simulation(
-    config: RunConfig,
-    mesh: TaggedMesh,
-    initial: Mapping[str, Expression | float | dolfinx.fem.Function],
-    t_start: float = 0.0,
-) -> Simulation:
-    return Simulation(
-        config.model,
-        mesh,
-        initial,
-        dt=config.dt,
-        t_start=t_start,
-        scheme=config.scheme,
-        solver=config.solver,
-        petsc_options=config.petsc_options,
-        dt_min=config.dt_min,
-        dt_max=config.dt_max,
-        adaptive=config.adaptive,
-        positivity=config.positivity,
-        negative_tolerance=config.negative_tolerance,
-        blowup_threshold=config.blowup_threshold,
-        boundary_conditions=config.boundary_conditions,
-        subdomain_parameters=config.subdomain_parameters,
-        motion=config.motion,
-    )
 
 
 class _Interrupted(Exception):
@@ -382,7 +316,7 @@ class _Execution:
 
     def output_times(self) -> list[float]:
         """The output times still ahead: multiples of the interval, and t_end."""
-        return output_times(self.sim.time, self.config.t_end, self.config.output_interval)
+        return output_times(self.sim.time, self.config.t_end, self.config.output.interval)
 
     def execute(self) -> dict[str, Any]:
         """Record the current state, step to t_end (or until stopped); returns the final summary."""
@@ -409,7 +343,7 @@ class _Execution:
             finally:
                 self.fields.close()
             self.write_summary()
-            if self.config.pictures and summary["status"] != "interrupted":
+            if self.config.output.pictures and summary["status"] != "interrupted":
                 _pictures(sim, self.out, summary)
                 self.write_summary()
         self._final_message()

@@ -11,6 +11,7 @@ import pytest
 import ufl
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.mesh import TaggedMesh, create_builtin, generate
@@ -30,7 +31,7 @@ def test_vessel_wall_flux_delivers_the_expected_supply(comm):
     g, t_end, radius = 0.5, 0.4, 0.12
     mesh = generate("tissue-section", comm, size=0.05)
     bc = BoundaryCondition.from_dict({"on": "vessel_1", "species": "u", "type": "flux", "value": g}, "test")
-    sim = Simulation(Model.from_dict(DIFFUSION_ONLY), mesh, {"u": 1.0}, dt=0.1, boundary_conditions=[bc])
+    sim = Simulation(Model.from_dict(DIFFUSION_ONLY), mesh, {"u": 1.0}, TimeSettings(dt=0.1), boundary_conditions=[bc])
     mass0 = sim.statistics()["u"]["mass"]
     sim.advance_to(t_end)
     supplied = sim.statistics()["u"]["mass"] - mass0
@@ -71,7 +72,11 @@ def test_subdomain_diffusion_steady_state_across_interface(comm):
         BoundaryCondition.from_dict({"on": "right", "species": "u", "type": "dirichlet", "value": 1}, "test"),
     ]
     sim = Simulation(
-        model, _layered_mesh(comm, a), {"u": 0.0}, dt=1.0, boundary_conditions=bcs,
+        model,
+        _layered_mesh(comm, a),
+        {"u": 0.0},
+        TimeSettings(dt=1.0),
+        boundary_conditions=bcs,
         subdomain_parameters={"outer": {"D": d2}},
     )
     sim.advance_to(1.0)
@@ -126,7 +131,14 @@ def test_boundary_condition_convergence(kind, comm):
             u = _u_exact(x, t)
             return _u_exact(x, 1.0) - _u_exact(x, 0.0) - ufl.div(d * ufl.grad(u))  # du/dt + (-div D grad u)
 
-        sim = Simulation(model, mesh, {"u": EXACT}, dt=0.25, boundary_conditions=bcs, sources={"u": source})
+        sim = Simulation(
+            model,
+            mesh,
+            {"u": EXACT},
+            TimeSettings(dt=0.25),
+            boundary_conditions=bcs,
+            sources={"u": source},
+        )
         sim.advance_to(0.5)
         diff = sim.u["u"] - _u_exact(x, 0.5)
         errors.append(math.sqrt(_integral(comm, diff**2 * ufl.dx(metadata={"quadrature_degree": 6}))))

@@ -12,6 +12,7 @@ import numpy as np
 import ufl
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.library import builtin_model
@@ -50,7 +51,7 @@ def _sources():
 def l2_errors(n: int, comm) -> dict[str, float]:
     model = builtin_model("keller-segel").with_parameters(PARAMS)
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [n, n])
-    sim = Simulation(model, mesh, EXACT, dt=0.25, sources=_sources())
+    sim = Simulation(model, mesh, EXACT, TimeSettings(dt=0.25), sources=_sources())
     t_end = 0.5
     sim.advance_to(t_end)
     x = ufl.SpatialCoordinate(mesh.mesh)

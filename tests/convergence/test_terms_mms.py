@@ -33,6 +33,7 @@ import pytest
 import ufl
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.mesh.builtin import create_builtin
@@ -288,7 +289,7 @@ def l2_errors(name: str, degree: int, dim: int, n: int, comm: MPI.Comm) -> dict[
     kind = {2: "rectangle", 3: "box"}[dim]
     mesh = create_builtin(comm, kind, [1.0] * dim, [n] * dim)
     initial = {s: f"({a}) + t*({b})" for s, (a, b) in texts.items()}
-    sim = Simulation(model, mesh, initial, dt=DT, sources={s: source(s) for s in texts})
+    sim = Simulation(model, mesh, initial, TimeSettings(dt=DT), sources={s: source(s) for s in texts})
     sim.advance_to(T_END)
     assert sim.history and all(r.rejected == 0 for r in sim.history)
 

@@ -10,6 +10,7 @@ import ufl
 from mpi4py import MPI
 
 import dolfinx.fem
+from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.model.boundary import BoundaryCondition
@@ -25,15 +26,21 @@ def _plumes(
     comm, coupling: str = "monolithic", solver: str = "direct", n: int = 16, t_end: float = 0.6, dt: float = 0.05
 ) -> Simulation:
     mesh = create_builtin(comm, "rectangle", [2.0, 1.0], [2 * n, n])
-    sim = Simulation(bioconvection(coupling), mesh, INITIAL, dt=dt, solver=solver,
-                     boundary_conditions=OXYGEN_AT_SURFACE)
+    sim = Simulation(
+        bioconvection(coupling),
+        mesh,
+        INITIAL,
+        TimeSettings(dt=dt),
+        solver=SolverSettings(solver),
+        boundary_conditions=OXYGEN_AT_SURFACE,
+    )
     sim.advance_to(t_end)
     return sim
 
 
 def test_cell_mass_conserved_while_plumes_sink(comm):
     mesh = create_builtin(comm, "rectangle", [2.0, 1.0], [24, 12])
-    sim = Simulation(bioconvection(), mesh, INITIAL, dt=0.05, boundary_conditions=OXYGEN_AT_SURFACE)
+    sim = Simulation(bioconvection(), mesh, INITIAL, TimeSettings(dt=0.05), boundary_conditions=OXYGEN_AT_SURFACE)
     assert sim.flow is not None
     before = sim.statistics()["n"]
     speeds = []
@@ -80,7 +87,7 @@ def _advected_blob(comm, flow: Flow) -> tuple[float, dict[str, float]]:
     """Initial mass and final statistics of a blob carried around by a prescribed flow."""
     model = dataclasses.replace(Model.from_dict({"species": {"u": {"diffusion": "0.01"}}}), flow=flow)
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24])
-    sim = Simulation(model, mesh, {"u": "exp(-30*((x - 0.3)^2 + (y - 0.5)^2))"}, dt=0.05)
+    sim = Simulation(model, mesh, {"u": "exp(-30*((x - 0.3)^2 + (y - 0.5)^2))"}, TimeSettings(dt=0.05))
     before = sim.statistics()["u"]["mass"]
     sim.advance_to(0.5)
     return before, sim.statistics()["u"]
@@ -113,7 +120,7 @@ def test_outflow_boundary_removes_what_the_fluid_carries_out(comm):
                 boundaries=(FlowBoundary("outflow", ("right",)),))
     species = Model.from_dict({"species": {"u": {"diffusion": "0.05"}}}).species
     mesh = create_builtin(comm, "rectangle", [1.0, 0.5], [16, 8])
-    sim = Simulation(Model("channel", species, flow=flow), mesh, {"u": "1 + x"}, dt=0.1)
+    sim = Simulation(Model("channel", species, flow=flow), mesh, {"u": "1 + x"}, TimeSettings(dt=0.1))
     before = sim.statistics()["u"]["mass"]
     sim.step(0.1)
     after = sim.statistics()["u"]["mass"]

@@ -99,7 +99,7 @@ def test_flow_mistakes_found_on_the_mesh(comm, case, tmp_path):
     config = _parse(BIOCONVECTION_TOML.replace(old, new, 1), tmp_path)
     mesh = create_builtin(comm, "rectangle", [2.0, 1.0], [4, 2])
     with pytest.raises(ValueError) as err:
-        Simulation(config.model, mesh, config.initial, dt=config.dt, boundary_conditions=config.boundary_conditions)
+        Simulation.from_config(config, mesh=mesh)
     for word in words:
         assert word in str(err.value), (word, str(err.value))
 
@@ -110,7 +110,7 @@ def test_free_slip_needs_axis_aligned_walls(comm, tmp_path):
     x = mesh.mesh.geometry.x
     x[:, 1] += 0.2 * x[:, 0]  # shear: the top is no longer horizontal
     with pytest.raises(ValueError, match=r"\[model.flow.boundary\[0\]\] type = \"free-slip\" needs boundaries perpendicular"):
-        Simulation(config.model, mesh, config.initial, dt=config.dt)
+        Simulation.from_config(config, mesh=mesh)
 
 
 @pytest.mark.serial

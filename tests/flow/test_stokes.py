@@ -17,6 +17,7 @@ import pytest
 import ufl
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.simulation import Simulation
@@ -48,7 +49,7 @@ def _manufactured(comm: MPI.Comm, n: int, kind: str, grad_div: float) -> dict[st
     if kind == "navier-stokes":
         flow["density"] = "rho"
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [n, n])
-    sim = Simulation(_model(flow), mesh, {"u": "1"}, dt=0.1)
+    sim = Simulation(_model(flow), mesh, {"u": "1"}, TimeSettings(dt=0.1))
     assert sim.flow is not None and sim.flow.null_space
     sim.advance_to(0.1)
     x = ufl.SpatialCoordinate(mesh.mesh)
@@ -97,7 +98,12 @@ def test_grad_div_suppresses_spurious_currents_of_a_heavy_layer(comm):
     speeds = {}
     for gamma in (0.0, 10.0):
         flow = {"kind": "stokes", "body_force": ["0", "-100*exp(-((1 - y)/0.1)^2)"], "grad_div": gamma}
-        sim = Simulation(_model(flow), create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8]), {"u": "1"}, dt=0.1)
+        sim = Simulation(
+            _model(flow),
+            create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8]),
+            {"u": "1"},
+            TimeSettings(dt=0.1),
+        )
         speeds[gamma] = sim.flow.statistics()["max_speed"]  # type: ignore[union-attr]
     print(f"\nspurious speed of a resting layer: {speeds[0.0]:.2e} (Taylor-Hood), {speeds[10.0]:.2e} (grad-div 10)")
     assert speeds[10.0] < 0.3 * speeds[0.0]
@@ -116,7 +122,7 @@ def test_half_channel_with_free_slip_and_outflow_is_exact(comm):
         {"on": "right", "type": "outflow"},
     ]}
     mesh = create_builtin(comm, "rectangle", [2.0, 1.0], [12, 6])
-    sim = Simulation(_model(flow), mesh, {"u": "1"}, dt=0.1)
+    sim = Simulation(_model(flow), mesh, {"u": "1"}, TimeSettings(dt=0.1))
     assert sim.flow is not None and not sim.flow.null_space
     x = ufl.SpatialCoordinate(mesh.mesh)
     w_exact = ufl.as_vector([2 * (1 - x[1] ** 2), 0 * x[0]])
@@ -132,7 +138,7 @@ def test_free_slip_lid_cavity_keeps_normal_velocity_zero(comm):
         {"on": "right", "type": "free-slip"},
     ]}
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8])
-    sim = Simulation(_model(flow), mesh, {"u": "1"}, dt=0.1)
+    sim = Simulation(_model(flow), mesh, {"u": "1"}, TimeSettings(dt=0.1))
     fluid = sim.flow
     assert fluid is not None and fluid.null_space
     V0, _ = fluid.V.sub(0).collapse()

@@ -48,7 +48,6 @@ from fem_chemotaxis.particles import (
     particle_density,
     sample_function,
 )
-from fem_chemotaxis.runner import build_mesh
 from fem_chemotaxis.simulation import Simulation
 
 #: A deviation of more than this many standard errors fails a statistical check.
@@ -218,7 +217,7 @@ def test_aggregation_particles_match_the_derived_model(comm):
     """
     derivation = derive(parse_spec(AGGREGATION_SPEC))
     config = parse_config(run_config(derivation))
-    fe = Simulation(config.model, build_mesh(config.mesh, comm), config.initial, dt=config.dt, scheme=config.scheme)
+    fe = Simulation.from_config(config, comm)
     fe.advance_to(config.t_end)
     coarse = create_builtin(comm, "rectangle", [1.0, 1.0], [16, 16]).mesh
     expected = expected_density(fe.u["u"], coarse, mass=1.0)
@@ -227,7 +226,7 @@ def test_aggregation_particles_match_the_derived_model(comm):
     # how far a 20% error in chi would move the FE solution (what this test can detect)
     wrong = parse_config({**run_config(derivation), "model": {**run_config(derivation)["model"], "parameters": {
         **config.model.parameters, "chi": 1.2 * config.model.parameters["chi"]}}})
-    fe_wrong = Simulation(wrong.model, fe.tagged_mesh, wrong.initial, dt=config.dt, scheme=config.scheme)
+    fe_wrong = Simulation.from_config(wrong, mesh=fe.tagged_mesh)
     fe_wrong.advance_to(config.t_end)
     sensitivity = expected.l1_distance(expected_density(fe_wrong.u["u"], coarse, mass=1.0).function)
 

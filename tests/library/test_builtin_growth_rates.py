@@ -37,6 +37,7 @@ import pytest
 import ufl
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.analysis import growth_modes, homogeneous_steady_state
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
 from fem_chemotaxis.mesh.builtin import create_builtin
@@ -107,7 +108,7 @@ def test_growth_rate_of_leading_mode(name, comm):
     t_end = min((0.5 if fractional else 1.0) / abs(rate), 5.0)
     stiffness = np.max(np.abs(rates)) if fractional else abs(rate)
     dt = min(2 * BDF1_ERROR / stiffness, t_end / 100)
-    sim = Simulation(model, mesh, initial, dt=dt)
+    sim = Simulation(model, mesh, initial, TimeSettings(dt=dt))
 
     x = ufl.SpatialCoordinate(mesh.mesh)
     form = dolfinx.fem.form((sim.u[names[j]] - state[names[j]]) * ufl.cos(k * math.pi * x[0] / lx) * ufl.dx)

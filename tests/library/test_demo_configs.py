@@ -36,7 +36,7 @@ def test_demo_config_loads(path):
     config = load_config(path)
     config.model.validate()
     assert set(config.initial) == set(config.model.species_names)
-    assert config.t_end > 0 and config.dt <= config.t_end
+    assert config.t_end > 0 and config.time.dt <= config.t_end
     if path.stem.replace("_", "-") in BUILTIN_MODELS:
         assert config.model.name == path.stem.replace("_", "-")
 

@@ -24,6 +24,7 @@ import ufl
 from dolfinx.fem import assemble_scalar, form
 from dolfinx.mesh import entities_to_geometry
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import GENERATORS, TaggedMesh, generate, read_gmsh, write_msh
 from fem_chemotaxis.model.boundary import BoundaryCondition
@@ -302,9 +303,13 @@ def test_keller_segel_conserves_cells(request, comm, fixture, options):
     """A few Keller-Segel steps: the cells move, their mass stays to 1e-10 (also with
     subdomain parameters and with conditions on the signal)."""
     tm = request.getfixturevalue(fixture)
-    sim = Simulation(builtin_model("keller-segel"), tm,
-                     {"u": "1 + 0.2*cos(3*x)*cos(4*y)", "s": "1 + 0.1*sin(2*x + y)"}, dt=0.02,
-                     **options)
+    sim = Simulation(
+        builtin_model("keller-segel"),
+        tm,
+        {"u": "1 + 0.2*cos(3*x)*cos(4*y)", "s": "1 + 0.1*sin(2*x + y)"},
+        TimeSettings(dt=0.02),
+        **options,
+    )
     before = sim.statistics()
     sim.advance_to(0.06)
     after = sim.statistics()

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.commands.run import describe
 from fem_chemotaxis.mesh.gmsh_file import gmsh_model, model_to_tagged_mesh
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
@@ -62,7 +63,7 @@ def grow_disc(comm: MPI.Comm, dt: float) -> tuple[np.ndarray, float, float]:
                              "species": {"u": {"diffusion": "D"}}})
     motion = MeshMotion.from_dict({"kind": "solution-driven", "normal_speed": "k*sqrt(x^2 + y^2)",
                                    "boundaries": ["rim"]}, ["u"], ["D", "k"])
-    sim = Simulation(model, mesh, {"u": "1 + x"}, dt=dt, motion=motion)
+    sim = Simulation(model, mesh, {"u": "1 + x"}, TimeSettings(dt=dt), motion=motion)
     mass0 = sim.statistics()["u"]["mass"]
     sim.advance_to(T_END)
     return rim_radii(mesh), mass0, sim.statistics()["u"]["mass"]

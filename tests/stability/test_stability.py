@@ -19,6 +19,7 @@ import pytest
 import ufl
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.analysis.dispersion import homogeneous_steady_state
 from fem_chemotaxis.analysis.laplace_eigen import neumann_modes
 from fem_chemotaxis.analysis.stability import critical_value, stability_report
@@ -176,7 +177,7 @@ def test_tissue_section_growth_matches_prediction(comm):
         perturbed.x.array[:] = state[name] + eps * amplitude * phi.x.array
         initial[name] = perturbed  # set_initial_values takes Functions
 
-    sim = Simulation(model, mesh, initial, dt=0.05, scheme="crank-nicolson")
+    sim = Simulation(model, mesh, initial, TimeSettings(dt=0.05, scheme="crank-nicolson"))
     projection = dolfinx.fem.form((sim.u["u"] - state["u"]) * phi * ufl.dx)
 
     def amplitude() -> float:

@@ -57,7 +57,7 @@ def _parse(text: str, tmp_path: Path):
 def test_valid_config_resolves_defaults(tmp_path):
     config = _parse(VALID, tmp_path)
     assert config.model.parameters["chi"] == 2.0 and config.model.parameters["d"] == 0.25
-    assert config.dt == 0.05 and config.scheme == "backward-euler" and config.solver == "auto"
+    assert config.time.dt == 0.05 and config.time.scheme == "backward-euler" and config.solver.preset == "auto"
     assert config.resolved["model"]["equations"][0].startswith("du/dt")
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.config.run_config import ConfigError, parse_config
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model
@@ -20,7 +21,7 @@ def test_nonlocal_integral_follows_its_discrete_recursion(comm):
     a, dt, steps = 2.0, 0.05, 10
     model = Model.from_dict({"species": {"u": {"reaction": "u*(a - integral(u))"}}, "parameters": {"a": a}})
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8])
-    sim = Simulation(model, mesh, {"u": "0.1*(1 + x)"}, dt=dt)
+    sim = Simulation(model, mesh, {"u": "0.1*(1 + x)"}, TimeSettings(dt=dt))
     mass = mass0 = sim.statistics()["u"]["mass"]
     for _ in range(steps):
         sim.step(dt)
@@ -32,9 +33,9 @@ def test_nonlocal_integral_follows_its_discrete_recursion(comm):
 def test_noise_is_reproducible_and_bounded(comm):
     model = Model.from_dict({"species": {"u": {"diffusion": "1"}}})
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [16, 16])
-    first = Simulation(model, mesh, {"u": "1 + 0.1*noise(7)"}, dt=0.1).u["u"].x.array.copy()
-    again = Simulation(model, mesh, {"u": "1 + 0.1*noise(7)"}, dt=0.1).u["u"].x.array
-    other = Simulation(model, mesh, {"u": "1 + 0.1*noise(8)"}, dt=0.1).u["u"].x.array
+    first = Simulation(model, mesh, {"u": "1 + 0.1*noise(7)"}, TimeSettings(dt=0.1)).u["u"].x.array.copy()
+    again = Simulation(model, mesh, {"u": "1 + 0.1*noise(7)"}, TimeSettings(dt=0.1)).u["u"].x.array
+    other = Simulation(model, mesh, {"u": "1 + 0.1*noise(8)"}, TimeSettings(dt=0.1)).u["u"].x.array
     assert np.array_equal(first, again)
     assert np.abs(first - 1).max() <= 0.1 and np.std(first) > 0.04  # uniform in [-0.1, 0.1]: std 0.058
     assert np.abs(first - other).max() > 0.05
@@ -45,7 +46,12 @@ def test_anisotropic_diffusion_decays_each_direction_at_its_rate(comm):
     dx, dy, eps, t_end = 1.0, 0.1, 1e-3, 0.2
     model = Model.from_dict({"species": {"u": {"diffusion": [["Dx", 0], [0, "Dy"]]}}, "parameters": {"Dx": dx, "Dy": dy}})
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [48, 48])
-    sim = Simulation(model, mesh, {"u": f"1 + {eps}*cos(pi*x)*cos(pi*y)"}, dt=0.002, scheme="crank-nicolson")
+    sim = Simulation(
+        model,
+        mesh,
+        {"u": f"1 + {eps}*cos(pi*x)*cos(pi*y)"},
+        TimeSettings(dt=0.002, scheme="crank-nicolson"),
+    )
     sim.advance_to(t_end)
     amplitude = sim.statistics()["u"]["max"] - 1
     rate = -np.log(amplitude / eps) / t_end
@@ -78,4 +84,4 @@ def test_unknown_boundary_name_lists_the_mesh_groups(comm):
     )
     mesh = create_builtin(MPI.COMM_WORLD, "rectangle", [1.0, 1.0], [4, 4])
     with pytest.raises(ValueError, match="'vessel'.*bottom, left, right, top"):
-        Simulation(config.model, mesh, config.initial, dt=0.1, boundary_conditions=config.boundary_conditions)
+        Simulation.from_config(config, mesh=mesh)
