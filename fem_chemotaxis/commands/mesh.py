@@ -97,13 +97,11 @@ def _list_generators() -> None:
     """Print each generator, its one-line description and its parameters with defaults."""
     from fem_chemotaxis.mesh import GENERATORS
 
-    for name, function in GENERATORS.items():
-        summary = inspect.getdoc(function).splitlines()[0]
+    for name, generator in GENERATORS.items():
+        summary = (inspect.getdoc(generator) or "").splitlines()[0]
         print(f"{name:24s} {summary}")
-        parameters = inspect.signature(function).parameters.values()
-        for p in parameters:
-            if p.name != "comm":
-                print(f"    {p.name} = {p.default!r}")
+        for parameter, default in generator.defaults().items():
+            print(f"    {parameter} = {default!r}")
 
 
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:

@@ -87,6 +87,7 @@ class MeshConfig:
             params = table.get("parameters", {})
             if not isinstance(params, Mapping):
                 raise ValueError("[mesh.parameters] must be a table")
+            GENERATORS[generator].from_parameters(params)  # checks the parameters (gmsh not run)
             return cls(generator=generator, parameters=dict(params))
         kind = choice(table["builtin"], MESH_KINDS, "[mesh] builtin")
         dim = 2 if kind == "rectangle" else 3

@@ -3,7 +3,7 @@
 Only rank 0 touches gmsh, which is imported when first needed (importing this module does
 not require it); the mesh is then distributed over the communicator. The helpers
 `gmsh_model`, `on_root` and `model_to_tagged_mesh` are shared with
-:mod:`fem_chemotaxis.mesh.geometries`.
+:mod:`fem_chemotaxis.mesh.generators`.
 """
 
 from __future__ import annotations
