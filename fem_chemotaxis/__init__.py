@@ -13,7 +13,8 @@ The front door: everything a study script needs, one import away::
 
 - models: :class:`Model` (of :class:`Species`, :class:`Taxis`, a :class:`Flow`), the built-in
   library :data:`BUILTIN_MODELS` and :func:`builtin_model`, :class:`BoundaryCondition`,
-  :class:`MeshMotion`, :class:`Expression`;
+  :class:`MeshMotion`, :class:`Expression`; derived quantities: :class:`Integral`,
+  :class:`Flux`, :class:`CentreOfMass` (and :class:`Quantity` to write one's own);
 - run files: :func:`load_config`, :class:`ConfigDocument`, :class:`RunConfig`, and the settings
   they share with Python (:class:`TimeSettings`, :class:`SolverSettings`,
   :class:`Discretisation`, :class:`OutputSettings`);
@@ -21,8 +22,11 @@ The front door: everything a study script needs, one import away::
   :func:`write_msh`, :class:`TaggedMesh`;
 - solving: :class:`Simulation` (and :meth:`Simulation.from_config`), what stops it
   (:class:`RunStopped` and its kinds), :func:`advance_with_progress`;
-- whole runs with a run directory: :func:`run`, :func:`restart`, :func:`read_summary`, and
-  :class:`StoredRun` to read one back; the flow of a stored state: :class:`FluidFlow`;
+- whole runs with a run directory: :func:`run` (a config), :func:`run_simulation` (a
+  simulation built in Python), :func:`restart`, :func:`read_summary`, and :class:`StoredRun`
+  to read one back; the flow of a stored state: :class:`FluidFlow`;
+- what a run writes: :class:`Output` and :class:`Fields`, :class:`Checkpoints`,
+  :class:`TimeSeries`, :class:`Pictures`;
 - pictures and messages: :func:`save_species_png`, :func:`save_time_series_png`,
   :func:`save_flow_png`, :func:`gather_grid`, :func:`save_small_copy`, :func:`configure_logging`;
 - tool families, as namespaces: :mod:`analysis` (dispersion relations, stability),
@@ -47,9 +51,10 @@ from fem_chemotaxis.fluid import FluidFlow
 from fem_chemotaxis.io.console import configure_logging
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
 from fem_chemotaxis.mesh import GENERATORS, TaggedMesh, create_builtin, generate, read_gmsh, write_msh
-from fem_chemotaxis.model import BoundaryCondition, Flow, Model, Species, Taxis
+from fem_chemotaxis.model import BoundaryCondition, CentreOfMass, Flow, Flux, Integral, Model, Quantity, Species, Taxis
 from fem_chemotaxis.motion import MeshMotion
-from fem_chemotaxis.runner import StoredRun, advance_with_progress, read_summary, restart, run
+from fem_chemotaxis.outputs import Checkpoints, Fields, Output, Pictures, TimeSeries
+from fem_chemotaxis.runner import StoredRun, advance_with_progress, read_summary, restart, run, run_simulation
 from fem_chemotaxis.simulation import BlowUp, MeshQualityStop, RunStopped, Simulation, SolverFailure, StepRecord
 from fem_chemotaxis.version import __version__
 from fem_chemotaxis.viz import gather_grid, save_small_copy, save_species_png, save_time_series_png
@@ -60,16 +65,24 @@ __all__ = [
     "GENERATORS",
     "BlowUp",
     "BoundaryCondition",
+    "CentreOfMass",
+    "Checkpoints",
     "ConfigDocument",
     "ConfigError",
     "Discretisation",
     "Expression",
+    "Fields",
     "Flow",
     "FluidFlow",
+    "Flux",
+    "Integral",
     "MeshMotion",
     "MeshQualityStop",
     "Model",
+    "Output",
     "OutputSettings",
+    "Pictures",
+    "Quantity",
     "RunConfig",
     "RunStopped",
     "Simulation",
@@ -80,6 +93,7 @@ __all__ = [
     "StoredRun",
     "TaggedMesh",
     "Taxis",
+    "TimeSeries",
     "TimeSettings",
     "__version__",
     "advance_with_progress",
@@ -96,6 +110,7 @@ __all__ = [
     "read_summary",
     "restart",
     "run",
+    "run_simulation",
     "save_flow_png",
     "save_small_copy",
     "save_species_png",

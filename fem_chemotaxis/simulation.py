@@ -168,7 +168,7 @@ class Simulation:
         bcs, boundary_fluxes = self._boundary_conditions(boundary_conditions)
         self.flow = FluidFlow(model.flow, mesh, model.parameters, self.time) if model.flow is not None else None
         self.velocity = self.flow.velocity if self.flow is not None else None
-        operator = SpatialOperator(
+        self.operator = operator = SpatialOperator(
             model, self.parameters, ufl.SpatialCoordinate(self.mesh), sources, boundary_fluxes, self.integrals,
             advection=self.flow.advection(model.species_names) if self.flow is not None else None,
         )
@@ -374,6 +374,10 @@ class Simulation:
             coefficient = float(sp.diffusion.numeric(self.model.parameters))  # type: ignore[union-attr]
             operators[sp.name] = FractionalDiffusion(self.spaces[sp.name], sp.fractional_order, coefficient)  # type: ignore[arg-type]
         return operators
+
+    def density(self, name: str) -> ufl.core.expr.Expr:
+        """The density of species `name` as a UFL expression of its unknown (exp(w) in log-density variables)."""
+        return self._density(name, self.unknowns[name])
 
     def _density(self, name: str, f: ufl.core.expr.Expr) -> ufl.core.expr.Expr:
         """The density as a UFL expression of its unknown (exp(w) in log variables)."""

@@ -94,7 +94,8 @@ def plot(
     ``view`` is how 3-D fields are drawn (one of ``VIEWS_3D``; ignored in 2-D).
     """
     from fem_chemotaxis.io.console import LOGGER_NAME
-    from fem_chemotaxis.runner import StoredRun, time_series_pictures
+    from fem_chemotaxis.outputs import time_series_pictures
+    from fem_chemotaxis.runner import StoredRun
     from fem_chemotaxis.viz import VIEWS_3D, save_species_png
 
     if view not in VIEWS_3D:

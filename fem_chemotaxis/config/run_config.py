@@ -20,6 +20,9 @@ Tables (see README, "Writing a config")::
     [solver]   preset = "auto" | "direct" | "iterative", petsc = { option = value, ... }
     [[boundary]]  on = "vessel_1", species = "s", type = "dirichlet" | "flux" | "robin", value, rate
     [subdomains.NAME]  parameter values that differ in the gmsh volume NAME
+    [[quantity]]  name = "cells", integral = "u", over = "tumour" | flux = "s", on = [...] |
+               centre_of_mass = "u": derived quantities recorded at every output time
+               (see model/quantities.py)
 
 [time], [solver], [discretisation] and [output] are the settings objects of
 :mod:`~fem_chemotaxis.config.settings`, which check their own values. Every mistake raises
@@ -46,6 +49,7 @@ from fem_chemotaxis.mesh import GENERATORS, TaggedMesh, create_builtin, generate
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.model.model import COORDINATES, TIME, Model
+from fem_chemotaxis.model.quantities import Quantity, check_quantities, quantity_from_table
 from fem_chemotaxis.motion.mesh_motion import MeshMotion
 
 __all__ = ["ConfigError", "MeshConfig", "RunConfig", "parse_config"]
@@ -54,7 +58,7 @@ __all__ = ["ConfigError", "MeshConfig", "RunConfig", "parse_config"]
 MESH_KINDS = ("rectangle", "box")
 #: [initial] keys that seed every species not given otherwise from a previous run.
 _FROM_RUN_KEYS = ("from_run", "time")
-_TABLES = ("mesh", "model", "initial", "time", "output", "solver", "boundary", "subdomains", "discretisation")
+_TABLES = ("mesh", "model", "initial", "time", "output", "solver", "boundary", "subdomains", "discretisation", "quantity")
 
 
 class ConfigError(ValueError):
@@ -126,6 +130,7 @@ class RunConfig:
         boundary_conditions: [[boundary]] (no-flux elsewhere).
         subdomain_parameters: [subdomains.NAME]: parameter values in named cell groups.
         motion: [mesh.motion], or None for a fixed mesh.
+        quantities: [[quantity]]: derived quantities recorded at every output time.
     """
 
     source: str
@@ -140,6 +145,7 @@ class RunConfig:
     boundary_conditions: tuple[BoundaryCondition, ...] = ()
     subdomain_parameters: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     motion: MeshMotion | None = None
+    quantities: tuple[Quantity, ...] = ()
 
     @property
     def t_end(self) -> float:
@@ -170,6 +176,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     initial = _parse_initial(data["initial"], model, base_dir)
     boundary_conditions = _parse_boundaries(data.get("boundary", []), model)
     subdomain_parameters = _parse_subdomains(data.get("subdomains", {}), model)
+    quantities = _parse_quantities(data.get("quantity", []), model)
     time = TimeSettings.from_table(data["time"])
     motion = None
     if "motion" in data["mesh"]:
@@ -195,6 +202,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         boundary_conditions=boundary_conditions,
         subdomain_parameters=subdomain_parameters,
         motion=motion,
+        quantities=quantities,
     )
 
 
@@ -233,6 +241,15 @@ def _parse_boundaries(tables: Any, model: Model) -> tuple[BoundaryCondition, ...
         bc.check(model.species_names, model.parameters, f"boundary[{k}]")
         conditions.append(bc)
     return tuple(conditions)
+
+
+def _parse_quantities(tables: Any, model: Model) -> tuple[Quantity, ...]:
+    """[[quantity]]: derived quantities, checked against the model (their groups on the mesh)."""
+    if not isinstance(tables, list):
+        raise ValueError("derived quantities are an array of tables: write [[quantity]], not [quantity]")
+    quantities = tuple(quantity_from_table(table, f"quantity[{k}]") for k, table in enumerate(tables))
+    check_quantities(quantities, model)
+    return quantities
 
 
 def _parse_subdomains(tables: Any, model: Model) -> dict[str, dict[str, float]]:

@@ -23,13 +23,30 @@ BOUNDARY_KINDS = ("dirichlet", "flux", "robin")
 
 @dataclass(frozen=True)
 class BoundaryCondition:
-    """One condition on one species over one or more named boundaries."""
+    """One condition on one species over one or more named boundaries.
+
+    In Python the names may be one string and the expressions strings or numbers:
+    ``BoundaryCondition("s", "vessel_1", "flux", "0.5")``.
+    """
 
     species: str
     on: tuple[str, ...]
     kind: str
     value: Expression
     rate: Expression | None = None
+
+    def __post_init__(self) -> None:
+        where = f"[boundary] ({self.species} on {self.on})"
+        if isinstance(self.on, str):
+            object.__setattr__(self, "on", (self.on,))
+        if self.kind not in BOUNDARY_KINDS:
+            raise ValueError(f"{where} type = {self.kind!r} is unknown; choose one of: {', '.join(BOUNDARY_KINDS)}")
+        for key in ("value", "rate"):
+            text = getattr(self, key)
+            if text is not None and not isinstance(text, Expression):
+                object.__setattr__(self, key, Expression.parse(text, f"{where} {key}"))
+        if (self.kind == "robin") != (self.rate is not None):
+            raise ValueError(f"{where} a rate is required for type = \"robin\" and only allowed there")
 
     @classmethod
     def from_dict(cls, table: Mapping[str, Any], where: str) -> "BoundaryCondition":

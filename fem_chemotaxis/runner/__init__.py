@@ -1,14 +1,15 @@
-"""Running a config: mesh -> simulation -> outputs, with checkpoints, restart and clean stops."""
+"""Running a simulation through its output times into a run directory; restart; reading runs back."""
 
 from fem_chemotaxis.io.run_directory import read_summary
 from fem_chemotaxis.runner.execution import (
     FINISHED,
     INTERRUPTIONS,
     advance_with_progress,
+    config_outputs,
     output_times,
     restart,
     run,
-    time_series_pictures,
+    run_simulation,
     versions,
 )
 from fem_chemotaxis.runner.stored_run import StoredRun
@@ -18,10 +19,11 @@ __all__ = [
     "INTERRUPTIONS",
     "StoredRun",
     "advance_with_progress",
+    "config_outputs",
     "output_times",
     "read_summary",
     "restart",
     "run",
-    "time_series_pictures",
+    "run_simulation",
     "versions",
 ]

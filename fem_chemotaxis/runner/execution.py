@@ -1,19 +1,20 @@
-"""Run a config: mesh -> simulation -> outputs, with checkpoints, restart and clean stops.
+"""Run a simulation through its output times, writing a run directory, with restart and clean stops.
 
-A run directory holds, updated at every output time:
+A run directory holds, updated at every output time (the default outputs of a config):
 
     summary.json      status, resolved config, records (statistics at the output times; on a
-                      moving mesh also its volume and minimum quality), steps
-    timeseries.csv    time and <species>_mass, _min, _max at the output times
-    <species>.bp      VTX (ADIOS2) fields with time stamps, for ParaView
+                      moving mesh also its volume and minimum quality; derived quantities), steps
+    timeseries.csv    the records as a table (TimeSeries)
+    <species>.bp      VTX (ADIOS2) fields with time stamps, for ParaView (Fields)
     checkpoint.bp     the mesh once and the unknowns at the output times (adios4dolfinx),
-    checkpoint.json   with the complete checkpoint times, the stepper state and the config
-    *.png             pictures of the final state and of the time series ([output] pictures)
+    checkpoint.json   with the complete checkpoint times, the stepper state and the config (Checkpoints)
+    *.png             pictures of the final state and of the time series (Pictures; [output] pictures)
 
-:func:`run` starts a run; :func:`restart` continues one from its last checkpoint, on any
-number of MPI ranks, taking the steps an uninterrupted run would have taken.  SIGINT,
-SIGTERM and SIGUSR1 (and an optional wall-clock limit) stop a run after the current step
-with a final checkpoint and the status "interrupted"; a second signal stops it at once.
+:func:`run` starts a config's run; :func:`restart` continues one from its last checkpoint, on
+any number of MPI ranks, taking the steps an uninterrupted run would have taken;
+:func:`run_simulation` runs a simulation built in Python with the outputs it is given.
+SIGINT, SIGTERM and SIGUSR1 (and an optional wall-clock limit) stop a run after the current
+step with a final record and the status "interrupted"; a second signal stops it at once.
 (Open MPI's mpiexec kills its ranks on SIGINT/SIGTERM but forwards SIGUSR1: signal the
 ranks themselves, use SIGUSR1, or a time limit.)
 """
@@ -26,7 +27,7 @@ import platform
 import signal
 import threading
 import time as wallclock
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -39,21 +40,14 @@ from petsc4py import PETSc
 
 from fem_chemotaxis.config import ConfigDocument, RunConfig
 from fem_chemotaxis.io.atomic import write_json_atomic
-from fem_chemotaxis.io.checkpoint import (
-    CHECKPOINT_NAME,
-    CheckpointError,
-    CheckpointFile,
-    read_metadata,
-    replace_directory,
-    write_metadata,
-)
+from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointError, CheckpointFile, read_metadata, replace_directory
 from fem_chemotaxis.io.console import format_duration
-from fem_chemotaxis.io.fields import FieldWriter
 from fem_chemotaxis.io.run_directory import SUMMARY_NAME, prepare_run_directory, read_summary
 from fem_chemotaxis.io.seed import RunField
-from fem_chemotaxis.io.timeseries import TIMESERIES_NAME, write_timeseries
+from fem_chemotaxis.model.quantities import Quantity
+from fem_chemotaxis.outputs import Checkpoints, Fields, Output, Pictures, QuantityValues, TimeSeries
+from fem_chemotaxis.outputs.state import current_functions, load_unknowns, restore, scratch_functions
 from fem_chemotaxis.runner.progress import Progress
-from fem_chemotaxis.runner.state import capture, current_functions, load_unknowns, restore, scratch_functions
 from fem_chemotaxis.simulation import RunStopped, Simulation, StepRecord
 from fem_chemotaxis.version import __version__
 
@@ -61,11 +55,11 @@ __all__ = [
     "FINISHED",
     "INTERRUPTIONS",
     "advance_with_progress",
+    "config_outputs",
     "output_times",
-    "read_summary",
     "restart",
     "run",
-    "time_series_pictures",
+    "run_simulation",
     "versions",
 ]
 
@@ -86,6 +80,12 @@ def versions() -> dict[str, str]:
         "adios4dolfinx": adios4dolfinx.__version__,
         "python": platform.python_version(),
     }
+
+
+def config_outputs(config: RunConfig, document: ConfigDocument) -> list[Output]:
+    """What a config's run writes: time series, fields, checkpoints, and pictures unless turned off."""
+    outputs: list[Output] = [TimeSeries(), Fields(), Checkpoints(document)]
+    return [*outputs, Pictures()] if config.output.pictures else outputs
 
 
 def run(
@@ -115,29 +115,67 @@ def run(
     config = document.parse()
     # Everything that can reject the input (mesh names, subdomains) runs before anything is written.
     sim = Simulation.from_config(config, comm)
-    tagged_mesh = sim.tagged_mesh
+    quantities = QuantityValues(sim, config.quantities)
     out = prepare_run_directory(output_dir or config.output.dir, force, comm)
-    summary: dict[str, Any] = {
+    summary = _summary(sim, {"config_file": document.source, "config": config.resolved})
+    _log.info(
+        f"fem-chemotaxis: model '{config.model.name}' on {sim.tagged_mesh.source}, {sim.num_dofs} dofs, "
+        f"{comm.size} MPI rank(s) -> {out}"
+    )
+    outputs = config_outputs(config, document)
+    return _Execution(sim, out, summary, outputs, quantities, config.t_end, config.output.interval, start,
+                      time_limit=time_limit).execute()
+
+
+def run_simulation(
+    sim: Simulation,
+    t_end: float,
+    interval: float,
+    directory: str | Path,
+    *,
+    quantities: Sequence[Quantity] = (),
+    outputs: Sequence[Output] | None = None,
+    force: bool = False,
+    time_limit: float | None = None,
+) -> dict[str, Any]:
+    """Run a simulation built in Python to `t_end`, recording every `interval` into `directory`.
+
+    Args:
+        sim: The simulation (its current state is the first record).
+        t_end: When the run ends.
+        interval: Simulated time between outputs.
+        directory: The run directory (created; an earlier run there is replaced only with `force`).
+        quantities: Derived quantities recorded at every output time.
+        outputs: What is written (default: TimeSeries, Fields, Pictures; a run without a
+            config has no restart checkpoints).
+        force: Replace an earlier run in the directory.
+        time_limit: Wall-clock seconds after which the run stops like on SIGTERM.
+
+    Returns:
+        The summary, as written to ``summary.json`` (see :func:`run`).
+    """
+    start = wallclock.perf_counter()
+    values = QuantityValues(sim, quantities)
+    out = prepare_run_directory(directory, force, sim.comm)
+    chosen = list(outputs) if outputs is not None else [TimeSeries(), Fields(), Pictures()]
+    return _Execution(sim, out, _summary(sim, {}), chosen, values, t_end, interval, start,
+                      time_limit=time_limit).execute()
+
+
+def _summary(sim: Simulation, config: dict[str, Any]) -> dict[str, Any]:
+    """The summary of a run about to start."""
+    return {
         "status": "running",
-        "model": config.model.name,
-        "config_file": document.source,
-        "mesh": tagged_mesh.source,
+        "model": sim.model.name,
+        **({"config_file": config["config_file"]} if "config_file" in config else {}),
+        "mesh": sim.tagged_mesh.source,
         "dofs": sim.num_dofs,
-        "mpi_ranks": comm.size,
+        "mpi_ranks": sim.comm.size,
         "versions": versions(),
-        "config": config.resolved,
+        **({"config": config["config"]} if "config" in config else {}),
         "records": [],
         "steps": [],
     }
-    _log.info(
-        f"fem-chemotaxis: model '{config.model.name}' on {tagged_mesh.source}, {sim.num_dofs} dofs, "
-        f"{comm.size} MPI rank(s) -> {out}"
-    )
-    checkpoint, mesh_description = CheckpointFile.create(out / CHECKPOINT_NAME, tagged_mesh)
-    execution = _Execution(
-        document, config, sim, out, summary, checkpoint, mesh_description, [], start, 0.0, time_limit
-    )
-    return execution.execute()
 
 
 def restart(
@@ -180,17 +218,21 @@ def restart(
     new, mesh_description = CheckpointFile.create(out / f".{CHECKPOINT_NAME}.new", tagged_mesh)
     state = scratch_functions(sim, stepper)
     current = {name: state[name] for name in current_functions(sim)}
-    fields = FieldWriter(sim.u.values(), out)
+    fields = Fields(velocity=False)
+    fields.open(sim, out)
     for time in times:
         functions = state if time == last else current
         old.read(functions, time)
         load_unknowns(sim, functions)
-        fields.write(time)
+        sim.time = time
+        fields.write(sim, [])
         new.write(functions, time)
     restore(sim, stepper, state)
     if sim.velocity is not None:
         sim.solve_flow()  # the checkpoint holds the species; the quasi-steady flow follows from them
     replace_directory(new.path, old.path, comm)  # `old` now names the new file
+    checkpoints = Checkpoints(document)
+    checkpoints.resume(out, old, mesh_description, times)
 
     summary["records"] = [r for r in summary["records"] if r["time"] <= last]
     summary["steps"] = summary["steps"][: stepper["steps"]]
@@ -199,11 +241,11 @@ def restart(
         summary.pop(key, None)
     summary.update(status="running", mpi_ranks=comm.size, versions=versions())
     summary.setdefault("restarts", []).append({"time": last, "mpi_ranks": comm.size})
-    execution = _Execution(
-        document, config, sim, out, summary, old, mesh_description, list(times), start,
-        summary.get("wall_time", 0.0), time_limit, fields,
-    )
-    return execution.execute()
+    outputs = [TimeSeries(), fields, checkpoints, *([Pictures()] if config.output.pictures else [])]
+    return _Execution(
+        sim, out, summary, outputs, QuantityValues(sim, config.quantities), config.t_end, config.output.interval,
+        start, summary.get("wall_time", 0.0), time_limit,
+    ).execute()
 
 
 def output_times(now: float, t_end: float, interval: float) -> list[float]:
@@ -288,35 +330,31 @@ class _StopRequests:
 
 
 class _Execution:
-    """Stepping a simulation through its output times and writing the run directory."""
+    """Stepping a simulation through its output times, recording each and writing the outputs."""
 
     def __init__(
         self,
-        document: ConfigDocument,
-        config: RunConfig,
         sim: Simulation,
         out: Path,
         summary: dict[str, Any],
-        checkpoint: CheckpointFile,
-        mesh_description: dict[str, Any],
-        checkpoint_times: list[float],
+        outputs: Sequence[Output],
+        quantities: QuantityValues,
+        t_end: float,
+        interval: float,
         started: float,
-        earlier_wall_time: float,
-        time_limit: float | None,
-        fields: FieldWriter | None = None,
+        earlier_wall_time: float = 0.0,
+        time_limit: float | None = None,
     ):
-        self.document, self.config, self.sim, self.out = document, config, sim, out
-        self.summary, self.checkpoint, self.mesh_description = summary, checkpoint, mesh_description
-        self.checkpoint_times = checkpoint_times
+        self.sim, self.out, self.summary, self.quantities = sim, out, summary, quantities
+        self.t_end, self.interval = t_end, interval
         self.started, self.earlier_wall_time = started, earlier_wall_time
         self.comm = sim.comm
-        self.fields = fields or FieldWriter([*sim.u.values(), *filter(None, [sim.velocity])], out)
-        self.progress = Progress(sim.time, config.t_end, self.comm)
+        self.outputs = list(outputs)
+        for output in self.outputs:
+            if output.directory is None:
+                output.open(sim, out)
+        self.progress = Progress(sim.time, t_end, self.comm)
         self.stops = _StopRequests(self.comm, time_limit, started)
-
-    def output_times(self) -> list[float]:
-        """The output times still ahead: multiples of the interval, and t_end."""
-        return output_times(self.sim.time, self.config.t_end, self.config.output.interval)
 
     def execute(self) -> dict[str, Any]:
         """Record the current state, step to t_end (or until stopped); returns the final summary."""
@@ -324,7 +362,7 @@ class _Execution:
         with self.stops:
             try:
                 self.record()
-                for target in self.output_times():
+                for target in output_times(sim.time, self.t_end, self.interval):
                     sim.advance_to(target, self._on_step)
                     self.record()
                 summary["status"] = "completed"
@@ -339,15 +377,18 @@ class _Execution:
             except BaseException as err:
                 summary["status"], summary["message"] = "error", f"{type(err).__name__}: {err}"
                 self.write_summary()
+                self._close_outputs()
                 raise
-            finally:
-                self.fields.close()
             self.write_summary()
-            if self.config.output.pictures and summary["status"] != "interrupted":
-                _pictures(sim, self.out, summary)
-                self.write_summary()
+            self._close_outputs()
+            self.write_summary()
         self._final_message()
         return summary
+
+    def _close_outputs(self) -> None:
+        finished = self.summary["status"] in FINISHED
+        for output in self.outputs:
+            output.close(self.sim, self.summary["records"], finished)
 
     def _on_step(self, step: StepRecord) -> None:
         self.summary["steps"].append(
@@ -360,47 +401,25 @@ class _Execution:
             raise _Interrupted(reason)
 
     def record(self) -> None:
-        """Statistics, fields and a checkpoint at the current time (once per time), and the summary."""
+        """The record and the outputs of the current time (once per time), and the summary."""
         sim, records = self.sim, self.summary["records"]
         if not records or records[-1]["time"] != sim.time:
-            stats = sim.statistics()
-            records.append({"time": sim.time, "species": stats})
+            record: dict[str, Any] = {"time": sim.time, "species": sim.statistics()}
             if sim.moving is not None:
-                records[-1]["mesh"] = geometry = sim.mesh_statistics()
+                record["mesh"] = geometry = sim.mesh_statistics()
                 _log.info(f"  mesh: volume {geometry['volume']:.6g}, minimum quality {geometry['min_quality']:.3f}")
-            self.fields.write(sim.time)
-            self._checkpoint()
-            self.progress.output(sim.time, sim.dt, stats, len(self.summary["steps"]))
+            if self.quantities.quantities:
+                record["quantities"] = self.quantities.values()
+            records.append(record)
+            for output in self.outputs:
+                output.write(sim, records)
+            self.progress.output(sim.time, sim.dt, record["species"], len(self.summary["steps"]))
         self.write_summary()
 
-    def _checkpoint(self) -> None:
-        sim = self.sim
-        scalars, functions = capture(sim)
-        self.checkpoint.write(functions, sim.time)
-        self.checkpoint_times.append(sim.time)
-        species = {
-            sp.name: {"unknown": sim.unknowns[sp.name].name, "degree": sp.degree, "log": sp.name in sim.log_species}
-            for sp in sim.model.species
-        }
-        write_metadata(
-            self.out,
-            {
-                "times": self.checkpoint_times,
-                "stepper": {**scalars, "steps": len(self.summary["steps"])},
-                "species": species,
-                "mesh": self.mesh_description,
-                "moving_mesh": sim.moving is not None,
-                "mpi_ranks": self.comm.size,
-                "config": self.document.to_json(),
-            },
-            self.comm,
-        )
-
     def write_summary(self) -> None:
-        """Write summary.json and timeseries.csv atomically (rank 0)."""
+        """Write summary.json atomically (rank 0)."""
         self.summary["wall_time"] = self.earlier_wall_time + wallclock.perf_counter() - self.started
         if self.comm.rank == 0:
-            write_timeseries(self.out / TIMESERIES_NAME, self.summary["records"])
             write_json_atomic(self.out / SUMMARY_NAME, self.summary)
 
     def _final_message(self) -> None:
@@ -410,39 +429,11 @@ class _Execution:
             reason = summary["interruption"]["reason"]
             _log.warning(
                 f"fem-chemotaxis: interrupted ({reason}) at t = {sim.time:.6g} after "
-                f"{format_duration(summary['wall_time'])}; checkpoint written. "
-                f"Continue with: fem-chemotaxis run --restart {self.out}"
+                f"{format_duration(summary['wall_time'])}; the last record is written. "
+                f"Continue a config's run with: fem-chemotaxis run --restart {self.out}"
             )
             return
         _log.info(
             f"fem-chemotaxis: {status} at t = {sim.time:.6g} ({len(summary['steps'])} steps) in "
             f"{format_duration(summary['wall_time'])}; results in {self.out}"
         )
-
-
-def _pictures(sim: Simulation, out: Path, summary: Mapping[str, Any]) -> None:
-    """Final-time picture of every species (together and alone), and the time series."""
-    from fem_chemotaxis.viz import save_species_png
-
-    save_species_png(list(sim.u.values()), out / "species.png", time=sim.time, title=sim.model.name)
-    if sim.velocity is not None:
-        from fem_chemotaxis.viz.flow import save_flow_png
-
-        save_flow_png(next(iter(sim.u.values())), sim.velocity, out / "flow.png", time=sim.time, title=sim.model.name)
-    for name, u in sim.u.items():
-        save_species_png([u], out / f"{name}.png", time=sim.time, title=sim.model.name)
-    time_series_pictures(summary["records"], out, sim.comm)
-
-
-def time_series_pictures(records: Sequence[Mapping[str, Any]], out: Path, comm: MPI.Comm) -> list[Path]:
-    """``mass.png``, ``min.png`` and ``max.png`` of every species from summary records (rank 0 writes)."""
-    from fem_chemotaxis.viz import save_time_series_png
-
-    times = [r["time"] for r in records]
-    species = list(records[0]["species"]) if records else []
-    paths = []
-    for quantity in ("mass", "max", "min"):
-        series = {n: [r["species"][n][quantity] for r in records] for n in species}
-        paths.append(out / f"{quantity}.png")
-        save_time_series_png(times, series, paths[-1], ylabel=quantity, comm=comm)
-    return paths
