@@ -1,5 +1,6 @@
 """The benchmark suite: cost per step vs DOFs (1 and 2 ranks, 2-D and 3-D), iterative vs
-MUMPS LU, vs FiPy on the same problem, and adaptive vs fixed time steps.
+MUMPS LU, vs FiPy on the same problem, adaptive vs fixed time steps, the Rosenbrock default
+against Newton and against the floor of a step, and the time to solution of a whole run.
 
     python bench/run.py [--quick] [--output-dir bench/results] [--pip-cert FILE]
 
@@ -81,6 +82,27 @@ def fem_cases(plan: Plan) -> list[dict]:
     return cases
 
 
+def rosenbrock_cases(plan: Plan) -> list[dict]:
+    """Scheme "auto" (Rosenbrock) per step: iterative with the floor measured alongside, and MUMPS."""
+    cases = []
+    for sizes, solver in ((plan.rosenbrock_2d, "iterative"), (plan.rosenbrock_direct_2d, "direct")):
+        for n in sizes:
+            command = [sys.executable, "-m", "cases.fem_step_cost", "--dim", "2", "--n", str(n), "--solver", solver,
+                       "--scheme", "auto", *(["--floor"] if solver == "iterative" else [])]
+            log(f"FEM 2-D n={n} scheme auto, {solver}")
+            cases.append(run_case(command, plan.timeout, {"dim": 2, "n": n, "solver": solver, "ranks": 1,
+                                                          "scheme": "auto", "dofs": problem.fem_dofs(2, n)}))
+    return cases
+
+
+def time_to_solution_case(plan: Plan) -> dict:
+    t = plan.time_to_solution
+    log(f"time to solution, n = {t['n']}, end time {t['end']:g}")
+    command = [sys.executable, "-m", "cases.time_to_solution", "--n", str(t["n"]), "--end", str(t["end"]),
+               "--ladder", *map(str, t["ladder"]), "--reference-steps", str(t["reference_steps"])]
+    return run_case(command, 4 * plan.timeout, {"case": "time_to_solution"})
+
+
 def fipy_python(pip_cert: str | None) -> tuple[Path | None, str | None]:
     """FiPy's interpreter (venv made and FiPy pinned on first use), or None and the error."""
     python = FIPY_VENV / "bin" / "python"
@@ -155,6 +177,8 @@ def main() -> None:
     fem = fem_cases(plan)
     fipy = fipy_cases(plan, args.pip_cert)
     adaptive = adaptive_case(plan)
+    rosenbrock = rosenbrock_cases(plan)
+    to_solution = time_to_solution_case(plan)
 
     accuracy = summary.accuracy(fem, fipy)
     details = {
@@ -164,6 +188,10 @@ def main() -> None:
         "parallel_efficiency": summary.parallel_efficiency(fem, dim=2),
         "parallel_efficiency_3d": summary.parallel_efficiency(fem, dim=3),
         "adaptive_step_ratio": {"value": adaptive.get("adaptive_step_ratio")},
+        "floor_ratio": summary.floor_ratio(rosenbrock),
+        "rosenbrock_vs_newton": summary.rosenbrock_vs_newton(fem, rosenbrock),
+        "speedup_vs_lu_rosenbrock": summary.speedup_vs_lu(rosenbrock),
+        "time_to_solution": summary.time_to_solution(to_solution),
     }
     results = {
         "mode": plan.mode, "date": date, "host": host, "cpu_count": os.cpu_count(),
@@ -171,7 +199,8 @@ def main() -> None:
         "summary": {key: d["value"] for key, d in details.items()},
         "summary_details": details,
         "accuracy": accuracy,
-        "cases": {"fem": fem, "fipy": fipy, "adaptive": adaptive},
+        "cases": {"fem": fem, "fipy": fipy, "adaptive": adaptive, "rosenbrock": rosenbrock,
+                  "time_to_solution": to_solution},
         "total_wall_time": time.perf_counter() - started,
     }
     results["targets"] = summary.targets(results["summary"])

@@ -36,10 +36,13 @@ from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.motion import MeshMotion, MovingMesh
 from fem_chemotaxis.solvers.flow import FlowSolver
+from fem_chemotaxis.solvers.linear import linear_preset_options
+from fem_chemotaxis.solvers.linearly_implicit import LinearlyImplicitSystem
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
+from fem_chemotaxis.solvers.rosenbrock import RosenbrockSolver, jacobian_reuse
 from fem_chemotaxis.terms.advection import VELOCITY
 from fem_chemotaxis.terms.spatial import Source, SpatialOperator
-from fem_chemotaxis.time import StepController, TimeLevels, make_scheme
+from fem_chemotaxis.time import RosenbrockTableau, StepController, TimeLevels, choose_scheme, make_scheme
 
 __all__ = ["BlowUp", "MeshQualityStop", "RunStopped", "Simulation", "SolverFailure", "StepRecord"]
 
@@ -93,6 +96,9 @@ class Simulation:
         initial: Initial density of every species: an expression (in x, y, z and parameters) or a
             Function on any mesh (see :meth:`set_initial_values`).
         time: Time stepping: the first step, scheme, step limits, adaptivity, stop criteria.
+            A Rosenbrock scheme ("ros2", "ros3p", "ros34pw2") is linearly implicit;
+            "auto" is resolved by :func:`~fem_chemotaxis.time.choose_scheme` (its note:
+            ``scheme_note``).
         solver: Solver preset and PETSc options (default: "auto").
         discretisation: Positivity-preserving variables or not (default: plain Galerkin).
         boundary_conditions: Dirichlet/flux/Robin conditions on named boundaries (no-flux elsewhere).
@@ -132,7 +138,8 @@ class Simulation:
         self.dt_max = time.dt_max if time.dt_max is not None else self.dt
         self.dt_min = time.dt_min if time.dt_min is not None else self.dt / 1024
         self.time = float(t_start)
-        self.scheme = make_scheme(time.scheme)
+        name, self.scheme_note = choose_scheme(time.scheme, model, discretisation.positivity, motion)
+        self.scheme = make_scheme(name)
         self.negative_tolerance = time.negative_tolerance
         self.blowup_threshold = time.blowup_threshold
         log_density = discretisation.positivity == "log-density"
@@ -193,19 +200,20 @@ class Simulation:
                 old={**levels.old, VELOCITY: self.flow.velocity_old},
                 older={**levels.older, VELOCITY: self.flow.velocity_old},
             )
-        residuals = self.scheme.residuals(model, operator, levels, tests)
         unknowns = [self.unknowns[n] for n in model.species_names]
-        self.solver: NonlinearSolver | FlowSolver
-        if self.flow is not None and self.flow.flow.solved:
+        self.solver: NonlinearSolver | FlowSolver | RosenbrockSolver
+        if isinstance(self.scheme, RosenbrockTableau):
+            self.solver = self._rosenbrock_solver(operator, tests, bcs, solver)
+        elif self.flow is not None and self.flow.flow.solved:
+            residuals = self.scheme.residuals(model, operator, levels, tests)
             self.solver = self._flow_solvers(residuals, unknowns, bcs, operator, levels, solver)
         else:
+            residuals = self.scheme.residuals(model, operator, levels, tests)
             options = {**preset_options(solver.preset, [f.name for f in unknowns], self.num_dofs), **solver.petsc}
             self.solver = NonlinearSolver(residuals, unknowns, options, bcs)
         self.fractional = self._fractional_operators()
         tolerances = time.tolerances
-        self.controller = (
-            StepController(self.scheme.order, self.scheme.error_constant, *tolerances, self.comm) if tolerances else None
-        )
+        self.controller = self._step_controller(tolerances) if tolerances else None
         if self.controller is not None:
             self.controller.accept(self.time, self._owned_values())
         self.history: list[StepRecord] = []
@@ -247,6 +255,42 @@ class Simulation:
             motion=config.motion,
             t_start=t_start,
         )
+
+    def _rosenbrock_solver(
+        self,
+        operator: SpatialOperator,
+        tests: Mapping[str, ufl.Argument],
+        bcs: list[dolfinx.fem.DirichletBC],
+        solver: SolverSettings,
+    ) -> RosenbrockSolver:
+        """The assembled system and stepper of a Rosenbrock scheme (a Newton solver's counterpart)."""
+        assert isinstance(self.scheme, RosenbrockTableau)
+        names = self.model.species_names
+        t_stage = dolfinx.fem.Constant(self.mesh, dolfinx.default_scalar_type(self.time))
+        t_variable = ufl.variable(t_stage)
+        residuals = operator.residuals(self.unknowns, tests, t_variable)
+        fixed = [p for p in self.parameters.values()]
+        options = {**linear_preset_options(solver.preset, names, self.num_dofs),
+                   **{k: v for k, v in solver.petsc.items() if not k.startswith("snes_")}}
+        system = LinearlyImplicitSystem(
+            [residuals[n] for n in names], [self.unknowns[n] for n in names], t_stage, t_variable,
+            lambda f: any(f is p for p in fixed), options, bcs,
+            jacobian_reuse=jacobian_reuse(self.scheme),
+        )
+        return RosenbrockSolver(self.scheme, system, self._t_old, self._dt)
+
+    def _step_controller(self, adaptive: tuple[float, float]) -> StepController:
+        """Error control from the scheme's embedded estimate (Rosenbrock) or from past steps."""
+        if isinstance(self.scheme, RosenbrockTableau):
+            return StepController(self.scheme.embedded_order, 1.0, *adaptive, self.comm)
+        return StepController(self.scheme.order, self.scheme.error_constant, *adaptive, self.comm)
+
+    def _step_error(self, t_new: float) -> float | None:
+        """The controller's measure of the local error of the step just taken (None: not yet known)."""
+        assert self.controller is not None
+        if isinstance(self.solver, RosenbrockSolver):
+            return self.controller.embedded_error(self._owned_values(), self.solver.error_values())
+        return self.controller.error(t_new, self._owned_values())
 
     def _moving_mesh(
         self, motion: MeshMotion, operator: SpatialOperator, old_states: Mapping[str, ufl.core.expr.Expr]
@@ -558,12 +602,14 @@ class Simulation:
                 report = self._try_step(h)
                 error = None
                 if not report.converged:
-                    why, proposal = f"Newton diverged (SNES reason {report.reason})", h / 2
+                    why = ("a stage solve diverged" if isinstance(self.solver, RosenbrockSolver)
+                           else f"Newton diverged (SNES reason {report.reason})")
+                    proposal = h / 2
                 elif self.negative_tolerance is not None and self._minimum_density() < -self.negative_tolerance:
                     why, proposal = f"a density fell below -{self.negative_tolerance:g}", h / 2
                 else:
                     if self.controller is not None:
-                        error = self.controller.error(self.time + h, self._owned_values())
+                        error = self._step_error(self.time + h)
                     if error is None or error <= 1.0:
                         break
                     why, proposal = f"local error estimate {error:.3g} > 1", self.controller.next_dt(h, error)

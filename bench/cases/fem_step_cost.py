@@ -1,10 +1,11 @@
 """Cost per time step of the package on the benchmark problem, one mesh size, one solver.
 
-Run as ``[mpiexec -n R] python -m cases.fem_step_cost --dim 2 --n 500 --solver iterative``
-(with bench/ on PYTHONPATH). Phases are timed with perf_counter (mesh, set-up including form
-compilation, the warm-up step) and, within the measured steps, with PETSc log events
-(residual and Jacobian assembly, preconditioner set-up, Krylov solve). Rank 0 prints one
-line ``BENCH-JSON {...}``.
+Run as ``[mpiexec -n R] python -m cases.fem_step_cost --dim 2 --n 500 --solver iterative
+[--scheme ros2]`` (with bench/ on PYTHONPATH; the scheme defaults to the problem's backward
+Euler). Phases are timed with perf_counter (mesh, set-up including form compilation, the
+warm-up step) and, within the measured steps, with PETSc log events (residual and Jacobian
+assembly, preconditioner set-up including the AMG set-up of every block, Krylov solve
+without it). Rank 0 prints one line ``BENCH-JSON {...}``.
 """
 
 from __future__ import annotations
@@ -18,22 +19,31 @@ from petsc4py import PETSc
 
 from cases import problem
 
-#: PETSc log events reported per measured step: phase name -> event.
-EVENTS = {
-    "residual_assembly": "SNESFunctionEval",
-    "jacobian_assembly": "SNESJacobianEval",
-    "preconditioner_setup": "PCSetUp",
-    "krylov_solve": "KSPSolve",
-}
+#: PETSc log events read per measured step. Newton (SNES) sets the field split's blocks (AMG)
+#: up inside KSPSolve (PCSetUpOnBlocks); the Rosenbrock stages (FC* events,
+#: solvers/linearly_implicit.py) before it.
+EVENTS = ("SNESFunctionEval", "SNESJacobianEval", "PCSetUp", "PCSetUpOnBlocks", "KSPSolve",
+          "FCResidual", "FCJacobian", "FCStageMatrix")
+PHASES = ("residual_assembly", "jacobian_assembly", "preconditioner_setup", "krylov_solve")
 
 
 def event_times(comm: MPI.Comm) -> dict[str, float]:
     """Accumulated time of each event, the maximum over ranks."""
-    return {phase: comm.allreduce(PETSc.Log.Event(name).getPerfInfo()["time"], op=MPI.MAX)
-            for phase, name in EVENTS.items()}
+    return {name: comm.allreduce(PETSc.Log.Event(name).getPerfInfo()["time"], op=MPI.MAX) for name in EVENTS}
 
 
-def measure(dim: int, n: int, solver: str) -> dict:
+def phase_times(events: dict[str, float], newton: bool) -> dict[str, float]:
+    """The phases of a step from event times (see EVENTS)."""
+    setup = events["PCSetUp"] + events["PCSetUpOnBlocks"]
+    if newton:
+        return {"residual_assembly": events["SNESFunctionEval"], "jacobian_assembly": events["SNESJacobianEval"],
+                "preconditioner_setup": setup, "krylov_solve": events["KSPSolve"] - events["PCSetUpOnBlocks"]}
+    return {"residual_assembly": events["FCResidual"],
+            "jacobian_assembly": events["FCJacobian"] + events["FCStageMatrix"],
+            "preconditioner_setup": setup, "krylov_solve": events["KSPSolve"]}
+
+
+def measure(dim: int, n: int, solver: str, scheme: str = problem.SCHEME, floor: bool = False) -> dict:
     from fem_chemotaxis import Simulation, SolverSettings, TimeSettings, builtin_model, create_builtin
 
     comm = MPI.COMM_WORLD
@@ -46,7 +56,7 @@ def measure(dim: int, n: int, solver: str) -> dict:
     mesh = create_builtin(comm, kind, [1.0] * dim, [n] * dim)
     comm.Barrier()
     t1 = clock()
-    sim = Simulation(model, mesh, initial, TimeSettings(dt=problem.DT),
+    sim = Simulation(model, mesh, initial, TimeSettings(dt=problem.DT, scheme=scheme),
                      solver=SolverSettings(solver, petsc={"snes_rtol": problem.NEWTON_RTOL}))
     comm.Barrier()
     t2 = clock()
@@ -57,27 +67,38 @@ def measure(dim: int, n: int, solver: str) -> dict:
     before = event_times(comm)
     steps = []
     for _ in range(problem.MEASURED_STEPS):
-        start = clock()
+        start, cpu = clock(), time.process_time()
         report = _checked(sim.step(problem.DT))
         comm.Barrier()
-        steps.append({"wall_time": clock() - start, "newton_iterations": report.newton_iterations,
-                      "krylov_iterations": report.krylov_iterations})
+        steps.append({"wall_time": clock() - start, "cpu_time": time.process_time() - cpu,
+                      "newton_iterations": report.newton_iterations, "krylov_iterations": report.krylov_iterations})
     after = event_times(comm)
     per_step = sorted(s["wall_time"] for s in steps)[len(steps) // 2]
     measured = sum(s["wall_time"] for s in steps)
-    phases = {k: (after[k] - before[k]) / len(steps) for k in EVENTS}
-    phases["other"] = measured / len(steps) - sum(phases[k] for k in ("residual_assembly", "jacobian_assembly",
-                                                                      "preconditioner_setup", "krylov_solve"))
-    return {
-        "dim": dim, "n": n, "solver": solver, "ranks": comm.size,
+    newton = not sim.scheme.name.startswith("ros")
+    phases = {k: v / len(steps) for k, v in
+              phase_times({k: after[k] - before[k] for k in EVENTS}, newton).items()}
+    phases["other"] = measured / len(steps) - sum(phases[k] for k in PHASES)
+    record = {
+        "dim": dim, "n": n, "solver": solver, "scheme": sim.scheme.name, "ranks": comm.size,
         "dofs": sim.num_dofs, "expected_dofs": problem.fem_dofs(dim, n),
         "time_per_step": per_step,
+        "cpu_time_per_step": sorted(s["cpu_time"] for s in steps)[len(steps) // 2],
         "phases": {"mesh": t1 - t0, "setup": t2 - t1, "warmup_steps": t3 - t2,
                    "measured_steps": measured, "per_measured_step": phases},
         "steps": steps,
         "peak_u": sim.statistics()["u"]["max"],
         "time": sim.time,
     }
+    if floor:  # the floor of the same step, in the same process (bench/cases/floor.py)
+        from cases.floor import measure_floor
+        from fem_chemotaxis.solvers.linear import STAGE_RTOL
+
+        gamma = getattr(sim.scheme, "gamma", 1.0)
+        record["floor"] = measure_floor(mesh.mesh, sim.u["u"], sim.u["s"], gamma * problem.DT, STAGE_RTOL)
+        record["floor_ratio"] = per_step / record["floor"]["wall"]
+        record["floor_ratio_cpu"] = record["cpu_time_per_step"] / record["floor"]["cpu"]
+    return record
 
 
 def _checked(report):
@@ -91,8 +112,10 @@ def main() -> None:
     parser.add_argument("--dim", type=int, choices=(2, 3), required=True)
     parser.add_argument("--n", type=int, required=True, help="cells per side")
     parser.add_argument("--solver", choices=("iterative", "direct"), required=True)
+    parser.add_argument("--scheme", default=problem.SCHEME)
+    parser.add_argument("--floor", action="store_true", help="also measure the floor of a step (cases/floor.py)")
     args = parser.parse_args()
-    result = measure(args.dim, args.n, args.solver)
+    result = measure(args.dim, args.n, args.solver, args.scheme, args.floor)
     if MPI.COMM_WORLD.rank == 0:
         print("BENCH-JSON " + json.dumps(result), flush=True)
 

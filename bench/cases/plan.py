@@ -14,7 +14,10 @@ class Plan:
     direct_2d: tuple[int, ...]  # MUMPS LU, 1 rank
     iterative_3d: tuple[int, ...]  # 1 and 2 ranks
     fipy_2d: tuple[int, ...]  # odd, so that the centre is a cell centre
+    rosenbrock_2d: tuple[int, ...] = ()  # scheme "auto" (Rosenbrock) with the floor, iterative, 1 rank
+    rosenbrock_direct_2d: tuple[int, ...] = ()  # the same scheme with MUMPS LU
     adaptive: dict = field(default_factory=dict)
+    time_to_solution: dict = field(default_factory=dict)
     timeout: float = 600.0  # seconds per case
 
 
@@ -28,9 +31,13 @@ FULL = Plan(
     iterative_3d=(16, 32, 62),
     # 2 n^2 unknowns: 1.0e4, 4.0e4, 1.3e5, 5.0e5
     fipy_2d=(71, 141, 251, 501),
+    rosenbrock_2d=(250, 500, 708),
+    rosenbrock_direct_2d=(250, 500, 708),
     # plateaus form by t ~ 5 and coarsen until t ~ 40; a long quiet phase follows (see README)
     adaptive={"cells": (32, 16), "end": 100.0, "ladder": (200, 400, 800, 1600, 3200), "reference_steps": 12800,
               "rtol": 1e-5, "atol": 1e-5},
+    # 5.0e5 DOFs; backward Euler + MUMPS at 10, 20, 40 steps
+    time_to_solution={"n": 500, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
 )
 
 QUICK = Plan(
@@ -39,7 +46,10 @@ QUICK = Plan(
     direct_2d=(20, 40, 80),
     iterative_3d=(6, 12),
     fipy_2d=(21, 41, 81),
+    rosenbrock_2d=(40, 80),
+    rosenbrock_direct_2d=(40, 80),
     adaptive={"cells": (16, 8), "end": 10.0, "ladder": (50, 100, 200, 400), "reference_steps": 1600,
               "rtol": 1e-4, "atol": 1e-4},
+    time_to_solution={"n": 32, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
     timeout=120.0,
 )

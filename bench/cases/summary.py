@@ -15,6 +15,10 @@ TARGETS = {
     "parallel_efficiency": ("parallel_efficiency", 0.85, ">=", "t1 / (2 t2), 2-D iterative, >= 1e6 DOFs"),
     "adaptive_step_ratio": ("adaptive_step_ratio", 1 / 3, "<=",
                             "adaptive steps / fixed steps for the same error, pattern-forming run"),
+    "floor_ratio": ("floor_ratio", 1.5, "<=",
+                    "default (Rosenbrock) time per step / floor (changing blocks + AMG set-up and solve per species)"),
+    "time_to_solution": ("time_to_solution", 10.0, ">=",
+                         "backward Euler + Newton + MUMPS / default, time to the end time at equal error"),
 }
 
 
@@ -60,6 +64,37 @@ def parallel_efficiency(fem: list[dict], dim: int = 2) -> dict:
     t1, t2 = pairs[-1][0]["time_per_step"], pairs[-1][1]["time_per_step"]
     return {"value": t1 / (2 * t2), "dofs": pairs[-1][0]["dofs"], "t1": t1, "t2": t2,
             "by_dofs": {str(a["dofs"]): a["time_per_step"] / (2 * b["time_per_step"]) for a, b in pairs}}
+
+
+def floor_ratio(rosenbrock: list[dict]) -> dict:
+    """Time per step / the floor measured in the same process, at the size nearest 1e6 DOFs."""
+    runs = [r for r in select(rosenbrock, dim=2, solver="iterative", ranks=1) if "floor" in r]
+    if not runs:
+        return {"value": None, "note": "no Rosenbrock run with its floor measured"}
+    run = min(runs, key=lambda r: abs(math.log(r["dofs"] / 1e6)))
+    return {"value": run["floor_ratio"], "cpu": run.get("floor_ratio_cpu"), "dofs": run["dofs"],
+            "scheme": run["scheme"], "time_per_step": run["time_per_step"], "floor": run["floor"],
+            "by_dofs": {str(r["dofs"]): r["floor_ratio"] for r in runs}}
+
+
+def rosenbrock_vs_newton(fem: list[dict], rosenbrock: list[dict]) -> dict:
+    """Newton (backward Euler) / Rosenbrock time per step, iterative, same dt, nearest 1e6 DOFs."""
+    newton = {r["n"]: r for r in select(fem, dim=2, solver="iterative", ranks=1)}
+    pairs = [(newton[r["n"]], r) for r in select(rosenbrock, dim=2, solver="iterative", ranks=1) if r["n"] in newton]
+    if not pairs:
+        return {"value": None, "note": "no size measured with both schemes"}
+    a, b = min(pairs, key=lambda p: abs(math.log(p[0]["dofs"] / 1e6)))
+    return {"value": a["time_per_step"] / b["time_per_step"], "dofs": a["dofs"], "scheme": b["scheme"],
+            "by_dofs": {str(x["dofs"]): x["time_per_step"] / y["time_per_step"] for x, y in pairs}}
+
+
+def time_to_solution(case: dict) -> dict:
+    """The time-to-solution case's speed-up at the default's error (see cases/time_to_solution.py)."""
+    if "speedup" not in case:
+        return {"value": None, "note": case.get("skipped", "not measured")}
+    return {"value": case["speedup"], "cpu": case.get("speedup_cpu"), "dofs": case["dofs"],
+            "extrapolated": case["hand_written"]["extrapolated"], "default_error": case["default"]["error"],
+            "at_hand_written_error": case["speedup_at_hand_written_error"]}
 
 
 def richardson(coarse: dict, fine: dict, order: float = 2.0) -> float:

@@ -9,9 +9,10 @@ eigenfunction of the domain (``-Lap phi = mu2 phi``, e.g. ``cos(k pi x / L)``), 
 - ``J = df/du (u*)``, the Jacobian of the reactions (complex-step derivatives, exact to
   rounding for analytic expressions);
 - ``M`` the mobility matrix: ``M_ii = D_i(u*)`` (``n . D_i n`` for a diffusion tensor and
-  a wave vector along ``n``), ``M_ij = -S_ij(u*)`` for taxis of species
-  ``i`` towards ``j`` (every flux limiter has ``Q'(0) = 1``; ``grad u* = 0`` removes the
-  derivatives of ``D`` and ``S``);
+  a wave vector along ``n``), ``M_ij = -S_ij(u*) q'(0)`` for taxis of species
+  ``i`` towards ``j`` through a limiter Q with Jacobian ``q'(0) I`` at 0
+  (:func:`~fem_chemotaxis.model.limiters.slope_at_zero`; 1 for every limiter offered);
+  ``grad u* = 0`` removes the derivatives of ``D`` and ``S``;
 - ``B = diag(1 if species i has a time derivative else 0)``: quasi-steady species make the
   problem a generalised one, whose infinite eigenvalues are dropped.
 
@@ -30,6 +31,7 @@ import numpy as np
 import scipy.linalg
 
 from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.model.limiters import slope_at_zero
 from fem_chemotaxis.model.model import COORDINATES, TIME, Model
 
 __all__ = ["growth_modes", "growth_rates", "homogeneous_steady_state", "linearisation", "reaction_values"]
@@ -167,7 +169,7 @@ def linearisation(
             (anisotropic), whose mode coefficient is then ``n . D n`` with ``n`` normalised.
 
     Returns:
-        J, the reaction Jacobian; M, the mobility matrix (``M_ii = D_i``, ``M_ij = -S_ij``;
+        J, the reaction Jacobian; M, the mobility matrix (``M_ii = D_i``, ``M_ij = -S_ij q'(0)``;
         for a fractional species ``M_ii`` multiplies ``mu2^(a/2)``, not ``mu2``); B, the
         diagonal time-derivative matrix. Rows and columns follow the species order.
     """
@@ -193,7 +195,8 @@ def linearisation(
             unit /= np.linalg.norm(unit)
             mobility[i, i] += unit @ tensor @ unit
         for tx in sp.taxis:
-            mobility[i, index[tx.towards]] -= _real(tx.sensitivity, symbols, model, f"taxis sensitivity of {sp.name}")
+            sensitivity = _real(tx.sensitivity, symbols, model, f"taxis sensitivity of {sp.name}")
+            mobility[i, index[tx.towards]] -= sensitivity * slope_at_zero(tx.limiter)
     b = np.diag([1.0 if sp.time_derivative else 0.0 for sp in model.species])
     return _jacobian(model, state), mobility, b
 

@@ -178,6 +178,8 @@ def describe(document: ConfigDocument, config: RunConfig) -> str:
         f"time: 0 -> {config.t_end:g}, dt {time.dt:g} ({time.scheme}"
         f"{', adaptive' if time.adaptive else ''}), output every {interval:g} ({outputs} times)"
     )
+    if "scheme_note" in config.resolved["time"]:
+        lines.append(config.resolved["time"]["scheme_note"])
     if config.motion is not None:
         lines.append(f"mesh motion: {config.motion.kind}: {config.motion.describe()}")
     for bc in config.boundary_conditions:

@@ -13,8 +13,10 @@ Tables (see README, "Writing a config")::
                from_run = "results/ks" (+ time = ...): every species not given an expression is
                read from that run under its own name.  Run directories are relative to the
                config file (then the CWD), like [mesh] file; see io/seed.py for the transfer.
-    [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson" | "bdf2", dt_min, dt_max,
+    [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson" | "bdf2" (Newton)
+               | "ros2" | "ros3p" | "ros34pw2" (linearly implicit) | "auto", dt_min, dt_max,
                adaptive, rtol, atol, blowup_threshold, negative_tolerance
+               ("auto" and the refusals: fem_chemotaxis/time/choice.py)
     [discretisation]  positivity = "none" | "log-density"
     [output]   dir, interval (simulated time between field outputs), pictures
     [solver]   preset = "auto" | "direct" | "iterative", petsc = { option = value, ... }
@@ -51,6 +53,7 @@ from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.model.model import COORDINATES, TIME, Model
 from fem_chemotaxis.model.quantities import Quantity, check_quantities, quantity_from_table
 from fem_chemotaxis.motion.mesh_motion import MeshMotion
+from fem_chemotaxis.time import choose_scheme
 
 __all__ = ["ConfigError", "MeshConfig", "RunConfig", "parse_config"]
 
@@ -188,7 +191,8 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         data.get("output", {}), dir=Path("results") / Path(source).stem, interval=time.t_end / 10
     )
     solver = SolverSettings.from_table(data.get("solver", {}))
-    resolved = _resolved(data, model, mesh, initial, (time, discretisation, solver, output))
+    chosen = choose_scheme(time.scheme, model, discretisation.positivity, motion)  # refuses impossible ones
+    resolved = _resolved(data, model, mesh, initial, chosen, (time, discretisation, solver, output))
     return RunConfig(
         source=source,
         mesh=mesh,
@@ -211,9 +215,11 @@ def _resolved(
     model: Model,
     mesh: MeshConfig,
     initial: Mapping[str, Expression | RunField],
+    chosen: tuple[str, str | None],
     settings: tuple[TimeSettings, Discretisation, SolverSettings, OutputSettings],
 ) -> dict[str, Any]:
-    """The config as read, with every default filled in and the model's equations."""
+    """The config as read, with every default filled in, the model's equations and the scheme run
+    (`chosen`: the scheme "auto" picked, and why)."""
     resolved = copy.deepcopy(dict(data))
     resolved["model"] = {"name": model.name, "parameters": dict(model.parameters), "equations": model.equations()}
     if "flow" in data["model"]:
@@ -226,6 +232,11 @@ def _resolved(
     }
     for table in settings:
         resolved[table.TABLE] = table.to_table()
+    (scheme, note), requested = chosen, resolved["time"]["scheme"]
+    if scheme != requested or note:
+        resolved["time"].update(scheme=scheme, scheme_requested=requested)
+        if note:
+            resolved["time"]["scheme_note"] = note
     if mesh.file is not None:
         resolved["mesh"] = {**dict(data["mesh"]), "file": str(mesh.file)}
     return resolved

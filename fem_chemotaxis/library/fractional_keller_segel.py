@@ -13,9 +13,10 @@ Variants, one built-in id each:
 - ``fractional-keller-segel-logistic``: Gamma = r rho (1 - rho), growing bacteria.
 - ``fractional-keller-segel-nonlocal``: Gamma = rho (a0 + a1 rho - a2 integral(rho)),
   Malthusian growth, local competition and competition with the total population.
-- ``fractional-keller-segel-flux-limited``: Q the saturating limiter, Q(y) = y for
-  |y| <= y* and bounded beyond (eq. 7; ``limiter_threshold`` y* = 0 is the mean-curvature
-  flux y/sqrt(1 + |y|^2)).
+- ``fractional-keller-segel-flux-limited``: Q the saturating limiter of eq. (7), Q(y) = y
+  for |y| <= y* and ``((|y| - y*)/sqrt(1 + (|y| - y*)^2) + y*) y/|y|`` beyond, bounded by
+  y* + 1 (``limiter_threshold`` y* = 1; y* = 0 is the mean-curvature flux
+  y/sqrt(1 + |y|^2)); see :mod:`fem_chemotaxis.model.limiters`.
 
 All use alpha = 1.5; :func:`fractional_keller_segel_model` builds any order and variant, and
 ``order=None`` gives the classical counterpart (``-div(d grad rho)``) with the same species
@@ -65,7 +66,7 @@ def fractional_keller_segel_model(
         order: alpha in (0, 2) of ``(-Lap)^(alpha/2)``; None for classical diffusion.
         variant: One of VARIANTS ("basic", "logistic", "nonlocal").
         limiter: Flux limiter Q of the drift, one of LIMITERS.
-        limiter_threshold: y* of the saturating limiter.
+        limiter_threshold: y* >= 0 of the saturating limiter.
     """
     if variant not in VARIANTS:
         raise ValueError(f"variant = {variant!r} is unknown; choose one of: {', '.join(VARIANTS)}")

@@ -11,8 +11,9 @@ scale ``tau_a``) of the receptor signal ``g(S)`` (7.3.18)-(7.3.19). The diffusio
 
 The signal equation is Keller-Segel's (7.2.2) with dimensional rates. The receptor law is
 ``g(S) = S/(K + S)`` (receptor occupancy, dissociation constant ``K``), so
-``g'(s) = K/(K + s)^2``: the sensitivity has the receptor form ``chi/(1 + s/K)^2`` of the
-fractional file's eq. (7), derived rather than postulated. ``speed^2/lambda0`` is the
+``g'(s) = K/(K + s)^2``: the sensitivity has the receptor form ``chi/(1 + s/K)^2``
+(Lapidus and Schiller 1976; not in the source documents: the chapter leaves g open),
+derived rather than postulated. ``speed^2/lambda0`` is the
 telegraph diffusion coefficient (7.3.5) that (7.3.21) uses (in n dimensions with uniform
 turning it would carry a factor 1/n).
 

@@ -1,7 +1,10 @@
-"""Keller-Segel model with volume filling (fractional file, eq. (7): chi u (1 - u/gamma)).
+"""Keller-Segel model with volume filling, sensitivity chi u (1 - u/gamma) (Painter and Hillen 2002).
 
-Cells cannot pile up beyond a packing density ``gamma`` (Painter and Hillen): the
-chemotactic flux vanishes where the cells fill the space::
+Cells cannot pile up beyond a packing density ``gamma`` (K. J. Painter and T. Hillen,
+"Volume-filling and quorum-sensing in models for chemosensitive movement", Canadian
+Applied Mathematics Quarterly 10(4), 2002; not one of the source documents, whose
+fractional file's eq. (7) limits the drift through Q(grad S) instead): the chemotactic
+flux vanishes where the cells fill the space::
 
     du/dt = div( d grad u - chi u (1 - u/gamma) grad s )
     ds/dt = div( ds grad s ) + alpha u - beta s

@@ -22,11 +22,10 @@ import numpy as np
 
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.model.flow import Flow
+from fem_chemotaxis.model.limiters import LIMITERS, check_limiter
 
 __all__ = ["COORDINATES", "LIMITERS", "TIME", "Diffusion", "Model", "Species", "Taxis"]
 
-#: Flux limiters Q(y) for the taxis gradient (fractional-file eq. 7).
-LIMITERS = ("none", "saturating", "mean-curvature")
 COORDINATES = ("x", "y", "z")
 TIME = "t"
 
@@ -41,8 +40,8 @@ class Taxis:
     Attributes:
         towards: The species whose gradient drives the flux.
         sensitivity: The full prefactor S of Q(grad towards), e.g. ``chi*u``.
-        limiter: One of LIMITERS.
-        limiter_threshold: y* of the saturating limiter.
+        limiter: One of LIMITERS (see :mod:`fem_chemotaxis.model.limiters`).
+        limiter_threshold: y* >= 0 of the saturating limiter.
     """
 
     towards: str
@@ -146,17 +145,13 @@ class Model:
                 for arg in _integral_arguments(expr):
                     if arg not in names:
                         raise ValueError(f"{expr.where}: integral() takes a species; got {arg!r}")
-            for tx in sp.taxis:
+            for k, tx in enumerate(sp.taxis):
                 if tx.towards not in names:
                     raise ValueError(
                         f"[model.species.{sp.name}] taxis towards unknown species '{tx.towards}'; "
                         f"species: {', '.join(names)}"
                     )
-                if tx.limiter not in LIMITERS:
-                    raise ValueError(
-                        f"[model.species.{sp.name}] unknown limiter '{tx.limiter}'; "
-                        f"choose one of: {', '.join(LIMITERS)}"
-                    )
+                check_limiter(tx.limiter, tx.limiter_threshold, f"[model.species.{sp.name}.taxis[{k}]]")
             self._check_diffusion_positive(sp)
             if sp.fractional_order is not None:
                 where = f"[model.species.{sp.name}]"

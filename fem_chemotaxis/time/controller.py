@@ -8,6 +8,10 @@ solutions (a Milne-type estimate): with H_k = t_n - t_{n-k},
 
 measured in the weighted RMS norm |e_i| / (atol + rtol |u_i|), summed over all ranks. A step
 is accepted when err <= 1; the next step is dt * clip(0.9 err^(-1/(p+1)), 0.2, 2).
+
+A method with an embedded estimate (Rosenbrock: the difference to a solution of order p-1)
+passes it to :meth:`StepController.embedded_error` instead; its controller is made with the
+order of the embedded solution, so that the exponent is again 1/(p+1) of the estimate.
 """
 
 from __future__ import annotations
@@ -47,6 +51,13 @@ class StepController:
         factor = self.error_constant * math.factorial(p + 1) * dt ** (p + 1)
         factor /= np.prod([t_new - t for t in times])
         scaled = factor * (values - prediction) / (self.atol + self.rtol * np.abs(values))
+        total = self.comm.allreduce(float(np.sum(scaled**2)), op=MPI.SUM)
+        count = self.comm.allreduce(values.size, op=MPI.SUM)
+        return math.sqrt(total / max(count, 1))
+
+    def embedded_error(self, values: np.ndarray, estimate: np.ndarray) -> float:
+        """Weighted RMS norm of an embedded error estimate at the new solution `values`."""
+        scaled = estimate / (self.atol + self.rtol * np.abs(values))
         total = self.comm.allreduce(float(np.sum(scaled**2)), op=MPI.SUM)
         count = self.comm.allreduce(values.size, op=MPI.SUM)
         return math.sqrt(total / max(count, 1))

@@ -45,6 +45,11 @@ INVALID = {
     "unknown symbol in initial value": ('s = "1"', 's = "1 + w"', ["[initial] s", "'w'"]),
     "unknown model": ('name = "keller-segel"', 'name = "keller"', ["keller", "keller-segel"]),
     "bad cells": ("cells = [4, 4]", "cells = [4, 0]", ["[mesh] cells", "[4, 0]"]),
+    "unknown scheme": ("dt = 0.05", 'dt = 0.05\nscheme = "ros4"', ["[time] scheme", "ros4", "ros34pw2"]),
+    "rosenbrock with log-density": (
+        "dt = 0.05", 'dt = 0.05\nscheme = "ros2"\n[discretisation]\npositivity = "log-density"',
+        ['[time] scheme = "ros2"', "log-density"],
+    ),
 }
 
 
@@ -72,7 +77,8 @@ def test_invalid_config_names_the_key(case, tmp_path):
 
 
 @pytest.mark.serial
-@pytest.mark.parametrize("case", ["unknown key", "missing species initial value", "bad number", "non-positive dt", "missing mesh file"])
+@pytest.mark.parametrize("case", ["unknown key", "missing species initial value", "bad number", "non-positive dt", "missing mesh file",
+                                  "rosenbrock with log-density"])
 def test_cli_rejects_invalid_config_and_writes_nothing(case, tmp_path):
     old, new, words = INVALID[case]
     config = tmp_path / "bad.toml"

@@ -1,0 +1,87 @@
+"""The hardware's floor for one step of the benchmark problem, written in plain DOLFINx.
+
+What any linearly implicit step must at least do: assemble the blocks that change (the
+u-rows: M/(gamma dt) + d K + taxis, and the taxis coupling to s), set up one algebraic
+multigrid (BoomerAMG) per species block, and solve each species once to the stage
+tolerance: the s-block (symmetric positive definite: M/(gamma dt) + ds K + beta M) with CG,
+the u-block (non-symmetric) with GMRES, right-hand sides -G(u_n) of each species. Nothing
+of the package is used, so this is an independent yardstick; ``floor_ratio`` = time per
+step / this.
+"""
+
+from __future__ import annotations
+
+import time
+
+import dolfinx.fem
+import dolfinx.fem.petsc
+import ufl
+from mpi4py import MPI
+from petsc4py import PETSc
+
+from cases import problem
+
+__all__ = ["measure_floor"]
+
+
+def measure_floor(mesh: dolfinx.mesh.Mesh, u: dolfinx.fem.Function, s: dolfinx.fem.Function, gamma_dt: float,
+                  rtol: float) -> dict:
+    """Wall and CPU times of the floor's parts at the state (u, s); maxima over ranks."""
+    p = problem.PARAMETERS
+    V = u.function_space
+    du, v = ufl.TrialFunction(V), ufl.TestFunction(V)
+    grad, inner, dx = ufl.grad, ufl.inner, ufl.dx
+    shift = 1.0 / gamma_dt
+    a_uu = dolfinx.fem.form((shift * du * v + p["d"] * inner(grad(du), grad(v))
+                             - p["chi"] * du * inner(grad(s), grad(v))) * dx)
+    a_us = dolfinx.fem.form(-p["chi"] * u * inner(grad(du), grad(v)) * dx)
+    a_ss = dolfinx.fem.form(((shift + p["beta"]) * du * v + p["ds"] * inner(grad(du), grad(v))) * dx)
+    g_u = dolfinx.fem.form(-(p["d"] * inner(grad(u), grad(v)) - p["chi"] * u * inner(grad(s), grad(v))) * dx)
+    g_s = dolfinx.fem.form(-(p["ds"] * inner(grad(s), grad(v)) - (p["alpha"] * u - p["beta"] * s) * v) * dx)
+    A_ss = dolfinx.fem.petsc.assemble_matrix(a_ss)  # constant: not part of the floor
+    A_ss.assemble()
+    A_uu, A_us = dolfinx.fem.petsc.create_matrix(a_uu), dolfinx.fem.petsc.create_matrix(a_us)
+    comm = mesh.comm
+    times: dict[str, list[float]] = {}
+
+    def timed(name: str, action):
+        comm.Barrier()
+        start, cpu = time.perf_counter(), time.process_time()
+        result = action()
+        comm.Barrier()
+        times[name] = [time.perf_counter() - start, time.process_time() - cpu]
+        return result
+
+    def assemble(A: PETSc.Mat, a: dolfinx.fem.Form) -> None:
+        A.zeroEntries()
+        dolfinx.fem.petsc.assemble_matrix(A, a)
+        A.assemble()
+
+    assemble(A_uu, a_uu)  # first insertion into the sparsity: not timed (the steps reuse their matrices)
+    assemble(A_us, a_us)
+    timed("assemble_changing_blocks", lambda: (assemble(A_uu, a_uu), assemble(A_us, a_us)))
+    solvers = {}
+    for name, A, ksp_type in (("u", A_uu, "gmres"), ("s", A_ss, "cg")):
+        ksp = PETSc.KSP().create(comm)
+        ksp.setOperators(A)
+        ksp.setType(ksp_type)
+        ksp.setTolerances(rtol=rtol, atol=1e-30)
+        ksp.getPC().setType("hypre")
+        ksp.getPC().setHYPREType("boomeramg")
+        solvers[name] = ksp
+        timed(f"amg_setup_{name}", ksp.setUp)
+    iterations = {}
+    for name, g in (("u", g_u), ("s", g_s)):
+        b = dolfinx.fem.petsc.assemble_vector(g)
+        b.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+        x = b.duplicate()
+        timed(f"solve_{name}", lambda ksp=solvers[name], b=b, x=x: ksp.solve(b, x))
+        iterations[name] = solvers[name].getIterationNumber()
+    maxima = {k: [comm.allreduce(t, op=MPI.MAX) for t in v] for k, v in times.items()}
+    return {
+        "parts": {k: {"wall": w, "cpu": c} for k, (w, c) in maxima.items()},
+        "wall": sum(w for w, _ in maxima.values()),
+        "cpu": sum(c for _, c in maxima.values()),
+        "iterations": iterations,
+        "rtol": rtol,
+    }

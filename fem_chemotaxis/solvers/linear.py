@@ -1,0 +1,166 @@
+"""Krylov solves with one matrix for many right-hand sides, its preconditioner reused while it works.
+
+Presets (``solver = ...``, as for Newton in :mod:`fem_chemotaxis.solvers.nonlinear`):
+
+- ``direct``: MUMPS LU, refactorised whenever the matrix changes.
+- ``iterative``: GMRES (relative tolerance :data:`STAGE_RTOL`) preconditioned by a
+  multiplicative field split with one block per species, one V-cycle of BoomerAMG (hypre)
+  each. The preconditioner is set up once and reused for later solves, also after the
+  matrix changed (a new step size or Jacobian), as long as the Krylov counts stay low: when
+  the mean count of a step exceeds ``max(2 x, 5 +)`` the mean right after the last set-up,
+  the next step sets it up again. The previous solution of the same stage is the initial
+  guess (the stages change little from step to step).
+- ``auto``: ``direct`` below :data:`~fem_chemotaxis.solvers.nonlinear.AUTO_DIRECT_LIMIT`
+  unknowns, ``iterative`` above.
+
+Options are set under a unique prefix (the user's ``petsc_options`` merged over the preset)
+and removed once the solver and its sub-solvers have read them.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import dolfinx.fem
+from petsc4py import PETSc
+
+from fem_chemotaxis.solvers.nonlinear import AUTO_DIRECT_LIMIT, PRESETS, block_index_sets
+
+__all__ = ["STAGE_RTOL", "LinearStatistics", "ReusedKrylovSolver", "linear_preset_options"]
+
+#: Relative tolerance of the iterative stage solves.
+STAGE_RTOL = 1e-6
+#: The preconditioner is set up again when the Krylov count grows by this factor ...
+GROWTH_FACTOR = 2.0
+#: ... and by at least this many iterations.
+GROWTH_MARGIN = 5
+
+_prefix_counter = itertools.count()
+
+
+def linear_preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[str, Any]:
+    """PETSc options of a preset for the linear solves (field-split block names = species)."""
+    if preset not in PRESETS:
+        raise ValueError(f"unknown solver preset '{preset}'; choose one of: {', '.join(PRESETS)}")
+    if preset == "auto":
+        preset = "direct" if num_dofs < AUTO_DIRECT_LIMIT else "iterative"
+    if preset == "direct":
+        return {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+    options: dict[str, Any] = {
+        "ksp_type": "gmres",
+        "ksp_rtol": STAGE_RTOL,
+        "ksp_atol": 1e-30,
+        "ksp_max_it": 300,
+        "ksp_initial_guess_nonzero": True,
+    }
+    if len(species) == 1:
+        return {**options, "pc_type": "hypre", "pc_hypre_type": "boomeramg"}
+    options.update({"pc_type": "fieldsplit", "pc_fieldsplit_type": "multiplicative"})
+    for name in species:
+        options[f"fieldsplit_{name}_ksp_type"] = "preonly"
+        options[f"fieldsplit_{name}_pc_type"] = "hypre"
+        options[f"fieldsplit_{name}_pc_hypre_type"] = "boomeramg"
+    return options
+
+
+@dataclass
+class LinearStatistics:
+    """Counts since the solver was made."""
+
+    solves: int = 0
+    iterations: int = 0
+    setups: int = 0
+    failures: int = 0
+    iterations_per_step: list[float] = field(default_factory=list)
+
+
+class ReusedKrylovSolver:
+    """A KSP for one matrix (changing in place) whose preconditioner is rebuilt only when needed.
+
+    Args:
+        matrix: The operator; its values may change between solves (same layout).
+        unknowns: Functions giving the field-split blocks (their names), in block order.
+        options: PETSc options (a preset with the user's overrides).
+    """
+
+    def __init__(self, matrix: PETSc.Mat, unknowns: Sequence[dolfinx.fem.Function], options: Mapping[str, Any]):
+        self.prefix = f"fem_chemotaxis_linear_{next(_prefix_counter)}_"
+        database = PETSc.Options()
+        for key, value in options.items():
+            database[f"{self.prefix}{key}"] = value
+        self.ksp = PETSc.KSP().create(matrix.comm)
+        self.ksp.setOptionsPrefix(self.prefix)
+        self.ksp.setOperators(matrix, matrix)
+        self.ksp.setFromOptions()
+        pc = self.ksp.getPC()
+        if pc.getType() == PETSc.PC.Type.FIELDSPLIT:
+            pc.setFieldSplitIS(*block_index_sets(list(unknowns), matrix.comm))
+        self.direct = self.ksp.getType() == PETSc.KSP.Type.PREONLY
+        self.statistics = LinearStatistics()
+        self._needs_setup = True
+        self._matrix_changed = True
+        self._options_pending = True
+        self._baseline: float | None = None
+        self._step_iterations: list[int] = []
+
+    def request_setup(self) -> None:
+        """Set the preconditioner up again before the next solve (e.g. after a failure)."""
+        self._needs_setup = True
+
+    def matrix_changed(self) -> None:
+        """The matrix values changed: a direct solver refactorises, an iterative one may reuse."""
+        self._matrix_changed = True
+
+    def solve(self, rhs: PETSc.Vec, solution: PETSc.Vec) -> bool:
+        """solution = matrix^-1 rhs (from solution as initial guess if nonzero guesses are on)."""
+        if self._needs_setup or (self.direct and self._matrix_changed):
+            self._setup()
+        self.ksp.solve(rhs, solution)
+        iterations = self.ksp.getIterationNumber()
+        self.statistics.solves += 1
+        self.statistics.iterations += iterations
+        self._step_iterations.append(iterations)
+        converged = self.ksp.getConvergedReason() > 0
+        if not converged:
+            self.statistics.failures += 1
+            self._needs_setup = True
+        return converged
+
+    def end_step(self) -> None:
+        """Judge the preconditioner by the Krylov counts of the step's solves."""
+        if not self._step_iterations:
+            return
+        mean = sum(self._step_iterations) / len(self._step_iterations)
+        self.statistics.iterations_per_step.append(mean)
+        self._step_iterations = []
+        if self._baseline is None:
+            self._baseline = mean
+        elif mean > max(GROWTH_FACTOR * self._baseline, self._baseline + GROWTH_MARGIN):
+            self._needs_setup = True
+
+    def _setup(self) -> None:
+        """Build the preconditioner for the matrix as it is now (all blocks, outside the solve)."""
+        self.ksp.getPC().setReusePreconditioner(False)
+        self.ksp.setOperators(*self.ksp.getOperators())  # marks the operator as new: a full set-up
+        self.ksp.setUp()
+        self.ksp.getPC().setUpOnBlocks()
+        self.ksp.getPC().setReusePreconditioner(True)
+        self.statistics.setups += 1
+        self._needs_setup = self._matrix_changed = False
+        self._baseline = None
+        if self._options_pending:
+            self._clear_options()
+
+    def _clear_options(self) -> None:
+        database = PETSc.Options()
+        for key in list(database.getAll()):
+            if key.startswith(self.prefix):
+                database.delValue(key)
+        self._options_pending = False
+
+    def __del__(self) -> None:
+        if getattr(self, "_options_pending", False):
+            self._clear_options()

@@ -1,0 +1,276 @@
+"""The semi-discrete system ``M du/dt = F(u, t) = -G(u, t)`` assembled for linearly implicit stages.
+
+Implements the :class:`~fem_chemotaxis.time.rosenbrock.StageSystem` of the Rosenbrock
+methods. Each part is assembled only as often as it changes
+(:mod:`fem_chemotaxis.terms.partition` finds the parts):
+
+- once: the mass matrices M (one block per species), the matrix K_lin of the terms of G that
+  are linear with fixed coefficients (diffusion with a constant coefficient, linear
+  reactions, ...), the fixed part of the Jacobian and the vector of fixed sources;
+- when the Jacobian is refreshed: its changing blocks (e.g. the taxis blocks), then
+  K = dG/du = changing + fixed;
+- when the step size or K changes: the stage matrix W = M/(gamma h) + K (a copy and an
+  addition of matrices with the same sparsity);
+- per stage: the changing part of G (forms) and K_lin u (a matrix-vector product);
+- per step, only if G depends on time explicitly: dG/dt at (t_n, u_n) (UFL derivative).
+
+Dirichlet rows: on a constrained dof the stage equation is replaced by
+U_i = gamma_i (g(t_{n+1}) - u_n), the stages of the ODE u' = (g(t_{n+1}) - u_n)/h, which
+every consistent method integrates exactly: u_{n+1} = g(t_{n+1}) there.
+
+Per-phase times go to PETSc log events ``FCJacobian``, ``FCResidual``, ``FCStageMatrix``
+(and PETSc's own ``PCSetUp``/``PCSetUpOnBlocks``/``KSPSolve``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dolfinx.cpp
+import dolfinx.fem
+import dolfinx.fem.petsc
+import dolfinx.la
+import numpy as np
+import ufl
+from petsc4py import PETSc
+
+from fem_chemotaxis.solvers.linear import ReusedKrylovSolver
+from fem_chemotaxis.terms.partition import (
+    IsFixed,
+    changing_inputs,
+    partition_bilinear,
+    partition_residuals,
+)
+
+__all__ = ["LinearlyImplicitSystem"]
+
+EVENTS = {name: PETSc.Log.Event(name) for name in ("FCJacobian", "FCResidual", "FCStageMatrix")}
+_SAME = PETSc.Mat.Structure.SAME_NONZERO_PATTERN
+
+
+class LinearlyImplicitSystem:
+    """Assembled operators of ``M du/dt = -G(u, t)`` and the stage solves.
+
+    Args:
+        residuals: G_i(u, t; v_i) per unknown (UFL), written with `time_variable` for t.
+        unknowns: The Functions u_i; they hold the state at which G is evaluated.
+        time: The Constant inside `time_variable`; set to each stage time.
+        time_variable: ``ufl.variable(time)``, for dG/dt.
+        is_fixed: Which form inputs never change during the run (the model's parameters).
+        options: PETSc options of the linear solver (:func:`~fem_chemotaxis.solvers.linear.linear_preset_options`).
+        bcs: Dirichlet conditions on the unknowns (values at t_{n+1} when a step begins).
+        jacobian_reuse: A W-method keeps its Jacobian for up to this many steps.
+    """
+
+    def __init__(
+        self,
+        residuals: Sequence[ufl.Form],
+        unknowns: Sequence[dolfinx.fem.Function],
+        time: dolfinx.fem.Constant,
+        time_variable: ufl.core.expr.Expr,
+        is_fixed: IsFixed,
+        options: dict[str, Any],
+        bcs: Sequence[dolfinx.fem.DirichletBC] = (),
+        jacobian_reuse: int = 1,
+    ):
+        self.unknowns = list(unknowns)
+        self.time = time
+        self.jacobian_reuse = jacobian_reuse
+        spaces = [u.function_space for u in self.unknowns]
+        trials = [ufl.TrialFunction(V) for V in spaces]
+        tests = [ufl.TestFunction(V) for V in spaces]
+        n = len(spaces)
+        parts = partition_residuals(residuals, self.unknowns, trials, is_fixed)
+        jacobian = [[_derivative(parts.changing[i], u, du) for u, du in zip(self.unknowns, trials)] for i in range(n)]
+        jacobian_fixed, jacobian_changing = partition_bilinear(jacobian, is_fixed)
+        mass = [[trials[i] * tests[i] * ufl.dx if i == j else None for j in range(n)] for i in range(n)]
+        used = [[any(f[i][j] is not None for f in (mass, parts.linear, jacobian_fixed, jacobian_changing))
+                 for j in range(n)] for i in range(n)]
+        pattern = _compile([[trials[j] * tests[i] * ufl.dx if used[i][j] else None for j in range(n)] for i in range(n)])
+        self._changing = _compile(parts.changing)
+        self._jacobian_changing = _compile(jacobian_changing)
+        time_derivative = [_time_derivative(f, time_variable) for f in parts.changing]
+        self._time_derivative = _compile(time_derivative) if any(f is not None for f in time_derivative) else None
+
+        self._offsets = np.cumsum([0] + [V.dofmap.index_map.size_local * V.dofmap.index_map_bs for V in spaces])
+        self._index_sets = dolfinx.cpp.la.petsc.create_index_sets(
+            [(V.dofmap.index_map, V.dofmap.index_map_bs) for V in spaces])
+        self.W = dolfinx.fem.petsc.create_matrix(pattern)
+        self._assemble_blocks(self.W, pattern)  # every entry of the sparsity present (zeros after)
+        self.W.zeroEntries()
+        self.W.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
+        self.mass = self._assembled(_compile(mass))
+        self.linear = self._assembled(_compile(parts.linear))
+        fixed = _compile(jacobian_fixed)
+        self.jacobian_fixed = self.linear
+        if any(f is not None for row in fixed for f in row):
+            self.jacobian_fixed = self.linear.copy()
+            self.jacobian_fixed.axpy(1.0, self._assembled(fixed), _SAME)
+        self.jacobian = self.W.duplicate()
+        self._scratch = [dolfinx.fem.Function(V) for V in spaces]
+        self.constant = self.new_vector()
+        self._assemble_vector(_compile(parts.constant), self.constant)
+        self.solver = ReusedKrylovSolver(self.W, self.unknowns, options)
+        self._current, self._work, self._time_rate = self.new_vector(), self.new_vector(), self.new_vector()
+        self._dirichlet = self._dirichlet_rows(bcs)
+        self._jump = self.new_vector()
+        self._h = self._shift = 0.0
+        self._jacobian_age = jacobian_reuse  # assemble at the first step
+
+    def new_vector(self) -> PETSc.Vec:
+        """A zero vector of the block layout (owned dofs of each unknown in turn)."""
+        v = self.W.createVecLeft()
+        v.zeroEntries()
+        return v
+
+    def invalidate_jacobian(self) -> None:
+        """Assemble the Jacobian and set the preconditioner up again at the next step."""
+        self._jacobian_age = self.jacobian_reuse
+        self.solver.request_setup()
+
+    def begin_step(self, t: float, h: float, gamma: float, exact_jacobian: bool) -> bool:
+        """Jacobian (if due) and stage matrix at the current state u_n; dG/dt; Dirichlet jumps."""
+        self._h = h
+        self.time.value = t
+        refresh = exact_jacobian or self._jacobian_age >= self.jacobian_reuse
+        if refresh:
+            self._assemble_jacobian()
+        if refresh or 1.0 / (gamma * h) != self._shift:
+            self._shift = 1.0 / (gamma * h)
+            EVENTS["FCStageMatrix"].begin()
+            self.jacobian.copy(self.W, _SAME)
+            self.W.axpy(self._shift, self.mass, _SAME)
+            if self._dirichlet.conditions:  # the same list on every rank
+                self.W.zeroRows(self._dirichlet.global_rows, diag=1.0)
+            EVENTS["FCStageMatrix"].end()
+            self.solver.matrix_changed()
+        self._jacobian_age += 1
+        if self._time_derivative is not None:
+            self._assemble_vector(self._time_derivative, self._time_rate)
+        for rows, dofs, value in self._dirichlet.conditions:
+            self._jump.array[rows] = value.x.array[dofs] - self._current.array[rows]
+        return True
+
+    def state(self, out: PETSc.Vec) -> None:
+        """Copy the unknowns' owned values into out (and remember them as the current state)."""
+        for u, start, stop in zip(self.unknowns, self._offsets, self._offsets[1:]):
+            self._current.array[start:stop] = u.x.array[: stop - start]
+        self._current.copy(out)
+
+    def set_state(self, u: PETSc.Vec) -> None:
+        """Make u the current state: copied into the unknowns, ghosts updated."""
+        u.copy(self._current)
+        for f, start, stop in zip(self.unknowns, self._offsets, self._offsets[1:]):
+            f.x.array[: stop - start] = u.array_r[start:stop]
+            f.x.scatter_forward()
+
+    def rhs(self, t: float, mass_term: PETSc.Vec, time_factor: float, out: PETSc.Vec) -> None:
+        """out = -G(t, current state) + M mass_term - time_factor dG/dt; Dirichlet rows: the jumps."""
+        EVENTS["FCResidual"].begin()
+        self.time.value = t
+        self._assemble_vector(self._changing, out)
+        self.linear.multAdd(self._current, out, out)
+        out.axpy(1.0, self.constant)
+        if self._time_derivative is not None and time_factor != 0.0:
+            out.axpy(time_factor, self._time_rate)
+        out.scale(-1.0)
+        self.mass.multAdd(mass_term, out, out)
+        rows = self._dirichlet.rows
+        if rows.size:
+            out.array[rows] = time_factor / self._h * self._jump.array[rows]
+        EVENTS["FCResidual"].end()
+
+    def solve(self, rhs: PETSc.Vec, out: PETSc.Vec, stage: int) -> bool:
+        """out = W^-1 rhs (out holds the initial guess); on failure out is zeroed."""
+        if self.solver.solve(rhs, out):
+            return True
+        out.zeroEntries()
+        return False
+
+    def _assemble_jacobian(self) -> None:
+        EVENTS["FCJacobian"].begin()
+        self.jacobian.zeroEntries()
+        self._assemble_blocks(self.jacobian, self._jacobian_changing)
+        self.jacobian.axpy(1.0, self.jacobian_fixed, _SAME)
+        self._jacobian_age = 0
+        EVENTS["FCJacobian"].end()
+
+    def _assembled(self, forms: list[list[Any]]) -> PETSc.Mat:
+        """A matrix of the stage matrix's sparsity holding the given blocks."""
+        A = self.W.duplicate()
+        A.zeroEntries()
+        self._assemble_blocks(A, forms)
+        return A
+
+    def _assemble_blocks(self, A: PETSc.Mat, forms: list[list[Any]]) -> None:
+        for i, row in enumerate(forms):
+            for j, form in enumerate(row):
+                if form is None:
+                    continue
+                block = A.getLocalSubMatrix(self._index_sets[i], self._index_sets[j])
+                dolfinx.cpp.fem.petsc.assemble_matrix(
+                    block, form._cpp_object, dolfinx.fem.pack_constants(form),
+                    dolfinx.fem.pack_coefficients(form), [], True)
+                A.restoreLocalSubMatrix(self._index_sets[i], self._index_sets[j], block)
+        A.assemble()
+
+    def _assemble_vector(self, forms: list[Any], out: PETSc.Vec) -> None:
+        """out = the assembled linear forms (owned values, ghost contributions added)."""
+        for form, scratch, start, stop in zip(forms, self._scratch, self._offsets, self._offsets[1:]):
+            if form is None:
+                out.array[start:stop] = 0.0
+                continue
+            scratch.x.array[:] = 0.0
+            dolfinx.fem.assemble_vector(scratch.x.array, form)
+            scratch.x.scatter_reverse(dolfinx.la.InsertMode.add)
+            out.array[start:stop] = scratch.x.array[: stop - start]
+
+    def _dirichlet_rows(self, bcs: Sequence[dolfinx.fem.DirichletBC]) -> _DirichletRows:
+        conditions = []
+        for bc in bcs:
+            k = next(k for k, u in enumerate(self.unknowns) if bc.function_space.contains(u.function_space._cpp_object))
+            dofs, owned = bc.dof_indices()
+            dofs = np.asarray(dofs[:owned], dtype=np.int32)
+            conditions.append((self._offsets[k] + dofs, dofs, bc.g))
+        rows = np.concatenate([r for r, _, _ in conditions]) if conditions else np.zeros(0, dtype=np.int32)
+        start = self.W.getOwnershipRange()[0]
+        return _DirichletRows(rows, (start + rows).astype(PETSc.IntType), conditions)
+
+
+@dataclass(frozen=True)
+class _DirichletRows:
+    """Constrained owned dofs: rows of the block vector, global rows, (rows, dofs, value) per condition."""
+
+    rows: np.ndarray
+    global_rows: np.ndarray
+    conditions: list[tuple[np.ndarray, np.ndarray, dolfinx.fem.Function]]
+
+
+def _derivative(form: ufl.Form | None, u: dolfinx.fem.Function, du: ufl.Argument) -> ufl.Form | None:
+    if form is None:
+        return None
+    derivative = ufl.algorithms.expand_derivatives(ufl.derivative(form, u, du))
+    return derivative if derivative.integrals() else None
+
+
+def _time_derivative(form: ufl.Form | None, time_variable: ufl.core.expr.Expr) -> ufl.Form | None:
+    """dG/dt of the integrals that depend on t explicitly (None if none does)."""
+    if form is None:
+        return None
+    time = time_variable.ufl_operands[0]
+    integrals = []
+    for integral in form.integrals():
+        if time in changing_inputs(integral.integrand(), lambda f: False):
+            rate = ufl.algorithms.expand_derivatives(ufl.diff(integral.integrand(), time_variable))
+            if not isinstance(rate, ufl.classes.Zero):
+                integrals.append(integral.reconstruct(integrand=rate))
+    return ufl.Form(integrals) if integrals else None
+
+
+def _compile(forms: Any) -> Any:
+    """dolfinx forms of a (nested) list of UFL forms, None kept."""
+    if isinstance(forms, list):
+        return [_compile(f) for f in forms]
+    return None if forms is None else dolfinx.fem.form(forms)

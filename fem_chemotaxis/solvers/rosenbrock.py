@@ -1,0 +1,64 @@
+"""A Rosenbrock step as a solver of one time step: the Newton solver's counterpart for Simulation.
+
+:class:`RosenbrockSolver` takes the step from t_n (``t_old``) to t_n + dt (``dt``) from the
+unknowns' current values, leaves u_{n+1} in them and reports like
+:class:`~fem_chemotaxis.solvers.nonlinear.NonlinearSolver` (no Newton iterations; the
+Krylov iterations of all stages). Its embedded error estimate is :meth:`error_values`.
+
+Jacobian and preconditioner: the exact methods assemble the Jacobian every step; the
+W-methods keep it for up to ``jacobian_reuse`` steps. A retried step (after a rejection or a
+failed solve) always starts with a fresh Jacobian and preconditioner.
+"""
+
+from __future__ import annotations
+
+import dolfinx.fem
+import numpy as np
+
+from fem_chemotaxis.solvers.linearly_implicit import LinearlyImplicitSystem
+from fem_chemotaxis.solvers.nonlinear import SolveReport
+from fem_chemotaxis.time.rosenbrock import RosenbrockStepper, RosenbrockTableau
+
+__all__ = ["JACOBIAN_REUSE", "RosenbrockSolver", "jacobian_reuse"]
+
+#: Accepted steps a W-method keeps its Jacobian for (bench/README.md: measured choice).
+JACOBIAN_REUSE = 1
+
+
+def jacobian_reuse(tableau: RosenbrockTableau) -> int:
+    """How many steps the method may use one Jacobian for (1: a fresh one every step)."""
+    return JACOBIAN_REUSE if tableau.w_method else 1
+
+
+class RosenbrockSolver:
+    """One Rosenbrock step per :meth:`solve`, on an assembled system.
+
+    Args:
+        tableau: The method.
+        system: The assembled system of the unknowns.
+        t_old: Constant holding t_n.
+        dt: Constant holding the step size.
+    """
+
+    def __init__(self, tableau: RosenbrockTableau, system: LinearlyImplicitSystem,
+                 t_old: dolfinx.fem.Constant, dt: dolfinx.fem.Constant):
+        self.tableau, self.system = tableau, system
+        self.stepper = RosenbrockStepper(tableau, system)
+        self._t_old, self._dt = t_old, dt
+        self._last_start: float | None = None
+
+    def solve(self) -> SolveReport:
+        """Step from the unknowns' values at t_old to t_old + dt; never raises on failure."""
+        t, h = float(self._t_old.value), float(self._dt.value)
+        if self._last_start == t:  # a retry: the last attempt from here failed or was rejected
+            self.system.invalidate_jacobian()
+        self._last_start = t
+        before = self.system.solver.statistics.iterations
+        converged = self.stepper.step(t, h)
+        self.system.solver.end_step()
+        iterations = self.system.solver.statistics.iterations - before
+        return SolveReport(converged, 1 if converged else -3, 0, iterations)
+
+    def error_values(self) -> np.ndarray:
+        """Owned values of the embedded error estimate of the last step (in unknown order)."""
+        return self.stepper.error.array_r.copy()
