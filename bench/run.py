@@ -148,6 +148,7 @@ def adaptive_case(plan: Plan) -> dict:
 
 def versions(fipy: list[dict]) -> dict:
     import dolfinx
+
     import petsc4py
     from mpi4py import MPI
     from petsc4py import PETSc

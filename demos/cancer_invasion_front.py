@@ -38,6 +38,7 @@ from pathlib import Path
 
 import dolfinx.fem
 import ufl
+
 from mpi4py import MPI
 
 import fem_chemotaxis as fc

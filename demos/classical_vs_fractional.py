@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 import dolfinx.fem
+
 from mpi4py import MPI
 
 import fem_chemotaxis as fc

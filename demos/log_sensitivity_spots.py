@@ -37,6 +37,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+
 from mpi4py import MPI
 
 import fem_chemotaxis as fc

@@ -39,6 +39,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+
 from mpi4py import MPI
 
 import fem_chemotaxis as fc

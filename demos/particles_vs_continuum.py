@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+
 from mpi4py import MPI
 
 import fem_chemotaxis as fc

@@ -52,6 +52,7 @@ from pathlib import Path
 
 import dolfinx.fem
 import dolfinx.io
+
 from mpi4py import MPI
 
 import fem_chemotaxis as fc

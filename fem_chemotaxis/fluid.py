@@ -17,10 +17,11 @@ import dolfinx.fem
 import dolfinx.mesh
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
@@ -99,7 +100,7 @@ class FluidFlow:
         species: Mapping[str, ufl.core.expr.Expr],
         t: float,
         preset: str = "direct",
-    ) -> "FluidFlow":
+    ) -> FluidFlow:
         """The flow of given species values at time t (e.g. to draw a stored state).
 
         Args:
@@ -328,7 +329,7 @@ class FluidFlow:
             return lambda x, t: self._pointwise(velocity, t)(x)
         if velocity is not None:
             gdim = self.mesh.geometry.dim
-            return lambda x, t: np.asarray(velocity(x, t), dtype=float).reshape(gdim, -1)  # type: ignore[operator]
+            return lambda x, t: np.asarray(velocity(x, t), dtype=float).reshape(gdim, -1)
         return None
 
     def _read_velocity_file(self) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 import dolfinx.fem
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.config import RunConfig
@@ -269,7 +270,7 @@ class Simulation:
         t_stage = dolfinx.fem.Constant(self.mesh, dolfinx.default_scalar_type(self.time))
         t_variable = ufl.variable(t_stage)
         residuals = operator.residuals(self.unknowns, tests, t_variable)
-        fixed = [p for p in self.parameters.values()]
+        fixed = list(self.parameters.values())
         options = {**linear_preset_options(solver.preset, names, self.num_dofs),
                    **{k: v for k, v in solver.petsc.items() if not k.startswith("snes_")}}
         system = LinearlyImplicitSystem(
@@ -612,6 +613,7 @@ class Simulation:
                         error = self._step_error(self.time + h)
                     if error is None or error <= 1.0:
                         break
+                    assert self.controller is not None  # only a controller estimates errors
                     why, proposal = f"local error estimate {error:.3g} > 1", self.controller.next_dt(h, error)
                 self._reject()
                 rejected += 1

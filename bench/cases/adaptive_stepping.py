@@ -16,11 +16,13 @@ run's error is found by log-log interpolation along the ladder of N. Serial; pri
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import time
 
 import numpy as np
+
 from mpi4py import MPI
 
 INITIAL = {"u": "0.5 + 0.05*noise(1)", "s": "0.5"}
@@ -54,7 +56,7 @@ def error(u: np.ndarray, reference: np.ndarray) -> float:
 
 def steps_for_error(ladder: list[dict], target: float) -> float | None:
     """Fixed steps needed for `target` error: log-log interpolation between the ladder's runs."""
-    for coarse, fine in zip(ladder, ladder[1:]):
+    for coarse, fine in itertools.pairwise(ladder):
         if fine["error"] <= target < coarse["error"]:
             slope = math.log(fine["error"] / coarse["error"]) / math.log(fine["steps"] / coarse["steps"])
             return coarse["steps"] * (target / coarse["error"]) ** (1.0 / slope)

@@ -17,10 +17,10 @@ import time
 
 os.environ.setdefault("FIPY_SOLVERS", "scipy")  # before importing fipy
 
-import fipy  # noqa: E402
-import numpy as np  # noqa: E402
+import fipy
+import numpy as np
 
-from cases import problem  # noqa: E402
+from cases import problem
 
 SWEEPS = 2
 

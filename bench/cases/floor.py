@@ -16,6 +16,7 @@ import time
 import dolfinx.fem
 import dolfinx.fem.petsc
 import ufl
+
 from mpi4py import MPI
 from petsc4py import PETSc
 

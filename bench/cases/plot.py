@@ -7,9 +7,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from cases.summary import select  # noqa: E402
+from cases.summary import select
 
 SERIES = [  # label, records key, match, style
     ("FEM iterative 2-D, 1 rank", "fem", {"dim": 2, "solver": "iterative", "ranks": 1}, "o-"),

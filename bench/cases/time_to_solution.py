@@ -23,11 +23,13 @@ instead (the default's time interpolated along its tolerance ladder). Prints one
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import time
 
 import numpy as np
+
 from mpi4py import MPI
 
 from cases import problem
@@ -72,7 +74,7 @@ def time_for_error(ladder: list[dict], target: float, key: str) -> tuple[float |
     runs = sorted((r for r in ladder if r["error"] > 0), key=lambda r: r["error"])
     if len(runs) < 2:
         return None, False
-    inside = [(a, b) for a, b in zip(runs, runs[1:]) if a["error"] <= target <= b["error"]]
+    inside = [(a, b) for a, b in itertools.pairwise(runs) if a["error"] <= target <= b["error"]]
     if inside:
         a, b = inside[0]
     else:

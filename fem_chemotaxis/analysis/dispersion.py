@@ -24,7 +24,7 @@ Chapter 7.2 is the two-species Keller-Segel case. Pure NumPy/SciPy, no DOLFINx.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -44,7 +44,7 @@ _INFINITE = 1e-12
 
 #: The expression functions, extended analytically to complex arguments (for the complex
 #: step): piecewise functions branch on the real part.
-_COMPLEX_FUNCTIONS = {
+_COMPLEX_FUNCTIONS: dict[str, Callable[..., Any]] = {
     **NUMPY_FUNCTIONS,
     "abs": lambda a: a * np.sign(np.real(a)),
     "min": lambda a, b: np.where(np.real(a) <= np.real(b), a, b),

@@ -21,6 +21,7 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 from petsc4py import PETSc
 from slepc4py import SLEPc

@@ -210,7 +210,7 @@ def _check_model(model: Model) -> None:
             )
 
 
-def _eigenvalues(eigenvalues: Sequence[float]) -> np.ndarray:
+def _eigenvalues(eigenvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     values = np.asarray(eigenvalues, dtype=float).ravel()
     bad = values[~(np.isfinite(values) & (values >= 0))]
     if bad.size:
@@ -226,7 +226,7 @@ def _mode(model: Model, state: Mapping[str, float], index: int, mu: float) -> Mo
 def stability_report(
     model: Model,
     state: Mapping[str, float],
-    eigenvalues: Sequence[float],
+    eigenvalues: Sequence[float] | np.ndarray,
     indices: Sequence[int] | None = None,
 ) -> StabilityReport:
     """The growth rates of every given Laplacian mode about a homogeneous steady state.
@@ -261,7 +261,7 @@ def critical_value(
     model: Model,
     parameter: str,
     bracket: tuple[float, float],
-    eigenvalues: Sequence[float],
+    eigenvalues: Sequence[float] | np.ndarray,
     guess: Mapping[str, float],
     *,
     rtol: float = 1e-12,

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import tomllib
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from mpi4py import MPI
 

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from mpi4py import MPI
 
 if TYPE_CHECKING:
-    from fem_chemotaxis.config.run_config import RunConfig
     from fem_chemotaxis.config import ConfigDocument
+    from fem_chemotaxis.config.run_config import RunConfig
 
 __all__ = ["EXIT_CODES", "add_verbosity", "describe", "exit_code", "main", "parse_duration", "register"]
 
@@ -99,10 +99,10 @@ def exit_code(summary: dict[str, Any]) -> int:
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     """Run, continue or check, as the arguments say."""
     from fem_chemotaxis.commands import EXIT_BAD_INPUT
+    from fem_chemotaxis.config import ConfigDocument
     from fem_chemotaxis.io.checkpoint import CheckpointError
     from fem_chemotaxis.io.console import configure_logging
     from fem_chemotaxis.io.run_directory import RunDirectoryError
-    from fem_chemotaxis.config import ConfigDocument
     from fem_chemotaxis.runner import restart, run
 
     configure_logging(args.verbosity, comm)
@@ -126,9 +126,9 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
 
 def _dry_run(args: argparse.Namespace, comm: MPI.Comm) -> int:
     """Validate and describe the run without building a mesh or writing anything."""
+    from fem_chemotaxis.config import ConfigDocument
     from fem_chemotaxis.io.checkpoint import read_metadata
     from fem_chemotaxis.io.run_directory import SUMMARY_NAME
-    from fem_chemotaxis.config import ConfigDocument
 
     if args.restart is not None:
         meta = read_metadata(args.restart, comm)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from mpi4py import MPI
 
 if TYPE_CHECKING:
@@ -128,6 +129,7 @@ def _initial_means(config: RunConfig, mesh: TaggedMesh) -> dict[str, float]:
         if name in previous:
             transfer(previous[name], field, f"[initial] {name}")
         else:
+            assert not isinstance(expr, RunField)  # the previous runs' fields are read above
             field.interpolate(expr.at_points(config.model.parameters, 0.0))
         means[name] = domain.comm.allreduce(dolfinx.fem.assemble_scalar(integral), op=MPI.SUM) / area
     return means

@@ -18,11 +18,12 @@ import logging
 import re
 import sys
 import time as wallclock
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import tomllib
 
 from mpi4py import MPI
 
@@ -213,10 +214,10 @@ def _state(run_dir: Path, combination: Combination, comm: MPI.Comm) -> tuple[str
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     """Run (or resume) the sweep; exit code 2 for bad input, else that of the last run's status."""
     from fem_chemotaxis.commands import EXIT_BAD_INPUT
+    from fem_chemotaxis.config import ConfigDocument
     from fem_chemotaxis.io.checkpoint import CheckpointError
     from fem_chemotaxis.io.console import configure_logging
     from fem_chemotaxis.io.run_directory import RunDirectoryError
-    from fem_chemotaxis.config import ConfigDocument
 
     configure_logging(args.verbosity, comm)
     try:

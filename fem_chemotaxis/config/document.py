@@ -8,11 +8,12 @@ sweep varies it; :meth:`ConfigDocument.parse` validates it into a
 from __future__ import annotations
 
 import copy
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import tomllib
 
 from fem_chemotaxis.config.run_config import ConfigError, RunConfig, parse_config
 

@@ -13,7 +13,7 @@ import ast
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -54,7 +54,7 @@ class Expression:
     where: str
 
     @classmethod
-    def parse(cls, text: str | float | int, where: str) -> "Expression":
+    def parse(cls, text: str | float | int, where: str) -> Expression:
         """Parse and check `text`; raise ExpressionError naming `where` if it is invalid."""
         if isinstance(text, bool) or not isinstance(text, (str, int, float)):
             raise ExpressionError(f"{where}: expected a number or an expression string, got {text!r}")
@@ -64,7 +64,7 @@ class Expression:
         except SyntaxError as err:
             raise ExpressionError(f"{where}: cannot parse expression {text!r} ({err.msg})") from None
         symbols: set[str] = set()
-        _check(tree, text, where, symbols)
+        _check(tree, str(text), where, symbols)
         return cls(str(text), tree, frozenset(symbols - CONSTANTS.keys()), where)
 
     def check_symbols(self, allowed: Iterable[str], table: str) -> None:
@@ -159,7 +159,7 @@ class _Interpreter(ast.NodeVisitor):
         self.functions = functions
 
     def visit_Constant(self, node: ast.Constant) -> Any:
-        return float(node.value)
+        return float(cast(float, node.value))  # a number: _check allows no other literal
 
     def visit_Name(self, node: ast.Name) -> Any:
         return self.symbols[node.id]
@@ -182,7 +182,7 @@ class _Interpreter(ast.NodeVisitor):
         return -value if isinstance(node.op, ast.USub) else value
 
     def visit_Call(self, node: ast.Call) -> Any:
-        name = node.func.id  # type: ignore[union-attr]
+        name = cast(ast.Name, node.func).id  # _check allows calls of names only
         if name not in self.functions:
             raise ExpressionError(f"{name}() cannot be used here")
         if name == "integral":  # receives the species name, not its value

@@ -23,6 +23,7 @@ from typing import Any
 import adios4dolfinx
 import dolfinx.fem
 import dolfinx.mesh
+
 from mpi4py import MPI
 
 from fem_chemotaxis.io.atomic import write_json_atomic

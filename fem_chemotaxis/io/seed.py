@@ -22,6 +22,7 @@ from typing import Any
 import dolfinx.fem
 import dolfinx.mesh
 import numpy as np
+
 from mpi4py import MPI
 
 from fem_chemotaxis.expressions import Expression

@@ -130,7 +130,8 @@ def derive(spec: KineticSpec) -> Derivation:
     ]
     coeffs: dict[str, Coefficient] = {}
 
-    closed, text = None, ""
+    closed: float | np.ndarray | None = None
+    text = ""
     if isinstance(v, Sphere):
         if law.turning == "reversal":
             closed, text = cf.telegraph_diffusion(v.speed, law.rate), "s^2/(2 lambda)"

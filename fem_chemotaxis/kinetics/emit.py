@@ -77,8 +77,8 @@ def run_config(derivation: Derivation, output_dir: str | None = None) -> dict[st
 
     clash = sorted(set(derived) & set(spec.parameters))
     if clash:
-        names = ", ".join(repr(c) for c in clash)
-        raise ValueError(f"[parameters] {names}: the name of a derived coefficient; rename it")
+        listed = ", ".join(repr(c) for c in clash)
+        raise ValueError(f"[parameters] {listed}: the name of a derived coefficient; rename it")
 
     species: dict[str, Any] = {spec.species: cells}
     if signal is not None:
@@ -96,11 +96,11 @@ def run_config(derivation: Derivation, output_dir: str | None = None) -> dict[st
         "parameters": {**derived, **spec.parameters},
         "species": species,
     }
-    run = {key: value for key, value in spec.run.items()}
+    run = dict(spec.run)
     config: dict[str, Any] = {
         "mesh": run.pop("mesh", _default_mesh(spec.dimension)),
         "model": model,
-        "initial": run.pop("initial", {name: "1" for name in species}),
+        "initial": run.pop("initial", dict.fromkeys(species, "1")),
         "time": run.pop("time", {"t_end": 1.0, "dt": 0.01}),
     }
     output = dict(run.pop("output", {}))

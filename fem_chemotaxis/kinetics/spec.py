@@ -22,13 +22,13 @@ See demos/derive_run_and_tumble.toml for a commented example.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import tomllib
 
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.kinetics.turning import TURNING, TaxisPerturbation, Transduction, TurningLaw

@@ -22,10 +22,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
-from mpi4py import MPI
-
 import dolfinx
+import numpy as np
+
+from mpi4py import MPI
 
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 

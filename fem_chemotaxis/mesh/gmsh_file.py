@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from mpi4py import MPI
-
 from dolfinx.io.gmsh import model_to_mesh
 from dolfinx.mesh import GhostMode, create_cell_partitioner
+
+from mpi4py import MPI
 
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 
@@ -163,13 +163,13 @@ def _inspect(path: Path, gdim: int | None) -> int:
         raise ValueError(f"mesh file {path} uses the physical-group names "
                          f"{', '.join(duplicates)} more than once")
 
-    grouped = [
+    blocks = [
         cells
         for dim, tag in groups if dim == tdim
         for entity in gmsh.model.getEntitiesForPhysicalGroup(dim, tag)
         for cells in gmsh.model.mesh.getElements(tdim, entity)[1]
     ]  # fmt: skip
-    grouped = np.concatenate(grouped) if grouped else np.empty(0, dtype=np.uint64)
+    grouped = np.concatenate(blocks) if blocks else np.empty(0, dtype=np.uint64)
     num_cells = sum(len(cells) for cells in gmsh.model.mesh.getElements(tdim)[1])
     num_grouped = len(np.unique(grouped))
     if num_grouped != num_cells:

@@ -49,7 +49,7 @@ class BoundaryCondition:
             raise ValueError(f"{where} a rate is required for type = \"robin\" and only allowed there")
 
     @classmethod
-    def from_dict(cls, table: Mapping[str, Any], where: str) -> "BoundaryCondition":
+    def from_dict(cls, table: Mapping[str, Any], where: str) -> BoundaryCondition:
         """Build from a ``[[boundary]]`` table: on, species, type, value (, rate)."""
         allowed = {"on", "species", "type", "value", "rate"}
         unknown = sorted(set(table) - allowed)

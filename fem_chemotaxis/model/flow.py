@@ -32,7 +32,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +57,7 @@ FLOW_COUPLINGS = ("monolithic", "split")
 VelocityFunction = Callable[[np.ndarray, float], np.ndarray]
 #: A vector of expressions, one per coordinate direction.
 ExpressionVector = tuple[Expression, ...]
-PrescribedVelocity = Union[ExpressionVector, VelocityFunction]
+PrescribedVelocity = ExpressionVector | VelocityFunction
 
 _POINT_SYMBOLS = frozenset({"x", "y", "z", "t"})
 
@@ -77,7 +77,7 @@ class FlowBoundary:
     value: ExpressionVector | None = None
 
     @classmethod
-    def from_dict(cls, table: Any, where: str) -> "FlowBoundary":
+    def from_dict(cls, table: Any, where: str) -> FlowBoundary:
         """Build from a ``[[model.flow.boundary]]`` table: on, type (, value)."""
         if not isinstance(table, Mapping):
             raise ValueError(f"[{where}] must be a table like {{ on = \"top\", type = \"free-slip\" }}")
@@ -255,7 +255,7 @@ class Flow:
         return [*lines, f"advected by w (+ div(u w) in d_t u): {advected}"]
 
     @classmethod
-    def from_dict(cls, table: Any, where: str = "model.flow") -> "Flow":
+    def from_dict(cls, table: Any, where: str = "model.flow") -> Flow:
         """Build from a ``[model.flow]`` table (see the module docstring for the keys)."""
         if not isinstance(table, Mapping):
             raise ValueError(f"[{where}] must be a table with kind = \"stokes\", \"navier-stokes\" or \"prescribed\"")

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -30,7 +30,7 @@ COORDINATES = ("x", "y", "z")
 TIME = "t"
 
 #: A scalar diffusion coefficient, or a tensor (rows of expressions) for anisotropic diffusion.
-Diffusion = Union[Expression, tuple[tuple[Expression, ...], ...]]
+Diffusion = Expression | tuple[tuple[Expression, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -188,7 +188,7 @@ class Model:
                 f"[model.species.{sp.name}] diffusion tensor {values.tolist()} must be symmetric positive definite"
             )
 
-    def with_parameters(self, overrides: Mapping[str, Any], where: str = "model.parameters") -> "Model":
+    def with_parameters(self, overrides: Mapping[str, Any], where: str = "model.parameters") -> Model:
         """A copy with some parameter values replaced; unknown names are an error."""
         params = dict(self.parameters)
         for key, value in overrides.items():
@@ -201,7 +201,7 @@ class Model:
         return Model(self.name, self.species, params, self.description, self.flow)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str = "model") -> "Model":
+    def from_dict(cls, data: Mapping[str, Any], where: str = "model") -> Model:
         """Build a model from its TOML-shaped description (see the README's model section)."""
         _only_keys(data, {"name", "description", "parameters", "species", "flow"}, where)
         name = data.get("name", "user-model")

@@ -154,8 +154,9 @@ class Integral(Quantity):
 
     def integrals(self, context: QuantityContext) -> list[Any]:
         """One integral."""
-        measure = context.facets(self.on) if self.on else context.cells(self.over)  # type: ignore[arg-type]
-        return [context.value(self.expression) * measure]  # type: ignore[arg-type]
+        assert isinstance(self.expression, Expression)  # parsed in __post_init__
+        measure = context.facets(self.on) if self.on else context.cells(self.over)
+        return [context.value(self.expression) * measure]
 
     def value(self, integrals: Sequence[float]) -> float:
         """The integral."""
@@ -193,7 +194,7 @@ class Flux(Quantity):
 
     def integrals(self, context: QuantityContext) -> list[Any]:
         """One integral."""
-        return [context.outward_flux(self.species) * context.facets(self.on)]  # type: ignore[arg-type]
+        return [context.outward_flux(self.species) * context.facets(self.on)]
 
     def value(self, integrals: Sequence[float]) -> float:
         """The flux."""
@@ -224,7 +225,7 @@ class CentreOfMass(Quantity):
 
     def integrals(self, context: QuantityContext) -> list[Any]:
         """The first moments, one per coordinate, then the mass."""
-        u, dx = context.density(self.species), context.cells(self.over)  # type: ignore[arg-type]
+        u, dx = context.density(self.species), context.cells(self.over)
         return [x * u * dx for x in context.coordinates()] + [u * dx]
 
     def value(self, integrals: Sequence[float]) -> list[float]:
@@ -253,7 +254,7 @@ def quantity_from_table(table: Any, where: str) -> Quantity:
     main, extra = _KEYS[cls]
     only_keys(table, {"name", cls.KIND, *extra}, where)
     values = {key: table[key] for key in extra if key in table}
-    return cls(name=table["name"], **{main: table[cls.KIND]}, **values)  # type: ignore[arg-type]
+    return cls(name=table["name"], **{main: table[cls.KIND]}, **values)
 
 
 #: Names a quantity cannot take: the run's own pictures (``<name>.png``) and columns use them.

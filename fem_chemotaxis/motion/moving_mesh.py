@@ -16,6 +16,7 @@ import dolfinx.fem
 import dolfinx.mesh
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.expressions import NUMPY_FUNCTIONS

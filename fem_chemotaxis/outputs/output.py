@@ -40,5 +40,5 @@ class Output(ABC):
     def write(self, sim: Simulation, records: Sequence[Record]) -> None:
         """Write the state at the current output time; `records[-1]` is its record (collective)."""
 
-    def close(self, sim: Simulation, records: Sequence[Record], finished: bool) -> None:
+    def close(self, sim: Simulation, records: Sequence[Record], finished: bool) -> None:  # noqa: B027 (optional)
         """The run is over; `finished` is False when it was interrupted or failed (collective)."""

@@ -22,13 +22,13 @@ densities are compared like with like.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import dolfinx
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 
 __all__ = [

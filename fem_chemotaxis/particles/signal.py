@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 
 import dolfinx
 import numpy as np
+
 from mpi4py import MPI
 
 from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression

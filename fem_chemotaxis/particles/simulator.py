@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import dolfinx
 import numpy as np
+
 from mpi4py import MPI
 
 from fem_chemotaxis.kinetics.turning import TurningLaw
@@ -123,6 +124,7 @@ class RunAndTumble:
         """Positions, velocities and clocks of one block, drawn from its stream in this order."""
         n = self.dimension
         if isinstance(initial, str):
+            assert self.lengths is not None  # "uniform" needs a box (checked in __init__)
             x = rng.random((m, n)) * self.lengths
         elif callable(initial):
             x = np.asarray(initial(rng, m), dtype=float).reshape(m, n)
@@ -151,6 +153,7 @@ class RunAndTumble:
         law = self.law
         sigma = law.relaxation_rate
         if law.taxis is not None and law.taxis.mechanism == "run-length":
+            assert gradient is not None  # taxis senses a signal
             return sigma * np.maximum(1 - law.taxis.strength * np.einsum("ij,ij->i", v, gradient), 0.0)
         return np.full(len(v), sigma)
 
@@ -172,11 +175,12 @@ class RunAndTumble:
         if taxis is None or taxis.mechanism != "direction":
             return v
         k = taxis.strength
+        assert gradient is not None  # taxis senses a signal
         bound = 1 + abs(k) * self.law.velocities.max_speed * np.linalg.norm(gradient, axis=1)
         todo = np.arange(len(index))
         while todo.size:
             u = self._draw(index[todo], lambda rng, m: rng.random(m))
-            weight = np.maximum(1 + k * np.einsum("ij,ij->i", v[todo], gradient[todo]), 0.0)  # type: ignore[index]
+            weight = np.maximum(1 + k * np.einsum("ij,ij->i", v[todo], gradient[todo]), 0.0)
             todo = todo[u * bound[todo] >= weight]
             if todo.size:
                 v[todo] = self._draw(index[todo], sample)
@@ -283,7 +287,7 @@ class _ExcitationPiece:
         self.critical = math.isclose(self.tau_a, self.tau_e, rel_tol=1e-9)
         self.memory = self.g - self.y2 - self.slope * self.tau_a  # C
 
-    def subset(self, mask: np.ndarray) -> "_ExcitationPiece":
+    def subset(self, mask: np.ndarray) -> _ExcitationPiece:
         """The pieces of the particles selected by `mask`."""
         piece = object.__new__(_ExcitationPiece)
         piece.__dict__.update({k: (v[mask] if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()})

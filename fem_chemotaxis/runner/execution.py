@@ -30,17 +30,24 @@ import time as wallclock
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, ClassVar
 
 import adios4dolfinx
 import dolfinx
 import numpy as np
+
 from mpi4py import MPI
 from petsc4py import PETSc
 
 from fem_chemotaxis.config import ConfigDocument, RunConfig
 from fem_chemotaxis.io.atomic import write_json_atomic
-from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointError, CheckpointFile, read_metadata, replace_directory
+from fem_chemotaxis.io.checkpoint import (
+    CHECKPOINT_NAME,
+    CheckpointError,
+    CheckpointFile,
+    read_metadata,
+    replace_directory,
+)
 from fem_chemotaxis.io.console import format_duration
 from fem_chemotaxis.io.run_directory import SUMMARY_NAME, prepare_run_directory, read_summary
 from fem_chemotaxis.io.seed import RunField
@@ -291,7 +298,7 @@ class _StopRequests:
     """
 
     _SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGUSR1)
-    _CODES = {1: "time-limit", **{int(sig): sig.name for sig in _SIGNALS}}
+    _CODES: ClassVar[dict[int, str]] = {1: "time-limit", **{int(sig): sig.name for sig in _SIGNALS}}
 
     def __init__(self, comm: MPI.Comm, time_limit: float | None, started: float):
         self.comm, self.deadline = comm, None if time_limit is None else started + time_limit

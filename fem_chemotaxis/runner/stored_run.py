@@ -13,6 +13,7 @@ from typing import Any
 
 import dolfinx.fem
 import numpy as np
+
 from mpi4py import MPI
 
 from fem_chemotaxis.config import ConfigDocument, RunConfig

@@ -29,6 +29,7 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import numpy as np
 import ufl
+
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.nonlinear import (

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import dolfinx.fem
+
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.nonlinear import AUTO_DIRECT_LIMIT, PRESETS, block_index_sets

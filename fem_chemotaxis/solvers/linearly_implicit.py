@@ -34,6 +34,7 @@ import dolfinx.fem.petsc
 import dolfinx.la
 import numpy as np
 import ufl
+
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.linear import ReusedKrylovSolver
@@ -66,7 +67,7 @@ class LinearlyImplicitSystem:
 
     def __init__(
         self,
-        residuals: Sequence[ufl.Form],
+        residuals: Sequence[ufl.Form | None],
         unknowns: Sequence[dolfinx.fem.Function],
         time: dolfinx.fem.Constant,
         time_variable: ufl.core.expr.Expr,

@@ -30,6 +30,7 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import numpy as np
 import ufl
+
 from petsc4py import PETSc
 
 __all__ = ["AUTO_DIRECT_LIMIT", "NEWTON_OPTIONS", "PRESETS", "NonlinearSolver", "SolveReport", "block_index_sets", "preset_options"]

@@ -53,6 +53,7 @@ import dolfinx.fem.petsc
 import numpy as np
 import ufl
 from numpy.polynomial import chebyshev
+
 from petsc4py import PETSc
 
 __all__ = ["SOLVERS", "FractionalDiffusion", "RationalRule", "estimate_spectrum", "rational_rule"]
@@ -169,7 +170,7 @@ def _pole_correction(
         return -2 * (factor * x * phase / (1 - x + x * phase)).real
 
     for degree in (16, 64, 256, 1024):
-        coefficients = chebyshev.chebinterpolate(correction, degree)
+        coefficients = chebyshev.chebinterpolate(correction, degree)  # type: ignore[type-var]  # numpy's stub: scalar functions only
         tail = np.cumsum(np.abs(coefficients[::-1]))[::-1]  # tail[n] = sum_{m >= n} |a_m|
         if np.abs(coefficients[-8:]).max() <= max(budget / 64, 1e-13 * tail[0]):  # converged or round-off
             keep = int(np.nonzero(tail > budget)[0].max()) + 1 if tail[0] > budget else 0

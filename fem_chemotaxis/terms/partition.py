@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ufl
 from ufl.algorithms import expand_derivatives
@@ -81,17 +82,18 @@ def partition_bilinear(
     forms: Sequence[Sequence[Form | None]], is_fixed: IsFixed
 ) -> tuple[list[list[Form | None]], list[list[Form | None]]]:
     """Split each block into the terms with only fixed inputs and the others: (constant, changing)."""
-    constant = [[None for _ in row] for row in forms]
-    changing = [[None for _ in row] for row in forms]
+    constant: list[list[Form | None]] = [[None for _ in row] for row in forms]
+    changing: list[list[Form | None]] = [[None for _ in row] for row in forms]
     for i, row in enumerate(forms):
         for j, form in enumerate(row):
             if form is None:
                 continue
-            fixed, other = [], []
+            fixed: list[Any] = []
+            other: list[Any] = []
             for integral, term in _terms(expand_derivatives(form)):
                 (other if changing_inputs(term, is_fixed) else fixed).append(integral.reconstruct(integrand=term))
             constant[i][j], changing[i][j] = _form(fixed), _form(other)
-    return constant, changing  # type: ignore[return-value]
+    return constant, changing
 
 
 def _affine_derivatives(

@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping, Sequence
 
 import ufl
 
-from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import Diffusion, Model
 from fem_chemotaxis.terms.advection import VELOCITY, Advection
@@ -20,7 +20,7 @@ from fem_chemotaxis.terms.diffusion import diffusion_residual
 from fem_chemotaxis.terms.reaction import reaction_residual
 from fem_chemotaxis.terms.taxis import limited_gradient, taxis_residual
 
-__all__ = ["SpatialOperator", "Source"]
+__all__ = ["Source", "SpatialOperator"]
 
 #: A user source r(x, t) given in Python: spatial coordinate and time -> UFL expression.
 Source = Callable[[ufl.SpatialCoordinate, ufl.core.expr.Expr], ufl.core.expr.Expr]

@@ -55,8 +55,10 @@ class BDF2:
         forms = []
         for sp in model.species:
             name, v = sp.name, tests[sp.name]
+            spatial = g_new[name]
             if not sp.time_derivative:
-                forms.append(g_new[name])
+                assert spatial is not None  # a quasi-steady species has diffusion (Model.validate)
+                forms.append(spatial)
                 continue
             rate = (
                 (1 + 2 * w) / (1 + w) * levels.new[name]
@@ -67,7 +69,7 @@ class BDF2:
             if mesh is not None and mesh.relative:
                 velocity = ((1 + w) * mesh.to_old - w**2 / (1 + w) * mesh.to_older) / levels.dt
                 form += mesh_velocity_residual(levels.new[name], velocity, v)
-            if g_new[name] is not None:
-                form += g_new[name]
+            if spatial is not None:
+                form += spatial
             forms.append(form)
         return forms

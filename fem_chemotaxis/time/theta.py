@@ -75,16 +75,18 @@ class ThetaMethod:
         forms = []
         for sp in model.species:
             name, v = sp.name, tests[sp.name]
+            spatial, spatial_old = g_new[name], g_old.get(name)
             if not sp.time_derivative:
-                forms.append(g_new[name])
+                assert spatial is not None  # a quasi-steady species has diffusion (Model.validate)
+                forms.append(spatial)
                 continue
             old = levels.old[name] if mesh is None else levels.old[name] * mesh.old_volume
             form = (levels.new[name] - old) / levels.dt * v * ufl.dx
             if mesh is not None and mesh.relative:
                 form += mesh_velocity_residual(levels.new[name], mesh.to_old / levels.dt, v)
-            if g_new[name] is not None:
-                form += self.theta * g_new[name]
-            if self.theta < 1.0 and g_old[name] is not None:
-                form += (1.0 - self.theta) * g_old[name]
+            if spatial is not None:
+                form += self.theta * spatial
+            if self.theta < 1.0 and spatial_old is not None:
+                form += (1.0 - self.theta) * spatial_old
             forms.append(form)
         return forms

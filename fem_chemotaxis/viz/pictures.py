@@ -17,8 +17,9 @@ import dolfinx.fem
 import numpy as np
 import pyvista
 from matplotlib.figure import Figure
-from mpi4py import MPI
 from vtkmodules.vtkFiltersGeneral import vtkBoxClipDataSet
+
+from mpi4py import MPI
 
 from fem_chemotaxis.viz.gather import gather_grid
 from fem_chemotaxis.viz.panel import (
@@ -162,7 +163,7 @@ def save_species_png(
             # 2-D and slices: the colour map's own colours (planes facing different ways must
             # not look different); clip and surface: soft shading that keeps them close.
             lit = three_d and view != "slices"
-            shading = dict(ambient=0.4, diffuse=0.6, specular=0.0) if lit else {}
+            shading = {"ambient": 0.4, "diffuse": 0.6, "specular": 0.0} if lit else {}
             actor = plotter.add_mesh(
                 panel,
                 scalars=name,

@@ -10,8 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from cases import problem, summary  # noqa: E402
-from cases.fem_step_cost import measure  # noqa: E402
+from cases import problem, summary
+from cases.fem_step_cost import measure
 
 pytestmark = pytest.mark.serial
 

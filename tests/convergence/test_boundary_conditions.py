@@ -9,11 +9,12 @@ import dolfinx.mesh
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.config.settings import TimeSettings
-from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.mesh import TaggedMesh, create_builtin, generate
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.model.boundary import BoundaryCondition

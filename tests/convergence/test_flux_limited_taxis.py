@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 import scipy.integrate
 import scipy.sparse
+
 from mpi4py import MPI
 
 from fem_chemotaxis.config.settings import TimeSettings

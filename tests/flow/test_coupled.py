@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
-import dolfinx.fem
 from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.mesh.builtin import create_builtin

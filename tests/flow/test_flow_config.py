@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from fem_chemotaxis.config.run_config import ConfigError, parse_config
 from fem_chemotaxis.mesh.builtin import create_builtin

@@ -15,6 +15,7 @@ import dolfinx.la
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.config.settings import TimeSettings

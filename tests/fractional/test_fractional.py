@@ -7,15 +7,15 @@ partition: every test but the last runs serially and on 2 ranks against the same
 
 from __future__ import annotations
 
-
 import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
 from fem_chemotaxis.analysis.fractional_reference import discrete_spectrum, eigen_expansion
+from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model

@@ -10,15 +10,15 @@ of the relaxation operator's symbol.
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.integrate
+import tomllib
 
-from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.config.run_config import parse_config
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.kinetics import (
     DiscreteVelocities,
     HeavyTailedEquilibrium,

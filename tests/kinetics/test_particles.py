@@ -20,10 +20,11 @@ import dolfinx
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.config.run_config import parse_config
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.kinetics import (
     DiscreteVelocities,
     Sphere,

@@ -35,10 +35,11 @@ import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.analysis import growth_modes, homogeneous_steady_state
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.simulation import Simulation

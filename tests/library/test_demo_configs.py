@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from fem_chemotaxis.config import load_config
 from fem_chemotaxis.library import BUILTIN_MODELS

@@ -18,11 +18,11 @@ from pathlib import Path
 import gmsh
 import numpy as np
 import pytest
-from mpi4py import MPI
-
 import ufl
 from dolfinx.fem import assemble_scalar, form
 from dolfinx.mesh import entities_to_geometry
+
+from mpi4py import MPI
 
 from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.library import builtin_model

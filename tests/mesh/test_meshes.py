@@ -12,10 +12,10 @@ from pathlib import Path
 import gmsh
 import numpy as np
 import pytest
-from mpi4py import MPI
-
 import ufl
 from dolfinx.fem import assemble_scalar, form
+
+from mpi4py import MPI
 
 from fem_chemotaxis.mesh import (
     GENERATORS,

@@ -9,6 +9,7 @@ import dolfinx.mesh
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.mesh.transfer import OUTSIDE_FRACTION, transfer

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import tomllib
 
-import pytest
-
-from fem_chemotaxis.config.run_config import ConfigError, parse_config
 from fem_chemotaxis.config import ConfigDocument
+from fem_chemotaxis.config.run_config import ConfigError, parse_config
 from fem_chemotaxis.runner import run
 
 BASE = """

@@ -23,6 +23,7 @@ import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.config.settings import TimeSettings

@@ -13,19 +13,20 @@
 from __future__ import annotations
 
 import math
-import tomllib
 
 import numpy as np
 import pytest
+import tomllib
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.commands.run import describe
+from fem_chemotaxis.config import ConfigDocument
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.mesh.gmsh_file import gmsh_model, model_to_tagged_mesh
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.motion import MeshMotion
-from fem_chemotaxis.config import ConfigDocument
 from fem_chemotaxis.runner import run
 from fem_chemotaxis.simulation import Simulation
 

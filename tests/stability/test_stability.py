@@ -17,12 +17,13 @@ import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.analysis.dispersion import homogeneous_steady_state
 from fem_chemotaxis.analysis.laplace_eigen import neumann_modes
 from fem_chemotaxis.analysis.stability import critical_value, stability_report
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin, generate
 from fem_chemotaxis.model.model import Model

@@ -4,7 +4,6 @@ agreement with BDF2 on a demo config, refusals and what "auto" picks."""
 from __future__ import annotations
 
 import dataclasses
-
 import math
 
 import dolfinx.fem
@@ -12,10 +11,11 @@ import numpy as np
 import pytest
 import tomllib
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
 from fem_chemotaxis.config import load_config
+from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin, generate
 from fem_chemotaxis.model import Model

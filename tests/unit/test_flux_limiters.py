@@ -19,6 +19,7 @@ import dolfinx.mesh
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.config.run_config import ConfigError, parse_config

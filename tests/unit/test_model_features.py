@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import tomllib
-
 import dolfinx.fem
 import numpy as np
 import pytest
+import tomllib
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.config.run_config import ConfigError, parse_config
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.simulation import Simulation

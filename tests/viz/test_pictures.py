@@ -4,9 +4,9 @@ import dolfinx
 import numpy as np
 import pytest
 import pyvista
-from mpi4py import MPI
-
 from matplotlib import colormaps
+
+from mpi4py import MPI
 
 from fem_chemotaxis.viz import (
     gather_grid,

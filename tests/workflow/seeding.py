@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dolfinx.fem
 import numpy as np
+
 from mpi4py import MPI
 
 from fem_chemotaxis.io.checkpoint import CheckpointFile

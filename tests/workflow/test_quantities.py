@@ -12,6 +12,7 @@ import json
 import dolfinx.mesh
 import numpy as np
 import pytest
+
 from mpi4py import MPI
 
 import fem_chemotaxis as fc

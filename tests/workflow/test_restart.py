@@ -107,6 +107,7 @@ def test_sigterm_leaves_checkpoint_and_valid_summary(config: Path, reference: di
 def _checkpointed_maximum(run_dir: Path, meta: dict, species: str) -> float:
     """Read the mesh and one species from the checkpoint, in this process; its maximum."""
     import dolfinx.fem
+
     from mpi4py import MPI
 
     from fem_chemotaxis.io.checkpoint import CheckpointFile

@@ -11,6 +11,7 @@ import dolfinx.fem
 import dolfinx.geometry
 import numpy as np
 import pytest
+
 from mpi4py import MPI
 
 from fem_chemotaxis.io.checkpoint import CheckpointFile

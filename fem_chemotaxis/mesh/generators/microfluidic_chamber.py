@@ -120,7 +120,10 @@ class MicrofluidicChamber(Generator):
         occ.synchronize()
 
         tol = _ON_SIDE * max(length, height)
-        inlet, outlet, walls, obstacles = [], [], [], []
+        inlet: list[int] = []
+        outlet: list[int] = []
+        walls: list[int] = []
+        obstacles: list[int] = []
         for curve in boundary(2, chamber):
             x, y, _ = curve_midpoint(curve)
             in_port = low - tol < y < high + tol

@@ -99,7 +99,8 @@ class VesselBlock(Generator):
         occ.synchronize()
 
         # The block's faces (with the openings) are planes; the vessel wall is curved.
-        outer, wall = [], []
+        outer: list[int] = []
+        wall: list[int] = []
         for surface in boundary(3, tissue):
             (outer if gmsh.model.getType(2, surface) == "Plane" else wall).append(surface)
         add_physical_groups(3, [("tissue", [tissue])])
