@@ -12,7 +12,18 @@ import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-__all__ = ["boolean", "choice", "integer", "is_number", "number", "numbers", "only_keys", "positive"]
+__all__ = [
+    "boolean",
+    "choice",
+    "integer",
+    "is_number",
+    "names",
+    "number",
+    "numbers",
+    "only_keys",
+    "positive",
+    "required",
+]
 
 
 def is_number(value: Any) -> bool:
@@ -73,3 +84,18 @@ def only_keys(table: Any, allowed: Collection[str], where: str) -> Mapping[str, 
             f"in [{where}]; allowed: {', '.join(sorted(allowed))}"
         )
     return table
+
+
+def required(table: Mapping[str, Any], keys: Collection[str], where: str) -> None:
+    """ValueError naming the first of `keys` that `table` lacks."""
+    for key in keys:
+        if key not in table:
+            raise ValueError(f"[{where}] is missing '{key}'")
+
+
+def names(value: Any, where: str) -> tuple[str, ...]:
+    """One name (a physical group's, say) or a list of names, as a tuple; ValueError otherwise."""
+    found = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, (list, tuple)) else None
+    if found is None or not all(isinstance(n, str) for n in found):
+        raise ValueError(f"{where} must be a name or a list of names, got {value!r}")
+    return found

@@ -20,12 +20,13 @@ import ufl
 
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import SolverSettings
 from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
-from fem_chemotaxis.solvers.nonlinear import SolveReport
+from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
 from fem_chemotaxis.terms.advection import Advection
 from fem_chemotaxis.terms.stokes import continuity_residual, momentum_residual, pressure_mass
 
@@ -139,34 +140,34 @@ class FluidFlow:
             self.null_space,
         )
 
-    def coupled_solver(
+    def step_solver(
         self,
         residuals: Sequence[ufl.Form],
         unknowns: Sequence[dolfinx.fem.Function],
         bcs: Sequence[dolfinx.fem.DirichletBC],
-        value: Evaluate,
-        preset: str,
-        petsc_options: Mapping[str, Any],
-    ) -> FlowSolver:
-        """One Newton solver for species (their residuals, unknowns, bcs) and this flow together.
+        start: Evaluate,
+        new: Evaluate,
+        solver: SolverSettings,
+    ) -> NonlinearSolver | FlowSolver:
+        """The solver of a step of the species (residuals, unknowns, bcs) in this flow.
 
-        Args:
-            residuals: The species' residuals of a step.
-            unknowns: The species' unknowns.
-            bcs: The species' Dirichlet conditions.
-            value: Evaluates the model's expressions at the new time level.
-            preset: Solver preset ("direct", "iterative" or "auto").
-            petsc_options: PETSc options merged over the preset.
+        It also attaches the solver of the flow alone (:attr:`solver`), which sees the species
+        at the start of the step (expressions evaluated by `start`): it gives the initial flow
+        and, with ``coupling = "split"``, the flow of each step before the species are solved
+        with it. A monolithic step solves species, velocity and pressure in one Newton
+        iteration (expressions evaluated by `new`, at the new time level).
         """
+        self.attach_solver(start, solver.preset, solver.petsc)
         names = [f.name for f in unknowns]
-        dofs = self.num_dofs + sum(f.function_space.dofmap.index_map.size_global for f in unknowns)
+        species_dofs = sum(f.function_space.dofmap.index_map.size_global for f in unknowns)
+        if self.coupling == "split":
+            options = {**preset_options(solver.preset, names, species_dofs), **solver.petsc}
+            return NonlinearSolver(residuals, unknowns, options, bcs)
+        options = {**flow_preset_options(solver.preset, names, species_dofs + self.num_dofs, self.null_space),
+                   **solver.petsc}
         return FlowSolver(
-            [*residuals, *self.residuals(value)],
-            [*unknowns, *self.unknowns],
-            {**flow_preset_options(preset, names, dofs, self.null_space), **petsc_options},
-            [*bcs, *self.bcs],
-            self.pressure_preconditioner(value),
-            self.null_space,
+            [*residuals, *self.residuals(new)], [*unknowns, *self.unknowns], options, [*bcs, *self.bcs],
+            self.pressure_preconditioner(new), self.null_space,
         )
 
     @property

@@ -207,7 +207,9 @@ class Simulation:
             self.solver = self._rosenbrock_solver(operator, tests, bcs, solver)
         elif self.flow is not None and self.flow.flow.solved:
             residuals = self.scheme.residuals(model, operator, levels, tests)
-            self.solver = self._flow_solvers(residuals, unknowns, bcs, operator, levels, solver)
+            t_new = levels.t_old + levels.dt  # the flow alone is solved at the new time, too
+            start, new = (self._evaluator(operator, states, t_new) for states in (levels.old, levels.new))
+            self.solver = self.flow.step_solver(residuals, unknowns, bcs, start, new, solver)
         else:
             residuals = self.scheme.residuals(model, operator, levels, tests)
             options = {**preset_options(solver.preset, [f.name for f in unknowns], self.num_dofs), **solver.petsc}
@@ -328,35 +330,11 @@ class Simulation:
             raise ValueError("mesh statistics are kept for moving meshes only")
         return {"volume": self.moving.volume(), "min_quality": self.moving.quality().minimum}
 
-    def _flow_solvers(
-        self,
-        residuals: list[ufl.Form],
-        unknowns: list[dolfinx.fem.Function],
-        bcs: list[dolfinx.fem.DirichletBC],
-        operator: SpatialOperator,
-        levels: TimeLevels,
-        solver: SolverSettings,
-    ) -> NonlinearSolver | FlowSolver:
-        """The solver of the flow alone (set on ``self.flow``) and the solver of a step.
-
-        The flow alone sees the species at the start of the step: it gives the initial flow and,
-        with ``coupling = "split"``, the flow of each step before the species are solved with it.
-        A monolithic step solves species, velocity and pressure in one Newton iteration.
-        """
-        flow = self.flow
-        assert flow is not None
-        t_new = levels.t_old + levels.dt
-
-        def evaluate(states: Mapping[str, ufl.core.expr.Expr]) -> Callable[[Expression], ufl.core.expr.Expr]:
-            symbols = operator.symbols(states, t_new)
-            return lambda expr: expr.evaluate(symbols, operator.functions)
-
-        flow.attach_solver(evaluate(levels.old), solver.preset, solver.petsc)
-        if flow.coupling == "split":
-            names = [f.name for f in unknowns]
-            options = {**preset_options(solver.preset, names, self.num_dofs - flow.num_dofs), **solver.petsc}
-            return NonlinearSolver(residuals, unknowns, options, bcs)
-        return flow.coupled_solver(residuals, unknowns, bcs, evaluate(levels.new), solver.preset, solver.petsc)
+    def _evaluator(self, operator: SpatialOperator, states: Mapping[str, ufl.core.expr.Expr],
+                   t: ufl.core.expr.Expr) -> Callable[[Expression], ufl.core.expr.Expr]:
+        """Evaluates the model's expressions to UFL for the given states and time."""
+        symbols = operator.symbols(states, t)
+        return lambda expr: expr.evaluate(symbols, operator.functions)
 
     def solve_flow(self) -> None:
         """Solve the (quasi-steady) flow for the accepted state at the current time.

@@ -7,13 +7,15 @@ from pathlib import Path
 
 from mpi4py import MPI
 
+from fem_chemotaxis.commands.arguments import add_command
+
 __all__ = ["main", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `derive` parser."""
-    parser = subparsers.add_parser(
-        "derive",
+    parser = add_command(
+        subparsers, "derive", main,
         help="derive macroscopic coefficients from a run-and-tumble SPEC and write the model's run config",
         description="Compute the diffusion and taxis coefficients of the cells described in SPEC.toml "
         "(velocity-jump process; see fem_chemotaxis/kinetics/spec.py and demos/derive_run_and_tumble.toml) "
@@ -24,7 +26,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", "-o", help="run config to write (default: results/<SPEC name>.toml)")
     parser.add_argument("--force", action="store_true", help="replace an existing run config")
     parser.add_argument("--print-only", action="store_true", help="print the coefficients, write nothing")
-    parser.set_defaults(command_main=main)
 
 
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:

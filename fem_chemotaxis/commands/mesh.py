@@ -17,13 +17,15 @@ import tomllib
 
 from mpi4py import MPI
 
+from fem_chemotaxis.commands.arguments import add_command
+
 __all__ = ["main", "register"]
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `mesh` parser."""
-    parser = subparsers.add_parser(
-        "mesh",
+    parser = add_command(
+        subparsers, "mesh", main,
         help="write a generated geometry as a gmsh .msh file (--list: the generators)",
         description="Mesh a parametric geometry (see meshes/README.md) and write it as a gmsh "
         ".msh (format 4.1) file, e.g. `fem-chemotaxis mesh tumour-stroma --size 0.02 "
@@ -41,7 +43,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
                         help="a generator parameter with a TOML value, e.g. dim=3 or "
                         "radii=[0.4,0.2]; repeatable")
-    parser.set_defaults(command_main=main)
 
 
 def _parse_param(text: str) -> tuple[str, Any]:

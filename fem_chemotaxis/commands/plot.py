@@ -19,6 +19,8 @@ from pathlib import Path
 
 from mpi4py import MPI
 
+from fem_chemotaxis.commands.arguments import add_command, add_verbosity
+
 __all__ = ["main", "plot", "register"]
 
 _EPILOG = """\
@@ -36,14 +38,11 @@ going: it shows the output times checkpointed so far."""
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `plot` parser."""
-    from fem_chemotaxis.commands.run import add_verbosity
-
-    parser = subparsers.add_parser(
-        "plot",
+    parser = add_command(
+        subparsers, "plot", main,
         help="draw the species and time series of a run directory (also while it runs)",
         description="Draw pictures of a run from its checkpoint and summary.json.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `fem-chemotaxis run`")
     parser.add_argument("--times", default="last",
@@ -58,7 +57,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--fps", type=float, default=4.0, help="frames per second of animations (default 4)")
     parser.add_argument("--output", "-o", metavar="DIR", help="directory for the pictures (default: RUN_DIR)")
     add_verbosity(parser)
-    parser.set_defaults(command_main=main)
 
 
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:

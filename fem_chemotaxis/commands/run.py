@@ -5,18 +5,19 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mpi4py import MPI
 
+from fem_chemotaxis.commands.arguments import add_command, add_verbosity, parse_duration
+
 if TYPE_CHECKING:
     from fem_chemotaxis.config import ConfigDocument
     from fem_chemotaxis.config.run_config import RunConfig
 
-__all__ = ["EXIT_CODES", "add_verbosity", "describe", "exit_code", "main", "parse_duration", "register"]
+__all__ = ["EXIT_CODES", "describe", "exit_code", "main", "register"]
 
 #: Exit codes of a run by status (interrupted runs by reason); bad input is 2.
 EXIT_CODES = {"completed": 0, "blow-up": 0, "solver-failure": 3, "mesh-quality": 3, "error": 3,
@@ -40,37 +41,13 @@ exit codes: 0 completed (or stopped at the blow-up threshold), 2 bad input, 3 so
 (or a moving mesh too distorted to go on), 124 time limit, 130 SIGINT, 138 SIGUSR1, 143 SIGTERM."""
 
 
-def add_verbosity(parser: argparse.ArgumentParser) -> None:
-    """The --quiet/--verbose options (``args.verbosity``: -1, 0 or 1)."""
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=-1, default=0,
-                       help="print warnings and errors only")
-    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=1,
-                       help="also print every time step (dt, Newton and Krylov iterations)")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in a duration such as ``3600``, ``90s``, ``45m``, ``2h`` or ``1:30:00``."""
-    text = text.strip()
-    match = re.fullmatch(r"(\d+(?:\.\d*)?)\s*([smh]?)", text)
-    if match:
-        return float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
-    if re.fullmatch(r"\d+(:\d{1,2}){1,2}", text):
-        seconds = 0.0
-        for part in text.split(":"):
-            seconds = 60 * seconds + int(part)
-        return seconds
-    raise argparse.ArgumentTypeError(f"'{text}' is not a duration (e.g. 3600, 90s, 45m, 2h, 1:30:00)")
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `run` parser."""
-    parser = subparsers.add_parser(
-        "run",
+    parser = add_command(
+        subparsers, "run", main,
         help="run a simulation from a TOML config, or continue one with --restart",
         description="Run a simulation described by a TOML config (see README: 'Writing a config').",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("config", nargs="?", help="TOML run configuration")
     parser.add_argument("--output", "-o", metavar="DIR",
@@ -86,7 +63,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--time-limit", type=parse_duration, metavar="DURATION",
                         help="wall-clock limit (3600, 90m, 2h, 1:30:00): then stop like on SIGTERM")
     add_verbosity(parser)
-    parser.set_defaults(command_main=main)
 
 
 def exit_code(summary: dict[str, Any]) -> int:

@@ -20,6 +20,8 @@ import numpy as np
 
 from mpi4py import MPI
 
+from fem_chemotaxis.commands.arguments import add_command
+
 if TYPE_CHECKING:
     from fem_chemotaxis.analysis.stability import StabilityReport
     from fem_chemotaxis.config.run_config import RunConfig
@@ -47,13 +49,12 @@ _CURVE_POINTS = 600
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `stability` parser."""
-    parser = subparsers.add_parser(
-        "stability",
+    parser = add_command(
+        subparsers, "stability", main,
         help="linear stability of the homogeneous steady state on the config's mesh: unstable modes, "
              "growth rates, critical parameter",
         description="Predict which Laplacian modes of the mesh grow about the homogeneous steady state.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("config", help="TOML run configuration (its [mesh], [model] and [initial])")
     parser.add_argument("--modes", type=int, default=20, metavar="K",
@@ -67,7 +68,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="interval of --parameter to search, e.g. 0.1,10")
     parser.add_argument("--output", "-o", metavar="DIR",
                         help="output directory (default: results/<config name>-stability)")
-    parser.set_defaults(command_main=main)
 
 
 def parse_guess(text: str, species: list[str]) -> dict[str, float]:

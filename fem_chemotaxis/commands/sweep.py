@@ -27,6 +27,8 @@ import tomllib
 
 from mpi4py import MPI
 
+from fem_chemotaxis.commands.arguments import add_command, add_verbosity, parse_duration
+
 if TYPE_CHECKING:
     from fem_chemotaxis.config import ConfigDocument
 
@@ -58,14 +60,11 @@ Default: status, wall_time, and the final mass and max of every species."""
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `sweep` parser."""
-    from fem_chemotaxis.commands.run import add_verbosity, parse_duration
-
-    parser = subparsers.add_parser(
-        "sweep",
+    parser = add_command(
+        subparsers, "sweep", main,
         help="run a grid of parameter (or mesh, time step...) values, resumably, into a table",
         description="Run one config over every combination of the --vary values.",
         epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("config", help="TOML run configuration to vary")
     parser.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2,...",
@@ -79,7 +78,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--time-limit", type=parse_duration, metavar="DURATION",
                         help="wall-clock limit for the whole sweep; the current run then stops with a checkpoint")
     add_verbosity(parser)
-    parser.set_defaults(command_main=main)
 
 
 def parse_vary(text: str, tables: Mapping[str, Any]) -> tuple[tuple[str, ...], list[Any], list[str]]:

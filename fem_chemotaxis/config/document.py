@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
 from fem_chemotaxis.config.run_config import ConfigError, RunConfig, parse_config
+from fem_chemotaxis.io.toml_file import read_toml
 
 __all__ = ["ConfigDocument", "load_config"]
 
@@ -36,12 +35,10 @@ class ConfigDocument:
     def read(cls, path: str | Path) -> ConfigDocument:
         """Read a TOML run file (not yet validated)."""
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"config file '{path}' does not exist")
         try:
-            tables = tomllib.loads(path.read_text())
-        except tomllib.TOMLDecodeError as err:
-            raise ConfigError(f"{path}: not valid TOML: {err}") from None
+            tables = read_toml(path, "config")
+        except ValueError as err:
+            raise ConfigError(str(err)) from None
         return cls(tables, str(path), str(path.parent.resolve()))
 
     def parse(self) -> RunConfig:

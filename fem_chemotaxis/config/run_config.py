@@ -194,19 +194,9 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     chosen = choose_scheme(time.scheme, model, discretisation.positivity, motion)  # refuses impossible ones
     resolved = _resolved(data, model, mesh, initial, chosen, (time, discretisation, solver, output))
     return RunConfig(
-        source=source,
-        mesh=mesh,
-        model=model,
-        initial=initial,
-        time=time,
-        solver=solver,
-        discretisation=discretisation,
-        output=output,
-        resolved=resolved,
-        boundary_conditions=boundary_conditions,
-        subdomain_parameters=subdomain_parameters,
-        motion=motion,
-        quantities=quantities,
+        source, mesh, model, initial, time, solver, discretisation, output, resolved,
+        boundary_conditions=boundary_conditions, subdomain_parameters=subdomain_parameters,
+        motion=motion, quantities=quantities,
     )
 
 

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import tomllib
 
 from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.io.toml_file import read_toml
 from fem_chemotaxis.kinetics.turning import TURNING, TaxisPerturbation, Transduction, TurningLaw
 from fem_chemotaxis.kinetics.velocities import (
     VELOCITY_SYMBOLS,
@@ -107,12 +107,7 @@ class KineticSpec:
 def load_spec(path: str | Path) -> KineticSpec:
     """Read and validate a SPEC.toml file."""
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"SPEC file '{path}' does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{path}: not valid TOML: {err}") from None
+    data = read_toml(path, "SPEC")
     try:
         return parse_spec(data, source=str(path))
     except ValueError as err:

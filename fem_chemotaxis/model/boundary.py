@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fem_chemotaxis.checks import choice, names, only_keys, required
 from fem_chemotaxis.expressions import Expression
 
 __all__ = ["BOUNDARY_KINDS", "BoundaryCondition"]
@@ -51,25 +52,15 @@ class BoundaryCondition:
     @classmethod
     def from_dict(cls, table: Mapping[str, Any], where: str) -> BoundaryCondition:
         """Build from a ``[[boundary]]`` table: on, species, type, value (, rate)."""
-        allowed = {"on", "species", "type", "value", "rate"}
-        unknown = sorted(set(table) - allowed)
-        if unknown:
-            raise ValueError(f"[{where}] unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}")
-        for key in ("on", "species", "type", "value"):
-            if key not in table:
-                raise ValueError(f"[{where}] is missing '{key}'")
-        kind = table["type"]
-        if kind not in BOUNDARY_KINDS:
-            raise ValueError(f"[{where}] type = {kind!r} is unknown; choose one of: {', '.join(BOUNDARY_KINDS)}")
-        on = table["on"]
-        names = (on,) if isinstance(on, str) else tuple(on) if isinstance(on, list) else None
-        if not names or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"[{where}] on must be a boundary name or a list of names, got {on!r}")
+        only_keys(table, {"on", "species", "type", "value", "rate"}, where)
+        required(table, ("on", "species", "type", "value"), where)
+        kind = choice(table["type"], BOUNDARY_KINDS, f"[{where}] type")
+        on = names(table["on"], f"[{where}] on")
         if (kind == "robin") != ("rate" in table):
             raise ValueError(f"[{where}] 'rate' is required for type = \"robin\" and only allowed there")
         return cls(
             species=str(table["species"]),
-            on=names,
+            on=on,
             kind=kind,
             value=Expression.parse(table["value"], f"[{where}] value"),
             rate=Expression.parse(table["rate"], f"[{where}] rate") if "rate" in table else None,

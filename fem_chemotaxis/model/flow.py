@@ -36,6 +36,7 @@ from typing import Any
 
 import numpy as np
 
+from fem_chemotaxis.checks import choice, names, only_keys, required
 from fem_chemotaxis.expressions import Expression
 
 __all__ = [
@@ -81,21 +82,14 @@ class FlowBoundary:
         """Build from a ``[[model.flow.boundary]]`` table: on, type (, value)."""
         if not isinstance(table, Mapping):
             raise ValueError(f"[{where}] must be a table like {{ on = \"top\", type = \"free-slip\" }}")
-        _only_keys(table, {"on", "type", "value"}, where)
-        for key in ("on", "type"):
-            if key not in table:
-                raise ValueError(f"[{where}] is missing '{key}'")
-        kind = table["type"]
-        if kind not in FLOW_BOUNDARY_KINDS:
-            raise ValueError(f"[{where}] type = {kind!r} is unknown; choose one of: {', '.join(FLOW_BOUNDARY_KINDS)}")
-        on = table["on"]
-        names = (on,) if isinstance(on, str) else tuple(on) if isinstance(on, list) else None
-        if not names or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"[{where}] on must be a boundary name or a list of names, got {on!r}")
+        only_keys(table, {"on", "type", "value"}, where)
+        required(table, ("on", "type"), where)
+        kind = choice(table["type"], FLOW_BOUNDARY_KINDS, f"[{where}] type")
+        on = names(table["on"], f"[{where}] on")
         if (kind == "velocity") != ("value" in table):
             raise ValueError(f"[{where}] 'value' (a velocity vector) is required for type = \"velocity\" and only allowed there")
         value = _vector(table["value"], f"[{where}] value") if "value" in table else None
-        return cls(kind=kind, on=names, value=value)
+        return cls(kind=kind, on=on, value=value)
 
 
 @dataclass(frozen=True)
@@ -259,7 +253,7 @@ class Flow:
         """Build from a ``[model.flow]`` table (see the module docstring for the keys)."""
         if not isinstance(table, Mapping):
             raise ValueError(f"[{where}] must be a table with kind = \"stokes\", \"navier-stokes\" or \"prescribed\"")
-        _only_keys(
+        only_keys(
             table,
             {"kind", "viscosity", "density", "body_force", "velocity", "file", "file_array", "advected",
              "boundary", "coupling", "grad_div"},
@@ -304,12 +298,3 @@ def _vector(value: Any, where: str) -> ExpressionVector:
     if not isinstance(value, list) or len(value) not in (2, 3):
         raise ValueError(f"{where} must be a list of 2 or 3 expressions (one per direction), got {value!r}")
     return tuple(Expression.parse(v, f"{where}[{i}]") for i, v in enumerate(value))
-
-
-def _only_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ValueError(
-            f"[{where}] unknown key{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(repr(u) for u in unknown)}; allowed: {', '.join(sorted(allowed))}"
-        )

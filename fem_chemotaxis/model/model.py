@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from fem_chemotaxis.checks import number, only_keys
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.model.limiters import LIMITERS, check_limiter
@@ -197,16 +198,16 @@ class Model:
                     f"[{where}] '{key}' is not a parameter of model '{self.name}'; "
                     f"its parameters: {', '.join(params)}"
                 )
-            params[key] = _number(value, f"[{where}] {key}")
+            params[key] = number(value, f"[{where}] {key}")
         return Model(self.name, self.species, params, self.description, self.flow)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], where: str = "model") -> Model:
         """Build a model from its TOML-shaped description (see the README's model section)."""
-        _only_keys(data, {"name", "description", "parameters", "species", "flow"}, where)
+        only_keys(data, {"name", "description", "parameters", "species", "flow"}, where)
         name = data.get("name", "user-model")
         parameters = {
-            k: _number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()
+            k: number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()
         }
         species_tables = data.get("species")
         if not isinstance(species_tables, Mapping) or not species_tables:
@@ -250,7 +251,7 @@ class Model:
 def _species_from_dict(name: str, table: Any, where: str) -> Species:
     if not isinstance(table, Mapping):
         raise ValueError(f"[{where}] must be a table")
-    _only_keys(
+    only_keys(
         table,
         {"diffusion", "fractional_order", "taxis", "reaction", "time_derivative", "degree", "description"},
         where,
@@ -263,7 +264,7 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
         twhere = f"{where}.taxis[{k}]"
         if not isinstance(tx, Mapping):
             raise ValueError(f"[{twhere}] must be a table like {{ towards = \"s\", sensitivity = \"chi*{name}\" }}")
-        _only_keys(tx, {"towards", "sensitivity", "limiter", "limiter_threshold"}, twhere)
+        only_keys(tx, {"towards", "sensitivity", "limiter", "limiter_threshold"}, twhere)
         for key in ("towards", "sensitivity"):
             if key not in tx:
                 raise ValueError(f"[{twhere}] is missing '{key}'")
@@ -272,7 +273,7 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
                 towards=str(tx["towards"]),
                 sensitivity=Expression.parse(tx["sensitivity"], f"[{twhere}] sensitivity"),
                 limiter=str(tx.get("limiter", "none")),
-                limiter_threshold=_number(tx.get("limiter_threshold", 1.0), f"[{twhere}] limiter_threshold"),
+                limiter_threshold=number(tx.get("limiter_threshold", 1.0), f"[{twhere}] limiter_threshold"),
             )
         )
     reaction = table.get("reaction")
@@ -288,7 +289,7 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
         taxis=tuple(taxis),
         reaction=None if reaction is None else Expression.parse(reaction, f"[{where}] reaction"),
         time_derivative=time_derivative,
-        fractional_order=_number(table["fractional_order"], f"[{where}] fractional_order") if "fractional_order" in table else None,
+        fractional_order=number(table["fractional_order"], f"[{where}] fractional_order") if "fractional_order" in table else None,
         degree=degree,
         description=str(table.get("description", "")),
     )
@@ -323,19 +324,3 @@ def _rows(diffusion: Diffusion) -> tuple[tuple[Expression, ...], ...]:
 
 def _diffusion_entries(sp: Species) -> list[Expression]:
     return [] if sp.diffusion is None else [e for row in _rows(sp.diffusion) for e in row]
-
-
-def _number(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{where}: expected a number, got {value!r}")
-    return float(value)
-
-
-def _only_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ValueError(
-            f"[{where}] unknown key{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(repr(u) for u in unknown)}; allowed: {', '.join(sorted(allowed))}"
-        )
-

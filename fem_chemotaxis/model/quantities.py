@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
-from fem_chemotaxis.checks import only_keys
+from fem_chemotaxis.checks import names, only_keys
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.model.model import COORDINATES, TIME, Model
 
@@ -72,14 +72,6 @@ class QuantityContext(Protocol):
         """The facet measure over the named boundary groups."""
 
 
-def _names(value: Any, where: str) -> tuple[str, ...]:
-    """One group name or a list of them, as a tuple."""
-    names = (value,) if isinstance(value, str) else tuple(value) if isinstance(value, (list, tuple)) else None
-    if names is None or not all(isinstance(n, str) for n in names):
-        raise ValueError(f"{where} must be a group name or a list of names, got {value!r}")
-    return names
-
-
 @dataclass(frozen=True)
 class Quantity(ABC):
     """A number (or vector) derived from the state, recorded at every output time.
@@ -113,10 +105,6 @@ class Quantity(ABC):
     def value(self, integrals: Sequence[float]) -> float | list[float]:
         """Its value from the values of its integrals (summed over all ranks)."""
 
-    def _check_species(self, species: str, model: Model) -> None:
-        if species not in model.species_names:
-            raise ValueError(f"{self.where} species '{species}' is not in the model; "
-                             f"species: {', '.join(model.species_names)}")
 
 
 @dataclass(frozen=True)
@@ -139,8 +127,8 @@ class Integral(Quantity):
         super().__post_init__()
         if not isinstance(self.expression, Expression):
             object.__setattr__(self, "expression", Expression.parse(self.expression, f"{self.where} integral"))
-        object.__setattr__(self, "over", _names(self.over, f"{self.where} over"))
-        object.__setattr__(self, "on", _names(self.on, f"{self.where} on"))
+        object.__setattr__(self, "over", names(self.over, f"{self.where} over"))
+        object.__setattr__(self, "on", names(self.on, f"{self.where} on"))
         if self.over and self.on:
             raise ValueError(f"{self.where} give over (cell groups) or on (boundaries), not both")
 
@@ -164,7 +152,20 @@ class Integral(Quantity):
 
 
 @dataclass(frozen=True)
-class Flux(Quantity):
+class _OfSpecies(Quantity):
+    """A quantity of one species over named groups (`on` boundaries or `over` cell groups)."""
+
+    species: str = ""
+
+    def check(self, model: Model) -> None:
+        """The species is one of the model's."""
+        if self.species not in model.species_names:
+            raise ValueError(f"{self.where} species '{self.species}' is not in the model; "
+                             f"species: {', '.join(model.species_names)}")
+
+
+@dataclass(frozen=True)
+class Flux(_OfSpecies):
     """The outward flux of a species through boundary groups: int J.n ds.
 
     J = -D grad u + sum_j S_j Q(grad w_j) (+ u w when a fluid carries the species): the flux
@@ -177,18 +178,17 @@ class Flux(Quantity):
 
     KIND: ClassVar[str] = "flux"
 
-    species: str = ""
     on: tuple[str, ...] | str = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        object.__setattr__(self, "on", _names(self.on, f"{self.where} on"))
+        object.__setattr__(self, "on", names(self.on, f"{self.where} on"))
         if not self.on:
             raise ValueError(f"{self.where} needs on = [...]: the boundaries the flux goes through")
 
     def check(self, model: Model) -> None:
         """A species with a local flux (not fractional diffusion)."""
-        self._check_species(self.species, model)
+        super().check(model)
         if any(sp.name == self.species and sp.fractional_order is not None for sp in model.species):
             raise ValueError(f"{self.where} the flux of '{self.species}' is not local (fractional diffusion)")
 
@@ -202,7 +202,7 @@ class Flux(Quantity):
 
 
 @dataclass(frozen=True)
-class CentreOfMass(Quantity):
+class CentreOfMass(_OfSpecies):
     """The centre of mass of a species: int x u / int u, over cell groups or the whole domain.
 
     Attributes:
@@ -212,16 +212,11 @@ class CentreOfMass(Quantity):
 
     KIND: ClassVar[str] = "centre_of_mass"
 
-    species: str = ""
     over: tuple[str, ...] | str = ()
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        object.__setattr__(self, "over", _names(self.over, f"{self.where} over"))
-
-    def check(self, model: Model) -> None:
-        """A species of the model."""
-        self._check_species(self.species, model)
+        object.__setattr__(self, "over", names(self.over, f"{self.where} over"))
 
     def integrals(self, context: QuantityContext) -> list[Any]:
         """The first moments, one per coordinate, then the mass."""

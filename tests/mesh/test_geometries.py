@@ -403,7 +403,7 @@ def test_mesh_command(tmp_path):
 
     for args, message in [
         (("tumour-stroma", "--param", "roughnes=0.1"),
-         "has no parameter roughnes; its parameters: size, dim"),
+         "has no parameter roughnes; its parameters: size, order, dim"),
         (("tumour-stroma", "--param", "radii=[0.4,"), "is not a TOML value"),
         (("vessel-blok",),
          "unknown mesh generator 'vessel-blok'; available: tissue-section, tumour-stroma"),

@@ -159,7 +159,7 @@ def test_tag_of_unknown_name_lists_available(section):
 def test_generate_rejects_unknown_names():
     with pytest.raises(ValueError, match="'tissue-slice'.*available: tissue-section"):
         generate("tissue-slice", COMM)
-    with pytest.raises(ValueError, match="no parameter radius.*size, length, height, vessels"):
+    with pytest.raises(ValueError, match="no parameter radius.*size, order, length, height, vessels"):
         generate("tissue-section", COMM, radius=0.1)
 
 

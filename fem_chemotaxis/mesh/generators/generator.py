@@ -21,6 +21,7 @@ from typing import Any, ClassVar, TypeVar
 
 from mpi4py import MPI
 
+from fem_chemotaxis.checks import integer, positive
 from fem_chemotaxis.mesh.gmsh_file import gmsh_model, model_to_tagged_mesh, on_root
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 
@@ -39,10 +40,22 @@ _G = TypeVar("_G", bound="Generator")
 
 @dataclasses.dataclass(frozen=True)
 class Generator(ABC):
-    """A parametric gmsh geometry; subclasses are frozen dataclasses of its parameters."""
+    """A parametric gmsh geometry; subclasses are frozen dataclasses of its parameters.
+
+    Attributes:
+        size: Mesh size away from the interfaces (a third of it on them).
+        order: 1 (linear cells) or 2 (quadratic cells, curved on curved boundaries).
+    """
 
     #: The generator's name in configs and on the command line ("tissue-section").
     NAME: ClassVar[str]
+
+    size: float = 0.05
+    order: int = 1
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", positive(self.size, self._where("size")))
+        integer(self.order, (1, 2), self._where("order"))
 
     @classmethod
     def from_parameters(cls: type[_G], parameters: Mapping[str, Any]) -> _G:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, NamedTuple
 
-from fem_chemotaxis.checks import integer, number, positive
+from fem_chemotaxis.checks import number, positive
 from fem_chemotaxis.mesh.generators.generator import Generator
 from fem_chemotaxis.mesh.generators.gmsh_steps import (
     add_physical_groups,
@@ -43,29 +43,27 @@ class MicrofluidicChamber(Generator):
 
     Attributes:
         size: Mesh size away from the obstacles.
+        order: 1 (linear triangles) or 2 (quadratic triangles, curved on the pillars).
         length: Extent in x (from inlet to outlet).
         height: Extent in y.
         port_width: Width of the inlet and of the outlet (at most `height`).
         circles: (x, y, radius) of each pillar.
         rectangles: (x, y, width, height) of each block: its lower-left corner and sides.
-        order: 1 (linear triangles) or 2 (quadratic triangles, curved on the pillars).
     """
 
     NAME: ClassVar[str] = "microfluidic-chamber"
 
-    size: float = 0.05
     length: float = 3.0
     height: float = 1.0
     port_width: float = 0.4
     circles: Sequence[Circle] = ((0.8, 0.3, 0.12), (0.8, 0.7, 0.12), (1.3, 0.5, 0.12),
                                  (1.8, 0.3, 0.12), (1.8, 0.7, 0.12))
     rectangles: Sequence[Rectangle] = ((2.3, 0.15, 0.2, 0.25), (2.3, 0.6, 0.2, 0.25))
-    order: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("size", "length", "height", "port_width"):
+        super().__post_init__()
+        for name in ("length", "height", "port_width"):
             object.__setattr__(self, name, positive(getattr(self, name), self._where(name)))
-        integer(self.order, (1, 2), self._where("order"))
         if self.port_width > self.height:
             raise ValueError(f"{self.NAME}: port_width ({self.port_width:g}) exceeds the height ({self.height:g})")
         obstacles = self._checked_obstacles()

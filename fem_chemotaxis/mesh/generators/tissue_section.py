@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
-from fem_chemotaxis.checks import integer, number, positive
+from fem_chemotaxis.checks import number, positive
 from fem_chemotaxis.mesh.generators.generator import Generator
 from fem_chemotaxis.mesh.generators.gmsh_steps import (
     add_physical_groups,
@@ -34,24 +34,22 @@ class TissueSection(Generator):
 
     Attributes:
         size: Mesh size away from the vessels.
+        order: 1 (linear triangles) or 2 (quadratic triangles, curved on the walls).
         length: Extent in x.
         height: Extent in y.
         vessels: (x, y, radius) of each vessel; inside the section and disjoint.
-        order: 1 (linear triangles) or 2 (quadratic triangles, curved on the walls).
     """
 
     NAME: ClassVar[str] = "tissue-section"
 
-    size: float = 0.05
     length: float = 2.0
     height: float = 1.0
     vessels: Sequence[Circle] = ((0.5, 0.5, 0.12), (1.3, 0.35, 0.1), (1.45, 0.72, 0.08))
-    order: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("size", "length", "height"):
+        super().__post_init__()
+        for name in ("length", "height"):
             object.__setattr__(self, name, positive(getattr(self, name), self._where(name)))
-        integer(self.order, (1, 2), self._where("order"))
         object.__setattr__(self, "vessels", tuple(self._checked_vessels()))
 
     def _checked_vessels(self) -> list[Circle]:

@@ -34,6 +34,7 @@ class TumourStroma(Generator):
 
     Attributes:
         size: Mesh size away from the interface.
+        order: 1 (linear cells) or 2 (quadratic cells, curved on the interface).
         dim: 2 (triangles) or 3 (tetrahedra).
         length: Extent in x.
         height: Extent in y.
@@ -42,12 +43,10 @@ class TumourStroma(Generator):
         radii: Semi-axes of the tumour (default (0.45, 0.3), in 3-D (0.3, 0.25, 0.2)).
         roughness: Relative amplitude of the lobes, in [0, 1) (2-D only).
         lobes: Number of lobes (an integer >= 2), when `roughness` > 0.
-        order: 1 (linear cells) or 2 (quadratic cells, curved on the interface).
     """
 
     NAME: ClassVar[str] = "tumour-stroma"
 
-    size: float = 0.05
     dim: int = 2
     length: float = 2.0
     height: float = 1.0
@@ -56,13 +55,11 @@ class TumourStroma(Generator):
     radii: Sequence[float] | None = None
     roughness: float = 0.0
     lobes: int = 5
-    order: int = 1
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         set_ = object.__setattr__
-        set_(self, "size", positive(self.size, self._where("size")))
         dim = integer(self.dim, (2, 3), self._where("dim"))
-        integer(self.order, (1, 2), self._where("order"))
         extent = [positive(getattr(self, name), self._where(name)) for name in ("length", "height", "depth")][:dim]
         centre = [e / 2 for e in extent] if self.centre is None else numbers(self.centre, dim, self._where("centre"))
         radii = _TUMOUR_RADII[dim] if self.radii is None else numbers(self.radii, dim, self._where("radii"))

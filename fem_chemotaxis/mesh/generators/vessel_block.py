@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass
 from typing import ClassVar
 
-from fem_chemotaxis.checks import integer, number, positive
+from fem_chemotaxis.checks import number, positive
 from fem_chemotaxis.mesh.generators.generator import Generator
 from fem_chemotaxis.mesh.generators.gmsh_steps import add_physical_groups, boundary, generate_cells, refine_near
 
@@ -29,6 +29,7 @@ class VesselBlock(Generator):
 
     Attributes:
         size: Mesh size away from the vessel.
+        order: 1 (linear tetrahedra) or 2 (quadratic tetrahedra, curved on the wall).
         length: Extent in x (along the vessel).
         width: Extent in y (the plane of the branches).
         height: Extent in z.
@@ -38,7 +39,6 @@ class VesselBlock(Generator):
         junction_radius: Radius of the ball at the bifurcation, at least `radius` and
             `branch_radius`.
         branch_angle: Angle between the branches, in degrees (0 to 180).
-        order: 1 (linear tetrahedra) or 2 (quadratic tetrahedra, curved on the wall).
     """
 
     NAME: ClassVar[str] = "vessel-block"
@@ -52,14 +52,13 @@ class VesselBlock(Generator):
     junction: float = 0.5
     junction_radius: float = 0.14
     branch_angle: float = 70.0
-    order: int = 1
 
     def __post_init__(self) -> None:
-        for name in ("size", "length", "width", "height", "radius", "branch_radius", "junction_radius",
+        super().__post_init__()
+        for name in ("length", "width", "height", "radius", "branch_radius", "junction_radius",
                      "branch_angle"):
             object.__setattr__(self, name, positive(getattr(self, name), self._where(name)))
         object.__setattr__(self, "junction", number(self.junction, self._where("junction")))
-        integer(self.order, (1, 2), self._where("order"))
         if not self.branch_angle < 180:
             raise ValueError(f"{self.NAME}: branch_angle must lie in (0, 180) degrees, got {self.branch_angle!r}")
         largest = max(self.radius, self.branch_radius)
