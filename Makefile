@@ -3,12 +3,13 @@
 ENV := docker/env.sh
 NP  ?= 2
 
-.PHONY: help env demo test test-serial test-mpi bench exec docker clean
+.PHONY: help env demo test test-serial test-mpi bench soak exec docker clean
 
 help:
 	@echo "make demo              run the main demo (Keller-Segel on a tissue section, $(NP) MPI ranks) -> results/"
 	@echo "make test              run the test suite, serial and under mpiexec -n $(NP)"
 	@echo "make bench [QUICK=1]   benchmark suite (about 30 min; QUICK=1: about 2 min) -> bench/results/"
+	@echo "make soak [RUNS=30]    many short 2-rank runs under load; reports any hang after a run (part of make bench)"
 	@echo "make exec CMD='...'    run any command inside the environment"
 	@echo "make docker            build the Docker image with podman and run the tests in it"
 
@@ -32,6 +33,12 @@ test-mpi:
 bench:
 	@cat /etc/ssl/certs/ca-certificates.crt $(wildcard /usr/local/share/ca-certificates/*.crt) > bench/.pip-ca.pem 2>/dev/null || true
 	$(ENV) python bench/run.py $(if $(QUICK),--quick) --pip-cert bench/.pip-ca.pem
+	$(ENV) python bench/soak.py $(if $(QUICK),--runs 3 --output bench/results/soak-quick.json)
+
+# Many short 2-rank runs under load: does every run end (no hang after completion)? At most 20 min.
+RUNS ?= 30
+soak:
+	$(ENV) python bench/soak.py --runs $(RUNS)
 
 exec:
 	$(ENV) bash -c '$(CMD)'

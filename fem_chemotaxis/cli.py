@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from mpi4py import MPI
 
 from fem_chemotaxis.commands import COMMANDS, EXIT_BAD_INPUT
+from fem_chemotaxis.io.teardown import arm_exit_watchdog
 
 __all__ = ["main"]
 
@@ -33,11 +34,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     comm = MPI.COMM_WORLD
     try:
-        return args.command_main(args, comm)
+        code = args.command_main(args, comm)
     except ValueError as err:
         if comm.rank == 0:
             print(f"fem-chemotaxis: error: {err}", file=sys.stderr, flush=True)
-        return EXIT_BAD_INPUT
+        code = EXIT_BAD_INPUT
+    arm_exit_watchdog(comm, code)  # a hang in MPI/PETSc finalisation ends with a message
+    return code
 
 
 if __name__ == "__main__":

@@ -78,7 +78,9 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     from fem_chemotaxis.config import ConfigDocument
     from fem_chemotaxis.io.checkpoint import CheckpointError
     from fem_chemotaxis.io.console import configure_logging
+    from fem_chemotaxis.io.failures import is_disk_full
     from fem_chemotaxis.io.run_directory import RunDirectoryError
+    from fem_chemotaxis.io.teardown import synchronised_garbage_collection
     from fem_chemotaxis.runner import restart, run
 
     configure_logging(args.verbosity, comm)
@@ -89,15 +91,34 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
             raise ValueError("--restart continues in RUN_DIR itself; --output and --force do not apply")
         if args.dry_run:
             return _dry_run(args, comm)
-        if args.restart is not None:
-            summary = restart(args.restart, comm, time_limit=args.time_limit)
-        else:
-            summary = run(ConfigDocument.read(args.config), args.output, args.force, comm, time_limit=args.time_limit)
+        with synchronised_garbage_collection(comm):  # no rank-dependent collective destructors
+            if args.restart is not None:
+                summary = restart(args.restart, comm, time_limit=args.time_limit)
+            else:
+                summary = run(ConfigDocument.read(args.config), args.output, args.force, comm, time_limit=args.time_limit)
     except (ValueError, RunDirectoryError, CheckpointError) as err:
         if comm.rank == 0:
             print(f"fem-chemotaxis: error: {err}", file=sys.stderr, flush=True)
         return EXIT_BAD_INPUT
+    except Exception as err:
+        if not (isinstance(err, OSError) or is_disk_full(err)):
+            raise
+        return _stop_after_io_error(err, comm)
     return exit_code(summary)
+
+
+def _stop_after_io_error(err: Exception, comm: MPI.Comm) -> int:
+    """A full disk or another I/O error: one line, status "error" in summary.json (written by
+    the runner), exit code 3.  Under MPI the other ranks may be waiting in a collective call:
+    end them all."""
+    from fem_chemotaxis.commands import EXIT_RUN_FAILED
+    from fem_chemotaxis.io.failures import one_line
+
+    print(f"fem-chemotaxis: error: {one_line(err)} (the run stopped; its completed checkpoints are intact)",
+          file=sys.stderr, flush=True)
+    if comm.size > 1:
+        comm.Abort(EXIT_RUN_FAILED)
+    return EXIT_RUN_FAILED
 
 
 def _dry_run(args: argparse.Namespace, comm: MPI.Comm) -> int:

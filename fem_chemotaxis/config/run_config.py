@@ -29,6 +29,9 @@ Tables (see README, "Writing a config")::
 [time], [solver], [discretisation] and [output] are the settings objects of
 :mod:`~fem_chemotaxis.config.settings`, which check their own values. Every mistake raises
 :class:`ConfigError` naming the file, the table and the key.
+Before anything is built, numbers must be finite and meshes must fit in memory
+(config/limits.py), and the expressions are evaluated where their symbols allow
+(config/evaluation.py).
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ from typing import Any
 from mpi4py import MPI
 
 from fem_chemotaxis.checks import choice, is_number, number, only_keys
+from fem_chemotaxis.config.evaluation import check_constant_expressions, check_initial_expressions
+from fem_chemotaxis.config.limits import check_finite_numbers, check_mesh_memory, check_output_count
 from fem_chemotaxis.config.settings import Discretisation, OutputSettings, SolverSettings, TimeSettings
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.io.seed import LAST, RunField
@@ -59,13 +64,23 @@ __all__ = ["ConfigError", "MeshConfig", "RunConfig", "parse_config"]
 
 #: Values of ``[mesh] builtin``.
 MESH_KINDS = ("rectangle", "box")
+_LONGEST_MESSAGE = 400
 #: [initial] keys that seed every species not given otherwise from a previous run.
 _FROM_RUN_KEYS = ("from_run", "time")
 _TABLES = ("mesh", "model", "initial", "time", "output", "solver", "boundary", "subdomains", "discretisation", "quantity")
 
 
 class ConfigError(ValueError):
-    """A configuration that cannot be run; the message names the key and the file."""
+    """A configuration that cannot be run; the message names the key and the file.
+
+    Messages are one line of at most about 400 characters: a long quoted value is elided.
+    """
+
+    def __init__(self, message: str):
+        message = " ".join(str(message).split())
+        if len(message) > _LONGEST_MESSAGE:
+            message = f"{message[:300]} ... {message[-80:]}"
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -174,8 +189,10 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     for table in ("mesh", "model", "initial", "time"):
         if not isinstance(data.get(table), Mapping):
             raise ValueError(f"missing table [{table}]")
+    check_finite_numbers(data, ValueError)
     mesh = MeshConfig.from_table(data["mesh"], base_dir)
     model = _parse_model(data["model"], base_dir)
+    check_mesh_memory(mesh.builtin, mesh.cells, mesh.generator, mesh.parameters, model, ValueError)
     initial = _parse_initial(data["initial"], model, base_dir)
     boundary_conditions = _parse_boundaries(data.get("boundary", []), model)
     subdomain_parameters = _parse_subdomains(data.get("subdomains", {}), model)
@@ -190,14 +207,18 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     output = OutputSettings.from_table(
         data.get("output", {}), dir=Path("results") / Path(source).stem, interval=time.t_end / 10
     )
+    check_output_count(time.t_end, output.interval, ValueError)
     solver = SolverSettings.from_table(data.get("solver", {}))
     chosen = choose_scheme(time.scheme, model, discretisation.positivity, motion)  # refuses impossible ones
+    check_constant_expressions(model, boundary_conditions, motion, subdomain_parameters)
+    check_initial_expressions(initial, model, mesh.size, mesh.cells)
     resolved = _resolved(data, model, mesh, initial, chosen, (time, discretisation, solver, output))
     return RunConfig(
         source, mesh, model, initial, time, solver, discretisation, output, resolved,
         boundary_conditions=boundary_conditions, subdomain_parameters=subdomain_parameters,
         motion=motion, quantities=quantities,
     )
+
 
 
 def _resolved(

@@ -24,6 +24,7 @@ from typing import Any, ClassVar, TypeVar
 
 from fem_chemotaxis.checks import boolean, choice, only_keys, positive
 from fem_chemotaxis.solvers.nonlinear import PRESETS
+from fem_chemotaxis.solvers.petsc_options import check_petsc_options
 from fem_chemotaxis.time import SCHEMES
 
 __all__ = ["POSITIVITY", "Discretisation", "OutputSettings", "SolverSettings", "TimeSettings"]
@@ -98,6 +99,8 @@ class TimeSettings(_Table):
                 object.__setattr__(self, key, positive(getattr(self, key), self._where(key)))
         choice(self.scheme, SCHEMES, self._where("scheme"))
         boolean(self.adaptive, self._where("adaptive"))
+        if self.dt_min is not None and self.dt_max is not None and self.dt_min > self.dt_max:
+            raise ValueError(f"[time] dt_min = {self.dt_min:g} is larger than dt_max = {self.dt_max:g}")
 
     @property
     def tolerances(self) -> tuple[float, float] | None:
@@ -125,6 +128,7 @@ class SolverSettings(_Table):
             not isinstance(v, (str, int, float, bool)) for v in self.petsc.values()
         ):
             raise ValueError(f"{self._where('petsc')} must be a table of PETSc options, e.g. {{ ksp_type = \"gmres\" }}")
+        check_petsc_options(self.petsc)
         object.__setattr__(self, "petsc", dict(self.petsc))
 
 

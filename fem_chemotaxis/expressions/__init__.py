@@ -10,7 +10,21 @@ descriptions never need UFL), NumPy for values on points
 ``eval``/``exec``.
 """
 
-from fem_chemotaxis.expressions.expression import CONSTANTS, FUNCTION_NAMES, Expression, ExpressionError
+from fem_chemotaxis.expressions.expression import (
+    CONSTANTS,
+    FUNCTION_NAMES,
+    SPECIAL_FUNCTIONS,
+    Expression,
+    ExpressionError,
+)
 from fem_chemotaxis.expressions.numpy_backend import NUMPY_FUNCTIONS, point_noise
 
-__all__ = ["CONSTANTS", "FUNCTION_NAMES", "NUMPY_FUNCTIONS", "Expression", "ExpressionError", "point_noise"]
+__all__ = [
+    "CONSTANTS",
+    "FUNCTION_NAMES",
+    "NUMPY_FUNCTIONS",
+    "SPECIAL_FUNCTIONS",
+    "Expression",
+    "ExpressionError",
+    "point_noise",
+]

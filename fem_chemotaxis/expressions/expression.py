@@ -5,12 +5,19 @@ into a syntax tree, every node of which is checked against a whitelist (numbers,
 arithmetic operations and powers, named symbols, and a fixed set of maths functions). The
 checked tree is then *interpreted* with a backend: UFL for weak forms, NumPy for initial
 values on points. Nothing is ever passed to ``eval``/``exec``.
+
+An expression is at most :data:`MAX_LENGTH` characters and :data:`MAX_DEPTH` levels of
+nesting deep, so that neither the parser nor the checks can exhaust the stack.
+:meth:`Expression.evaluate_checked` evaluates with NumPy and turns a division by zero, an
+overflow or a result that is not a finite real number into an :class:`ExpressionError`
+naming the expression (used to check configs before anything runs).
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, cast
@@ -19,14 +26,21 @@ import numpy as np
 
 from fem_chemotaxis.expressions.numpy_backend import NUMPY_FUNCTIONS, point_noise
 
-__all__ = ["CONSTANTS", "FUNCTION_NAMES", "Expression", "ExpressionError"]
+#: Longest expression accepted, in characters.
+MAX_LENGTH = 2000
+#: Deepest nesting accepted: operations, calls and parentheses inside one another.
+MAX_DEPTH = 200
 
-#: Names of the maths functions an expression may call. Besides the usual ones:
-#: ``integral(u)``, the integral of a species over the domain (non-local terms; forms only),
-#: and ``noise(seed)``, reproducible uniform noise in [-1, 1] at each point (initial values only).
+__all__ = ["CONSTANTS", "FUNCTION_NAMES", "MAX_DEPTH", "MAX_LENGTH", "SPECIAL_FUNCTIONS", "Expression", "ExpressionError"]
+
+#: Functions that no number stands for: ``integral(u)``, the integral of a species over the
+#: domain (non-local terms; forms only), and ``noise(seed)``, reproducible uniform noise in
+#: [-1, 1] at each point (initial values only).
+SPECIAL_FUNCTIONS = frozenset({"integral", "noise"})
+#: Names of the maths functions an expression may call.
 FUNCTION_NAMES = frozenset(
     {"exp", "log", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "atan", "abs",
-     "min", "max", "heaviside", "integral", "noise"}
+     "min", "max", "heaviside", *SPECIAL_FUNCTIONS}
 )
 #: Named constants always available.
 CONSTANTS = {"pi": math.pi}
@@ -58,11 +72,10 @@ class Expression:
         """Parse and check `text`; raise ExpressionError naming `where` if it is invalid."""
         if isinstance(text, bool) or not isinstance(text, (str, int, float)):
             raise ExpressionError(f"{where}: expected a number or an expression string, got {text!r}")
+        if not isinstance(text, str) and not math.isfinite(text):
+            raise ExpressionError(f"{where}: must be a finite number, got {text!r}")
         source = repr(float(text)) if not isinstance(text, str) else text.replace("^", "**")
-        try:
-            tree = ast.parse(source.strip(), mode="eval").body
-        except SyntaxError as err:
-            raise ExpressionError(f"{where}: cannot parse expression {text!r} ({err.msg})") from None
+        tree = _parse_bounded(source.strip(), text, where)
         symbols: set[str] = set()
         _check(tree, str(text), where, symbols)
         return cls(str(text), tree, frozenset(symbols - CONSTANTS.keys()), where)
@@ -108,6 +121,25 @@ class Expression:
 
         return evaluate
 
+    def evaluate_checked(self, symbols: Mapping[str, Any], functions: Mapping[str, Callable]) -> np.ndarray:
+        """Evaluate with NumPy; raise ExpressionError for an arithmetic error or a non-finite value.
+
+        The message names the place and the expression, e.g.
+        ``[initial] u: division by zero in "1/0"``.
+        """
+        with np.errstate(divide="raise", over="raise", invalid="raise"):
+            try:
+                value = np.asarray(self.evaluate(symbols, functions))
+            except (ZeroDivisionError, OverflowError, FloatingPointError) as err:
+                raise ExpressionError(f'{self.where}: {_arithmetic_error(err)} in "{_short(self.text)}"') from None
+        if np.iscomplexobj(value) or not np.issubdtype(value.dtype, np.number):
+            raise ExpressionError(
+                f'{self.where}: not a real number in "{_short(self.text)}" (a fractional power of a negative number?)'
+            )
+        if not np.isfinite(value).all():
+            raise ExpressionError(f'{self.where}: value not finite in "{_short(self.text)}"')
+        return value
+
     def calls(self, function: str) -> bool:
         """Whether the expression calls `function`."""
         return any(
@@ -119,11 +151,56 @@ class Expression:
         return self.text
 
 
+def _parse_bounded(source: str, text: Any, where: str) -> ast.expr:
+    """The syntax tree of `source`, refusing texts longer or deeper than the limits."""
+    if len(source) > MAX_LENGTH:
+        raise ExpressionError(f"{where}: expression of {len(source)} characters is too long (at most {MAX_LENGTH})")
+    depth = 0
+    for char in source:  # parentheses first: the parser itself recurses on them
+        depth += (char == "(") - (char == ")")
+        if depth > MAX_DEPTH:
+            raise ExpressionError(f"{where}: expression nested more than {MAX_DEPTH} levels deep")
+    try:
+        tree = ast.parse(source, mode="eval").body
+    except SyntaxError as err:
+        raise ExpressionError(f"{where}: cannot parse expression {text!r} ({err.msg})") from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"{where}: expression too deeply nested to parse") from None
+    stack = [(tree, 1)]
+    while stack:  # iterative: a long chain a+b+c+... is a deep tree
+        node, level = stack.pop()
+        if level > MAX_DEPTH:
+            raise ExpressionError(f"{where}: expression nested more than {MAX_DEPTH} levels deep "
+                                  f"(split a long sum or product into parameters)")
+        stack.extend((cast(ast.expr, child), level + 1) for child in ast.iter_child_nodes(node))
+    return tree
+
+
+def _short(text: Any, width: int = 80) -> str:
+    """`text` cut to `width` characters for a one-line message."""
+    text = str(text)
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def _arithmetic_error(err: ArithmeticError) -> str:
+    """A short name of a floating-point error: division by zero, overflow or invalid value."""
+    message = str(err)
+    if "divide by zero encountered in log" in message:
+        return "logarithm of zero"
+    if isinstance(err, ZeroDivisionError) or "divide" in message:
+        return "division by zero"
+    if isinstance(err, OverflowError) or "overflow" in message:
+        return "overflow"
+    return "invalid operation (log or square root of a negative number?)"
+
+
 def _check(node: ast.AST, text: str, where: str, symbols: set[str]) -> None:
     """Walk the tree, rejecting anything but whitelisted constructs."""
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
             raise ExpressionError(f"{where}: only numbers are allowed as literals in {text!r}")
+        if not abs(node.value) <= sys.float_info.max:  # exact for big integers, false for inf
+            raise ExpressionError(f"{where}: number too large in {_short(text)!r}")
     elif isinstance(node, ast.Name):
         if node.id in FUNCTION_NAMES:
             raise ExpressionError(f"{where}: function '{node.id}' used without arguments in {text!r}")

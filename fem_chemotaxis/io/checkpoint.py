@@ -5,6 +5,15 @@ each checkpoint time; it can be read on any number of MPI ranks.  ``checkpoint.j
 written atomically *after* the functions of a time are complete and lists the complete
 times, so a crash while writing leaves the previous checkpoint usable.
 
+Writing a time is atomic too: the file is copied to ``.checkpoint.bp.writing``, the functions
+are appended to the copy, and the copy then replaces the file (:func:`replace_directory`:
+the previous file is renamed aside and removed only once the new one is in place).  A
+``kill -9`` or a full disk at any moment therefore leaves a complete ``checkpoint.bp``
+holding every time ``checkpoint.json`` lists (or, between the two renames, the previous one
+aside, which :func:`recover_checkpoint` puts back).  The copy costs a read and a write of the
+file per output time: measured 0.1-0.15 s for a 40-60 MB checkpoint (a 180 000-cell mesh, four
+functions a time), next to 0.1 s for the write itself.
+
 adios4dolfinx stores a function's dof layout once per file, from the mesh distribution that
 first wrote it.  A run continued on a new distribution (a restart) therefore copies the
 earlier times into a fresh file with :meth:`CheckpointFile.create` and swaps it in with
@@ -35,6 +44,7 @@ __all__ = [
     "CheckpointError",
     "CheckpointFile",
     "read_metadata",
+    "recover_checkpoint",
     "replace_directory",
     "write_metadata",
 ]
@@ -94,9 +104,30 @@ class CheckpointFile:
         return TaggedMesh(mesh, tags["cell_tags"], tags["facet_tags"], groups, source=description["source"])
 
     def write(self, functions: Mapping[str, dolfinx.fem.Function], time: float) -> None:
-        """Append each function under its key at `time` (collective)."""
-        for name, function in functions.items():
-            adios4dolfinx.write_function(self.path, function, engine=_ENGINE, time=time, name=name)
+        """Add each function under its key at `time`, atomically (collective; module doc)."""
+        comm = next(iter(functions.values())).function_space.mesh.comm
+        staging = self.path.with_name(f".{self.path.name}.writing")
+        error = None
+        if comm.rank == 0:
+            try:
+                if staging.exists():
+                    shutil.rmtree(staging)
+                staging.mkdir()
+                for part in self.path.iterdir():  # a BP4 file is a flat directory
+                    shutil.copyfile(part, staging / part.name)
+            except OSError as err:
+                error = err
+        error = comm.bcast(error, root=0)
+        try:
+            if error is not None:
+                raise error
+            for name, function in functions.items():
+                adios4dolfinx.write_function(staging, function, engine=_ENGINE, time=time, name=name)
+        except BaseException:
+            if comm.rank == 0:
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+        replace_directory(staging, self.path, comm)
 
     def read(self, functions: Mapping[str, dolfinx.fem.Function], time: float) -> None:
         """Fill each function with the values stored under its key at `time` (collective).
@@ -143,6 +174,26 @@ def read_metadata(directory: str | Path, comm: MPI.Comm) -> dict[str, Any]:
     return result
 
 
+def recover_checkpoint(directory: str | Path, comm: MPI.Comm) -> None:
+    """Finish what a crash interrupted (rank 0; collective): put a checkpoint left aside by
+    :func:`replace_directory` back in place, and remove half-written copies."""
+    comm.Barrier()
+    if comm.rank == 0:
+        target = Path(directory) / CHECKPOINT_NAME
+        aside = _aside(target)
+        if not target.exists() and aside.is_dir():
+            os.replace(aside, target)
+        for leftover in (aside, target.with_name(f".{target.name}.writing"), target.with_name(f".{target.name}.new")):
+            if leftover.exists():
+                shutil.rmtree(leftover)
+    comm.Barrier()
+
+
+def _aside(target: Path) -> Path:
+    """Where :func:`replace_directory` keeps the previous directory until the new one is in place."""
+    return target.with_name(f".{target.name}.old")
+
+
 def replace_directory(new: str | Path, target: str | Path, comm: MPI.Comm) -> None:
     """Put directory `new` in the place of directory `target` (rank 0; collective).
 
@@ -152,7 +203,7 @@ def replace_directory(new: str | Path, target: str | Path, comm: MPI.Comm) -> No
     comm.Barrier()
     if comm.rank == 0:
         target = Path(target)
-        aside = target.with_name(f".{target.name}.old")
+        aside = _aside(target)
         if aside.exists():
             shutil.rmtree(aside)
         if target.exists():

@@ -7,9 +7,13 @@ sections 3-4; fractional file, Lemma). This package computes them by quadrature 
 one exists, in closed form, and writes the macroscopic model as a run config:
 
 - `velocities`: velocity sets (sphere, discrete, density, heavy-tailed) with quadrature and sampling;
-- `turning`: the turning law (rate, reversal or uniform turning, taxis kernel, transduction);
+- `persistence`: turning-angle distributions (von Mises/Fisher, tabulated) and their mean cosine;
+- `turning`: the turning law (rate, reversal, uniform or persistent turning, taxis kernels towards
+  named fields with a level-dependent k(S), transduction);
 - `coefficients`: the formulas, by quadrature and in closed form;
-- `spec`: the SPEC.toml reader; `derivation`: SPEC -> coefficients with units and checks;
+- `tables`, `cells`, `spec`, `mixture_spec`: the SPEC.toml readers (single cells, several species);
+- `derived`: coefficients with units and checks, per population; `derivation`, `mixture`:
+  SPEC -> coefficients (diffusion per species, sensitivity per species pair);
 - `emit`: the derived model as a run config for ``fem-chemotaxis run``.
 
 The particle simulator that validates these coefficients is :mod:`fem_chemotaxis.particles`.
@@ -25,6 +29,7 @@ from fem_chemotaxis.kinetics.coefficients import (
     fractional_integral_closed,
     fractional_order,
     mechanism_sensitivity,
+    persistent_diffusion,
     taxis_sensitivity,
     telegraph_diffusion,
     transduction_sensitivity,
@@ -32,6 +37,9 @@ from fem_chemotaxis.kinetics.coefficients import (
 )
 from fem_chemotaxis.kinetics.derivation import Coefficient, Derivation, derive
 from fem_chemotaxis.kinetics.emit import run_config, to_toml, write_run_config
+from fem_chemotaxis.kinetics.mixture import derive_mixture
+from fem_chemotaxis.kinetics.mixture_spec import MixtureSpec, Population, parse_mixture
+from fem_chemotaxis.kinetics.persistence import TabulatedAngle, TurningAngle, VonMises
 from fem_chemotaxis.kinetics.spec import KineticSpec, SignalSpec, Units, load_spec, parse_spec
 from fem_chemotaxis.kinetics.turning import TaxisPerturbation, Transduction, TurningLaw
 from fem_chemotaxis.kinetics.velocities import (
@@ -48,16 +56,22 @@ __all__ = [
     "DiscreteVelocities",
     "HeavyTailedEquilibrium",
     "KineticSpec",
+    "MixtureSpec",
+    "Population",
     "SignalSpec",
     "Sphere",
+    "TabulatedAngle",
     "TaxisPerturbation",
     "Transduction",
+    "TurningAngle",
     "TurningLaw",
     "Units",
     "VelocityDensity",
     "VelocitySet",
+    "VonMises",
     "chapter_transduction_sensitivity",
     "derive",
+    "derive_mixture",
     "diffusion_tensor",
     "excitation_response",
     "excitation_response_closed",
@@ -67,7 +81,9 @@ __all__ = [
     "fractional_order",
     "load_spec",
     "mechanism_sensitivity",
+    "parse_mixture",
     "parse_spec",
+    "persistent_diffusion",
     "run_config",
     "taxis_sensitivity",
     "telegraph_diffusion",

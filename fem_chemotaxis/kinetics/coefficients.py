@@ -1,31 +1,32 @@
 """Macroscopic coefficients of velocity-jump processes: by quadrature, and in closed form.
 
 Every coefficient has a quadrature over the velocity set (the general case) and, where one
-exists, a closed form the quadrature is checked against:
+exists, a closed form the quadrature is checked against. ``sigma`` is the rate of new
+velocities and ``sigma_d = sigma (1 - psi)`` the rate at which the velocity decorrelates
+(psi: the mean cosine of the turning angle, 0 without persistence):
 
-============================  ================================================  ==========================
-coefficient                   quadrature                                        closed form
-============================  ================================================  ==========================
-diffusion tensor D            ``(1/sigma) int v (x) v M(v) dv``  (cross (40))     ``s^2/(lambda n) I`` (chapter
-                                                                                 (7.3.14)); 1-D reversals
-                                                                                 ``s^2/(2 lambda)`` (telegraph)
-taxis sensitivity chi         ``alpha = (1/sigma) int v T^1(M) dv = chi grad S``  run-length/direction on the
-                              (cross (39)), a double integral over V x V         sphere: ``k s^2/n I``;
-                                                                                 kernel (41): ``xi I`` (42)
-transduction sensitivity      ``(b/lambda0) Khat(sigma) int v (x) v M dv g'(S)``  chapter (7.3.21) for 1-D
-                              with ``Khat(p) = int_0^inf K(t) e^(-p t) dt``       reversals
-fractional order, D_rho       Lemma integral in polar coordinates               Gamma functions (below)
-============================  ================================================  ==========================
+- diffusion tensor ``D = (1/sigma_d) int v (x) v M(v) dv`` (cross-diffusion file (35), (40));
+  closed form ``s^2/(n lambda (1 - psi)) I`` on the sphere (chapter (7.3.14)), for 1-D
+  reversals ``s^2/(2 lambda)`` (telegraph equation);
+- taxis sensitivity chi, ``alpha = (1/sigma_d) int v T^1(M) dv = chi grad S`` (cross (36),
+  (39)), a double integral over V x V; closed forms on the sphere ``k s^2/n I`` (run-length)
+  and ``k (1 + psi) s^2/n I`` (direction), ``xi I`` for the kernel (41) (42);
+- transduction sensitivity ``(b/lambda0) Khat(sigma_d) int v (x) v M dv g'(S)`` with
+  ``Khat(p) = int_0^inf K(t) e^(-p t) dt``; closed form chapter (7.3.21) for 1-D reversals;
+- fractional order and D_rho: the Lemma's integral in polar coordinates; Gamma functions.
 
 The transduction sensitivity is the linear response of the tumbling rate
 ``lambda(y) = lambda0 - b y1`` to the excitation: along a run, ``y1`` is the signal
 ``g(S(x(t)))`` seen by the cell filtered by ``K(t) = tau_a/(tau_a - tau_e)
 (e^(-t/tau_a) - e^(-t/tau_e))`` (7.3.18)-(7.3.19) applied to ``dg/dt = v.grad g``; velocities
-decorrelate at rate sigma, so ``E[v] = (b/lambda0) E[y1 v] = (b/lambda0) Khat(sigma)
+decorrelate at rate sigma_d, so ``E[v] = (b/lambda0) E[y1 v] = (b/lambda0) Khat(sigma_d)
 int v (x) v M dv grad g``. For 1-D reversals at rate lambda0 (``sigma = 2 lambda0``) this is
 the chapter's ``b s^2 tau_a g'(S) / (lambda0 (1 + 2 lambda0 tau_a)(1 + 2 lambda0 tau_e))``
-(7.3.21); the diffusion of the same process is ``s^2/(2 lambda0)`` (the chapter prints
-``s^2/lambda0``, its scaling (7.3.5) without the factor 2 of the telegraph equation).
+(7.3.21). The diffusion of the same process is ``s^2/(2 lambda0)``, the long-time limit of
+the telegraph equation (7.3.4) whose flux relaxes at rate ``2 lambda0``; the chapter prints
+``s^2/lambda0`` there, from its (7.3.5), which only fixes ``s^2/lambda`` in the limit. This
+package, the library's ``keller-segel-transduction`` and the particles use ``s^2/(2 lambda0)``
+(``lambda0`` the reversal rate).
 
 For a heavy-tailed equilibrium ``F ~ K0 |v|^-(N+gamma+1)`` and relaxation at rate sigma the
 limit is ``rho_t = -D_rho (-Lap)^((gamma+1)/2) rho`` (fractional file, Lemma), with
@@ -41,7 +42,7 @@ import math
 import numpy as np
 import scipy.integrate
 
-from fem_chemotaxis.kinetics.turning import TaxisPerturbation
+from fem_chemotaxis.kinetics.turning import TaxisPerturbation, TurningLaw
 from fem_chemotaxis.kinetics.velocities import HeavyTailedEquilibrium, VelocitySet
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "fractional_integral_closed",
     "fractional_order",
     "mechanism_sensitivity",
+    "persistent_diffusion",
     "taxis_sensitivity",
     "telegraph_diffusion",
     "transduction_sensitivity",
@@ -72,45 +74,62 @@ def uniform_turning_diffusion(speed: float, rate: float, dimension: int) -> floa
     return speed**2 / (rate * dimension)
 
 
+def persistent_diffusion(speed: float, rate: float, dimension: int, psi: float) -> float:
+    """``d = s^2/(n lambda (1 - psi))``: turning at rate lambda with mean cosine psi (persistence)."""
+    return speed**2 / (dimension * rate * (1 - psi))
+
+
 def telegraph_diffusion(speed: float, reversal_rate: float) -> float:
     """``d = s^2/(2 lambda)``: 1-D reversals at rate lambda, the telegraph equation's limit (7.3.1)-(7.3.4)."""
     return speed**2 / (2 * reversal_rate)
 
 
 def diffusion_tensor(velocities: VelocitySet, sigma: float) -> np.ndarray:
-    """``D = (1/sigma) int v (x) v M(v) dv`` by quadrature (cross-diffusion file (40))."""
+    """``D = (1/sigma) int v (x) v M(v) dv`` by quadrature (cross-diffusion file (40)).
+
+    With persistence, sigma is the decorrelation rate ``lambda (1 - psi)`` (the solution of
+    ``L0 theta = v M`` is ``-v M/sigma``, cross-diffusion file (35)).
+    """
     return velocities.quadrature().second_moment() / sigma
 
 
-def taxis_sensitivity(velocities: VelocitySet, sigma: float, perturbation: TaxisPerturbation) -> np.ndarray:
-    """chi with ``alpha = chi grad S``, by double quadrature of the cross-diffusion file's (39).
+def taxis_sensitivity(law: TurningLaw, perturbation: TaxisPerturbation) -> np.ndarray:
+    """chi (per unit of a level-dependent k) with ``alpha = chi grad S``, by double quadrature of (36)/(39).
 
-    ``alpha = (1/sigma) int v T^1(M)(v) dv`` with ``T^1(g)(v) = int T1(v, w) g(w) - T1(w, v) g(v) dw``
-    equals ``(1/sigma) int int (v - w) T1(v, w) M(w) dv dw``; column j of chi is alpha at
-    ``grad S = e_j``.
+    ``alpha = -int theta/M T^1(M) dv`` (cross-diffusion file (36)) with ``theta = -v M/sigma_d``,
+    ``sigma_d = sigma (1 - psi)`` the decorrelation rate, and ``T^1(g)(v) = int T1(v, w) g(w) -
+    T1(w, v) g(v) dw``: ``alpha = (1/sigma_d) int int (v - w) T1(v, w) M(w) dv dw`` ((39) for
+    relaxation kernels); column j of chi is alpha at ``grad S = e_j``.
     """
+    velocities, sigma, psi = law.velocities, law.relaxation_rate, law.persistence
     rule = velocities.quadrature()
     n, q = velocities.dimension, len(rule.weights)
     chi = np.zeros((n, n))
     rows_per_chunk = max(1, _CHUNK // q)
-    for j in range(n):
-        gradient = np.eye(n)[j]
-        for start in range(0, q, rows_per_chunk):
-            i = np.arange(start, min(q, start + rows_per_chunk))
-            vi, wj = np.repeat(i, q), np.tile(np.arange(q), i.size)
-            t1 = perturbation.values(rule.nodes[vi], rule.nodes[wj], rule.density[vi], rule.density[wj],
-                                     gradient, sigma, velocities)
+    for start in range(0, q, rows_per_chunk):
+        i = np.arange(start, min(q, start + rows_per_chunk))
+        vi, wj = np.repeat(i, q), np.tile(np.arange(q), i.size)
+        v, w = rule.nodes[vi], rule.nodes[wj]
+        t0 = law.turning_kernel(v, w, rule.density[vi])
+        for j in range(n):
+            t1 = perturbation.values(v, w, rule.density[vi], rule.density[wj], np.eye(n)[j], sigma, velocities,
+                                     t0, psi)
             weight = t1 * rule.density[wj] * rule.weights[vi] * rule.weights[wj]
-            chi[:, j] += weight @ (rule.nodes[vi] - rule.nodes[wj])
-    return chi / sigma
+            chi[:, j] += weight @ (v - w)
+    return perturbation.unit_strength * chi / law.decorrelation_rate
 
 
-def mechanism_sensitivity(velocities: VelocitySet, strength: float) -> np.ndarray:
-    """chi of the run-length and direction mechanisms: ``k int v (x) v M dv`` (= k sigma D).
+def mechanism_sensitivity(velocities: VelocitySet, strength: float, mechanism: str = "run-length",
+                          psi: float = 0.0) -> np.ndarray:
+    """chi of the named mechanisms: ``k int v (x) v M dv`` (run-length), ``k (1 + psi) int v (x) v M dv`` (direction).
 
-    On the sphere this is ``k s^2/n I``.
+    A longer run up the gradient (run-length) biases the flux by ``k int v (x) v M`` whatever
+    the persistence; a biased choice of the new direction (direction) is kept for
+    ``1/(sigma (1 - psi))`` and its bias ``(1 - psi^2)`` at a tumble gives the factor
+    ``1 + psi``. On the sphere: ``k s^2/n I`` and ``k (1 + psi) s^2/n I``.
     """
-    return strength * velocities.quadrature().second_moment()
+    factor = 1 + psi if mechanism == "direction" else 1.0
+    return strength * factor * velocities.quadrature().second_moment()
 
 
 def excitation_kernel(t: np.ndarray | float, tau_a: float, tau_e: float) -> np.ndarray:
@@ -137,11 +156,12 @@ def excitation_response_closed(rate: float, tau_a: float, tau_e: float) -> float
 
 def transduction_sensitivity(velocities: VelocitySet, sigma: float, lambda0: float, b: float,
                              tau_a: float, tau_e: float) -> np.ndarray:
-    """chi0 with ``chi(S) = chi0 g'(S)``: ``(b/lambda0) Khat(sigma) int v (x) v M dv``, by quadrature.
+    """chi0 with ``chi(S) = chi0 g'(S)``: ``(b/lambda0) Khat(sigma_d) int v (x) v M dv``, by quadrature.
 
     Args:
         velocities: The velocity set.
-        sigma: Relaxation rate of the velocities at rest (lambda0, or 2 lambda0 for reversals).
+        sigma: Decorrelation rate of the velocities at rest, ``sigma_d``: lambda0, 2 lambda0 for
+            reversals, ``lambda0 (1 - psi)`` with persistence.
         lambda0: The tumbling rate at rest.
         b: Gain of the tumbling rate on the excitation.
         tau_a: Adaptation time scale.

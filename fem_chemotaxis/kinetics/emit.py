@@ -1,9 +1,12 @@
 """Write the derived macroscopic model as a run config that ``fem-chemotaxis run`` accepts.
 
 The ``[model]`` is a user model in the README's format: the cells' species with the derived
-diffusion (a number, a tensor, or a fractional order with D_rho) and taxis sensitivity, the
-signal species of the SPEC's ``[signal]`` table, and the derived coefficients as parameters
-(so they show in ``summary.json`` and can be overridden). ``[mesh]``, ``[initial]``, ``[time]``
+diffusion (a number, a tensor, or a fractional order with D_rho) and taxis sensitivity (times
+k(S) or g'(S) when it depends on the level), the signal species of the SPEC's ``[signal]``
+table, and the derived coefficients as parameters (so they show in ``summary.json`` and can
+be overridden): ``d``, ``D_xy``, ``chi``, ``chi0`` for single cells; ``d_u1``, ``D_u1_xy``,
+``chi_u1_u3`` (population u1 towards u3), ``chi0_u1_s`` for a multi-species SPEC, whose fields
+keep their given diffusion (none: immobile) and reactions. ``[mesh]``, ``[initial]``, ``[time]``
 and ``[output]`` come from the SPEC's ``[run.*]`` tables, with small defaults. The result is
 validated by the run-config parser before anything is written.
 """
@@ -19,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from fem_chemotaxis.kinetics.derivation import Derivation
+from fem_chemotaxis.kinetics.derived import Coefficient, Derivation
+from fem_chemotaxis.kinetics.mixture_spec import MixtureSpec
+from fem_chemotaxis.kinetics.turning import TaxisPerturbation, TurningLaw
 
 __all__ = ["run_config", "to_toml", "write_run_config"]
 
@@ -30,7 +35,7 @@ def run_config(derivation: Derivation, output_dir: str | None = None) -> dict[st
     """The run config (a TOML-shaped dict) of the derived macroscopic model.
 
     Args:
-        derivation: The derived coefficients and their SPEC.
+        derivation: The derived coefficients and their SPEC (single cells or a mixture).
         output_dir: Default [output] dir when the SPEC's [run.output] has none.
 
     Raises:
@@ -38,61 +43,19 @@ def run_config(derivation: Derivation, output_dir: str | None = None) -> dict[st
             sensitivity), or a [parameters] name clashes with a derived one.
     """
     spec = derivation.spec
-    derived: dict[str, float] = {}
-    cells: dict[str, Any] = {"description": "cell density (derived from the run-and-tumble SPEC)"}
-
-    diffusion = derivation["D_rho"] if "D_rho" in derivation.coefficients else derivation["D"]
-    if diffusion.symbol == "D_rho":
-        derived["D_rho"] = float(diffusion.value)
-        cells["diffusion"] = "D_rho"
-        cells["fractional_order"] = float(derivation["alpha"].value)
-    elif diffusion.scalar is not None:
-        derived["d"] = diffusion.scalar
-        cells["diffusion"] = "d"
+    if isinstance(spec, MixtureSpec):
+        derived, species = _mixture_species(derivation, spec)
     else:
-        tensor = np.asarray(diffusion.value)
-        names = [[f"D_{_AXES[min(i, j)]}{_AXES[max(i, j)]}" for j in range(len(tensor))] for i in range(len(tensor))]
-        for i, row in enumerate(names):
-            for j, name in enumerate(row):
-                derived[name] = float(0.5 * (tensor[i, j] + tensor[j, i]))
-        cells["diffusion"] = names
-
-    signal = spec.signal
-    law = spec.law
-    for symbol in ("chi", "chi0"):
-        if symbol not in derivation.coefficients or signal is None or law is None:
-            continue
-        coefficient = derivation[symbol]
-        if coefficient.scalar is None:
-            raise ValueError(
-                f"[cells] the derived {symbol} = {np.asarray(coefficient.value).tolist()} is anisotropic, "
-                "but a model's "
-                "taxis sensitivity is a scalar: no run config can express it"
-            )
-        derived[symbol] = coefficient.scalar
-        sensitivity = f"chi*{spec.species}"
-        if law.transduction is not None:
-            sensitivity = f"chi0*({law.transduction.g_prime})*{spec.species}"
-        cells["taxis"] = [{"towards": signal.name, "sensitivity": sensitivity}]
-
+        derived, species = _cells_species(derivation)
     clash = sorted(set(derived) & set(spec.parameters))
     if clash:
         listed = ", ".join(repr(c) for c in clash)
         raise ValueError(f"[parameters] {listed}: the name of a derived coefficient; rename it")
 
-    species: dict[str, Any] = {spec.species: cells}
-    if signal is not None:
-        table: dict[str, Any] = {"description": signal.description}
-        if signal.diffusion is not None:
-            table["diffusion"] = signal.diffusion
-        if signal.reaction is not None:
-            table["reaction"] = signal.reaction
-        species[signal.name] = table
-
     stem = Path(spec.source).stem
     model = {
         "name": stem.replace("_", "-") if stem.replace("_", "").replace("-", "").isalnum() else "derived-model",
-        "description": "; ".join(derivation.summary),
+        "description": "; ".join(line.strip() for line in derivation.summary),
         "parameters": {**derived, **spec.parameters},
         "species": species,
     }
@@ -110,6 +73,96 @@ def run_config(derivation: Derivation, output_dir: str | None = None) -> dict[st
         config["output"] = output
     config.update(run)
     return config
+
+
+def _diffusion(coefficient: Coefficient, stem: str, derived: dict[str, float]) -> str | list[list[str]]:
+    """The diffusion entry of a species: a parameter ``d<stem>`` or a tensor of ``D<stem>_xy``."""
+    if coefficient.scalar is not None:
+        derived[f"d{stem}"] = coefficient.scalar
+        return f"d{stem}"
+    tensor = np.asarray(coefficient.value)
+    size = len(tensor)
+    names = [[f"D{stem}_{_AXES[min(i, j)]}{_AXES[max(i, j)]}" for j in range(size)] for i in range(size)]
+    for i, row in enumerate(names):
+        for j, name in enumerate(row):
+            derived[name] = float(0.5 * (tensor[i, j] + tensor[j, i]))
+    return names
+
+
+def _taxis(coefficient: Coefficient, parameter: str, factor: str | None, species: str, towards: str,
+           derived: dict[str, float]) -> dict[str, str]:
+    """A taxis entry ``parameter*(factor)*species`` towards a field."""
+    if coefficient.scalar is None:
+        raise ValueError(
+            f"[cells] the derived {coefficient.symbol} = {np.asarray(coefficient.value).tolist()} is anisotropic, "
+            "but a model's taxis sensitivity is a scalar: no run config can express it"
+        )
+    derived[parameter] = coefficient.scalar
+    sensitivity = f"{parameter}*({factor})*{species}" if factor is not None else f"{parameter}*{species}"
+    return {"towards": towards, "sensitivity": sensitivity}
+
+
+def _factor(law: TurningLaw, perturbation: TaxisPerturbation | None) -> str | None:
+    """The level factor of a sensitivity: k(S), g'(S) of transduction, or None."""
+    if perturbation is None:
+        return str(law.transduction.g_prime)  # type: ignore[union-attr]
+    return str(perturbation.strength) if perturbation.level_dependent else None
+
+
+def _cells_species(derivation: Derivation) -> tuple[dict[str, float], dict[str, Any]]:
+    """Derived parameters and species tables of a single-cell SPEC."""
+    spec = derivation.spec
+    derived: dict[str, float] = {}
+    cells: dict[str, Any] = {"description": "cell density (derived from the run-and-tumble SPEC)"}
+    if "D_rho" in derivation.coefficients:
+        derived["D_rho"] = float(derivation["D_rho"].value)
+        cells["diffusion"] = "D_rho"
+        cells["fractional_order"] = float(derivation["alpha"].value)
+    else:
+        cells["diffusion"] = _diffusion(derivation["D"], "", derived)
+    signal, law = spec.signal, spec.law
+    if signal is not None and law is not None:
+        entries = [_taxis(derivation["chi"], "chi", _factor(law, p), spec.species, signal.name, derived)
+                   for p in law.taxis]
+        if law.transduction is not None:
+            entries.append(_taxis(derivation["chi0"], "chi0", _factor(law, None), spec.species, signal.name,
+                                  derived))
+        if entries:
+            cells["taxis"] = entries
+    species: dict[str, Any] = {spec.species: cells}
+    if signal is not None:
+        table: dict[str, Any] = {"description": signal.description}
+        if signal.diffusion is not None:
+            table["diffusion"] = signal.diffusion
+        if signal.reaction is not None:
+            table["reaction"] = signal.reaction
+        species[signal.name] = table
+    return derived, species
+
+
+def _mixture_species(derivation: Derivation, spec: MixtureSpec) -> tuple[dict[str, float], dict[str, Any]]:
+    """Derived parameters and species tables of a multi-species SPEC: D_i per species, chi_ij per pair."""
+    derived: dict[str, float] = {}
+    species: dict[str, Any] = {}
+    for population in spec.species:
+        name, law = population.name, population.law
+        table: dict[str, Any] = {"description": population.description}
+        if law is not None:
+            table["diffusion"] = _diffusion(derivation[f"D[{name}]"], f"_{name}", derived)
+            entries = [_taxis(derivation[f"chi[{name}->{p.towards}]"], f"chi_{name}_{p.towards}", _factor(law, p),
+                              name, p.towards, derived) for p in law.taxis]
+            if law.transduction is not None:
+                towards = law.transduction.signal
+                entries.append(_taxis(derivation[f"chi0[{name}->{towards}]"], f"chi0_{name}_{towards}",
+                                      _factor(law, None), name, towards, derived))
+            if entries:
+                table["taxis"] = entries
+        elif population.diffusion is not None:
+            table["diffusion"] = population.diffusion
+        if population.reaction is not None:
+            table["reaction"] = population.reaction
+        species[name] = table
+    return derived, species
 
 
 def _default_mesh(dimension: int) -> dict[str, Any]:

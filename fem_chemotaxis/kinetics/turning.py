@@ -2,23 +2,28 @@
 
 A cell runs with velocity w and tumbles at rate ``lambda``; the new velocity v is drawn from
 the equilibrium M of the velocity set (relaxation kernel ``T0(v, w) = sigma M(v)``,
-cross-diffusion file (37)). In 1-D, ``turning = "reversal"`` is the chapter's (7.3.1)-(7.3.2)
-instead: the cell reverses at rate lambda, which is the same process as relaxation to
-``M = (delta_s + delta_-s)/2`` at rate ``sigma = 2 lambda``.
+cross-diffusion file (37)), or, with a turning-angle distribution
+(:mod:`~fem_chemotaxis.kinetics.persistence`), turned from w by a random angle with mean
+cosine psi. In 1-D, ``turning = "reversal"`` is the chapter's (7.3.1)-(7.3.2) instead: the cell
+reverses at rate lambda, which is the same process as relaxation to
+``M = (delta_s + delta_-s)/2`` at rate ``sigma = 2 lambda`` (or turning at rate lambda with
+psi = -1). The velocity decorrelates at rate ``sigma (1 - psi)`` in every case.
 
 The chemical S biases the turning at first order in grad S (chapter (7.3.15); cross-diffusion
 file Assumption 3.1) in one of two ways:
 
-- :class:`TaxisPerturbation`: a kernel ``T1(v, w)`` linear in grad S, either a named
-  mechanism or an expression:
+- :class:`TaxisPerturbation`: a kernel ``T1(v, w)`` linear in grad S, towards a named field,
+  either a named mechanism or an expression, times a strength k that may depend on the
+  level of S (the chapter's k(S), (7.3.15)-(7.3.16), giving chi(S) = k(S) chi):
 
   - ``"run-length"``: tumbles from w happen at rate ``sigma (1 - k w.grad S)`` (runs up the
-    gradient last longer, as in bacteria): ``T1 = -sigma k (w.grad S) M(v)``;
-  - ``"direction"``: the new velocity has density ``M(v) (1 + k v.grad S)``:
-    ``T1 = sigma k (v.grad S) M(v)``;
-  - ``"kernel"``: any ``T1(v, w)`` in ``vx, vy, vz`` (new velocity), ``wx, wy, wz``
-    (previous), ``Sx, Sy, Sz`` (grad S), ``Mv, Mw`` (M at v and w), ``sigma``, ``measure``
-    (|V|), ``speed`` (largest |v|), ``dimension`` and parameters.
+    gradient last longer, as in bacteria): ``T1 = -sigma k (w.grad S) T0(v, w)``;
+  - ``"direction"``: the new velocity has density ``T0(v, w) (1 + k v.grad S)``, normalised:
+    ``T1 = sigma k T0(v, w) (v - psi w).grad S`` (``M(v)(1 + k v.grad S)`` without persistence);
+  - ``"kernel"``: ``k`` times any ``T1(v, w)`` in ``vx, vy, vz`` (new velocity), ``wx, wy,
+    wz`` (previous), ``Sx, Sy, Sz`` (grad S), ``Mv, Mw`` (M at v and w), ``T0`` (the
+    turning kernel at (v, w)), ``psi``, ``sigma``, ``measure`` (|V|), ``speed`` (largest
+    |v|), ``dimension`` and parameters.
 
 - :class:`Transduction`: internal excitation y1 and adaptation y2 follow
   ``tau_e y1' = g(S) - (y1 + y2)``, ``tau_a y2' = g(S) - y2`` (chapter (7.3.18)-(7.3.19)),
@@ -33,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.kinetics.persistence import TurningAngle
 from fem_chemotaxis.kinetics.symbolic import derivative
 from fem_chemotaxis.kinetics.velocities import VELOCITY_SYMBOLS, Sphere, VelocitySet
 
@@ -57,19 +63,23 @@ GRADIENT_SYMBOLS = ("Sx", "Sy", "Sz")
 
 @dataclass(frozen=True)
 class TaxisPerturbation:
-    """The first-order turning kernel T1(v, w), linear in grad S.
+    """The first-order turning kernel T1(v, w), linear in the gradient of the field `towards`.
 
     Attributes:
         mechanism: One of MECHANISMS.
-        strength: k of the named mechanisms (units: 1/(speed x gradient)).
+        strength: k (units: 1/(speed x gradient)), a number or an expression in the level of
+            `towards` and parameters: k(S). For mechanism "kernel" a factor of the kernel
+            (default 1).
         kernel: The expression of T1 for mechanism "kernel".
-        parameters: Values of the parameters the kernel uses.
+        parameters: Values of the parameters the kernel and strength use.
+        towards: The name of the field S whose gradient biases the turning.
     """
 
     mechanism: str
-    strength: float = 0.0
+    strength: float | Expression = 1.0
     kernel: Expression | None = None
     parameters: Mapping[str, float] = field(default_factory=dict)
+    towards: str = "s"
 
     def __post_init__(self) -> None:
         if self.mechanism not in MECHANISMS:
@@ -77,25 +87,51 @@ class TaxisPerturbation:
                              f"choose one of: {', '.join(MECHANISMS)}")
         if (self.mechanism == "kernel") != (self.kernel is not None):
             raise ValueError("[cells.taxis] give 'kernel' exactly when mechanism = \"kernel\" (else 'strength')")
+        if isinstance(self.strength, Expression):
+            self.strength.check_symbols({self.towards, *self.parameters},
+                                        f"the strength k({self.towards}) (the level of '{self.towards}' and parameters)")
+
+    @property
+    def level_dependent(self) -> bool:
+        """Whether k depends on the level of the field (the chapter's k(S))."""
+        return isinstance(self.strength, Expression)
+
+    def strength_at(self, level: np.ndarray) -> np.ndarray:
+        """k at levels of the field."""
+        level = np.asarray(level, dtype=float)
+        if isinstance(self.strength, Expression):
+            values = self.strength.evaluate({**self.parameters, self.towards: level}, NUMPY_FUNCTIONS)
+            return np.broadcast_to(values, level.shape).astype(float)
+        return np.full(level.shape, float(self.strength))
+
+    @property
+    def unit_strength(self) -> float:
+        """The number k multiplies in chi: k itself when constant, 1 when k(S) is an expression."""
+        return 1.0 if isinstance(self.strength, Expression) else float(self.strength)
 
     def symbols(self, dimension: int) -> set[str]:
         """The names a kernel expression may use in `dimension` dimensions."""
         axes = range(dimension)
         return ({VELOCITY_SYMBOLS[i] for i in axes} | {PREVIOUS_SYMBOLS[i] for i in axes}
-                | {GRADIENT_SYMBOLS[i] for i in axes} | {"Mv", "Mw", "sigma", "measure", "speed", "dimension"}
-                | set(self.parameters))
+                | {GRADIENT_SYMBOLS[i] for i in axes}
+                | {"Mv", "Mw", "T0", "psi", "sigma", "measure", "speed", "dimension"} | set(self.parameters))
 
     def values(self, v: np.ndarray, w: np.ndarray, mv: np.ndarray, mw: np.ndarray, gradient: np.ndarray,
-               sigma: float, velocities: VelocitySet) -> np.ndarray:
-        """T1(v, w) for pairs of velocities v, w (shape (P, n)) at a signal gradient (shape (n,))."""
+               sigma: float, velocities: VelocitySet, t0: np.ndarray | None = None, psi: float = 0.0) -> np.ndarray:
+        """T1(v, w) per unit k for pairs of velocities v, w (shape (P, n)) at a gradient (shape (n,)).
+
+        `t0` is the turning kernel T0(v, w) (default: M(v), turning without persistence) and
+        psi its mean cosine.
+        """
+        t0 = mv if t0 is None else t0
         if self.mechanism == "run-length":
-            return -sigma * self.strength * (w @ gradient) * mv
+            return -sigma * (w @ gradient) * t0
         if self.mechanism == "direction":
-            return sigma * self.strength * (v @ gradient) * mv
+            return sigma * ((v - psi * w) @ gradient) * t0
         n = velocities.dimension
         symbols: dict[str, object] = {
-            **self.parameters, "Mv": mv, "Mw": mw, "sigma": sigma, "measure": velocities.measure,
-            "speed": velocities.max_speed, "dimension": float(n),
+            **self.parameters, "Mv": mv, "Mw": mw, "T0": t0, "psi": psi, "sigma": sigma,
+            "measure": velocities.measure, "speed": velocities.max_speed, "dimension": float(n),
         }
         for i in range(n):
             symbols[VELOCITY_SYMBOLS[i]] = v[:, i]
@@ -106,11 +142,13 @@ class TaxisPerturbation:
 
     def describe(self) -> str:
         """One line for reports."""
+        k = f"k({self.towards}) = {self.strength}" if self.level_dependent else f"k = {self.unit_strength:g}"
         if self.mechanism == "kernel":
-            return f"T1(v, w) = {self.kernel}"
+            factor = "" if not self.level_dependent and self.unit_strength == 1 else f", times {k}"
+            return f"towards '{self.towards}': T1(v, w) = {self.kernel}{factor}"
         law = ("tumble rate sigma (1 - k w.grad S)" if self.mechanism == "run-length"
-               else "new velocity ~ M(v)(1 + k v.grad S)")
-        return f"{self.mechanism}: {law}, k = {self.strength:g}"
+               else "new velocity ~ T0(v, w)(1 + k v.grad S)")
+        return f"towards '{self.towards}', {self.mechanism}: {law}, {k}"
 
 
 @dataclass(frozen=True)
@@ -149,6 +187,10 @@ class Transduction:
         """g(S) at signal values."""
         return self._evaluate(self.g, signal)
 
+    def receptor_slope(self, signal: np.ndarray) -> np.ndarray:
+        """g'(S) at signal values."""
+        return self._evaluate(self.g_prime, signal)
+
     def _evaluate(self, expr: Expression, signal: np.ndarray) -> np.ndarray:
         signal = np.asarray(signal, dtype=float)
         values = expr.evaluate({**self.parameters, self.signal: signal}, NUMPY_FUNCTIONS)
@@ -162,21 +204,24 @@ class Transduction:
 
 @dataclass(frozen=True)
 class TurningLaw:
-    """How a run-and-tumble cell turns: velocities, rate and the chemical bias.
+    """How a run-and-tumble cell turns: velocities, rate, persistence and the chemical biases.
 
     Attributes:
         velocities: The velocity set and its equilibrium M.
         rate: Tumbling rate lambda (lambda0 of the transduction model).
-        turning: "uniform" (new velocity from M) or "reversal" (1-D, chapter (7.3.1)).
-        taxis: A first-order kernel perturbation, or None.
+        turning: "uniform" (new velocity from M, or turned by `angle`) or "reversal" (1-D,
+            chapter (7.3.1)).
+        taxis: First-order kernel perturbations, one per field (a single one is accepted).
         transduction: Internal excitation/adaptation dynamics, or None.
+        angle: The turning-angle distribution (persistence), or None for new velocities from M.
     """
 
     velocities: VelocitySet
     rate: float
     turning: str = "uniform"
-    taxis: TaxisPerturbation | None = None
+    taxis: tuple[TaxisPerturbation, ...] = ()
     transduction: Transduction | None = None
+    angle: TurningAngle | None = None
 
     def __post_init__(self) -> None:
         if not self.rate > 0:
@@ -185,8 +230,21 @@ class TurningLaw:
             raise ValueError(f"[cells] turning {self.turning!r} is unknown; choose one of: {', '.join(TURNING)}")
         if self.turning == "reversal" and not (isinstance(self.velocities, Sphere) and self.velocities.dimension == 1):
             raise ValueError("[cells] turning = \"reversal\" needs dimension = 1 and the sphere velocities (+-speed)")
-        if self.taxis is not None and self.transduction is not None:
+        taxis: object = self.taxis
+        if taxis is None:
+            object.__setattr__(self, "taxis", ())
+        elif isinstance(taxis, TaxisPerturbation):
+            object.__setattr__(self, "taxis", (taxis,))
+        else:
+            object.__setattr__(self, "taxis", tuple(taxis))  # type: ignore[arg-type]
+        if self.taxis and self.transduction is not None:
             raise ValueError("[cells] give either [cells.taxis] or [cells.transduction], not both")
+        if self.angle is not None:
+            if not isinstance(self.velocities, Sphere) or self.turning != "uniform":
+                raise ValueError("[cells.turning_angle] needs the sphere velocities and turning = \"uniform\"")
+            if self.angle.dimension != self.velocities.dimension:
+                raise ValueError(f"[cells.turning_angle] is {self.angle.dimension}-D but the velocities are "
+                                 f"{self.velocities.dimension}-D")
 
     @property
     def dimension(self) -> int:
@@ -195,5 +253,19 @@ class TurningLaw:
 
     @property
     def relaxation_rate(self) -> float:
-        """sigma of the relaxation kernel sigma M(v): lambda, or 2 lambda for reversals."""
+        """sigma, the rate of new velocities: lambda, or 2 lambda for reversals (relaxation to M)."""
         return 2 * self.rate if self.turning == "reversal" else self.rate
+
+    @property
+    def persistence(self) -> float:
+        """psi, the mean cosine between the velocities before and after a redraw (0 without an angle)."""
+        return 0.0 if self.angle is None else self.angle.mean_cosine()
+
+    @property
+    def decorrelation_rate(self) -> float:
+        """``sigma (1 - psi)``: the rate at which the velocity forgets itself (``L0 v = -that v``)."""
+        return self.relaxation_rate * (1 - self.persistence)
+
+    def turning_kernel(self, v: np.ndarray, w: np.ndarray, mv: np.ndarray) -> np.ndarray:
+        """T0(v, w) for pairs of velocities: M(v), or the turning-angle kernel."""
+        return mv if self.angle is None else self.angle.kernel(v, w)

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from fem_chemotaxis.checks import choice, names, only_keys, required
-from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 
 __all__ = [
     "FLOW_BOUNDARY_KINDS",
@@ -187,7 +187,7 @@ class Flow:
                 raise ValueError(f"[{where}] 'density' is only for kind = \"navier-stokes\"")
             self.eta.check_symbols(state, f"[{where}] viscosity (species, parameters, x, y, z, t)")
             if self.eta.symbols <= set(parameters):
-                eta = float(self.eta.numeric(parameters))
+                eta = float(self.eta.evaluate_checked(dict(parameters), NUMPY_FUNCTIONS))
                 if not eta > 0:
                     raise ValueError(f"[{where}] viscosity '{self.eta}' = {eta:g} must be positive")
             if self.density is not None:

@@ -14,14 +14,15 @@ models). Nothing here depends on DOLFINx: a model can be built, printed and vali
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from fem_chemotaxis.checks import number, only_keys
-from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.checks import only_keys
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.model.limiters import LIMITERS, check_limiter
 
@@ -179,7 +180,7 @@ class Model:
         if not entries or not all(e.symbols <= set(self.parameters) for e in entries):
             return
         values = np.array(
-            [[float(e.numeric(self.parameters)) for e in row] for row in _rows(sp.diffusion)]  # type: ignore[arg-type]
+            [[float(e.evaluate_checked(dict(self.parameters), NUMPY_FUNCTIONS)) for e in row] for row in _rows(sp.diffusion)]  # type: ignore[arg-type]
         )
         if values.shape == (1, 1):
             if not values[0, 0] > 0:
@@ -198,7 +199,7 @@ class Model:
                     f"[{where}] '{key}' is not a parameter of model '{self.name}'; "
                     f"its parameters: {', '.join(params)}"
                 )
-            params[key] = number(value, f"[{where}] {key}")
+            params[key] = _number(value, f"[{where}] {key}")
         return Model(self.name, self.species, params, self.description, self.flow)
 
     @classmethod
@@ -206,8 +207,10 @@ class Model:
         """Build a model from its TOML-shaped description (see the README's model section)."""
         only_keys(data, {"name", "description", "parameters", "species", "flow"}, where)
         name = data.get("name", "user-model")
+        if not isinstance(data.get("parameters", {}), Mapping):
+            raise ValueError(f"[{where}.parameters] must be a table of numbers")
         parameters = {
-            k: number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()
+            k: _number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()
         }
         species_tables = data.get("species")
         if not isinstance(species_tables, Mapping) or not species_tables:
@@ -259,6 +262,8 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
     taxis_list = table.get("taxis", [])
     if isinstance(taxis_list, Mapping):
         taxis_list = [taxis_list]
+    if not isinstance(taxis_list, list):
+        raise ValueError(f"[{where}] taxis must be a table or an array of tables, got {taxis_list!r}")
     taxis = []
     for k, tx in enumerate(taxis_list):
         twhere = f"{where}.taxis[{k}]"
@@ -273,7 +278,7 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
                 towards=str(tx["towards"]),
                 sensitivity=Expression.parse(tx["sensitivity"], f"[{twhere}] sensitivity"),
                 limiter=str(tx.get("limiter", "none")),
-                limiter_threshold=number(tx.get("limiter_threshold", 1.0), f"[{twhere}] limiter_threshold"),
+                limiter_threshold=_number(tx.get("limiter_threshold", 1.0), f"[{twhere}] limiter_threshold"),
             )
         )
     reaction = table.get("reaction")
@@ -289,7 +294,7 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
         taxis=tuple(taxis),
         reaction=None if reaction is None else Expression.parse(reaction, f"[{where}] reaction"),
         time_derivative=time_derivative,
-        fractional_order=number(table["fractional_order"], f"[{where}] fractional_order") if "fractional_order" in table else None,
+        fractional_order=_number(table["fractional_order"], f"[{where}] fractional_order") if "fractional_order" in table else None,
         degree=degree,
         description=str(table.get("description", "")),
     )
@@ -324,3 +329,12 @@ def _rows(diffusion: Diffusion) -> tuple[tuple[Expression, ...], ...]:
 
 def _diffusion_entries(sp: Species) -> list[Expression]:
     return [] if sp.diffusion is None else [e for row in _rows(sp.diffusion) for e in row]
+
+
+def _number(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{where}: expected a number, got {value!r}")
+    if isinstance(value, int) and not abs(value) <= sys.float_info.max:
+        raise ValueError(f"{where}: number too large, got {value!r}")
+    return float(value)
+

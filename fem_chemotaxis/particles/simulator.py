@@ -1,8 +1,13 @@
 """Run-and-tumble particles: the individual-cell model behind the derived coefficients.
 
 Each particle runs in a straight line with its velocity, tumbles at the rate of its
-:class:`~fem_chemotaxis.kinetics.turning.TurningLaw` and draws a new velocity; walls of the
-box ``[0, L_1] x ... x [0, L_n]`` reflect it specularly (or there are none: free space).
+:class:`~fem_chemotaxis.kinetics.turning.TurningLaw` and draws a new velocity (from M, or
+turned from the old one by a turning angle: persistence); walls of the box
+``[0, L_1] x ... x [0, L_n]`` and round obstacles in it reflect it specularly
+(:class:`~fem_chemotaxis.particles.walls.Walls`), or there are none: free space. The taxis
+responses of the law bias the tumbling rate ("run-length") or the new direction
+("direction") by the gradients of their named fields, with a strength k(S) that may depend
+on the field's level.
 
 Tumbles are exact events, not a fixed probability per step: each particle carries an
 exponential clock (the integrated tumbling rate still to run before its next tumble). Over a
@@ -23,8 +28,7 @@ union of particles and their trajectories are the same for any number of ranks (
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import dolfinx
@@ -34,7 +38,9 @@ from mpi4py import MPI
 
 from fem_chemotaxis.kinetics.turning import TurningLaw
 from fem_chemotaxis.particles.density import particle_density
+from fem_chemotaxis.particles.excitation import ExcitationPiece
 from fem_chemotaxis.particles.signal import SignalField
+from fem_chemotaxis.particles.walls import Walls
 
 __all__ = ["Estimate", "RunAndTumble"]
 
@@ -42,6 +48,10 @@ __all__ = ["Estimate", "RunAndTumble"]
 #: ``(rng, count) -> positions (count, n)`` called once per block.
 Initial = str | Sequence[float] | np.ndarray | Callable[[np.random.Generator, int], np.ndarray]
 Sampler = Callable[[np.random.Generator, int], np.ndarray]
+#: The fields particles sense: one for every response, or one per field name.
+Signals = SignalField | Mapping[str, SignalField] | None
+#: What the particles sensed at some positions: field name -> (S, grad S).
+Sensed = dict[str, tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -63,37 +73,37 @@ class RunAndTumble:
     """An ensemble of run-and-tumble particles, split over the ranks of `comm`.
 
     Args:
-        law: The turning law (velocities, rate, taxis mechanism or transduction).
+        law: The turning law (velocities, rate, persistence, taxis responses or transduction).
         count: Number of particles over all ranks.
         box: Side lengths of the box ``[0, L_i]`` with reflecting walls, or None for free space.
-        initial: "uniform" (in the box), a point, or a function ``(rng, count) -> positions``.
-        signal: The chemical field (needed when the law has taxis or transduction).
+        obstacles: Reflecting disks (2-D) or balls (3-D) in the box, each (centre..., radius).
+        initial: "uniform" (in the box, outside the obstacles), a point, or a function
+            ``(rng, count) -> positions``.
+        signal: The fields the law responds to: one SignalField for all, or a mapping from
+            the field names of the taxis responses (and of the transduction) to fields.
         seed: The one seed all random streams derive from.
         comm: The communicator the particles are split over.
         blocks: Number of blocks of particles with their own random streams.
     """
 
     def __init__(self, law: TurningLaw, count: int, *, box: Sequence[float] | None = None,
-                 initial: Initial = "uniform", signal: SignalField | None = None, seed: int = 0,
-                 comm: MPI.Comm = MPI.COMM_WORLD, blocks: int = 32):
+                 obstacles: Sequence[Sequence[float]] = (), initial: Initial = "uniform", signal: Signals = None,
+                 seed: int = 0, comm: MPI.Comm = MPI.COMM_WORLD, blocks: int = 32):
         n = law.dimension
-        if law.taxis is not None and law.taxis.mechanism == "kernel":
+        if any(p.mechanism == "kernel" for p in law.taxis):
             raise ValueError("[cells.taxis] particles need mechanism = \"run-length\" or \"direction\"; "
                              "a kernel expression is only used by the coefficient derivation")
-        if (law.taxis is not None or law.transduction is not None) and signal is None:
-            raise ValueError("a turning law with taxis or transduction needs a signal field")
-        if signal is not None and signal.dimension != n:
-            raise ValueError(f"the signal is {signal.dimension}-D but the cells move in {n}-D")
         if count < 1 or blocks < 1:
             raise ValueError(f"count and blocks must be positive, got {count} and {blocks}")
         self.law = law
-        self.signal = signal
+        self.fields = sorted({p.towards for p in law.taxis}
+                             | ({law.transduction.signal} if law.transduction is not None else set()))
         self.comm = comm
         self.dimension = n
         self.count = int(count)
-        self.lengths = None if box is None else np.asarray(box, dtype=float)
-        if self.lengths is not None and (self.lengths.shape != (n,) or not (self.lengths > 0).all()):
-            raise ValueError(f"box must be {n} positive side lengths, got {box!r}")
+        self.signal = signal
+        self.walls = Walls(n, box, obstacles)
+        self.lengths = self.walls.lengths
         if isinstance(initial, str) and (initial != "uniform" or self.lengths is None):
             raise ValueError(f"initial = {initial!r}: use \"uniform\" (needs a box), a point or a function")
         self.time = 0.0
@@ -111,21 +121,46 @@ class RunAndTumble:
         self.x = np.concatenate([p[0] for p in parts]) if parts else np.zeros((0, n))
         self.v = np.concatenate([p[1] for p in parts]) if parts else np.zeros((0, n))
         self.clock = np.concatenate([p[2] for p in parts]) if parts else np.zeros(0)
-        outside = self.lengths is not None and bool(((self.x < 0) | (self.x > self.lengths)).any())
-        if comm.allreduce(outside, op=MPI.LOR):
-            raise ValueError("initial positions must lie in the box")
+        if comm.allreduce(bool(self.walls.outside(self.x).any()), op=MPI.LOR):
+            raise ValueError("initial positions must lie in the box and outside the obstacles")
         self.x0 = self.x.copy()
         # Internal state (y1, y2), adapted to the signal at the start: y1 = 0, y2 = g(S).
         self.y = np.zeros((len(self.x), 2))
         if law.transduction is not None and len(self.x):
-            self.y[:, 1] = law.transduction.receptor(self._signal(self.x)[0])
+            self.y[:, 1] = law.transduction.receptor(self._sense(self.x)[law.transduction.signal][0])
+
+    @property
+    def signal(self) -> dict[str, SignalField]:
+        """The sensed fields by name (assign one SignalField for all, or a mapping)."""
+        return self._signals
+
+    @signal.setter
+    def signal(self, signal: Signals) -> None:
+        if signal is None:
+            signals: dict[str, SignalField] = {}
+        elif isinstance(signal, SignalField):
+            signals = dict.fromkeys(self.fields, signal)
+        else:
+            signals = dict(signal)
+        missing = [name for name in self.fields if name not in signals]
+        if missing:
+            raise ValueError(f"the turning law responds to {', '.join(missing)}: give a signal field for "
+                             f"{'it' if len(missing) == 1 else 'each'}")
+        for name, field in signals.items():
+            if field.dimension != self.dimension:
+                raise ValueError(f"the signal '{name}' is {field.dimension}-D but the cells move in {self.dimension}-D")
+        self._signals = signals
 
     def _initial_block(self, rng: np.random.Generator, m: int, initial: Initial) -> tuple[np.ndarray, ...]:
         """Positions, velocities and clocks of one block, drawn from its stream in this order."""
         n = self.dimension
         if isinstance(initial, str):
-            assert self.lengths is not None  # "uniform" needs a box (checked in __init__)
-            x = rng.random((m, n)) * self.lengths
+            lengths = np.asarray(self.lengths)
+            x = rng.random((m, n)) * lengths
+            redraw = np.flatnonzero(self.walls.outside(x))
+            while redraw.size:
+                x[redraw] = rng.random((redraw.size, n)) * lengths
+                redraw = redraw[self.walls.outside(x[redraw])]
         elif callable(initial):
             x = np.asarray(initial(rng, m), dtype=float).reshape(m, n)
         else:
@@ -133,57 +168,75 @@ class RunAndTumble:
         return x, self.law.velocities.sample(rng, m), rng.standard_exponential(m)
 
     # -- random draws, block by block ---------------------------------------------------
-    def _draw(self, index: np.ndarray, sampler: Sampler) -> np.ndarray:
-        """One draw per particle of `index` (sorted local indices), each from its block's stream."""
+    def _draw(self, index: np.ndarray, sampler: Callable[..., np.ndarray], data: np.ndarray | None = None) -> np.ndarray:
+        """One draw per particle of `index` (sorted local indices), each from its block's stream.
+
+        ``sampler(rng, count)``, or ``sampler(rng, rows)`` with the rows of `data` (aligned
+        with `index`) that belong to the block.
+        """
         cuts = np.searchsorted(index, self._bounds[1:-1])
-        draws = [sampler(rng, len(part)) for rng, part in zip(self._rngs, np.split(index, cuts)) if len(part)]
+        parts = np.split(np.arange(len(index)), cuts)
+        draws = [sampler(rng, len(part) if data is None else data[part])
+                 for rng, part in zip(self._rngs, parts) if len(part)]
         return np.concatenate(draws)
 
     # -- the physics ---------------------------------------------------------------------
-    def _signal(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return self.signal.evaluate(x)  # type: ignore[union-attr]
+    def _sense(self, x: np.ndarray) -> Sensed:
+        """Level and gradient of every field the law responds to, at positions x."""
+        values: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        sensed: Sensed = {}
+        for name in self.fields:
+            field = self._signals[name]
+            if id(field) not in values:
+                values[id(field)] = field.evaluate(x)
+            sensed[name] = values[id(field)]
+        return sensed
 
     @property
     def _rate_varies(self) -> bool:
-        """Whether the tumbling rate without transduction changes along a run (run-length mechanism)."""
-        return self.law.taxis is not None and self.law.taxis.mechanism == "run-length"
+        """Whether the tumbling rate without transduction changes along a run (run-length responses)."""
+        return any(p.mechanism == "run-length" for p in self.law.taxis)
 
-    def _rate(self, v: np.ndarray, gradient: np.ndarray | None) -> np.ndarray:
+    def _bias(self, v: np.ndarray, sensed: Sensed, mechanism: str) -> np.ndarray:
+        """``sum k(S) v.grad S`` over the responses of one mechanism."""
+        bias = np.zeros(len(v))
+        for p in self.law.taxis:
+            if p.mechanism == mechanism:
+                level, gradient = sensed[p.towards]
+                bias += p.strength_at(level) * np.einsum("ij,ij->i", v, gradient)
+        return bias
+
+    def _rate(self, v: np.ndarray, sensed: Sensed) -> np.ndarray:
         """Tumbling rate (of the relaxation kernel) of particles with velocities v, without transduction."""
-        law = self.law
-        sigma = law.relaxation_rate
-        if law.taxis is not None and law.taxis.mechanism == "run-length":
-            assert gradient is not None  # taxis senses a signal
-            return sigma * np.maximum(1 - law.taxis.strength * np.einsum("ij,ij->i", v, gradient), 0.0)
+        sigma = self.law.relaxation_rate
+        if self._rate_varies:
+            return sigma * np.maximum(1 - self._bias(v, sensed, "run-length"), 0.0)
         return np.full(len(v), sigma)
 
-    def _move(self, x: np.ndarray, v: np.ndarray, tau: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Positions and velocities after running for tau, reflected at the walls."""
-        x = x + v * tau[:, None]
-        if self.lengths is None:
-            return x, v
-        period = 2 * self.lengths
-        folded = np.mod(x, period)
-        flip = folded > self.lengths
-        return np.where(flip, period - folded, folded), np.where(flip, -v, v)
+    def _candidates(self, index: np.ndarray, previous: np.ndarray) -> np.ndarray:
+        """Unbiased new velocities: from M, or the previous ones turned by the turning angle."""
+        if self.law.angle is not None:
+            return self._draw(index, self.law.angle.turn, previous)
+        return self._draw(index, self.law.velocities.sample)
 
-    def _new_velocities(self, index: np.ndarray, gradient: np.ndarray | None) -> np.ndarray:
-        """Velocities after a tumble: from M, or from M(v)(1 + k v.grad S) by rejection."""
-        sample = self.law.velocities.sample
-        v = self._draw(index, sample)
-        taxis = self.law.taxis
-        if taxis is None or taxis.mechanism != "direction":
+    def _new_velocities(self, index: np.ndarray, previous: np.ndarray, sensed: Sensed) -> np.ndarray:
+        """Velocities after a tumble, with density proportional to ``T0(v, w)(1 + sum k v.grad S)`` (rejection)."""
+        v = self._candidates(index, previous)
+        direction = [p for p in self.law.taxis if p.mechanism == "direction"]
+        if not direction:
             return v
-        k = taxis.strength
-        assert gradient is not None  # taxis senses a signal
-        bound = 1 + abs(k) * self.law.velocities.max_speed * np.linalg.norm(gradient, axis=1)
+        bound = np.ones(len(index))
+        for p in direction:
+            level, gradient = sensed[p.towards]
+            bound += np.abs(p.strength_at(level)) * self.law.velocities.max_speed * np.linalg.norm(gradient, axis=1)
         todo = np.arange(len(index))
         while todo.size:
             u = self._draw(index[todo], lambda rng, m: rng.random(m))
-            weight = np.maximum(1 + k * np.einsum("ij,ij->i", v[todo], gradient[todo]), 0.0)
+            part = {name: (level[todo], gradient[todo]) for name, (level, gradient) in sensed.items()}
+            weight = np.maximum(1 + self._bias(v[todo], part, "direction"), 0.0)
             todo = todo[u * bound[todo] >= weight]
             if todo.size:
-                v[todo] = self._draw(index[todo], sample)
+                v[todo] = self._candidates(index[todo], previous[todo])
         return v
 
     def _step(self, h: float) -> None:
@@ -191,19 +244,18 @@ class RunAndTumble:
         remaining = np.full(len(self.x), h)
         active = np.arange(len(self.x))
         transduction = self.law.transduction
-        sensing = self.signal is not None
         while active.size:
             x, v, y, rest = self.x[active], self.v[active], self.y[active], remaining[active]
-            x_b, v_b = self._move(x, v, rest)
+            x_b, v_b = self.walls.move(x, v, rest)
             if transduction is not None:
-                g_a = transduction.receptor(self._signal(x)[0])
-                piece = _ExcitationPiece(self.law, y, g_a, transduction.receptor(self._signal(x_b)[0]), rest)
+                name = transduction.signal
+                g_a = transduction.receptor(self._sense(x)[name][0])
+                piece = ExcitationPiece(self.law, y, g_a, transduction.receptor(self._sense(x_b)[name][0]), rest)
                 hazard, y_b = piece.hazard(rest), piece.state(rest)
             else:
-                grad_a = self._signal(x)[1] if sensing else None
-                rate_a = rate_b = self._rate(v, grad_a)
+                rate_a = rate_b = self._rate(v, self._sense(x) if self._rate_varies else {})
                 if self._rate_varies:
-                    rate_b = self._rate(v_b, self._signal(x_b)[1])
+                    rate_b = self._rate(v_b, self._sense(x_b))
                 hazard, y_b = 0.5 * (rate_a + rate_b) * rest, y
             turn = hazard >= self.clock[active]
 
@@ -223,9 +275,9 @@ class RunAndTumble:
                 start, slope = rate_a[turn], (rate_b[turn] - rate_a[turn]) / rest[turn]
                 tau = 2 * clock / (start + np.sqrt(np.maximum(start**2 + 2 * slope * clock, 0.0)))
             tau = np.minimum(tau, rest[turn])
-            x_t, _ = self._move(x[turn], v[turn], tau)
+            x_t, v_t = self.walls.move(x[turn], v[turn], tau)
             self.x[tumbling] = x_t
-            self.v[tumbling] = self._new_velocities(tumbling, self._signal(x_t)[1] if sensing else None)
+            self.v[tumbling] = self._new_velocities(tumbling, v_t, self._sense(x_t))
             self.clock[tumbling] = self._draw(tumbling, lambda rng, m: rng.standard_exponential(m))
             remaining[tumbling] = rest[turn] - tau
             active = tumbling[remaining[tumbling] > 0]
@@ -264,76 +316,3 @@ class RunAndTumble:
     def density(self, mesh: dolfinx.mesh.Mesh, kind: str = "P1", mass: float = 1.0) -> dolfinx.fem.Function:
         """The particle density on `mesh` (see :func:`~fem_chemotaxis.particles.density.particle_density`)."""
         return particle_density(mesh, self.x, kind=kind, mass=mass)
-
-
-class _ExcitationPiece:
-    """The internal state and tumbling hazard along straight pieces of runs, in closed form.
-
-    On a piece of duration T the signal seen, g(S(x(t))), is taken linear in t between its
-    values at both ends (exact in a linear field away from walls). Then (7.3.18)-(7.3.19)
-    give ``y1(t) = A e^(-t/tau_e) + B (1 - e^(-t/tau_e)) + C phi(t)`` with
-    ``phi = tau_a/(tau_a - tau_e) (e^(-t/tau_a) - e^(-t/tau_e))``, and the hazard
-    ``int_0^t c (lambda0 - b y1)`` in closed form too (``c = sigma/lambda0``; the rate's
-    clipping at zero is not integrated, it needs excitations ``b y1 > lambda0``).
-    """
-
-    def __init__(self, law: TurningLaw, y: np.ndarray, g_start: np.ndarray, g_end: np.ndarray, duration: np.ndarray):
-        td = law.transduction
-        self.tau_a, self.tau_e, self.b = td.tau_a, td.tau_e, td.b  # type: ignore[union-attr]
-        self.lambda0, self.scale = law.rate, law.relaxation_rate / law.rate
-        self.g = g_start
-        self.slope = np.divide(g_end - g_start, duration, out=np.zeros_like(duration), where=duration > 0)
-        self.y1, self.y2 = y[:, 0], y[:, 1]
-        self.critical = math.isclose(self.tau_a, self.tau_e, rel_tol=1e-9)
-        self.memory = self.g - self.y2 - self.slope * self.tau_a  # C
-
-    def subset(self, mask: np.ndarray) -> _ExcitationPiece:
-        """The pieces of the particles selected by `mask`."""
-        piece = object.__new__(_ExcitationPiece)
-        piece.__dict__.update({k: (v[mask] if isinstance(v, np.ndarray) else v) for k, v in self.__dict__.items()})
-        return piece
-
-    def _phi(self, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """phi(t) and its integral from 0 to t."""
-        ta, te = self.tau_a, self.tau_e
-        ee = np.exp(-t / te)
-        if self.critical:
-            return t / te * ee, te * (1 - ee * (1 + t / te))
-        ea = np.exp(-t / ta)
-        return ta / (ta - te) * (ea - ee), ta / (ta - te) * (ta * (1 - ea) - te * (1 - ee))
-
-    def excitation(self, t: np.ndarray) -> np.ndarray:
-        """y1 after time t."""
-        ee = np.exp(-t / self.tau_e)
-        return self.y1 * ee + self.slope * self.tau_a * (1 - ee) + self.memory * self._phi(t)[0]
-
-    def state(self, t: np.ndarray) -> np.ndarray:
-        """(y1, y2) after time t, shape (k, 2)."""
-        ta = self.tau_a
-        y2 = (self.y2 - self.g + self.slope * ta) * np.exp(-t / ta) + self.g + self.slope * (t - ta)
-        return np.column_stack([self.excitation(t), y2])
-
-    def rate(self, t: np.ndarray) -> np.ndarray:
-        """The tumbling rate c (lambda0 - b y1(t)), clipped at zero."""
-        return self.scale * np.maximum(self.lambda0 - self.b * self.excitation(t), 0.0)
-
-    def hazard(self, t: np.ndarray) -> np.ndarray:
-        """``int_0^t c (lambda0 - b y1)``."""
-        te = self.tau_e
-        decay = te * (1 - np.exp(-t / te))
-        excitation = self.y1 * decay + self.slope * self.tau_a * (t - decay) + self.memory * self._phi(t)[1]
-        return self.scale * (self.lambda0 * t - self.b * excitation)
-
-    def time_of(self, target: np.ndarray, duration: np.ndarray, iterations: int = 60) -> np.ndarray:
-        """The times in [0, duration] at which the hazard reaches `target`: safeguarded Newton."""
-        low, high = np.zeros_like(target), duration.copy()
-        start, slope = self.rate(low), (self.rate(high) - self.rate(low)) / duration
-        t = np.minimum(2 * target / (start + np.sqrt(np.maximum(start**2 + 2 * slope * target, 0.0))), duration)
-        for _ in range(iterations):
-            excess = self.hazard(t) - target
-            if np.abs(excess).max() <= 1e-14 * max(1.0, float(target.max())):
-                break
-            low, high = np.where(excess < 0, t, low), np.where(excess > 0, t, high)
-            newton = t - excess / np.maximum(self.rate(t), 1e-300)
-            t = np.where((newton > low) & (newton < high), newton, 0.5 * (low + high))
-        return t

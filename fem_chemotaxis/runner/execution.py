@@ -40,17 +40,22 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from fem_chemotaxis.config import ConfigDocument, RunConfig
+from fem_chemotaxis.config.evaluation import check_interpolated
 from fem_chemotaxis.io.atomic import write_json_atomic
 from fem_chemotaxis.io.checkpoint import (
     CHECKPOINT_NAME,
     CheckpointError,
     CheckpointFile,
     read_metadata,
+    recover_checkpoint,
     replace_directory,
 )
 from fem_chemotaxis.io.console import format_duration
+from fem_chemotaxis.io.failures import one_line, record_failure, release_space, reserve_space
 from fem_chemotaxis.io.run_directory import SUMMARY_NAME, prepare_run_directory, read_summary
+from fem_chemotaxis.io.run_lock import RunLock
 from fem_chemotaxis.io.seed import RunField
+from fem_chemotaxis.io.teardown import collect_together
 from fem_chemotaxis.model.quantities import Quantity
 from fem_chemotaxis.outputs import Checkpoints, Fields, Output, Pictures, QuantityValues, TimeSeries
 from fem_chemotaxis.outputs.state import current_functions, load_unknowns, restore, scratch_functions
@@ -122,16 +127,19 @@ def run(
     config = document.parse()
     # Everything that can reject the input (mesh names, subdomains) runs before anything is written.
     sim = Simulation.from_config(config, comm)
+    check_interpolated({name: u.x.array for name, u in sim.u.items()}, comm)
     quantities = QuantityValues(sim, config.quantities)
     out = prepare_run_directory(output_dir or config.output.dir, force, comm)
+    lock = RunLock.acquire(out, comm)
     summary = _summary(sim, {"config_file": document.source, "config": config.resolved})
     _log.info(
         f"fem-chemotaxis: model '{config.model.name}' on {sim.tagged_mesh.source}, {sim.num_dofs} dofs, "
         f"{comm.size} MPI rank(s) -> {out}"
     )
     outputs = config_outputs(config, document)
-    return _Execution(sim, out, summary, outputs, quantities, config.t_end, config.output.interval, start,
-                      time_limit=time_limit).execute()
+    execution = _Execution(sim, out, summary, outputs, quantities, config.t_end, config.output.interval, start,
+                           time_limit=time_limit)
+    return _execute_locked(execution, lock)
 
 
 def run_simulation(
@@ -164,9 +172,19 @@ def run_simulation(
     start = wallclock.perf_counter()
     values = QuantityValues(sim, quantities)
     out = prepare_run_directory(directory, force, sim.comm)
+    lock = RunLock.acquire(out, sim.comm)
     chosen = list(outputs) if outputs is not None else [TimeSeries(), Fields(), Pictures()]
-    return _Execution(sim, out, _summary(sim, {}), chosen, values, t_end, interval, start,
-                      time_limit=time_limit).execute()
+    execution = _Execution(sim, out, _summary(sim, {}), chosen, values, t_end, interval, start, time_limit=time_limit)
+    return _execute_locked(execution, lock)
+
+
+def _execute_locked(execution: _Execution, lock: RunLock) -> dict[str, Any]:
+    """Execute a run in its locked directory, with room kept aside to record a failure."""
+    reserve_space(execution.out, execution.comm)
+    summary = execution.execute()
+    release_space(execution.out)
+    lock.release()
+    return summary
 
 
 def _summary(sim: Simulation, config: dict[str, Any]) -> dict[str, Any]:
@@ -200,12 +218,16 @@ def restart(
     """
     start = wallclock.perf_counter()
     out = Path(run_dir)
+    lock = RunLock.acquire(out, comm)
+    recover_checkpoint(out, comm)
+    release_space(out)  # a failed run's reserve, if it did not get to free it
     meta = read_metadata(out, comm)
     summary = read_summary(out, comm)
     if summary is None:
         raise CheckpointError(f"'{out}' has a checkpoint but no {SUMMARY_NAME}")
     if summary["status"] in FINISHED:
         _log.info(f"fem-chemotaxis: the run in {out} has ended ({summary['status']}); nothing to continue")
+        lock.release()
         return summary
     document = ConfigDocument.from_json(meta["config"])
     config = document.parse()
@@ -249,10 +271,11 @@ def restart(
     summary.update(status="running", mpi_ranks=comm.size, versions=versions())
     summary.setdefault("restarts", []).append({"time": last, "mpi_ranks": comm.size})
     outputs = [TimeSeries(), fields, checkpoints, *([Pictures()] if config.output.pictures else [])]
-    return _Execution(
+    execution = _Execution(
         sim, out, summary, outputs, QuantityValues(sim, config.quantities), config.t_end, config.output.interval,
         start, summary.get("wall_time", 0.0), time_limit,
-    ).execute()
+    )
+    return _execute_locked(execution, lock)
 
 
 def output_times(now: float, t_end: float, interval: float) -> list[float]:
@@ -382,8 +405,9 @@ class _Execution:
                 summary["interruption"] = {"reason": stop.reason, "time": sim.time}
                 self.record()
             except BaseException as err:
-                summary["status"], summary["message"] = "error", f"{type(err).__name__}: {err}"
-                self.write_summary()
+                summary["status"], summary["message"] = "error", one_line(err)
+                summary["wall_time"] = self.earlier_wall_time + wallclock.perf_counter() - self.started
+                record_failure(self.out, summary)
                 self._close_outputs()
                 raise
             self.write_summary()
@@ -421,6 +445,7 @@ class _Execution:
             for output in self.outputs:
                 output.write(sim, records)
             self.progress.output(sim.time, sim.dt, record["species"], len(self.summary["steps"]))
+            collect_together(self.comm)  # garbage collected at the same point on every rank
         self.write_summary()
 
     def write_summary(self) -> None:

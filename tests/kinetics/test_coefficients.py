@@ -45,6 +45,7 @@ from fem_chemotaxis.kinetics import (
     write_run_config,
 )
 from fem_chemotaxis.kinetics.symbolic import derivative
+from fem_chemotaxis.library import builtin_model
 from tests.conftest import run_cli
 
 RTOL = 1e-8
@@ -110,12 +111,13 @@ def test_mechanism_sensitivity(n):
     speed, sigma, k = 0.6, 1.7, 0.45
     velocities = Sphere(n, speed)
     exact = k * speed**2 / n * np.eye(n)
+    law = TurningLaw(velocities, sigma)
     for mechanism in ("run-length", "direction"):
-        named = taxis_sensitivity(velocities, sigma, TaxisPerturbation(mechanism, k))
+        named = taxis_sensitivity(law, TaxisPerturbation(mechanism, k))
         text = (f"-sigma*k*({dot(W[:n], G[:n])})*Mv" if mechanism == "run-length"
                 else f"sigma*k*({dot(V[:n], G[:n])})*Mv")
         kernel = TaxisPerturbation("kernel", kernel=Expression.parse(text, "kernel"), parameters={"k": k})
-        for value in (mechanism_sensitivity(velocities, k), named, taxis_sensitivity(velocities, sigma, kernel)):
+        for value in (mechanism_sensitivity(velocities, k, mechanism), named, taxis_sensitivity(law, kernel)):
             assert relative_error(value, exact) <= RTOL
 
 
@@ -125,7 +127,7 @@ def test_oncolytic_kernel_gives_xi():
     for n in (1, 2, 3):
         text = f"-xi*sigma*dimension/(measure^2*speed^2*Mw)*({dot(W[:n], G[:n])})"
         kernel = TaxisPerturbation("kernel", kernel=Expression.parse(text, "kernel"), parameters={"xi": xi})
-        value = taxis_sensitivity(Sphere(n, 1.3), 0.8, kernel)
+        value = taxis_sensitivity(TurningLaw(Sphere(n, 1.3), 0.8), kernel)
         print(f"n={n}: chi = {np.diag(value)}, closed xi = {xi}, rel. diff {relative_error(value, xi * np.eye(n)):.1e}")
         assert relative_error(value, xi * np.eye(n)) <= RTOL
 
@@ -148,6 +150,35 @@ def test_transduction_is_chapter_7_3_21():
         exact = chapter_transduction_sensitivity(speed, lambda0, b, tau_a, tau_e)
         print(f"chi0 = {value:.12g}, chapter (7.3.21): {exact:.12g}, rel. diff {relative_error(value, exact):.1e}")
         assert relative_error(value, exact) <= RTOL
+
+
+def test_transduction_model_agrees_with_derive():
+    """The library's keller-segel-transduction is `derive` of 1-D reversals with transduction (issue 14).
+
+    One convention: lambda0 is the reversal rate of (7.3.1), so D = s^2/(2 lambda0) (the
+    telegraph limit, not the chapter's printed s^2/lambda0) and chi(s) = chi0 g'(s) with
+    (7.3.21)'s chi0. The model's hand-written formulas, evaluated at non-default parameters,
+    must equal the quadrature of `derive` (measured: 2e-16 for D, 1e-15 for chi).
+    """
+    values = {"speed": 0.7, "lambda0": 1.3, "b": 40.0, "tau_e": 0.2, "tau_a": 1.7, "K": 0.35}
+    model = builtin_model("keller-segel-transduction").with_parameters(values)
+    spec = {
+        "cells": {"dimension": 1, "turning_rate": values["lambda0"], "turning": "reversal",
+                  "velocities": {"kind": "sphere", "speed": values["speed"]},
+                  "transduction": {"b": values["b"], "tau_e": values["tau_e"], "tau_a": values["tau_a"],
+                                   "g": "s/(K + s)"}},
+        "signal": {"name": "s"},
+        "parameters": {"K": values["K"]},
+    }
+    derivation = derive(parse_spec(spec))
+    cells = model.species[0]
+    diffusion = cells.diffusion.evaluate(model.parameters, NUMPY_FUNCTIONS)
+    print(f"model D = {diffusion:.15g}, derive D = {derivation['D'].value:.15g}")
+    assert relative_error(diffusion, derivation["D"].value) <= RTOL
+    for s in (0.05, 0.5, 3.0):
+        sensitivity = cells.taxis[0].sensitivity.evaluate({**model.parameters, "u": 2.0, "s": s}, NUMPY_FUNCTIONS)
+        derived = derivation["chi0"].value * values["K"] / (values["K"] + s) ** 2 * 2.0
+        assert relative_error(sensitivity, derived) <= RTOL
 
 
 def test_fractional_lemma_integral():
