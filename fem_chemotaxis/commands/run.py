@@ -76,10 +76,10 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     """Run, continue or check, as the arguments say."""
     from fem_chemotaxis.commands import EXIT_BAD_INPUT
     from fem_chemotaxis.config import ConfigDocument
+    from fem_chemotaxis.io import RunDirectoryError
     from fem_chemotaxis.io.checkpoint import CheckpointError
     from fem_chemotaxis.io.console import configure_logging
     from fem_chemotaxis.io.failures import is_disk_full
-    from fem_chemotaxis.io.run_directory import RunDirectoryError
     from fem_chemotaxis.io.teardown import synchronised_garbage_collection
     from fem_chemotaxis.runner import restart, run
 

@@ -213,9 +213,9 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     """Run (or resume) the sweep; exit code 2 for bad input, else that of the last run's status."""
     from fem_chemotaxis.commands import EXIT_BAD_INPUT
     from fem_chemotaxis.config import ConfigDocument
+    from fem_chemotaxis.io import RunDirectoryError
     from fem_chemotaxis.io.checkpoint import CheckpointError
     from fem_chemotaxis.io.console import configure_logging
-    from fem_chemotaxis.io.run_directory import RunDirectoryError
 
     configure_logging(args.verbosity, comm)
     try:

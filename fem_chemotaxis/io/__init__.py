@@ -2,7 +2,8 @@
 
 from fem_chemotaxis.io.atomic import write_json_atomic, write_text_atomic
 from fem_chemotaxis.io.checkpoint import CheckpointError, CheckpointFile
-from fem_chemotaxis.io.run_directory import RunDirectoryError, prepare_run_directory
+from fem_chemotaxis.io.run_directory import prepare_run_directory
+from fem_chemotaxis.io.run_lock import RunDirectoryError
 from fem_chemotaxis.io.timeseries import write_timeseries
 
 __all__ = [

@@ -10,14 +10,13 @@ from typing import Any
 
 from mpi4py import MPI
 
+from fem_chemotaxis.io.run_lock import LOCK_NAME, RunDirectoryError, holder_of
+
 __all__ = ["SUMMARY_NAME", "RunDirectoryError", "prepare_run_directory", "read_summary"]
 
 #: A directory holding this file is recognised as an earlier run (and may be replaced with force).
 SUMMARY_NAME = "summary.json"
 
-
-class RunDirectoryError(RuntimeError):
-    """The output directory exists and may not be replaced."""
 
 
 def prepare_run_directory(path: str | Path, force: bool, comm: MPI.Comm) -> Path:
@@ -27,7 +26,6 @@ def prepare_run_directory(path: str | Path, force: bool, comm: MPI.Comm) -> Path
     `force`, so that a mistyped ``--output`` cannot delete unrelated files; nor is a run
     directory that another run holds locked (io/run_lock.py).
     """
-    from fem_chemotaxis.io.run_lock import LOCK_NAME, holder_of
 
     path = Path(path)
     error = None

@@ -18,14 +18,16 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-from fem_chemotaxis.io.run_directory import RunDirectoryError
-
-__all__ = ["LOCK_NAME", "RunLock", "holder_of"]
+__all__ = ["LOCK_NAME", "RunDirectoryError", "RunLock", "holder_of"]
 
 LOCK_NAME = ".lock"
 #: Lock files this process holds, by directory: a run that ended by an exception before
 #: releasing its lock is not "another run" to a later run of the same process.
 _HELD: dict[Path, int] = {}
+
+
+class RunDirectoryError(RuntimeError):
+    """A run directory that cannot be used: another run's, locked by a run, or not writable."""
 
 
 class RunLock:
