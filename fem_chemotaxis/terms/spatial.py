@@ -63,6 +63,13 @@ class SpatialOperator:
         coords = {name: self.x[i] for i, name in enumerate("xyz"[: self.x.ufl_shape[0]])}
         return {**self.parameters, **coords, **states, "t": t}
 
+    def evaluator(
+        self, states: Mapping[str, ufl.core.expr.Expr], t: ufl.core.expr.Expr
+    ) -> Callable[[Expression], ufl.core.expr.Expr]:
+        """Evaluates the model's expressions to UFL for the given states and time."""
+        symbols = self.symbols(states, t)
+        return lambda expr: expr.evaluate(symbols, self.functions)
+
     def residuals(
         self,
         states: Mapping[str, ufl.core.expr.Expr],
@@ -70,10 +77,7 @@ class SpatialOperator:
         t: ufl.core.expr.Expr,
     ) -> dict[str, ufl.Form | None]:
         """G_i for each species name (None where the equation has no spatial terms)."""
-        symbols = self.symbols(states, t)
-
-        def value(expr: Expression) -> ufl.core.expr.Expr:
-            return expr.evaluate(symbols, self.functions)
+        value = self.evaluator(states, t)
 
         out: dict[str, ufl.Form | None] = {}
         for sp in self.model.species:
@@ -104,10 +108,7 @@ class SpatialOperator:
         ``J = -D grad u + sum_j S_j Q(grad w_j)``, plus ``u w`` when a fluid carries the species
         (`states` then holds the velocity). Fractional diffusion is not local and not included.
         """
-        symbols = self.symbols(states, t)
-
-        def value(expr: Expression) -> ufl.core.expr.Expr:
-            return expr.evaluate(symbols, self.functions)
+        value = self.evaluator(states, t)
 
         sp = next(s for s in self.model.species if s.name == name)
         u = states[name]

@@ -133,10 +133,7 @@ def save_species_png(
     header = _HEADER_PX if title else 0
     n = len(functions)
     if window_size is None:
-        _, _, _, width, height = view_frame(grid.bounds, direction, view_up)
-        field_w = PANEL_WIDTH - 2 * SIDE_PX
-        field_h = field_w * float(np.clip(height / width, 0.4, 1.3))
-        window_size = (n * PANEL_WIDTH, header + TITLE_PX + BAR_PX + round(field_h))
+        window_size = _window_size(grid, direction, view_up, n, header)
     panel_size = (window_size[0] // n, window_size[1] - header)
 
     shown, edges = _three_d_scene(grid, view) if three_d else (grid, [])
@@ -154,38 +151,63 @@ def save_species_png(
             plotter.subplot(0, 0)
             add_label(plotter, title, (window_size[0] / 2, header / 2), 22)
         row = 1 if title else 0
+        # 2-D and slices: the colour map's own colours (planes facing different ways must
+        # not look different); clip and surface: soft shading that keeps them close.
+        lit = three_d and view != "slices"
         for column, function in enumerate(functions):
-            name = function.name
             plotter.subplot(row, column)
-            panel = shown.copy(deep=False)
-            panel.set_active_scalars(name)
-            clim = color_range(grid.point_data[name])
-            # 2-D and slices: the colour map's own colours (planes facing different ways must
-            # not look different); clip and surface: soft shading that keeps them close.
-            lit = three_d and view != "slices"
-            shading = {"ambient": 0.4, "diffuse": 0.6, "specular": 0.0} if lit else {}
-            actor = plotter.add_mesh(
-                panel,
-                scalars=name,
-                cmap=_COLORMAP,
-                clim=clim,
-                lighting=lit,
-                show_scalar_bar=False,
-                **shading,
-            )
-            for edge in edges:
-                plotter.add_mesh(edge, color="black", line_width=1, lighting=False)
-            if outline is not None:  # lifted towards the camera so that the field cannot hide it
-                lift = 1e-3 * grid.length * np.asarray(direction, dtype=float) / np.linalg.norm(direction)
-                plotter.add_mesh(outline.translate(lift, inplace=False), color="red", line_width=2, lighting=False)
-            add_scalar_bar(plotter, actor.mapper, clim, panel_size, 0.12, unique_bar=True)
-            add_label(plotter, name, (panel_size[0] / 2, 18), 18)
-            label = name if time is None else f"{name}  t = {time:.6g}"
-            add_label(plotter, label, (panel_size[0] / 2, panel_size[1] - TITLE_PX / 2), 20)
+            _draw_panel(plotter, grid, shown, edges, function.name, time, panel_size, lit, direction, outline)
             fit_camera(plotter, grid.bounds, direction, view_up, panel_size)
         write_png_atomically(path, plotter.screenshot)
     finally:
         plotter.close()
+
+
+def _window_size(
+    grid: pyvista.DataSet, direction: Sequence[float], view_up: Sequence[float], n: int, header: int
+) -> tuple[int, int]:
+    """Picture size for ``n`` panels: ``PANEL_WIDTH`` each, as tall as the domain's aspect ratio needs."""
+    _, _, _, width, height = view_frame(grid.bounds, direction, view_up)
+    field_w = PANEL_WIDTH - 2 * SIDE_PX
+    field_h = field_w * float(np.clip(height / width, 0.4, 1.3))
+    return (n * PANEL_WIDTH, header + TITLE_PX + BAR_PX + round(field_h))
+
+
+def _draw_panel(
+    plotter: pyvista.Plotter,
+    grid: pyvista.DataSet,
+    shown: pyvista.DataSet,
+    edges: Sequence[pyvista.DataSet],
+    name: str,
+    time: float | None,
+    panel_size: tuple[int, int],
+    lit: bool,
+    direction: Sequence[float],
+    outline: pyvista.DataSet | None,
+) -> None:
+    """Draw one species into the current subplot: field, edges, outline, scalar bar and labels."""
+    panel = shown.copy(deep=False)
+    panel.set_active_scalars(name)
+    clim = color_range(grid.point_data[name])
+    shading = {"ambient": 0.4, "diffuse": 0.6, "specular": 0.0} if lit else {}
+    actor = plotter.add_mesh(
+        panel,
+        scalars=name,
+        cmap=_COLORMAP,
+        clim=clim,
+        lighting=lit,
+        show_scalar_bar=False,
+        **shading,
+    )
+    for edge in edges:
+        plotter.add_mesh(edge, color="black", line_width=1, lighting=False)
+    if outline is not None:  # lifted towards the camera so that the field cannot hide it
+        lift = 1e-3 * grid.length * np.asarray(direction, dtype=float) / np.linalg.norm(direction)
+        plotter.add_mesh(outline.translate(lift, inplace=False), color="red", line_width=2, lighting=False)
+    add_scalar_bar(plotter, actor.mapper, clim, panel_size, 0.12, unique_bar=True)
+    add_label(plotter, name, (panel_size[0] / 2, 18), 18)
+    label = name if time is None else f"{name}  t = {time:.6g}"
+    add_label(plotter, label, (panel_size[0] / 2, panel_size[1] - TITLE_PX / 2), 20)
 
 
 def save_time_series_png(
