@@ -3,11 +3,14 @@
 ENV := docker/env.sh
 NP  ?= 2
 
-.PHONY: help env demo test test-serial test-mpi bench soak exec docker clean
+.PHONY: help env demo test test-serial test-mpi test-pip docs test-view bench soak exec docker clean
 
 help:
 	@echo "make demo              run the main demo (Keller-Segel on a tissue section, $(NP) MPI ranks) -> results/"
 	@echo "make test              run the test suite, serial and under mpiexec -n $(NP)"
+	@echo "make test-pip          the pip route: a venv with the DOLFINx wheels (.venv-pip), serial test subset + one demo"
+	@echo "make docs              the documentation site -> docs/_build/html (warnings are errors), checked in headless Chromium"
+	@echo "make test-view         fem-chemotaxis view on a small run, screenshot-tested in headless Chromium"
 	@echo "make bench [QUICK=1]   benchmark suite (about 30 min; QUICK=1: about 2 min) -> bench/results/"
 	@echo "make soak [RUNS=30]    many short 2-rank runs under load; reports any hang after a run (part of make bench)"
 	@echo "make exec CMD='...'    run any command inside the environment"
@@ -28,6 +31,25 @@ test-serial:
 test-mpi:
 	$(ENV) mpiexec -n $(NP) python -m pytest tests -m "not serial" -q
 
+# The pip user's route (DOLFINx wheels, no system packages) in the environment's Python >= 3.12,
+# with pip trusting this machine's CA certificates as for `bench`.
+test-pip:
+	@cat /etc/ssl/certs/ca-certificates.crt $(wildcard /usr/local/share/ca-certificates/*.crt) > .pip-ca.pem 2>/dev/null || true
+	$(ENV) docker/test-pip.sh --cert .pip-ca.pem
+
+# Sphinx (pip, its own venv) builds the site inside the environment; the host's Chromium then loads
+# every page (installed with apt if missing): renders, images load, internal links resolve.
+docs:
+	@cat /etc/ssl/certs/ca-certificates.crt $(wildcard /usr/local/share/ca-certificates/*.crt) > .pip-ca.pem 2>/dev/null || true
+	$(ENV) docker/build-docs.sh --cert .pip-ca.pem
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
+	python3 docs/check_pages.py docs/_build/html
+
+# `fem-chemotaxis view`: a small run and its HTML viewer, screenshots compared with plot's pictures.
+test-view:
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
+	python3 docs/check_viewer.py
+
 # pip inside the environment installs FiPy for the benchmark; it trusts this machine's CA
 # certificates through a bundle made here (the environment may not see the host's).
 bench:
@@ -47,4 +69,4 @@ docker:
 	docker/build-image.sh
 
 clean:
-	rm -rf results .venv .pytest_cache
+	rm -rf results .venv .venv-pip .venv-docs .pip-ca.pem .pytest_cache docs/_build docs/_generated

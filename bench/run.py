@@ -56,7 +56,7 @@ def run_case(command: list[str], timeout: float, what: dict) -> dict:
     record = json.loads(lines[-1][len(MARKER):])
     record["process_wall_time"] = time.perf_counter() - start
     log(f"  {record.get('dofs', '')} DOFs: {record.get('time_per_step', float('nan')):.4g} s/step "
-        f"(process {record['process_wall_time']:.1f} s)" if "dofs" in record else "  done")
+        f"(process {record['process_wall_time']:.1f} s)" if "time_per_step" in record else "  done")
     return record
 
 

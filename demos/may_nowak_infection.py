@@ -115,9 +115,9 @@ front = [(sim.time, front_position()) for _ in fc.advance_with_progress(sim, t_e
 # From t = 0.5 to 1.5 the front runs from the source vessel towards the middle of the
 # section with nothing in its way (later the other two vessels stand in it, and by
 # t = 3.5 it has reached the right edge). Over that stretch it should move at close to
-# $c^*$: within 10 % or so, because the front is young and curved (a pulled front
-# settles to $c^*$ slowly), and the virus entering at the vessel until t = 1 pushes it. The
-# chemotaxis of the healthy cells acts behind the front.
+# $c^*$: within 10 %, because the front is young and curved (a pulled front settles to
+# $c^*$ slowly), and the virus entering at the vessel until t = 1 pushes it (measured: 0.995
+# $c^*$). The chemotaxis of the healthy cells acts behind the front.
 
 (t0, x0), (t1, x1) = front[0], front[2]  # t = 0.5 and 1.5
 observed = (x1 - x0) / (t1 - t0)
@@ -125,7 +125,7 @@ if comm.rank == 0:
     print("front position: " + ", ".join(f"{x:.3f} (t = {t:g})" for t, x in front))
     print(f"front speed between t = {t0:g} and {t1:g}: {observed:.4f}; linear spreading speed {linear_speed:.4f} "
           f"(ratio {observed / linear_speed:.3f})")
-assert abs(observed / linear_speed - 1) < 0.2
+assert abs(observed / linear_speed - 1) < 0.1
 
 # ## Looking at the result
 #

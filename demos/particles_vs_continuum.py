@@ -182,14 +182,20 @@ if comm.rank == 0:
 # The particle density is estimated on a coarse mesh (cloud-in-cell onto P1); the same
 # estimate applied to the finite-element density gives what the particles should show.
 # Their relative $L^1$ distance should be close to the part expected from counting
-# $N$ particles alone (it shrinks like $1/\sqrt N$).
+# $N$ particles alone (it shrinks like $1/\sqrt N$): within 20 % of it (measured: 1.11 times
+# it with 10 000 particles at t = 0.5, 1.05 times with 100 000 at t = 3.3). The rest is the
+# difference between the kinetic model and its diffusion limit (mean free path 0.04). This
+# check is only as sharp as the noise allows: at t = 0.5 even the continuum without taxis
+# would pass it, and in the full run the distance to that one is 1.16 times the noise part.
 
 coarse = fc.create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24]).mesh
 expected = fc.particles.expected_density(continuum.u["u"], coarse, mass=mass)
 estimate = cells.density(coarse, "P1", mass=mass)
 l1, statistical = expected.l1_distance(estimate) / mass, expected.statistical_l1(COUNT) / mass
 if comm.rank == 0:
-    print(f"relative L1(particle density, FE) = {l1:.4f} (statistical part expected {statistical:.4f})")
+    print(f"relative L1(particle density, FE) = {l1:.4f} (statistical part expected {statistical:.4f}, "
+          f"ratio {l1 / statistical:.3f})")
+assert l1 < 1.2 * statistical, (l1, statistical)
 
 # ## Looking at the result
 

@@ -35,6 +35,11 @@ The front door: everything a study script needs, one import away::
 Nothing inside the package imports this module: it only hands names on.
 """
 
+try:  # the pip route's DOLFINx wheels must load MPI before dolfinx and petsc4py are imported
+    import dolfinx_solver  # noqa: F401
+except ImportError:  # any other installation of DOLFINx
+    pass
+
 from fem_chemotaxis import analysis, kinetics, particles
 from fem_chemotaxis.config import (
     ConfigDocument,

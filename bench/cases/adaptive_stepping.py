@@ -65,6 +65,16 @@ def steps_for_error(ladder: list[dict], target: float) -> float | None:
     return None
 
 
+def step_ratio(adaptive_solves: int, ladder: list[dict], adaptive_error: float) -> tuple[float | None, float | None]:
+    """(N*, ratio): the fixed steps N* giving the adaptive run's error, and adaptive solves / N*.
+
+    `adaptive_solves` counts accepted and rejected steps (each costs a solve); N* is None
+    (and so is the ratio) when the ladder does not reach the adaptive run's error.
+    """
+    fixed_needed = steps_for_error(ladder, adaptive_error)
+    return fixed_needed, (adaptive_solves / fixed_needed if fixed_needed else None)
+
+
 def measure(cells: tuple[int, int], end: float, ladder_steps: list[int], reference_steps: int,
             rtol: float, atol: float) -> dict:
     reference = run(cells, end, end / reference_steps, None)
@@ -75,8 +85,7 @@ def measure(cells: tuple[int, int], end: float, ladder_steps: list[int], referen
         ladder.append({"steps": n, "dt": end / n, "error": error(fixed["u"], reference["u"]),
                        "wall_time": fixed["wall_time"], "accepted_steps": fixed["accepted_steps"]})
     adaptive_error = error(adaptive["u"], reference["u"])
-    solves = adaptive["accepted_steps"] + adaptive["rejected_steps"]
-    fixed_needed = steps_for_error(ladder, adaptive_error)
+    fixed_needed, ratio = step_ratio(adaptive["accepted_steps"] + adaptive["rejected_steps"], ladder, adaptive_error)
     return {
         "model": "keller-segel-volume-filling (built-in defaults)",
         "domain": "[0, 2] x [0, 1]", "cells": list(cells), "initial": INITIAL, "scheme": "bdf2",
@@ -88,7 +97,7 @@ def measure(cells: tuple[int, int], end: float, ladder_steps: list[int], referen
                      "wall_time": adaptive["wall_time"], "peak_u": adaptive["peak_u"]},
         "fixed": ladder,
         "fixed_steps_for_same_error": fixed_needed,
-        "adaptive_step_ratio": solves / fixed_needed if fixed_needed else None,
+        "adaptive_step_ratio": ratio,
     }
 
 

@@ -18,6 +18,10 @@ adios4dolfinx stores a function's dof layout once per file, from the mesh distri
 first wrote it.  A run continued on a new distribution (a restart) therefore copies the
 earlier times into a fresh file with :meth:`CheckpointFile.create` and swaps it in with
 :func:`replace_directory`, instead of appending to the old file.
+
+adios4dolfinx is imported on first use: without it (the pip wheels' route has no MPI-enabled
+ADIOS2 Python module) everything else in the package works, and a checkpoint fails with a
+CheckpointError that says why.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import adios4dolfinx
 import dolfinx.fem
 import dolfinx.mesh
 
@@ -59,6 +62,17 @@ class CheckpointError(RuntimeError):
     """A run directory holds no usable checkpoint."""
 
 
+def _adios4dolfinx() -> Any:
+    """The adios4dolfinx module, or a CheckpointError naming what is missing."""
+    try:
+        import adios4dolfinx
+    except ImportError as err:
+        raise CheckpointError(
+            f"checkpoints need adios4dolfinx with an MPI-enabled ADIOS2 ({err}); "
+            "the pip wheels do not provide it: use Debian's python3-adios4dolfinx, conda or Docker") from None
+    return adios4dolfinx
+
+
 class CheckpointFile:
     """A ``checkpoint.bp`` file: a mesh with tags, and functions at checkpoint times."""
 
@@ -77,6 +91,7 @@ class CheckpointFile:
         if mesh.mesh.comm.rank == 0 and file.path.exists():
             shutil.rmtree(file.path)
         mesh.mesh.comm.Barrier()
+        adios4dolfinx = _adios4dolfinx()
         adios4dolfinx.write_mesh(file.path, mesh.mesh, engine=_ENGINE)
         tags = []
         for name in _TAGS:
@@ -94,6 +109,7 @@ class CheckpointFile:
 
     def read_mesh(self, comm: MPI.Comm, description: Mapping[str, Any]) -> TaggedMesh:
         """The mesh and its tags, distributed over `comm` (any number of ranks)."""
+        adios4dolfinx = _adios4dolfinx()
         mesh = adios4dolfinx.read_mesh(self.path, comm, engine=_ENGINE)
         tags = {
             name: adios4dolfinx.read_meshtags(self.path, mesh, meshtag_name=name, engine=_ENGINE)
@@ -118,6 +134,7 @@ class CheckpointFile:
             except OSError as err:
                 error = err
         error = comm.bcast(error, root=0)
+        adios4dolfinx = _adios4dolfinx()
         try:
             if error is not None:
                 raise error
@@ -135,6 +152,7 @@ class CheckpointFile:
         Raises:
             CheckpointError: if the file holds no such function at that time.
         """
+        adios4dolfinx = _adios4dolfinx()
         for name, function in functions.items():
             try:
                 adios4dolfinx.read_function(self.path, function, engine=_ENGINE, time=time, name=name)

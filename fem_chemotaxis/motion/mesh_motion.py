@@ -103,7 +103,11 @@ class MeshMotion:
         if model.flow is not None:
             raise ValueError("[mesh.motion] is not supported for models with a flow ([model.flow])")
         if any(sp.fractional_order is not None for sp in model.species):
-            raise ValueError("[mesh.motion] is not supported for models with fractional diffusion")
+            raise ValueError(
+                "[mesh.motion] is not supported for models with fractional diffusion: the spectral "
+                "(-Lap)^(a/2) is built from the eigenpairs of the mesh it starts on, and on a moving "
+                "domain those change with it (no ALE form of the operator is implemented)"
+            )
 
     @classmethod
     def from_dict(

@@ -7,6 +7,7 @@ locked while the run writes it, and a little disk space is kept aside to record 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import platform
 import time as wallclock
@@ -14,7 +15,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import adios4dolfinx
 import dolfinx
 
 from mpi4py import MPI
@@ -43,9 +43,17 @@ def versions() -> dict[str, str]:
         "fem_chemotaxis": __version__,
         "dolfinx": dolfinx.__version__,
         "petsc": ".".join(str(v) for v in PETSc.Sys.getVersion()),
-        "adios4dolfinx": adios4dolfinx.__version__,
+        "adios4dolfinx": _version_of("adios4dolfinx"),
         "python": platform.python_version(),
     }
+
+
+def _version_of(module: str) -> str:
+    """A module's version, or "not installed"."""
+    try:
+        return importlib.import_module(module).__version__
+    except ImportError:
+        return "not installed"
 
 
 def config_outputs(config: RunConfig, document: ConfigDocument) -> list[Output]:

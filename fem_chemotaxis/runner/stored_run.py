@@ -78,6 +78,26 @@ class StoredRun:
             self.densities[name].x.array[:] = np.exp(values) if self._log[name] else values
         return self.densities
 
+    def load_previous(self, time: float) -> dict[str, dolfinx.fem.Function]:
+        """The densities one step before checkpoint time `time` (new Functions, one per species).
+
+        The checkpoint keeps them to restart two-step schemes; that step's size is
+        :attr:`dt_previous` for the last checkpoint time.
+        """
+        before = {}
+        for name, info in self.metadata["species"].items():
+            unknown = dolfinx.fem.Function(self.densities[name].function_space)
+            self._file.read({f"previous_{info['unknown']}": unknown}, time)
+            values = unknown.x.array
+            before[name] = dolfinx.fem.Function(unknown.function_space, name=name)
+            before[name].x.array[:] = np.exp(values) if self._log[name] else values
+        return before
+
+    @property
+    def dt_previous(self) -> float:
+        """The size of the step that ended at the last checkpoint time."""
+        return float(self.metadata["stepper"]["dt_previous"])
+
     def select_times(self, request: str) -> list[float]:
         """The output times `request` picks: "all", "last" or comma-separated numbers.
 

@@ -4,8 +4,8 @@
 - species_fields.py: spaces, unknowns, densities and time levels of the species;
 - parameters.py: the parameters as Constants, or DG0 Functions where subdomains differ;
 - boundary_conditions.py: Dirichlet values and flux boundaries on named boundaries;
-- step_solver.py: the solver of one step (Newton, with a flow, or Rosenbrock), its error
-  control and the split fractional step;
+- step_solver.py: the solver of one step (Newton, with fractional diffusion inside it or a
+  flow, or Rosenbrock) and its error control;
 - outcomes.py: a step's record, and the ways a run stops (:class:`RunStopped` and kinds).
 """
 

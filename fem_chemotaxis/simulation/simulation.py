@@ -120,7 +120,7 @@ class Simulation:
             self.moving = self._moving_mesh(motion)
         self.solver = StepSolver(
             self.scheme, self.fields, self.operator, self._time_levels(), self.boundary_conditions.dirichlet,
-            self.flow, solver or SolverSettings(), time.tolerances, self.time,
+            self.flow, solver or SolverSettings(), time.tolerances, self.time, moving=motion is not None,
         )
         self.history: list[StepRecord] = []
         if self.flow is not None:
@@ -288,7 +288,7 @@ class Simulation:
             self._move_mesh(dt)
         self.boundary_conditions.update(self.time + dt)
         flow = self._step_flow(self.time + dt) if self.flow is not None else None
-        report = self.solver.solve(dt) if flow is None or flow.converged else flow
+        report = self.solver.solve() if flow is None or flow.converged else flow
         if flow is not None and report is not flow:
             report = SolveReport(
                 report.converged, report.reason, report.newton_iterations + flow.newton_iterations,

@@ -1,18 +1,17 @@
-"""The solver of one time step of a simulation, its error estimate and its split fractional step.
+"""The solver of one time step of a simulation and its error estimate.
 
 Which solver depends on the scheme and the model: a linearly implicit Rosenbrock stepper
 (:mod:`fem_chemotaxis.solvers.rosenbrock`), Newton for the species and a fluid flow
 together or split (:meth:`~fem_chemotaxis.fluid.FluidFlow.step_solver`), or Newton for the
-species. An adaptive run estimates the local error from the Rosenbrock scheme's embedded
-solution, or from the past steps of a Newton scheme. Fractional diffusion is applied after
-the step of the other terms (Lie splitting, first order in time, unconditionally stable for
-the fractional part).
+species (with fractional diffusion inside the implicit step,
+:mod:`fem_chemotaxis.solvers.fractional_newton`). An adaptive run estimates the local error
+from the Rosenbrock scheme's embedded solution, or from the past steps of a Newton scheme.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import dolfinx.fem
 import ufl
@@ -44,6 +43,7 @@ class StepSolver:
         settings: Solver preset and PETSc options.
         tolerances: (rtol, atol) of an adaptive run, or None for fixed steps.
         time: The time of the initial state (the controller's first point).
+        moving: Whether the mesh moves (every form then changes from step to step).
 
     Attributes:
         controller: The adaptive step controller, or None.
@@ -60,11 +60,14 @@ class StepSolver:
         settings: SolverSettings,
         tolerances: tuple[float, float] | None,
         time: float,
+        moving: bool = False,
     ):
-        self.fields, self.scheme = fields, scheme
+        self.fields, self.scheme, self._levels = fields, scheme, levels
         model = operator.model
+        self._names = list(model.species_names)
         unknowns = [fields.unknowns[n] for n in model.species_names]
         num_dofs = fields.num_dofs + (flow.num_dofs if flow is not None else 0)
+        self.fractional = self._fractional_operators(operator, flow)
         self._solver: NonlinearSolver | FlowSolver | RosenbrockSolver
         if isinstance(scheme, RosenbrockTableau):
             self._solver = self._rosenbrock(scheme, operator, levels, bcs, settings, num_dofs, time)
@@ -76,8 +79,9 @@ class StepSolver:
                 self._solver = flow.step_solver(residuals, unknowns, bcs, start, new, settings)
             else:
                 options = {**preset_options(settings.preset, [f.name for f in unknowns], num_dofs), **settings.petsc}
-                self._solver = NonlinearSolver(residuals, unknowns, options, bcs)
-        self.fractional = self._fractional_operators(operator)
+                fixed = list(operator.parameters.values())  # a moving mesh changes every form
+                split = None if moving else (lambda f: any(f is p for p in fixed), [levels.dt, levels.omega])
+                self._solver = self._species_solver(residuals, unknowns, options, bcs, split)
         self.controller = self._controller(tolerances) if tolerances else None
         if self.controller is not None:
             self.controller.accept(time, fields.owned_values())
@@ -100,22 +104,63 @@ class StepSolver:
         t_variable = ufl.variable(t_stage)
         residuals = operator.residuals(unknowns, self.fields.tests, t_variable)
         fixed = list(operator.parameters.values())
+        targets = {tx.towards for sp in operator.model.species for tx in sp.taxis}  # first in the field split
         options = {**linear_preset_options(settings.preset, names, num_dofs),
                    **{k: v for k, v in settings.petsc.items() if not k.startswith("snes_")}}
         system = LinearlyImplicitSystem(
             [residuals[n] for n in names], [unknowns[n] for n in names], t_stage, t_variable,
-            lambda f: any(f is p for p in fixed), options, list(bcs),
-            jacobian_reuse=jacobian_reuse(scheme),
+            lambda f: any(f is p for p in fixed), options, list(bcs), jacobian_reuse=jacobian_reuse(scheme),
+            split_order=sorted(names, key=lambda n: n not in targets),
         )
         return RosenbrockSolver(scheme, system, levels.t_old, levels.dt)
 
-    def _fractional_operators(self, operator: SpatialOperator) -> dict[str, Any]:
-        """Implicit solvers of ``u_t = -D (-Lap)^(a/2) u`` for species with fractional diffusion."""
+    def _species_solver(
+        self,
+        residuals: list[ufl.Form],
+        unknowns: list[dolfinx.fem.Function],
+        options: Mapping[str, Any],
+        bcs: Sequence[dolfinx.fem.DirichletBC],
+        split: Any = None,
+    ) -> NonlinearSolver:
+        """Newton for the species; with fractional diffusion inside the implicit step.
+
+        ``split`` (the Jacobian's constant part, see ``NonlinearSolver``) applies without it.
+        """
+        if not self.fractional:
+            return NonlinearSolver(residuals, unknowns, options, bcs, split=split)
+        from fem_chemotaxis.solvers.fractional_newton import FractionalNewtonSolver
+
+        names = self._names
+        operators = {names.index(n): op for n, op in self.fractional.items()}
+        scheme = self.scheme
+        assert not isinstance(scheme, RosenbrockTableau)  # refused with the fractional operators
+        dt, omega = cast(dolfinx.fem.Constant, self._levels.dt), cast(dolfinx.fem.Constant, self._levels.omega)
+
+        def weight() -> float:
+            return scheme.implicit_weight(float(dt.value), float(omega.value))
+
+        return FractionalNewtonSolver(residuals, unknowns, options, bcs, operators, weight)
+
+    def _fractional_operators(self, operator: SpatialOperator, flow: FluidFlow | None) -> dict[str, Any]:
+        """The spectral fractional operators ``D (-Lap)^(a/2)`` of the species that have one.
+
+        They act inside the implicit step (:mod:`fem_chemotaxis.solvers.fractional_newton`),
+        so backward Euler and BDF2 only.
+        """
         model = operator.model
         species = [sp for sp in model.species if sp.fractional_order is not None]
         if not species:
             return {}
         from fem_chemotaxis.terms.fractional import FractionalDiffusion
+
+        if isinstance(self.scheme, RosenbrockTableau):
+            raise ValueError(f"fractional diffusion of '{species[0].name}' needs a Newton scheme (backward-euler or bdf2)")
+        self.scheme.implicit_weight(float(cast(dolfinx.fem.Constant, self._levels.dt).value), 0.0)  # refuses Crank-Nicolson
+        if flow is not None and flow.flow.solved:
+            raise ValueError(
+                "[model.flow]: a solved flow is not supported with fractional diffusion (the flow's "
+                "solvers have no fractional rows); a prescribed flow is"
+            )
 
         operators = {}
         for sp in species:
@@ -132,13 +177,9 @@ class StepSolver:
             return StepController(self.scheme.embedded_order, 1.0, *tolerances, comm)
         return StepController(self.scheme.order, self.scheme.error_constant, *tolerances, comm)
 
-    def solve(self, dt: float) -> SolveReport:
-        """Solve the step of size dt (the levels' constants are set), then the fractional step."""
-        report = self._solver.solve()
-        if report.converged:
-            for name, fractional in self.fractional.items():  # Lie splitting: implicit fractional diffusion
-                fractional.apply(self.fields.unknowns[name], dt)
-        return report
+    def solve(self) -> SolveReport:
+        """Solve the step (the levels' constants dt, t_old and omega are set)."""
+        return self._solver.solve()
 
     def failure(self, report: SolveReport) -> str:
         """Why a step failed, in a few words."""

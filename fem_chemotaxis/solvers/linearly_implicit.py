@@ -28,7 +28,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import dolfinx.cpp
 import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.la
@@ -37,6 +36,7 @@ import ufl
 
 from petsc4py import PETSc
 
+from fem_chemotaxis.solvers.blocks import BlockAssembler, compile_forms
 from fem_chemotaxis.solvers.linear import ReusedKrylovSolver
 from fem_chemotaxis.terms.partition import (
     IsFixed,
@@ -63,6 +63,7 @@ class LinearlyImplicitSystem:
         options: PETSc options of the linear solver (:func:`~fem_chemotaxis.solvers.linear.linear_preset_options`).
         bcs: Dirichlet conditions on the unknowns (values at t_{n+1} when a step begins).
         jacobian_reuse: A W-method keeps its Jacobian for up to this many steps.
+        split_order: Order of the unknowns in the field split of the iterative solver.
     """
 
     def __init__(
@@ -75,6 +76,7 @@ class LinearlyImplicitSystem:
         options: dict[str, Any],
         bcs: Sequence[dolfinx.fem.DirichletBC] = (),
         jacobian_reuse: int = 1,
+        split_order: Sequence[str] | None = None,
     ):
         self.unknowns = list(unknowns)
         self.time = time
@@ -89,22 +91,21 @@ class LinearlyImplicitSystem:
         mass = [[trials[i] * tests[i] * ufl.dx if i == j else None for j in range(n)] for i in range(n)]
         used = [[any(f[i][j] is not None for f in (mass, parts.linear, jacobian_fixed, jacobian_changing))
                  for j in range(n)] for i in range(n)]
-        pattern = _compile([[trials[j] * tests[i] * ufl.dx if used[i][j] else None for j in range(n)] for i in range(n)])
-        self._changing = _compile(parts.changing)
-        self._jacobian_changing = _compile(jacobian_changing)
+        pattern = compile_forms([[trials[j] * tests[i] * ufl.dx if used[i][j] else None for j in range(n)] for i in range(n)])
+        self._changing = compile_forms(parts.changing)
+        self._jacobian_changing = compile_forms(jacobian_changing)
         time_derivative = [_time_derivative(f, time_variable) for f in parts.changing]
-        self._time_derivative = _compile(time_derivative) if any(f is not None for f in time_derivative) else None
+        self._time_derivative = compile_forms(time_derivative) if any(f is not None for f in time_derivative) else None
 
         self._offsets = np.cumsum([0] + [V.dofmap.index_map.size_local * V.dofmap.index_map_bs for V in spaces])
-        self._index_sets = dolfinx.cpp.la.petsc.create_index_sets(
-            [(V.dofmap.index_map, V.dofmap.index_map_bs) for V in spaces])
+        self._blocks = BlockAssembler(spaces)
         self.W = dolfinx.fem.petsc.create_matrix(pattern)
-        self._assemble_blocks(self.W, pattern)  # every entry of the sparsity present (zeros after)
+        self._blocks.add(self.W, pattern)  # every entry of the sparsity present (zeros after)
         self.W.zeroEntries()
         self.W.setOption(PETSc.Mat.Option.KEEP_NONZERO_PATTERN, True)
-        self.mass = self._assembled(_compile(mass))
-        self.linear = self._assembled(_compile(parts.linear))
-        fixed = _compile(jacobian_fixed)
+        self.mass = self._assembled(compile_forms(mass))
+        self.linear = self._assembled(compile_forms(parts.linear))
+        fixed = compile_forms(jacobian_fixed)
         self.jacobian_fixed = self.linear
         if any(f is not None for row in fixed for f in row):
             self.jacobian_fixed = self.linear.copy()
@@ -112,8 +113,8 @@ class LinearlyImplicitSystem:
         self.jacobian = self.W.duplicate()
         self._scratch = [dolfinx.fem.Function(V) for V in spaces]
         self.constant = self.new_vector()
-        self._assemble_vector(_compile(parts.constant), self.constant)
-        self.solver = ReusedKrylovSolver(self.W, self.unknowns, options)
+        self._assemble_vector(compile_forms(parts.constant), self.constant)
+        self.solver = ReusedKrylovSolver(self.W, self.unknowns, options, split_order)
         self._current, self._work, self._time_rate = self.new_vector(), self.new_vector(), self.new_vector()
         self._dirichlet = self._dirichlet_rows(bcs)
         self._jump = self.new_vector()
@@ -135,7 +136,8 @@ class LinearlyImplicitSystem:
         """Jacobian (if due) and stage matrix at the current state u_n; dG/dt; Dirichlet jumps."""
         self._h = h
         self.time.value = t
-        refresh = exact_jacobian or self._jacobian_age >= self.jacobian_reuse
+        # a preconditioner due for a new set-up (Krylov counts grew) gets a fresh Jacobian too
+        refresh = exact_jacobian or self._jacobian_age >= self.jacobian_reuse or self.solver.setup_pending
         if refresh:
             self._assemble_jacobian()
         if refresh or 1.0 / (gamma * h) != self._shift:
@@ -193,7 +195,7 @@ class LinearlyImplicitSystem:
     def _assemble_jacobian(self) -> None:
         EVENTS["FCJacobian"].begin()
         self.jacobian.zeroEntries()
-        self._assemble_blocks(self.jacobian, self._jacobian_changing)
+        self._blocks.add(self.jacobian, self._jacobian_changing)
         self.jacobian.axpy(1.0, self.jacobian_fixed, _SAME)
         self._jacobian_age = 0
         EVENTS["FCJacobian"].end()
@@ -202,20 +204,8 @@ class LinearlyImplicitSystem:
         """A matrix of the stage matrix's sparsity holding the given blocks."""
         A = self.W.duplicate()
         A.zeroEntries()
-        self._assemble_blocks(A, forms)
+        self._blocks.add(A, forms)
         return A
-
-    def _assemble_blocks(self, A: PETSc.Mat, forms: list[list[Any]]) -> None:
-        for i, row in enumerate(forms):
-            for j, form in enumerate(row):
-                if form is None:
-                    continue
-                block = A.getLocalSubMatrix(self._index_sets[i], self._index_sets[j])
-                dolfinx.cpp.fem.petsc.assemble_matrix(
-                    block, form._cpp_object, dolfinx.fem.pack_constants(form),
-                    dolfinx.fem.pack_coefficients(form), [], True)
-                A.restoreLocalSubMatrix(self._index_sets[i], self._index_sets[j], block)
-        A.assemble()
 
     def _assemble_vector(self, forms: list[Any], out: PETSc.Vec) -> None:
         """out = the assembled linear forms (owned values, ghost contributions added)."""
@@ -268,10 +258,3 @@ def _time_derivative(form: ufl.Form | None, time_variable: ufl.core.expr.Expr) -
             if not isinstance(rate, ufl.classes.Zero):
                 integrals.append(integral.reconstruct(integrand=rate))
     return ufl.Form(integrals) if integrals else None
-
-
-def _compile(forms: Any) -> Any:
-    """dolfinx forms of a (nested) list of UFL forms, None kept."""
-    if isinstance(forms, list):
-        return [_compile(f) for f in forms]
-    return None if forms is None else dolfinx.fem.form(forms)

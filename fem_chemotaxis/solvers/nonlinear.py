@@ -30,8 +30,12 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import numpy as np
 import ufl
+from dolfinx.fem.forms import derivative_block
 
 from petsc4py import PETSc
+
+from fem_chemotaxis.solvers.split_jacobian import SplitJacobian
+from fem_chemotaxis.terms.partition import IsFixed
 
 __all__ = ["AUTO_DIRECT_LIMIT", "NEWTON_OPTIONS", "PRESETS", "NonlinearSolver", "SolveReport", "block_index_sets", "preset_options"]
 
@@ -96,6 +100,9 @@ class NonlinearSolver:
         unknowns: The Functions solved for, in the same order (their names label the splits).
         options: PETSc options (a preset, with the user's overrides merged in).
         bcs: Dirichlet conditions on any of the unknowns.
+        split: (which form inputs never change, the step-size constants): assemble the
+            Jacobian's constant part only when a step-size constant changes
+            (:mod:`fem_chemotaxis.solvers.split_jacobian`); None: the whole Jacobian each time.
     """
 
     def __init__(
@@ -107,8 +114,11 @@ class NonlinearSolver:
         *,
         jacobian: Sequence[Sequence[ufl.Form]] | None = None,
         preconditioner: Sequence[Sequence[ufl.Form]] | None = None,
+        split: tuple[IsFixed, Sequence[dolfinx.fem.Constant]] | None = None,
     ):
         self.options = dict(options)
+        if split is not None and jacobian is None:
+            jacobian = derivative_block(list(residuals), list(unknowns))
         self.prefix = f"fem_chemotaxis_{next(_prefix_counter)}_"
         database = PETSc.Options()
         for key, value in self.options.items():
@@ -122,6 +132,8 @@ class NonlinearSolver:
             bcs=list(bcs),
             kind="mpi",
         )
+        if split is not None:
+            self.split = SplitJacobian(self.problem, jacobian, *split, bcs)  # type: ignore[arg-type]
         snes = self.problem.solver
         snes.setFromOptions()
         self._configure(snes, list(unknowns))

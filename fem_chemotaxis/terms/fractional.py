@@ -430,9 +430,14 @@ class FractionalDiffusion:
 
     def apply(self, u: dolfinx.fem.Function, dt: float) -> None:
         """Overwrite u with ``(I + dt D A_h^(a/2))^-1 u``; its mass is unchanged (to round-off)."""
+        self.resolve(u.x.petsc_vec, dt)
+        u.x.scatter_forward()
+
+    def resolve(self, x: PETSc.Vec, dt: float) -> None:
+        """Overwrite the nodal values x (the owned dofs of the space, in its order) with
+        ``(I + dt D A_h^(a/2))^-1 x``; the M-weighted mean is unchanged (to round-off)."""
         rule = self.rule(dt)
         rtol = max(1e-14, 0.1 * self.tolerance / (rule.amplification * (1 + rule.chebyshev.size)))
-        x = u.x.petsc_vec
         mean = self._mean(x)
         deviation, rhs, result = self._work, self._rhs, self._result
         x.copy(deviation)
@@ -447,7 +452,6 @@ class FractionalDiffusion:
         result.axpy(-self._mean(result), self._ones)  # exactly mean-free (solver round-off)
         result.copy(x)
         x.axpy(mean, self._ones)
-        u.x.scatter_forward()
 
     def _add_chebyshev(self, rule: RationalRule, v0: PETSc.Vec, result: PETSc.Vec, rtol: float) -> None:
         """result += sum_n a_n T_n(xi(X)) v0 with X = c (K + c M)^-1 M, by the three-term recurrence."""

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import ufl
 from ufl.algorithms import expand_derivatives
@@ -88,8 +87,8 @@ def partition_bilinear(
         for j, form in enumerate(row):
             if form is None:
                 continue
-            fixed: list[Any] = []
-            other: list[Any] = []
+            fixed: list[ufl.Integral] = []
+            other: list[ufl.Integral] = []
             for integral, term in _terms(expand_derivatives(form)):
                 (other if changing_inputs(term, is_fixed) else fixed).append(integral.reconstruct(integrand=term))
             constant[i][j], changing[i][j] = _form(fixed), _form(other)

@@ -83,7 +83,7 @@ class SpatialOperator:
         for sp in self.model.species:
             u, v = states[sp.name], tests[sp.name]
             forms = []
-            if sp.diffusion is not None and sp.fractional_order is None:  # fractional: see simulation
+            if sp.diffusion is not None and sp.fractional_order is None:  # fractional: solvers/fractional_newton.py
                 forms.append(diffusion_residual(u, v, self._coefficient(sp.diffusion, value)))
             for tx in sp.taxis:
                 forms.append(

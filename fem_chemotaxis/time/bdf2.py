@@ -37,6 +37,11 @@ class BDF2:
     order = 2
     error_constant = 2.0 / 9.0
 
+    @staticmethod
+    def implicit_weight(dt: float, omega: float) -> float:
+        """c of ``c u_{n+1}`` in the discrete time derivative: (1 + 2 omega)/((1 + omega) dt)."""
+        return (1 + 2 * omega) / ((1 + omega) * dt)
+
     def residuals(
         self,
         model: Model,

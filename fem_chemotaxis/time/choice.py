@@ -3,8 +3,8 @@
 The linearly implicit Rosenbrock schemes (:mod:`fem_chemotaxis.time.rosenbrock`) need
 ``M du/dt = F(u, t)`` with a mass matrix on every species and the unknowns being the
 densities. Features outside that form need a Newton scheme (backward Euler, Crank-Nicolson,
-BDF2): log-density variables, moving meshes, a fluid flow, fractional diffusion (a split
-step) and quasi-steady species (a differential-algebraic system).
+BDF2): log-density variables, moving meshes, a fluid flow, fractional diffusion (through
+its resolvent inside the Newton step) and quasi-steady species (a differential-algebraic system).
 
 ``auto`` picks :data:`AUTO_ROSENBROCK` where it is supported and backward Euler otherwise,
 saying why.
@@ -47,8 +47,14 @@ def choose_scheme(name: str, model: Model, positivity: str = "none", motion: Any
     """The scheme to run for the requested `name`, and a note if ``auto`` fell back to Newton.
 
     Raises:
-        ValueError: a Rosenbrock scheme was requested for a model that cannot use it.
+        ValueError: a Rosenbrock scheme was requested for a model that cannot use it, or
+            Crank-Nicolson for a model with fractional diffusion.
     """
+    fractional = [sp.name for sp in model.species if sp.fractional_order is not None]
+    if name == "crank-nicolson" and fractional:
+        raise ValueError(f'[time] scheme = "crank-nicolson" is not supported with the fractional diffusion of '
+                         f"'{fractional[0]}' (its explicit half needs (-Lap)^(a/2) u_n, which the resolvent "
+                         "does not give); use backward-euler or bdf2")
     refusal = rosenbrock_refusal(model, positivity, motion)
     if name == AUTO:
         if refusal is None:

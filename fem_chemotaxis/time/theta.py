@@ -57,6 +57,19 @@ class ThetaMethod:
         """|C| in the local error C dt^(p+1) u^(p+1)."""
         return 1.0 / 12.0 if self.theta == 0.5 else 0.5
 
+    def implicit_weight(self, dt: float, omega: float) -> float:
+        """c of ``c u_{n+1}`` in the discrete time derivative when G is taken at t_{n+1} only.
+
+        Defined for backward Euler (c = 1/dt); an operator that is only available through its
+        resolvent (fractional diffusion) cannot be evaluated at t_n as Crank-Nicolson needs.
+        """
+        if self.theta != 1.0:
+            raise ValueError(
+                f"the time scheme {self.name} is not supported with fractional diffusion (its explicit "
+                "half needs (-Lap)^(a/2) u_n, which the resolvent does not give); use backward-euler or bdf2"
+            )
+        return 1.0 / dt
+
     def residuals(
         self,
         model: Model,

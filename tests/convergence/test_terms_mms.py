@@ -66,10 +66,10 @@ def mean_curvature(g):
 
 
 def saturating(g, threshold):
-    """The fractional document's eq. (7): y for |y| <= y*, else ((|y|-y*)/sqrt(1+(|y|-y*)^2) + y*) y/|y|."""
+    """The fractional document's eq. (7): y for |y| <= y*, else ((|y|-y*)/sqrt(1+(|y|-y*)^2) + y*) y/|y|,
+    with e/sqrt(1 + e^2) written as sin(atan(e)) (estimated degree 4q+8 instead of 8q+10)."""
     norm = ufl.dot(g, g) ** 0.5
-    excess = norm - threshold
-    return g * ufl.conditional(ufl.le(norm, threshold), 1.0, (excess * (1 + excess**2) ** -0.5 + threshold) / norm)
+    return g * ufl.conditional(ufl.le(norm, threshold), 1.0, (ufl.sin(ufl.atan(norm - threshold)) + threshold) * norm**-1)
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ class Case:
             exact fields and the parameters.
         degrees: The polynomial degrees tested in 2-D.
         exact_3d: The exact solution used in 3-D, if not `exact`.
+        coarse: Stop P1 at n = 32 (a source whose quadrature degree is twice the others').
     """
 
     model: dict
@@ -91,13 +92,14 @@ class Case:
     rhs: RHS
     degrees: tuple[int, ...] = (1, 2)
     exact_3d: dict[str, tuple[str, str]] | None = None
+    coarse: bool = False
 
 
 def _model(species: dict, parameters: dict) -> dict:
     return {"name": "mms", "parameters": parameters, "species": species}
 
 
-def _limiter_case(limiter: str, threshold: float = 1.0) -> Case:
+def _limiter_case(limiter: str, threshold: float = 1.0, coarse: bool = False) -> Case:
     """Chemotaxis with a flux limiter on grad s."""
     q = {"mean-curvature": mean_curvature, "saturating": lambda g: saturating(g, threshold)}
     taxis = {"towards": "s", "sensitivity": "chi*u", "limiter": limiter}
@@ -118,6 +120,7 @@ def _limiter_case(limiter: str, threshold: float = 1.0) -> Case:
             "u": div(p["d"] * grad(e["u"]) - p["chi"] * e["u"] * q[limiter](grad(e["s"]))),
             "s": div(p["ds"] * grad(e["s"])) + p["alpha"] * e["u"] - p["beta"] * e["s"],
         },
+        coarse=coarse,
     )
 
 
@@ -184,8 +187,9 @@ CASES: dict[str, Case] = {
     "mean-curvature-limiter": _limiter_case("mean-curvature"),
     # The source's saturating limiter, active: threshold 1.5 < max |grad s| = 3.3, |grad s| above
     # it in 60-70% of the domain. Q is C^2 across |grad s| = y* (q' = 1, q'' = 0 on both
-    # sides), so the source is smooth enough for the full rates.
-    "saturating-limiter": _limiter_case("saturating", 1.5),
+    # sides), so the source is smooth enough for the full rates. Its source's estimated degree is
+    # 22 (mean curvature: 10): P1 stops at n = 32 (measured rates 1.944, 1.984; 1.996 at n = 64).
+    "saturating-limiter": _limiter_case("saturating", 1.5, coarse=True),
     # Logistic growth, mass action u + v -> 2v, Michaelis-Menten decay.
     "reactions": Case(
         _model(
@@ -300,7 +304,7 @@ PARAMS = [
 
 @pytest.mark.parametrize(("name", "degree", "dim"), PARAMS)
 def test_l2_convergence_rate(name, degree, dim, comm):
-    sizes = SIZES[(degree, dim)]
+    sizes = SIZES[(degree, dim)][: 3 if CASES[name].coarse else None]
     min_rate = MIN_RATE[degree]
     errors = [l2_errors(name, degree, dim, n, comm) for n in sizes]
     failures = []

@@ -240,11 +240,11 @@ rho = "1 + 0.2*cos(pi*x/2)*cos(pi*y) + 0.01*noise(1)"
 S = "1"
 
 [time]
-t_end = 0.5
-dt = 0.05
+t_end = 0.4
+dt = 0.1                 # fractional diffusion is inside the implicit step: large steps are accurate
 
 [output]
-interval = 0.25
+interval = 0.2
 pictures = false
 """
 

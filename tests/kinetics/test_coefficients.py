@@ -3,8 +3,9 @@
 Closed forms: chapter (7.3.14) ``d = s^2/(lambda n)`` and the telegraph limit of (7.3.1)-(7.3.4);
 cross-diffusion file (40) for densities and lattices, (39) with the kernel (41) giving
 ``xi I`` (42); the chapter's signal-transduction sensitivity (7.3.21); the fractional file's
-Lemma (D_rho), checked both against its Gamma-function form and against the small-k limit
-of the relaxation operator's symbol.
+Lemma (D_rho) and the normalisation/tail constant of the heavy-tailed equilibrium (2),
+checked against Gamma-function forms derived and written in this file, and D_rho also
+against the small-k limit of the relaxation operator's symbol.
 """
 
 from __future__ import annotations
@@ -181,21 +182,64 @@ def test_transduction_model_agrees_with_derive():
         assert relative_error(sensitivity, derived) <= RTOL
 
 
+def heavy_tail_normalisation(n: int, gamma: float) -> float:
+    """c with ``int_{R^n} c (1 + |v|^2)^(-p) dv = 1``, p = (n + gamma + 1)/2.
+
+    In polar coordinates ``|S^(n-1)| int_0^inf r^(n-1) (1 + r^2)^(-p) dr`` with
+    ``|S^(n-1)| = 2 pi^(n/2)/Gamma(n/2)`` and the Beta integral
+    ``int_0^inf r^(n-1) (1 + r^2)^(-p) dr = Gamma(n/2) Gamma(p - n/2)/(2 Gamma(p))``, so
+    ``1/c = pi^(n/2) Gamma((gamma + 1)/2)/Gamma(p)``. As ``r^(n+gamma+1) (1 + r^2)^(-p) -> 1``,
+    c is also the tail constant K0 of the fractional file's (2).
+    """
+    p = (n + gamma + 1) / 2
+    return math.gamma(p) / (math.pi ** (n / 2) * math.gamma((gamma + 1) / 2))
+
+
+def lemma_integral(n: int, gamma: float) -> float:
+    """``int_{R^n} y1^2/(1 + y1^2) |y|^-(n+gamma+1) dy`` (the fractional file's Lemma) in closed form.
+
+    Polar coordinates ``y = r omega``: the radial integral ``int_0^inf c^2 r^-gamma/(1 + c^2 r^2) dr
+    = |c|^(1+gamma) pi/(2 cos(pi gamma/2))`` (c = omega1), and the sphere average of
+    ``|omega1|^(1+gamma)`` gives ``2 pi^((n-1)/2) Gamma(1 + gamma/2)/Gamma((n+1+gamma)/2)``.
+    """
+    radial = math.pi / (2 * math.cos(math.pi * gamma / 2))
+    return radial * 2 * math.pi ** ((n - 1) / 2) * math.gamma(1 + gamma / 2) / math.gamma((n + 1 + gamma) / 2)
+
+
 def test_fractional_lemma_integral():
-    """The Lemma's integral by nested quadrature equals its Gamma-function closed form."""
+    """The Lemma's integral by nested quadrature, and the package's closed form, equal the one written here."""
     for n in (1, 2, 3):
         for gamma in (0.2, 0.5, 0.8):
-            value, exact = fractional_integral(n, gamma), fractional_integral_closed(n, gamma)
+            value, exact = fractional_integral(n, gamma), lemma_integral(n, gamma)
             print(f"N={n} gamma={gamma}: {value:.14g} vs {exact:.14g}, rel. diff {relative_error(value, exact):.1e}")
             assert relative_error(value, exact) <= RTOL
+            assert relative_error(fractional_integral_closed(n, gamma), exact) <= 1e-14
 
 
-def test_heavy_tailed_equilibrium():
-    """The default profile is normalised and its tail constant is its normalisation."""
-    for n in (1, 2, 3):
-        equilibrium = HeavyTailedEquilibrium(n, 0.4)
-        assert abs(equilibrium.mass() - 1) <= RTOL
-        assert relative_error(equilibrium.tail_constant()[0], equilibrium.default_constant()) <= RTOL
+@pytest.mark.parametrize("n", [1, 2, 3])
+@pytest.mark.parametrize("gamma", [0.2, 0.5, 0.8])
+def test_heavy_tailed_equilibrium(n, gamma):
+    """The default profile's tail constant and D_rho against Gamma-function forms written here.
+
+    The normalisation is also checked by quadrature of ``c (1 + r^2)^(-p)`` written here (not
+    the package's density), and D_rho = K0 sigma^-gamma (Lemma integral) with both factors
+    in closed form.
+    """
+    c = heavy_tail_normalisation(n, gamma)
+    p = (n + gamma + 1) / 2
+    area = 2 * math.pi ** (n / 2) / math.gamma(n / 2)
+    radial = [scipy.integrate.quad(lambda r: r ** (n - 1) * (1 + r * r) ** -p, a, b, epsabs=0, epsrel=1e-12)[0]
+              for a, b in ((0.0, 1.0), (1.0, np.inf))]
+    assert abs(c * area * sum(radial) - 1) <= RTOL
+    equilibrium = HeavyTailedEquilibrium(n, gamma)
+    tail, change = equilibrium.tail_constant()
+    assert relative_error(tail, c) <= RTOL and change <= RTOL
+    assert abs(equilibrium.mass() - 1) <= RTOL
+    sigma = 1.7
+    d_rho = fractional_diffusion(equilibrium, sigma)
+    exact = c * sigma**-gamma * lemma_integral(n, gamma)
+    print(f"N={n} gamma={gamma}: K0 = {tail:.14g} (closed {c:.14g}), D_rho = {d_rho:.14g} (closed {exact:.14g})")
+    assert relative_error(d_rho, exact) <= RTOL
 
 
 @pytest.mark.parametrize("n", [1, 2, 3])
