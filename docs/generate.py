@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import re
 import shutil
@@ -76,11 +77,14 @@ def config_page() -> str:
         module = importlib.import_module(f"fem_chemotaxis.{dotted}")
         messages = _messages(tree)
         parts += [f"## From `fem_chemotaxis/{dotted.replace('.', '/')}.py`", ""]
+        if dotted == "config.run_config":
+            parts += _settings_tables(tree, described_tables)
         for function, where, keys, table_var in _key_sets(tree):
             defaults = _defaults(function, table_var)
             title = where if where.startswith("[") else f"[{where}]"
             described = described_tables.get(title.split(".")[0].rstrip("]") + "]" if "." in title else title)
-            parts += [f"### `{title}`", "", f"Checked in `{function.name}`."
+            checker = f"{_OWNER[function]}.{function.name}" if function in _OWNER else function.name
+            parts += [f"### `{title}`", "", f"Checked in `{checker}`."
                       + (" The validator's description:" if described else ""), ""]
             if described:
                 parts += ["```text", described, "```", ""]
@@ -92,6 +96,66 @@ def config_page() -> str:
             parts.append("")
         parts += _kind_tables(module)
     return "\n".join(parts)
+
+
+def _settings_tables(run_config_tree: ast.Module, described_tables: dict[str, str]) -> list[str]:
+    """[time], [solver], [discretisation], [output]: the settings dataclasses of
+    config/settings.py (a field per key, its default) and what their ``__post_init__`` checks."""
+    settings = importlib.import_module("fem_chemotaxis.config.settings")
+    tree = ast.parse(Path(settings.__file__).read_text())
+    file_defaults: dict[str, dict[str, str]] = {}  # Output.from_table(..., interval=...) in run_config
+    for node in ast.walk(run_config_tree):
+        if (isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "from_table"
+                and isinstance(node.func.value, ast.Name)):
+            file_defaults[node.func.value.id] = {kw.arg: f"`{ast.unparse(kw.value)}`" for kw in node.keywords if kw.arg}
+    parts = []
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        settings_class = getattr(settings, cls.name)
+        if not dataclasses.is_dataclass(settings_class) or not hasattr(settings_class, "TABLE"):
+            continue
+        title = f"[{settings_class.TABLE}]"
+        check = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__post_init__"), cls)
+        described = described_tables.get(title)
+        parts += [f"### `{title}`", "", f"Checked in `{cls.name}.__post_init__` (`fem_chemotaxis.{cls.name}` "
+                  "in Python, the same checks)." + (" The validator's description:" if described else ""), ""]
+        if described:
+            parts += ["```text", described, "```", ""]
+        parts += ["| key | type (what the validator checks) | default |", "|---|---|---|"]
+        for f in sorted(dataclasses.fields(settings_class), key=lambda f: f.name):
+            if f.name in file_defaults.get(cls.name, {}):
+                default = file_defaults[cls.name][f.name]
+            elif f.name in settings_class.REQUIRED or f.default in (None, dataclasses.MISSING):
+                default = "-" if f.default_factory is dataclasses.MISSING else f"`{f.default_factory()}`"
+            else:
+                default = f"`{f.default!r}`"
+            parts.append(f"| `{f.name}` | {_settings_kind(check, settings, f.name)} | {default} |")
+        parts.append("")
+    return parts
+
+
+def _settings_kind(check: ast.AST, module, key: str) -> str:
+    """What ``__post_init__`` checks about `key`: ``check(..., self._where("key"))`` (or in a
+    loop over literal keys), or a message ``f"{self._where('key')} must be ..."``."""
+    for node in ast.walk(check):
+        if not isinstance(node, ast.Call) or getattr(node.func, "id", "") not in _CHECKS | {"choice": ""}:
+            continue
+        where = next((a for a in node.args if isinstance(a, ast.Call) and getattr(a.func, "attr", "") == "_where"), None)
+        if where is None or not where.args:
+            continue
+        argument = where.args[0]
+        if not ((isinstance(argument, ast.Constant) and argument.value == key)
+                or (isinstance(argument, ast.Name) and _loops_over(check, key, argument.id))):
+            continue
+        if node.func.id == "choice":
+            return "one of " + ", ".join(f"`{c}`" for c in getattr(module, ast.unparse(node.args[1])))
+        return _CHECKS[node.func.id]
+    for node in ast.walk(check):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}" for v in node.values)
+            match = re.search(r"_where\(['\"]" + re.escape(key) + r"['\"]\)\} must be ([^,;(]+)", text)
+            if match:
+                return match[1].strip()
+    return "see the table description"
 
 
 def _kind_tables(module) -> list[str]:
@@ -123,15 +187,20 @@ def _described_tables(doc: str) -> dict[str, str]:
 
 
 def _key_sets(tree: ast.Module):
-    """(function, where, keys, table variable) for each literal set of allowed keys."""
+    """(function, where, keys, table variable) for each literal set of allowed keys (or a
+    module-level tuple of them, such as run_config's _TABLES)."""
+    constants = {t.id: n.value for n in tree.body if isinstance(n, ast.Assign)
+                 for t in n.targets if isinstance(t, ast.Name) and isinstance(n.value, ast.Tuple | ast.Set)}
     for function in ast.walk(tree):
         if not isinstance(function, (ast.FunctionDef,)):
             continue
         for node in ast.walk(function):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_only_keys"
-                    and len(node.args) >= 3 and isinstance(node.args[1], ast.Set)):
-                keys = _strings(node.args[1])
-                yield function, _where(node.args[2], function), keys, _name(node.args[0])
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("only_keys", "_only_keys"):
+                allowed = node.args[1] if len(node.args) >= 3 else None
+                if isinstance(allowed, ast.Name):
+                    allowed = constants.get(allowed.id)
+                if isinstance(allowed, ast.Set | ast.Tuple):
+                    yield function, _where(node.args[2], function), _strings(allowed), _name(node.args[0])
             elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Set)
                   and getattr(node.targets[0], "id", "") == "allowed" and _strings(node.value)):
                 yield function, _where(None, function), _strings(node.value), "table"
@@ -182,7 +251,7 @@ def _readable(node: ast.AST) -> str:
     return ast.unparse(node).strip("'\"")
 
 
-def _strings(node: ast.Set) -> set[str]:
+def _strings(node: ast.Set | ast.Tuple) -> set[str]:
     return {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
 
 
@@ -222,7 +291,8 @@ _CALLS: list[ast.Call] = []
 _OWNER: dict[ast.FunctionDef, str] = {}
 _CALLER: dict[ast.Call, ast.FunctionDef] = {}
 
-_CHECKS = {"_positive": "positive number", "_number": "number"}
+_CHECKS = {"_positive": "positive number", "_number": "number", "positive": "positive number", "number": "number",
+           "boolean": "true or false"}
 
 
 def _kind(function: ast.FunctionDef, module, messages: list[str], table: str, key: str) -> str:
@@ -239,7 +309,7 @@ def _kind(function: ast.FunctionDef, module, messages: list[str], table: str, ke
             continue
         if name in _CHECKS:
             return _CHECKS[name]
-        if name == "_choice" and len(node.args) >= 2:
+        if name in ("_choice", "choice") and len(node.args) >= 2:
             choices = getattr(module, ast.unparse(node.args[1]), None)
             if choices:
                 return "one of " + ", ".join(f"`{c}`" for c in choices)
@@ -250,10 +320,12 @@ def _kind(function: ast.FunctionDef, module, messages: list[str], table: str, ke
     return "see the table description"
 
 
-def _loops_over(function: ast.FunctionDef, key: str) -> bool:
-    """Whether `key` is one of the literal strings a loop or comprehension in `function` runs over."""
+def _loops_over(function: ast.AST, key: str, variable: str | None = None) -> bool:
+    """Whether `key` is one of the literal strings a loop or comprehension in `function` runs
+    over (with `variable`: a loop over that name)."""
     for node in ast.walk(function):
         if (isinstance(node, ast.comprehension | ast.For) and isinstance(node.iter, ast.Tuple)
+                and (variable is None or getattr(node.target, "id", "") == variable)
                 and key in {e.value for e in node.iter.elts if isinstance(e, ast.Constant)}):
             return True
     return False

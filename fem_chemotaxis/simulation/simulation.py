@@ -259,7 +259,7 @@ class Simulation:
 
 
     def mesh_statistics(self) -> dict[str, float]:
-        """Volume |Omega| and minimum scaled Jacobian of a moving mesh now (collective).
+        """Volume ``|Omega|`` and minimum scaled Jacobian of a moving mesh now (collective).
 
         Raises:
             ValueError: if the mesh does not move.
