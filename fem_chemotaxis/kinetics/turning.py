@@ -187,10 +187,6 @@ class Transduction:
         """g(S) at signal values."""
         return self._evaluate(self.g, signal)
 
-    def receptor_slope(self, signal: np.ndarray) -> np.ndarray:
-        """g'(S) at signal values."""
-        return self._evaluate(self.g_prime, signal)
-
     def _evaluate(self, expr: Expression, signal: np.ndarray) -> np.ndarray:
         signal = np.asarray(signal, dtype=float)
         values = expr.evaluate({**self.parameters, self.signal: signal}, NUMPY_FUNCTIONS)

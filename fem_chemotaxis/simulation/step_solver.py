@@ -79,9 +79,8 @@ class StepSolver:
                 self._solver = flow.step_solver(residuals, unknowns, bcs, start, new, settings)
             else:
                 options = {**preset_options(settings.preset, [f.name for f in unknowns], num_dofs), **settings.petsc}
-                fixed = list(operator.parameters.values())  # a moving mesh changes every form
-                split = None if moving else (lambda f: any(f is p for p in fixed), [levels.dt, levels.omega])
-                self._solver = self._species_solver(residuals, unknowns, options, bcs, split)
+                fixed = None if moving else list(operator.parameters.values())  # a moving mesh changes every form
+                self._solver = self._newton(residuals, options, bcs, fixed)
         self.controller = self._controller(tolerances) if tolerances else None
         if self.controller is not None:
             self.controller.accept(time, fields.owned_values())
@@ -114,19 +113,19 @@ class StepSolver:
         )
         return RosenbrockSolver(scheme, system, levels.t_old, levels.dt)
 
-    def _species_solver(
-        self,
-        residuals: list[ufl.Form],
-        unknowns: list[dolfinx.fem.Function],
-        options: Mapping[str, Any],
-        bcs: Sequence[dolfinx.fem.DirichletBC],
-        split: Any = None,
+    def _newton(
+        self, residuals: list[ufl.Form], options: Mapping[str, Any], bcs: Sequence[dolfinx.fem.DirichletBC],
+        fixed: list[Any] | None,
     ) -> NonlinearSolver:
         """Newton for the species; with fractional diffusion inside the implicit step.
 
-        ``split`` (the Jacobian's constant part, see ``NonlinearSolver``) applies without it.
+        Without it, the Jacobian's part that depends only on the `fixed` coefficients (None: on
+        a moving mesh, none) and dt is assembled again only when dt changes (see ``NonlinearSolver``).
         """
+        unknowns = [self.fields.unknowns[n] for n in self._names]
         if not self.fractional:
+            levels = self._levels
+            split = None if fixed is None else (lambda f: any(f is p for p in fixed), [levels.dt, levels.omega])
             return NonlinearSolver(residuals, unknowns, options, bcs, split=split)
         from fem_chemotaxis.solvers.fractional_newton import FractionalNewtonSolver
 

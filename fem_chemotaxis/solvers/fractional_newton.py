@@ -205,4 +205,4 @@ class FractionalNewtonSolver(NonlinearSolver):
             rows.destroy()
         if hasattr(self, "_jacobian"):
             self._jacobian.destroy()
-        super().__del__()
+        # the options left in PETSc's database go with NonlinearSolver's OptionsPrefix

@@ -21,7 +21,6 @@ field-split sub-solvers, which read them when first set up) and removed afterwar
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +33,7 @@ from dolfinx.fem.forms import derivative_block
 
 from petsc4py import PETSc
 
+from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 from fem_chemotaxis.solvers.split_jacobian import SplitJacobian
 from fem_chemotaxis.terms.partition import IsFixed
 
@@ -53,7 +53,6 @@ NEWTON_OPTIONS = {
 }
 PRESETS = ("auto", "direct", "iterative")
 
-_prefix_counter = itertools.count()
 
 
 def preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[str, Any]:
@@ -119,10 +118,8 @@ class NonlinearSolver:
         self.options = dict(options)
         if split is not None and jacobian is None:
             jacobian = derivative_block(list(residuals), list(unknowns))
-        self.prefix = f"fem_chemotaxis_{next(_prefix_counter)}_"
-        database = PETSc.Options()
-        for key, value in self.options.items():
-            database[f"{self.prefix}{key}"] = value
+        self._options = OptionsPrefix("fem_chemotaxis_", self.options)
+        self.prefix = self._options.prefix
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             list(residuals),
             list(unknowns),
@@ -137,7 +134,6 @@ class NonlinearSolver:
         snes = self.problem.solver
         snes.setFromOptions()
         self._configure(snes, list(unknowns))
-        self._options_pending = True
 
     def _configure(self, snes: PETSc.SNES, unknowns: list[dolfinx.fem.Function]) -> None:
         """Solver set-up after the options are read: one field split per unknown."""
@@ -149,8 +145,7 @@ class NonlinearSolver:
         """Solve from the current values of the unknowns; never raises on divergence."""
         snes = self.problem.solver
         self.problem.solve()
-        if self._options_pending:  # the sub-solvers have read their options by now
-            self._clear_options()
+        self._options.clear()  # the sub-solvers have read their options by now
         reason = snes.getConvergedReason()
         return SolveReport(
             converged=reason > 0,
@@ -159,16 +154,6 @@ class NonlinearSolver:
             krylov_iterations=int(snes.getLinearSolveIterations()),
         )
 
-    def _clear_options(self) -> None:
-        database = PETSc.Options()
-        for key in list(database.getAll()):
-            if key.startswith(self.prefix):
-                database.delValue(key)
-        self._options_pending = False
-
-    def __del__(self) -> None:
-        if getattr(self, "_options_pending", False):
-            self._clear_options()
 
 
 def block_index_sets(unknowns: Sequence[dolfinx.fem.Function], comm: Any) -> list[tuple[str, PETSc.IS]]:
