@@ -85,8 +85,10 @@ stats = history[-1]
 degraded = ufl.conditional(ufl.lt(sim.u["u3"], 0.5), 1.0, 0.0)
 area = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(degraded * ufl.dx)), op=MPI.SUM)
 if comm.rank == 0:
-    print(f"ECM range at t = {sim.time:g}: [{stats['u3']['min']:.4f}, {stats['u3']['max']:.4f}] (must stay in [0, 1]); "
-          f"degraded area {area:.4f}; tumour cells {stats['u1']['mass']:.5f}")
+    print(
+        f"ECM range at t = {sim.time:g}: [{stats['u3']['min']:.4f}, {stats['u3']['max']:.4f}] (must stay in [0, 1]); "
+        f"degraded area {area:.4f}; tumour cells {stats['u1']['mass']:.5f}"
+    )
 assert -1e-3 < stats["u3"]["min"] and stats["u3"]["max"] < 1 + 1e-3
 
 # ## Looking at the result

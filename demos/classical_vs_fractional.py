@@ -102,8 +102,11 @@ for label, model in models.items():
     stats = sim.statistics()["rho"]
     masses[label] = (initial_mass, stats["mass"])
     if comm.rank == 0:
-        print(f"{label:>16}: t = {t_end:g} in {len(sim.history)} steps, {time.perf_counter() - start:.1f} s; "
-              f"rho min {stats['min']:.4f} max {stats['max']:.4f} mass {stats['mass']:.6f}", flush=True)
+        print(
+            f"{label:>16}: t = {t_end:g} in {len(sim.history)} steps, {time.perf_counter() - start:.1f} s; "
+            f"rho min {stats['min']:.4f} max {stats['max']:.4f} mass {stats['mass']:.6f}",
+            flush=True,
+        )
     panel = dolfinx.fem.Function(sim.u["rho"].function_space, name=label)
     panel.x.array[:] = sim.u["rho"].x.array
     panels.append(panel)
@@ -140,13 +143,14 @@ area = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(1.0 * ufl.dx(
 for label, model in models.items():
     rho_bar = masses[label][0] / area
     order = next((sp.fractional_order for sp in model.species if sp.fractional_order is not None), 2.0)
-    linear = np.array([[-p["d"] * mu1 ** (order / 2), p["chi"] * rho_bar * mu1],
-                       [p["beta"], -p["ds"] * mu1 - p["mu"]]])
+    linear = np.array([[-p["d"] * mu1 ** (order / 2), p["chi"] * rho_bar * mu1], [p["beta"], -p["ds"] * mu1 - p["mu"]]])
     start, now = along_first_mode[label]
     predicted = scipy.linalg.expm(T_CHECK * linear) @ start
     if comm.rank == 0:
-        print(f"{label}: first mode (mu_1 = {mu1:.4f}) a_rho {start[0]:.5e} -> {now[0]:.5e} at t = {T_CHECK:g}, "
-              f"linear theory {predicted[0]:.5e} (ratio {now[0] / predicted[0]:.4f})")
+        print(
+            f"{label}: first mode (mu_1 = {mu1:.4f}) a_rho {start[0]:.5e} -> {now[0]:.5e} at t = {T_CHECK:g}, "
+            f"linear theory {predicted[0]:.5e} (ratio {now[0] / predicted[0]:.4f})"
+        )
     assert abs(now[0] / predicted[0] - 1) < 0.01
 
 # ## Looking at the result

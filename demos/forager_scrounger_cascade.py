@@ -78,8 +78,10 @@ last = sim.statistics()
 for name in ("u1", "u2"):
     change = abs(last[name]["mass"] - first[name]["mass"]) / first[name]["mass"]
     if comm.rank == 0:
-        print(f"{name} ({model.species[model.species_names.index(name)].description}): mass "
-              f"{first[name]['mass']:.10f} -> {last[name]['mass']:.10f}, relative change {change:.1e}")
+        print(
+            f"{name} ({model.species[model.species_names.index(name)].description}): mass "
+            f"{first[name]['mass']:.10f} -> {last[name]['mass']:.10f}, relative change {change:.1e}"
+        )
     assert change < 1e-9
 
 # ## A physical check: each population near its taxis equilibrium

@@ -135,7 +135,8 @@ assert drift < 1e-9, drift
 
 p = model.parameters
 u_bar = initial["u"]["mass"] / comm.allreduce(
-    dolfinx.fem.assemble_scalar(dolfinx.fem.form(1.0 * ufl.dx(domain=tissue.mesh))), op=MPI.SUM)
+    dolfinx.fem.assemble_scalar(dolfinx.fem.form(1.0 * ufl.dx(domain=tissue.mesh))), op=MPI.SUM
+)
 mu1 = first_mode.eigenvalues[0]
 linear = np.array([[-p["d"] * mu1, p["chi"] * u_bar * mu1], [p["alpha"], -p["ds"] * mu1 - p["beta"]]])
 t_check = 6.0
@@ -143,9 +144,11 @@ steps = round(t_check / config.time.dt)
 predicted = np.linalg.matrix_power(np.linalg.inv(np.eye(2) - config.time.dt * linear), steps) @ along_first_mode[0.0]
 ratio = along_first_mode[t_check][0] / predicted[0]
 if comm.rank == 0:
-    print(f"first mode (mu_1 = {mu1:.4f}, growth rate {max(np.linalg.eigvals(linear).real):.4f}): a_u "
-          f"{along_first_mode[0.0][0]:.4e} -> {along_first_mode[t_check][0]:.4e} at t = {t_check:g}, "
-          f"linear theory {predicted[0]:.4e} (ratio {ratio:.4f})")
+    print(
+        f"first mode (mu_1 = {mu1:.4f}, growth rate {max(np.linalg.eigvals(linear).real):.4f}): a_u "
+        f"{along_first_mode[0.0][0]:.4e} -> {along_first_mode[t_check][0]:.4e} at t = {t_check:g}, "
+        f"linear theory {predicted[0]:.4e} (ratio {ratio:.4f})"
+    )
 assert abs(ratio - 1) < 0.01, ratio
 
 # ## Looking at the result

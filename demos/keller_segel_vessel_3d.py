@@ -103,8 +103,10 @@ for step in sim.history:
     S = (S + step.dt * (g * wall_area + parameters["alpha"] * U)) / (1 + parameters["beta"] * step.dt)
 computed = records[-1][1]["s"]["mass"]
 if comm.rank == 0:
-    print(f"total chemoattractant at t = {sim.time:g}: finite elements {computed:.10f}, budget ODE {S:.10f} "
-          f"(relative difference {abs(computed - S) / S:.1e}); cell mass {U:.8f} -> {records[-1][1]['u']['mass']:.8f}")
+    print(
+        f"total chemoattractant at t = {sim.time:g}: finite elements {computed:.10f}, budget ODE {S:.10f} "
+        f"(relative difference {abs(computed - S) / S:.1e}); cell mass {U:.8f} -> {records[-1][1]['u']['mass']:.8f}"
+    )
 assert abs(computed - S) < 1e-8 * S
 
 # ## Looking at the result: slices through the block
@@ -121,8 +123,9 @@ if comm.rank == 0:
 comm.Barrier()
 pictures = {view: OUTPUT / f"species-{view}.png" for view in ("slices", "clip")}
 for view, path in pictures.items():
-    fc.save_species_png(list(sim.u.values()), path, time=sim.time, title="Keller-Segel around a branching vessel",
-                     view=view)
+    fc.save_species_png(
+        list(sim.u.values()), path, time=sim.time, title="Keller-Segel around a branching vessel", view=view
+    )
 if comm.rank == 0 and not SHORT:
     fc.save_small_copy(pictures["slices"], DEMOS / "images" / "keller_segel_vessel_3d.png")
 

@@ -69,8 +69,10 @@ if comm.rank == 0:
         print("   ", equation)
     print(f"uniform steady state: u1 = {state['u1']:.4f}, u2 = {state['u2']:.4f}")
     wavelength = 2 * np.pi / np.sqrt([unstable.max(), unstable.min(), fastest])
-    print(f"unstable wavelengths {wavelength[0]:.2f} to {wavelength[1]:.2f}; "
-          f"fastest {wavelength[2]:.2f}, growth rate {rates.max():.4f}")
+    print(
+        f"unstable wavelengths {wavelength[0]:.2f} to {wavelength[1]:.2f}; "
+        f"fastest {wavelength[2]:.2f}, growth rate {rates.max():.4f}"
+    )
 
 # ## Mesh and run
 #
@@ -78,8 +80,10 @@ if comm.rank == 0:
 
 tissue = fc.generate("tissue-section", comm, **config.mesh.parameters)
 sim = fc.Simulation.from_config(config, mesh=tissue)
-amplitude = [(sim.time, stats["u1"]["max"] - stats["u1"]["min"])
-             for stats in fc.advance_with_progress(sim, t_end, config.output.interval)]
+amplitude = [
+    (sim.time, stats["u1"]["max"] - stats["u1"]["min"])
+    for stats in fc.advance_with_progress(sim, t_end, config.output.interval)
+]
 
 # ## A physical check: growth at the rate of linear theory
 #
@@ -94,8 +98,10 @@ observed = np.log(a1 / a0) / (t1 - t0)
 predicted = np.log(1 + rates.max() * config.time.dt) / config.time.dt  # the fastest mode under backward Euler
 if comm.rank == 0:
     print("amplitude of u1: " + ", ".join(f"{a:.4g} (t = {t:g})" for t, a in amplitude))
-    print(f"observed growth rate between t = {t0:g} and {t1:g}: {observed:.4f}; linear theory: fastest mode "
-          f"{rates.max():.4f}, {predicted:.4f} after backward Euler (ratio observed/theory {observed / predicted:.3f})")
+    print(
+        f"observed growth rate between t = {t0:g} and {t1:g}: {observed:.4f}; linear theory: fastest mode "
+        f"{rates.max():.4f}, {predicted:.4f} after backward Euler (ratio observed/theory {observed / predicted:.3f})"
+    )
 assert abs(observed / predicted - 1) < 0.1
 
 # ## Looking at the result

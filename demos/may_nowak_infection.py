@@ -67,8 +67,10 @@ if comm.rank == 0:
     for equation in model.equations():
         print("   ", equation)
     r0_number = p["beta"] * p["k"] * p["r0"] / (p["d1"] * p["d2"] * p["d3"])
-    print(f"basic reproduction number R0 = {r0_number:g}; virus source: {config.boundary_conditions[0].value} "
-          f"on {', '.join(config.boundary_conditions[0].on)}")
+    print(
+        f"basic reproduction number R0 = {r0_number:g}; virus source: {config.boundary_conditions[0].value} "
+        f"on {', '.join(config.boundary_conditions[0].on)}"
+    )
 
 # ## Linear theory: how fast should the infection spread?
 #
@@ -82,12 +84,18 @@ if comm.rank == 0:
 
 healthy = p["r0"] / p["d1"]
 decay = np.linspace(0.2, 20.0, 2000)
-speeds = [np.linalg.eigvals(np.array([[p["D2"] * s_**2 - p["d2"], p["beta"] * healthy],
-                                      [p["k"], p["D3"] * s_**2 - p["d3"]]])).real.max() / s_ for s_ in decay]
+speeds = [
+    np.linalg.eigvals(
+        np.array([[p["D2"] * s_**2 - p["d2"], p["beta"] * healthy], [p["k"], p["D3"] * s_**2 - p["d3"]]])
+    ).real.max()
+    / s_
+    for s_ in decay
+]
 linear_speed = min(speeds)
 if comm.rank == 0:
-    print(f"linear spreading speed c* = {linear_speed:.4f} "
-          f"(decay rate of the front s = {decay[np.argmin(speeds)]:.3f})")
+    print(
+        f"linear spreading speed c* = {linear_speed:.4f} (decay rate of the front s = {decay[np.argmin(speeds)]:.3f})"
+    )
 
 # ## Mesh and run
 #
@@ -123,8 +131,10 @@ front = [(sim.time, front_position()) for _ in fc.advance_with_progress(sim, t_e
 observed = (x1 - x0) / (t1 - t0)
 if comm.rank == 0:
     print("front position: " + ", ".join(f"{x:.3f} (t = {t:g})" for t, x in front))
-    print(f"front speed between t = {t0:g} and {t1:g}: {observed:.4f}; linear spreading speed {linear_speed:.4f} "
-          f"(ratio {observed / linear_speed:.3f})")
+    print(
+        f"front speed between t = {t0:g} and {t1:g}: {observed:.4f}; linear spreading speed {linear_speed:.4f} "
+        f"(ratio {observed / linear_speed:.3f})"
+    )
 assert abs(observed / linear_speed - 1) < 0.1
 
 # ## Looking at the result

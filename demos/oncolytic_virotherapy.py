@@ -82,9 +82,11 @@ first = history[0]
 
 last = sim.statistics()
 if comm.rank == 0:
-    print(f"t = 0 -> {sim.time:g}: infected cells {first['u2']['mass']:.4f} -> {last['u2']['mass']:.4f}, "
-          f"virus {first['u4']['mass']:.4f} -> {last['u4']['mass']:.4f}, "
-          f"uninfected tumour {first['u1']['mass']:.4f} -> {last['u1']['mass']:.4f}")
+    print(
+        f"t = 0 -> {sim.time:g}: infected cells {first['u2']['mass']:.4f} -> {last['u2']['mass']:.4f}, "
+        f"virus {first['u4']['mass']:.4f} -> {last['u4']['mass']:.4f}, "
+        f"uninfected tumour {first['u1']['mass']:.4f} -> {last['u1']['mass']:.4f}"
+    )
 assert last["u2"]["mass"] > 0.01 and last["u1"]["mass"] < first["u1"]["mass"]
 
 # ## Looking at the result

@@ -102,9 +102,11 @@ scale = motion.capacity / (1 + (motion.capacity - 1) * np.exp(-motion.rate * sim
 mesh_now = sim.mesh_statistics()
 expected = scale**2 * initial_volume
 if comm.rank == 0:
-    print(f"|Omega(t = {sim.time:g})| = {mesh_now['volume']:.12f}, s^2 |Omega_0| = {expected:.12f} "
-          f"(relative difference {abs(mesh_now['volume'] - expected) / expected:.1e}); "
-          f"minimum scaled Jacobian {mesh_now['min_quality']:.3f}")
+    print(
+        f"|Omega(t = {sim.time:g})| = {mesh_now['volume']:.12f}, s^2 |Omega_0| = {expected:.12f} "
+        f"(relative difference {abs(mesh_now['volume'] - expected) / expected:.1e}); "
+        f"minimum scaled Jacobian {mesh_now['min_quality']:.3f}"
+    )
 assert abs(mesh_now["volume"] - expected) < 1e-10 * expected
 
 # ## Looking at the result
@@ -119,8 +121,9 @@ if comm.rank == 0:
     outline = start.extract_feature_edges(boundary_edges=True, feature_edges=False, manifold_edges=False)
 comm.Barrier()
 picture = OUTPUT / "species.png"
-fc.save_species_png(list(sim.u.values()), picture, time=sim.time, title="oncolytic virotherapy on a growing section",
-                 outline=outline)
+fc.save_species_png(
+    list(sim.u.values()), picture, time=sim.time, title="oncolytic virotherapy on a growing section", outline=outline
+)
 if comm.rank == 0 and not SHORT:
     fc.save_small_copy(picture, DEMOS / "images" / "oncolytic_virus_growing.png")
 

@@ -66,12 +66,19 @@ OUTPUT = Path("results/particles_vs_continuum")
 
 INITIAL = "1 + 0.4*exp(-((x - 0.3)^2 + (y - 0.65)^2)/0.02) + 0.3*exp(-((x - 0.7)^2 + (y - 0.35)^2)/0.02)"
 SPEC = {
-    "cells": {"dimension": 2, "turning_rate": 25.0, "velocities": {"kind": "sphere", "speed": 1.0},
-              "taxis": {"mechanism": "direction", "strength": 0.3}},
+    "cells": {
+        "dimension": 2,
+        "turning_rate": 25.0,
+        "velocities": {"kind": "sphere", "speed": 1.0},
+        "taxis": {"mechanism": "direction", "strength": 0.3},
+    },
     "signal": {"name": "s", "diffusion": "0.05", "reaction": "alpha*u - beta*s"},
     "parameters": {"alpha": 1.0, "beta": 1.0},
-    "run": {"mesh": {"builtin": "rectangle", "size": [1.0, 1.0], "cells": [48, 48]},
-            "initial": {"u": INITIAL, "s": "1"}, "time": {"t_end": T_END, "dt": DT, "scheme": "bdf2"}},
+    "run": {
+        "mesh": {"builtin": "rectangle", "size": [1.0, 1.0], "cells": [48, 48]},
+        "initial": {"u": INITIAL, "s": "1"},
+        "time": {"t_end": T_END, "dt": DT, "scheme": "bdf2"},
+    },
 }
 GRID = [97, 97]  # where the particles sense s, and where the pictures sample the fields
 
@@ -94,8 +101,13 @@ def initial_positions(rng: np.random.Generator, count: int) -> np.ndarray:
 # A picture with four panels (matplotlib, drawn on rank 0 from gathered samples).
 
 
-def picture(fields: dict[str, np.ndarray], positions: np.ndarray, derivation: fc.kinetics.Derivation, l1: float,
-            statistical: float) -> None:
+def picture(
+    fields: dict[str, np.ndarray],
+    positions: np.ndarray,
+    derivation: fc.kinetics.Derivation,
+    l1: float,
+    statistical: float,
+) -> None:
     """Four panels: particles over the chemical, particle density, FE density, a cut through the peak."""
     figure = Figure(figsize=(17, 4.6), layout="constrained")
     axes = figure.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.25]})
@@ -109,8 +121,10 @@ def picture(fields: dict[str, np.ndarray], positions: np.ndarray, derivation: fc
     ax.set_title(f"run-and-tumble cells ({len(shown)} of {len(positions)} shown)\nin the chemical s of the FE solution")
     figure.colorbar(chemical, ax=axes[0], shrink=0.85, label="chemical s", location="left")
 
-    for ax, key, title in ((axes[1], "particles", "particle density\n(P1 cloud-in-cell, 24 x 24 mesh)"),
-                           (axes[2], "fe", "finite elements: derived Keller-Segel\ncell density u (48 x 48 mesh, P1)")):
+    for ax, key, title in (
+        (axes[1], "particles", "particle density\n(P1 cloud-in-cell, 24 x 24 mesh)"),
+        (axes[2], "fe", "finite elements: derived Keller-Segel\ncell density u (48 x 48 mesh, P1)"),
+    ):
         image = ax.imshow(fields[key].T, origin="lower", extent=extent, vmin=0, vmax=top, cmap="viridis")
         ax.set_title(title)
     figure.colorbar(image, ax=axes[1:3], shrink=0.85, label="cell density")
@@ -134,7 +148,9 @@ def picture(fields: dict[str, np.ndarray], positions: np.ndarray, derivation: fc
     d, chi = derivation["D"].scalar, derivation["chi"].scalar
     figure.suptitle(
         f"Particles vs continuum at t = {T_END:g}: derived d = s^2/(lambda n) = {d:.4g}, chi = k s^2/n = {chi:.4g};  "
-        f"relative L1 difference {l1:.3f} (statistical part expected {statistical:.3f})", fontsize=12)
+        f"relative L1 difference {l1:.3f} (statistical part expected {statistical:.3f})",
+        fontsize=12,
+    )
     OUTPUT.mkdir(parents=True, exist_ok=True)
     figure.savefig(OUTPUT / "comparison.png", dpi=110)
 
@@ -162,8 +178,15 @@ config = dataclasses.replace(config, time=dataclasses.replace(config.time, dt=DT
 continuum = fc.Simulation.from_config(config, comm)
 mass = continuum.statistics()["u"]["mass"]
 sampler = fc.particles.FunctionSampler(continuum.mesh, [0, 0], [1, 1], GRID)
-cells = fc.particles.RunAndTumble(derivation.spec.law, COUNT, box=[1.0, 1.0], initial=initial_positions,
-                     signal=sampler(continuum.u["s"]), seed=2024, comm=comm)
+cells = fc.particles.RunAndTumble(
+    derivation.spec.law,
+    COUNT,
+    box=[1.0, 1.0],
+    initial=initial_positions,
+    signal=sampler(continuum.u["s"]),
+    seed=2024,
+    comm=comm,
+)
 clock = {"continuum": 0.0, "particles": 0.0}
 while continuum.time < T_END - 1e-12:
     tic = time.perf_counter()
@@ -174,8 +197,11 @@ while continuum.time < T_END - 1e-12:
     clock["continuum"] += toc - tic
     clock["particles"] += time.perf_counter() - toc
 if comm.rank == 0:
-    print(f"t = {T_END}: FE model {clock['continuum']:.1f} s, {COUNT} particles {clock['particles']:.1f} s "
-          f"(total {time.perf_counter() - started:.1f} s)", flush=True)
+    print(
+        f"t = {T_END}: FE model {clock['continuum']:.1f} s, {COUNT} particles {clock['particles']:.1f} s "
+        f"(total {time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
 
 # ## A physical check: particles and continuum agree up to sampling noise
 #
@@ -193,15 +219,23 @@ expected = fc.particles.expected_density(continuum.u["u"], coarse, mass=mass)
 estimate = cells.density(coarse, "P1", mass=mass)
 l1, statistical = expected.l1_distance(estimate) / mass, expected.statistical_l1(COUNT) / mass
 if comm.rank == 0:
-    print(f"relative L1(particle density, FE) = {l1:.4f} (statistical part expected {statistical:.4f}, "
-          f"ratio {l1 / statistical:.3f})")
+    print(
+        f"relative L1(particle density, FE) = {l1:.4f} (statistical part expected {statistical:.4f}, "
+        f"ratio {l1 / statistical:.3f})"
+    )
 assert l1 < 1.2 * statistical, (l1, statistical)
 
 # ## Looking at the result
 
-fields = {name: fc.particles.sample_function(f, [0, 0], [1, 1], GRID).values
-          for name, f in (("fe", continuum.u["u"]), ("particles", estimate), ("expected", expected.function),
-                          ("s", continuum.u["s"]))}
+fields = {
+    name: fc.particles.sample_function(f, [0, 0], [1, 1], GRID).values
+    for name, f in (
+        ("fe", continuum.u["u"]),
+        ("particles", estimate),
+        ("expected", expected.function),
+        ("s", continuum.u["s"]),
+    )
+}
 positions = cells.gather()
 if comm.rank == 0:
     picture(fields, positions, derivation, l1, statistical)

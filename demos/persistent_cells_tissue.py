@@ -82,13 +82,20 @@ ATTRACTANT = " + ".join(f"exp(-{wall}^2/0.02)" for wall in WALLS)
 # derivation emits (the attractant is an immobile species: it keeps its initial profile).
 
 SPEC = {
-    "cells": {"dimension": 2, "turning_rate": 20.0, "velocities": {"kind": "sphere", "speed": 1.0},
-              "turning_angle": {"kind": "von-mises", "kappa": 0.7},
-              "taxis": {"mechanism": "run-length", "strength": "k0/(1 + c/K)"}},
+    "cells": {
+        "dimension": 2,
+        "turning_rate": 20.0,
+        "velocities": {"kind": "sphere", "speed": 1.0},
+        "turning_angle": {"kind": "von-mises", "kappa": 0.7},
+        "taxis": {"mechanism": "run-length", "strength": "k0/(1 + c/K)"},
+    },
     "signal": {"name": "c", "description": "attractant released by the vessels (fixed)"},
     "parameters": {"k0": 0.12, "K": 0.3},
-    "run": {"mesh": {"generator": "tissue-section", "parameters": {**SECTION, "size": 0.05}},
-            "initial": {"u": "1", "c": ATTRACTANT}, "time": {"t_end": T_END, "dt": DT, "scheme": "bdf2"}},
+    "run": {
+        "mesh": {"generator": "tissue-section", "parameters": {**SECTION, "size": 0.05}},
+        "initial": {"u": "1", "c": ATTRACTANT},
+        "time": {"t_end": T_END, "dt": DT, "scheme": "bdf2"},
+    },
 }
 
 started = time.perf_counter()
@@ -108,8 +115,15 @@ psi, d = derivation["psi"].value, derivation["D"].scalar
 config = fc.ConfigDocument(fc.kinetics.run_config(derivation)).parse()
 config = dataclasses.replace(config, time=dataclasses.replace(config.time, dt=DT, scheme="bdf2"))
 continuum = fc.Simulation.from_config(config, comm)
-cells = fc.particles.RunAndTumble(derivation.spec.law, COUNT, box=[2.0, 1.0], obstacles=VESSELS,
-                     signal=fc.particles.ExpressionSignal(ATTRACTANT, 2), seed=2025, comm=comm)
+cells = fc.particles.RunAndTumble(
+    derivation.spec.law,
+    COUNT,
+    box=[2.0, 1.0],
+    obstacles=VESSELS,
+    signal=fc.particles.ExpressionSignal(ATTRACTANT, 2),
+    seed=2025,
+    comm=comm,
+)
 tic = time.perf_counter()
 continuum.advance_to(T_END)
 toc = time.perf_counter()
@@ -129,28 +143,33 @@ if comm.rank == 0:
 
 distance = fc.Expression.parse(reduce(lambda a, b: f"min({a}, {b})", WALLS), "distance to the nearest vessel wall")
 x = ufl.SpatialCoordinate(continuum.mesh)
-proximity_weight = ufl.exp(-reduce(ufl.min_value, [ufl.sqrt((x[0] - a) ** 2 + (x[1] - b) ** 2) - r
-                                                   for a, b, r in VESSELS]) ** 2 / 0.02)
+proximity_weight = ufl.exp(
+    -(reduce(ufl.min_value, [ufl.sqrt((x[0] - a) ** 2 + (x[1] - b) ** 2) - r for a, b, r in VESSELS]) ** 2) / 0.02
+)
 
 
 def mean_over(weight, density) -> float:
     """The mean of a weight over a density on the tissue section."""
-    integral = [comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
-                for f in (weight * density, density)]
+    integral = [
+        comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
+        for f in (weight * density, density)
+    ]
     return integral[0] / integral[1]
 
 
 proximity_fe = mean_over(proximity_weight, continuum.u["u"])
 uniform = mean_over(proximity_weight, dolfinx.fem.Constant(continuum.mesh, 1.0))
 depth = distance.numeric({"x": cells.x[:, 0], "y": cells.x[:, 1]})
-proximity = cells.estimate(np.exp(-depth**2 / 0.02))
+proximity = cells.estimate(np.exp(-(depth**2) / 0.02))
 gamma = 20.0 * (1 - psi)
 lag = abs(proximity_fe - uniform) / (gamma * T_END)
 tolerance = 4 * float(proximity.standard_error) + lag
 if comm.rank == 0:
-    print(f"vessel proximity: uniform {uniform:.4f}; finite elements {proximity_fe:.4f}; particles "
-          f"{float(proximity.mean):.4f} +- {float(proximity.standard_error):.4f} (SE); tolerance {tolerance:.4f} "
-          f"(4 SE + drift lag {lag:.4f})")
+    print(
+        f"vessel proximity: uniform {uniform:.4f}; finite elements {proximity_fe:.4f}; particles "
+        f"{float(proximity.mean):.4f} +- {float(proximity.standard_error):.4f} (SE); tolerance {tolerance:.4f} "
+        f"(4 SE + drift lag {lag:.4f})"
+    )
 assert abs(float(proximity.mean) - proximity_fe) <= tolerance
 assert proximity_fe > uniform + 2 * tolerance  # the cells did gather at the vessels
 
@@ -178,10 +197,19 @@ if comm.rank == 0:
     axes[0].set_title(f"{len(shown)} of {COUNT} cells (colour: attractant they sense)")
     top = max(grid.point_data["particles"].max(), grid.point_data["finite elements"].max())
     for ax, name in zip(axes[1:], ("particles", "finite elements")):
-        image = ax.tripcolor(grid.points[:, 0], grid.points[:, 1], triangles, grid.point_data[name],
-                             shading="gouraud", vmin=0, vmax=top, cmap="viridis")
-        ax.set_title(f"{name}: cell density" + (" (P1 cloud-in-cell)" if name == "particles" else
-                                                " (as the estimate sees it)"))
+        image = ax.tripcolor(
+            grid.points[:, 0],
+            grid.points[:, 1],
+            triangles,
+            grid.point_data[name],
+            shading="gouraud",
+            vmin=0,
+            vmax=top,
+            cmap="viridis",
+        )
+        ax.set_title(
+            f"{name}: cell density" + (" (P1 cloud-in-cell)" if name == "particles" else " (as the estimate sees it)")
+        )
     figure.colorbar(image, ax=axes[1:], shrink=0.85, label="cell density (uniform = 1)")
     for ax in axes:
         for a, b, r in VESSELS:
@@ -189,8 +217,10 @@ if comm.rank == 0:
         ax.set_aspect("equal")
         ax.set_xlim(0, 2)
         ax.set_ylim(0, 1)
-    figure.suptitle(f"Persistent cells (psi = {psi:.2f}, d = s^2/(n lambda (1 - psi)) = {d:.4f}) at t = {T_END:g}: "
-                    f"relative L1 distance {l1:.3f} (statistical part expected {statistical:.3f})")
+    figure.suptitle(
+        f"Persistent cells (psi = {psi:.2f}, d = s^2/(n lambda (1 - psi)) = {d:.4f}) at t = {T_END:g}: "
+        f"relative L1 distance {l1:.3f} (statistical part expected {statistical:.3f})"
+    )
     figure.savefig(OUTPUT / "comparison.png", dpi=100)
     if not SHORT:
         fc.save_small_copy(OUTPUT / "comparison.png", DEMOS / "images" / "persistent_cells_tissue.png")

@@ -65,8 +65,12 @@ DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("de
 OUTPUT = Path("results/plume_pictures")
 
 parser = argparse.ArgumentParser(description="Density and streamlines of a run with a flow.")
-parser.add_argument("run_dir", type=Path, nargs="?", help="a run directory of a model with [model.flow] "
-                    "(default: run demos/plume_2d.toml first)")
+parser.add_argument(
+    "run_dir",
+    type=Path,
+    nargs="?",
+    help="a run directory of a model with [model.flow] (default: run demos/plume_2d.toml first)",
+)
 parser.add_argument("--species", help="the species drawn in colour (default: the first one)")
 parser.add_argument("--times", default="last", help="'last' (default), 'all', or comma-separated times")
 args = parser.parse_args(sys.argv[1:] if "__file__" in globals() else [])
@@ -83,8 +87,12 @@ demo_mode = args.run_dir is None
 if demo_mode:
     document = fc.ConfigDocument.read(DEMOS / "plume_2d.toml")
     if SHORT:
-        shorter = {("mesh", "cells"): [48, 24], ("time", "t_end"): 0.3, ("output", "interval"): 0.15,
-                   ("output", "pictures"): False}
+        shorter = {
+            ("mesh", "cells"): [48, 24],
+            ("time", "t_end"): 0.3,
+            ("output", "interval"): 0.15,
+            ("output", "pictures"): False,
+        }
         for key, value in shorter.items():
             document = document.with_value(key, value)
     fc.run(document, OUTPUT, force=True, comm=comm)
@@ -124,7 +132,9 @@ velocity_out: dolfinx.fem.Function | None = None
 writer: dolfinx.io.VTXWriter | None = None
 for time in times:
     densities = stored.load(time)
-    fluid = fc.FluidFlow.for_state(model.flow, stored.mesh, model.parameters, densities, time, preset=config.solver.preset)
+    fluid = fc.FluidFlow.for_state(
+        model.flow, stored.mesh, model.parameters, densities, time, preset=config.solver.preset
+    )
     if writer is None:  # the velocity space exists once the first flow does
         velocity_out = dolfinx.fem.Function(fluid.V, name="velocity")
         writer = dolfinx.io.VTXWriter(comm, vtx_path, [velocity_out], engine="BP4")
@@ -134,8 +144,11 @@ for time in times:
     fc.save_flow_png(densities[shown], fluid.velocity, path, time=time, title=title)
     flow_stats = fluid.statistics()
     if comm.rank == 0:
-        print(f"t = {time:<8.4g} max |w| = {flow_stats['max_speed']:.4g}  "
-              f"||div w||_L2 = {flow_stats['divergence_l2']:.2e}  -> {path}", flush=True)
+        print(
+            f"t = {time:<8.4g} max |w| = {flow_stats['max_speed']:.4g}  "
+            f"||div w||_L2 = {flow_stats['divergence_l2']:.2e}  -> {path}",
+            flush=True,
+        )
 if writer is not None:
     writer.close()
 if comm.rank == 0:
@@ -178,17 +191,27 @@ if demo_mode:
     p = model.parameters
     y = ufl.SpatialCoordinate(stored.mesh.mesh)[1]
     switch = 0.5 * (1 + ufl.tanh((c_now - p["c_star"]) / p["delta"]))
-    parts = {"advection": n_now * fluid.velocity[1], "diffusion": -p["Dn"] * n_now.dx(1),
-             "taxis": p["chi"] * n_now * switch * c_now.dx(1)}
-    fluxes = {k: comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
-              for k, f in parts.items()}
-    change = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(y * (n_now - n_before) * ufl.dx)),
-                            op=MPI.SUM) / stored.dt_previous
+    parts = {
+        "advection": n_now * fluid.velocity[1],
+        "diffusion": -p["Dn"] * n_now.dx(1),
+        "taxis": p["chi"] * n_now * switch * c_now.dx(1),
+    }
+    fluxes = {
+        k: comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
+        for k, f in parts.items()
+    }
+    change = (
+        comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(y * (n_now - n_before) * ufl.dx)), op=MPI.SUM)
+        / stored.dt_previous
+    )
     total = sum(fluxes.values())
     if comm.rank == 0:
-        print(f"d/dt int y n over the last step {change:.8e}; fluxes " + ", ".join(
-            f"{k} {v:.4e}" for k, v in fluxes.items()) + f", total {total:.8e} (relative difference "
-            f"{abs(change - total) / abs(total):.1e})")
+        print(
+            f"d/dt int y n over the last step {change:.8e}; fluxes "
+            + ", ".join(f"{k} {v:.4e}" for k, v in fluxes.items())
+            + f", total {total:.8e} (relative difference "
+            f"{abs(change - total) / abs(total):.1e})"
+        )
     assert abs(change - total) < 1e-6 * abs(total)
 
 # ## The stored quantity: the largest flow speed at the last output time

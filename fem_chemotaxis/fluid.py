@@ -136,7 +136,11 @@ class FluidFlow:
         """
         options = {**flow_preset_options(preset, [], self.num_dofs, self.null_space), **(petsc_options or {})}
         self.solver = FlowSolver(
-            self.residuals(value), self.unknowns, options, self.bcs, self.pressure_preconditioner(value),
+            self.residuals(value),
+            self.unknowns,
+            options,
+            self.bcs,
+            self.pressure_preconditioner(value),
             self.null_space,
         )
 
@@ -163,16 +167,22 @@ class FluidFlow:
         if self.coupling == "split":
             options = {**preset_options(solver.preset, names, species_dofs), **solver.petsc}
             return NonlinearSolver(residuals, unknowns, options, bcs)
-        options = {**flow_preset_options(solver.preset, names, species_dofs + self.num_dofs, self.null_space),
-                   **solver.petsc}
+        options = {
+            **flow_preset_options(solver.preset, names, species_dofs + self.num_dofs, self.null_space),
+            **solver.petsc,
+        }
         return FlowSolver(
-            [*residuals, *self.residuals(new)], [*unknowns, *self.unknowns], options, [*bcs, *self.bcs],
-            self.pressure_preconditioner(new), self.null_space,
+            [*residuals, *self.residuals(new)],
+            [*unknowns, *self.unknowns],
+            options,
+            [*bcs, *self.bcs],
+            self.pressure_preconditioner(new),
+            self.null_space,
         )
 
     @property
     def coupling(self) -> str:
-        """"monolithic" or "split" (see :data:`~fem_chemotaxis.model.flow.FLOW_COUPLINGS`)."""
+        """ "monolithic" or "split" (see :data:`~fem_chemotaxis.model.flow.FLOW_COUPLINGS`)."""
         return self.flow.coupling
 
     @property
@@ -275,7 +285,9 @@ class FluidFlow:
             facets = self._facets(b.on)
             named.append(facets)
             if b.kind == "no-slip":
-                bcs.append(dolfinx.fem.dirichletbc(zero, dolfinx.fem.locate_dofs_topological(self.V, fdim, facets), self.V))
+                bcs.append(
+                    dolfinx.fem.dirichletbc(zero, dolfinx.fem.locate_dofs_topological(self.V, fdim, facets), self.V)
+                )
             elif b.kind == "velocity":
                 value = dolfinx.fem.Function(self.V)
                 self._boundary_values.append((value, b.value))  # type: ignore[arg-type]

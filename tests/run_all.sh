@@ -6,6 +6,7 @@ set -euo pipefail
 NP=${1:-2}
 mkdir -p results
 ruff check .
+ruff format --check .
 mypy
 python -m pytest tests
 mpiexec -n "$NP" bash -c '

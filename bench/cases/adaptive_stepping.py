@@ -75,26 +75,48 @@ def step_ratio(adaptive_solves: int, ladder: list[dict], adaptive_error: float) 
     return fixed_needed, (adaptive_solves / fixed_needed if fixed_needed else None)
 
 
-def measure(cells: tuple[int, int], end: float, ladder_steps: list[int], reference_steps: int,
-            rtol: float, atol: float) -> dict:
+def measure(
+    cells: tuple[int, int], end: float, ladder_steps: list[int], reference_steps: int, rtol: float, atol: float
+) -> dict:
     reference = run(cells, end, end / reference_steps, None)
     adaptive = run(cells, end, end / ladder_steps[-1], (rtol, atol))
     ladder = []
     for n in ladder_steps:
         fixed = run(cells, end, end / n, None)
-        ladder.append({"steps": n, "dt": end / n, "error": error(fixed["u"], reference["u"]),
-                       "wall_time": fixed["wall_time"], "accepted_steps": fixed["accepted_steps"]})
+        ladder.append(
+            {
+                "steps": n,
+                "dt": end / n,
+                "error": error(fixed["u"], reference["u"]),
+                "wall_time": fixed["wall_time"],
+                "accepted_steps": fixed["accepted_steps"],
+            }
+        )
     adaptive_error = error(adaptive["u"], reference["u"])
     fixed_needed, ratio = step_ratio(adaptive["accepted_steps"] + adaptive["rejected_steps"], ladder, adaptive_error)
     return {
         "model": "keller-segel-volume-filling (built-in defaults)",
-        "domain": "[0, 2] x [0, 1]", "cells": list(cells), "initial": INITIAL, "scheme": "bdf2",
-        "end_time": end, "error_measure": "max|u - u_ref| / max|u_ref| at the end time, same mesh",
-        "reference": {"steps": reference_steps, "dt": end / reference_steps, "peak_u": reference["peak_u"],
-                      "wall_time": reference["wall_time"]},
-        "adaptive": {"rtol": rtol, "atol": atol, "accepted_steps": adaptive["accepted_steps"],
-                     "rejected_steps": adaptive["rejected_steps"], "error": adaptive_error,
-                     "wall_time": adaptive["wall_time"], "peak_u": adaptive["peak_u"]},
+        "domain": "[0, 2] x [0, 1]",
+        "cells": list(cells),
+        "initial": INITIAL,
+        "scheme": "bdf2",
+        "end_time": end,
+        "error_measure": "max|u - u_ref| / max|u_ref| at the end time, same mesh",
+        "reference": {
+            "steps": reference_steps,
+            "dt": end / reference_steps,
+            "peak_u": reference["peak_u"],
+            "wall_time": reference["wall_time"],
+        },
+        "adaptive": {
+            "rtol": rtol,
+            "atol": atol,
+            "accepted_steps": adaptive["accepted_steps"],
+            "rejected_steps": adaptive["rejected_steps"],
+            "error": adaptive_error,
+            "wall_time": adaptive["wall_time"],
+            "peak_u": adaptive["peak_u"],
+        },
         "fixed": ladder,
         "fixed_steps_for_same_error": fixed_needed,
         "adaptive_step_ratio": ratio,

@@ -47,16 +47,24 @@ def run(n: int, end: float, dt: float, scheme: str, solver: str, adaptive: tuple
     comm.Barrier()
     start, cpu = time.perf_counter(), time.process_time()
     rtol, atol = adaptive if adaptive is not None else DEFAULT_TOLERANCES
-    stepping = TimeSettings(dt=dt, scheme=scheme, adaptive=adaptive is not None, rtol=rtol, atol=atol,
-                            dt_max=end if adaptive else None)
-    sim = Simulation(model, mesh, problem.INITIAL_2D, stepping,
-                     solver=SolverSettings(solver, petsc={"snes_rtol": problem.NEWTON_RTOL}))
+    stepping = TimeSettings(
+        dt=dt, scheme=scheme, adaptive=adaptive is not None, rtol=rtol, atol=atol, dt_max=end if adaptive else None
+    )
+    sim = Simulation(
+        model,
+        mesh,
+        problem.INITIAL_2D,
+        stepping,
+        solver=SolverSettings(solver, petsc={"snes_rtol": problem.NEWTON_RTOL}),
+    )
     sim.advance_to(end)
     comm.Barrier()
     u = sim.u["u"].x.array[: sim.u["u"].function_space.dofmap.index_map.size_local]
     return {
-        "scheme": sim.scheme.name, "u": u.copy(),
-        "accepted_steps": len(sim.history), "rejected_steps": sum(h.rejected for h in sim.history),
+        "scheme": sim.scheme.name,
+        "u": u.copy(),
+        "accepted_steps": len(sim.history),
+        "rejected_steps": sum(h.rejected for h in sim.history),
         "wall_time": comm.allreduce(time.perf_counter() - start, op=MPI.MAX),
         "cpu_time": comm.allreduce(time.process_time() - cpu, op=MPI.MAX),
         "peak_u": sim.statistics()["u"]["max"],
@@ -91,32 +99,53 @@ def measure(n: int, end: float, ladder_steps: list[int], reference_steps: int) -
     for rtol in TOLERANCE_LADDER:
         tolerances = DEFAULT_TOLERANCES if rtol == DEFAULT_TOLERANCES[0] else (rtol, rtol / 1000)
         result = run(n, end, end / 20, "auto", "auto", tolerances)
-        defaults.append({**{k: v for k, v in result.items() if k != "u"}, "tolerances": tolerances,
-                         "error": error(result["u"], reference["u"])})
+        defaults.append(
+            {
+                **{k: v for k, v in result.items() if k != "u"},
+                "tolerances": tolerances,
+                "error": error(result["u"], reference["u"]),
+            }
+        )
     default = next(d for d in defaults if d["tolerances"] == DEFAULT_TOLERANCES)
     ladder = []
     for steps in ladder_steps:
         fixed = run(n, end, end / steps, "backward-euler", "direct", None)
-        ladder.append({"steps": steps, "error": error(fixed["u"], reference["u"]),
-                       **{k: fixed[k] for k in ("wall_time", "cpu_time", "peak_u")}})
+        ladder.append(
+            {
+                "steps": steps,
+                "error": error(fixed["u"], reference["u"]),
+                **{k: fixed[k] for k in ("wall_time", "cpu_time", "peak_u")},
+            }
+        )
     hand_wall, extrapolated = time_for_error(ladder, default["error"], "wall_time")
     hand_cpu, _ = time_for_error(ladder, default["error"], "cpu_time")
     finest = ladder[-1]
     default_wall, default_extrapolated = time_for_error(defaults, finest["error"], "wall_time")
     default_cpu, _ = time_for_error(defaults, finest["error"], "cpu_time")
     return {
-        "problem": "keller-segel (bench problem), unit square", "n": n, "dofs": 2 * (n + 1) ** 2,
-        "end_time": end, "error_measure": "max|u - u_ref| / max|u_ref| at the end time, same mesh",
+        "problem": "keller-segel (bench problem), unit square",
+        "n": n,
+        "dofs": 2 * (n + 1) ** 2,
+        "end_time": end,
+        "error_measure": "max|u - u_ref| / max|u_ref| at the end time, same mesh",
         "reference": {"scheme": "ros34pw2", "steps": reference_steps, "peak_u": reference["peak_u"]},
-        "default": default, "default_tolerance_ladder": defaults,
-        "hand_written": {"scheme": "backward-euler", "solver": "direct (MUMPS), Newton rtol 1e-8", "ladder": ladder,
-                         "wall_time_at_default_error": hand_wall, "cpu_time_at_default_error": hand_cpu,
-                         "extrapolated": extrapolated},
+        "default": default,
+        "default_tolerance_ladder": defaults,
+        "hand_written": {
+            "scheme": "backward-euler",
+            "solver": "direct (MUMPS), Newton rtol 1e-8",
+            "ladder": ladder,
+            "wall_time_at_default_error": hand_wall,
+            "cpu_time_at_default_error": hand_cpu,
+            "extrapolated": extrapolated,
+        },
         "speedup": hand_wall / default["wall_time"] if hand_wall else None,
         "speedup_cpu": hand_cpu / default["cpu_time"] if hand_cpu else None,
         "speedup_at_hand_written_error": {
-            "error": finest["error"], "hand_written_steps": finest["steps"],
-            "default_wall_time": default_wall, "extrapolated": default_extrapolated,
+            "error": finest["error"],
+            "hand_written_steps": finest["steps"],
+            "default_wall_time": default_wall,
+            "extrapolated": default_extrapolated,
             "value": finest["wall_time"] / default_wall if default_wall else None,
             "cpu": finest["cpu_time"] / default_cpu if default_cpu else None,
         },

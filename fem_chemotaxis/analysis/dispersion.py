@@ -88,8 +88,10 @@ def reaction_values(model: Model, state: Mapping[str, float]) -> np.ndarray:
     """The reaction terms f_i(state), in species order (0 for a species without reactions)."""
     symbols = _symbols(model, state)
     return np.array(
-        [0.0 if sp.reaction is None else _real(sp.reaction, symbols, model, f"reaction of {sp.name}")
-         for sp in model.species]
+        [
+            0.0 if sp.reaction is None else _real(sp.reaction, symbols, model, f"reaction of {sp.name}")
+            for sp in model.species
+        ]
     )
 
 

@@ -68,9 +68,7 @@ def _diameter(mesh: dolfinx.mesh.Mesh) -> tuple[float, np.ndarray]:
     return float(np.linalg.norm(high - low)), low
 
 
-def _solver(
-    comm: MPI.Comm, stiffness: PETSc.Mat, mass: PETSc.Mat, nev: int, shift: float, tol: float
-) -> SLEPc.EPS:
+def _solver(comm: MPI.Comm, stiffness: PETSc.Mat, mass: PETSc.Mat, nev: int, shift: float, tol: float) -> SLEPc.EPS:
     """A Krylov-Schur eigensolver for K x = mu M x near `shift`, by shift-and-invert with MUMPS."""
     eps = SLEPc.EPS().create(comm)
     eps.setOperators(stiffness, mass)
@@ -128,8 +126,10 @@ def neumann_modes(
     V = dolfinx.fem.functionspace(domain, ("Lagrange", int(degree)))
     size = V.dofmap.index_map.size_global
     if num_modes >= size:
-        raise ValueError(f"{num_modes} modes asked for, but the P{degree} space of this mesh has only "
-                         f"{size} degrees of freedom (one of them the constant mode)")
+        raise ValueError(
+            f"{num_modes} modes asked for, but the P{degree} space of this mesh has only "
+            f"{size} degrees of freedom (one of them the constant mode)"
+        )
 
     phi, psi = ufl.TrialFunction(V), ufl.TestFunction(V)
     assemble = dolfinx.fem.petsc.assemble_matrix
@@ -173,8 +173,10 @@ def _solve_eigenproblem(
             eps.solve()
             converged = eps.getConverged()
             if converged < nev:
-                raise RuntimeError(f"SLEPc found {converged} of the {nev} Laplacian eigenpairs asked "
-                                   f"for (reason {eps.getConvergedReason()})")
+                raise RuntimeError(
+                    f"SLEPc found {converged} of the {nev} Laplacian eigenpairs asked "
+                    f"for (reason {eps.getConvergedReason()})"
+                )
         except Exception:
             eps.destroy()
             raise

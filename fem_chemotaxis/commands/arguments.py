@@ -20,7 +20,9 @@ def add_command(
     epilog: str | None = None,
 ) -> argparse.ArgumentParser:
     """The parser of subcommand `name`, which runs ``main(args, comm)``; the epilog is shown as written."""
-    layout: dict[str, Any] = {"epilog": epilog, "formatter_class": argparse.RawDescriptionHelpFormatter} if epilog else {}
+    layout: dict[str, Any] = (
+        {"epilog": epilog, "formatter_class": argparse.RawDescriptionHelpFormatter} if epilog else {}
+    )
     parser = subparsers.add_parser(name, help=help, description=description, **layout)
     parser.set_defaults(command_main=main)
     return parser
@@ -29,10 +31,23 @@ def add_command(
 def add_verbosity(parser: argparse.ArgumentParser) -> None:
     """The --quiet/--verbose options (``args.verbosity``: -1, 0 or 1)."""
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=-1, default=0,
-                       help="print warnings and errors only")
-    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=1,
-                       help="also print every time step (dt, Newton and Krylov iterations)")
+    group.add_argument(
+        "-q",
+        "--quiet",
+        dest="verbosity",
+        action="store_const",
+        const=-1,
+        default=0,
+        help="print warnings and errors only",
+    )
+    group.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbosity",
+        action="store_const",
+        const=1,
+        help="also print every time step (dt, Newton and Krylov iterations)",
+    )
 
 
 def parse_duration(text: str) -> float:

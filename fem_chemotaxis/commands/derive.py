@@ -15,7 +15,9 @@ __all__ = ["main", "register"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `derive` parser."""
     parser = add_command(
-        subparsers, "derive", main,
+        subparsers,
+        "derive",
+        main,
         help="derive macroscopic coefficients from a run-and-tumble SPEC and write the model's run config",
         description="Compute the diffusion and taxis coefficients of the cells described in SPEC.toml "
         "(velocity-jump process, with persistence and level-dependent taxis; one population: see "

@@ -25,7 +25,9 @@ __all__ = ["main", "register"]
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `mesh` parser."""
     parser = add_command(
-        subparsers, "mesh", main,
+        subparsers,
+        "mesh",
+        main,
         help="write a generated geometry as a gmsh .msh file (--list: the generators)",
         description="Mesh a parametric geometry (see meshes/README.md) and write it as a gmsh "
         ".msh (format 4.1) file, e.g. `fem-chemotaxis mesh tumour-stroma --size 0.02 "
@@ -33,16 +35,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "invalid value.",
     )
     parser.add_argument("name", nargs="?", help="a generator name from --list")
-    parser.add_argument("--list", action="store_true",
-                        help="list the generators with their parameters and defaults")
-    parser.add_argument("--size", type=float,
-                        help="mesh size away from the interfaces (default: the generator's)")
-    parser.add_argument("--output", "-o", type=Path,
-                        help="the .msh file to write (default: NAME.msh with underscores, in "
-                        "the current directory)")
-    parser.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
-                        help="a generator parameter with a TOML value, e.g. dim=3 or "
-                        "radii=[0.4,0.2]; repeatable")
+    parser.add_argument("--list", action="store_true", help="list the generators with their parameters and defaults")
+    parser.add_argument("--size", type=float, help="mesh size away from the interfaces (default: the generator's)")
+    parser.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help="the .msh file to write (default: NAME.msh with underscores, in the current directory)",
+    )
+    parser.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a generator parameter with a TOML value, e.g. dim=3 or radii=[0.4,0.2]; repeatable",
+    )
 
 
 def _parse_param(text: str) -> tuple[str, Any]:
@@ -58,8 +66,9 @@ def _parse_param(text: str) -> tuple[str, Any]:
     try:
         return key, tomllib.loads(f"value = {value}")["value"]
     except tomllib.TOMLDecodeError:
-        raise ValueError(f"--param {text!r}: {value!r} is not a TOML value (a number, true/false, "
-                         "a quoted string or a [list])") from None
+        raise ValueError(
+            f"--param {text!r}: {value!r} is not a TOML value (a number, true/false, a quoted string or a [list])"
+        ) from None
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, Any]:
@@ -88,10 +97,11 @@ def _describe(path: Path) -> str:
     with gmsh_model(MPI.COMM_SELF, "describe"):
         gmsh.merge(str(path))
         tdim = max(dim for dim in range(4) if len(gmsh.model.mesh.getElementTypes(dim)))
-        cells = [f"{len(tags)} cells ({gmsh.model.mesh.getElementProperties(kind)[0]})"
-                 for kind, tags in zip(*gmsh.model.mesh.getElements(tdim)[:2])]
-        groups = [f"{gmsh.model.getPhysicalName(dim, tag)} ({dim}-D)"
-                  for dim, tag in gmsh.model.getPhysicalGroups()]
+        cells = [
+            f"{len(tags)} cells ({gmsh.model.mesh.getElementProperties(kind)[0]})"
+            for kind, tags in zip(*gmsh.model.mesh.getElements(tdim)[:2])
+        ]
+        groups = [f"{gmsh.model.getPhysicalName(dim, tag)} ({dim}-D)" for dim, tag in gmsh.model.getPhysicalGroups()]
     return f"{', '.join(cells)}; physical groups: {', '.join(groups)}"
 
 

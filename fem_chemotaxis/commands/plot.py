@@ -39,21 +39,32 @@ going: it shows the output times checkpointed so far."""
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `plot` parser."""
     parser = add_command(
-        subparsers, "plot", main,
+        subparsers,
+        "plot",
+        main,
         help="draw the species and time series of a run directory (also while it runs)",
         description="Draw pictures of a run from its checkpoint and summary.json.",
         epilog=_EPILOG,
     )
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `fem-chemotaxis run`")
-    parser.add_argument("--times", default="last",
-                        help="output times to draw: comma-separated values (the nearest output time is "
-                             "used), 'all', or 'last' (default)")
-    parser.add_argument("--view", default="clip",
-                        help="how 3-D fields are shown: 'clip' (default: the corner nearest the viewer cut "
-                             "away), 'slices' (three orthogonal planes through the centre) or 'surface'")
+    parser.add_argument(
+        "--times",
+        default="last",
+        help="output times to draw: comma-separated values (the nearest output time is "
+        "used), 'all', or 'last' (default)",
+    )
+    parser.add_argument(
+        "--view",
+        default="clip",
+        help="how 3-D fields are shown: 'clip' (default: the corner nearest the viewer cut "
+        "away), 'slices' (three orthogonal planes through the centre) or 'surface'",
+    )
     parser.add_argument("--gif", action="store_true", help="also write animation.gif of all output times")
-    parser.add_argument("--mp4", action="store_true",
-                        help="also write animation.mp4 (needs imageio-ffmpeg; skipped with a warning otherwise)")
+    parser.add_argument(
+        "--mp4",
+        action="store_true",
+        help="also write animation.mp4 (needs imageio-ffmpeg; skipped with a warning otherwise)",
+    )
     parser.add_argument("--fps", type=float, default=4.0, help="frames per second of animations (default 4)")
     parser.add_argument("--output", "-o", metavar="DIR", help="directory for the pictures (default: RUN_DIR)")
     add_verbosity(parser)
@@ -67,8 +78,16 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
 
     configure_logging(args.verbosity, comm)
     try:
-        plot(Path(args.run_dir), args.times, Path(args.output or args.run_dir), comm,
-             gif=args.gif, mp4=args.mp4, fps=args.fps, view=args.view)
+        plot(
+            Path(args.run_dir),
+            args.times,
+            Path(args.output or args.run_dir),
+            comm,
+            gif=args.gif,
+            mp4=args.mp4,
+            fps=args.fps,
+            view=args.view,
+        )
     except (ValueError, CheckpointError) as err:
         if comm.rank == 0:
             print(f"fem-chemotaxis: error: {err}", file=sys.stderr, flush=True)

@@ -20,8 +20,17 @@ if TYPE_CHECKING:
 __all__ = ["EXIT_CODES", "describe", "exit_code", "main", "register"]
 
 #: Exit codes of a run by status (interrupted runs by reason); bad input is 2.
-EXIT_CODES = {"completed": 0, "blow-up": 0, "solver-failure": 3, "mesh-quality": 3, "error": 3,
-              "time-limit": 124, "SIGINT": 130, "SIGTERM": 143, "SIGUSR1": 138}
+EXIT_CODES = {
+    "completed": 0,
+    "blow-up": 0,
+    "solver-failure": 3,
+    "mesh-quality": 3,
+    "error": 3,
+    "time-limit": 124,
+    "SIGINT": 130,
+    "SIGTERM": 143,
+    "SIGUSR1": 138,
+}
 
 _EPILOG = """\
 examples:
@@ -44,24 +53,38 @@ exit codes: 0 completed (or stopped at the blow-up threshold), 2 bad input, 3 so
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `run` parser."""
     parser = add_command(
-        subparsers, "run", main,
+        subparsers,
+        "run",
+        main,
         help="run a simulation from a TOML config, or continue one with --restart",
         description="Run a simulation described by a TOML config (see README: 'Writing a config').",
         epilog=_EPILOG,
     )
     parser.add_argument("config", nargs="?", help="TOML run configuration")
-    parser.add_argument("--output", "-o", metavar="DIR",
-                        help="run directory (default: [output] dir, else results/<config name>)")
-    parser.add_argument("--force", action="store_true",
-                        help="replace an earlier run in the run directory (a directory without a "
-                             "summary.json is never replaced)")
-    parser.add_argument("--restart", metavar="RUN_DIR",
-                        help="continue the run in RUN_DIR from its last checkpoint, with its stored config")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="validate the config and print the equations and the resolved config; "
-                             "builds no mesh and writes nothing")
-    parser.add_argument("--time-limit", type=parse_duration, metavar="DURATION",
-                        help="wall-clock limit (3600, 90m, 2h, 1:30:00): then stop like on SIGTERM")
+    parser.add_argument(
+        "--output", "-o", metavar="DIR", help="run directory (default: [output] dir, else results/<config name>)"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an earlier run in the run directory (a directory without a summary.json is never replaced)",
+    )
+    parser.add_argument(
+        "--restart",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its last checkpoint, with its stored config",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate the config and print the equations and the resolved config; builds no mesh and writes nothing",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=parse_duration,
+        metavar="DURATION",
+        help="wall-clock limit (3600, 90m, 2h, 1:30:00): then stop like on SIGTERM",
+    )
     add_verbosity(parser)
 
 
@@ -95,7 +118,9 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
             if args.restart is not None:
                 summary = restart(args.restart, comm, time_limit=args.time_limit)
             else:
-                summary = run(ConfigDocument.read(args.config), args.output, args.force, comm, time_limit=args.time_limit)
+                summary = run(
+                    ConfigDocument.read(args.config), args.output, args.force, comm, time_limit=args.time_limit
+                )
     except (ValueError, RunDirectoryError, CheckpointError) as err:
         if comm.rank == 0:
             print(f"fem-chemotaxis: error: {err}", file=sys.stderr, flush=True)
@@ -114,8 +139,11 @@ def _stop_after_io_error(err: Exception, comm: MPI.Comm) -> int:
     from fem_chemotaxis.commands import EXIT_RUN_FAILED
     from fem_chemotaxis.io.failures import one_line
 
-    print(f"fem-chemotaxis: error: {one_line(err)} (the run stopped; its completed checkpoints are intact)",
-          file=sys.stderr, flush=True)
+    print(
+        f"fem-chemotaxis: error: {one_line(err)} (the run stopped; its completed checkpoints are intact)",
+        file=sys.stderr,
+        flush=True,
+    )
     if comm.size > 1:
         comm.Abort(EXIT_RUN_FAILED)
     return EXIT_RUN_FAILED
@@ -154,8 +182,11 @@ def _dry_run(args: argparse.Namespace, comm: MPI.Comm) -> int:
 def describe(document: ConfigDocument, config: RunConfig) -> str:
     """A readable account of a validated config: model equations, mesh, time stepping."""
     model = config.model
-    lines = [f"{document.source}: valid (dry run: no mesh built, nothing written)", "",
-             f"model {model.name}" + (f": {model.description}" if model.description else "")]
+    lines = [
+        f"{document.source}: valid (dry run: no mesh built, nothing written)",
+        "",
+        f"model {model.name}" + (f": {model.description}" if model.description else ""),
+    ]
     for sp, equation in zip(model.species, model.equations()):
         lines.append(f"  {equation}" + (f"    ({sp.description})" if sp.description else ""))
     if model.parameters:

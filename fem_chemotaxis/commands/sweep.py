@@ -61,22 +61,35 @@ Default: status, wall_time, and the final mass and max of every species."""
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `sweep` parser."""
     parser = add_command(
-        subparsers, "sweep", main,
+        subparsers,
+        "sweep",
+        main,
         help="run a grid of parameter (or mesh, time step...) values, resumably, into a table",
         description="Run one config over every combination of the --vary values.",
         epilog=_EPILOG,
     )
     parser.add_argument("config", help="TOML run configuration to vary")
-    parser.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2,...",
-                        help="a config entry and its values (repeat for a grid)")
+    parser.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2,...",
+        help="a config entry and its values (repeat for a grid)",
+    )
     parser.add_argument("--output", "-o", metavar="DIR", help="sweep directory (default: results/<config name>-sweep)")
     parser.add_argument("--table", metavar="KEY,KEY", help="outputs to tabulate in sweep.csv (see below)")
-    parser.add_argument("--force", action="store_true",
-                        help="re-run every combination, replacing earlier runs")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="validate every combination and say what would run; runs and writes nothing")
-    parser.add_argument("--time-limit", type=parse_duration, metavar="DURATION",
-                        help="wall-clock limit for the whole sweep; the current run then stops with a checkpoint")
+    parser.add_argument("--force", action="store_true", help="re-run every combination, replacing earlier runs")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate every combination and say what would run; runs and writes nothing",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=parse_duration,
+        metavar="DURATION",
+        help="wall-clock limit for the whole sweep; the current run then stops with a checkpoint",
+    )
     add_verbosity(parser)
 
 
@@ -305,7 +318,9 @@ def _write_table(
     writer.writerow([*labels, "run", *columns])
     for c, _, _ in plan:
         summary = summaries[c.name]
-        writer.writerow([*(c.values[label] for label in labels), c.name, *(table_value(summary, key) for key in columns)])
+        writer.writerow(
+            [*(c.values[label] for label in labels), c.name, *(table_value(summary, key) for key in columns)]
+        )
     if comm.rank == 0:
         write_text_atomic(root / "sweep.csv", out.getvalue())
     return out.getvalue()

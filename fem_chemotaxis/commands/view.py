@@ -106,5 +106,6 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
 def write_page(path: Path, title: str, frames: list[tuple[str, str]], series: list[str]) -> None:
     """The viewer page: `frames` are (time label, picture file) pairs, `series` picture files."""
     images = "".join(f'<img src="{html.escape(name)}" alt="{html.escape(name)}">' for name in series)
-    path.write_text(_PAGE.format(title=html.escape(title), last=len(frames) - 1,
-                                 frames=json.dumps(frames), series=images))
+    path.write_text(
+        _PAGE.format(title=html.escape(title), last=len(frames) - 1, frames=json.dumps(frames), series=images)
+    )

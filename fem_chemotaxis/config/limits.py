@@ -102,8 +102,12 @@ def available_memory(comm: MPI.Comm = MPI.COMM_WORLD) -> float:
 
 
 def check_mesh_memory(
-    builtin: str | None, cells: tuple[int, ...], generator: str | None, parameters: Mapping[str, Any],
-    model: Model, fail: Fail,
+    builtin: str | None,
+    cells: tuple[int, ...],
+    generator: str | None,
+    parameters: Mapping[str, Any],
+    model: Model,
+    fail: Fail,
 ) -> None:
     """Refuse a built-in or generated mesh whose run needs more memory than is available.
 

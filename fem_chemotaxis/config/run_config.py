@@ -67,7 +67,18 @@ MESH_KINDS = ("rectangle", "box")
 _LONGEST_MESSAGE = 400
 #: [initial] keys that seed every species not given otherwise from a previous run.
 _FROM_RUN_KEYS = ("from_run", "time")
-_TABLES = ("mesh", "model", "initial", "time", "output", "solver", "boundary", "subdomains", "discretisation", "quantity")
+_TABLES = (
+    "mesh",
+    "model",
+    "initial",
+    "time",
+    "output",
+    "solver",
+    "boundary",
+    "subdomains",
+    "discretisation",
+    "quantity",
+)
 
 
 class ConfigError(ValueError):
@@ -116,8 +127,11 @@ class MeshConfig:
         size, cells = table.get("size"), table.get("cells")
         if not (isinstance(size, list) and len(size) == dim and all(is_number(s) and s > 0 for s in size)):
             raise ValueError(f"[mesh] size must be a list of {dim} positive numbers for a {kind}, got {size!r}")
-        if not (isinstance(cells, list) and len(cells) == dim
-                and all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in cells)):
+        if not (
+            isinstance(cells, list)
+            and len(cells) == dim
+            and all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in cells)
+        ):
             raise ValueError(f"[mesh] cells must be a list of {dim} positive integers for a {kind}, got {cells!r}")
         return cls(builtin=kind, size=tuple(float(s) for s in size), cells=tuple(cells))
 
@@ -214,11 +228,20 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     check_initial_expressions(initial, model, mesh.size, mesh.cells)
     resolved = _resolved(data, model, mesh, initial, chosen, (time, discretisation, solver, output))
     return RunConfig(
-        source, mesh, model, initial, time, solver, discretisation, output, resolved,
-        boundary_conditions=boundary_conditions, subdomain_parameters=subdomain_parameters,
-        motion=motion, quantities=quantities,
+        source,
+        mesh,
+        model,
+        initial,
+        time,
+        solver,
+        discretisation,
+        output,
+        resolved,
+        boundary_conditions=boundary_conditions,
+        subdomain_parameters=subdomain_parameters,
+        motion=motion,
+        quantities=quantities,
     )
-
 
 
 def _resolved(
@@ -300,9 +323,7 @@ def _parse_model(table: Mapping[str, Any], base_dir: Path) -> Model:
 def _builtin_model(table: Mapping[str, Any]) -> Model:
     only_keys(table, {"name", "parameters", "flow"}, "model")
     if "name" not in table:
-        raise ValueError(
-            f"[model] needs name = one of {', '.join(BUILTIN_MODELS)}, or [model.species.*] tables"
-        )
+        raise ValueError(f"[model] needs name = one of {', '.join(BUILTIN_MODELS)}, or [model.species.*] tables")
     params = table.get("parameters", {})
     if not isinstance(params, Mapping):
         raise ValueError("[model.parameters] must be a table")

@@ -127,7 +127,9 @@ class SolverSettings(_Table):
         if not isinstance(self.petsc, Mapping) or any(
             not isinstance(v, (str, int, float, bool)) for v in self.petsc.values()
         ):
-            raise ValueError(f"{self._where('petsc')} must be a table of PETSc options, e.g. {{ ksp_type = \"gmres\" }}")
+            raise ValueError(
+                f"{self._where('petsc')} must be a table of PETSc options, e.g. {{ ksp_type = \"gmres\" }}"
+            )
         check_petsc_options(self.petsc)
         object.__setattr__(self, "petsc", dict(self.petsc))
 

@@ -31,7 +31,15 @@ MAX_LENGTH = 2000
 #: Deepest nesting accepted: operations, calls and parentheses inside one another.
 MAX_DEPTH = 200
 
-__all__ = ["CONSTANTS", "FUNCTION_NAMES", "MAX_DEPTH", "MAX_LENGTH", "SPECIAL_FUNCTIONS", "Expression", "ExpressionError"]
+__all__ = [
+    "CONSTANTS",
+    "FUNCTION_NAMES",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "SPECIAL_FUNCTIONS",
+    "Expression",
+    "ExpressionError",
+]
 
 #: Functions that no number stands for: ``integral(u)``, the integral of a species over the
 #: domain (non-local terms; forms only), and ``noise(seed)``, reproducible uniform noise in
@@ -39,8 +47,23 @@ __all__ = ["CONSTANTS", "FUNCTION_NAMES", "MAX_DEPTH", "MAX_LENGTH", "SPECIAL_FU
 SPECIAL_FUNCTIONS = frozenset({"integral", "noise"})
 #: Names of the maths functions an expression may call.
 FUNCTION_NAMES = frozenset(
-    {"exp", "log", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "atan", "abs",
-     "min", "max", "heaviside", *SPECIAL_FUNCTIONS}
+    {
+        "exp",
+        "log",
+        "sqrt",
+        "sin",
+        "cos",
+        "tan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "atan",
+        "abs",
+        "min",
+        "max",
+        "heaviside",
+        *SPECIAL_FUNCTIONS,
+    }
 )
 #: Named constants always available.
 CONSTANTS = {"pi": math.pi}
@@ -170,8 +193,10 @@ def _parse_bounded(source: str, text: Any, where: str) -> ast.expr:
     while stack:  # iterative: a long chain a+b+c+... is a deep tree
         node, level = stack.pop()
         if level > MAX_DEPTH:
-            raise ExpressionError(f"{where}: expression nested more than {MAX_DEPTH} levels deep "
-                                  f"(split a long sum or product into parameters)")
+            raise ExpressionError(
+                f"{where}: expression nested more than {MAX_DEPTH} levels deep "
+                f"(split a long sum or product into parameters)"
+            )
         stack.extend((cast(ast.expr, child), level + 1) for child in ast.iter_child_nodes(node))
     return tree
 

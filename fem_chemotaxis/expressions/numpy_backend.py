@@ -10,9 +10,20 @@ __all__ = ["NUMPY_FUNCTIONS", "point_noise"]
 
 #: NumPy implementations of the functions, for values on points and plain numbers.
 NUMPY_FUNCTIONS: dict[str, Callable] = {
-    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "atan": np.arctan, "abs": np.abs,
-    "min": np.minimum, "max": np.maximum, "heaviside": lambda a: np.heaviside(a, 0.0),
+    "exp": np.exp,
+    "log": np.log,
+    "sqrt": np.sqrt,
+    "sin": np.sin,
+    "cos": np.cos,
+    "tan": np.tan,
+    "sinh": np.sinh,
+    "cosh": np.cosh,
+    "tanh": np.tanh,
+    "atan": np.arctan,
+    "abs": np.abs,
+    "min": np.minimum,
+    "max": np.maximum,
+    "heaviside": lambda a: np.heaviside(a, 0.0),
 }
 
 

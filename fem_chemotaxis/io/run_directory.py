@@ -18,7 +18,6 @@ __all__ = ["SUMMARY_NAME", "RunDirectoryError", "prepare_run_directory", "read_s
 SUMMARY_NAME = "summary.json"
 
 
-
 def prepare_run_directory(path: str | Path, force: bool, comm: MPI.Comm) -> Path:
     """Create `path` for a new run; replace an earlier run there only if `force`.
 

@@ -93,8 +93,10 @@ def _lock(directory: Path) -> tuple[int | None, str | None]:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        return None, (f"run directory '{directory}' is in use by another run ({_describe(path)}); "
-                      f"wait for it to end or choose another --output")
+        return None, (
+            f"run directory '{directory}' is in use by another run ({_describe(path)}); "
+            f"wait for it to end or choose another --output"
+        )
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())

@@ -87,7 +87,9 @@ class FlowBoundary:
         kind = choice(table["type"], FLOW_BOUNDARY_KINDS, f"[{where}] type")
         on = names(table["on"], f"[{where}] on")
         if (kind == "velocity") != ("value" in table):
-            raise ValueError(f"[{where}] 'value' (a velocity vector) is required for type = \"velocity\" and only allowed there")
+            raise ValueError(
+                f"[{where}] 'value' (a velocity vector) is required for type = \"velocity\" and only allowed there"
+            )
         value = _vector(table["value"], f"[{where}] value") if "value" in table else None
         return cls(kind=kind, on=on, value=value)
 
@@ -174,7 +176,9 @@ class Flow:
         if self.kind not in FLOW_KINDS:
             raise ValueError(f"[{where}] kind = {self.kind!r} is unknown; choose one of: {', '.join(FLOW_KINDS)}")
         if self.coupling not in FLOW_COUPLINGS:
-            raise ValueError(f"[{where}] coupling = {self.coupling!r} is unknown; choose one of: {', '.join(FLOW_COUPLINGS)}")
+            raise ValueError(
+                f"[{where}] coupling = {self.coupling!r} is unknown; choose one of: {', '.join(FLOW_COUPLINGS)}"
+            )
         state = set(species) | set(parameters) | _POINT_SYMBOLS
         points = set(parameters) | _POINT_SYMBOLS
         if self.solved:
@@ -227,7 +231,9 @@ class Flow:
             )
         for name in self.advected or ():
             if name not in species:
-                raise ValueError(f"[{where}] advected species '{name}' is not in the model; species: {', '.join(species)}")
+                raise ValueError(
+                    f"[{where}] advected species '{name}' is not in the model; species: {', '.join(species)}"
+                )
         for expr in self.expressions():
             for function in ("integral", "noise"):
                 if expr.calls(function):
@@ -237,8 +243,11 @@ class Flow:
         """The flow equations in readable plain text."""
         if not self.solved:
             source = (
-                f"[{', '.join(map(str, self.velocity))}]" if isinstance(self.velocity, tuple)
-                else f"read from {self.file}" if self.file is not None else "a Python function"
+                f"[{', '.join(map(str, self.velocity))}]"
+                if isinstance(self.velocity, tuple)
+                else f"read from {self.file}"
+                if self.file is not None
+                else "a Python function"
             )
             lines = [f"w = {source}"]
         else:
@@ -255,16 +264,25 @@ class Flow:
             raise ValueError(f"[{where}] must be a table with kind = \"stokes\", \"navier-stokes\" or \"prescribed\"")
         only_keys(
             table,
-            {"kind", "viscosity", "density", "body_force", "velocity", "file", "file_array", "advected",
-             "boundary", "coupling", "grad_div"},
+            {
+                "kind",
+                "viscosity",
+                "density",
+                "body_force",
+                "velocity",
+                "file",
+                "file_array",
+                "advected",
+                "boundary",
+                "coupling",
+                "grad_div",
+            },
             where,
         )
         if "kind" not in table:
             raise ValueError(f"[{where}] is missing 'kind' (one of: {', '.join(FLOW_KINDS)})")
         advected = table.get("advected")
-        if advected is not None and (
-            not isinstance(advected, list) or not all(isinstance(a, str) for a in advected)
-        ):
+        if advected is not None and (not isinstance(advected, list) or not all(isinstance(a, str) for a in advected)):
             raise ValueError(f"[{where}] advected must be a list of species names, got {advected!r}")
         boundary = table.get("boundary", [])
         if not isinstance(boundary, list):

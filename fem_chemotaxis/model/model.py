@@ -160,7 +160,9 @@ class Model:
                 if not 0 < sp.fractional_order < 2:
                     raise ValueError(f"{where} fractional_order must be in (0, 2), got {sp.fractional_order:g}")
                 if not isinstance(sp.diffusion, Expression) or not sp.diffusion.symbols <= set(self.parameters):
-                    raise ValueError(f"{where} fractional diffusion needs a constant scalar 'diffusion' (numbers and parameters)")
+                    raise ValueError(
+                        f"{where} fractional diffusion needs a constant scalar 'diffusion' (numbers and parameters)"
+                    )
                 if not sp.time_derivative:
                     raise ValueError(f"{where} fractional diffusion needs a time derivative")
             if not sp.time_derivative and not sp.mobile:
@@ -180,11 +182,16 @@ class Model:
         if not entries or not all(e.symbols <= set(self.parameters) for e in entries):
             return
         values = np.array(
-            [[float(e.evaluate_checked(dict(self.parameters), NUMPY_FUNCTIONS)) for e in row] for row in _rows(sp.diffusion)]  # type: ignore[arg-type]
+            [
+                [float(e.evaluate_checked(dict(self.parameters), NUMPY_FUNCTIONS)) for e in row]
+                for row in _rows(sp.diffusion)  # type: ignore[arg-type]
+            ]
         )
         if values.shape == (1, 1):
             if not values[0, 0] > 0:
-                raise ValueError(f"[model.species.{sp.name}] diffusion '{sp.diffusion}' = {values[0, 0]:g} must be positive")
+                raise ValueError(
+                    f"[model.species.{sp.name}] diffusion '{sp.diffusion}' = {values[0, 0]:g} must be positive"
+                )
         elif not np.allclose(values, values.T) or np.linalg.eigvalsh(values).min() <= 0:
             raise ValueError(
                 f"[model.species.{sp.name}] diffusion tensor {values.tolist()} must be symmetric positive definite"
@@ -196,8 +203,7 @@ class Model:
         for key, value in overrides.items():
             if key not in params:
                 raise ValueError(
-                    f"[{where}] '{key}' is not a parameter of model '{self.name}'; "
-                    f"its parameters: {', '.join(params)}"
+                    f"[{where}] '{key}' is not a parameter of model '{self.name}'; its parameters: {', '.join(params)}"
                 )
             params[key] = _number(value, f"[{where}] {key}")
         return Model(self.name, self.species, params, self.description, self.flow)
@@ -209,15 +215,12 @@ class Model:
         name = data.get("name", "user-model")
         if not isinstance(data.get("parameters", {}), Mapping):
             raise ValueError(f"[{where}.parameters] must be a table of numbers")
-        parameters = {
-            k: _number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()
-        }
+        parameters = {k: _number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()}
         species_tables = data.get("species")
         if not isinstance(species_tables, Mapping) or not species_tables:
             raise ValueError(f"[{where}.species] define at least one species table, e.g. [{where}.species.u]")
         species = tuple(
-            _species_from_dict(sname, table, f"{where}.species.{sname}")
-            for sname, table in species_tables.items()
+            _species_from_dict(sname, table, f"{where}.species.{sname}") for sname, table in species_tables.items()
         )
         flow = Flow.from_dict(data["flow"], f"{where}.flow") if "flow" in data else None
         return cls(str(name), species, parameters, str(data.get("description", "")), flow)
@@ -294,7 +297,9 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
         taxis=tuple(taxis),
         reaction=None if reaction is None else Expression.parse(reaction, f"[{where}] reaction"),
         time_derivative=time_derivative,
-        fractional_order=_number(table["fractional_order"], f"[{where}] fractional_order") if "fractional_order" in table else None,
+        fractional_order=_number(table["fractional_order"], f"[{where}] fractional_order")
+        if "fractional_order" in table
+        else None,
         degree=degree,
         description=str(table.get("description", "")),
     )
@@ -337,4 +342,3 @@ def _number(value: Any, where: str) -> float:
     if isinstance(value, int) and not abs(value) <= sys.float_info.max:
         raise ValueError(f"{where}: number too large, got {value!r}")
     return float(value)
-

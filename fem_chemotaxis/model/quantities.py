@@ -106,7 +106,6 @@ class Quantity(ABC):
         """Its value from the values of its integrals (summed over all ranks)."""
 
 
-
 @dataclass(frozen=True)
 class Integral(Quantity):
     """The integral of an expression over cell groups (`over`) or boundary groups (`on`).
@@ -135,7 +134,9 @@ class Integral(Quantity):
     def check(self, model: Model) -> None:
         """Symbols: species, parameters, x, y, z, t; no integral() or noise()."""
         assert isinstance(self.expression, Expression)
-        self.expression.check_symbols(model.symbols(), f"a quantity (species, parameters, {', '.join(COORDINATES)}, {TIME})")
+        self.expression.check_symbols(
+            model.symbols(), f"a quantity (species, parameters, {', '.join(COORDINATES)}, {TIME})"
+        )
         for function in ("integral", "noise"):
             if self.expression.calls(function):
                 raise ValueError(f"{self.where}: {function}() is not allowed in a quantity")
@@ -160,8 +161,9 @@ class _OfSpecies(Quantity):
     def check(self, model: Model) -> None:
         """The species is one of the model's."""
         if self.species not in model.species_names:
-            raise ValueError(f"{self.where} species '{self.species}' is not in the model; "
-                             f"species: {', '.join(model.species_names)}")
+            raise ValueError(
+                f"{self.where} species '{self.species}' is not in the model; species: {', '.join(model.species_names)}"
+            )
 
 
 @dataclass(frozen=True)
@@ -262,7 +264,8 @@ def check_quantities(quantities: Iterable[Quantity], model: Model) -> None:
     for quantity in quantities:
         taken = {*seen, *model.species_names, *RESERVED_NAMES}
         if quantity.name in taken:
-            raise ValueError(f"{quantity.where} the name '{quantity.name}' is taken; not one of: "
-                             f"{', '.join(sorted(taken))}")
+            raise ValueError(
+                f"{quantity.where} the name '{quantity.name}' is taken; not one of: {', '.join(sorted(taken))}"
+            )
         seen.add(quantity.name)
         quantity.check(model)

@@ -98,8 +98,10 @@ class MeshMotion:
     def check_supported(self, model: Model, scheme: str) -> None:
         """Raise ValueError unless `model` can be solved with `scheme` on this moving mesh."""
         if scheme == "crank-nicolson":
-            raise ValueError("[time] scheme = \"crank-nicolson\" is not supported with [mesh.motion]; "
-                             "use \"backward-euler\" or \"bdf2\"")
+            raise ValueError(
+                "[time] scheme = \"crank-nicolson\" is not supported with [mesh.motion]; "
+                "use \"backward-euler\" or \"bdf2\""
+            )
         if model.flow is not None:
             raise ValueError("[mesh.motion] is not supported for models with a flow ([model.flow])")
         if any(sp.fractional_order is not None for sp in model.species):
@@ -197,8 +199,10 @@ class MeshMotion:
         if self.kind == "uniform-growth":
             return f"uniform growth s(t) = exp({self.rate:g} t) about {centre}{quality}"
         if self.kind == "logistic-growth":
-            return (f"logistic growth s(t) = {self.capacity:g}/(1 + {self.capacity - 1:g} exp(-{self.rate:g} t)) "
-                    f"about {centre}{quality}")
+            return (
+                f"logistic growth s(t) = {self.capacity:g}/(1 + {self.capacity - 1:g} exp(-{self.rate:g} t)) "
+                f"about {centre}{quality}"
+            )
         where = "of the whole mesh"
         if self.boundaries:
             where = f"on {', '.join(self.boundaries)} ({self.extension} extension)"
@@ -223,5 +227,3 @@ def _no_special(expr: Expression) -> None:
     for function in ("integral", "noise"):
         if expr.calls(function):
             raise ValueError(f"{expr.where}: {function}() is not allowed in mesh motion")
-
-

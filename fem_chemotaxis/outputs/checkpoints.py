@@ -37,9 +37,16 @@ class Checkpoints(Output):
         super().open(sim, directory)
         self.file, self.mesh_description = CheckpointFile.create(Path(directory) / CHECKPOINT_NAME, sim.tagged_mesh)
 
-    def resume(self, directory: Path, file: CheckpointFile, mesh_description: Mapping[str, Any], times: Sequence[float]) -> None:
+    def resume(
+        self, directory: Path, file: CheckpointFile, mesh_description: Mapping[str, Any], times: Sequence[float]
+    ) -> None:
         """Continue a checkpoint file that already holds `times` (a restarted run), instead of :meth:`open`."""
-        self.directory, self.file, self.mesh_description, self.times = Path(directory), file, mesh_description, list(times)
+        self.directory, self.file, self.mesh_description, self.times = (
+            Path(directory),
+            file,
+            mesh_description,
+            list(times),
+        )
 
     def write(self, sim: Simulation, records: Sequence[Record]) -> None:
         """The state at the current time, then the description that makes it usable."""

@@ -77,8 +77,10 @@ class _SimulationContext:
             facets = facet_tags.find(tag)
             inside = np.setdiff1d(facets[facets < owned], exterior).size
             if self.sim.comm.allreduce(inside, op=MPI.SUM):
-                raise ValueError(f"'{name}' lies inside the domain; boundary integrals and fluxes "
-                                 "are over boundaries (exterior facets)")
+                raise ValueError(
+                    f"'{name}' lies inside the domain; boundary integrals and fluxes "
+                    "are over boundaries (exterior facets)"
+                )
 
 
 class QuantityValues:

@@ -126,8 +126,14 @@ class RunLoop:
 
     def _on_step(self, step: StepRecord) -> None:
         self.summary["steps"].append(
-            {"time": step.time, "dt": step.dt, "newton_iterations": step.newton_iterations,
-             "krylov_iterations": step.krylov_iterations, "rejected": step.rejected, "error": step.error}
+            {
+                "time": step.time,
+                "dt": step.dt,
+                "newton_iterations": step.newton_iterations,
+                "krylov_iterations": step.krylov_iterations,
+                "rejected": step.rejected,
+                "error": step.error,
+            }
         )
         self.progress.step(step)
         reason = self.stops.check()

@@ -40,9 +40,7 @@ __all__ = ["restart"]
 _log = logging.getLogger(LOGGER_NAME)
 
 
-def restart(
-    run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, *, time_limit: float | None = None
-) -> dict[str, Any]:
+def restart(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, *, time_limit: float | None = None) -> dict[str, Any]:
     """Continue a run from its last checkpoint, with the config stored in the run directory.
 
     Works on any number of MPI ranks.  The checkpoint and the VTX files are rewritten on the
@@ -77,8 +75,7 @@ def restart(
     placeholders = {name: 1.0 if isinstance(value, RunField) else value for name, value in config.initial.items()}
     sim = Simulation.from_config(config, mesh=tagged_mesh, initial=placeholders, t_start=last)
     _log.info(
-        f"fem-chemotaxis: continuing '{config.model.name}' in {out} from t = {last:.6g} "
-        f"on {comm.size} MPI rank(s)"
+        f"fem-chemotaxis: continuing '{config.model.name}' in {out} from t = {last:.6g} on {comm.size} MPI rank(s)"
     )
     # Copy every checkpoint time into a file of this distribution, re-writing the VTX files.
     new, mesh_description = CheckpointFile.create(out / f".{CHECKPOINT_NAME}.new", tagged_mesh)
@@ -109,7 +106,15 @@ def restart(
     summary.setdefault("restarts", []).append({"time": last, "mpi_ranks": comm.size})
     outputs = [TimeSeries(), fields, checkpoints, *([Pictures()] if config.output.pictures else [])]
     execution = RunLoop(
-        sim, out, summary, outputs, QuantityValues(sim, config.quantities), config.t_end, config.output.interval,
-        start, summary.get("wall_time", 0.0), time_limit,
+        sim,
+        out,
+        summary,
+        outputs,
+        QuantityValues(sim, config.quantities),
+        config.t_end,
+        config.output.interval,
+        start,
+        summary.get("wall_time", 0.0),
+        time_limit,
     )
     return execute_locked(execution, lock)

@@ -99,8 +99,9 @@ def run(
         f"{comm.size} MPI rank(s) -> {out}"
     )
     outputs = config_outputs(config, document)
-    execution = RunLoop(sim, out, summary, outputs, quantities, config.t_end, config.output.interval, start,
-                           time_limit=time_limit)
+    execution = RunLoop(
+        sim, out, summary, outputs, quantities, config.t_end, config.output.interval, start, time_limit=time_limit
+    )
     return execute_locked(execution, lock)
 
 
@@ -149,7 +150,9 @@ def execute_locked(execution: RunLoop, lock: RunLock) -> dict[str, Any]:
     return summary
 
 
-def new_summary(sim: Simulation, document: ConfigDocument | None = None, config: RunConfig | None = None) -> dict[str, Any]:
+def new_summary(
+    sim: Simulation, document: ConfigDocument | None = None, config: RunConfig | None = None
+) -> dict[str, Any]:
     """The summary of a run about to start (a config's run names its file and resolved config)."""
     summary = {
         "status": "running",

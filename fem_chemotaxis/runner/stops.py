@@ -66,8 +66,11 @@ class StopRequests:
         self.received = signum
         if self.comm.rank == 0:
             name = signal.Signals(signum).name
-            os.write(2, f"\nfem-chemotaxis: {name} received; stopping after the current step "
-                        f"with a checkpoint (send it again to stop at once)\n".encode())
+            os.write(
+                2,
+                f"\nfem-chemotaxis: {name} received; stopping after the current step "
+                f"with a checkpoint (send it again to stop at once)\n".encode(),
+            )
 
     def check(self) -> str | None:
         """The reason to stop now, the same on every rank (collective), or None."""

@@ -38,15 +38,22 @@ class MeshQualityStop(RunStopped):
     kind = "mesh-quality"
 
     @classmethod
-    def before(cls, time: float, dt: float, proposed: MeshQuality, current: MeshQuality, min_quality: float) -> MeshQualityStop:
+    def before(
+        cls, time: float, dt: float, proposed: MeshQuality, current: MeshQuality, min_quality: float
+    ) -> MeshQualityStop:
         """The stop at `time`, where moving the mesh on by dt would give it the `proposed` quality."""
         return cls(
             f"moving the mesh to t = {time + dt:.6g} would bring its minimum scaled Jacobian to "
             f"{proposed.minimum:.3g} < min_quality = {min_quality:g} near x = "
             f"{[round(c, 6) for c in proposed.location]}; stopped at t = {time:.6g} "
             f"(minimum quality {current.minimum:.3g})",
-            {"time": time, "min_quality": current.minimum, "proposed_time": time + dt,
-             "proposed_min_quality": proposed.minimum, "location": list(proposed.location)},
+            {
+                "time": time,
+                "min_quality": current.minimum,
+                "proposed_time": time + dt,
+                "proposed_min_quality": proposed.minimum,
+                "location": list(proposed.location),
+            },
         )
 
 

@@ -98,10 +98,14 @@ class Simulation:
         name, self.scheme_note = choose_scheme(time.scheme, model, discretisation.positivity, motion)
         self.scheme = make_scheme(name)
         log_density = discretisation.positivity == "log-density"
-        self.fields = SpeciesFields(model, self.mesh, {sp.name for sp in model.species if sp.taxis} if log_density else set())
+        self.fields = SpeciesFields(
+            model, self.mesh, {sp.name for sp in model.species if sp.taxis} if log_density else set()
+        )
         self.parameters = parameter_values(model, mesh, subdomain_parameters or {})
         scalar = dolfinx.default_scalar_type
-        self._dt, self._t_old, self._omega = (dolfinx.fem.Constant(self.mesh, scalar(v)) for v in (self.dt, t_start, 0.0))
+        self._dt, self._t_old, self._omega = (
+            dolfinx.fem.Constant(self.mesh, scalar(v)) for v in (self.dt, t_start, 0.0)
+        )
         self.integrals = {n: dolfinx.fem.Constant(self.mesh, scalar(0.0)) for n in model.integrated_species()}
         self.set_initial_values(initial)
         self.boundary_conditions = SpeciesBoundaryConditions(
@@ -111,16 +115,29 @@ class Simulation:
         self.flow = FluidFlow(model.flow, mesh, model.parameters, self.time) if model.flow is not None else None
         self.velocity = self.flow.velocity if self.flow is not None else None
         self.operator = SpatialOperator(
-            model, self.parameters, ufl.SpatialCoordinate(self.mesh), sources, self.boundary_conditions.fluxes,
-            self.integrals, advection=self.flow.advection(model.species_names) if self.flow is not None else None,
+            model,
+            self.parameters,
+            ufl.SpatialCoordinate(self.mesh),
+            sources,
+            self.boundary_conditions.fluxes,
+            self.integrals,
+            advection=self.flow.advection(model.species_names) if self.flow is not None else None,
         )
         self.moving = None
         if motion is not None:
             motion.check_supported(model, time.scheme)
             self.moving = self._moving_mesh(motion)
         self.solver = StepSolver(
-            self.scheme, self.fields, self.operator, self._time_levels(), self.boundary_conditions.dirichlet,
-            self.flow, solver or SolverSettings(), time.tolerances, self.time, moving=motion is not None,
+            self.scheme,
+            self.fields,
+            self.operator,
+            self._time_levels(),
+            self.boundary_conditions.dirichlet,
+            self.flow,
+            solver or SolverSettings(),
+            time.tolerances,
+            self.time,
+            moving=motion is not None,
         )
         self.history: list[StepRecord] = []
         if self.flow is not None:
@@ -150,11 +167,17 @@ class Simulation:
         if initial is None:
             initial = read_initial_values(config.initial, mesh.mesh.comm)
         return cls(
-            config.model, mesh, initial, config.time, solver=config.solver, discretisation=config.discretisation,
-            boundary_conditions=config.boundary_conditions, subdomain_parameters=config.subdomain_parameters,
-            motion=config.motion, t_start=t_start,
+            config.model,
+            mesh,
+            initial,
+            config.time,
+            solver=config.solver,
+            discretisation=config.discretisation,
+            boundary_conditions=config.boundary_conditions,
+            subdomain_parameters=config.subdomain_parameters,
+            motion=config.motion,
+            t_start=t_start,
         )
-
 
     @property
     def spaces(self) -> dict[str, dolfinx.fem.FunctionSpace]:
@@ -198,13 +221,16 @@ class Simulation:
         """Per species: mass (integral over the domain), min and max of the nodal values."""
         return self.fields.statistics()
 
-
     def _time_levels(self) -> TimeLevels:
         """The states a step sees at t_{n+1}, t_n, t_{n-1} (with a flow's velocity and a moving mesh)."""
         fields = self.fields
         levels = TimeLevels(
-            new=fields.densities(fields.unknowns), old=fields.densities(fields.old),
-            older=fields.densities(fields.older), dt=self._dt, t_old=self._t_old, omega=self._omega,
+            new=fields.densities(fields.unknowns),
+            old=fields.densities(fields.old),
+            older=fields.densities(fields.older),
+            dt=self._dt,
+            t_old=self._t_old,
+            omega=self._omega,
             mesh=self.moving.levels if self.moving is not None else None,
         )
         if self.flow is None:
@@ -222,7 +248,6 @@ class Simulation:
         if motion.normal_speed is not None:  # explicit: the accepted state at t_n, on Omega_n
             speed = self.operator.evaluator(self.fields.densities(self.fields.old), self._t_old)(motion.normal_speed)
         return MovingMesh(motion, self.tagged_mesh, self.model.parameters, speed)
-
 
     def solve_flow(self) -> None:
         """Solve the (quasi-steady) flow for the accepted state at the current time.
@@ -257,7 +282,6 @@ class Simulation:
             return self.flow.solve()
         return None
 
-
     def mesh_statistics(self) -> dict[str, float]:
         """Volume ``|Omega|`` and minimum scaled Jacobian of a moving mesh now (collective).
 
@@ -276,7 +300,6 @@ class Simulation:
             self.moving.restore()
             raise MeshQualityStop.before(self.time, dt, proposed, self.moving.quality(), self.moving.motion.min_quality)
 
-
     def _try_step(self, dt: float) -> SolveReport:
         """Solve for the state at time + dt from the accepted state at `time` (not committed)."""
         self._dt.value = dt
@@ -291,7 +314,9 @@ class Simulation:
         report = self.solver.solve() if flow is None or flow.converged else flow
         if flow is not None and report is not flow:
             report = SolveReport(
-                report.converged, report.reason, report.newton_iterations + flow.newton_iterations,
+                report.converged,
+                report.reason,
+                report.newton_iterations + flow.newton_iterations,
                 report.krylov_iterations + flow.krylov_iterations,
             )
         converged = self.comm.allreduce(report.converged and self.fields.finite(), op=MPI.LAND)
@@ -380,7 +405,6 @@ class Simulation:
                     f"dt would fall below dt_min = {self.dt_min:.3g}",
                     {"time": self.time, "dt": h, **self.fields.maximum()},
                 )
-
 
     @property
     def controller(self) -> StepController | None:

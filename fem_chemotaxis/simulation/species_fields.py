@@ -50,8 +50,10 @@ class SpeciesFields:
         self.unknowns = {
             n: dolfinx.fem.Function(V, name=f"log_{n}" if n in log_species else n) for n, V in self.spaces.items()
         }
-        self.u = {n: self.unknowns[n] if n not in log_species else dolfinx.fem.Function(V, name=n)
-                  for n, V in self.spaces.items()}
+        self.u = {
+            n: self.unknowns[n] if n not in log_species else dolfinx.fem.Function(V, name=n)
+            for n, V in self.spaces.items()
+        }
         self.old = {n: dolfinx.fem.Function(V) for n, V in self.spaces.items()}
         self.older = {n: dolfinx.fem.Function(V) for n, V in self.spaces.items()}
         self.tests = {n: ufl.TestFunction(V) for n, V in self.spaces.items()}
@@ -130,9 +132,9 @@ class SpeciesFields:
 
     def owned_values(self) -> np.ndarray:
         """Owned nodal values of all unknowns, concatenated (for error estimates)."""
-        return np.concatenate([
-            f.x.array[: f.function_space.dofmap.index_map.size_local] for f in self.unknowns.values()
-        ])
+        return np.concatenate(
+            [f.x.array[: f.function_space.dofmap.index_map.size_local] for f in self.unknowns.values()]
+        )
 
     def finite(self) -> bool:
         """Whether every local value of the unknowns is finite (this rank only)."""
@@ -140,8 +142,10 @@ class SpeciesFields:
 
     def minimum_density(self) -> float:
         """The smallest nodal value of the densities not in log variables (collective)."""
-        local = min((f.x.array.min(initial=np.inf) for n, f in self.unknowns.items() if n not in self.log_species),
-                    default=np.inf)
+        local = min(
+            (f.x.array.min(initial=np.inf) for n, f in self.unknowns.items() if n not in self.log_species),
+            default=np.inf,
+        )
         return self.comm.allreduce(float(local), op=MPI.MIN)
 
     def maximum(self) -> dict[str, Any]:

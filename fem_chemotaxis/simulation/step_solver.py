@@ -104,17 +104,28 @@ class StepSolver:
         residuals = operator.residuals(unknowns, self.fields.tests, t_variable)
         fixed = list(operator.parameters.values())
         targets = {tx.towards for sp in operator.model.species for tx in sp.taxis}  # first in the field split
-        options = {**linear_preset_options(settings.preset, names, num_dofs),
-                   **{k: v for k, v in settings.petsc.items() if not k.startswith("snes_")}}
+        options = {
+            **linear_preset_options(settings.preset, names, num_dofs),
+            **{k: v for k, v in settings.petsc.items() if not k.startswith("snes_")},
+        }
         system = LinearlyImplicitSystem(
-            [residuals[n] for n in names], [unknowns[n] for n in names], t_stage, t_variable,
-            lambda f: any(f is p for p in fixed), options, list(bcs), jacobian_reuse=jacobian_reuse(scheme),
+            [residuals[n] for n in names],
+            [unknowns[n] for n in names],
+            t_stage,
+            t_variable,
+            lambda f: any(f is p for p in fixed),
+            options,
+            list(bcs),
+            jacobian_reuse=jacobian_reuse(scheme),
             split_order=sorted(names, key=lambda n: n not in targets),
         )
         return RosenbrockSolver(scheme, system, levels.t_old, levels.dt)
 
     def _newton(
-        self, residuals: list[ufl.Form], options: Mapping[str, Any], bcs: Sequence[dolfinx.fem.DirichletBC],
+        self,
+        residuals: list[ufl.Form],
+        options: Mapping[str, Any],
+        bcs: Sequence[dolfinx.fem.DirichletBC],
         fixed: list[Any] | None,
     ) -> NonlinearSolver:
         """Newton for the species; with fractional diffusion inside the implicit step.
@@ -153,8 +164,12 @@ class StepSolver:
         from fem_chemotaxis.terms.fractional import FractionalDiffusion
 
         if isinstance(self.scheme, RosenbrockTableau):
-            raise ValueError(f"fractional diffusion of '{species[0].name}' needs a Newton scheme (backward-euler or bdf2)")
-        self.scheme.implicit_weight(float(cast(dolfinx.fem.Constant, self._levels.dt).value), 0.0)  # refuses Crank-Nicolson
+            raise ValueError(
+                f"fractional diffusion of '{species[0].name}' needs a Newton scheme (backward-euler or bdf2)"
+            )
+        self.scheme.implicit_weight(
+            float(cast(dolfinx.fem.Constant, self._levels.dt).value), 0.0
+        )  # refuses Crank-Nicolson
         if flow is not None and flow.flow.solved:
             raise ValueError(
                 "[model.flow]: a solved flow is not supported with fractional diffusion (the flow's "
@@ -164,7 +179,9 @@ class StepSolver:
         operators = {}
         for sp in species:
             if sp.name in self.fields.log_species:
-                raise ValueError(f"species '{sp.name}': fractional diffusion is not available with log-density variables")
+                raise ValueError(
+                    f"species '{sp.name}': fractional diffusion is not available with log-density variables"
+                )
             coefficient = float(sp.diffusion.numeric(model.parameters))  # type: ignore[union-attr]
             operators[sp.name] = FractionalDiffusion(self.fields.spaces[sp.name], sp.fractional_order, coefficient)  # type: ignore[arg-type]
         return operators

@@ -67,8 +67,12 @@ class _FractionalRows:
     def __init__(self, operator: FractionalDiffusion, index_set: PETSc.IS):
         self.operator = operator
         self.jacobian_operator = FractionalDiffusion(
-            operator.V, operator.order, operator.coefficient, JACOBIAN_TOLERANCE,
-            solver="direct" if operator.direct else "iterative", spectrum=operator.spectrum,
+            operator.V,
+            operator.order,
+            operator.coefficient,
+            JACOBIAN_TOLERANCE,
+            solver="direct" if operator.direct else "iterative",
+            spectrum=operator.spectrum,
         )
         self.index_set = index_set
         self.surrogate = dolfinx.fem.Constant(operator.V.mesh, dolfinx.default_scalar_type(0.0))  # c t
@@ -190,7 +194,9 @@ class FractionalNewtonSolver(NonlinearSolver):
 
     def _assemble_jacobian(self, snes: PETSc.SNES, x: PETSc.Vec, _J: PETSc.Mat, P: PETSc.Mat) -> None:
         problem = self.problem
-        dolfinx.fem.petsc.assemble_jacobian(snes, x, problem.A, P, problem.u, problem.J, problem.preconditioner, self._bcs)
+        dolfinx.fem.petsc.assemble_jacobian(
+            snes, x, problem.A, P, problem.u, problem.J, problem.preconditioner, self._bcs
+        )
         self._jacobian.assemble()
 
     def solve(self) -> SolveReport:

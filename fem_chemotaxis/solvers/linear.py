@@ -43,7 +43,6 @@ GROWTH_FACTOR = 2.0
 GROWTH_MARGIN = 5
 
 
-
 def linear_preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[str, Any]:
     """PETSc options of a preset for the linear solves (field-split block names = species)."""
     if preset not in PRESETS:
@@ -90,8 +89,13 @@ class ReusedKrylovSolver:
         split_order: Names of the unknowns in the order of the field split (default: block order).
     """
 
-    def __init__(self, matrix: PETSc.Mat, unknowns: Sequence[dolfinx.fem.Function], options: Mapping[str, Any],
-                 split_order: Sequence[str] | None = None):
+    def __init__(
+        self,
+        matrix: PETSc.Mat,
+        unknowns: Sequence[dolfinx.fem.Function],
+        options: Mapping[str, Any],
+        split_order: Sequence[str] | None = None,
+    ):
         self._options = OptionsPrefix("fem_chemotaxis_linear_", options)
         self.prefix = self._options.prefix
         self.ksp = PETSc.KSP().create(matrix.comm)

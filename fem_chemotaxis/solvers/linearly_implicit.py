@@ -89,9 +89,16 @@ class LinearlyImplicitSystem:
         jacobian = [[_derivative(parts.changing[i], u, du) for u, du in zip(self.unknowns, trials)] for i in range(n)]
         jacobian_fixed, jacobian_changing = partition_bilinear(jacobian, is_fixed)
         mass = [[trials[i] * tests[i] * ufl.dx if i == j else None for j in range(n)] for i in range(n)]
-        used = [[any(f[i][j] is not None for f in (mass, parts.linear, jacobian_fixed, jacobian_changing))
-                 for j in range(n)] for i in range(n)]
-        pattern = compile_forms([[trials[j] * tests[i] * ufl.dx if used[i][j] else None for j in range(n)] for i in range(n)])
+        used = [
+            [
+                any(f[i][j] is not None for f in (mass, parts.linear, jacobian_fixed, jacobian_changing))
+                for j in range(n)
+            ]
+            for i in range(n)
+        ]
+        pattern = compile_forms(
+            [[trials[j] * tests[i] * ufl.dx if used[i][j] else None for j in range(n)] for i in range(n)]
+        )
         self._changing = compile_forms(parts.changing)
         self._jacobian_changing = compile_forms(jacobian_changing)
         time_derivative = [_time_derivative(f, time_variable) for f in parts.changing]

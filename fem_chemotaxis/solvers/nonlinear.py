@@ -37,7 +37,15 @@ from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 from fem_chemotaxis.solvers.split_jacobian import SplitJacobian
 from fem_chemotaxis.terms.partition import IsFixed
 
-__all__ = ["AUTO_DIRECT_LIMIT", "NEWTON_OPTIONS", "PRESETS", "NonlinearSolver", "SolveReport", "block_index_sets", "preset_options"]
+__all__ = [
+    "AUTO_DIRECT_LIMIT",
+    "NEWTON_OPTIONS",
+    "PRESETS",
+    "NonlinearSolver",
+    "SolveReport",
+    "block_index_sets",
+    "preset_options",
+]
 
 #: Below this many unknowns, ``auto`` picks the direct solver.
 AUTO_DIRECT_LIMIT = 100_000
@@ -52,7 +60,6 @@ NEWTON_OPTIONS = {
     "snes_max_it": 25,
 }
 PRESETS = ("auto", "direct", "iterative")
-
 
 
 def preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[str, Any]:
@@ -153,7 +160,6 @@ class NonlinearSolver:
             newton_iterations=int(snes.getIterationNumber()),
             krylov_iterations=int(snes.getLinearSolveIterations()),
         )
-
 
 
 def block_index_sets(unknowns: Sequence[dolfinx.fem.Function], comm: Any) -> list[tuple[str, PETSc.IS]]:

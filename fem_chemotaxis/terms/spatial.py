@@ -116,8 +116,9 @@ class SpatialOperator:
         if sp.diffusion is not None and sp.fractional_order is None:
             flux = flux - self._coefficient(sp.diffusion, value) * ufl.grad(u)
         for tx in sp.taxis:
-            flux = flux + value(tx.sensitivity) * limited_gradient(ufl.grad(states[tx.towards]), tx.limiter,
-                                                                   tx.limiter_threshold)
+            flux = flux + value(tx.sensitivity) * limited_gradient(
+                ufl.grad(states[tx.towards]), tx.limiter, tx.limiter_threshold
+            )
         if self.advection is not None and name in self.advection.species:
             flux = flux + u * states[VELOCITY]
         return flux

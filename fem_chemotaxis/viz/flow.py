@@ -105,8 +105,9 @@ def save_flow_png(
         plotter.set_background("white")
         shown = _far_walls(grid) if three_d else [grid]
         actors = [
-            plotter.add_mesh(part, scalars=density.name, cmap="viridis", clim=clim, lighting=False,
-                             show_scalar_bar=False)
+            plotter.add_mesh(
+                part, scalars=density.name, cmap="viridis", clim=clim, lighting=False, show_scalar_bar=False
+            )
             for part in shown
         ]
         if three_d:
@@ -114,8 +115,13 @@ def save_flow_png(
             level = clim[0] + 0.4 * (clim[1] - clim[0])
             surface = grid.contour([level], scalars=density.name)
             if surface.n_points:  # the dense cells: layer and plumes
-                plotter.add_mesh(surface, color=actors[0].mapper.lookup_table.map_value(level)[:3], opacity=0.75,
-                                 smooth_shading=True, specular=0.3)
+                plotter.add_mesh(
+                    surface,
+                    color=actors[0].mapper.lookup_table.map_value(level)[:3],
+                    opacity=0.75,
+                    smooth_shading=True,
+                    specular=0.3,
+                )
                 subtitle += f",  isosurface {density.name} = {level:.3g}"
         if speed.max() > 0:
             if three_d:
@@ -147,7 +153,10 @@ def _streamlines_2d(grid: pyvista.UnstructuredGrid, speed: np.ndarray, streamlin
     diagonal = float(np.linalg.norm(hi - lo))
     # The filter measures in cell lengths: a separation of 1.8% of the diagonal, in those.
     cell_length = float(np.sqrt(2.0 * grid.compute_cell_sizes(length=False, volume=False)["Area"].mean()))
-    inside = np.all((grid.points[:, :2] > lo[:2] + 0.05 * (hi - lo)[:2]) & (grid.points[:, :2] < hi[:2] - 0.05 * (hi - lo)[:2]), axis=1)
+    inside = np.all(
+        (grid.points[:, :2] > lo[:2] + 0.05 * (hi - lo)[:2]) & (grid.points[:, :2] < hi[:2] - 0.05 * (hi - lo)[:2]),
+        axis=1,
+    )
     start = int(np.argmax(np.where(inside, speed, -1.0)))
     return _normalised(grid, speed).streamlines_evenly_spaced_2D(
         vectors=_VELOCITY,
@@ -179,11 +188,20 @@ def _streamlines_3d(grid: pyvista.UnstructuredGrid, speed: np.ndarray, streamlin
     diagonal = float(np.linalg.norm(hi - lo))
     resolution = max(2, round(4 * streamline_density))
     seeds = pyvista.Plane(
-        center=(lo + hi) / 2, direction=(0.0, 0.0, 1.0), i_size=0.9 * (hi[0] - lo[0]), j_size=0.9 * (hi[1] - lo[1]),
-        i_resolution=resolution, j_resolution=resolution,
+        center=(lo + hi) / 2,
+        direction=(0.0, 0.0, 1.0),
+        i_size=0.9 * (hi[0] - lo[0]),
+        j_size=0.9 * (hi[1] - lo[1]),
+        i_resolution=resolution,
+        j_resolution=resolution,
     )
     lines = _normalised(grid, speed).streamlines_from_source(
-        seeds, vectors=_VELOCITY, integration_direction="both", max_length=4.0 * diagonal,
-        initial_step_length=0.2, terminal_speed=1e-4, compute_vorticity=False,
+        seeds,
+        vectors=_VELOCITY,
+        integration_direction="both",
+        max_length=4.0 * diagonal,
+        initial_step_length=0.2,
+        terminal_speed=1e-4,
+        compute_vorticity=False,
     )
     return lines.tube(radius=0.0025 * diagonal) if lines.n_points else lines

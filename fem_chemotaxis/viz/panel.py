@@ -109,9 +109,7 @@ def color_range(values: np.ndarray) -> tuple[float, float]:
     return lo, hi
 
 
-def add_label(
-    plotter: pyvista.Plotter, text: str, position: tuple[float, float], size: int
-) -> None:
+def add_label(plotter: pyvista.Plotter, text: str, position: tuple[float, float], size: int) -> None:
     """Add black text to the active subplot, centred at a pixel position of the viewport."""
     actor = pyvista.Text(text, position=position)
     actor.prop.font_size = size

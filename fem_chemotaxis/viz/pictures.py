@@ -72,9 +72,7 @@ def orthogonal_slices(grid: pyvista.UnstructuredGrid) -> pyvista.UnstructuredGri
     return grid.slice_orthogonal(x=x, y=y, z=z).combine(merge_points=False)
 
 
-def _three_d_scene(
-    grid: pyvista.UnstructuredGrid, view: str
-) -> tuple[pyvista.DataSet, list[pyvista.PolyData]]:
+def _three_d_scene(grid: pyvista.UnstructuredGrid, view: str) -> tuple[pyvista.DataSet, list[pyvista.PolyData]]:
     """What a 3-D panel draws for ``view``: the coloured data set, and black outline edges."""
     if view == "clip":
         shown = _cut_corner(grid)
@@ -87,8 +85,11 @@ def _three_d_scene(
         outline = shown
     edges = [outline.extract_feature_edges(boundary_edges=False, non_manifold_edges=False, manifold_edges=False)]
     if view == "slices":  # where the planes meet the domain's boundary
-        edges.append(shown.extract_surface(algorithm=None).extract_feature_edges(
-            boundary_edges=True, feature_edges=False, non_manifold_edges=False, manifold_edges=False))
+        edges.append(
+            shown.extract_surface(algorithm=None).extract_feature_edges(
+                boundary_edges=True, feature_edges=False, non_manifold_edges=False, manifold_edges=False
+            )
+        )
     return shown, edges
 
 

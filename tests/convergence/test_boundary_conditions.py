@@ -38,7 +38,9 @@ def test_vessel_wall_flux_delivers_the_expected_supply(comm):
     supplied = sim.statistics()["u"]["mass"] - mass0
     ds = ufl.Measure("ds", domain=mesh.mesh, subdomain_data=mesh.facet_tags)
     wall = _integral(comm, 1.0 * ds(mesh.tag("vessel_1", 1)))
-    print(f"supplied {supplied:.12f}; g |wall_h| T = {g * wall * t_end:.12f}; g 2 pi r T = {g * 2 * math.pi * radius * t_end:.12f}")
+    print(
+        f"supplied {supplied:.12f}; g |wall_h| T = {g * wall * t_end:.12f}; g 2 pi r T = {g * 2 * math.pi * radius * t_end:.12f}"
+    )
     assert supplied == pytest.approx(g * wall * t_end, rel=1e-10)  # exact for the discrete wall
     assert supplied == pytest.approx(g * 2 * math.pi * radius * t_end, rel=2e-3)  # polygonal wall
 
@@ -65,9 +67,7 @@ def _layered_mesh(comm, interface: float) -> TaggedMesh:
 def test_subdomain_diffusion_steady_state_across_interface(comm):
     """u = 0 at x=0, u = 1 at x=1, D = D1 | D2: piecewise-linear u with continuous flux."""
     a, d1, d2 = 0.4, 0.2, 1.5
-    model = Model.from_dict(
-        {"species": {"u": {"diffusion": "D", "time_derivative": False}}, "parameters": {"D": d1}}
-    )
+    model = Model.from_dict({"species": {"u": {"diffusion": "D", "time_derivative": False}}, "parameters": {"D": d1}})
     bcs = [
         BoundaryCondition.from_dict({"on": "left", "species": "u", "type": "dirichlet", "value": 0}, "test"),
         BoundaryCondition.from_dict({"on": "right", "species": "u", "type": "dirichlet", "value": 1}, "test"),
@@ -125,7 +125,13 @@ def test_boundary_condition_convergence(kind, comm):
             elif kind == "flux":
                 table = {"on": side, "species": "u", "type": "flux", "value": flux[side]}
             else:  # rate*(value - u) = flux  =>  value = u + flux/rate
-                table = {"on": side, "species": "u", "type": "robin", "rate": "k", "value": f"{EXACT} + ({flux[side]})/k"}
+                table = {
+                    "on": side,
+                    "species": "u",
+                    "type": "robin",
+                    "rate": "k",
+                    "value": f"{EXACT} + ({flux[side]})/k",
+                }
             bcs.append(BoundaryCondition.from_dict(table, "test"))
 
         def source(x, t):

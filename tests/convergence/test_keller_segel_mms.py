@@ -38,7 +38,7 @@ def _sources():
 
     def f_u(x, t):
         u, s = _exact("u", x, t), _exact("s", x, t)
-        du_dt = (1 + 0.5 * ufl.cos(ufl.pi * x[0]) * ufl.cos(ufl.pi * x[1]))
+        du_dt = 1 + 0.5 * ufl.cos(ufl.pi * x[0]) * ufl.cos(ufl.pi * x[1])
         return du_dt - ufl.div(p["d"] * ufl.grad(u) - p["chi"] * u * ufl.grad(s))
 
     def f_s(x, t):

@@ -106,8 +106,10 @@ def test_prescribed_flow_by_expressions_function_and_file(comm, shared_tmp_path)
         grid.save(shared_tmp_path / "cellular.vti")
     comm.Barrier()
     _, by_file = _advected_blob(comm, Flow(kind="prescribed", file=shared_tmp_path / "cellular.vti"))
-    print(f"\nblob maximum after t = 0.5: {by_expression['max']:.6f} (expressions), "
-          f"{by_function['max']:.6f} (function), {by_file['max']:.6f} (VTK file)")
+    print(
+        f"\nblob maximum after t = 0.5: {by_expression['max']:.6f} (expressions), "
+        f"{by_function['max']:.6f} (function), {by_file['max']:.6f} (VTK file)"
+    )
     assert by_function["max"] == pytest.approx(by_expression["max"], rel=1e-12)
     assert by_file["max"] == pytest.approx(by_expression["max"], rel=1e-3)
     for stats in (by_expression, by_function, by_file):
@@ -143,13 +145,16 @@ def test_blob_centroid_follows_the_flow(comm):
     flow = Flow(kind="prescribed", velocity=tuple(Expression.parse(e, "test") for e in expressions))
     model = dataclasses.replace(Model.from_dict({"species": {"u": {"diffusion": "0.002"}}}), flow=flow)
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [32, 32])
-    sim = Simulation(model, mesh, {"u": "exp(-150*((x - 0.7)^2 + (y - 0.5)^2))"},
-                     TimeSettings(dt=0.02, scheme="crank-nicolson"))
+    sim = Simulation(
+        model, mesh, {"u": "exp(-150*((x - 0.7)^2 + (y - 0.5)^2))"}, TimeSettings(dt=0.02, scheme="crank-nicolson")
+    )
     x = ufl.SpatialCoordinate(mesh.mesh)
 
     def centroid() -> np.ndarray:
-        moments = [comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * sim.u["u"] * ufl.dx)), op=MPI.SUM)
-                   for f in (1.0, x[0], x[1])]
+        moments = [
+            comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * sim.u["u"] * ufl.dx)), op=MPI.SUM)
+            for f in (1.0, x[0], x[1])
+        ]
         return np.array(moments[1:]) / moments[0]
 
     start, t_end = centroid(), 1.0
@@ -157,9 +162,11 @@ def test_blob_centroid_follows_the_flow(comm):
     path = _rk4_path(lambda p: LINEAR_FLOW @ (p - CENTRE), start, t_end, 100)
     reversed_path = _rk4_path(lambda p: -LINEAR_FLOW @ (p - CENTRE), start, t_end, 100)
     error = np.linalg.norm(centroid() - path)
-    print(f"\ncentroid {start} -> {centroid()}, particle path -> {path}: distance {error:.2e} "
-          f"(moved {np.linalg.norm(path - start):.3f}; "
-          f"reversed flow would end {np.linalg.norm(reversed_path - path):.3f} away)")
+    print(
+        f"\ncentroid {start} -> {centroid()}, particle path -> {path}: distance {error:.2e} "
+        f"(moved {np.linalg.norm(path - start):.3f}; "
+        f"reversed flow would end {np.linalg.norm(reversed_path - path):.3f} away)"
+    )
     assert error < 1e-3  # measured 2.6e-5 (Crank-Nicolson phase error, wall values)
 
 
@@ -176,17 +183,21 @@ def _advection_mms_error(comm, n: int) -> float:
     The source is the strong form ``du/dt + div(u w) - D Lap u`` written here in UFL.
     """
     d = 0.1
-    flow = Flow(kind="prescribed", velocity=tuple(Expression.parse(e, "test") for e in
-                                                  ("sin(pi*x)*cos(pi*y)", "-cos(pi*x)*sin(pi*y)")))
-    model = dataclasses.replace(Model.from_dict({"species": {"u": {"diffusion": "d"}}, "parameters": {"d": d}}),
-                                flow=flow)
+    flow = Flow(
+        kind="prescribed",
+        velocity=tuple(Expression.parse(e, "test") for e in ("sin(pi*x)*cos(pi*y)", "-cos(pi*x)*sin(pi*y)")),
+    )
+    model = dataclasses.replace(
+        Model.from_dict({"species": {"u": {"diffusion": "d"}}, "parameters": {"d": d}}), flow=flow
+    )
 
     def exact(x, t):
         return 1 + 0.5 * _mode(1, 2, x) + t * 0.4 * _mode(2, 1, x)
 
     def source(x, t):
-        w = ufl.as_vector([ufl.sin(ufl.pi * x[0]) * ufl.cos(ufl.pi * x[1]),
-                           -ufl.cos(ufl.pi * x[0]) * ufl.sin(ufl.pi * x[1])])
+        w = ufl.as_vector(
+            [ufl.sin(ufl.pi * x[0]) * ufl.cos(ufl.pi * x[1]), -ufl.cos(ufl.pi * x[0]) * ufl.sin(ufl.pi * x[1])]
+        )
         u = exact(x, t)
         return 0.4 * _mode(2, 1, x) + ufl.div(u * w) - ufl.div(d * ufl.grad(u))
 
@@ -210,8 +221,11 @@ def test_advection_manufactured_solution_converges_at_second_order(comm):
 
 def test_outflow_boundary_removes_what_the_fluid_carries_out(comm):
     """Backward Euler: (M_new - M_old)/dt = -(flux out) = -int_right u_new (w.n) ds, exactly."""
-    flow = Flow(kind="prescribed", velocity=tuple(Expression.parse(e, "test") for e in ("1", "0")),
-                boundaries=(FlowBoundary("outflow", ("right",)),))
+    flow = Flow(
+        kind="prescribed",
+        velocity=tuple(Expression.parse(e, "test") for e in ("1", "0")),
+        boundaries=(FlowBoundary("outflow", ("right",)),),
+    )
     species = Model.from_dict({"species": {"u": {"diffusion": "0.05"}}}).species
     mesh = create_builtin(comm, "rectangle", [1.0, 0.5], [16, 8])
     sim = Simulation(Model("channel", species, flow=flow), mesh, {"u": "1 + x"}, TimeSettings(dt=0.1))
@@ -219,7 +233,8 @@ def test_outflow_boundary_removes_what_the_fluid_carries_out(comm):
     sim.step(0.1)
     after = sim.statistics()["u"]["mass"]
     ds = ufl.Measure("ds", domain=mesh.mesh, subdomain_data=mesh.facet_tags)
-    out = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(sim.u["u"] * ds(mesh.tag("right", 1)))),
-                         op=MPI.SUM)
+    out = comm.allreduce(
+        dolfinx.fem.assemble_scalar(dolfinx.fem.form(sim.u["u"] * ds(mesh.tag("right", 1)))), op=MPI.SUM
+    )
     assert out > 0.5
     assert (after - before) / 0.1 == pytest.approx(-out, rel=1e-9)

@@ -52,8 +52,10 @@ def test_scalar_rule_matches_closed_form(a):
             assert error <= tolerance, (tau, tolerance, error)
             worst = max(worst, error / tolerance)
     rule = rational_rule(a, 0.01, (2.5, 1e5), 1e-8)
-    print(f"a = {a}: worst error/tolerance {worst:.2f}; at tau = 0.01, [2.5, 1e5], tol 1e-8: "
-          f"{rule.num_operators} shifted operators, {rule.num_solves} solves")
+    print(
+        f"a = {a}: worst error/tolerance {worst:.2f}; at tau = 0.01, [2.5, 1e5], tol 1e-8: "
+        f"{rule.num_operators} shifted operators, {rule.num_solves} solves"
+    )
 
 
 @pytest.mark.parametrize("a", ORDERS)
@@ -176,8 +178,10 @@ def test_approaches_classical_diffusion_as_a_tends_to_2(comm):
     scale = m_norm(comm, classical - integral(comm, classical) / 2.0)
     distance = {a: m_norm(comm, run(a) - classical) / scale for a in (1.99, 1.999)}
     ratio = distance[1.99] / distance[1.999]
-    print(f"relative distance to classical diffusion: a = 1.99: {distance[1.99]:.3e}, "
-          f"a = 1.999: {distance[1.999]:.3e} (ratio {ratio:.2f})")
+    print(
+        f"relative distance to classical diffusion: a = 1.99: {distance[1.99]:.3e}, "
+        f"a = 1.999: {distance[1.999]:.3e} (ratio {ratio:.2f})"
+    )
     assert distance[1.999] < 1e-3
     assert 8 < ratio < 12
 
@@ -192,8 +196,10 @@ def test_fractional_keller_segel_conserves_mass(comm):
     sim.advance_to(1.0)
     end = sim.statistics()["rho"]
     drift = abs(end["mass"] - start["mass"]) / start["mass"]
-    print(f"fractional Keller-Segel: mass drift {drift:.1e} over {len(sim.history)} steps, "
-          f"max {start['max']:.3f} -> {end['max']:.3f}")
+    print(
+        f"fractional Keller-Segel: mass drift {drift:.1e} over {len(sim.history)} steps, "
+        f"max {start['max']:.3f} -> {end['max']:.3f}"
+    )
     assert drift < 1e-10
     assert end["max"] > start["max"]  # aggregation
 
@@ -202,8 +208,10 @@ def test_growth_variants_follow_their_reactions(comm):
     """Logistic and non-local variants: a uniform state follows the ODE of its growth term."""
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8])
     dt, steps = 0.1, 5
-    for name, growth in (("fractional-keller-segel-logistic", lambda m: m * (1 - m)),
-                         ("fractional-keller-segel-nonlocal", lambda m: m * (1.0 - 0.5 * m))):
+    for name, growth in (
+        ("fractional-keller-segel-logistic", lambda m: m * (1 - m)),
+        ("fractional-keller-segel-nonlocal", lambda m: m * (1.0 - 0.5 * m)),
+    ):
         sim = Simulation(builtin_model(name), mesh, {"rho": "0.2", "S": "0.2"}, TimeSettings(dt=dt))
         value = 0.2
         for _ in range(steps):

@@ -34,8 +34,12 @@ SIGNAL = "2*x^2"
 
 def spec(mechanism: str, dimension: int = 1) -> dict:
     return {
-        "cells": {"dimension": dimension, "turning_rate": RATE, "velocities": {"kind": "sphere", "speed": 1.0},
-                  "taxis": {"mechanism": mechanism, "strength": "k0/(1 + s/K)^2"}},
+        "cells": {
+            "dimension": dimension,
+            "turning_rate": RATE,
+            "velocities": {"kind": "sphere", "speed": 1.0},
+            "taxis": {"mechanism": mechanism, "strength": "k0/(1 + s/K)^2"},
+        },
         "signal": {"name": "s"},
         "parameters": {"k0": K0, "K": K},
     }
@@ -71,8 +75,9 @@ def test_particles_reach_the_stationary_density_of_chi_of_s(comm, mechanism):
     exact = stationary_mean(lambda level: chi / d * K0 * K * level / (K + level))
     blind = stationary_mean(lambda level: chi / d * K0 * level)  # k = k0 at every level
 
-    particles = RunAndTumble(derivation.spec.law, 4000, box=[1.0], signal=ExpressionSignal(SIGNAL, 1),
-                             seed=31, comm=comm)
+    particles = RunAndTumble(
+        derivation.spec.law, 4000, box=[1.0], signal=ExpressionSignal(SIGNAL, 1), seed=31, comm=comm
+    )
     particles.advance(6.0, 0.2)  # the slowest mode decays like exp(-pi^2 d t) = 3e-3 by t = 6
     total, samples = np.zeros(len(particles.x)), 0
     while particles.time < 14.0 - 1e-9:
@@ -82,8 +87,10 @@ def test_particles_reach_the_stationary_density_of_chi_of_s(comm, mechanism):
     mean = particles.estimate(total / samples)  # per-particle time averages: independent particles
     deviation = (float(mean.mean) - exact) / float(mean.standard_error)
     if MPI.COMM_WORLD.rank == 0:
-        print(f"{mechanism}: mean position {float(mean.mean):.5f} +- {float(mean.standard_error):.1e}, "
-              f"stationary density of chi(S) {exact:.5f} ({deviation:+.2f} SE); "
-              f"with k = k0 at every level {blind:.5f} ({(float(mean.mean) - blind) / float(mean.standard_error):+.0f} SE)")
+        print(
+            f"{mechanism}: mean position {float(mean.mean):.5f} +- {float(mean.standard_error):.1e}, "
+            f"stationary density of chi(S) {exact:.5f} ({deviation:+.2f} SE); "
+            f"with k = k0 at every level {blind:.5f} ({(float(mean.mean) - blind) / float(mean.standard_error):+.0f} SE)"
+        )
     assert abs(deviation) <= SIGMAS
     assert abs(blind - exact) > 50 * float(mean.standard_error)

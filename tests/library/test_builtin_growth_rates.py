@@ -135,6 +135,8 @@ def test_growth_rate_of_leading_mode(name, comm):
     sim.advance_to(t_end)
     measured = math.log(amplitude() / a_start) / (t_end - t_start)
     rel_error = abs(measured - rate) / abs(rate)
-    print(f"{name}: mode k={k} of L={lx}, species {names[j]}: source lambda = {rate:.6f}, "
-          f"measured {measured:.6f}, relative error {rel_error:.2e}")
+    print(
+        f"{name}: mode k={k} of L={lx}, species {names[j]}: source lambda = {rate:.6f}, "
+        f"measured {measured:.6f}, relative error {rel_error:.2e}"
+    )
     assert rel_error < 0.03

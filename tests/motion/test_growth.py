@@ -62,8 +62,7 @@ def test_mass_constant_and_volume_grows(comm, kind, scheme):
 
 @pytest.mark.parametrize("kind", GROWTH)
 def test_uniform_density_dilutes_pointwise(comm, kind):
-    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1},
-                             "species": {"u": {"diffusion": "D"}}})
+    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1}, "species": {"u": {"diffusion": "D"}}})
     motion = _motion(GROWTH[kind], model)
     sim = Simulation(
         model,
@@ -93,8 +92,7 @@ def test_growth_factors():
 
 
 def test_rejected_steps_restore_the_geometry_exactly(comm):
-    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1},
-                             "species": {"u": {"diffusion": "D"}}})
+    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1}, "species": {"u": {"diffusion": "D"}}})
     bc = BoundaryCondition.from_dict(
         {"on": "left", "species": "u", "type": "dirichlet", "value": "1 - 3*heaviside(t - 0.25)"}, "boundary[0]"
     )
@@ -117,8 +115,7 @@ def test_rejected_steps_restore_the_geometry_exactly(comm):
 
 
 def test_growth_in_three_dimensions_keeps_shapes(comm):
-    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1},
-                             "species": {"u": {"diffusion": "D"}}})
+    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1}, "species": {"u": {"diffusion": "D"}}})
     motion = _motion({"kind": "logistic-growth", "rate": 2.0, "capacity": 1.4}, model)
     sim = Simulation(
         model,

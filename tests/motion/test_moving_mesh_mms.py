@@ -36,10 +36,16 @@ from fem_chemotaxis.simulation import Simulation
 D, T_END = 0.1, 0.5
 SIZES = [8, 16, 32]
 MOTIONS = {
-    "interior": {"kind": "prescribed",
-                 "displacement": ["0.1*sin(pi*t)*sin(pi*x)*sin(pi*y)", "0.1*sin(pi*t)*sin(pi*x)*sin(pi*y)"]},
-    "sliding": {"kind": "prescribed", "displacement": ["0.15*sin(pi*t)*sin(pi*x)", "0"],
-                "boundaries": ["bottom"], "extension": "harmonic"},
+    "interior": {
+        "kind": "prescribed",
+        "displacement": ["0.1*sin(pi*t)*sin(pi*x)*sin(pi*y)", "0.1*sin(pi*t)*sin(pi*x)*sin(pi*y)"],
+    },
+    "sliding": {
+        "kind": "prescribed",
+        "displacement": ["0.15*sin(pi*t)*sin(pi*x)", "0"],
+        "boundaries": ["bottom"],
+        "extension": "harmonic",
+    },
 }
 
 

@@ -60,10 +60,12 @@ def rim_radii(mesh: TaggedMesh) -> np.ndarray:
 def grow_disc(comm: MPI.Comm, dt: float) -> tuple[np.ndarray, float, float]:
     """Rim radii at T_END, and the mass of a diffusing species at the start and the end."""
     mesh = disc(comm, R0, 0.08)
-    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.05, "k": K},
-                             "species": {"u": {"diffusion": "D"}}})
-    motion = MeshMotion.from_dict({"kind": "solution-driven", "normal_speed": "k*sqrt(x^2 + y^2)",
-                                   "boundaries": ["rim"]}, ["u"], ["D", "k"])
+    model = Model.from_dict(
+        {"name": "diffusion", "parameters": {"D": 0.05, "k": K}, "species": {"u": {"diffusion": "D"}}}
+    )
+    motion = MeshMotion.from_dict(
+        {"kind": "solution-driven", "normal_speed": "k*sqrt(x^2 + y^2)", "boundaries": ["rim"]}, ["u"], ["D", "k"]
+    )
     sim = Simulation(model, mesh, {"u": "1 + x"}, TimeSettings(dt=dt), motion=motion)
     mass0 = sim.statistics()["u"]["mass"]
     sim.advance_to(T_END)
@@ -124,7 +126,8 @@ pictures = false
 def test_config_run_moves_the_right_side(comm, shared_tmp_path):
     document = ConfigDocument(tomllib.loads(CONFIG), "moving.toml", str(shared_tmp_path))
     assert "mesh motion: solution-driven: normal speed c*u on right (elastic extension)" in describe(
-        document, document.parse())
+        document, document.parse()
+    )
     summary = run(document, shared_tmp_path / "run", comm=comm)
     assert summary["status"] == "completed"
     records = summary["records"]

@@ -33,32 +33,50 @@ def test_tableau_satisfies_the_order_conditions(name):
     tab = rosenbrock_tableau(name)
     g, alpha, beta = tab.gamma, tab.alpha, tab.alpha + tab.gammas
     a, b1 = alpha.sum(axis=1), beta.sum(axis=1)
-    conditions = [lambda w: w.sum() - 1, lambda w: w @ b1 - (0.5 - g),
-                  lambda w: w @ a**2 - 1 / 3, lambda w: w @ beta @ b1 - (1 / 6 - g + g * g)]
+    conditions = [
+        lambda w: w.sum() - 1,
+        lambda w: w @ b1 - (0.5 - g),
+        lambda w: w @ a**2 - 1 / 3,
+        lambda w: w @ beta @ b1 - (1 / 6 - g + g * g),
+    ]
     for order, weights in ((tab.order, tab.b), (tab.embedded_order, tab.b_embedded)):
         for condition in conditions[: {1: 1, 2: 2, 3: 4}[order]]:
             assert abs(condition(weights)) < 1e-14  # measured: <= 1.1e-16
     # the embedded solution is one order lower (else the error estimate would vanish)
-    higher = conditions[{1: 1, 2: 2}[tab.embedded_order]: {1: 2, 2: 4}[tab.embedded_order]]
+    higher = conditions[{1: 1, 2: 2}[tab.embedded_order] : {1: 2, 2: 4}[tab.embedded_order]]
     assert max(abs(condition(tab.b_embedded)) for condition in higher) > 1e-2
 
 
-@pytest.mark.parametrize("name, expected, steps", [("ros2", 2, [8, 16, 32, 64]), ("ros3p", 3, [4, 8, 16, 32]),
-                                                   ("ros34pw2", 3, [4, 8, 16, 32])])
+@pytest.mark.parametrize(
+    "name, expected, steps",
+    [("ros2", 2, [8, 16, 32, 64]), ("ros3p", 3, [4, 8, 16, 32]), ("ros34pw2", 3, [4, 8, 16, 32])],
+)
 def test_observed_time_order(name, expected, steps, comm):
     """Keller-Segel with an exact solution in the P3 space: the error is the time error alone."""
-    model = Model.from_dict({"parameters": PARAMS, "species": {
-        "u": {"diffusion": "d", "taxis": [{"towards": "s", "sensitivity": "chi*u"}], "degree": 3},
-        "s": {"diffusion": "ds", "reaction": "alpha*u - beta*s", "degree": 3}}})
+    model = Model.from_dict(
+        {
+            "parameters": PARAMS,
+            "species": {
+                "u": {"diffusion": "d", "taxis": [{"towards": "s", "sensitivity": "chi*u"}], "degree": 3},
+                "s": {"diffusion": "ds", "reaction": "alpha*u - beta*s", "degree": 3},
+            },
+        }
+    )
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [3, 3])
     errors = []
     for n in steps:
         sim = Simulation(model, mesh, EXACT, TimeSettings(dt=1.0 / n, scheme=name), sources=_sources())
         sim.advance_to(1.0)
         x = ufl.SpatialCoordinate(mesh.mesh)
-        total = sum(comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(
-            (sim.u[s] - _exact(s, x, 1.0)) ** 2 * ufl.dx(metadata={"quadrature_degree": 8}))), op=MPI.SUM)
-            for s in ("u", "s"))
+        total = sum(
+            comm.allreduce(
+                dolfinx.fem.assemble_scalar(
+                    dolfinx.fem.form((sim.u[s] - _exact(s, x, 1.0)) ** 2 * ufl.dx(metadata={"quadrature_degree": 8}))
+                ),
+                op=MPI.SUM,
+            )
+            for s in ("u", "s")
+        )
         errors.append(math.sqrt(total))
     order = -np.polyfit(np.log(steps), np.log(errors), 1)[0]
     print(f"{name}: errors {errors}, observed order {order:.3f}")
@@ -91,8 +109,10 @@ def test_cell_mass_conserved_while_aggregating(solver, comm):
 def test_dirichlet_rows_give_the_exact_linear_solution(comm):
     """u_t = D u_xx + x, u(0) = 0, u(1) = 1 + t: u = x (1 + t), exact in P1 and linear in t."""
     model = Model.from_dict({"species": {"u": {"diffusion": "D", "reaction": "x"}}, "parameters": {"D": 0.7}})
-    bcs = [BoundaryCondition.from_dict({"on": "left", "species": "u", "type": "dirichlet", "value": 0}, "test"),
-           BoundaryCondition.from_dict({"on": "right", "species": "u", "type": "dirichlet", "value": "1 + t"}, "test")]
+    bcs = [
+        BoundaryCondition.from_dict({"on": "left", "species": "u", "type": "dirichlet", "value": 0}, "test"),
+        BoundaryCondition.from_dict({"on": "right", "species": "u", "type": "dirichlet", "value": "1 + t"}, "test"),
+    ]
     for scheme in ROSENBROCK_SCHEMES:
         sim = Simulation(
             model,

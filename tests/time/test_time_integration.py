@@ -74,7 +74,9 @@ def test_observed_time_order(scheme, comm):
         x = ufl.SpatialCoordinate(mesh.mesh)
         total = 0.0
         for name in ("u", "s"):
-            form = dolfinx.fem.form((sim.u[name] - _exact(name, x, t_end)) ** 2 * ufl.dx(metadata={"quadrature_degree": 8}))
+            form = dolfinx.fem.form(
+                (sim.u[name] - _exact(name, x, t_end)) ** 2 * ufl.dx(metadata={"quadrature_degree": 8})
+            )
             total += comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
         errors.append(math.sqrt(total))
     order = np.polyfit(np.log(steps), np.log(errors), 1)[0] * -1

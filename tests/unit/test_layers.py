@@ -30,8 +30,11 @@ def imports_of(path) -> set[str]:
         if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "fem_chemotaxis":
             found.add(node.module.split(".")[1] if "." in node.module else "fem_chemotaxis")
         elif isinstance(node, ast.Import):
-            found |= {a.name.split(".")[1] if "." in a.name else "fem_chemotaxis"
-                      for a in node.names if a.name.split(".")[0] == "fem_chemotaxis"}
+            found |= {
+                a.name.split(".")[1] if "." in a.name else "fem_chemotaxis"
+                for a in node.names
+                if a.name.split(".")[0] == "fem_chemotaxis"
+            }
     return found
 
 

@@ -49,8 +49,10 @@ def _mode_amplitudes(sim: Simulation, wave_vectors: list[np.ndarray]) -> list[fl
     amplitudes = []
     for k in wave_vectors:
         mode = ufl.cos(float(k[0]) * x[0] + float(k[1]) * x[1])
-        a, b = (sim.comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
-                for f in ((sim.u["u"] - 1) * mode, mode * mode))
+        a, b = (
+            sim.comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
+            for f in ((sim.u["u"] - 1) * mode, mode * mode)
+        )
         amplitudes.append(a / b)
     return amplitudes
 
@@ -102,11 +104,27 @@ def test_rotated_diffusion_tensor_decays_at_k_dot_d_k(comm):
 
 
 CASES = {
-    "boundary species": ('[output]', '[[boundary]]\non = "left"\nspecies = "w"\ntype = "flux"\nvalue = 1\n[output]', "species 'w'"),
-    "boundary type": ('[output]', '[[boundary]]\non = "left"\nspecies = "u"\ntype = "neumann"\nvalue = 1\n[output]', "'neumann'"),
+    "boundary species": (
+        '[output]',
+        '[[boundary]]\non = "left"\nspecies = "w"\ntype = "flux"\nvalue = 1\n[output]',
+        "species 'w'",
+    ),
+    "boundary type": (
+        '[output]',
+        '[[boundary]]\non = "left"\nspecies = "u"\ntype = "neumann"\nvalue = 1\n[output]',
+        "'neumann'",
+    ),
     "boundary not an array": ('[output]', '[boundary]\non = "left"\n[output]', "[[boundary]]"),
-    "robin without rate": ('[output]', '[[boundary]]\non = "left"\nspecies = "u"\ntype = "robin"\nvalue = 1\n[output]', "rate"),
-    "dirichlet on a species": ('[output]', '[[boundary]]\non = "left"\nspecies = "s"\ntype = "dirichlet"\nvalue = "u"\n[output]', "'u'"),
+    "robin without rate": (
+        '[output]',
+        '[[boundary]]\non = "left"\nspecies = "u"\ntype = "robin"\nvalue = 1\n[output]',
+        "rate",
+    ),
+    "dirichlet on a species": (
+        '[output]',
+        '[[boundary]]\non = "left"\nspecies = "s"\ntype = "dirichlet"\nvalue = "u"\n[output]',
+        "'u'",
+    ),
     "subdomain parameter": ('[output]', '[subdomains.tumour]\nkhi = 1\n[output]', "khi"),
     "noise outside [initial]": ('chi = 2.0', 'chi = 2.0\n[model.species.u]\ndiffusion = "noise(1)"', "noise"),
 }
@@ -122,7 +140,9 @@ def test_bad_boundary_and_subdomain_tables(case, tmp_path):
 
 def test_unknown_boundary_name_lists_the_mesh_groups(comm):
     config = parse_config(
-        tomllib.loads(VALID.replace("[output]", '[[boundary]]\non = "vessel"\nspecies = "u"\ntype = "flux"\nvalue = 1\n[output]')),
+        tomllib.loads(
+            VALID.replace("[output]", '[[boundary]]\non = "vessel"\nspecies = "u"\ntype = "flux"\nvalue = 1\n[output]')
+        ),
     )
     mesh = create_builtin(MPI.COMM_WORLD, "rectangle", [1.0, 1.0], [4, 4])
     with pytest.raises(ValueError, match="'vessel'.*bottom, left, right, top"):

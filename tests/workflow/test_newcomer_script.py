@@ -36,8 +36,14 @@ def test_the_readme_script_runs_on_two_ranks(tmp_path: Path):
     fc.write_msh("tissue-section", tmp_path / "tissue.msh", size=0.1)  # a coarse section: seconds
     (tmp_path / "study.py").write_text(readme_script())
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI_COMM", "PMI", "PMIX"))}
-    result = subprocess.run(["mpiexec", "-n", "2", sys.executable, "study.py"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        ["mpiexec", "-n", "2", sys.executable, "study.py"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     run = tmp_path / "results" / "study"
     summary = json.loads((run / "summary.json").read_text())

@@ -34,13 +34,18 @@ def _halves(comm: MPI.Comm) -> fc.TaggedMesh:
     interior line x = 1/2 as the facet group middle."""
     mesh = dolfinx.mesh.create_rectangle(comm, [[0, 0], [1, 1]], [8, 8])
     tdim, fdim = 2, 1
-    cells = np.arange(mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts,
-                      dtype=np.int32)
+    cells = np.arange(
+        mesh.topology.index_map(tdim).size_local + mesh.topology.index_map(tdim).num_ghosts, dtype=np.int32
+    )
     left = dolfinx.mesh.compute_midpoints(mesh, tdim, cells)[:, 0] < 0.5
     cell_tags = dolfinx.mesh.meshtags(mesh, tdim, cells, np.where(left, 1, 2).astype(np.int32))
-    sides = {"west": lambda x: np.isclose(x[0], 0), "east": lambda x: np.isclose(x[0], 1),
-             "south": lambda x: np.isclose(x[1], 0), "north": lambda x: np.isclose(x[1], 1),
-             "middle": lambda x: np.isclose(x[0], 0.5)}
+    sides = {
+        "west": lambda x: np.isclose(x[0], 0),
+        "east": lambda x: np.isclose(x[0], 1),
+        "south": lambda x: np.isclose(x[1], 0),
+        "north": lambda x: np.isclose(x[1], 1),
+        "middle": lambda x: np.isclose(x[0], 0.5),
+    }
     found = [dolfinx.mesh.locate_entities(mesh, fdim, where) for where in sides.values()]
     facets = np.concatenate(found)
     values = np.concatenate([np.full(len(f), k, dtype=np.int32) for k, f in enumerate(found, start=1)])
@@ -130,8 +135,12 @@ class _Times(fc.Output):
 def test_run_simulation_records_quantities_and_calls_every_output(simulation, shared_tmp_path):
     mine = _Times()
     summary = fc.run_simulation(
-        simulation, 0.02, 0.01, shared_tmp_path / "run",
-        quantities=[fc.Integral("total", "u")], outputs=[fc.TimeSeries(), mine],
+        simulation,
+        0.02,
+        0.01,
+        shared_tmp_path / "run",
+        quantities=[fc.Integral("total", "u")],
+        outputs=[fc.TimeSeries(), mine],
     )
     assert summary["status"] == "completed" and mine.finished is True
     assert mine.times == pytest.approx([0.0, 0.01, 0.02])

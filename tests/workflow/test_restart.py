@@ -69,7 +69,10 @@ def test_sigterm_leaves_checkpoint_and_valid_summary(config: Path, reference: di
     out = config.parent / "terminated"
     process = subprocess.Popen(
         [sys.executable, "-m", "fem_chemotaxis.cli", "run", str(config), "--output", str(out)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:

@@ -67,8 +67,9 @@ class Generator(ABC):
         known = list(cls.defaults())
         unknown = sorted(set(parameters) - set(known))
         if unknown:
-            raise ValueError(f"mesh generator {cls.NAME!r} has no parameter {', '.join(unknown)}; "
-                             f"its parameters: {', '.join(known)}")
+            raise ValueError(
+                f"mesh generator {cls.NAME!r} has no parameter {', '.join(unknown)}; its parameters: {', '.join(known)}"
+            )
         return cls(**parameters)
 
     @classmethod

@@ -20,8 +20,7 @@ def boundary(dim: int, entity: int) -> list[int]:
     """The tags of the (dim-1)-entities bounding `entity`."""
     import gmsh
 
-    return [abs(t) for _, t in gmsh.model.getBoundary([(dim, entity)], combined=False,
-                                                      oriented=False)]
+    return [abs(t) for _, t in gmsh.model.getBoundary([(dim, entity)], combined=False, oriented=False)]
 
 
 def refine_near(dim: int, entities: Sequence[int], size: float) -> None:

@@ -56,8 +56,13 @@ class MicrofluidicChamber(Generator):
     length: float = 3.0
     height: float = 1.0
     port_width: float = 0.4
-    circles: Sequence[Circle] = ((0.8, 0.3, 0.12), (0.8, 0.7, 0.12), (1.3, 0.5, 0.12),
-                                 (1.8, 0.3, 0.12), (1.8, 0.7, 0.12))
+    circles: Sequence[Circle] = (
+        (0.8, 0.3, 0.12),
+        (0.8, 0.7, 0.12),
+        (1.3, 0.5, 0.12),
+        (1.8, 0.3, 0.12),
+        (1.8, 0.7, 0.12),
+    )
     rectangles: Sequence[Rectangle] = ((2.3, 0.15, 0.2, 0.25), (2.3, 0.6, 0.2, 0.25))
 
     def __post_init__(self) -> None:
@@ -73,8 +78,10 @@ class MicrofluidicChamber(Generator):
     def _checked_obstacles(self) -> list[_Obstacle]:
         """The obstacles; ValueError unless each lies strictly inside and none touches another."""
         obstacles: list[_Obstacle] = []
-        for kind, entries, fields in (("circle", self.circles, "(x, y, radius)"),
-                                      ("rectangle", self.rectangles, "(x, y, width, height)")):
+        for kind, entries, fields in (
+            ("circle", self.circles, "(x, y, radius)"),
+            ("rectangle", self.rectangles, "(x, y, width, height)"),
+        ):
             count = len(fields.split(","))
             if isinstance(entries, (str, bytes)) or not isinstance(entries, Sequence):
                 raise ValueError(f"{self.NAME}: {kind}s must be a list of {fields}, got {entries!r}")
@@ -87,8 +94,10 @@ class MicrofluidicChamber(Generator):
                     positive(v, self._where(f"the {'radius' if count == 3 else 'sides'} of {label}"))
                 obstacle = _Obstacle(label, values)
                 if not obstacle.inside(self.length, self.height):
-                    raise ValueError(f"{self.NAME}: {label} {tuple(entry)!r} does not lie strictly "
-                                     f"inside the {self.length:g} x {self.height:g} chamber")
+                    raise ValueError(
+                        f"{self.NAME}: {label} {tuple(entry)!r} does not lie strictly "
+                        f"inside the {self.length:g} x {self.height:g} chamber"
+                    )
                 obstacles.append(obstacle)
         for k, obstacle in enumerate(obstacles):
             for other in obstacles[:k]:
@@ -104,17 +113,26 @@ class MicrofluidicChamber(Generator):
         occ = gmsh.model.occ
         low, high = (height - port) / 2, (height + port) / 2
         if port < height:  # the short sides are split into wall, port, wall
-            corners = [(0, 0), (length, 0), (length, low), (length, high), (length, height),
-                       (0, height), (0, high), (0, low)]
+            corners = [
+                (0, 0),
+                (length, 0),
+                (length, low),
+                (length, high),
+                (length, height),
+                (0, height),
+                (0, high),
+                (0, low),
+            ]
         else:
             corners = [(0, 0), (length, 0), (length, height), (0, height)]
         points = [occ.addPoint(x, y, 0.0) for x, y in corners]
         lines = [occ.addLine(p, q) for p, q in zip(points, points[1:] + points[:1])]
         chamber = occ.addPlaneSurface([occ.addCurveLoop(lines)])
-        holes = ([(2, occ.addDisk(x, y, 0.0, r, r)) for x, y, r in self.circles]
-                 + [(2, occ.addRectangle(x, y, 0.0, w, h)) for x, y, w, h in self.rectangles])
+        holes = [(2, occ.addDisk(x, y, 0.0, r, r)) for x, y, r in self.circles] + [
+            (2, occ.addRectangle(x, y, 0.0, w, h)) for x, y, w, h in self.rectangles
+        ]
         if holes:
-            (_, chamber), = occ.cut([(2, chamber)], holes)[0]
+            ((_, chamber),) = occ.cut([(2, chamber)], holes)[0]
         occ.synchronize()
 
         tol = _ON_SIDE * max(length, height)
@@ -134,8 +152,7 @@ class MicrofluidicChamber(Generator):
             else:
                 obstacles.append(curve)
         add_physical_groups(2, [("chamber", [chamber])])
-        add_physical_groups(1, [("inlet", inlet), ("outlet", outlet), ("walls", walls),
-                                ("obstacles", obstacles)])
+        add_physical_groups(1, [("inlet", inlet), ("outlet", outlet), ("walls", walls), ("obstacles", obstacles)])
         refine_near(1, obstacles, self.size)
         return generate_cells(2, self.order)
 

@@ -61,8 +61,10 @@ class TissueSection(Generator):
             x, y = (number(c, self._where(f"the centre of vessel {i}")) for c in vessel[:2])
             r = positive(vessel[2], self._where(f"the radius of vessel {i}"))
             if not (r < x < self.length - r and r < y < self.height - r):
-                raise ValueError(f"{self.NAME}: vessel {i} {tuple(vessel)!r} does not lie inside "
-                                 f"the {self.length:g} x {self.height:g} section")
+                raise ValueError(
+                    f"{self.NAME}: vessel {i} {tuple(vessel)!r} does not lie inside "
+                    f"the {self.length:g} x {self.height:g} section"
+                )
             for j, (xo, yo, ro) in enumerate(checked, start=1):
                 if math.hypot(x - xo, y - yo) <= r + ro:
                     raise ValueError(f"{self.NAME}: vessels {j} and {i} overlap or touch")
@@ -77,7 +79,7 @@ class TissueSection(Generator):
         surface = occ.addRectangle(0.0, 0.0, 0.0, self.length, self.height)
         if self.vessels:
             disks = [(2, occ.addDisk(x, y, 0.0, r, r)) for x, y, r in self.vessels]
-            (_, surface), = occ.cut([(2, surface)], disks)[0]
+            ((_, surface),) = occ.cut([(2, surface)], disks)[0]
         occ.synchronize()
 
         # Sort the boundary curves: a curve whose midpoint lies on a vessel circle is its wall.
@@ -85,12 +87,10 @@ class TissueSection(Generator):
         outer: list[int] = []
         for curve in boundary(2, surface):
             px, py, _ = curve_midpoint(curve)
-            on = [i for i, (x, y, r) in enumerate(self.vessels)
-                  if abs(math.dist((px, py), (x, y)) - r) < 1e-6 * r]
+            on = [i for i, (x, y, r) in enumerate(self.vessels) if abs(math.dist((px, py), (x, y)) - r) < 1e-6 * r]
             (walls[on[0]] if on else outer).append(curve)
 
         add_physical_groups(2, [("tissue", [surface])])
-        add_physical_groups(1, [("outer", outer)]
-                            + [(f"vessel_{i}", wall) for i, wall in enumerate(walls, start=1)])
+        add_physical_groups(1, [("outer", outer)] + [(f"vessel_{i}", wall) for i, wall in enumerate(walls, start=1)])
         refine_near(1, [c for wall in walls for c in wall], self.size)
         return generate_cells(2, self.order)

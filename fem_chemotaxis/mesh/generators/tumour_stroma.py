@@ -73,10 +73,12 @@ class TumourStroma(Generator):
             raise ValueError(f"{self.NAME}: roughness is only available in 2-D (dim = 2)")
         reach = [r * (1 + roughness) for r in radii]
         if not all(r < c < e - r for r, c, e in zip(reach, centre, extent)):
-            raise ValueError(f"{self.NAME}: the tumour (centre {list(centre)}, radii {list(radii)}"
-                             + (f", roughness {roughness:g}" if roughness else "")
-                             + ") does not lie strictly inside the stroma "
-                             + " x ".join(f"{e:g}" for e in extent))
+            raise ValueError(
+                f"{self.NAME}: the tumour (centre {list(centre)}, radii {list(radii)}"
+                + (f", roughness {roughness:g}" if roughness else "")
+                + ") does not lie strictly inside the stroma "
+                + " x ".join(f"{e:g}" for e in extent)
+            )
         set_(self, "centre", tuple(centre))
         set_(self, "radii", radii)
         set_(self, "roughness", roughness)

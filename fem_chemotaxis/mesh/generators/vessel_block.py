@@ -55,26 +55,33 @@ class VesselBlock(Generator):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("length", "width", "height", "radius", "branch_radius", "junction_radius",
-                     "branch_angle"):
+        for name in ("length", "width", "height", "radius", "branch_radius", "junction_radius", "branch_angle"):
             object.__setattr__(self, name, positive(getattr(self, name), self._where(name)))
         object.__setattr__(self, "junction", number(self.junction, self._where("junction")))
         if not self.branch_angle < 180:
             raise ValueError(f"{self.NAME}: branch_angle must lie in (0, 180) degrees, got {self.branch_angle!r}")
         largest = max(self.radius, self.branch_radius)
         if self.junction_radius < largest:
-            raise ValueError(f"{self.NAME}: junction_radius ({self.junction_radius:g}) must be at least "
-                             f"radius and branch_radius ({largest:g})")
-        if not (self.junction_radius < self.junction < self.length - self.junction_radius
-                and self.junction_radius < min(self.width, self.height) / 2):
-            raise ValueError(f"{self.NAME}: the junction ball (x = {self.junction:g}, radius "
-                             f"{self.junction_radius:g}) does not lie inside the block")
+            raise ValueError(
+                f"{self.NAME}: junction_radius ({self.junction_radius:g}) must be at least "
+                f"radius and branch_radius ({largest:g})"
+            )
+        if not (
+            self.junction_radius < self.junction < self.length - self.junction_radius
+            and self.junction_radius < min(self.width, self.height) / 2
+        ):
+            raise ValueError(
+                f"{self.NAME}: the junction ball (x = {self.junction:g}, radius "
+                f"{self.junction_radius:g}) does not lie inside the block"
+            )
         half = math.radians(self.branch_angle) / 2
         spread = (self.length - self.junction) * math.tan(half) + self.branch_radius / math.cos(half)
         if not spread < self.width / 2:
-            raise ValueError(f"{self.NAME}: the branches leave the block through its sides y = 0, "
-                             f"y = {self.width:g}; reduce branch_angle or branch_radius, or move the "
-                             "junction towards x = length")
+            raise ValueError(
+                f"{self.NAME}: the branches leave the block through its sides y = 0, "
+                f"y = {self.width:g}; reduce branch_angle or branch_radius, or move the "
+                "junction towards x = length"
+            )
 
     def build(self) -> int:
         """Build and mesh the block with its Y-shaped vessel in the current gmsh model; return 3."""
@@ -88,13 +95,14 @@ class VesselBlock(Generator):
         trunk = occ.addCylinder(-self.radius, yc, zc, self.junction + self.radius, 0.0, 0.0, self.radius)
         reach = (self.length - self.junction) / math.cos(half) + 2 * self.branch_radius * (1 + math.tan(half))
         branches = [
-            occ.addCylinder(self.junction, yc, zc, reach * math.cos(half), sign * reach * math.sin(half),
-                            0.0, self.branch_radius)
+            occ.addCylinder(
+                self.junction, yc, zc, reach * math.cos(half), sign * reach * math.sin(half), 0.0, self.branch_radius
+            )
             for sign in (1, -1)
         ]
         ball = occ.addSphere(self.junction, yc, zc, self.junction_radius)
         vessel, _ = occ.fuse([(3, trunk)], [(3, b) for b in branches] + [(3, ball)])
-        (_, tissue), = occ.cut([(3, block)], vessel)[0]
+        ((_, tissue),) = occ.cut([(3, block)], vessel)[0]
         occ.synchronize()
 
         # The block's faces (with the openings) are planes; the vessel wall is curved.
