@@ -14,7 +14,6 @@ def add_command(
     subparsers: argparse._SubParsersAction,
     name: str,
     main: Callable[..., int],
-    *,
     help: str,
     description: str | None = None,
     epilog: str | None = None,

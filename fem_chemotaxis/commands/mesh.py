@@ -22,18 +22,19 @@ from fem_chemotaxis.commands.arguments import add_command
 __all__ = ["main", "register"]
 
 
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis mesh --help``.
+HELP = "write a generated geometry as a gmsh .msh file (--list: the generators)"
+DESCRIPTION = (
+    "Mesh a parametric geometry (see meshes/README.md) and write it as a gmsh "
+    ".msh (format 4.1) file, e.g. `fem-chemotaxis mesh tumour-stroma --size 0.02 "
+    "--param roughness=0.1`. Exit code 2 for an unknown generator or parameter or an "
+    "invalid value."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `mesh` parser."""
-    parser = add_command(
-        subparsers,
-        "mesh",
-        main,
-        help="write a generated geometry as a gmsh .msh file (--list: the generators)",
-        description="Mesh a parametric geometry (see meshes/README.md) and write it as a gmsh "
-        ".msh (format 4.1) file, e.g. `fem-chemotaxis mesh tumour-stroma --size 0.02 "
-        "--param roughness=0.1`. Exit code 2 for an unknown generator or parameter or an "
-        "invalid value.",
-    )
+    parser = add_command(subparsers, "mesh", main, HELP, DESCRIPTION)
     parser.add_argument("name", nargs="?", help="a generator name from --list")
     parser.add_argument("--list", action="store_true", help="list the generators with their parameters and defaults")
     parser.add_argument("--size", type=float, help="mesh size away from the interfaces (default: the generator's)")

@@ -36,16 +36,14 @@ mass.png, min.png, max.png, and animation.gif / animation.mp4. Works while the r
 going: it shows the output times checkpointed so far."""
 
 
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis plot --help``.
+HELP = "draw the species and time series of a run directory (also while it runs)"
+DESCRIPTION = "Draw pictures of a run from its checkpoint and summary.json."
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `plot` parser."""
-    parser = add_command(
-        subparsers,
-        "plot",
-        main,
-        help="draw the species and time series of a run directory (also while it runs)",
-        description="Draw pictures of a run from its checkpoint and summary.json.",
-        epilog=_EPILOG,
-    )
+    parser = add_command(subparsers, "plot", main, HELP, DESCRIPTION, _EPILOG)
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `fem-chemotaxis run`")
     parser.add_argument(
         "--times",

@@ -50,16 +50,14 @@ exit codes: 0 completed (or stopped at the blow-up threshold), 2 bad input, 3 so
 (or a moving mesh too distorted to go on), 124 time limit, 130 SIGINT, 138 SIGUSR1, 143 SIGTERM."""
 
 
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis run --help``.
+HELP = "run a simulation from a TOML config, or continue one with --restart"
+DESCRIPTION = "Run a simulation described by a TOML config (see README: 'Writing a config')."
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `run` parser."""
-    parser = add_command(
-        subparsers,
-        "run",
-        main,
-        help="run a simulation from a TOML config, or continue one with --restart",
-        description="Run a simulation described by a TOML config (see README: 'Writing a config').",
-        epilog=_EPILOG,
-    )
+    parser = add_command(subparsers, "run", main, HELP, DESCRIPTION, _EPILOG)
     parser.add_argument("config", nargs="?", help="TOML run configuration")
     parser.add_argument(
         "--output", "-o", metavar="DIR", help="run directory (default: [output] dir, else results/<config name>)"

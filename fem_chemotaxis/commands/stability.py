@@ -47,17 +47,17 @@ differ at the two ends)."""
 _CURVE_POINTS = 600
 
 
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis stability --help``.
+HELP = (
+    "linear stability of the homogeneous steady state on the config's mesh: unstable modes, "
+    "growth rates, critical parameter"
+)
+DESCRIPTION = "Predict which Laplacian modes of the mesh grow about the homogeneous steady state."
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `stability` parser."""
-    parser = add_command(
-        subparsers,
-        "stability",
-        main,
-        help="linear stability of the homogeneous steady state on the config's mesh: unstable modes, "
-        "growth rates, critical parameter",
-        description="Predict which Laplacian modes of the mesh grow about the homogeneous steady state.",
-        epilog=_EPILOG,
-    )
+    parser = add_command(subparsers, "stability", main, HELP, DESCRIPTION, _EPILOG)
     parser.add_argument("config", help="TOML run configuration (its [mesh], [model] and [initial])")
     parser.add_argument(
         "--modes",

@@ -58,16 +58,14 @@ time, steps, status, wall_time, dofs, or a dotted path into summary.json (stop.m
 Default: status, wall_time, and the final mass and max of every species."""
 
 
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis sweep --help``.
+HELP = "run a grid of parameter (or mesh, time step...) values, resumably, into a table"
+DESCRIPTION = "Run one config over every combination of the --vary values."
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `sweep` parser."""
-    parser = add_command(
-        subparsers,
-        "sweep",
-        main,
-        help="run a grid of parameter (or mesh, time step...) values, resumably, into a table",
-        description="Run one config over every combination of the --vary values.",
-        epilog=_EPILOG,
-    )
+    parser = add_command(subparsers, "sweep", main, HELP, DESCRIPTION, _EPILOG)
     parser.add_argument("config", help="TOML run configuration to vary")
     parser.add_argument(
         "--vary",

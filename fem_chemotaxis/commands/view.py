@@ -62,16 +62,14 @@ show(Number.isNaN(fromHash) ? frames.length - 1 : fromHash);
 """
 
 
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis view --help``.
+HELP = "an HTML page of a run (species with a time slider, time series) for a browser"
+DESCRIPTION = "Write a static HTML viewer of a run directory: every output time, a slider, the time series."
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `view` parser."""
-    parser = add_command(
-        subparsers,
-        "view",
-        main,
-        help="an HTML page of a run (species with a time slider, time series) for a browser",
-        description="Write a static HTML viewer of a run directory: every output time, a slider, the time series.",
-        epilog=_EPILOG,
-    )
+    parser = add_command(subparsers, "view", main, HELP, DESCRIPTION, _EPILOG)
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `fem-chemotaxis run`")
     parser.add_argument("--view", default="clip", help="3-D fields: 'clip' (default), 'slices' or 'surface'")
     parser.add_argument("--output", "-o", metavar="DIR", help="directory of the page (default: RUN_DIR/view)")
