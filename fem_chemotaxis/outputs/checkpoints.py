@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,9 @@ class Checkpoints(Output):
     """The mesh once, then at every output time the state a restart continues from.
 
     ``checkpoint.json`` (written after the data it describes) lists the complete times, the
-    stepper's state, the species and the config, so that ``fem-chemotaxis run --restart``
-    continues the run on any number of ranks (see :mod:`fem_chemotaxis.io.checkpoint`).
+    stepper's state, the species, the config, and the records and steps up to this time, so
+    that ``fem-chemotaxis run --restart`` continues the run on any number of ranks (see
+    :mod:`fem_chemotaxis.io.checkpoint`) whatever summary.json holds after a crash.
 
     Args:
         document: The run's config, stored with the checkpoint (a restart validates it again).
@@ -62,12 +64,14 @@ class Checkpoints(Output):
             self.directory,
             {
                 "times": self.times,
-                "stepper": {**scalars, "steps": len(sim.history)},
+                "stepper": scalars,
                 "species": species,
                 "mesh": self.mesh_description,
                 "moving_mesh": sim.moving is not None,
                 "mpi_ranks": sim.comm.size,
                 "config": self.document.to_json(),
+                "records": list(records),
+                "steps": [dataclasses.asdict(step) for step in sim.history],
             },
             sim.comm,
         )

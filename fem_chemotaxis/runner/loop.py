@@ -9,6 +9,7 @@ final record and their report; any other error is recorded with the status "erro
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time as wallclock
 from collections.abc import Iterator, Sequence
@@ -125,16 +126,7 @@ class RunLoop:
             output.close(self.sim, self.summary["records"], finished)
 
     def _on_step(self, step: StepRecord) -> None:
-        self.summary["steps"].append(
-            {
-                "time": step.time,
-                "dt": step.dt,
-                "newton_iterations": step.newton_iterations,
-                "krylov_iterations": step.krylov_iterations,
-                "rejected": step.rejected,
-                "error": step.error,
-            }
-        )
+        self.summary["steps"].append(dataclasses.asdict(step))
         self.progress.step(step)
         reason = self.stops.check()
         if reason is not None:

@@ -44,9 +44,10 @@ def restart(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, *, time_limit:
     """Continue a run from its last checkpoint, with the config stored in the run directory.
 
     Works on any number of MPI ranks.  The checkpoint and the VTX files are rewritten on the
-    new distribution (holding all earlier output times), records and steps after the
-    checkpoint (from a crash) are dropped, and the run appends to them as it goes.  A run
-    that has ended (a FINISHED status) is returned unchanged.
+    new distribution (holding all earlier output times).  The records and steps are those
+    stored with the checkpoint (summary.json may hold more, from a crash, or, killed between
+    the two writes, fewer), and the run appends to them as it goes.  A run that has ended
+    (a FINISHED status) is returned unchanged.
 
     Raises:
         CheckpointError: if the directory holds no usable checkpoint.
@@ -97,8 +98,11 @@ def restart(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, *, time_limit:
     checkpoints = Checkpoints(document)
     checkpoints.resume(out, old, mesh_description, times)
 
-    summary["records"] = [r for r in summary["records"] if r["time"] <= last]
-    summary["steps"] = summary["steps"][: stepper["steps"]]
+    if "records" in meta:
+        summary["records"], summary["steps"] = meta["records"], meta["steps"]
+    else:  # a run directory written before checkpoint.json held them
+        summary["records"] = [r for r in summary["records"] if r["time"] <= last]
+        summary["steps"] = summary["steps"][: stepper["steps"]]
     sim.history.extend(StepRecord(**s) for s in summary["steps"])
     for key in ("stop", "interruption", "message"):
         summary.pop(key, None)

@@ -99,13 +99,14 @@ def test_kill_9_at_random_moments_then_restart_equals_uninterrupted(config: Path
     assert difference < 1e-8
 
 
-# Kill the process from inside a checkpoint write: after the count-th function written, or
-# after the count-th checkpoint file was renamed aside (before its replacement takes its name).
+# Kill the process from inside a checkpoint write: after the count-th function written, after
+# the count-th checkpoint file was renamed aside (before its replacement takes its name), or
+# after the count-th checkpoint.json was put in place (before summary.json gets that record).
 _KILL_INSIDE = """
 import os, signal
 import adios4dolfinx
 import fem_chemotaxis.io.checkpoint as checkpoint
-calls = {{"write_function": 0, "replace": 0}}
+calls = {{"write_function": 0, "replace": 0, "metadata": 0}}
 original_write, original_replace = adios4dolfinx.write_function, checkpoint.os.replace
 def write_function(*args, **kwargs):
     original_write(*args, **kwargs)
@@ -117,24 +118,31 @@ def replace(source, target):
     calls["replace"] += str(target).endswith(".checkpoint.bp.old")  # the first of a checkpoint's two
     if "{where}" == "between renames" and calls["replace"] == {count}:
         os.kill(os.getpid(), signal.SIGKILL)
+    calls["metadata"] += str(target).endswith("checkpoint.json")
+    if "{where}" == "before the summary" and calls["metadata"] == {count}:
+        os.kill(os.getpid(), signal.SIGKILL)
 adios4dolfinx.write_function = write_function
 checkpoint.os.replace = replace
 """
 
 
-@pytest.mark.parametrize("where, count", [("between functions", 7), ("between renames", 3)])
+@pytest.mark.parametrize("where, count", [("between functions", 7), ("between renames", 3), ("before the summary", 3)])
 def test_kill_9_inside_a_checkpoint_write_keeps_the_previous_checkpoint(config: Path, reference: dict, where, count):
     """A checkpoint holds several functions (BDF2 also stores the previous state): the 7th
-    falls inside the second checkpoint write; the 3rd rename aside is the third write's. The
-    leftovers show where the kill fell."""
+    falls inside the second checkpoint write; the 3rd rename aside is the third write's; the
+    3rd checkpoint.json is complete while summary.json still ends at the second output time
+    (the steps since then are only in checkpoint.json). The leftovers show where the kill fell."""
     out = config.parent / f"killed {where}"
     process = _start("run", str(config), "--output", str(out), driver=_KILL_INSIDE.format(where=where, count=count))
     process.communicate(timeout=120)
     assert process.returncode == -signal.SIGKILL
     if where == "between functions":  # killed while appending to the copy
         assert (out / ".checkpoint.bp.writing").is_dir() and (out / "checkpoint.bp").is_dir()
-    else:  # killed with the previous file aside and the new one not yet in place
+    elif where == "between renames":  # killed with the previous file aside and the new one not yet in place
         assert (out / ".checkpoint.bp.old").is_dir() and not (out / "checkpoint.bp").exists()
+    else:  # killed with the checkpoint complete and summary.json one output time behind it
+        assert not (out / ".checkpoint.bp.old").exists() and not (out / ".checkpoint.bp.writing").exists()
+        assert len(load_summary(out)["records"]) == count - 1
     times = json.loads((out / "checkpoint.json").read_text())["times"]
     assert 1 <= len(times) < len(reference["records"])
     difference = _finish(out, reference)
