@@ -29,7 +29,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from mpi4py import MPI
-from petsc4py import PETSc
+
+from fem_chemotaxis.io.collective_gc import collect_together
 
 __all__ = ["EXIT_TIMEOUT", "arm_exit_watchdog", "collect_together", "synchronised_garbage_collection"]
 
@@ -46,13 +47,6 @@ if not select.select([fd], [], [], timeout)[0]:
     if not select.select([fd], [], [], 5.0)[0]:
         os.kill(pid, signal.SIGKILL)
 """
-
-
-def collect_together(comm: MPI.Comm) -> None:
-    """Collect garbage on every rank at this point, then PETSc's delayed-destroy objects (collective)."""
-    gc.collect()
-    PETSc.garbage_cleanup(comm)
-    comm.Barrier()
 
 
 @contextmanager

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from fem_chemotaxis.io.atomic import write_json_atomic
+from fem_chemotaxis.io.collective_gc import collect_together
 from fem_chemotaxis.io.console import LOGGER_NAME, format_duration
 from fem_chemotaxis.io.failures import one_line, record_failure
 from fem_chemotaxis.io.run_directory import SUMMARY_NAME
-from fem_chemotaxis.io.teardown import collect_together
 from fem_chemotaxis.outputs import Output, QuantityValues
 from fem_chemotaxis.runner.progress import Progress
 from fem_chemotaxis.runner.stops import Interruption, StopRequests

@@ -29,6 +29,7 @@ from mpi4py import MPI
 from fem_chemotaxis.config import RunConfig
 from fem_chemotaxis.config.settings import Discretisation, SolverSettings, TimeSettings
 from fem_chemotaxis.fluid import FluidFlow
+from fem_chemotaxis.io.collective_gc import collect_together, pause_automatic_collection
 from fem_chemotaxis.io.seed import read_initial_values
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.boundary import BoundaryCondition
@@ -91,6 +92,7 @@ class Simulation:
         discretisation = discretisation or Discretisation()
         self.model, self.tagged_mesh, self.mesh = model, mesh, mesh.mesh
         self.comm: MPI.Comm = self.mesh.comm
+        pause_automatic_collection(self.comm)  # see io/collective_gc.py
         self.time, self.dt, self._dt_previous = float(t_start), time.dt, 0.0
         self.dt_max = time.dt_max if time.dt_max is not None else self.dt
         self.dt_min = time.dt_min if time.dt_min is not None else self.dt / 1024
@@ -373,6 +375,7 @@ class Simulation:
                         f"at t = {self.time:.6g}, x = {peak['max_location']}",
                         {"time": self.time, **peak},
                     )
+        collect_together(self.comm)
 
     def _accepted_step(self, t_target: float) -> tuple[float, SolveReport, float | None, int]:
         """Try steps towards t_target, halving (or as the error controller says) until one is
