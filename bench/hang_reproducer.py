@@ -19,6 +19,7 @@ import sys
 import dolfinx
 import dolfinx.fem.petsc
 import ufl
+
 from mpi4py import MPI
 
 comm = MPI.COMM_WORLD
@@ -34,7 +35,9 @@ class Holder:
 
 holder = Holder()
 holder.problem = dolfinx.fem.petsc.NonlinearProblem(
-    F, u, petsc_options_prefix="reproducer_",
+    F,
+    u,
+    petsc_options_prefix="reproducer_",
     petsc_options={"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"},
 )
 holder.problem.solve()

@@ -53,10 +53,14 @@ def run_case(command: list[str], timeout: float, what: dict) -> dict:
         tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
         log(f"  failed (exit {done.returncode}): {' | '.join(tail)}")
         return {**what, "skipped": f"failed with exit code {done.returncode}", "error": tail}
-    record = json.loads(lines[-1][len(MARKER):])
+    record = json.loads(lines[-1][len(MARKER) :])
     record["process_wall_time"] = time.perf_counter() - start
-    log(f"  {record.get('dofs', '')} DOFs: {record.get('time_per_step', float('nan')):.4g} s/step "
-        f"(process {record['process_wall_time']:.1f} s)" if "time_per_step" in record else "  done")
+    log(
+        f"  {record.get('dofs', '')} DOFs: {record.get('time_per_step', float('nan')):.4g} s/step "
+        f"(process {record['process_wall_time']:.1f} s)"
+        if "time_per_step" in record
+        else "  done"
+    )
     return record
 
 
@@ -69,16 +73,33 @@ def fem_cases(plan: Plan) -> list[dict]:
     ):
         for n in sizes:
             for r in ranks:
-                command = [sys.executable, "-m", "cases.fem_step_cost", "--dim", str(dim), "--n", str(n),
-                           "--solver", solver]
+                command = [
+                    sys.executable,
+                    "-m",
+                    "cases.fem_step_cost",
+                    "--dim",
+                    str(dim),
+                    "--n",
+                    str(n),
+                    "--solver",
+                    solver,
+                ]
                 if r > 1:
                     command = ["mpiexec", "-n", str(r), *command]
                 what = {"dim": dim, "n": n, "solver": solver, "ranks": r, "dofs": problem.fem_dofs(dim, n)}
                 log(f"FEM {dim}-D n={n} {solver} on {r} rank(s)")
                 cases.append(run_case(command, plan.timeout, what))
     for n in sorted(set(plan.iterative_2d) - set(plan.direct_2d)):
-        cases.append({"dim": 2, "n": n, "solver": "direct", "ranks": 1, "dofs": problem.fem_dofs(2, n),
-                      "skipped": "MUMPS LU not run above the plan's largest LU size (time and memory budget)"})
+        cases.append(
+            {
+                "dim": 2,
+                "n": n,
+                "solver": "direct",
+                "ranks": 1,
+                "dofs": problem.fem_dofs(2, n),
+                "skipped": "MUMPS LU not run above the plan's largest LU size (time and memory budget)",
+            }
+        )
     return cases
 
 
@@ -87,19 +108,47 @@ def rosenbrock_cases(plan: Plan) -> list[dict]:
     cases = []
     for sizes, solver in ((plan.rosenbrock_2d, "iterative"), (plan.rosenbrock_direct_2d, "direct")):
         for n in sizes:
-            command = [sys.executable, "-m", "cases.fem_step_cost", "--dim", "2", "--n", str(n), "--solver", solver,
-                       "--scheme", "auto", *(["--floor"] if solver == "iterative" else [])]
+            command = [
+                sys.executable,
+                "-m",
+                "cases.fem_step_cost",
+                "--dim",
+                "2",
+                "--n",
+                str(n),
+                "--solver",
+                solver,
+                "--scheme",
+                "auto",
+                *(["--floor"] if solver == "iterative" else []),
+            ]
             log(f"FEM 2-D n={n} scheme auto, {solver}")
-            cases.append(run_case(command, plan.timeout, {"dim": 2, "n": n, "solver": solver, "ranks": 1,
-                                                          "scheme": "auto", "dofs": problem.fem_dofs(2, n)}))
+            cases.append(
+                run_case(
+                    command,
+                    plan.timeout,
+                    {"dim": 2, "n": n, "solver": solver, "ranks": 1, "scheme": "auto", "dofs": problem.fem_dofs(2, n)},
+                )
+            )
     return cases
 
 
 def time_to_solution_case(plan: Plan) -> dict:
     t = plan.time_to_solution
     log(f"time to solution, n = {t['n']}, end time {t['end']:g}")
-    command = [sys.executable, "-m", "cases.time_to_solution", "--n", str(t["n"]), "--end", str(t["end"]),
-               "--ladder", *map(str, t["ladder"]), "--reference-steps", str(t["reference_steps"])]
+    command = [
+        sys.executable,
+        "-m",
+        "cases.time_to_solution",
+        "--n",
+        str(t["n"]),
+        "--end",
+        str(t["end"]),
+        "--ladder",
+        *map(str, t["ladder"]),
+        "--reference-steps",
+        str(t["reference_steps"]),
+    ]
     return run_case(command, 4 * plan.timeout, {"case": "time_to_solution"})
 
 
@@ -113,8 +162,10 @@ def fipy_python(pip_cert: str | None) -> tuple[Path | None, str | None]:
     env = dict(os.environ)
     if pip_cert and Path(pip_cert).is_file() and Path(pip_cert).stat().st_size > 0:
         env["PIP_CERT"] = str(Path(pip_cert).resolve())
-    steps = [[sys.executable, "-m", "venv", "--system-site-packages", str(FIPY_VENV)],
-             [str(python), "-m", "pip", "install", "--quiet", f"fipy=={FIPY_VERSION}"]]
+    steps = [
+        [sys.executable, "-m", "venv", "--system-site-packages", str(FIPY_VENV)],
+        [str(python), "-m", "pip", "install", "--quiet", f"fipy=={FIPY_VERSION}"],
+    ]
     for command in steps:
         done = subprocess.run(command, capture_output=True, text=True, env=env)
         if done.returncode != 0:
@@ -127,27 +178,55 @@ def fipy_python(pip_cert: str | None) -> tuple[Path | None, str | None]:
 def fipy_cases(plan: Plan, pip_cert: str | None) -> list[dict]:
     python, error = fipy_python(pip_cert)
     if python is None:
-        return [{"code": "fipy", "n": n, "dofs": 2 * n * n, "skipped": f"pip install fipy=={FIPY_VERSION} failed",
-                 "error": error} for n in plan.fipy_2d]
+        return [
+            {
+                "code": "fipy",
+                "n": n,
+                "dofs": 2 * n * n,
+                "skipped": f"pip install fipy=={FIPY_VERSION} failed",
+                "error": error,
+            }
+            for n in plan.fipy_2d
+        ]
     cases = []
     for n in plan.fipy_2d:
         log(f"FiPy 2-D n={n}")
-        cases.append(run_case([str(python), "-m", "cases.fipy_step_cost", "--n", str(n)], plan.timeout,
-                              {"code": "fipy", "n": n, "dofs": 2 * n * n}))
+        cases.append(
+            run_case(
+                [str(python), "-m", "cases.fipy_step_cost", "--n", str(n)],
+                plan.timeout,
+                {"code": "fipy", "n": n, "dofs": 2 * n * n},
+            )
+        )
     return cases
 
 
 def adaptive_case(plan: Plan) -> dict:
     a = plan.adaptive
     log(f"adaptive vs fixed steps, cells {a['cells']}, end time {a['end']:g}")
-    command = [sys.executable, "-m", "cases.adaptive_stepping", "--cells", *map(str, a["cells"]),
-               "--end", str(a["end"]), "--ladder", *map(str, a["ladder"]),
-               "--reference-steps", str(a["reference_steps"]), "--rtol", str(a["rtol"]), "--atol", str(a["atol"])]
+    command = [
+        sys.executable,
+        "-m",
+        "cases.adaptive_stepping",
+        "--cells",
+        *map(str, a["cells"]),
+        "--end",
+        str(a["end"]),
+        "--ladder",
+        *map(str, a["ladder"]),
+        "--reference-steps",
+        str(a["reference_steps"]),
+        "--rtol",
+        str(a["rtol"]),
+        "--atol",
+        str(a["atol"]),
+    ]
     return run_case(command, 3 * plan.timeout, {"case": "adaptive"})
 
 
 def versions(fipy: list[dict]) -> dict:
     import dolfinx
+
     import petsc4py
     from mpi4py import MPI
     from petsc4py import PETSc
@@ -155,9 +234,12 @@ def versions(fipy: list[dict]) -> dict:
     import fem_chemotaxis
 
     return {
-        "fem_chemotaxis": fem_chemotaxis.__version__, "dolfinx": dolfinx.__version__,
-        "petsc": ".".join(map(str, PETSc.Sys.getVersion())), "petsc4py": petsc4py.__version__,
-        "mpi": MPI.Get_library_version().splitlines()[0].strip(), "python": platform.python_version(),
+        "fem_chemotaxis": fem_chemotaxis.__version__,
+        "dolfinx": dolfinx.__version__,
+        "petsc": ".".join(map(str, PETSc.Sys.getVersion())),
+        "petsc4py": petsc4py.__version__,
+        "mpi": MPI.Get_library_version().splitlines()[0].strip(),
+        "python": platform.python_version(),
         "fipy": next((r["fipy_version"] for r in fipy if "fipy_version" in r), None),
     }
 
@@ -194,13 +276,23 @@ def main() -> None:
         "time_to_solution": summary.time_to_solution(to_solution),
     }
     results = {
-        "mode": plan.mode, "date": date, "host": host, "cpu_count": os.cpu_count(),
-        "versions": versions(fipy), "problem": problem.describe(), "plan": plan.__dict__,
+        "mode": plan.mode,
+        "date": date,
+        "host": host,
+        "cpu_count": os.cpu_count(),
+        "versions": versions(fipy),
+        "problem": problem.describe(),
+        "plan": plan.__dict__,
         "summary": {key: d["value"] for key, d in details.items()},
         "summary_details": details,
         "accuracy": accuracy,
-        "cases": {"fem": fem, "fipy": fipy, "adaptive": adaptive, "rosenbrock": rosenbrock,
-                  "time_to_solution": to_solution},
+        "cases": {
+            "fem": fem,
+            "fipy": fipy,
+            "adaptive": adaptive,
+            "rosenbrock": rosenbrock,
+            "time_to_solution": to_solution,
+        },
         "total_wall_time": time.perf_counter() - started,
     }
     results["targets"] = summary.targets(results["summary"])

@@ -71,12 +71,24 @@ def one_run(index: int, ranks: int, hang_after: float, work: Path) -> dict:
     config = work / f"soak{index}.toml"
     config.write_text(CONFIG)
     out = work / f"run{index}"
-    command = ["mpiexec", "-n", str(ranks), sys.executable, "-m", "fem_chemotaxis.cli", "run", str(config),
-               "--output", str(out), "-q"]
+    command = [
+        "mpiexec",
+        "-n",
+        str(ranks),
+        sys.executable,
+        "-m",
+        "fem_chemotaxis.cli",
+        "run",
+        str(config),
+        "--output",
+        str(out),
+        "-q",
+    ]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OMPI_COMM", "PMI", "PMIX"))}
     start = time.time()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
+    )
     while process.poll() is None:
         done = completed_at(out)
         if (done is not None and time.time() - done > hang_after) or time.time() - start > 10 * hang_after:
@@ -86,8 +98,13 @@ def one_run(index: int, ranks: int, hang_after: float, work: Path) -> dict:
     _, stderr = process.communicate()
     end = time.time()
     done = completed_at(out)
-    record = {"run": index, "exit_code": process.returncode, "wall_time": end - start,
-              "tail": None if done is None else end - done, "completed": done is not None}
+    record = {
+        "run": index,
+        "exit_code": process.returncode,
+        "wall_time": end - start,
+        "tail": None if done is None else end - done,
+        "completed": done is not None,
+    }
     record["hang"] = done is not None and record["tail"] > hang_after
     if process.returncode != 0:
         record["stderr"] = stderr.strip().splitlines()[-5:]
@@ -101,8 +118,11 @@ def main() -> None:
     parser.add_argument("--load", type=int, default=2, help="busy processes competing for the cores")
     parser.add_argument("--budget", type=float, default=1200.0, help="seconds for the whole soak")
     parser.add_argument("--hang-after", type=float, default=60.0, help="tail (s) that counts as a hang")
-    parser.add_argument("--output", type=Path, default=Path(__file__).resolve().parent / "results" /
-                        f"soak-{time.strftime('%Y-%m-%d')}.json")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        default=Path(__file__).resolve().parent / "results" / f"soak-{time.strftime('%Y-%m-%d')}.json",
+    )
     args = parser.parse_args()
 
     stop = multiprocessing.Event()
@@ -118,23 +138,34 @@ def main() -> None:
                 records.append(one_run(index, args.ranks, args.hang_after, Path(work)))
                 r = records[-1]
                 tail = "-" if r["tail"] is None else f"{r['tail']:.2f} s"
-                print(f"[soak] run {index + 1}/{args.runs}: exit {r['exit_code']}, {r['wall_time']:.1f} s, "
-                      f"tail {tail}{'  HANG' if r['hang'] else ''}", flush=True)
+                print(
+                    f"[soak] run {index + 1}/{args.runs}: exit {r['exit_code']}, {r['wall_time']:.1f} s, "
+                    f"tail {tail}{'  HANG' if r['hang'] else ''}",
+                    flush=True,
+                )
     finally:
         stop.set()
         for p in load:
             p.join(timeout=5)
     tails = [r["tail"] for r in records if r["tail"] is not None]
     report = {
-        "runs": len(records), "ranks": args.ranks, "load_processes": args.load, "hang_after": args.hang_after,
-        "hangs": sum(r["hang"] for r in records), "failed": sum(r["exit_code"] != 0 for r in records),
-        "tail_median": statistics.median(tails) if tails else None, "tail_max": max(tails, default=None),
-        "wall_time": time.monotonic() - start, "records": records,
+        "runs": len(records),
+        "ranks": args.ranks,
+        "load_processes": args.load,
+        "hang_after": args.hang_after,
+        "hangs": sum(r["hang"] for r in records),
+        "failed": sum(r["exit_code"] != 0 for r in records),
+        "tail_median": statistics.median(tails) if tails else None,
+        "tail_max": max(tails, default=None),
+        "wall_time": time.monotonic() - start,
+        "records": records,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"[soak] {report['runs']} runs, {report['hangs']} hangs, {report['failed']} failed; tail median "
-          f"{report['tail_median'] or 0:.2f} s, max {report['tail_max'] or 0:.2f} s -> {args.output}")
+    print(
+        f"[soak] {report['runs']} runs, {report['hangs']} hangs, {report['failed']} failed; tail median "
+        f"{report['tail_median'] or 0:.2f} s, max {report['tail_max'] or 0:.2f} s -> {args.output}"
+    )
     sys.exit(1 if report["hangs"] or report["failed"] else 0)
 
 

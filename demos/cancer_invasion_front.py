@@ -38,17 +38,13 @@ from pathlib import Path
 
 import dolfinx.fem
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.runner import advance_with_progress
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)
+fc.configure_logging(0, comm)
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/cancer_invasion_front")
@@ -62,7 +58,7 @@ OUTPUT = Path("results/cancer_invasion_front")
 # length units of (55), so the enzyme's range $\ell$ is small compared with the tissue.
 # A small tumour (radius about 0.1) sits between the vessels, in a hole of the matrix.
 
-config = load_config(DEMOS / "cancer_invasion.toml")
+config = fc.load_config(DEMOS / "cancer_invasion.toml")
 model = config.model
 t_end = 2.0 if SHORT else config.t_end
 if comm.rank == 0:
@@ -74,9 +70,9 @@ if comm.rank == 0:
 # The ECM has no diffusion: at every point it is an ordinary differential equation, solved
 # together with the other two species in one Newton system.
 
-tissue = generate("tissue-section", comm, **config.mesh.parameters)
-sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme)
-history = list(advance_with_progress(sim, t_end, config.output_interval))  # statistics per output time
+tissue = fc.generate("tissue-section", comm, **config.mesh.parameters)
+sim = fc.Simulation.from_config(config, mesh=tissue)
+history = list(fc.advance_with_progress(sim, t_end, config.output.interval))  # statistics per output time
 stats = history[-1]
 
 # ## A physical check: the matrix is only degraded
@@ -89,8 +85,10 @@ stats = history[-1]
 degraded = ufl.conditional(ufl.lt(sim.u["u3"], 0.5), 1.0, 0.0)
 area = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(degraded * ufl.dx)), op=MPI.SUM)
 if comm.rank == 0:
-    print(f"ECM range at t = {sim.time:g}: [{stats['u3']['min']:.4f}, {stats['u3']['max']:.4f}] (must stay in [0, 1]); "
-          f"degraded area {area:.4f}; tumour cells {stats['u1']['mass']:.5f}")
+    print(
+        f"ECM range at t = {sim.time:g}: [{stats['u3']['min']:.4f}, {stats['u3']['max']:.4f}] (must stay in [0, 1]); "
+        f"degraded area {area:.4f}; tumour cells {stats['u1']['mass']:.5f}"
+    )
 assert -1e-3 < stats["u3"]["min"] and stats["u3"]["max"] < 1 + 1e-3
 
 # ## Looking at the result
@@ -102,9 +100,9 @@ if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)
 comm.Barrier()
 picture = OUTPUT / "species.png"
-save_species_png(list(sim.u.values()), picture, time=sim.time, title="Cancer invasion (chemotaxis + haptotaxis)")
+fc.save_species_png(list(sim.u.values()), picture, time=sim.time, title="Cancer invasion (chemotaxis + haptotaxis)")
 if comm.rank == 0 and not SHORT:
-    save_small_copy(picture, DEMOS / "images" / "cancer_invasion_front.png")
+    fc.save_small_copy(picture, DEMOS / "images" / "cancer_invasion_front.png")
 
 # ## The stored quantity: the total of cancer cells at the end
 

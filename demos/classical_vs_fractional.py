@@ -41,17 +41,13 @@ from pathlib import Path
 
 from mpi4py import MPI  # before dolfinx: the pip wheels need MPI loaded first
 
+# isort: split
 import dolfinx.fem
 import numpy as np
 import scipy.linalg
 import ufl
 
-from fem_chemotaxis.analysis.laplace_eigen import neumann_modes
-from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.model.model import Model
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
 SHORT = bool(os.environ.get("CI"))
@@ -68,13 +64,13 @@ OUTPUT = Path("results/classical_vs_fractional")
 # `dataclasses.replace`.
 
 
-def classical_counterpart(model: Model) -> Model:
+def classical_counterpart(model: fc.Model) -> fc.Model:
     """The same model with classical diffusion for every fractional species."""
     species = tuple(dataclasses.replace(sp, fractional_order=None) for sp in model.species)
-    return Model(model.name.replace("fractional", "classical"), species, model.parameters, model.description)
+    return fc.Model(model.name.replace("fractional", "classical"), species, model.parameters, model.description)
 
 
-config = load_config(DEMOS / "fractional_keller_segel.toml")
+config = fc.load_config(DEMOS / "fractional_keller_segel.toml")
 t_end = 0.3 if SHORT else config.t_end
 mesh_size = 0.08 if SHORT else config.mesh.parameters["size"]
 fractional = config.model
@@ -89,13 +85,13 @@ if comm.rank == 0:
 # The same mesh and initial state for both. We print the range and mass of the cells at
 # the end of each run.
 
-tissue = generate("tissue-section", comm, size=mesh_size)
-first_mode = neumann_modes(tissue, 1)  # phi_1 and mu_1 of the section, for the check below
+tissue = fc.generate("tissue-section", comm, size=mesh_size)
+first_mode = fc.analysis.neumann_modes(tissue, 1)  # phi_1 and mu_1 of the section, for the check below
 T_CHECK = 0.3  # the first mode's amplitude is compared with linear theory here
 panels, masses, along_first_mode = [], {}, {}
 for label, model in models.items():
     start = time.perf_counter()
-    sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme)
+    sim = fc.Simulation.from_config(dataclasses.replace(config, model=model), mesh=tissue)
     initial_mass = sim.statistics()["rho"]["mass"]
     projections = [dolfinx.fem.form(sim.u[name] * first_mode.functions[0] * ufl.dx) for name in ("rho", "S")]
     amplitudes = [[comm.allreduce(dolfinx.fem.assemble_scalar(f), op=MPI.SUM) for f in projections]]
@@ -106,8 +102,11 @@ for label, model in models.items():
     stats = sim.statistics()["rho"]
     masses[label] = (initial_mass, stats["mass"])
     if comm.rank == 0:
-        print(f"{label:>16}: t = {t_end:g} in {len(sim.history)} steps, {time.perf_counter() - start:.1f} s; "
-              f"rho min {stats['min']:.4f} max {stats['max']:.4f} mass {stats['mass']:.6f}", flush=True)
+        print(
+            f"{label:>16}: t = {t_end:g} in {len(sim.history)} steps, {time.perf_counter() - start:.1f} s; "
+            f"rho min {stats['min']:.4f} max {stats['max']:.4f} mass {stats['mass']:.6f}",
+            flush=True,
+        )
     panel = dolfinx.fem.Function(sim.u["rho"].function_space, name=label)
     panel.x.array[:] = sim.u["rho"].x.array
     panels.append(panel)
@@ -144,13 +143,14 @@ area = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(1.0 * ufl.dx(
 for label, model in models.items():
     rho_bar = masses[label][0] / area
     order = next((sp.fractional_order for sp in model.species if sp.fractional_order is not None), 2.0)
-    linear = np.array([[-p["d"] * mu1 ** (order / 2), p["chi"] * rho_bar * mu1],
-                       [p["beta"], -p["ds"] * mu1 - p["mu"]]])
+    linear = np.array([[-p["d"] * mu1 ** (order / 2), p["chi"] * rho_bar * mu1], [p["beta"], -p["ds"] * mu1 - p["mu"]]])
     start, now = along_first_mode[label]
     predicted = scipy.linalg.expm(T_CHECK * linear) @ start
     if comm.rank == 0:
-        print(f"{label}: first mode (mu_1 = {mu1:.4f}) a_rho {start[0]:.5e} -> {now[0]:.5e} at t = {T_CHECK:g}, "
-              f"linear theory {predicted[0]:.5e} (ratio {now[0] / predicted[0]:.4f})")
+        print(
+            f"{label}: first mode (mu_1 = {mu1:.4f}) a_rho {start[0]:.5e} -> {now[0]:.5e} at t = {T_CHECK:g}, "
+            f"linear theory {predicted[0]:.5e} (ratio {now[0] / predicted[0]:.4f})"
+        )
     assert abs(now[0] / predicted[0] - 1) < 0.01
 
 # ## Looking at the result
@@ -163,9 +163,9 @@ if comm.rank == 0:
 comm.Barrier()
 path = OUTPUT / "comparison.png"
 title = "Keller-Segel cells, same parameters: classical diffusion vs Levy flights (own colour scales)"
-save_species_png(panels, path, time=t_end, title=title)
+fc.save_species_png(panels, path, time=t_end, title=title)
 if comm.rank == 0 and not SHORT:
-    save_small_copy(path, DEMOS / "images" / "classical_vs_fractional.png")
+    fc.save_small_copy(path, DEMOS / "images" / "classical_vs_fractional.png")
 
 # ## The stored quantity: the peak density of the fractional cells at the end
 

@@ -36,17 +36,13 @@ from pathlib import Path
 import dolfinx.fem
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.runner import advance_with_progress
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)
+fc.configure_logging(0, comm)
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/forager_scrounger_cascade")
@@ -59,7 +55,7 @@ OUTPUT = Path("results/forager_scrounger_cascade")
 # Foragers climb food gradients twice as strongly ($\xi_1 = 2$) as scroungers climb forager
 # gradients ($\xi_2 = 1$); food diffuses slowly ($D = 0.01$), so the patches stay put.
 
-config = load_config(DEMOS / "forager_scrounger.toml")
+config = fc.load_config(DEMOS / "forager_scrounger.toml")
 model = config.model
 t_end = 0.2 if SHORT else config.t_end
 if comm.rank == 0:
@@ -68,9 +64,9 @@ if comm.rank == 0:
 
 # ## Mesh and run
 
-tissue = generate("tissue-section", comm, **config.mesh.parameters)
-sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme)
-history = list(advance_with_progress(sim, t_end, config.output_interval))  # statistics per output time
+tissue = fc.generate("tissue-section", comm, **config.mesh.parameters)
+sim = fc.Simulation.from_config(config, mesh=tissue)
+history = list(fc.advance_with_progress(sim, t_end, config.output.interval))  # statistics per output time
 first = history[0]
 
 # ## A physical check: both populations are conserved
@@ -82,8 +78,10 @@ last = sim.statistics()
 for name in ("u1", "u2"):
     change = abs(last[name]["mass"] - first[name]["mass"]) / first[name]["mass"]
     if comm.rank == 0:
-        print(f"{name} ({model.species[model.species_names.index(name)].description}): mass "
-              f"{first[name]['mass']:.10f} -> {last[name]['mass']:.10f}, relative change {change:.1e}")
+        print(
+            f"{name} ({model.species[model.species_names.index(name)].description}): mass "
+            f"{first[name]['mass']:.10f} -> {last[name]['mass']:.10f}, relative change {change:.1e}"
+        )
     assert change < 1e-9
 
 # ## A physical check: each population near its taxis equilibrium
@@ -122,9 +120,9 @@ if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)
 comm.Barrier()
 picture = OUTPUT / "species.png"
-save_species_png(list(sim.u.values()), picture, time=sim.time, title="Forager-scrounger taxis cascade")
+fc.save_species_png(list(sim.u.values()), picture, time=sim.time, title="Forager-scrounger taxis cascade")
 if comm.rank == 0 and not SHORT:
-    save_small_copy(picture, DEMOS / "images" / "forager_scrounger_cascade.png")
+    fc.save_small_copy(picture, DEMOS / "images" / "forager_scrounger_cascade.png")
 
 # ## The stored quantity: the peak scrounger density at the end
 

@@ -40,18 +40,13 @@ from pathlib import Path
 import dolfinx.fem
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.analysis.laplace_eigen import neumann_modes
-from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.runner import advance_with_progress
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)  # progress lines on rank 0
+fc.configure_logging(0, comm)  # progress lines on rank 0
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/keller_segel_tissue")
@@ -66,7 +61,7 @@ OUTPUT = Path("results/keller_segel_tissue")
 # $\chi \bar u / d - 1 \approx 5$: every mode with $\mu_k < 5$ grows, which on this section
 # means the first few, with wavelengths comparable to the section.
 
-config = load_config(DEMOS / "keller_segel.toml")
+config = fc.load_config(DEMOS / "keller_segel.toml")
 model = config.model
 t_end = 6.0 if SHORT else config.t_end
 if comm.rank == 0:
@@ -83,7 +78,7 @@ if comm.rank == 0:
 # geometry works the same way: `fem_chemotaxis.mesh.read_gmsh("my.msh", comm)`, or
 # `[mesh] file = "my.msh"` in the TOML file.
 
-tissue = generate("tissue-section", comm, **config.mesh.parameters)
+tissue = fc.generate("tissue-section", comm, **config.mesh.parameters)
 cells = tissue.mesh.topology.index_map(2).size_global
 if comm.rank == 0:
     print(f"mesh: {cells} triangles; physical groups: {', '.join(tissue.physical_groups)}")
@@ -95,8 +90,8 @@ if comm.rank == 0:
 # with each species' range and mass there (as `fem-chemotaxis run` does) and hands back the
 # statistics of those times.
 
-sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme)
-first_mode = neumann_modes(tissue, 1)  # phi_1 and mu_1 of the section (SLEPc), for the check below
+sim = fc.Simulation.from_config(config, mesh=tissue)
+first_mode = fc.analysis.neumann_modes(tissue, 1)  # phi_1 and mu_1 of the section (SLEPc), for the check below
 projections = [dolfinx.fem.form(sim.u[name] * first_mode.functions[0] * ufl.dx) for name in ("u", "s")]
 
 
@@ -106,7 +101,7 @@ def amplitudes() -> np.ndarray:
 
 
 history, along_first_mode = [], {}
-for stats in advance_with_progress(sim, t_end, config.output_interval):  # statistics per output time
+for stats in fc.advance_with_progress(sim, t_end, config.output.interval):  # statistics per output time
     history.append(stats)
     along_first_mode[round(sim.time, 9)] = amplitudes()
 initial = history[0]
@@ -140,17 +135,20 @@ assert drift < 1e-9, drift
 
 p = model.parameters
 u_bar = initial["u"]["mass"] / comm.allreduce(
-    dolfinx.fem.assemble_scalar(dolfinx.fem.form(1.0 * ufl.dx(domain=tissue.mesh))), op=MPI.SUM)
+    dolfinx.fem.assemble_scalar(dolfinx.fem.form(1.0 * ufl.dx(domain=tissue.mesh))), op=MPI.SUM
+)
 mu1 = first_mode.eigenvalues[0]
 linear = np.array([[-p["d"] * mu1, p["chi"] * u_bar * mu1], [p["alpha"], -p["ds"] * mu1 - p["beta"]]])
 t_check = 6.0
-steps = round(t_check / config.dt)
-predicted = np.linalg.matrix_power(np.linalg.inv(np.eye(2) - config.dt * linear), steps) @ along_first_mode[0.0]
+steps = round(t_check / config.time.dt)
+predicted = np.linalg.matrix_power(np.linalg.inv(np.eye(2) - config.time.dt * linear), steps) @ along_first_mode[0.0]
 ratio = along_first_mode[t_check][0] / predicted[0]
 if comm.rank == 0:
-    print(f"first mode (mu_1 = {mu1:.4f}, growth rate {max(np.linalg.eigvals(linear).real):.4f}): a_u "
-          f"{along_first_mode[0.0][0]:.4e} -> {along_first_mode[t_check][0]:.4e} at t = {t_check:g}, "
-          f"linear theory {predicted[0]:.4e} (ratio {ratio:.4f})")
+    print(
+        f"first mode (mu_1 = {mu1:.4f}, growth rate {max(np.linalg.eigvals(linear).real):.4f}): a_u "
+        f"{along_first_mode[0.0][0]:.4e} -> {along_first_mode[t_check][0]:.4e} at t = {t_check:g}, "
+        f"linear theory {predicted[0]:.4e} (ratio {ratio:.4f})"
+    )
 assert abs(ratio - 1) < 0.01, ratio
 
 # ## Looking at the result
@@ -164,9 +162,9 @@ if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)
 comm.Barrier()
 picture = OUTPUT / "species.png"
-save_species_png(list(sim.u.values()), picture, time=sim.time, title="Keller-Segel aggregation")
+fc.save_species_png(list(sim.u.values()), picture, time=sim.time, title="Keller-Segel aggregation")
 if comm.rank == 0 and not SHORT:
-    save_small_copy(picture, DEMOS / "images" / "keller_segel_tissue.png")
+    fc.save_small_copy(picture, DEMOS / "images" / "keller_segel_tissue.png")
 
 # ## The stored quantity
 #

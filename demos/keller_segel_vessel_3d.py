@@ -39,18 +39,13 @@ from pathlib import Path
 
 import dolfinx.fem
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS
-from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.runner import advance_with_progress
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)
+fc.configure_logging(0, comm)
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/keller_segel_vessel_3d")
@@ -64,10 +59,10 @@ OUTPUT = Path("results/keller_segel_vessel_3d")
 # `[[boundary]]` table `on = "vessel_wall"`, `type = "flux"`, `value = "2"`: the wall
 # releases $g = 2$ per unit area.
 
-config = load_config(DEMOS / "vessel_block_3d.toml")
+config = fc.load_config(DEMOS / "vessel_block_3d.toml")
 model = config.model
 release = config.boundary_conditions[0]
-g = float(release.value.evaluate(model.parameters, NUMPY_FUNCTIONS))  # "2": a constant
+g = float(release.value.numeric(model.parameters))  # "2": a constant
 t_end = 0.6 if SHORT else config.t_end
 mesh_size = 0.15 if SHORT else config.mesh.parameters["size"]
 if comm.rank == 0:
@@ -82,7 +77,7 @@ if comm.rank == 0:
 # a third of that on the wall. The wall is the physical group `vessel_wall`; we also need
 # its area $|\Gamma|$ for the budget.
 
-block = generate("vessel-block", comm, size=mesh_size)
+block = fc.generate("vessel-block", comm, size=mesh_size)
 wall = ufl.Measure("ds", domain=block.mesh, subdomain_data=block.facet_tags)(block.tag("vessel_wall", 2))
 wall_area = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(1.0 * wall)), op=MPI.SUM)
 if comm.rank == 0:
@@ -91,9 +86,8 @@ if comm.rank == 0:
 
 # ## Running it
 
-sim = Simulation(model, block, config.initial, dt=config.dt, scheme=config.scheme,
-                 boundary_conditions=config.boundary_conditions)
-records = [(sim.time, stats) for stats in advance_with_progress(sim, t_end, config.output_interval)]
+sim = fc.Simulation.from_config(config, mesh=block)
+records = [(sim.time, stats) for stats in fc.advance_with_progress(sim, t_end, config.output.interval)]
 
 # ## A physical check: the chemoattractant budget
 #
@@ -109,8 +103,10 @@ for step in sim.history:
     S = (S + step.dt * (g * wall_area + parameters["alpha"] * U)) / (1 + parameters["beta"] * step.dt)
 computed = records[-1][1]["s"]["mass"]
 if comm.rank == 0:
-    print(f"total chemoattractant at t = {sim.time:g}: finite elements {computed:.10f}, budget ODE {S:.10f} "
-          f"(relative difference {abs(computed - S) / S:.1e}); cell mass {U:.8f} -> {records[-1][1]['u']['mass']:.8f}")
+    print(
+        f"total chemoattractant at t = {sim.time:g}: finite elements {computed:.10f}, budget ODE {S:.10f} "
+        f"(relative difference {abs(computed - S) / S:.1e}); cell mass {U:.8f} -> {records[-1][1]['u']['mass']:.8f}"
+    )
 assert abs(computed - S) < 1e-8 * S
 
 # ## Looking at the result: slices through the block
@@ -127,10 +123,11 @@ if comm.rank == 0:
 comm.Barrier()
 pictures = {view: OUTPUT / f"species-{view}.png" for view in ("slices", "clip")}
 for view, path in pictures.items():
-    save_species_png(list(sim.u.values()), path, time=sim.time, title="Keller-Segel around a branching vessel",
-                     view=view)
+    fc.save_species_png(
+        list(sim.u.values()), path, time=sim.time, title="Keller-Segel around a branching vessel", view=view
+    )
 if comm.rank == 0 and not SHORT:
-    save_small_copy(pictures["slices"], DEMOS / "images" / "keller_segel_vessel_3d.png")
+    fc.save_small_copy(pictures["slices"], DEMOS / "images" / "keller_segel_vessel_3d.png")
 
 # ## The stored quantity: the peak cell density at the end
 

@@ -37,18 +37,13 @@ import os
 from pathlib import Path
 
 import numpy as np
+
 from mpi4py import MPI
 
-from fem_chemotaxis.analysis import growth_rates, homogeneous_steady_state
-from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.runner import advance_with_progress
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)
+fc.configure_logging(0, comm)
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/log_sensitivity_spots")
@@ -61,12 +56,12 @@ OUTPUT = Path("results/log_sensitivity_spots")
 # and evaluates the dispersion relation $\lambda(q^2)$; its maximum is the mode that
 # should dominate the early pattern.
 
-config = load_config(DEMOS / "nonlinear_diffusion_log_sensitivity.toml")
+config = fc.load_config(DEMOS / "nonlinear_diffusion_log_sensitivity.toml")
 model = config.model
 t_end = 4.5 if SHORT else config.t_end
-state = homogeneous_steady_state(model, {"u1": 0.5, "u2": 2.0})
+state = fc.analysis.homogeneous_steady_state(model, {"u1": 0.5, "u2": 2.0})
 q2 = np.linspace(0.01, 200.0, 4000)
-rates = np.array([growth_rates(model, state, value)[0].real for value in q2])
+rates = np.array([fc.analysis.growth_rates(model, state, value)[0].real for value in q2])
 fastest = q2[np.argmax(rates)]
 unstable = q2[rates > 0]
 if comm.rank == 0:
@@ -74,17 +69,21 @@ if comm.rank == 0:
         print("   ", equation)
     print(f"uniform steady state: u1 = {state['u1']:.4f}, u2 = {state['u2']:.4f}")
     wavelength = 2 * np.pi / np.sqrt([unstable.max(), unstable.min(), fastest])
-    print(f"unstable wavelengths {wavelength[0]:.2f} to {wavelength[1]:.2f}; "
-          f"fastest {wavelength[2]:.2f}, growth rate {rates.max():.4f}")
+    print(
+        f"unstable wavelengths {wavelength[0]:.2f} to {wavelength[1]:.2f}; "
+        f"fastest {wavelength[2]:.2f}, growth rate {rates.max():.4f}"
+    )
 
 # ## Mesh and run
 #
 # Every output time we record the pattern's amplitude, $\max u_1 - \min u_1$.
 
-tissue = generate("tissue-section", comm, **config.mesh.parameters)
-sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme)
-amplitude = [(sim.time, stats["u1"]["max"] - stats["u1"]["min"])
-             for stats in advance_with_progress(sim, t_end, config.output_interval)]
+tissue = fc.generate("tissue-section", comm, **config.mesh.parameters)
+sim = fc.Simulation.from_config(config, mesh=tissue)
+amplitude = [
+    (sim.time, stats["u1"]["max"] - stats["u1"]["min"])
+    for stats in fc.advance_with_progress(sim, t_end, config.output.interval)
+]
 
 # ## A physical check: growth at the rate of linear theory
 #
@@ -96,11 +95,13 @@ amplitude = [(sim.time, stats["u1"]["max"] - stats["u1"]["min"])
 
 (t0, a0), (t1, a1) = amplitude[1], amplitude[3]
 observed = np.log(a1 / a0) / (t1 - t0)
-predicted = np.log(1 + rates.max() * config.dt) / config.dt  # the fastest mode under backward Euler
+predicted = np.log(1 + rates.max() * config.time.dt) / config.time.dt  # the fastest mode under backward Euler
 if comm.rank == 0:
     print("amplitude of u1: " + ", ".join(f"{a:.4g} (t = {t:g})" for t, a in amplitude))
-    print(f"observed growth rate between t = {t0:g} and {t1:g}: {observed:.4f}; linear theory: fastest mode "
-          f"{rates.max():.4f}, {predicted:.4f} after backward Euler (ratio observed/theory {observed / predicted:.3f})")
+    print(
+        f"observed growth rate between t = {t0:g} and {t1:g}: {observed:.4f}; linear theory: fastest mode "
+        f"{rates.max():.4f}, {predicted:.4f} after backward Euler (ratio observed/theory {observed / predicted:.3f})"
+    )
 assert abs(observed / predicted - 1) < 0.1
 
 # ## Looking at the result
@@ -113,9 +114,9 @@ if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)
 comm.Barrier()
 picture = OUTPUT / "species.png"
-save_species_png(list(sim.u.values()), picture, time=sim.time, title="Nonlinear diffusion, logarithmic sensitivity")
+fc.save_species_png(list(sim.u.values()), picture, time=sim.time, title="Nonlinear diffusion, logarithmic sensitivity")
 if comm.rank == 0 and not SHORT:
-    save_small_copy(picture, DEMOS / "images" / "log_sensitivity_spots.png")
+    fc.save_small_copy(picture, DEMOS / "images" / "log_sensitivity_spots.png")
 
 # ## The stored quantity: the pattern's amplitude at the end
 

@@ -39,17 +39,13 @@ import os
 from pathlib import Path
 
 import numpy as np
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.runner import advance_with_progress
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)
+fc.configure_logging(0, comm)
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/may_nowak_infection")
@@ -63,7 +59,7 @@ OUTPUT = Path("results/may_nowak_infection")
 # The virus source is the `[[boundary]]` table: an inward flux
 # `0.5*heaviside(1 - t)` of $u_3$ on `vessel_1`.
 
-config = load_config(DEMOS / "may_nowak_chemotaxis.toml")
+config = fc.load_config(DEMOS / "may_nowak_chemotaxis.toml")
 model = config.model
 t_end = 1.5 if SHORT else config.t_end
 p = model.parameters
@@ -71,8 +67,10 @@ if comm.rank == 0:
     for equation in model.equations():
         print("   ", equation)
     r0_number = p["beta"] * p["k"] * p["r0"] / (p["d1"] * p["d2"] * p["d3"])
-    print(f"basic reproduction number R0 = {r0_number:g}; virus source: {config.boundary_conditions[0].value} "
-          f"on {', '.join(config.boundary_conditions[0].on)}")
+    print(
+        f"basic reproduction number R0 = {r0_number:g}; virus source: {config.boundary_conditions[0].value} "
+        f"on {', '.join(config.boundary_conditions[0].on)}"
+    )
 
 # ## Linear theory: how fast should the infection spread?
 #
@@ -86,12 +84,18 @@ if comm.rank == 0:
 
 healthy = p["r0"] / p["d1"]
 decay = np.linspace(0.2, 20.0, 2000)
-speeds = [np.linalg.eigvals(np.array([[p["D2"] * s_**2 - p["d2"], p["beta"] * healthy],
-                                      [p["k"], p["D3"] * s_**2 - p["d3"]]])).real.max() / s_ for s_ in decay]
+speeds = [
+    np.linalg.eigvals(
+        np.array([[p["D2"] * s_**2 - p["d2"], p["beta"] * healthy], [p["k"], p["D3"] * s_**2 - p["d3"]]])
+    ).real.max()
+    / s_
+    for s_ in decay
+]
 linear_speed = min(speeds)
 if comm.rank == 0:
-    print(f"linear spreading speed c* = {linear_speed:.4f} "
-          f"(decay rate of the front s = {decay[np.argmin(speeds)]:.3f})")
+    print(
+        f"linear spreading speed c* = {linear_speed:.4f} (decay rate of the front s = {decay[np.argmin(speeds)]:.3f})"
+    )
 
 # ## Mesh and run
 #
@@ -100,9 +104,8 @@ if comm.rank == 0:
 # At every output time we record the front's position: the largest $x$ where
 # $u_2 > 0.2$ (a tenth of $u_2^*$), reduced over the MPI ranks.
 
-tissue = generate("tissue-section", comm, **config.mesh.parameters)
-sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme,
-                 boundary_conditions=config.boundary_conditions)
+tissue = fc.generate("tissue-section", comm, **config.mesh.parameters)
+sim = fc.Simulation.from_config(config, mesh=tissue)
 infected = sim.u["u2"]
 x_nodes = infected.function_space.tabulate_dof_coordinates()[:, 0]
 owned = infected.function_space.dofmap.index_map.size_local
@@ -113,7 +116,7 @@ def front_position() -> float:
     return comm.allreduce(float(x_nodes[:owned][behind].max(initial=0.0)), op=MPI.MAX)
 
 
-front = [(sim.time, front_position()) for _ in advance_with_progress(sim, t_end, config.output_interval)][1:]
+front = [(sim.time, front_position()) for _ in fc.advance_with_progress(sim, t_end, config.output.interval)][1:]
 
 # ## A physical check: the front speed
 #
@@ -128,8 +131,10 @@ front = [(sim.time, front_position()) for _ in advance_with_progress(sim, t_end,
 observed = (x1 - x0) / (t1 - t0)
 if comm.rank == 0:
     print("front position: " + ", ".join(f"{x:.3f} (t = {t:g})" for t, x in front))
-    print(f"front speed between t = {t0:g} and {t1:g}: {observed:.4f}; linear spreading speed {linear_speed:.4f} "
-          f"(ratio {observed / linear_speed:.3f})")
+    print(
+        f"front speed between t = {t0:g} and {t1:g}: {observed:.4f}; linear spreading speed {linear_speed:.4f} "
+        f"(ratio {observed / linear_speed:.3f})"
+    )
 assert abs(observed / linear_speed - 1) < 0.1
 
 # ## Looking at the result
@@ -142,9 +147,9 @@ if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)
 comm.Barrier()
 picture = OUTPUT / "species.png"
-save_species_png(list(sim.u.values()), picture, time=sim.time, title="May-Nowak infection with chemotaxis")
+fc.save_species_png(list(sim.u.values()), picture, time=sim.time, title="May-Nowak infection with chemotaxis")
 if comm.rank == 0 and not SHORT:
-    save_small_copy(picture, DEMOS / "images" / "may_nowak_infection.png")
+    fc.save_small_copy(picture, DEMOS / "images" / "may_nowak_infection.png")
 
 # ## The stored quantity: the total of infected cells at the end
 

@@ -38,15 +38,10 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.runner import advance_with_progress
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)
+fc.configure_logging(0, comm)
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/oncolytic_virotherapy")
@@ -62,7 +57,7 @@ OUTPUT = Path("results/oncolytic_virotherapy")
 # probability $\rho u_1/(k_{u_1} + \theta u_1) / (\delta_4 + \rho u_1/(k_{u_1} + \theta u_1))$:
 # the reproduction number is their product.
 
-config = load_config(DEMOS / "oncolytic_virus.toml")
+config = fc.load_config(DEMOS / "oncolytic_virus.toml")
 model = config.model
 p = model.parameters
 t_end = 1.0 if SHORT else config.t_end
@@ -75,9 +70,9 @@ if comm.rank == 0:
 
 # ## Mesh and run
 
-tissue = generate("tissue-section", comm, **config.mesh.parameters)
-sim = Simulation(model, tissue, config.initial, dt=config.dt, scheme=config.scheme)
-history = list(advance_with_progress(sim, t_end, config.output_interval))  # statistics per output time
+tissue = fc.generate("tissue-section", comm, **config.mesh.parameters)
+sim = fc.Simulation.from_config(config, mesh=tissue)
+history = list(fc.advance_with_progress(sim, t_end, config.output.interval))  # statistics per output time
 first = history[0]
 
 # ## A physical check: the infection takes hold
@@ -87,9 +82,11 @@ first = history[0]
 
 last = sim.statistics()
 if comm.rank == 0:
-    print(f"t = 0 -> {sim.time:g}: infected cells {first['u2']['mass']:.4f} -> {last['u2']['mass']:.4f}, "
-          f"virus {first['u4']['mass']:.4f} -> {last['u4']['mass']:.4f}, "
-          f"uninfected tumour {first['u1']['mass']:.4f} -> {last['u1']['mass']:.4f}")
+    print(
+        f"t = 0 -> {sim.time:g}: infected cells {first['u2']['mass']:.4f} -> {last['u2']['mass']:.4f}, "
+        f"virus {first['u4']['mass']:.4f} -> {last['u4']['mass']:.4f}, "
+        f"uninfected tumour {first['u1']['mass']:.4f} -> {last['u1']['mass']:.4f}"
+    )
 assert last["u2"]["mass"] > 0.01 and last["u1"]["mass"] < first["u1"]["mass"]
 
 # ## Looking at the result
@@ -101,9 +98,9 @@ if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)
 comm.Barrier()
 picture = OUTPUT / "species.png"
-save_species_png(list(sim.u.values()), picture, time=sim.time, title="Oncolytic virotherapy (haptotaxis)")
+fc.save_species_png(list(sim.u.values()), picture, time=sim.time, title="Oncolytic virotherapy (haptotaxis)")
 if comm.rank == 0 and not SHORT:
-    save_small_copy(picture, DEMOS / "images" / "oncolytic_virotherapy.png")
+    fc.save_small_copy(picture, DEMOS / "images" / "oncolytic_virotherapy.png")
 
 # ## The stored quantity: the uninfected tumour left at the end
 

@@ -47,16 +47,13 @@ import os
 from pathlib import Path
 
 import numpy as np
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.run_config import load_config
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.runner import advance_with_progress, build_mesh
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import gather_grid, save_small_copy, save_species_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)
+fc.configure_logging(0, comm)
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/oncolytic_virus_growing")
@@ -76,7 +73,7 @@ OUTPUT = Path("results/oncolytic_virus_growing")
 # centre = [1.0, 0.5]
 # ```
 
-config = load_config(DEMOS / "oncolytic_virus_growing.toml")
+config = fc.load_config(DEMOS / "oncolytic_virus_growing.toml")
 model, motion = config.model, config.motion
 t_end = 0.6 if SHORT else config.t_end
 if comm.rank == 0:
@@ -90,11 +87,11 @@ if comm.rank == 0:
 # moved to its positions at the new time; its quality (smallest scaled Jacobian) is
 # checked on every proposed mesh, and a rejected step puts it back.
 
-section = build_mesh(config.mesh, comm)
-sim = Simulation(model, section, config.initial, dt=config.dt, scheme=config.scheme, motion=motion)
-start = gather_grid([sim.u["u1"]])  # the section at t = 0 (rank 0), for its outline
+section = config.mesh.build(comm)
+sim = fc.Simulation.from_config(config, mesh=section)
+start = fc.gather_grid([sim.u["u1"]])  # the section at t = 0 (rank 0), for its outline
 initial_volume = sim.mesh_statistics()["volume"]
-history = list(advance_with_progress(sim, t_end, config.output_interval))  # statistics per output time
+history = list(fc.advance_with_progress(sim, t_end, config.output.interval))  # statistics per output time
 
 # ## A physical check: the domain grows as prescribed
 #
@@ -105,9 +102,11 @@ scale = motion.capacity / (1 + (motion.capacity - 1) * np.exp(-motion.rate * sim
 mesh_now = sim.mesh_statistics()
 expected = scale**2 * initial_volume
 if comm.rank == 0:
-    print(f"|Omega(t = {sim.time:g})| = {mesh_now['volume']:.12f}, s^2 |Omega_0| = {expected:.12f} "
-          f"(relative difference {abs(mesh_now['volume'] - expected) / expected:.1e}); "
-          f"minimum scaled Jacobian {mesh_now['min_quality']:.3f}")
+    print(
+        f"|Omega(t = {sim.time:g})| = {mesh_now['volume']:.12f}, s^2 |Omega_0| = {expected:.12f} "
+        f"(relative difference {abs(mesh_now['volume'] - expected) / expected:.1e}); "
+        f"minimum scaled Jacobian {mesh_now['min_quality']:.3f}"
+    )
 assert abs(mesh_now["volume"] - expected) < 1e-10 * expected
 
 # ## Looking at the result
@@ -122,10 +121,11 @@ if comm.rank == 0:
     outline = start.extract_feature_edges(boundary_edges=True, feature_edges=False, manifold_edges=False)
 comm.Barrier()
 picture = OUTPUT / "species.png"
-save_species_png(list(sim.u.values()), picture, time=sim.time, title="oncolytic virotherapy on a growing section",
-                 outline=outline)
+fc.save_species_png(
+    list(sim.u.values()), picture, time=sim.time, title="oncolytic virotherapy on a growing section", outline=outline
+)
 if comm.rank == 0 and not SHORT:
-    save_small_copy(picture, DEMOS / "images" / "oncolytic_virus_growing.png")
+    fc.save_small_copy(picture, DEMOS / "images" / "oncolytic_virus_growing.png")
 
 # ## The stored quantity
 #

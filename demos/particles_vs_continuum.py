@@ -35,6 +35,7 @@
 # set it runs to t = 0.5 with 10 000 particles instead of t = 3.3 with 100 000.
 
 # +
+import dataclasses
 import json
 import os
 import time
@@ -42,16 +43,10 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
-from fem_chemotaxis.config.run_config import parse_config
-from fem_chemotaxis.kinetics import Derivation, derive, parse_spec, run_config
-from fem_chemotaxis.mesh import create_builtin
-from fem_chemotaxis.particles import FunctionSampler, RunAndTumble, expected_density, sample_function
-from fem_chemotaxis.runner import build_mesh
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import save_small_copy
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
 SHORT = bool(os.environ.get("CI"))
@@ -71,25 +66,32 @@ OUTPUT = Path("results/particles_vs_continuum")
 
 INITIAL = "1 + 0.4*exp(-((x - 0.3)^2 + (y - 0.65)^2)/0.02) + 0.3*exp(-((x - 0.7)^2 + (y - 0.35)^2)/0.02)"
 SPEC = {
-    "cells": {"dimension": 2, "turning_rate": 25.0, "velocities": {"kind": "sphere", "speed": 1.0},
-              "taxis": {"mechanism": "direction", "strength": 0.3}},
+    "cells": {
+        "dimension": 2,
+        "turning_rate": 25.0,
+        "velocities": {"kind": "sphere", "speed": 1.0},
+        "taxis": {"mechanism": "direction", "strength": 0.3},
+    },
     "signal": {"name": "s", "diffusion": "0.05", "reaction": "alpha*u - beta*s"},
     "parameters": {"alpha": 1.0, "beta": 1.0},
-    "run": {"mesh": {"builtin": "rectangle", "size": [1.0, 1.0], "cells": [48, 48]},
-            "initial": {"u": INITIAL, "s": "1"}, "time": {"t_end": T_END, "dt": DT, "scheme": "bdf2"}},
+    "run": {
+        "mesh": {"builtin": "rectangle", "size": [1.0, 1.0], "cells": [48, 48]},
+        "initial": {"u": INITIAL, "s": "1"},
+        "time": {"t_end": T_END, "dt": DT, "scheme": "bdf2"},
+    },
 }
 GRID = [97, 97]  # where the particles sense s, and where the pictures sample the fields
 
 
 def initial_positions(rng: np.random.Generator, count: int) -> np.ndarray:
     """Positions drawn from the initial density (rejection from the unit square)."""
-    density = Expression.parse(INITIAL, "initial u")
+    density = fc.Expression.parse(INITIAL, "initial u")
     bound = 1.75
     out = np.empty((count, 2))
     todo = np.arange(count)
     while todo.size:
         x = rng.random((todo.size, 2))
-        values = density.evaluate({"x": x[:, 0], "y": x[:, 1]}, NUMPY_FUNCTIONS)
+        values = density.numeric({"x": x[:, 0], "y": x[:, 1]})
         accept = rng.random(todo.size) * bound < values
         out[todo[accept]] = x[accept]
         todo = todo[~accept]
@@ -99,8 +101,13 @@ def initial_positions(rng: np.random.Generator, count: int) -> np.ndarray:
 # A picture with four panels (matplotlib, drawn on rank 0 from gathered samples).
 
 
-def picture(fields: dict[str, np.ndarray], positions: np.ndarray, derivation: Derivation, l1: float,
-            statistical: float) -> None:
+def picture(
+    fields: dict[str, np.ndarray],
+    positions: np.ndarray,
+    derivation: fc.kinetics.Derivation,
+    l1: float,
+    statistical: float,
+) -> None:
     """Four panels: particles over the chemical, particle density, FE density, a cut through the peak."""
     figure = Figure(figsize=(17, 4.6), layout="constrained")
     axes = figure.subplots(1, 4, gridspec_kw={"width_ratios": [1, 1, 1, 1.25]})
@@ -114,8 +121,10 @@ def picture(fields: dict[str, np.ndarray], positions: np.ndarray, derivation: De
     ax.set_title(f"run-and-tumble cells ({len(shown)} of {len(positions)} shown)\nin the chemical s of the FE solution")
     figure.colorbar(chemical, ax=axes[0], shrink=0.85, label="chemical s", location="left")
 
-    for ax, key, title in ((axes[1], "particles", "particle density\n(P1 cloud-in-cell, 24 x 24 mesh)"),
-                           (axes[2], "fe", "finite elements: derived Keller-Segel\ncell density u (48 x 48 mesh, P1)")):
+    for ax, key, title in (
+        (axes[1], "particles", "particle density\n(P1 cloud-in-cell, 24 x 24 mesh)"),
+        (axes[2], "fe", "finite elements: derived Keller-Segel\ncell density u (48 x 48 mesh, P1)"),
+    ):
         image = ax.imshow(fields[key].T, origin="lower", extent=extent, vmin=0, vmax=top, cmap="viridis")
         ax.set_title(title)
     figure.colorbar(image, ax=axes[1:3], shrink=0.85, label="cell density")
@@ -139,7 +148,9 @@ def picture(fields: dict[str, np.ndarray], positions: np.ndarray, derivation: De
     d, chi = derivation["D"].scalar, derivation["chi"].scalar
     figure.suptitle(
         f"Particles vs continuum at t = {T_END:g}: derived d = s^2/(lambda n) = {d:.4g}, chi = k s^2/n = {chi:.4g};  "
-        f"relative L1 difference {l1:.3f} (statistical part expected {statistical:.3f})", fontsize=12)
+        f"relative L1 difference {l1:.3f} (statistical part expected {statistical:.3f})",
+        fontsize=12,
+    )
     OUTPUT.mkdir(parents=True, exist_ok=True)
     figure.savefig(OUTPUT / "comparison.png", dpi=110)
 
@@ -149,7 +160,7 @@ def picture(fields: dict[str, np.ndarray], positions: np.ndarray, derivation: De
 # The report lists each coefficient by quadrature next to its closed form.
 
 started = time.perf_counter()
-derivation = derive(parse_spec(SPEC, source="particles_vs_continuum"))
+derivation = fc.kinetics.derive(fc.kinetics.parse_spec(SPEC, source="particles_vs_continuum"))
 if comm.rank == 0:
     print(derivation.report(), flush=True)
 for coefficient in derivation.coefficients.values():
@@ -162,12 +173,20 @@ for coefficient in derivation.coefficients.values():
 # in the chemical of the step's start and then sense the new one. The particles are split
 # across the MPI ranks; their random numbers do not depend on how many ranks there are.
 
-config = parse_config(run_config(derivation))
-continuum = Simulation(config.model, build_mesh(config.mesh, comm), config.initial, dt=DT, scheme="bdf2")
+config = fc.ConfigDocument(fc.kinetics.run_config(derivation)).parse()
+config = dataclasses.replace(config, time=dataclasses.replace(config.time, dt=DT, scheme="bdf2"))
+continuum = fc.Simulation.from_config(config, comm)
 mass = continuum.statistics()["u"]["mass"]
-sampler = FunctionSampler(continuum.mesh, [0, 0], [1, 1], GRID)
-cells = RunAndTumble(derivation.spec.law, COUNT, box=[1.0, 1.0], initial=initial_positions,
-                     signal=sampler(continuum.u["s"]), seed=2024, comm=comm)
+sampler = fc.particles.FunctionSampler(continuum.mesh, [0, 0], [1, 1], GRID)
+cells = fc.particles.RunAndTumble(
+    derivation.spec.law,
+    COUNT,
+    box=[1.0, 1.0],
+    initial=initial_positions,
+    signal=sampler(continuum.u["s"]),
+    seed=2024,
+    comm=comm,
+)
 clock = {"continuum": 0.0, "particles": 0.0}
 while continuum.time < T_END - 1e-12:
     tic = time.perf_counter()
@@ -178,8 +197,11 @@ while continuum.time < T_END - 1e-12:
     clock["continuum"] += toc - tic
     clock["particles"] += time.perf_counter() - toc
 if comm.rank == 0:
-    print(f"t = {T_END}: FE model {clock['continuum']:.1f} s, {COUNT} particles {clock['particles']:.1f} s "
-          f"(total {time.perf_counter() - started:.1f} s)", flush=True)
+    print(
+        f"t = {T_END}: FE model {clock['continuum']:.1f} s, {COUNT} particles {clock['particles']:.1f} s "
+        f"(total {time.perf_counter() - started:.1f} s)",
+        flush=True,
+    )
 
 # ## A physical check: particles and continuum agree up to sampling noise
 #
@@ -192,25 +214,33 @@ if comm.rank == 0:
 # check is only as sharp as the noise allows: at t = 0.5 even the continuum without taxis
 # would pass it, and in the full run the distance to that one is 1.16 times the noise part.
 
-coarse = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24]).mesh
-expected = expected_density(continuum.u["u"], coarse, mass=mass)
+coarse = fc.create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24]).mesh
+expected = fc.particles.expected_density(continuum.u["u"], coarse, mass=mass)
 estimate = cells.density(coarse, "P1", mass=mass)
 l1, statistical = expected.l1_distance(estimate) / mass, expected.statistical_l1(COUNT) / mass
 if comm.rank == 0:
-    print(f"relative L1(particle density, FE) = {l1:.4f} (statistical part expected {statistical:.4f}, "
-          f"ratio {l1 / statistical:.3f})")
+    print(
+        f"relative L1(particle density, FE) = {l1:.4f} (statistical part expected {statistical:.4f}, "
+        f"ratio {l1 / statistical:.3f})"
+    )
 assert l1 < 1.2 * statistical, (l1, statistical)
 
 # ## Looking at the result
 
-fields = {name: sample_function(f, [0, 0], [1, 1], GRID).values
-          for name, f in (("fe", continuum.u["u"]), ("particles", estimate), ("expected", expected.function),
-                          ("s", continuum.u["s"]))}
+fields = {
+    name: fc.particles.sample_function(f, [0, 0], [1, 1], GRID).values
+    for name, f in (
+        ("fe", continuum.u["u"]),
+        ("particles", estimate),
+        ("expected", expected.function),
+        ("s", continuum.u["s"]),
+    )
+}
 positions = cells.gather()
 if comm.rank == 0:
     picture(fields, positions, derivation, l1, statistical)
     if not SHORT:
-        save_small_copy(OUTPUT / "comparison.png", DEMOS / "images" / "particles_vs_continuum.png")
+        fc.save_small_copy(OUTPUT / "comparison.png", DEMOS / "images" / "particles_vs_continuum.png")
     print(f"wrote {OUTPUT / 'comparison.png'}")
 
 # ## The stored quantity: the peak of the finite-element cell density at the end

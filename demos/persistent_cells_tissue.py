@@ -37,6 +37,7 @@
 # set it runs to t = 0.8 with 8 000 particles instead of t = 3 with 60 000.
 
 # +
+import dataclasses
 import json
 import os
 import time
@@ -48,16 +49,10 @@ import numpy as np
 import ufl
 from matplotlib.figure import Figure
 from matplotlib.patches import Circle
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
-from fem_chemotaxis.config.run_config import parse_config
-from fem_chemotaxis.kinetics import derive, parse_spec, run_config
-from fem_chemotaxis.mesh import generate
-from fem_chemotaxis.particles import ExpressionSignal, RunAndTumble, expected_density
-from fem_chemotaxis.runner import build_mesh
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.viz import gather_grid, save_small_copy
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
 SHORT = bool(os.environ.get("CI"))
@@ -87,17 +82,24 @@ ATTRACTANT = " + ".join(f"exp(-{wall}^2/0.02)" for wall in WALLS)
 # derivation emits (the attractant is an immobile species: it keeps its initial profile).
 
 SPEC = {
-    "cells": {"dimension": 2, "turning_rate": 20.0, "velocities": {"kind": "sphere", "speed": 1.0},
-              "turning_angle": {"kind": "von-mises", "kappa": 0.7},
-              "taxis": {"mechanism": "run-length", "strength": "k0/(1 + c/K)"}},
+    "cells": {
+        "dimension": 2,
+        "turning_rate": 20.0,
+        "velocities": {"kind": "sphere", "speed": 1.0},
+        "turning_angle": {"kind": "von-mises", "kappa": 0.7},
+        "taxis": {"mechanism": "run-length", "strength": "k0/(1 + c/K)"},
+    },
     "signal": {"name": "c", "description": "attractant released by the vessels (fixed)"},
     "parameters": {"k0": 0.12, "K": 0.3},
-    "run": {"mesh": {"generator": "tissue-section", "parameters": {**SECTION, "size": 0.05}},
-            "initial": {"u": "1", "c": ATTRACTANT}, "time": {"t_end": T_END, "dt": DT, "scheme": "bdf2"}},
+    "run": {
+        "mesh": {"generator": "tissue-section", "parameters": {**SECTION, "size": 0.05}},
+        "initial": {"u": "1", "c": ATTRACTANT},
+        "time": {"t_end": T_END, "dt": DT, "scheme": "bdf2"},
+    },
 }
 
 started = time.perf_counter()
-derivation = derive(parse_spec(SPEC, source="persistent_cells_tissue"))
+derivation = fc.kinetics.derive(fc.kinetics.parse_spec(SPEC, source="persistent_cells_tissue"))
 if comm.rank == 0:
     print(derivation.report(), flush=True)
 for coefficient in derivation.coefficients.values():
@@ -110,11 +112,18 @@ psi, d = derivation["psi"].value, derivation["D"].scalar
 # section (outside the vessels) with random headings; their random numbers do not depend on
 # the number of MPI ranks.
 
-config = parse_config(run_config(derivation))
-tissue = build_mesh(config.mesh, comm)
-continuum = Simulation(config.model, tissue, config.initial, dt=DT, scheme="bdf2")
-cells = RunAndTumble(derivation.spec.law, COUNT, box=[2.0, 1.0], obstacles=VESSELS,
-                     signal=ExpressionSignal(ATTRACTANT, 2), seed=2025, comm=comm)
+config = fc.ConfigDocument(fc.kinetics.run_config(derivation)).parse()
+config = dataclasses.replace(config, time=dataclasses.replace(config.time, dt=DT, scheme="bdf2"))
+continuum = fc.Simulation.from_config(config, comm)
+cells = fc.particles.RunAndTumble(
+    derivation.spec.law,
+    COUNT,
+    box=[2.0, 1.0],
+    obstacles=VESSELS,
+    signal=fc.particles.ExpressionSignal(ATTRACTANT, 2),
+    seed=2025,
+    comm=comm,
+)
 tic = time.perf_counter()
 continuum.advance_to(T_END)
 toc = time.perf_counter()
@@ -132,30 +141,35 @@ if comm.rank == 0:
 # the drift builds up with a lag $1/\gamma$, which bounds the deterministic difference by
 # (rise of the proximity) / ($\gamma t$). Tolerance: 4 standard errors plus that lag.
 
-distance = Expression.parse(reduce(lambda a, b: f"min({a}, {b})", WALLS), "distance to the nearest vessel wall")
-x = ufl.SpatialCoordinate(tissue.mesh)
-proximity_weight = ufl.exp(-reduce(ufl.min_value, [ufl.sqrt((x[0] - a) ** 2 + (x[1] - b) ** 2) - r
-                                                   for a, b, r in VESSELS]) ** 2 / 0.02)
+distance = fc.Expression.parse(reduce(lambda a, b: f"min({a}, {b})", WALLS), "distance to the nearest vessel wall")
+x = ufl.SpatialCoordinate(continuum.mesh)
+proximity_weight = ufl.exp(
+    -(reduce(ufl.min_value, [ufl.sqrt((x[0] - a) ** 2 + (x[1] - b) ** 2) - r for a, b, r in VESSELS]) ** 2) / 0.02
+)
 
 
 def mean_over(weight, density) -> float:
     """The mean of a weight over a density on the tissue section."""
-    integral = [comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
-                for f in (weight * density, density)]
+    integral = [
+        comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
+        for f in (weight * density, density)
+    ]
     return integral[0] / integral[1]
 
 
 proximity_fe = mean_over(proximity_weight, continuum.u["u"])
-uniform = mean_over(proximity_weight, dolfinx.fem.Constant(tissue.mesh, 1.0))
-depth = distance.evaluate({"x": cells.x[:, 0], "y": cells.x[:, 1]}, NUMPY_FUNCTIONS)
-proximity = cells.estimate(np.exp(-depth**2 / 0.02))
+uniform = mean_over(proximity_weight, dolfinx.fem.Constant(continuum.mesh, 1.0))
+depth = distance.numeric({"x": cells.x[:, 0], "y": cells.x[:, 1]})
+proximity = cells.estimate(np.exp(-(depth**2) / 0.02))
 gamma = 20.0 * (1 - psi)
 lag = abs(proximity_fe - uniform) / (gamma * T_END)
 tolerance = 4 * float(proximity.standard_error) + lag
 if comm.rank == 0:
-    print(f"vessel proximity: uniform {uniform:.4f}; finite elements {proximity_fe:.4f}; particles "
-          f"{float(proximity.mean):.4f} +- {float(proximity.standard_error):.4f} (SE); tolerance {tolerance:.4f} "
-          f"(4 SE + drift lag {lag:.4f})")
+    print(
+        f"vessel proximity: uniform {uniform:.4f}; finite elements {proximity_fe:.4f}; particles "
+        f"{float(proximity.mean):.4f} +- {float(proximity.standard_error):.4f} (SE); tolerance {tolerance:.4f} "
+        f"(4 SE + drift lag {lag:.4f})"
+    )
 assert abs(float(proximity.mean) - proximity_fe) <= tolerance
 assert proximity_fe > uniform + 2 * tolerance  # the cells did gather at the vessels
 
@@ -165,12 +179,12 @@ assert proximity_fe > uniform + 2 * tolerance  # the cells did gather at the ves
 # P1); next to it, what that estimate would give on average for the finite-element density,
 # and the particles themselves over the attractant.
 
-coarse = generate("tissue-section", comm, **SECTION, size=0.1).mesh
-expected = expected_density(continuum.u["u"], coarse, mass=AREA)
+coarse = fc.generate("tissue-section", comm, **SECTION, size=0.1).mesh
+expected = fc.particles.expected_density(continuum.u["u"], coarse, mass=AREA)
 estimate = cells.density(coarse, "P1", mass=AREA)
 l1, statistical = expected.l1_distance(estimate) / AREA, expected.statistical_l1(COUNT) / AREA
 expected.function.name, estimate.name = "finite elements", "particles"
-grid = gather_grid([expected.function, estimate])
+grid = fc.gather_grid([expected.function, estimate])
 positions = cells.gather()
 if comm.rank == 0:
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -178,15 +192,24 @@ if comm.rank == 0:
     figure = Figure(figsize=(16, 4.4), layout="constrained")
     axes = figure.subplots(1, 3)
     shown = positions[np.random.default_rng(0).permutation(len(positions))[:15_000]]
-    level = Expression.parse(ATTRACTANT, "c").evaluate({"x": shown[:, 0], "y": shown[:, 1]}, NUMPY_FUNCTIONS)
+    level = fc.Expression.parse(ATTRACTANT, "c").numeric({"x": shown[:, 0], "y": shown[:, 1]})
     axes[0].scatter(shown[:, 0], shown[:, 1], s=0.5, c=level, cmap="Greens", vmin=-0.5, vmax=1.2)
     axes[0].set_title(f"{len(shown)} of {COUNT} cells (colour: attractant they sense)")
     top = max(grid.point_data["particles"].max(), grid.point_data["finite elements"].max())
     for ax, name in zip(axes[1:], ("particles", "finite elements")):
-        image = ax.tripcolor(grid.points[:, 0], grid.points[:, 1], triangles, grid.point_data[name],
-                             shading="gouraud", vmin=0, vmax=top, cmap="viridis")
-        ax.set_title(f"{name}: cell density" + (" (P1 cloud-in-cell)" if name == "particles" else
-                                                " (as the estimate sees it)"))
+        image = ax.tripcolor(
+            grid.points[:, 0],
+            grid.points[:, 1],
+            triangles,
+            grid.point_data[name],
+            shading="gouraud",
+            vmin=0,
+            vmax=top,
+            cmap="viridis",
+        )
+        ax.set_title(
+            f"{name}: cell density" + (" (P1 cloud-in-cell)" if name == "particles" else " (as the estimate sees it)")
+        )
     figure.colorbar(image, ax=axes[1:], shrink=0.85, label="cell density (uniform = 1)")
     for ax in axes:
         for a, b, r in VESSELS:
@@ -194,11 +217,13 @@ if comm.rank == 0:
         ax.set_aspect("equal")
         ax.set_xlim(0, 2)
         ax.set_ylim(0, 1)
-    figure.suptitle(f"Persistent cells (psi = {psi:.2f}, d = s^2/(n lambda (1 - psi)) = {d:.4f}) at t = {T_END:g}: "
-                    f"relative L1 distance {l1:.3f} (statistical part expected {statistical:.3f})")
+    figure.suptitle(
+        f"Persistent cells (psi = {psi:.2f}, d = s^2/(n lambda (1 - psi)) = {d:.4f}) at t = {T_END:g}: "
+        f"relative L1 distance {l1:.3f} (statistical part expected {statistical:.3f})"
+    )
     figure.savefig(OUTPUT / "comparison.png", dpi=100)
     if not SHORT:
-        save_small_copy(OUTPUT / "comparison.png", DEMOS / "images" / "persistent_cells_tissue.png")
+        fc.save_small_copy(OUTPUT / "comparison.png", DEMOS / "images" / "persistent_cells_tissue.png")
     print(f"wrote {OUTPUT / 'comparison.png'} ({time.perf_counter() - started:.1f} s)")
 
 # ## The stored quantity: the continuum's vessel proximity at the end

@@ -52,27 +52,25 @@ from pathlib import Path
 
 import dolfinx.fem
 import dolfinx.io
-import numpy as np
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.commands.plot import select_times
-from fem_chemotaxis.fluid import FluidFlow
-from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointFile, read_metadata
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.runner import ConfigDocument, read_summary, run
-from fem_chemotaxis.viz import save_small_copy
-from fem_chemotaxis.viz.flow import save_flow_png
+import fem_chemotaxis as fc
 
 comm = MPI.COMM_WORLD
-configure_logging(0, comm)
+fc.configure_logging(0, comm)
 SHORT = bool(os.environ.get("CI"))
 DEMOS = Path(__file__).resolve().parent if "__file__" in globals() else Path("demos").resolve()
 OUTPUT = Path("results/plume_pictures")
 
 parser = argparse.ArgumentParser(description="Density and streamlines of a run with a flow.")
-parser.add_argument("run_dir", type=Path, nargs="?", help="a run directory of a model with [model.flow] "
-                    "(default: run demos/plume_2d.toml first)")
+parser.add_argument(
+    "run_dir",
+    type=Path,
+    nargs="?",
+    help="a run directory of a model with [model.flow] (default: run demos/plume_2d.toml first)",
+)
 parser.add_argument("--species", help="the species drawn in colour (default: the first one)")
 parser.add_argument("--times", default="last", help="'last' (default), 'all', or comma-separated times")
 args = parser.parse_args(sys.argv[1:] if "__file__" in globals() else [])
@@ -80,44 +78,41 @@ args = parser.parse_args(sys.argv[1:] if "__file__" in globals() else [])
 
 # ## Running the 2-D plume (unless a run directory was given)
 #
-# The run goes through `fem_chemotaxis.runner.run`, exactly what `fem-chemotaxis run`
+# The run goes through `fc.run`, exactly what `fem-chemotaxis run`
 # does: progress lines, `summary.json`, VTX files and a checkpoint in the run directory.
 # A `ConfigDocument` is the TOML file as data; `with_value` changes an entry, here to
 # shorten the run under `CI`.
 
 demo_mode = args.run_dir is None
 if demo_mode:
-    document = ConfigDocument.read(DEMOS / "plume_2d.toml")
+    document = fc.ConfigDocument.read(DEMOS / "plume_2d.toml")
     if SHORT:
-        shorter = {("mesh", "cells"): [48, 24], ("time", "t_end"): 0.3, ("output", "interval"): 0.15,
-                   ("output", "pictures"): False}
+        shorter = {
+            ("mesh", "cells"): [48, 24],
+            ("time", "t_end"): 0.3,
+            ("output", "interval"): 0.15,
+            ("output", "pictures"): False,
+        }
         for key, value in shorter.items():
             document = document.with_value(key, value)
-    run(document, OUTPUT, force=True, comm=comm)
+    fc.run(document, OUTPUT, force=True, comm=comm)
 run_dir = OUTPUT if demo_mode else args.run_dir
 
 # ## Reading the run back
 #
 # The checkpoint holds the mesh and the unknowns at every output time, readable on any
-# number of MPI ranks; the config stored with it describes the model.
+# number of MPI ranks; the config stored with it describes the model. `StoredRun` reads
+# them back.
 
 # +
-meta = read_metadata(run_dir, comm)
-config = ConfigDocument.from_json(meta["config"]).parse()
+stored = fc.StoredRun(run_dir, comm)
+config = stored.config
 model = config.model
 if model.flow is None:
     raise SystemExit(f"{run_dir}: model '{model.name}' has no [model.flow]")
 shown = args.species or model.species_names[0]
 if shown not in model.species_names:
     raise SystemExit(f"--species {shown}: not a species of '{model.name}' ({', '.join(model.species_names)})")
-
-file = CheckpointFile(run_dir / CHECKPOINT_NAME)
-mesh = file.read_mesh(comm, meta["mesh"])
-unknowns, densities = {}, {}
-for name, info in meta["species"].items():
-    V = dolfinx.fem.functionspace(mesh.mesh, ("Lagrange", info["degree"]))
-    unknowns[info["unknown"]] = dolfinx.fem.Function(V)
-    densities[name] = dolfinx.fem.Function(V, name=name)
 # -
 
 # ## Density and streamlines at the chosen times
@@ -129,29 +124,31 @@ for name, info in meta["species"].items():
 # plumes between counter-rotating convection cells, at speeds up to about 1 (the cells
 # themselves swim at most $\chi |\nabla c| \approx 0.01$).
 
-times = select_times(meta["times"], args.times)
+times = stored.select_times(args.times)
 description = next(sp.description for sp in model.species if sp.name == shown)
 title = f"{model.name}: {shown}{f' ({description})' if description else ''} and streamlines"
 vtx_path = run_dir / "flow_velocity.bp"
 velocity_out: dolfinx.fem.Function | None = None
 writer: dolfinx.io.VTXWriter | None = None
 for time in times:
-    file.read(unknowns, time)
-    for name, info in meta["species"].items():
-        values = unknowns[info["unknown"]].x.array
-        densities[name].x.array[:] = np.exp(values) if info["log"] else values
-    fluid = FluidFlow.for_state(model.flow, mesh, model.parameters, densities, time, preset=config.solver)
+    densities = stored.load(time)
+    fluid = fc.FluidFlow.for_state(
+        model.flow, stored.mesh, model.parameters, densities, time, preset=config.solver.preset
+    )
     if writer is None:  # the velocity space exists once the first flow does
         velocity_out = dolfinx.fem.Function(fluid.V, name="velocity")
         writer = dolfinx.io.VTXWriter(comm, vtx_path, [velocity_out], engine="BP4")
     velocity_out.x.array[:] = fluid.velocity.x.array  # type: ignore[union-attr]
     writer.write(time)
     path = run_dir / f"flow-t{time:.6g}.png"
-    save_flow_png(densities[shown], fluid.velocity, path, time=time, title=title)
+    fc.save_flow_png(densities[shown], fluid.velocity, path, time=time, title=title)
     flow_stats = fluid.statistics()
     if comm.rank == 0:
-        print(f"t = {time:<8.4g} max |w| = {flow_stats['max_speed']:.4g}  "
-              f"||div w||_L2 = {flow_stats['divergence_l2']:.2e}  -> {path}", flush=True)
+        print(
+            f"t = {time:<8.4g} max |w| = {flow_stats['max_speed']:.4g}  "
+            f"||div w||_L2 = {flow_stats['divergence_l2']:.2e}  -> {path}",
+            flush=True,
+        )
 if writer is not None:
     writer.close()
 if comm.rank == 0:
@@ -165,7 +162,7 @@ if comm.rank == 0:
 # conservative form: the cell mass in `summary.json` must stay at its initial value. (For
 # a run given on the command line, whose model may have reactions, it is only printed.)
 
-summary = read_summary(run_dir, comm)
+summary = fc.read_summary(run_dir, comm)
 masses = [record["species"][shown]["mass"] for record in summary["records"]]
 drift = abs(masses[-1] - masses[0]) / masses[0]
 if comm.rank == 0:
@@ -190,29 +187,38 @@ assert drift < 1e-8 or not demo_mode, drift
 
 if demo_mode:
     n_now, c_now = densities["n"], densities["c"]
-    n_before = dolfinx.fem.Function(n_now.function_space)
-    file.read({f"previous_{meta['species']['n']['unknown']}": n_before}, times[-1])
+    n_before = stored.load_previous(times[-1])["n"]
     p = model.parameters
-    y = ufl.SpatialCoordinate(mesh.mesh)[1]
+    y = ufl.SpatialCoordinate(stored.mesh.mesh)[1]
     switch = 0.5 * (1 + ufl.tanh((c_now - p["c_star"]) / p["delta"]))
-    parts = {"advection": n_now * fluid.velocity[1], "diffusion": -p["Dn"] * n_now.dx(1),
-             "taxis": p["chi"] * n_now * switch * c_now.dx(1)}
-    fluxes = {k: comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
-              for k, f in parts.items()}
-    change = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(y * (n_now - n_before) * ufl.dx)),
-                            op=MPI.SUM) / meta["stepper"]["dt_previous"]
+    parts = {
+        "advection": n_now * fluid.velocity[1],
+        "diffusion": -p["Dn"] * n_now.dx(1),
+        "taxis": p["chi"] * n_now * switch * c_now.dx(1),
+    }
+    fluxes = {
+        k: comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
+        for k, f in parts.items()
+    }
+    change = (
+        comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(y * (n_now - n_before) * ufl.dx)), op=MPI.SUM)
+        / stored.dt_previous
+    )
     total = sum(fluxes.values())
     if comm.rank == 0:
-        print(f"d/dt int y n over the last step {change:.8e}; fluxes " + ", ".join(
-            f"{k} {v:.4e}" for k, v in fluxes.items()) + f", total {total:.8e} (relative difference "
-            f"{abs(change - total) / abs(total):.1e})")
+        print(
+            f"d/dt int y n over the last step {change:.8e}; fluxes "
+            + ", ".join(f"{k} {v:.4e}" for k, v in fluxes.items())
+            + f", total {total:.8e} (relative difference "
+            f"{abs(change - total) / abs(total):.1e})"
+        )
     assert abs(change - total) < 1e-6 * abs(total)
 
 # ## The stored quantity: the largest flow speed at the last output time
 
 if demo_mode and comm.rank == 0:
     if not SHORT:
-        save_small_copy(run_dir / "flow.png", DEMOS / "images" / "plume_2d.png")
+        fc.save_small_copy(run_dir / "flow.png", DEMOS / "images" / "plume_2d.png")
     result = {"quantity": "max_speed", "value": flow_stats["max_speed"], "time": times[-1], "short": SHORT}
     (run_dir / "demo.json").write_text(json.dumps(result, indent=2))
     print(f"largest flow speed at t = {times[-1]:g}: {result['value']:.6f}")

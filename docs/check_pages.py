@@ -109,9 +109,21 @@ def main(root: Path) -> int:
     url = f"http://127.0.0.1:{server.server_address[1]}/{CHECK_PAGE}"
     try:
         dom = subprocess.run(
-            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-             "--virtual-time-budget=120000", "--dump-dom", url],
-            capture_output=True, text=True, timeout=600, check=False).stdout
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--virtual-time-budget=120000",
+                "--dump-dom",
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        ).stdout
     finally:
         server.shutdown()
     match = re.search(r'<pre id="result">(.*?)</pre>', dom, re.DOTALL)
@@ -122,8 +134,11 @@ def main(root: Path) -> int:
     seen = result["seen"]
     for failure in result["failures"]:
         print(f"check_pages: {failure}", file=sys.stderr)
-    print(f"check_pages: {seen['pages']} pages, {seen['images']} images, {seen['links']} internal links; "
-          f"{len(result['failures'])} failures", file=sys.stderr)
+    print(
+        f"check_pages: {seen['pages']} pages, {seen['images']} images, {seen['links']} internal links; "
+        f"{len(result['failures'])} failures",
+        file=sys.stderr,
+    )
     return 1 if result["failures"] or seen["pages"] != len(pages) else 0
 
 

@@ -92,12 +92,27 @@ def main() -> int:
     (work / "ks.toml").write_text(CONFIG)
     env("bash", "-c", f"fem-chemotaxis run {WORK}/ks.toml -o {WORK}/run -q && fem-chemotaxis view {WORK}/run -q")
     for k in FRAMES:
-        subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                        "--window-size=1300,1100", "--virtual-time-budget=5000",
-                        f"--screenshot={work / f'shot{k}.png'}", f"{(work / 'run/view/index.html').as_uri()}#{k}"],
-                       check=True, capture_output=True, timeout=120)
-    result = subprocess.run(["docker/env.sh", "python", "-c", COMPARE, str(WORK),
-                             *(f"{k}={name}" for k, name in FRAMES.items())], cwd=REPO, check=False)
+        subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                "--window-size=1300,1100",
+                "--virtual-time-budget=5000",
+                f"--screenshot={work / f'shot{k}.png'}",
+                f"{(work / 'run/view/index.html').as_uri()}#{k}",
+            ],
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+    result = subprocess.run(
+        ["docker/env.sh", "python", "-c", COMPARE, str(WORK), *(f"{k}={name}" for k, name in FRAMES.items())],
+        cwd=REPO,
+        check=False,
+    )
     print(f"check_viewer: {'passed' if result.returncode == 0 else 'FAILED'}", file=sys.stderr)
     return result.returncode
 

@@ -6,13 +6,14 @@ from pathlib import Path
 DOCS = Path(__file__).resolve().parent
 sys.path.insert(0, str(DOCS))
 
-import generate
+import generate  # noqa: E402  (found through the path set above)
 
 generate.write_all(DOCS / "_generated")
 
 project = "fem_chemotaxis"
 author = "the fem_chemotaxis authors"
 extensions = ["myst_parser", "sphinx.ext.autodoc", "sphinx.ext.napoleon"]
+napoleon_use_ivar = True  # "Attributes:" as fields: a dataclass's fields are also documented as its members
 source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build", "README.md"]
 myst_heading_anchors = 4

@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import re
 import shutil
@@ -33,14 +34,21 @@ def write_all(out: Path) -> None:
 
 # --- CLI ------------------------------------------------------------------------------------
 
+
 def cli_page() -> str:
     """Every command's --help, from the parser that main() uses."""
     from fem_chemotaxis.cli import _parser
 
     parser = _parser()
-    parts = ["# Command line reference", "",
-             ("Generated from the argparse parsers of `fem_chemotaxis/cli.py` and "
-              "`fem_chemotaxis/commands/`."), "", "## fem-chemotaxis", "", _block(parser.format_help())]
+    parts = [
+        "# Command line reference",
+        "",
+        ("Generated from the argparse parsers of `fem_chemotaxis/cli.py` and `fem_chemotaxis/commands/`."),
+        "",
+        "## fem-chemotaxis",
+        "",
+        _block(parser.format_help()),
+    ]
     subparsers = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
     for name, sub in subparsers.choices.items():
         parts += [f"## fem-chemotaxis {name}", "", _block(sub.format_help())]
@@ -53,17 +61,30 @@ def _block(text: str) -> str:
 
 # --- config ---------------------------------------------------------------------------------
 
+
 def config_page() -> str:
     """Tables, keys, defaults and types, walked from the validator modules."""
     run_config = importlib.import_module("fem_chemotaxis.config.run_config")
-    parts = ["# Config reference", "",
-             ("Generated from the validator's source (`fem_chemotaxis/config/run_config.py` and the "
-              "`from_dict` readers it calls), so it lists exactly the keys a config may hold. "
-              "A key's type is what the validator checks; \"-\" means no default in the code "
-              "(required, or computed from other keys). Anything else is refused with a one-line "
-              "error naming the table and key."), "",
-             "## The tables", "", "```text", run_config.__doc__.split("Tables (see README, \"Writing a config\")::")[1]
-             .split("Every mistake")[0].strip("\n"), "```", ""]
+    parts = [
+        "# Config reference",
+        "",
+        (
+            "Generated from the validator's source (`fem_chemotaxis/config/run_config.py` and the "
+            "`from_dict` readers it calls), so it lists exactly the keys a config may hold. "
+            "A key's type is what the validator checks; \"-\" means no default in the code "
+            "(required, or computed from other keys). Anything else is refused with a one-line "
+            "error naming the table and key."
+        ),
+        "",
+        "## The tables",
+        "",
+        "```text",
+        run_config.__doc__.split("Tables (see README, \"Writing a config\")::")[1]
+        .split("Every mistake")[0]
+        .strip("\n"),
+        "```",
+        "",
+    ]
     trees = [ast.parse(Path(importlib.import_module(f"fem_chemotaxis.{d}").__file__).read_text()) for d in VALIDATORS]
     _CALLS[:] = [n for tree in trees for n in ast.walk(tree) if isinstance(n, ast.Call)]
     for tree in trees:
@@ -76,22 +97,102 @@ def config_page() -> str:
         module = importlib.import_module(f"fem_chemotaxis.{dotted}")
         messages = _messages(tree)
         parts += [f"## From `fem_chemotaxis/{dotted.replace('.', '/')}.py`", ""]
+        if dotted == "config.run_config":
+            parts += _settings_tables(tree, described_tables)
         for function, where, keys, table_var in _key_sets(tree):
             defaults = _defaults(function, table_var)
             title = where if where.startswith("[") else f"[{where}]"
             described = described_tables.get(title.split(".")[0].rstrip("]") + "]" if "." in title else title)
-            parts += [f"### `{title}`", "", f"Checked in `{function.name}`."
-                      + (" The validator's description:" if described else ""), ""]
+            checker = f"{_OWNER[function]}.{function.name}" if function in _OWNER else function.name
+            parts += [
+                f"### `{title}`",
+                "",
+                f"Checked in `{checker}`." + (" The validator's description:" if described else ""),
+                "",
+            ]
             if described:
                 parts += ["```text", described, "```", ""]
-            parts += [
-                      "| key | type (what the validator checks) | default |", "|---|---|---|"]
+            parts += ["| key | type (what the validator checks) | default |", "|---|---|---|"]
             for key in sorted(keys):
                 kind = _kind(function, module, messages, where.strip("[]"), key)
                 parts.append(f"| `{key}` | {kind} | {defaults.get(key, '-')} |")
             parts.append("")
         parts += _kind_tables(module)
     return "\n".join(parts)
+
+
+def _settings_tables(run_config_tree: ast.Module, described_tables: dict[str, str]) -> list[str]:
+    """[time], [solver], [discretisation], [output]: the settings dataclasses of
+    config/settings.py (a field per key, its default) and what their ``__post_init__`` checks."""
+    settings = importlib.import_module("fem_chemotaxis.config.settings")
+    tree = ast.parse(Path(settings.__file__).read_text())
+    file_defaults: dict[str, dict[str, str]] = {}  # Output.from_table(..., interval=...) in run_config
+    for node in ast.walk(run_config_tree):
+        if (
+            isinstance(node, ast.Call)
+            and getattr(node.func, "attr", "") == "from_table"
+            and isinstance(node.func.value, ast.Name)
+        ):
+            file_defaults[node.func.value.id] = {kw.arg: f"`{ast.unparse(kw.value)}`" for kw in node.keywords if kw.arg}
+    parts = []
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        settings_class = getattr(settings, cls.name)
+        if not dataclasses.is_dataclass(settings_class) or not hasattr(settings_class, "TABLE"):
+            continue
+        title = f"[{settings_class.TABLE}]"
+        check = next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == "__post_init__"), cls)
+        described = described_tables.get(title)
+        parts += [
+            f"### `{title}`",
+            "",
+            f"Checked in `{cls.name}.__post_init__` (`fem_chemotaxis.{cls.name}` "
+            "in Python, the same checks)." + (" The validator's description:" if described else ""),
+            "",
+        ]
+        if described:
+            parts += ["```text", described, "```", ""]
+        parts += ["| key | type (what the validator checks) | default |", "|---|---|---|"]
+        for f in sorted(dataclasses.fields(settings_class), key=lambda f: f.name):
+            if f.name in file_defaults.get(cls.name, {}):
+                default = file_defaults[cls.name][f.name]
+            elif f.name in settings_class.REQUIRED or f.default in (None, dataclasses.MISSING):
+                default = "-" if f.default_factory is dataclasses.MISSING else f"`{f.default_factory()}`"
+            else:
+                default = f"`{f.default!r}`"
+            parts.append(f"| `{f.name}` | {_settings_kind(check, settings, f.name)} | {default} |")
+        parts.append("")
+    return parts
+
+
+def _settings_kind(check: ast.AST, module, key: str) -> str:
+    """What ``__post_init__`` checks about `key`: ``check(..., self._where("key"))`` (or in a
+    loop over literal keys), or a message ``f"{self._where('key')} must be ..."``."""
+    for node in ast.walk(check):
+        if not isinstance(node, ast.Call) or getattr(node.func, "id", "") not in _CHECKS | {"choice": ""}:
+            continue
+        where = next(
+            (a for a in node.args if isinstance(a, ast.Call) and getattr(a.func, "attr", "") == "_where"), None
+        )
+        if where is None or not where.args:
+            continue
+        argument = where.args[0]
+        if not (
+            (isinstance(argument, ast.Constant) and argument.value == key)
+            or (isinstance(argument, ast.Name) and _loops_over(check, key, argument.id))
+        ):
+            continue
+        if node.func.id == "choice":
+            return "one of " + ", ".join(f"`{c}`" for c in getattr(module, ast.unparse(node.args[1])))
+        return _CHECKS[node.func.id]
+    for node in ast.walk(check):
+        if isinstance(node, ast.JoinedStr):
+            text = "".join(
+                v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}" for v in node.values
+            )
+            match = re.search(r"_where\(['\"]" + re.escape(key) + r"['\"]\)\} must be ([^,;(]+)", text)
+            if match:
+                return match[1].strip()
+    return "see the table description"
 
 
 def _kind_tables(module) -> list[str]:
@@ -101,8 +202,12 @@ def _kind_tables(module) -> list[str]:
         return []
     parts = []
     for kind, own in keys.items():
-        parts += [f"### `[mesh.motion]` with kind = \"{kind}\"", "",
-                  "Keys: " + ", ".join(f"`{k}`" for k in sorted(set(own) | set(common))) + ".", ""]
+        parts += [
+            f"### `[mesh.motion]` with kind = \"{kind}\"",
+            "",
+            "Keys: " + ", ".join(f"`{k}`" for k in sorted(set(own) | set(common))) + ".",
+            "",
+        ]
     return parts
 
 
@@ -123,17 +228,31 @@ def _described_tables(doc: str) -> dict[str, str]:
 
 
 def _key_sets(tree: ast.Module):
-    """(function, where, keys, table variable) for each literal set of allowed keys."""
+    """(function, where, keys, table variable) for each literal set of allowed keys (or a
+    module-level tuple of them, such as run_config's _TABLES)."""
+    constants = {
+        t.id: n.value
+        for n in tree.body
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name) and isinstance(n.value, ast.Tuple | ast.Set)
+    }
     for function in ast.walk(tree):
         if not isinstance(function, (ast.FunctionDef,)):
             continue
         for node in ast.walk(function):
-            if (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "_only_keys"
-                    and len(node.args) >= 3 and isinstance(node.args[1], ast.Set)):
-                keys = _strings(node.args[1])
-                yield function, _where(node.args[2], function), keys, _name(node.args[0])
-            elif (isinstance(node, ast.Assign) and isinstance(node.value, ast.Set)
-                  and getattr(node.targets[0], "id", "") == "allowed" and _strings(node.value)):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in ("only_keys", "_only_keys"):
+                allowed = node.args[1] if len(node.args) >= 3 else None
+                if isinstance(allowed, ast.Name):
+                    allowed = constants.get(allowed.id)
+                if isinstance(allowed, ast.Set | ast.Tuple):
+                    yield function, _where(node.args[2], function), _strings(allowed), _name(node.args[0])
+            elif (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Set)
+                and getattr(node.targets[0], "id", "") == "allowed"
+                and _strings(node.value)
+            ):
                 yield function, _where(None, function), _strings(node.value), "table"
 
 
@@ -151,7 +270,7 @@ def _where(node: ast.AST | None, function: ast.FunctionDef) -> str:
                 label = label.replace("WHERE", _where(ast.Name("where"), function), 1)
             return label
     params = [a.arg for a in function.args.args]
-    defaults = dict(zip(params[len(params) - len(function.args.defaults):], function.args.defaults))
+    defaults = dict(zip(params[len(params) - len(function.args.defaults) :], function.args.defaults))
     if name in defaults:
         return _readable(defaults[name])
     if name in params:
@@ -159,7 +278,11 @@ def _where(node: ast.AST | None, function: ast.FunctionDef) -> str:
         for call in _CALLS:
             if getattr(call.func, "attr", getattr(call.func, "id", "")) != function.name:
                 continue
-            if owner and getattr(call.func, "value", None) is not None and ast.unparse(call.func.value) not in (owner, "cls"):
+            if (
+                owner
+                and getattr(call.func, "value", None) is not None
+                and ast.unparse(call.func.value) not in (owner, "cls")
+            ):
                 continue
             for kw in call.keywords:
                 if kw.arg == name:
@@ -177,12 +300,14 @@ def _where(node: ast.AST | None, function: ast.FunctionDef) -> str:
 def _readable(node: ast.AST) -> str:
     """An f-string such as f"model.species.{name}" as model.species.NAME."""
     if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) else ast.unparse(v.value).split(".")[-1].split("[")[0].upper()
-                       for v in node.values)
+        return "".join(
+            v.value if isinstance(v, ast.Constant) else ast.unparse(v.value).split(".")[-1].split("[")[0].upper()
+            for v in node.values
+        )
     return ast.unparse(node).strip("'\"")
 
 
-def _strings(node: ast.Set) -> set[str]:
+def _strings(node: ast.Set | ast.Tuple) -> set[str]:
     return {e.value for e in node.elts if isinstance(e, ast.Constant) and isinstance(e.value, str)}
 
 
@@ -192,13 +317,23 @@ def _name(node: ast.AST) -> str:
 
 def _defaults(function: ast.FunctionDef, table_var: str) -> dict[str, str]:
     """key -> default from ``table_var.get("key", default)`` (simple names resolved once)."""
-    assigned = {t.id: ast.unparse(n.value) for n in ast.walk(function) if isinstance(n, ast.Assign)
-                for t in n.targets if isinstance(t, ast.Name)}
+    assigned = {
+        t.id: ast.unparse(n.value)
+        for n in ast.walk(function)
+        if isinstance(n, ast.Assign)
+        for t in n.targets
+        if isinstance(t, ast.Name)
+    }
     found = {}
     for node in ast.walk(function):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "get"
-                and ast.unparse(node.func.value) == table_var and len(node.args) == 2
-                and isinstance(node.args[0], ast.Constant)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "get"
+            and ast.unparse(node.func.value) == table_var
+            and len(node.args) == 2
+            and isinstance(node.args[0], ast.Constant)
+        ):
             text = ast.unparse(node.args[1])
             found[node.args[0].value] = f"`{assigned.get(text, text)}`"
     return found
@@ -209,8 +344,11 @@ def _messages(tree: ast.Module) -> list[str]:
     texts = []
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
-            texts.append("".join(v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}"
-                                 for v in node.values))
+            texts.append(
+                "".join(
+                    v.value if isinstance(v, ast.Constant) else "{" + ast.unparse(v.value) + "}" for v in node.values
+                )
+            )
         elif isinstance(node, ast.Constant) and isinstance(node.value, str):
             texts.append(node.value)
     return texts
@@ -222,7 +360,13 @@ _CALLS: list[ast.Call] = []
 _OWNER: dict[ast.FunctionDef, str] = {}
 _CALLER: dict[ast.Call, ast.FunctionDef] = {}
 
-_CHECKS = {"_positive": "positive number", "_number": "number"}
+_CHECKS = {
+    "_positive": "positive number",
+    "_number": "number",
+    "positive": "positive number",
+    "number": "number",
+    "boolean": "true or false",
+}
 
 
 def _kind(function: ast.FunctionDef, module, messages: list[str], table: str, key: str) -> str:
@@ -233,13 +377,15 @@ def _kind(function: ast.FunctionDef, module, messages: list[str], table: str, ke
             continue
         name = getattr(node.func, "id", "")
         wheres = [ast.unparse(a) for a in node.args]
-        here = any(w.strip("'\"f") == label or w.strip("'\"f") == "[" + table + "] {key}" and _loops_over(function, key)
-                   for w in wheres)
+        here = any(
+            w.strip("'\"f") == label or (w.strip("'\"f") == "[" + table + "] {key}" and _loops_over(function, key))
+            for w in wheres
+        )
         if not here:
             continue
         if name in _CHECKS:
             return _CHECKS[name]
-        if name == "_choice" and len(node.args) >= 2:
+        if name in ("_choice", "choice") and len(node.args) >= 2:
             choices = getattr(module, ast.unparse(node.args[1]), None)
             if choices:
                 return "one of " + ", ".join(f"`{c}`" for c in choices)
@@ -250,11 +396,16 @@ def _kind(function: ast.FunctionDef, module, messages: list[str], table: str, ke
     return "see the table description"
 
 
-def _loops_over(function: ast.FunctionDef, key: str) -> bool:
-    """Whether `key` is one of the literal strings a loop or comprehension in `function` runs over."""
+def _loops_over(function: ast.AST, key: str, variable: str | None = None) -> bool:
+    """Whether `key` is one of the literal strings a loop or comprehension in `function` runs
+    over (with `variable`: a loop over that name)."""
     for node in ast.walk(function):
-        if (isinstance(node, ast.comprehension | ast.For) and isinstance(node.iter, ast.Tuple)
-                and key in {e.value for e in node.iter.elts if isinstance(e, ast.Constant)}):
+        if (
+            isinstance(node, ast.comprehension | ast.For)
+            and isinstance(node.iter, ast.Tuple)
+            and (variable is None or getattr(node.target, "id", "") == variable)
+            and key in {e.value for e in node.iter.elts if isinstance(e, ast.Constant)}
+        ):
             return True
     return False
 
@@ -287,16 +438,29 @@ def guide_pages(out: Path) -> None:
 
 # --- demos ----------------------------------------------------------------------------------
 
+
 def demos_pages(out: Path) -> None:
     """One page per demo (jupytext light format: comment blocks are text) and an index."""
     (out / "demos").mkdir(exist_ok=True)
     images = REPO / "demos" / "images"
     names = sorted(p.stem for p in (REPO / "demos").glob("*.py"))
-    index = ["# Demos", "",
-             ("Each demo is a Python script (jupytext light format) in `demos/`; run it with "
-              "`make exec CMD=\"mpiexec -n 2 python demos/NAME.py\"` (`CI=1`: the short mode the tests "
-              "run). The pictures are those of the full runs, stored in `demos/images/`."), "",
-             "```{toctree}", ":maxdepth: 1", ""] + [f"demos/{n}" for n in names] + ["```", ""]
+    index = (
+        [
+            "# Demos",
+            "",
+            (
+                "Each demo is a Python script (jupytext light format) in `demos/`; run it with "
+                "`make exec CMD=\"mpiexec -n 2 python demos/NAME.py\"` (`CI=1`: the short mode the tests "
+                "run). The pictures are those of the full runs, stored in `demos/images/`."
+            ),
+            "",
+            "```{toctree}",
+            ":maxdepth: 1",
+            "",
+        ]
+        + [f"demos/{n}" for n in names]
+        + ["```", ""]
+    )
     (out / "demos.md").write_text("\n".join(index))
     for name in names:
         text = _light_to_markdown((REPO / "demos" / f"{name}.py").read_text())
@@ -311,9 +475,9 @@ def _light_to_markdown(source: str) -> str:
     """Comment-only paragraphs become text, the rest python code blocks (header dropped)."""
     lines = source.splitlines()
     if lines and lines[0] == "# ---":
-        lines = lines[lines.index("# ---", 1) + 1:]
+        lines = lines[lines.index("# ---", 1) + 1 :]
     paragraphs, current = [], []
-    for line in lines + [""]:
+    for line in [*lines, ""]:
         if line.strip():
             current.append(line)
         elif current:

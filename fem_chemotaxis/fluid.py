@@ -11,19 +11,22 @@ new and the previous time level, and restores it when a step is rejected.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import dolfinx.fem
 import dolfinx.mesh
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.backends import UFL_FUNCTIONS
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.config.settings import SolverSettings
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
-from fem_chemotaxis.solvers.nonlinear import SolveReport
+from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
 from fem_chemotaxis.terms.advection import Advection
 from fem_chemotaxis.terms.stokes import continuity_residual, momentum_residual, pressure_mass
 
@@ -98,7 +101,7 @@ class FluidFlow:
         species: Mapping[str, ufl.core.expr.Expr],
         t: float,
         preset: str = "direct",
-    ) -> "FluidFlow":
+    ) -> FluidFlow:
         """The flow of given species values at time t (e.g. to draw a stored state).
 
         Args:
@@ -116,24 +119,70 @@ class FluidFlow:
         if flow.solved:
             x = ufl.SpatialCoordinate(fluid.mesh)
             symbols = {**parameters, **{n: x[i] for i, n in enumerate("xyz"[: x.ufl_shape[0]])}, **species, "t": t}
-
-            def value(expr: Expression) -> ufl.core.expr.Expr:
-                return expr.evaluate(symbols, UFL_FUNCTIONS)
-
-            options = flow_preset_options(preset, [], fluid.num_dofs, fluid.null_space)
-            fluid.solver = FlowSolver(
-                fluid.residuals(value), fluid.unknowns, options, fluid.bcs, fluid.pressure_preconditioner(value),
-                fluid.null_space,
-            )
+            fluid.attach_solver(lambda expr: expr.evaluate(symbols, UFL_FUNCTIONS), preset)
             report = fluid.solve()
             if not report.converged:
                 raise RuntimeError(f"the flow at t = {t:.6g} did not converge (SNES reason {report.reason})")
         fluid.accept()
         return fluid
 
+    def attach_solver(self, value: Evaluate, preset: str, petsc_options: Mapping[str, Any] | None = None) -> None:
+        """Build :attr:`solver`, the solver of the flow alone.
+
+        Args:
+            value: Evaluates the model's expressions (the species at the state the flow is for).
+            preset: Solver preset ("direct", "iterative" or "auto").
+            petsc_options: PETSc options merged over the preset.
+        """
+        options = {**flow_preset_options(preset, [], self.num_dofs, self.null_space), **(petsc_options or {})}
+        self.solver = FlowSolver(
+            self.residuals(value),
+            self.unknowns,
+            options,
+            self.bcs,
+            self.pressure_preconditioner(value),
+            self.null_space,
+        )
+
+    def step_solver(
+        self,
+        residuals: Sequence[ufl.Form],
+        unknowns: Sequence[dolfinx.fem.Function],
+        bcs: Sequence[dolfinx.fem.DirichletBC],
+        start: Evaluate,
+        new: Evaluate,
+        solver: SolverSettings,
+    ) -> NonlinearSolver | FlowSolver:
+        """The solver of a step of the species (residuals, unknowns, bcs) in this flow.
+
+        It also attaches the solver of the flow alone (:attr:`solver`), which sees the species
+        at the start of the step (expressions evaluated by `start`): it gives the initial flow
+        and, with ``coupling = "split"``, the flow of each step before the species are solved
+        with it. A monolithic step solves species, velocity and pressure in one Newton
+        iteration (expressions evaluated by `new`, at the new time level).
+        """
+        self.attach_solver(start, solver.preset, solver.petsc)
+        names = [f.name for f in unknowns]
+        species_dofs = sum(f.function_space.dofmap.index_map.size_global for f in unknowns)
+        if self.coupling == "split":
+            options = {**preset_options(solver.preset, names, species_dofs), **solver.petsc}
+            return NonlinearSolver(residuals, unknowns, options, bcs)
+        options = {
+            **flow_preset_options(solver.preset, names, species_dofs + self.num_dofs, self.null_space),
+            **solver.petsc,
+        }
+        return FlowSolver(
+            [*residuals, *self.residuals(new)],
+            [*unknowns, *self.unknowns],
+            options,
+            [*bcs, *self.bcs],
+            self.pressure_preconditioner(new),
+            self.null_space,
+        )
+
     @property
     def coupling(self) -> str:
-        """"monolithic" or "split" (see :data:`~fem_chemotaxis.model.flow.FLOW_COUPLINGS`)."""
+        """ "monolithic" or "split" (see :data:`~fem_chemotaxis.model.flow.FLOW_COUPLINGS`)."""
         return self.flow.coupling
 
     @property
@@ -236,7 +285,9 @@ class FluidFlow:
             facets = self._facets(b.on)
             named.append(facets)
             if b.kind == "no-slip":
-                bcs.append(dolfinx.fem.dirichletbc(zero, dolfinx.fem.locate_dofs_topological(self.V, fdim, facets), self.V))
+                bcs.append(
+                    dolfinx.fem.dirichletbc(zero, dolfinx.fem.locate_dofs_topological(self.V, fdim, facets), self.V)
+                )
             elif b.kind == "velocity":
                 value = dolfinx.fem.Function(self.V)
                 self._boundary_values.append((value, b.value))  # type: ignore[arg-type]
@@ -291,7 +342,7 @@ class FluidFlow:
             return lambda x, t: self._pointwise(velocity, t)(x)
         if velocity is not None:
             gdim = self.mesh.geometry.dim
-            return lambda x, t: np.asarray(velocity(x, t), dtype=float).reshape(gdim, -1)  # type: ignore[operator]
+            return lambda x, t: np.asarray(velocity(x, t), dtype=float).reshape(gdim, -1)
         return None
 
     def _read_velocity_file(self) -> None:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from mpi4py import MPI
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# The whole suite: a serial pass, then every test not marked `serial` on NP MPI ranks.
+# The whole suite: lint and type checks (ruff, mypy; settings in pyproject.toml), a serial
+# pass, then every test not marked `serial` on NP MPI ranks.
 # Rank 0 prints; the other ranks' output goes to results/pytest-rank*.log.
 set -euo pipefail
 NP=${1:-2}
 mkdir -p results
+ruff check .
+ruff format --check .
+mypy
 python -m pytest tests
 mpiexec -n "$NP" bash -c '
   rank=${OMPI_COMM_WORLD_RANK:-${PMI_RANK:-0}}

@@ -16,26 +16,29 @@ run's error is found by log-log interpolation along the ladder of N. Serial; pri
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import time
 
 import numpy as np
+
 from mpi4py import MPI
 
 INITIAL = {"u": "0.5 + 0.05*noise(1)", "s": "0.5"}
 
 
 def run(cells: tuple[int, int], end: float, dt: float, adaptive: tuple[float, float] | None) -> dict:
-    from fem_chemotaxis.library import builtin_model
-    from fem_chemotaxis.mesh import create_builtin
-    from fem_chemotaxis.simulation import Simulation
+    from fem_chemotaxis import Simulation, SolverSettings, TimeSettings, builtin_model, create_builtin
 
     mesh = create_builtin(MPI.COMM_SELF, "rectangle", [2.0, 1.0], list(cells))
     model = builtin_model("keller-segel-volume-filling")
     start = time.perf_counter()
-    sim = Simulation(model, mesh, INITIAL, dt=dt, scheme="bdf2", solver="direct", adaptive=adaptive,
-                     dt_max=end / 10 if adaptive else None, dt_min=1e-8)
+    stepping = TimeSettings(dt=dt, scheme="bdf2", dt_min=1e-8)
+    if adaptive is not None:
+        rtol, atol = adaptive
+        stepping = TimeSettings(dt=dt, scheme="bdf2", dt_min=1e-8, dt_max=end / 10, adaptive=True, rtol=rtol, atol=atol)
+    sim = Simulation(model, mesh, INITIAL, stepping, solver=SolverSettings("direct"))
     sim.advance_to(end)
     return {
         "u": sim.u["u"].x.array.copy(),
@@ -53,7 +56,7 @@ def error(u: np.ndarray, reference: np.ndarray) -> float:
 
 def steps_for_error(ladder: list[dict], target: float) -> float | None:
     """Fixed steps needed for `target` error: log-log interpolation between the ladder's runs."""
-    for coarse, fine in zip(ladder, ladder[1:]):
+    for coarse, fine in itertools.pairwise(ladder):
         if fine["error"] <= target < coarse["error"]:
             slope = math.log(fine["error"] / coarse["error"]) / math.log(fine["steps"] / coarse["steps"])
             return coarse["steps"] * (target / coarse["error"]) ** (1.0 / slope)
@@ -72,26 +75,48 @@ def step_ratio(adaptive_solves: int, ladder: list[dict], adaptive_error: float) 
     return fixed_needed, (adaptive_solves / fixed_needed if fixed_needed else None)
 
 
-def measure(cells: tuple[int, int], end: float, ladder_steps: list[int], reference_steps: int,
-            rtol: float, atol: float) -> dict:
+def measure(
+    cells: tuple[int, int], end: float, ladder_steps: list[int], reference_steps: int, rtol: float, atol: float
+) -> dict:
     reference = run(cells, end, end / reference_steps, None)
     adaptive = run(cells, end, end / ladder_steps[-1], (rtol, atol))
     ladder = []
     for n in ladder_steps:
         fixed = run(cells, end, end / n, None)
-        ladder.append({"steps": n, "dt": end / n, "error": error(fixed["u"], reference["u"]),
-                       "wall_time": fixed["wall_time"], "accepted_steps": fixed["accepted_steps"]})
+        ladder.append(
+            {
+                "steps": n,
+                "dt": end / n,
+                "error": error(fixed["u"], reference["u"]),
+                "wall_time": fixed["wall_time"],
+                "accepted_steps": fixed["accepted_steps"],
+            }
+        )
     adaptive_error = error(adaptive["u"], reference["u"])
     fixed_needed, ratio = step_ratio(adaptive["accepted_steps"] + adaptive["rejected_steps"], ladder, adaptive_error)
     return {
         "model": "keller-segel-volume-filling (built-in defaults)",
-        "domain": "[0, 2] x [0, 1]", "cells": list(cells), "initial": INITIAL, "scheme": "bdf2",
-        "end_time": end, "error_measure": "max|u - u_ref| / max|u_ref| at the end time, same mesh",
-        "reference": {"steps": reference_steps, "dt": end / reference_steps, "peak_u": reference["peak_u"],
-                      "wall_time": reference["wall_time"]},
-        "adaptive": {"rtol": rtol, "atol": atol, "accepted_steps": adaptive["accepted_steps"],
-                     "rejected_steps": adaptive["rejected_steps"], "error": adaptive_error,
-                     "wall_time": adaptive["wall_time"], "peak_u": adaptive["peak_u"]},
+        "domain": "[0, 2] x [0, 1]",
+        "cells": list(cells),
+        "initial": INITIAL,
+        "scheme": "bdf2",
+        "end_time": end,
+        "error_measure": "max|u - u_ref| / max|u_ref| at the end time, same mesh",
+        "reference": {
+            "steps": reference_steps,
+            "dt": end / reference_steps,
+            "peak_u": reference["peak_u"],
+            "wall_time": reference["wall_time"],
+        },
+        "adaptive": {
+            "rtol": rtol,
+            "atol": atol,
+            "accepted_steps": adaptive["accepted_steps"],
+            "rejected_steps": adaptive["rejected_steps"],
+            "error": adaptive_error,
+            "wall_time": adaptive["wall_time"],
+            "peak_u": adaptive["peak_u"],
+        },
         "fixed": ladder,
         "fixed_steps_for_same_error": fixed_needed,
         "adaptive_step_ratio": ratio,

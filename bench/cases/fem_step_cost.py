@@ -22,8 +22,16 @@ from cases import problem
 #: PETSc log events read per measured step. Newton (SNES) sets the field split's blocks (AMG)
 #: up inside KSPSolve (PCSetUpOnBlocks); the Rosenbrock stages (FC* events,
 #: solvers/linearly_implicit.py) before it.
-EVENTS = ("SNESFunctionEval", "SNESJacobianEval", "PCSetUp", "PCSetUpOnBlocks", "KSPSolve",
-          "FCResidual", "FCJacobian", "FCStageMatrix")
+EVENTS = (
+    "SNESFunctionEval",
+    "SNESJacobianEval",
+    "PCSetUp",
+    "PCSetUpOnBlocks",
+    "KSPSolve",
+    "FCResidual",
+    "FCJacobian",
+    "FCStageMatrix",
+)
 PHASES = ("residual_assembly", "jacobian_assembly", "preconditioner_setup", "krylov_solve")
 
 
@@ -36,20 +44,25 @@ def phase_times(events: dict[str, float], newton: bool) -> dict[str, float]:
     """The phases of a step from event times (see EVENTS)."""
     setup = events["PCSetUp"] + events["PCSetUpOnBlocks"]
     if newton:
-        return {"residual_assembly": events["SNESFunctionEval"], "jacobian_assembly": events["SNESJacobianEval"],
-                "preconditioner_setup": setup, "krylov_solve": events["KSPSolve"] - events["PCSetUpOnBlocks"]}
-    return {"residual_assembly": events["FCResidual"],
-            "jacobian_assembly": events["FCJacobian"] + events["FCStageMatrix"],
-            "preconditioner_setup": setup, "krylov_solve": events["KSPSolve"]}
+        return {
+            "residual_assembly": events["SNESFunctionEval"],
+            "jacobian_assembly": events["SNESJacobianEval"],
+            "preconditioner_setup": setup,
+            "krylov_solve": events["KSPSolve"] - events["PCSetUpOnBlocks"],
+        }
+    return {
+        "residual_assembly": events["FCResidual"],
+        "jacobian_assembly": events["FCJacobian"] + events["FCStageMatrix"],
+        "preconditioner_setup": setup,
+        "krylov_solve": events["KSPSolve"],
+    }
 
 
 def measure(dim: int, n: int, solver: str, scheme: str = problem.SCHEME, floor: bool = False) -> dict:
     """One size: a warm-up step, then MEASURED_STEPS steps (Newton; the median is the time per
     step) or JACOBIAN_REUSE steps (Rosenbrock; the mean, which includes one Jacobian renewal)."""
-    from fem_chemotaxis.library import builtin_model
+    from fem_chemotaxis import Simulation, SolverSettings, TimeSettings, builtin_model, create_builtin
     from fem_chemotaxis.solvers.rosenbrock import JACOBIAN_REUSE
-    from fem_chemotaxis.mesh import create_builtin
-    from fem_chemotaxis.simulation import Simulation
 
     comm = MPI.COMM_WORLD
     PETSc.Log.begin()
@@ -61,8 +74,13 @@ def measure(dim: int, n: int, solver: str, scheme: str = problem.SCHEME, floor: 
     mesh = create_builtin(comm, kind, [1.0] * dim, [n] * dim)
     comm.Barrier()
     t1 = clock()
-    sim = Simulation(model, mesh, initial, dt=problem.DT, solver=solver, scheme=scheme,
-                     petsc_options={"snes_rtol": problem.NEWTON_RTOL})
+    sim = Simulation(
+        model,
+        mesh,
+        initial,
+        TimeSettings(dt=problem.DT, scheme=scheme),
+        solver=SolverSettings(solver, petsc={"snes_rtol": problem.NEWTON_RTOL}),
+    )
     comm.Barrier()
     t2 = clock()
     for _ in range(problem.WARMUP_STEPS):
@@ -76,24 +94,42 @@ def measure(dim: int, n: int, solver: str, scheme: str = problem.SCHEME, floor: 
         start, cpu = clock(), time.process_time()
         report = _checked(sim.step(problem.DT))
         comm.Barrier()
-        steps.append({"wall_time": clock() - start, "cpu_time": time.process_time() - cpu,
-                      "newton_iterations": report.newton_iterations, "krylov_iterations": report.krylov_iterations})
+        steps.append(
+            {
+                "wall_time": clock() - start,
+                "cpu_time": time.process_time() - cpu,
+                "newton_iterations": report.newton_iterations,
+                "krylov_iterations": report.krylov_iterations,
+            }
+        )
     after = event_times(comm)
     per_step = sorted(s["wall_time"] for s in steps)[len(steps) // 2]
     measured = sum(s["wall_time"] for s in steps)
     if not newton:  # the Jacobian (and an LU) renewed every JACOBIAN_REUSE steps: the mean pays for it once
         per_step = measured / len(steps)
-    phases = {k: v / len(steps) for k, v in
-              phase_times({k: after[k] - before[k] for k in EVENTS}, newton).items()}
+    phases = {k: v / len(steps) for k, v in phase_times({k: after[k] - before[k] for k in EVENTS}, newton).items()}
     phases["other"] = measured / len(steps) - sum(phases[k] for k in PHASES)
     record = {
-        "dim": dim, "n": n, "solver": solver, "scheme": sim.scheme.name, "ranks": comm.size,
-        "dofs": sim.num_dofs, "expected_dofs": problem.fem_dofs(dim, n),
+        "dim": dim,
+        "n": n,
+        "solver": solver,
+        "scheme": sim.scheme.name,
+        "ranks": comm.size,
+        "dofs": sim.num_dofs,
+        "expected_dofs": problem.fem_dofs(dim, n),
         "time_per_step": per_step,
-        "cpu_time_per_step": (sorted(s["cpu_time"] for s in steps)[len(steps) // 2] if newton
-                              else sum(s["cpu_time"] for s in steps) / len(steps)),
-        "phases": {"mesh": t1 - t0, "setup": t2 - t1, "warmup_steps": t3 - t2,
-                   "measured_steps": measured, "per_measured_step": phases},
+        "cpu_time_per_step": (
+            sorted(s["cpu_time"] for s in steps)[len(steps) // 2]
+            if newton
+            else sum(s["cpu_time"] for s in steps) / len(steps)
+        ),
+        "phases": {
+            "mesh": t1 - t0,
+            "setup": t2 - t1,
+            "warmup_steps": t3 - t2,
+            "measured_steps": measured,
+            "per_measured_step": phases,
+        },
         "steps": steps,
         "peak_u": sim.statistics()["u"]["max"],
         "time": sim.time,

@@ -17,10 +17,10 @@ import time
 
 os.environ.setdefault("FIPY_SOLVERS", "scipy")  # before importing fipy
 
-import fipy  # noqa: E402
-import numpy as np  # noqa: E402
+import fipy
+import numpy as np
 
-from cases import problem  # noqa: E402
+from cases import problem
 
 SWEEPS = 2
 
@@ -31,13 +31,16 @@ def measure(n: int) -> dict:
     t0 = clock()
     mesh = fipy.Grid2D(nx=n, ny=n, dx=1.0 / n, dy=1.0 / n)
     x, y = mesh.cellCenters
-    u = fipy.CellVariable(mesh=mesh, name="u", hasOld=True,
-                          value=[problem.initial_u(a, b) for a, b in zip(np.asarray(x), np.asarray(y))])
+    u = fipy.CellVariable(
+        mesh=mesh, name="u", hasOld=True, value=[problem.initial_u(a, b) for a, b in zip(np.asarray(x), np.asarray(y))]
+    )
     s = fipy.CellVariable(mesh=mesh, name="s", hasOld=True, value=1.0)
-    eq_u = fipy.TransientTerm(var=u) == fipy.DiffusionTerm(coeff=p["d"], var=u) \
-        - fipy.DiffusionTerm(coeff=p["chi"] * u.faceValue, var=s)
-    eq_s = fipy.TransientTerm(var=s) == fipy.DiffusionTerm(coeff=p["ds"], var=s) \
-        + fipy.ImplicitSourceTerm(coeff=p["alpha"], var=u) - fipy.ImplicitSourceTerm(coeff=p["beta"], var=s)
+    eq_u = fipy.TransientTerm(var=u) == fipy.DiffusionTerm(coeff=p["d"], var=u) - fipy.DiffusionTerm(
+        coeff=p["chi"] * u.faceValue, var=s
+    )
+    eq_s = fipy.TransientTerm(var=s) == fipy.DiffusionTerm(coeff=p["ds"], var=s) + fipy.ImplicitSourceTerm(
+        coeff=p["alpha"], var=u
+    ) - fipy.ImplicitSourceTerm(coeff=p["beta"], var=s)
     equations = eq_u & eq_s
     solver = fipy.LinearLUSolver()
     t1 = clock()
@@ -57,8 +60,12 @@ def measure(n: int) -> dict:
         steps.append({"wall_time": clock() - start, "sweeps": SWEEPS, "sweep_residuals": residuals})
     measured = sum(st["wall_time"] for st in steps)
     return {
-        "code": "fipy", "fipy_version": fipy.__version__, "solver": "scipy LinearLUSolver, coupled, 2 sweeps",
-        "n": n, "dofs": 2 * n * n, "ranks": 1,
+        "code": "fipy",
+        "fipy_version": fipy.__version__,
+        "solver": "scipy LinearLUSolver, coupled, 2 sweeps",
+        "n": n,
+        "dofs": 2 * n * n,
+        "ranks": 1,
         "time_per_step": sorted(st["wall_time"] for st in steps)[len(steps) // 2],
         "phases": {"setup": t1 - t0, "warmup_steps": t2 - t1, "measured_steps": measured},
         "steps": steps,

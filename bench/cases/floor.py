@@ -16,6 +16,7 @@ import time
 import dolfinx.fem
 import dolfinx.fem.petsc
 import ufl
+
 from mpi4py import MPI
 from petsc4py import PETSc
 
@@ -24,16 +25,18 @@ from cases import problem
 __all__ = ["measure_floor"]
 
 
-def measure_floor(mesh: dolfinx.mesh.Mesh, u: dolfinx.fem.Function, s: dolfinx.fem.Function, gamma_dt: float,
-                  rtol: float) -> dict:
+def measure_floor(
+    mesh: dolfinx.mesh.Mesh, u: dolfinx.fem.Function, s: dolfinx.fem.Function, gamma_dt: float, rtol: float
+) -> dict:
     """Wall and CPU times of the floor's parts at the state (u, s); maxima over ranks."""
     p = problem.PARAMETERS
     V = u.function_space
     du, v = ufl.TrialFunction(V), ufl.TestFunction(V)
     grad, inner, dx = ufl.grad, ufl.inner, ufl.dx
     shift = 1.0 / gamma_dt
-    a_uu = dolfinx.fem.form((shift * du * v + p["d"] * inner(grad(du), grad(v))
-                             - p["chi"] * du * inner(grad(s), grad(v))) * dx)
+    a_uu = dolfinx.fem.form(
+        (shift * du * v + p["d"] * inner(grad(du), grad(v)) - p["chi"] * du * inner(grad(s), grad(v))) * dx
+    )
     a_us = dolfinx.fem.form(-p["chi"] * u * inner(grad(du), grad(v)) * dx)
     a_ss = dolfinx.fem.form(((shift + p["beta"]) * du * v + p["ds"] * inner(grad(du), grad(v))) * dx)
     g_u = dolfinx.fem.form(-(p["d"] * inner(grad(u), grad(v)) - p["chi"] * u * inner(grad(s), grad(v))) * dx)

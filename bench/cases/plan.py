@@ -34,8 +34,14 @@ FULL = Plan(
     rosenbrock_2d=(250, 500, 708),
     rosenbrock_direct_2d=(250, 500, 708),
     # plateaus form by t ~ 5 and coarsen until t ~ 40; a long quiet phase follows (see README)
-    adaptive={"cells": (32, 16), "end": 100.0, "ladder": (200, 400, 800, 1600, 3200), "reference_steps": 12800,
-              "rtol": 1e-5, "atol": 1e-5},
+    adaptive={
+        "cells": (32, 16),
+        "end": 100.0,
+        "ladder": (200, 400, 800, 1600, 3200),
+        "reference_steps": 12800,
+        "rtol": 1e-5,
+        "atol": 1e-5,
+    },
     # 5.0e5 DOFs; backward Euler + MUMPS at 10, 20, 40 steps
     time_to_solution={"n": 500, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
 )
@@ -48,8 +54,14 @@ QUICK = Plan(
     fipy_2d=(21, 41, 81),
     rosenbrock_2d=(40, 80),
     rosenbrock_direct_2d=(40, 80),
-    adaptive={"cells": (16, 8), "end": 10.0, "ladder": (50, 100, 200, 400), "reference_steps": 1600,
-              "rtol": 1e-4, "atol": 1e-4},
+    adaptive={
+        "cells": (16, 8),
+        "end": 10.0,
+        "ladder": (50, 100, 200, 400),
+        "reference_steps": 1600,
+        "rtol": 1e-4,
+        "atol": 1e-4,
+    },
     time_to_solution={"n": 32, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
     timeout=120.0,
 )

@@ -7,9 +7,9 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
-from cases.summary import select  # noqa: E402
+from cases.summary import select
 
 SERIES = [  # label, records key, match, style
     ("FEM iterative 2-D, 1 rank", "fem", {"dim": 2, "solver": "iterative", "ranks": 1}, "o-"),
@@ -40,8 +40,13 @@ def plot(results: dict, path: Path) -> None:
         fixed = case["fixed"]
         adaptive.loglog([f["steps"] for f in fixed], [f["error"] for f in fixed], "o-", label="fixed dt (BDF2)")
         a = case["adaptive"]
-        adaptive.loglog([a["accepted_steps"] + a["rejected_steps"]], [a["error"]], "r*", markersize=14,
-                        label=f"adaptive BDF2 (rtol {a['rtol']:g}), incl. {a['rejected_steps']} rejected")
+        adaptive.loglog(
+            [a["accepted_steps"] + a["rejected_steps"]],
+            [a["error"]],
+            "r*",
+            markersize=14,
+            label=f"adaptive BDF2 (rtol {a['rtol']:g}), incl. {a['rejected_steps']} rejected",
+        )
         adaptive.legend(fontsize=8)
     end = case.get("end_time", float("nan"))
     adaptive.set_title(f"Time steps to t = {end:g} vs error (volume-filling Keller-Segel)")

@@ -42,8 +42,8 @@ def describe() -> dict:
         "steps": {"warm-up": WARMUP_STEPS, "measured": MEASURED_STEPS},
         "newton_rtol": NEWTON_RTOL,
         "accuracy_measure": f"peak of u at t = {(WARMUP_STEPS + MEASURED_STEPS) * DT:g} (the centre); each "
-                            "code's relative error against its own mesh-converged peak (Richardson "
-                            "extrapolation from its two finest 2-D meshes)",
+        "code's relative error against its own mesh-converged peak (Richardson "
+        "extrapolation from its two finest 2-D meshes)",
     }
 
 

@@ -10,15 +10,31 @@ import numpy as np
 TARGETS = {
     "cost_exponent": ("cost_exponent", 1.1, "<=", "cost per step ~ DOFs^p over the 2-D sizes (1 rank)"),
     "speedup_vs_lu": ("speedup_vs_lu", 5.0, ">=", "MUMPS LU time / iterative time per step, 2-D, near 1e6 DOFs"),
-    "speedup_vs_fipy": ("speedup_vs_fipy", 20.0, ">=",
-                        "FiPy time / FEM time per step at >= 5e5 unknowns, matched accuracy"),
+    "speedup_vs_fipy": (
+        "speedup_vs_fipy",
+        20.0,
+        ">=",
+        "FiPy time / FEM time per step at >= 5e5 unknowns, matched accuracy",
+    ),
     "parallel_efficiency": ("parallel_efficiency", 0.85, ">=", "t1 / (2 t2), 2-D iterative, >= 1e6 DOFs"),
-    "adaptive_step_ratio": ("adaptive_step_ratio", 1 / 3, "<=",
-                            "adaptive steps / fixed steps for the same error, pattern-forming run"),
-    "floor_ratio": ("floor_ratio", 1.5, "<=",
-                    "default (Rosenbrock) time per step / floor (changing blocks + AMG set-up and solve per species)"),
-    "time_to_solution": ("time_to_solution", 10.0, ">=",
-                         "backward Euler + Newton + MUMPS / default, time to the end time at equal error"),
+    "adaptive_step_ratio": (
+        "adaptive_step_ratio",
+        1 / 3,
+        "<=",
+        "adaptive steps / fixed steps for the same error, pattern-forming run",
+    ),
+    "floor_ratio": (
+        "floor_ratio",
+        1.5,
+        "<=",
+        "default (Rosenbrock) time per step / floor (changing blocks + AMG set-up and solve per species)",
+    ),
+    "time_to_solution": (
+        "time_to_solution",
+        10.0,
+        ">=",
+        "backward Euler + Newton + MUMPS / default, time to the end time at equal error",
+    ),
 }
 
 
@@ -52,8 +68,12 @@ def speedup_vs_lu(fem: list[dict]) -> dict:
         return {"value": None, "note": "no size measured with both solvers"}
     lu = min(both, key=lambda r: abs(math.log(r["dofs"] / 1e6)))
     it = iterative[lu["n"]]
-    return {"value": lu["time_per_step"] / it["time_per_step"], "dofs": lu["dofs"],
-            "lu_time_per_step": lu["time_per_step"], "iterative_time_per_step": it["time_per_step"]}
+    return {
+        "value": lu["time_per_step"] / it["time_per_step"],
+        "dofs": lu["dofs"],
+        "lu_time_per_step": lu["time_per_step"],
+        "iterative_time_per_step": it["time_per_step"],
+    }
 
 
 def parallel_efficiency(fem: list[dict], dim: int = 2) -> dict:
@@ -62,8 +82,13 @@ def parallel_efficiency(fem: list[dict], dim: int = 2) -> dict:
     if not pairs:
         return {"value": None, "note": "no size measured on 1 and 2 ranks"}
     t1, t2 = pairs[-1][0]["time_per_step"], pairs[-1][1]["time_per_step"]
-    return {"value": t1 / (2 * t2), "dofs": pairs[-1][0]["dofs"], "t1": t1, "t2": t2,
-            "by_dofs": {str(a["dofs"]): a["time_per_step"] / (2 * b["time_per_step"]) for a, b in pairs}}
+    return {
+        "value": t1 / (2 * t2),
+        "dofs": pairs[-1][0]["dofs"],
+        "t1": t1,
+        "t2": t2,
+        "by_dofs": {str(a["dofs"]): a["time_per_step"] / (2 * b["time_per_step"]) for a, b in pairs},
+    }
 
 
 def floor_ratio(rosenbrock: list[dict]) -> dict:
@@ -72,9 +97,15 @@ def floor_ratio(rosenbrock: list[dict]) -> dict:
     if not runs:
         return {"value": None, "note": "no Rosenbrock run with its floor measured"}
     run = min(runs, key=lambda r: abs(math.log(r["dofs"] / 1e6)))
-    return {"value": run["floor_ratio"], "cpu": run.get("floor_ratio_cpu"), "dofs": run["dofs"],
-            "scheme": run["scheme"], "time_per_step": run["time_per_step"], "floor": run["floor"],
-            "by_dofs": {str(r["dofs"]): r["floor_ratio"] for r in runs}}
+    return {
+        "value": run["floor_ratio"],
+        "cpu": run.get("floor_ratio_cpu"),
+        "dofs": run["dofs"],
+        "scheme": run["scheme"],
+        "time_per_step": run["time_per_step"],
+        "floor": run["floor"],
+        "by_dofs": {str(r["dofs"]): r["floor_ratio"] for r in runs},
+    }
 
 
 def rosenbrock_vs_newton(fem: list[dict], rosenbrock: list[dict]) -> dict:
@@ -84,17 +115,26 @@ def rosenbrock_vs_newton(fem: list[dict], rosenbrock: list[dict]) -> dict:
     if not pairs:
         return {"value": None, "note": "no size measured with both schemes"}
     a, b = min(pairs, key=lambda p: abs(math.log(p[0]["dofs"] / 1e6)))
-    return {"value": a["time_per_step"] / b["time_per_step"], "dofs": a["dofs"], "scheme": b["scheme"],
-            "by_dofs": {str(x["dofs"]): x["time_per_step"] / y["time_per_step"] for x, y in pairs}}
+    return {
+        "value": a["time_per_step"] / b["time_per_step"],
+        "dofs": a["dofs"],
+        "scheme": b["scheme"],
+        "by_dofs": {str(x["dofs"]): x["time_per_step"] / y["time_per_step"] for x, y in pairs},
+    }
 
 
 def time_to_solution(case: dict) -> dict:
     """The time-to-solution case's speed-up at the default's error (see cases/time_to_solution.py)."""
     if "speedup" not in case:
         return {"value": None, "note": case.get("skipped", "not measured")}
-    return {"value": case["speedup"], "cpu": case.get("speedup_cpu"), "dofs": case["dofs"],
-            "extrapolated": case["hand_written"]["extrapolated"], "default_error": case["default"]["error"],
-            "at_hand_written_error": case["speedup_at_hand_written_error"]}
+    return {
+        "value": case["speedup"],
+        "cpu": case.get("speedup_cpu"),
+        "dofs": case["dofs"],
+        "extrapolated": case["hand_written"]["extrapolated"],
+        "default_error": case["default"]["error"],
+        "at_hand_written_error": case["speedup_at_hand_written_error"],
+    }
 
 
 def richardson(coarse: dict, fine: dict, order: float = 2.0) -> float:
@@ -118,11 +158,17 @@ def accuracy(fem: list[dict], fipy: list[dict]) -> dict:
         limit = richardson(runs[-2], runs[-1])
         # the finest mesh's error comes from the extrapolation itself; report the others and
         # fit error = C / DOFs on them
-        errors = [{"dofs": r["dofs"], "peak_u": r["peak_u"], "relative_error": abs(r["peak_u"] - limit) / limit}
-                  for r in runs[:-1]]
+        errors = [
+            {"dofs": r["dofs"], "peak_u": r["peak_u"], "relative_error": abs(r["peak_u"] - limit) / limit}
+            for r in runs[:-1]
+        ]
         constant = float(np.exp(np.mean([np.log(e["relative_error"] * e["dofs"]) for e in errors[-2:]])))
-        result[code] = {"converged_peak": limit, "errors": errors, "error_constant": constant,
-                        "error_model": "relative peak error = error_constant / DOFs"}
+        result[code] = {
+            "converged_peak": limit,
+            "errors": errors,
+            "error_constant": constant,
+            "error_model": "relative peak error = error_constant / DOFs",
+        }
     if "converged_peak" in result.get("fem", {}) and "converged_peak" in result.get("fipy", {}):
         a, b = result["fem"]["converged_peak"], result["fipy"]["converged_peak"]
         result["limits_relative_difference"] = abs(a - b) / a
@@ -136,9 +182,15 @@ def speedup_vs_fipy(fem: list[dict], fipy: list[dict], accuracy_report: dict) ->
         return {"value": None, "note": "FiPy or FEM not measured"}
     peer = runs[-1]
     nearest = min(fem_runs, key=lambda r: abs(math.log(r["dofs"] / peer["dofs"])))
-    out = {"fipy_dofs": peer["dofs"], "fipy_time_per_step": peer["time_per_step"],
-           "same_unknowns": {"fem_dofs": nearest["dofs"], "fem_time_per_step": nearest["time_per_step"],
-                             "speedup": peer["time_per_step"] / nearest["time_per_step"]}}
+    out = {
+        "fipy_dofs": peer["dofs"],
+        "fipy_time_per_step": peer["time_per_step"],
+        "same_unknowns": {
+            "fem_dofs": nearest["dofs"],
+            "fem_time_per_step": nearest["time_per_step"],
+            "speedup": peer["time_per_step"] / nearest["time_per_step"],
+        },
+    }
     fem_acc, fipy_acc = accuracy_report.get("fem", {}), accuracy_report.get("fipy", {})
     if "error_constant" not in fem_acc or "error_constant" not in fipy_acc:
         out["value"] = None
@@ -149,9 +201,15 @@ def speedup_vs_fipy(fem: list[dict], fipy: list[dict], accuracy_report: dict) ->
     fem_dofs = fem_acc["error_constant"] / target_error
     p, c = power_fit([r["dofs"] for r in fem_runs], [r["time_per_step"] for r in fem_runs])
     fem_time = c * fem_dofs**p
-    out.update({"value": peer["time_per_step"] / fem_time, "matched_error": target_error,
-                "fem_dofs_for_matched_error": fem_dofs, "fem_time_per_step_at_matched_error": fem_time,
-                "method": "FEM time per step from the DOFs^p fit at the DOFs where its peak error equals FiPy's"})
+    out.update(
+        {
+            "value": peer["time_per_step"] / fem_time,
+            "matched_error": target_error,
+            "fem_dofs_for_matched_error": fem_dofs,
+            "fem_time_per_step_at_matched_error": fem_time,
+            "method": "FEM time per step from the DOFs^p fit at the DOFs where its peak error equals FiPy's",
+        }
+    )
     return out
 
 
@@ -160,6 +218,11 @@ def targets(summary: dict) -> dict:
     for name, (key, threshold, relation, meaning) in TARGETS.items():
         value = summary.get(key)
         passed = None if value is None else (value <= threshold if relation == "<=" else value >= threshold)
-        checks[name] = {"value": value, "threshold": threshold, "relation": relation, "pass": passed,
-                        "meaning": meaning}
+        checks[name] = {
+            "value": value,
+            "threshold": threshold,
+            "relation": relation,
+            "pass": passed,
+            "meaning": meaning,
+        }
     return checks

@@ -23,11 +23,13 @@ instead (the default's time interpolated along its tolerance ladder). Prints one
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import time
 
 import numpy as np
+
 from mpi4py import MPI
 
 from cases import problem
@@ -37,23 +39,32 @@ TOLERANCE_LADDER = (1e-1, 1e-2, 1e-3)
 
 
 def run(n: int, end: float, dt: float, scheme: str, solver: str, adaptive: tuple[float, float] | None) -> dict:
-    from fem_chemotaxis.library import builtin_model
-    from fem_chemotaxis.mesh import create_builtin
-    from fem_chemotaxis.simulation import Simulation
+    from fem_chemotaxis import Simulation, SolverSettings, TimeSettings, builtin_model, create_builtin
 
     comm = MPI.COMM_WORLD
     model = builtin_model("keller-segel").with_parameters(problem.PARAMETERS)
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [n, n])
     comm.Barrier()
     start, cpu = time.perf_counter(), time.process_time()
-    sim = Simulation(model, mesh, problem.INITIAL_2D, dt=dt, scheme=scheme, solver=solver, adaptive=adaptive,
-                     dt_max=end if adaptive else None, petsc_options={"snes_rtol": problem.NEWTON_RTOL})
+    rtol, atol = adaptive if adaptive is not None else DEFAULT_TOLERANCES
+    stepping = TimeSettings(
+        dt=dt, scheme=scheme, adaptive=adaptive is not None, rtol=rtol, atol=atol, dt_max=end if adaptive else None
+    )
+    sim = Simulation(
+        model,
+        mesh,
+        problem.INITIAL_2D,
+        stepping,
+        solver=SolverSettings(solver, petsc={"snes_rtol": problem.NEWTON_RTOL}),
+    )
     sim.advance_to(end)
     comm.Barrier()
     u = sim.u["u"].x.array[: sim.u["u"].function_space.dofmap.index_map.size_local]
     return {
-        "scheme": sim.scheme.name, "u": u.copy(),
-        "accepted_steps": len(sim.history), "rejected_steps": sum(h.rejected for h in sim.history),
+        "scheme": sim.scheme.name,
+        "u": u.copy(),
+        "accepted_steps": len(sim.history),
+        "rejected_steps": sum(h.rejected for h in sim.history),
         "wall_time": comm.allreduce(time.perf_counter() - start, op=MPI.MAX),
         "cpu_time": comm.allreduce(time.process_time() - cpu, op=MPI.MAX),
         "peak_u": sim.statistics()["u"]["max"],
@@ -71,7 +82,7 @@ def time_for_error(ladder: list[dict], target: float, key: str) -> tuple[float |
     runs = sorted((r for r in ladder if r["error"] > 0), key=lambda r: r["error"])
     if len(runs) < 2:
         return None, False
-    inside = [(a, b) for a, b in zip(runs, runs[1:]) if a["error"] <= target <= b["error"]]
+    inside = [(a, b) for a, b in itertools.pairwise(runs) if a["error"] <= target <= b["error"]]
     if inside:
         a, b = inside[0]
     else:
@@ -88,32 +99,53 @@ def measure(n: int, end: float, ladder_steps: list[int], reference_steps: int) -
     for rtol in TOLERANCE_LADDER:
         tolerances = DEFAULT_TOLERANCES if rtol == DEFAULT_TOLERANCES[0] else (rtol, rtol / 1000)
         result = run(n, end, end / 20, "auto", "auto", tolerances)
-        defaults.append({**{k: v for k, v in result.items() if k != "u"}, "tolerances": tolerances,
-                         "error": error(result["u"], reference["u"])})
+        defaults.append(
+            {
+                **{k: v for k, v in result.items() if k != "u"},
+                "tolerances": tolerances,
+                "error": error(result["u"], reference["u"]),
+            }
+        )
     default = next(d for d in defaults if d["tolerances"] == DEFAULT_TOLERANCES)
     ladder = []
     for steps in ladder_steps:
         fixed = run(n, end, end / steps, "backward-euler", "direct", None)
-        ladder.append({"steps": steps, "error": error(fixed["u"], reference["u"]),
-                       **{k: fixed[k] for k in ("wall_time", "cpu_time", "peak_u")}})
+        ladder.append(
+            {
+                "steps": steps,
+                "error": error(fixed["u"], reference["u"]),
+                **{k: fixed[k] for k in ("wall_time", "cpu_time", "peak_u")},
+            }
+        )
     hand_wall, extrapolated = time_for_error(ladder, default["error"], "wall_time")
     hand_cpu, _ = time_for_error(ladder, default["error"], "cpu_time")
     finest = ladder[-1]
     default_wall, default_extrapolated = time_for_error(defaults, finest["error"], "wall_time")
     default_cpu, _ = time_for_error(defaults, finest["error"], "cpu_time")
     return {
-        "problem": "keller-segel (bench problem), unit square", "n": n, "dofs": 2 * (n + 1) ** 2,
-        "end_time": end, "error_measure": "max|u - u_ref| / max|u_ref| at the end time, same mesh",
+        "problem": "keller-segel (bench problem), unit square",
+        "n": n,
+        "dofs": 2 * (n + 1) ** 2,
+        "end_time": end,
+        "error_measure": "max|u - u_ref| / max|u_ref| at the end time, same mesh",
         "reference": {"scheme": "ros34pw2", "steps": reference_steps, "peak_u": reference["peak_u"]},
-        "default": default, "default_tolerance_ladder": defaults,
-        "hand_written": {"scheme": "backward-euler", "solver": "direct (MUMPS), Newton rtol 1e-8", "ladder": ladder,
-                         "wall_time_at_default_error": hand_wall, "cpu_time_at_default_error": hand_cpu,
-                         "extrapolated": extrapolated},
+        "default": default,
+        "default_tolerance_ladder": defaults,
+        "hand_written": {
+            "scheme": "backward-euler",
+            "solver": "direct (MUMPS), Newton rtol 1e-8",
+            "ladder": ladder,
+            "wall_time_at_default_error": hand_wall,
+            "cpu_time_at_default_error": hand_cpu,
+            "extrapolated": extrapolated,
+        },
         "speedup": hand_wall / default["wall_time"] if hand_wall else None,
         "speedup_cpu": hand_cpu / default["cpu_time"] if hand_cpu else None,
         "speedup_at_hand_written_error": {
-            "error": finest["error"], "hand_written_steps": finest["steps"],
-            "default_wall_time": default_wall, "extrapolated": default_extrapolated,
+            "error": finest["error"],
+            "hand_written_steps": finest["steps"],
+            "default_wall_time": default_wall,
+            "extrapolated": default_extrapolated,
             "value": finest["wall_time"] / default_wall if default_wall else None,
             "cpu": finest["cpu_time"] / default_cpu if default_cpu else None,
         },

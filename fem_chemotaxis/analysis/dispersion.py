@@ -24,13 +24,13 @@ Chapter 7.2 is the two-species Keller-Segel case. Pure NumPy/SciPy, no DOLFINx.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import scipy.linalg
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.model.limiters import slope_at_zero
 from fem_chemotaxis.model.model import COORDINATES, TIME, Model
 
@@ -44,7 +44,7 @@ _INFINITE = 1e-12
 
 #: The expression functions, extended analytically to complex arguments (for the complex
 #: step): piecewise functions branch on the real part.
-_COMPLEX_FUNCTIONS = {
+_COMPLEX_FUNCTIONS: dict[str, Callable[..., Any]] = {
     **NUMPY_FUNCTIONS,
     "abs": lambda a: a * np.sign(np.real(a)),
     "min": lambda a, b: np.where(np.real(a) <= np.real(b), a, b),
@@ -88,8 +88,10 @@ def reaction_values(model: Model, state: Mapping[str, float]) -> np.ndarray:
     """The reaction terms f_i(state), in species order (0 for a species without reactions)."""
     symbols = _symbols(model, state)
     return np.array(
-        [0.0 if sp.reaction is None else _real(sp.reaction, symbols, model, f"reaction of {sp.name}")
-         for sp in model.species]
+        [
+            0.0 if sp.reaction is None else _real(sp.reaction, symbols, model, f"reaction of {sp.name}")
+            for sp in model.species
+        ]
     )
 
 

@@ -20,6 +20,7 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import numpy as np
 import ufl
+
 from petsc4py import PETSc
 
 __all__ = ["DiscreteSpectrum", "discrete_spectrum", "eigen_expansion"]

@@ -15,12 +15,14 @@ whatever the partition. Within a repeated eigenvalue the basis is whatever SLEPc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import dolfinx.fem
 import dolfinx.fem.petsc
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 from petsc4py import PETSc
 from slepc4py import SLEPc
@@ -66,9 +68,7 @@ def _diameter(mesh: dolfinx.mesh.Mesh) -> tuple[float, np.ndarray]:
     return float(np.linalg.norm(high - low)), low
 
 
-def _solver(
-    comm: MPI.Comm, stiffness: PETSc.Mat, mass: PETSc.Mat, nev: int, shift: float, tol: float
-) -> SLEPc.EPS:
+def _solver(comm: MPI.Comm, stiffness: PETSc.Mat, mass: PETSc.Mat, nev: int, shift: float, tol: float) -> SLEPc.EPS:
     """A Krylov-Schur eigensolver for K x = mu M x near `shift`, by shift-and-invert with MUMPS."""
     eps = SLEPc.EPS().create(comm)
     eps.setOperators(stiffness, mass)
@@ -126,8 +126,10 @@ def neumann_modes(
     V = dolfinx.fem.functionspace(domain, ("Lagrange", int(degree)))
     size = V.dofmap.index_map.size_global
     if num_modes >= size:
-        raise ValueError(f"{num_modes} modes asked for, but the P{degree} space of this mesh has only "
-                         f"{size} degrees of freedom (one of them the constant mode)")
+        raise ValueError(
+            f"{num_modes} modes asked for, but the P{degree} space of this mesh has only "
+            f"{size} degrees of freedom (one of them the constant mode)"
+        )
 
     phi, psi = ufl.TrialFunction(V), ufl.TestFunction(V)
     assemble = dolfinx.fem.petsc.assemble_matrix
@@ -138,49 +140,14 @@ def neumann_modes(
 
     diameter, low = _diameter(domain)
     shift = -((np.pi / diameter) ** 2)
-    nev = int(num_modes) + 1
     eps = None
     try:
-        while True:
-            eps = _solver(comm, stiffness, mass, nev, shift, tol)
-            eps.solve()
-            converged = eps.getConverged()
-            if converged < nev:
-                raise RuntimeError(f"SLEPc found {converged} of the {nev} Laplacian eigenpairs asked "
-                                   f"for (reason {eps.getConvergedReason()})")
-            values = np.array([eps.getEigenvalue(i).real for i in range(converged)])
-            order = np.argsort(values, kind="stable")
-            zero = values[order] < _ZERO_FRACTION * abs(shift)
-            missing = num_modes - int(np.count_nonzero(~zero))
-            if missing <= 0:
-                break
-            # A domain of several components has several constant modes: ask for more.
-            eps.destroy()
-            nev += missing
+        eps, values, order, zero = _solve_eigenproblem(comm, stiffness, mass, num_modes, shift, tol)
         constant = order[zero] if include_constant else order[:0]
         chosen = np.concatenate([constant, order[~zero][:num_modes]])
         names = [f"phi_0_{j + 1}" if constant.size > 1 else "phi_0" for j in range(constant.size)]
         names += [f"phi_{k + 1}" for k in range(num_modes)]
-
-        # x^T b, b_i = (weight, psi_i), fixes the sign; x^T M x the norm.
-        x = ufl.SpatialCoordinate(domain)
-        direction = _SIGN_DIRECTION[: domain.geometry.dim]
-        weight = ufl.exp(sum(w * (x[i] - low[i]) / diameter for i, w in enumerate(direction.tolist())))
-        weights = dolfinx.fem.petsc.assemble_vector(dolfinx.fem.form(weight * psi * ufl.dx))
-        weights.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
-        functions = []
-        vector, product = stiffness.createVecRight(), stiffness.createVecRight()
-        n_owned = V.dofmap.index_map.size_local
-        for i, name in zip(chosen, names):
-            eps.getEigenpair(int(i), vector)
-            mass.mult(vector, product)
-            scale = (1.0 if vector.dot(weights) >= 0 else -1.0) / np.sqrt(vector.dot(product))
-            f = dolfinx.fem.Function(V, name=name)
-            f.x.array[:n_owned] = scale * vector.array_r
-            f.x.scatter_forward()
-            functions.append(f)
-        for work in (vector, product, weights):
-            work.destroy()
+        functions = _eigenfunctions(eps, V, stiffness, mass, zip(chosen, names), low, diameter)
     finally:
         if eps is not None:
             eps.destroy()
@@ -189,3 +156,72 @@ def neumann_modes(
     is_constant = np.arange(chosen.size) < constant.size
     eigenvalues = np.where(is_constant, 0.0, values[chosen])
     return NeumannModes(eigenvalues, tuple(functions), is_constant, int(degree))
+
+
+def _solve_eigenproblem(
+    comm: MPI.Comm, stiffness: PETSc.Mat, mass: PETSc.Mat, num_modes: int, shift: float, tol: float
+) -> tuple[SLEPc.EPS, np.ndarray, np.ndarray, np.ndarray]:
+    """Solve until at least `num_modes` non-constant eigenpairs converged.
+
+    Returns the solver (the caller destroys it), the converged eigenvalues, their increasing
+    order and which of them (in that order) are the constant modes.
+    """
+    nev = int(num_modes) + 1
+    while True:
+        eps = _solver(comm, stiffness, mass, nev, shift, tol)
+        try:
+            eps.solve()
+            converged = eps.getConverged()
+            if converged < nev:
+                raise RuntimeError(
+                    f"SLEPc found {converged} of the {nev} Laplacian eigenpairs asked "
+                    f"for (reason {eps.getConvergedReason()})"
+                )
+        except Exception:
+            eps.destroy()
+            raise
+        values = np.array([eps.getEigenvalue(i).real for i in range(converged)])
+        order = np.argsort(values, kind="stable")
+        zero = values[order] < _ZERO_FRACTION * abs(shift)
+        missing = num_modes - int(np.count_nonzero(~zero))
+        if missing <= 0:
+            return eps, values, order, zero
+        # A domain of several components has several constant modes: ask for more.
+        eps.destroy()
+        nev += missing
+
+
+def _eigenfunctions(
+    eps: SLEPc.EPS,
+    V: dolfinx.fem.FunctionSpace,
+    stiffness: PETSc.Mat,
+    mass: PETSc.Mat,
+    chosen: Iterable[tuple[int, str]],
+    low: np.ndarray,
+    diameter: float,
+) -> list[dolfinx.fem.Function]:
+    """The chosen eigenvectors as functions of unit L2 norm, signed by a fixed weight."""
+    # x^T b, b_i = (weight, psi_i), fixes the sign; x^T M x the norm.
+    domain = V.mesh
+    psi = ufl.TestFunction(V)
+    x = ufl.SpatialCoordinate(domain)
+    direction = _SIGN_DIRECTION[: domain.geometry.dim]
+    weight = ufl.exp(sum(w * (x[i] - low[i]) / diameter for i, w in enumerate(direction.tolist())))
+    weights = dolfinx.fem.petsc.assemble_vector(dolfinx.fem.form(weight * psi * ufl.dx))
+    weights.ghostUpdate(addv=PETSc.InsertMode.ADD, mode=PETSc.ScatterMode.REVERSE)
+    functions = []
+    vector, product = stiffness.createVecRight(), stiffness.createVecRight()
+    n_owned = V.dofmap.index_map.size_local
+    try:
+        for i, name in chosen:
+            eps.getEigenpair(int(i), vector)
+            mass.mult(vector, product)
+            scale = (1.0 if vector.dot(weights) >= 0 else -1.0) / np.sqrt(vector.dot(product))
+            f = dolfinx.fem.Function(V, name=name)
+            f.x.array[:n_owned] = scale * vector.array_r
+            f.x.scatter_forward()
+            functions.append(f)
+    finally:
+        for work in (vector, product, weights):
+            work.destroy()
+    return functions

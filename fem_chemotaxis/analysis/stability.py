@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from fem_chemotaxis.analysis.dispersion import growth_modes, homogeneous_steady_state
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.model.model import Model
 
 __all__ = ["ModeStability", "Onset", "StabilityReport", "critical_value", "stability_report"]
@@ -135,9 +135,7 @@ class StabilityReport:
         """A readable summary: the steady state, one line per mode, and the verdict."""
         state = ", ".join(f"{n} = {v:.6g}" for n, v in self.steady_state.items())
         params = ", ".join(f"{n} = {v:g}" for n, v in self.parameters.items())
-        uniform = ", ".join(
-            f"{z.real:.4g}" + (f"{z.imag:+.4g}i" if z.imag else "") for z in self.homogeneous.rates
-        )
+        uniform = ", ".join(f"{z.real:.4g}" + (f"{z.imag:+.4g}i" if z.imag else "") for z in self.homogeneous.rates)
         lines = [
             f"model '{self.model}' ({params})",
             f"homogeneous steady state: {state}",
@@ -148,19 +146,26 @@ class StabilityReport:
         ]
         for m in self.modes:
             leading = m.rates[0] if m.rates.size else complex(-math.inf)
-            lines.append(f"{m.index:>4d} {m.mu:>12.6g} {leading.real:>13.6g} {leading.imag:>10.3g}  "
-                         + ("unstable" if m.unstable else ""))
+            lines.append(
+                f"{m.index:>4d} {m.mu:>12.6g} {leading.real:>13.6g} {leading.imag:>10.3g}  "
+                + ("unstable" if m.unstable else "")
+            )
         unstable, fastest = self.unstable_modes, self.fastest_mode
         lines.append("")
         if unstable:
-            lines.append(f"unstable modes: {', '.join(str(m.index) for m in unstable)} "
-                         f"({len(unstable)} of {len(self.modes)})")
+            lines.append(
+                f"unstable modes: {', '.join(str(m.index) for m in unstable)} ({len(unstable)} of {len(self.modes)})"
+            )
             assert fastest is not None
-            lines.append(f"fastest-growing mode: k = {fastest.index}, mu_k = {fastest.mu:.6g}, growth rate "
-                         f"{fastest.growth_rate:.6g} (e-folding time {1 / fastest.growth_rate:.4g})")
+            lines.append(
+                f"fastest-growing mode: k = {fastest.index}, mu_k = {fastest.mu:.6g}, growth rate "
+                f"{fastest.growth_rate:.6g} (e-folding time {1 / fastest.growth_rate:.4g})"
+            )
         elif fastest is not None:
-            lines.append(f"no unstable mode among the {len(self.modes)}; least stable: "
-                         f"k = {fastest.index}, mu_k = {fastest.mu:.6g}, growth rate {fastest.growth_rate:.6g}")
+            lines.append(
+                f"no unstable mode among the {len(self.modes)}; least stable: "
+                f"k = {fastest.index}, mu_k = {fastest.mu:.6g}, growth rate {fastest.growth_rate:.6g}"
+            )
         return "\n".join(lines)
 
 
@@ -186,15 +191,23 @@ class Onset:
 
     def to_dict(self) -> dict[str, Any]:
         """The onset as JSON-ready data."""
-        return {"parameter": self.parameter, "value": self.value, "bracket": list(self.bracket),
-                "mode": self.mode, "mu": self.mu, "unstable_above": self.unstable_above}
+        return {
+            "parameter": self.parameter,
+            "value": self.value,
+            "bracket": list(self.bracket),
+            "mode": self.mode,
+            "mu": self.mu,
+            "unstable_above": self.unstable_above,
+        }
 
 
 def _check_model(model: Model) -> None:
     """Reject terms that Laplacian eigenfunctions do not diagonalise."""
     if model.flow is not None:
-        raise ValueError(f"model '{model.name}' has a flow: advection couples the Laplacian modes, "
-                         "which the mode-by-mode stability analysis does not support")
+        raise ValueError(
+            f"model '{model.name}' has a flow: advection couples the Laplacian modes, "
+            "which the mode-by-mode stability analysis does not support"
+        )
     for sp in model.species:
         if sp.diffusion is not None and not isinstance(sp.diffusion, Expression):
             raise ValueError(
@@ -210,7 +223,7 @@ def _check_model(model: Model) -> None:
             )
 
 
-def _eigenvalues(eigenvalues: Sequence[float]) -> np.ndarray:
+def _eigenvalues(eigenvalues: Sequence[float] | np.ndarray) -> np.ndarray:
     values = np.asarray(eigenvalues, dtype=float).ravel()
     bad = values[~(np.isfinite(values) & (values >= 0))]
     if bad.size:
@@ -226,7 +239,7 @@ def _mode(model: Model, state: Mapping[str, float], index: int, mu: float) -> Mo
 def stability_report(
     model: Model,
     state: Mapping[str, float],
-    eigenvalues: Sequence[float],
+    eigenvalues: Sequence[float] | np.ndarray,
     indices: Sequence[int] | None = None,
 ) -> StabilityReport:
     """The growth rates of every given Laplacian mode about a homogeneous steady state.
@@ -261,7 +274,7 @@ def critical_value(
     model: Model,
     parameter: str,
     bracket: tuple[float, float],
-    eigenvalues: Sequence[float],
+    eigenvalues: Sequence[float] | np.ndarray,
     guess: Mapping[str, float],
     *,
     rtol: float = 1e-12,
@@ -290,12 +303,12 @@ def critical_value(
     if values.size == 0:
         raise ValueError("critical_value needs at least one Laplacian eigenvalue")
     if parameter not in model.parameters:
-        raise ValueError(f"'{parameter}' is not a parameter of model '{model.name}'; "
-                         f"its parameters: {', '.join(model.parameters)}")
+        raise ValueError(
+            f"'{parameter}' is not a parameter of model '{model.name}'; its parameters: {', '.join(model.parameters)}"
+        )
     low, high = (float(b) for b in bracket)
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(f"the bracket of '{parameter}' must be two finite numbers low < high, "
-                         f"got {tuple(bracket)!r}")
+        raise ValueError(f"the bracket of '{parameter}' must be two finite numbers low < high, got {tuple(bracket)!r}")
 
     def report(value: float) -> StabilityReport:
         varied = model.with_parameters({parameter: value})

@@ -12,7 +12,9 @@ from fem_chemotaxis.commands import derive, mesh, models, plot, run, stability, 
 
 __all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_RUN_FAILED"]
 
+#: Exit code of a command given bad input (a config, a mesh parameter, a run directory).
 EXIT_BAD_INPUT = 2
+#: Exit code of a run that failed (its solver, or an I/O error such as a full disk).
 EXIT_RUN_FAILED = 3
 
 #: The subcommands, in the order `--help` lists them.

@@ -7,26 +7,30 @@ from pathlib import Path
 
 from mpi4py import MPI
 
+from fem_chemotaxis.commands.arguments import add_command
+
 __all__ = ["main", "register"]
+
+
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis derive --help``.
+HELP = "derive macroscopic coefficients from a run-and-tumble SPEC and write the model's run config"
+DESCRIPTION = (
+    "Compute the diffusion and taxis coefficients of the cells described in SPEC.toml "
+    "(velocity-jump process, with persistence and level-dependent taxis; one population: see "
+    "fem_chemotaxis/kinetics/spec.py and demos/derive_run_and_tumble.toml; several populations and "
+    "fields: fem_chemotaxis/kinetics/mixture_spec.py and demos/derive_mixture.toml) by quadrature and "
+    "in closed form, print them with their units, and write a run config of the macroscopic model for "
+    "`fem-chemotaxis run`. Exit code 0: done; 2: bad input."
+)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `derive` parser."""
-    parser = subparsers.add_parser(
-        "derive",
-        help="derive macroscopic coefficients from a run-and-tumble SPEC and write the model's run config",
-        description="Compute the diffusion and taxis coefficients of the cells described in SPEC.toml "
-        "(velocity-jump process, with persistence and level-dependent taxis; one population: see "
-        "fem_chemotaxis/kinetics/spec.py and demos/derive_run_and_tumble.toml; several populations and "
-        "fields: fem_chemotaxis/kinetics/mixture_spec.py and demos/derive_mixture.toml) by quadrature and "
-        "in closed form, print them with their units, and write a run config of the macroscopic model for "
-        "`fem-chemotaxis run`. Exit code 0: done; 2: bad input.",
-    )
+    parser = add_command(subparsers, "derive", main, HELP, DESCRIPTION)
     parser.add_argument("spec", help="the SPEC.toml of the cells")
     parser.add_argument("--output", "-o", help="run config to write (default: results/<SPEC name>.toml)")
     parser.add_argument("--force", action="store_true", help="replace an existing run config")
     parser.add_argument("--print-only", action="store_true", help="print the coefficients, write nothing")
-    parser.set_defaults(command_main=main)
 
 
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:

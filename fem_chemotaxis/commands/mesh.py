@@ -10,37 +10,48 @@ from __future__ import annotations
 
 import argparse
 import inspect
-import tomllib
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
 from mpi4py import MPI
+
+from fem_chemotaxis.commands.arguments import add_command
 
 __all__ = ["main", "register"]
 
 
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis mesh --help``.
+HELP = "write a generated geometry as a gmsh .msh file (--list: the generators)"
+DESCRIPTION = (
+    "Mesh a parametric geometry (see meshes/README.md) and write it as a gmsh "
+    ".msh (format 4.1) file, e.g. `fem-chemotaxis mesh tumour-stroma --size 0.02 "
+    "--param roughness=0.1`. Exit code 2 for an unknown generator or parameter or an "
+    "invalid value."
+)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `mesh` parser."""
-    parser = subparsers.add_parser(
-        "mesh",
-        help="write a generated geometry as a gmsh .msh file (--list: the generators)",
-        description="Mesh a parametric geometry (see meshes/README.md) and write it as a gmsh "
-        ".msh (format 4.1) file, e.g. `fem-chemotaxis mesh tumour-stroma --size 0.02 "
-        "--param roughness=0.1`. Exit code 2 for an unknown generator or parameter or an "
-        "invalid value.",
-    )
+    parser = add_command(subparsers, "mesh", main, HELP, DESCRIPTION)
     parser.add_argument("name", nargs="?", help="a generator name from --list")
-    parser.add_argument("--list", action="store_true",
-                        help="list the generators with their parameters and defaults")
-    parser.add_argument("--size", type=float,
-                        help="mesh size away from the interfaces (default: the generator's)")
-    parser.add_argument("--output", "-o", type=Path,
-                        help="the .msh file to write (default: NAME.msh with underscores, in "
-                        "the current directory)")
-    parser.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
-                        help="a generator parameter with a TOML value, e.g. dim=3 or "
-                        "radii=[0.4,0.2]; repeatable")
-    parser.set_defaults(command_main=main)
+    parser.add_argument("--list", action="store_true", help="list the generators with their parameters and defaults")
+    parser.add_argument("--size", type=float, help="mesh size away from the interfaces (default: the generator's)")
+    parser.add_argument(
+        "--output",
+        "-o",
+        type=Path,
+        help="the .msh file to write (default: NAME.msh with underscores, in the current directory)",
+    )
+    parser.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a generator parameter with a TOML value, e.g. dim=3 or radii=[0.4,0.2]; repeatable",
+    )
 
 
 def _parse_param(text: str) -> tuple[str, Any]:
@@ -56,8 +67,9 @@ def _parse_param(text: str) -> tuple[str, Any]:
     try:
         return key, tomllib.loads(f"value = {value}")["value"]
     except tomllib.TOMLDecodeError:
-        raise ValueError(f"--param {text!r}: {value!r} is not a TOML value (a number, true/false, "
-                         "a quoted string or a [list])") from None
+        raise ValueError(
+            f"--param {text!r}: {value!r} is not a TOML value (a number, true/false, a quoted string or a [list])"
+        ) from None
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, Any]:
@@ -86,10 +98,11 @@ def _describe(path: Path) -> str:
     with gmsh_model(MPI.COMM_SELF, "describe"):
         gmsh.merge(str(path))
         tdim = max(dim for dim in range(4) if len(gmsh.model.mesh.getElementTypes(dim)))
-        cells = [f"{len(tags)} cells ({gmsh.model.mesh.getElementProperties(kind)[0]})"
-                 for kind, tags in zip(*gmsh.model.mesh.getElements(tdim)[:2])]
-        groups = [f"{gmsh.model.getPhysicalName(dim, tag)} ({dim}-D)"
-                  for dim, tag in gmsh.model.getPhysicalGroups()]
+        cells = [
+            f"{len(tags)} cells ({gmsh.model.mesh.getElementProperties(kind)[0]})"
+            for kind, tags in zip(*gmsh.model.mesh.getElements(tdim)[:2])
+        ]
+        groups = [f"{gmsh.model.getPhysicalName(dim, tag)} ({dim}-D)" for dim, tag in gmsh.model.getPhysicalGroups()]
     return f"{', '.join(cells)}; physical groups: {', '.join(groups)}"
 
 
@@ -97,13 +110,11 @@ def _list_generators() -> None:
     """Print each generator, its one-line description and its parameters with defaults."""
     from fem_chemotaxis.mesh import GENERATORS
 
-    for name, function in GENERATORS.items():
-        summary = inspect.getdoc(function).splitlines()[0]
+    for name, generator in GENERATORS.items():
+        summary = (inspect.getdoc(generator) or "").splitlines()[0]
         print(f"{name:24s} {summary}")
-        parameters = inspect.signature(function).parameters.values()
-        for p in parameters:
-            if p.name != "comm":
-                print(f"    {p.name} = {p.default!r}")
+        for parameter, default in generator.defaults().items():
+            print(f"    {parameter} = {default!r}")
 
 
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:

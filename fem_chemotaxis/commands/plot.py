@@ -19,7 +19,9 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-__all__ = ["main", "plot", "register", "select_times"]
+from fem_chemotaxis.commands.arguments import add_command, add_verbosity
+
+__all__ = ["main", "plot", "register"]
 
 _EPILOG = """\
 examples:
@@ -34,57 +36,36 @@ mass.png, min.png, max.png, and animation.gif / animation.mp4. Works while the r
 going: it shows the output times checkpointed so far."""
 
 
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis plot --help``.
+HELP = "draw the species and time series of a run directory (also while it runs)"
+DESCRIPTION = "Draw pictures of a run from its checkpoint and summary.json."
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `plot` parser."""
-    from fem_chemotaxis.commands.run import add_verbosity
-
-    parser = subparsers.add_parser(
-        "plot",
-        help="draw the species and time series of a run directory (also while it runs)",
-        description="Draw pictures of a run from its checkpoint and summary.json.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "plot", main, HELP, DESCRIPTION, _EPILOG)
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `fem-chemotaxis run`")
-    parser.add_argument("--times", default="last",
-                        help="output times to draw: comma-separated values (the nearest output time is "
-                             "used), 'all', or 'last' (default)")
-    parser.add_argument("--view", default="clip",
-                        help="how 3-D fields are shown: 'clip' (default: the corner nearest the viewer cut "
-                             "away), 'slices' (three orthogonal planes through the centre) or 'surface'")
+    parser.add_argument(
+        "--times",
+        default="last",
+        help="output times to draw: comma-separated values (the nearest output time is "
+        "used), 'all', or 'last' (default)",
+    )
+    parser.add_argument(
+        "--view",
+        default="clip",
+        help="how 3-D fields are shown: 'clip' (default: the corner nearest the viewer cut "
+        "away), 'slices' (three orthogonal planes through the centre) or 'surface'",
+    )
     parser.add_argument("--gif", action="store_true", help="also write animation.gif of all output times")
-    parser.add_argument("--mp4", action="store_true",
-                        help="also write animation.mp4 (needs imageio-ffmpeg; skipped with a warning otherwise)")
+    parser.add_argument(
+        "--mp4",
+        action="store_true",
+        help="also write animation.mp4 (needs imageio-ffmpeg; skipped with a warning otherwise)",
+    )
     parser.add_argument("--fps", type=float, default=4.0, help="frames per second of animations (default 4)")
     parser.add_argument("--output", "-o", metavar="DIR", help="directory for the pictures (default: RUN_DIR)")
     add_verbosity(parser)
-    parser.set_defaults(command_main=main)
-
-
-def select_times(available: Sequence[float], request: str) -> list[float]:
-    """The output times `request` ('all', 'last' or comma-separated numbers) picks from `available`.
-
-    Raises:
-        ValueError: if a requested time is not within 1e-6 (relative to the last time) of an
-            output time; the message lists the output times.
-    """
-    if request == "all":
-        return list(available)
-    if request == "last":
-        return [available[-1]]
-    tolerance = 1e-6 * max(1.0, abs(available[-1]))
-    chosen = []
-    for item in request.split(","):
-        try:
-            wanted = float(item)
-        except ValueError:
-            raise ValueError(f"--times: '{item}' is not a number (or use 'all' / 'last')") from None
-        nearest = min(available, key=lambda t: abs(t - wanted))
-        if abs(nearest - wanted) > tolerance:
-            listed = ", ".join(f"{t:.6g}" for t in available)
-            raise ValueError(f"--times: {wanted:g} is not an output time of this run; they are: {listed}")
-        chosen.append(nearest)
-    return chosen
 
 
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
@@ -95,8 +76,16 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
 
     configure_logging(args.verbosity, comm)
     try:
-        plot(Path(args.run_dir), args.times, Path(args.output or args.run_dir), comm,
-             gif=args.gif, mp4=args.mp4, fps=args.fps, view=args.view)
+        plot(
+            Path(args.run_dir),
+            args.times,
+            Path(args.output or args.run_dir),
+            comm,
+            gif=args.gif,
+            mp4=args.mp4,
+            fps=args.fps,
+            view=args.view,
+        )
     except (ValueError, CheckpointError) as err:
         if comm.rank == 0:
             print(f"fem-chemotaxis: error: {err}", file=sys.stderr, flush=True)
@@ -119,46 +108,25 @@ def plot(
 
     ``view`` is how 3-D fields are drawn (one of ``VIEWS_3D``; ignored in 2-D).
     """
-    import dolfinx.fem
-    import numpy as np
-
-    from fem_chemotaxis.io.checkpoint import CheckpointFile, read_metadata
     from fem_chemotaxis.io.console import LOGGER_NAME
-    from fem_chemotaxis.motion import POSITION, place_geometry
-    from fem_chemotaxis.runner import read_summary, time_series_pictures
+    from fem_chemotaxis.outputs import time_series_pictures
+    from fem_chemotaxis.runner import StoredRun
     from fem_chemotaxis.viz import VIEWS_3D, save_species_png
 
     if view not in VIEWS_3D:
         raise ValueError(f"--view: '{view}' is not one of: {', '.join(VIEWS_3D)}")
     log = logging.getLogger(LOGGER_NAME)
-    meta = read_metadata(run_dir, comm)
-    summary = read_summary(run_dir, comm)
-    available = meta["times"]
-    chosen = select_times(available, times)
+    stored = StoredRun(run_dir, comm)
+    summary, available = stored.summary, stored.times
+    chosen = stored.select_times(times)
     if comm.rank == 0:
         out.mkdir(parents=True, exist_ok=True)
     comm.Barrier()
     title = summary["model"] if summary else None
 
-    file = CheckpointFile(run_dir / "checkpoint.bp")
-    mesh = file.read_mesh(comm, meta["mesh"]).mesh
-    unknowns, densities = {}, {}
-    if meta.get("moving_mesh"):  # the mesh of each time is the reference mesh moved to its positions
-        gdim = mesh.geometry.dim
-        space = dolfinx.fem.functionspace(mesh, ("Lagrange", mesh.geometry.cmaps[0].degree, (gdim,)))
-        unknowns[POSITION] = dolfinx.fem.Function(space)
-    for name, info in meta["species"].items():
-        V = dolfinx.fem.functionspace(mesh, ("Lagrange", info["degree"]))
-        unknowns[info["unknown"]] = dolfinx.fem.Function(V)
-        densities[name] = (info, unknowns[info["unknown"]], dolfinx.fem.Function(V, name=name))
-
     def draw(time: float, path: Path) -> None:
-        file.read(unknowns, time)
-        if POSITION in unknowns:
-            place_geometry(mesh, unknowns[POSITION])
-        for info, unknown, density in densities.values():
-            density.x.array[:] = np.exp(unknown.x.array) if info["log"] else unknown.x.array
-        save_species_png([d for _, _, d in densities.values()], path, time=time, title=title, view=view)
+        densities = stored.load(time)
+        save_species_png(list(densities.values()), path, time=time, title=title, view=view)
 
     written = []
     for time in chosen:

@@ -5,22 +5,32 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import re
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mpi4py import MPI
 
-if TYPE_CHECKING:
-    from fem_chemotaxis.config.run_config import RunConfig
-    from fem_chemotaxis.runner import ConfigDocument
+from fem_chemotaxis.commands.arguments import add_command, add_verbosity, parse_duration
 
-__all__ = ["EXIT_CODES", "add_verbosity", "describe", "exit_code", "main", "parse_duration", "register"]
+if TYPE_CHECKING:
+    from fem_chemotaxis.config import ConfigDocument
+    from fem_chemotaxis.config.run_config import RunConfig
+
+__all__ = ["EXIT_CODES", "describe", "exit_code", "main", "register"]
 
 #: Exit codes of a run by status (interrupted runs by reason); bad input is 2.
-EXIT_CODES = {"completed": 0, "blow-up": 0, "solver-failure": 3, "mesh-quality": 3, "error": 3,
-              "time-limit": 124, "SIGINT": 130, "SIGTERM": 143, "SIGUSR1": 138}
+EXIT_CODES = {
+    "completed": 0,
+    "blow-up": 0,
+    "solver-failure": 3,
+    "mesh-quality": 3,
+    "error": 3,
+    "time-limit": 124,
+    "SIGINT": 130,
+    "SIGTERM": 143,
+    "SIGUSR1": 138,
+}
 
 _EPILOG = """\
 examples:
@@ -40,53 +50,40 @@ exit codes: 0 completed (or stopped at the blow-up threshold), 2 bad input, 3 so
 (or a moving mesh too distorted to go on), 124 time limit, 130 SIGINT, 138 SIGUSR1, 143 SIGTERM."""
 
 
-def add_verbosity(parser: argparse.ArgumentParser) -> None:
-    """The --quiet/--verbose options (``args.verbosity``: -1, 0 or 1)."""
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=-1, default=0,
-                       help="print warnings and errors only")
-    group.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=1,
-                       help="also print every time step (dt, Newton and Krylov iterations)")
-
-
-def parse_duration(text: str) -> float:
-    """Seconds in a duration such as ``3600``, ``90s``, ``45m``, ``2h`` or ``1:30:00``."""
-    text = text.strip()
-    match = re.fullmatch(r"(\d+(?:\.\d*)?)\s*([smh]?)", text)
-    if match:
-        return float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600}[match[2]]
-    if re.fullmatch(r"\d+(:\d{1,2}){1,2}", text):
-        seconds = 0.0
-        for part in text.split(":"):
-            seconds = 60 * seconds + int(part)
-        return seconds
-    raise argparse.ArgumentTypeError(f"'{text}' is not a duration (e.g. 3600, 90s, 45m, 2h, 1:30:00)")
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis run --help``.
+HELP = "run a simulation from a TOML config, or continue one with --restart"
+DESCRIPTION = "Run a simulation described by a TOML config (see README: 'Writing a config')."
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `run` parser."""
-    parser = subparsers.add_parser(
-        "run",
-        help="run a simulation from a TOML config, or continue one with --restart",
-        description="Run a simulation described by a TOML config (see README: 'Writing a config').",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "run", main, HELP, DESCRIPTION, _EPILOG)
     parser.add_argument("config", nargs="?", help="TOML run configuration")
-    parser.add_argument("--output", "-o", metavar="DIR",
-                        help="run directory (default: [output] dir, else results/<config name>)")
-    parser.add_argument("--force", action="store_true",
-                        help="replace an earlier run in the run directory (a directory without a "
-                             "summary.json is never replaced)")
-    parser.add_argument("--restart", metavar="RUN_DIR",
-                        help="continue the run in RUN_DIR from its last checkpoint, with its stored config")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="validate the config and print the equations and the resolved config; "
-                             "builds no mesh and writes nothing")
-    parser.add_argument("--time-limit", type=parse_duration, metavar="DURATION",
-                        help="wall-clock limit (3600, 90m, 2h, 1:30:00): then stop like on SIGTERM")
+    parser.add_argument(
+        "--output", "-o", metavar="DIR", help="run directory (default: [output] dir, else results/<config name>)"
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an earlier run in the run directory (a directory without a summary.json is never replaced)",
+    )
+    parser.add_argument(
+        "--restart",
+        metavar="RUN_DIR",
+        help="continue the run in RUN_DIR from its last checkpoint, with its stored config",
+    )
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate the config and print the equations and the resolved config; builds no mesh and writes nothing",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=parse_duration,
+        metavar="DURATION",
+        help="wall-clock limit (3600, 90m, 2h, 1:30:00): then stop like on SIGTERM",
+    )
     add_verbosity(parser)
-    parser.set_defaults(command_main=main)
 
 
 def exit_code(summary: dict[str, Any]) -> int:
@@ -99,12 +96,13 @@ def exit_code(summary: dict[str, Any]) -> int:
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     """Run, continue or check, as the arguments say."""
     from fem_chemotaxis.commands import EXIT_BAD_INPUT
+    from fem_chemotaxis.config import ConfigDocument
+    from fem_chemotaxis.io import RunDirectoryError
     from fem_chemotaxis.io.checkpoint import CheckpointError
     from fem_chemotaxis.io.console import configure_logging
     from fem_chemotaxis.io.failures import is_disk_full
-    from fem_chemotaxis.io.run_directory import RunDirectoryError
     from fem_chemotaxis.io.teardown import synchronised_garbage_collection
-    from fem_chemotaxis.runner import ConfigDocument, restart, run
+    from fem_chemotaxis.runner import restart, run
 
     configure_logging(args.verbosity, comm)
     try:
@@ -118,7 +116,9 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
             if args.restart is not None:
                 summary = restart(args.restart, comm, time_limit=args.time_limit)
             else:
-                summary = run(ConfigDocument.read(args.config), args.output, args.force, comm, time_limit=args.time_limit)
+                summary = run(
+                    ConfigDocument.read(args.config), args.output, args.force, comm, time_limit=args.time_limit
+                )
     except (ValueError, RunDirectoryError, CheckpointError) as err:
         if comm.rank == 0:
             print(f"fem-chemotaxis: error: {err}", file=sys.stderr, flush=True)
@@ -137,8 +137,11 @@ def _stop_after_io_error(err: Exception, comm: MPI.Comm) -> int:
     from fem_chemotaxis.commands import EXIT_RUN_FAILED
     from fem_chemotaxis.io.failures import one_line
 
-    print(f"fem-chemotaxis: error: {one_line(err)} (the run stopped; its completed checkpoints are intact)",
-          file=sys.stderr, flush=True)
+    print(
+        f"fem-chemotaxis: error: {one_line(err)} (the run stopped; its completed checkpoints are intact)",
+        file=sys.stderr,
+        flush=True,
+    )
     if comm.size > 1:
         comm.Abort(EXIT_RUN_FAILED)
     return EXIT_RUN_FAILED
@@ -146,9 +149,9 @@ def _stop_after_io_error(err: Exception, comm: MPI.Comm) -> int:
 
 def _dry_run(args: argparse.Namespace, comm: MPI.Comm) -> int:
     """Validate and describe the run without building a mesh or writing anything."""
+    from fem_chemotaxis.config import ConfigDocument
     from fem_chemotaxis.io.checkpoint import read_metadata
     from fem_chemotaxis.io.run_directory import SUMMARY_NAME
-    from fem_chemotaxis.runner import ConfigDocument
 
     if args.restart is not None:
         meta = read_metadata(args.restart, comm)
@@ -160,7 +163,7 @@ def _dry_run(args: argparse.Namespace, comm: MPI.Comm) -> int:
         meta = None
     config = document.parse()
     if meta is None:
-        out = Path(args.output or config.output_dir)
+        out = Path(args.output or config.output.dir)
         if not out.exists() or (out.is_dir() and not any(out.iterdir())):
             target = f"write {out}"
         elif (out / SUMMARY_NAME).is_file():
@@ -177,8 +180,11 @@ def _dry_run(args: argparse.Namespace, comm: MPI.Comm) -> int:
 def describe(document: ConfigDocument, config: RunConfig) -> str:
     """A readable account of a validated config: model equations, mesh, time stepping."""
     model = config.model
-    lines = [f"{document.source}: valid (dry run: no mesh built, nothing written)", "",
-             f"model {model.name}" + (f": {model.description}" if model.description else "")]
+    lines = [
+        f"{document.source}: valid (dry run: no mesh built, nothing written)",
+        "",
+        f"model {model.name}" + (f": {model.description}" if model.description else ""),
+    ]
     for sp, equation in zip(model.species, model.equations()):
         lines.append(f"  {equation}" + (f"    ({sp.description})" if sp.description else ""))
     if model.parameters:
@@ -192,10 +198,11 @@ def describe(document: ConfigDocument, config: RunConfig) -> str:
         lines.append(f"mesh: {mesh.file}")
     else:
         lines.append(f"mesh: generator '{mesh.generator}' {dict(mesh.parameters)}")
-    outputs = max(1, math.ceil(config.t_end / config.output_interval - 1e-9))
+    time, interval = config.time, config.output.interval
+    outputs = max(1, math.ceil(config.t_end / interval - 1e-9))
     lines.append(
-        f"time: 0 -> {config.t_end:g}, dt {config.dt:g} ({config.scheme}"
-        f"{', adaptive' if config.adaptive else ''}), output every {config.output_interval:g} ({outputs} times)"
+        f"time: 0 -> {config.t_end:g}, dt {time.dt:g} ({time.scheme}"
+        f"{', adaptive' if time.adaptive else ''}), output every {interval:g} ({outputs} times)"
     )
     if "scheme_note" in config.resolved["time"]:
         lines.append(config.resolved["time"]["scheme_note"])

@@ -17,7 +17,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
 from mpi4py import MPI
+
+from fem_chemotaxis.commands.arguments import add_command
 
 if TYPE_CHECKING:
     from fem_chemotaxis.analysis.stability import StabilityReport
@@ -44,29 +47,35 @@ differ at the two ends)."""
 _CURVE_POINTS = 600
 
 
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis stability --help``.
+HELP = (
+    "linear stability of the homogeneous steady state on the config's mesh: unstable modes, "
+    "growth rates, critical parameter"
+)
+DESCRIPTION = "Predict which Laplacian modes of the mesh grow about the homogeneous steady state."
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `stability` parser."""
-    parser = subparsers.add_parser(
-        "stability",
-        help="linear stability of the homogeneous steady state on the config's mesh: unstable modes, "
-             "growth rates, critical parameter",
-        description="Predict which Laplacian modes of the mesh grow about the homogeneous steady state.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "stability", main, HELP, DESCRIPTION, _EPILOG)
     parser.add_argument("config", help="TOML run configuration (its [mesh], [model] and [initial])")
-    parser.add_argument("--modes", type=int, default=20, metavar="K",
-                        help="number of non-constant Laplacian modes to compute (default 20)")
-    parser.add_argument("--guess", metavar="S=V,...",
-                        help="Newton's start for the steady state, e.g. u=1,s=1 "
-                             "(default: the mean of [initial] over the mesh)")
-    parser.add_argument("--parameter", metavar="NAME",
-                        help="model parameter whose critical value to find")
-    parser.add_argument("--bracket", metavar="LOW,HIGH",
-                        help="interval of --parameter to search, e.g. 0.1,10")
-    parser.add_argument("--output", "-o", metavar="DIR",
-                        help="output directory (default: results/<config name>-stability)")
-    parser.set_defaults(command_main=main)
+    parser.add_argument(
+        "--modes",
+        type=int,
+        default=20,
+        metavar="K",
+        help="number of non-constant Laplacian modes to compute (default 20)",
+    )
+    parser.add_argument(
+        "--guess",
+        metavar="S=V,...",
+        help="Newton's start for the steady state, e.g. u=1,s=1 (default: the mean of [initial] over the mesh)",
+    )
+    parser.add_argument("--parameter", metavar="NAME", help="model parameter whose critical value to find")
+    parser.add_argument("--bracket", metavar="LOW,HIGH", help="interval of --parameter to search, e.g. 0.1,10")
+    parser.add_argument(
+        "--output", "-o", metavar="DIR", help="output directory (default: results/<config name>-stability)"
+    )
 
 
 def parse_guess(text: str, species: list[str]) -> dict[str, float]:
@@ -83,11 +92,9 @@ def parse_guess(text: str, species: list[str]) -> dict[str, float]:
         except ValueError:
             number = math.nan
         if not sep or not name or not math.isfinite(number):
-            raise ValueError(f"--guess item '{item.strip()}' is not SPECIES=NUMBER "
-                             "(e.g. --guess u=1,s=1)")
+            raise ValueError(f"--guess item '{item.strip()}' is not SPECIES=NUMBER (e.g. --guess u=1,s=1)")
         if name not in species:
-            raise ValueError(f"--guess: '{name}' is not a species of the model; "
-                             f"its species: {', '.join(species)}")
+            raise ValueError(f"--guess: '{name}' is not a species of the model; its species: {', '.join(species)}")
         guess[name] = number
     return guess
 
@@ -104,8 +111,7 @@ def parse_bracket(text: str) -> tuple[float, float]:
     except ValueError:
         low = high = math.nan
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
-        raise ValueError(f"--bracket '{text}' must be two numbers LOW,HIGH with LOW < HIGH "
-                         "(e.g. 0.1,10)")
+        raise ValueError(f"--bracket '{text}' must be two numbers LOW,HIGH with LOW < HIGH (e.g. 0.1,10)")
     return low, high
 
 
@@ -114,7 +120,6 @@ def _initial_means(config: RunConfig, mesh: TaggedMesh) -> dict[str, float]:
     import dolfinx.fem
     import ufl
 
-    from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, point_noise
     from fem_chemotaxis.io.seed import RunField, read_densities
     from fem_chemotaxis.mesh.transfer import transfer
 
@@ -126,15 +131,11 @@ def _initial_means(config: RunConfig, mesh: TaggedMesh) -> dict[str, float]:
     previous = read_densities({n: v for n, v in config.initial.items() if isinstance(v, RunField)}, domain.comm)
     means = {}
     for name, expr in config.initial.items():
-        def values(x: np.ndarray, expr: Any = expr) -> np.ndarray:
-            symbols = {"x": x[0], "y": x[1], "z": x[2], "t": 0.0, **config.model.parameters}
-            functions = {**NUMPY_FUNCTIONS, "noise": lambda seed: point_noise(x, seed)}
-            return np.broadcast_to(expr.evaluate(symbols, functions), x.shape[1:]).copy()
-
         if name in previous:
             transfer(previous[name], field, f"[initial] {name}")
         else:
-            field.interpolate(values)
+            assert not isinstance(expr, RunField)  # the previous runs' fields are read above
+            field.interpolate(expr.at_points(config.model.parameters, 0.0))
         means[name] = domain.comm.allreduce(dolfinx.fem.assemble_scalar(integral), op=MPI.SUM) / area
     return means
 
@@ -178,15 +179,22 @@ def _save_growth_rates_png(report: StabilityReport, model: Model, path: Path, ti
     axes.axhline(0.0, color="black", linewidth=0.8)
     for i, (a, b) in enumerate(_bands(curve_mu, band)):
         axes.axvspan(a, b, color="tab:red", alpha=0.12, label="unstable band" if i == 0 else None)
-    axes.plot(curve_mu, curve, color="tab:blue", linewidth=1.2,
-              label=r"dispersion relation $\max\,\mathrm{Re}\,\lambda(\mu)$")
+    axes.plot(
+        curve_mu, curve, color="tab:blue", linewidth=1.2, label=r"dispersion relation $\max\,\mathrm{Re}\,\lambda(\mu)$"
+    )
     for chosen, colour, label in ((~unstable, "tab:gray", "stable"), (unstable, "tab:red", "unstable")):
         if chosen.any():
             axes.plot(mus[chosen], rates[chosen], "o", color=colour, label=f"{label} mesh modes")
     fastest = report.fastest_mode
     if fastest is not None and fastest.unstable:
-        axes.plot([fastest.mu], [fastest.growth_rate], "*", color="black", markersize=14,
-                  label=f"fastest: k = {fastest.index}, rate {fastest.growth_rate:.3g}")
+        axes.plot(
+            [fastest.mu],
+            [fastest.growth_rate],
+            "*",
+            color="black",
+            markersize=14,
+            label=f"fastest: k = {fastest.index}, rate {fastest.growth_rate:.3g}",
+        )
     axes.set_xlabel(r"Laplacian eigenvalue $\mu_k$   ($-\Delta\varphi_k = \mu_k\,\varphi_k$, no flux)")
     axes.set_ylabel(r"growth rate $\max\,\mathrm{Re}\,\lambda$")
     axes.set_title(title)
@@ -200,9 +208,8 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     from fem_chemotaxis.analysis.dispersion import homogeneous_steady_state
     from fem_chemotaxis.analysis.laplace_eigen import neumann_modes
     from fem_chemotaxis.analysis.stability import critical_value, stability_report
-    from fem_chemotaxis.config.run_config import load_config
+    from fem_chemotaxis.config import load_config
     from fem_chemotaxis.io.atomic import write_json_atomic
-    from fem_chemotaxis.runner import build_mesh
     from fem_chemotaxis.viz import save_species_png
 
     start = wallclock.perf_counter()
@@ -210,12 +217,16 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     model = config.model
     if config.boundary_conditions:
         where = ", ".join(str(name) for bc in config.boundary_conditions for name in bc.on)
-        raise ValueError(f"{config.source}: the stability analysis assumes no-flux boundaries, but the "
-                         f"config has [[boundary]] conditions on {where}")
+        raise ValueError(
+            f"{config.source}: the stability analysis assumes no-flux boundaries, but the "
+            f"config has [[boundary]] conditions on {where}"
+        )
     if config.subdomain_parameters:
         subdomain = next(iter(config.subdomain_parameters))
-        raise ValueError(f"{config.source}: the stability analysis needs parameters that are the same "
-                         f"everywhere, but the config has [subdomains.{subdomain}]")
+        raise ValueError(
+            f"{config.source}: the stability analysis needs parameters that are the same "
+            f"everywhere, but the config has [subdomains.{subdomain}]"
+        )
     if args.modes < 1:
         raise ValueError(f"--modes must be a positive integer, got {args.modes}")
     user_guess = parse_guess(args.guess, model.species_names) if args.guess else {}
@@ -223,13 +234,15 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
         raise ValueError("--parameter and --bracket go together (e.g. --parameter chi --bracket 0.1,10)")
     bracket = parse_bracket(args.bracket) if args.bracket else None
     if args.parameter is not None and args.parameter not in model.parameters:
-        raise ValueError(f"--parameter '{args.parameter}' is not a parameter of model '{model.name}'; "
-                         f"its parameters: {', '.join(model.parameters)}")
+        raise ValueError(
+            f"--parameter '{args.parameter}' is not a parameter of model '{model.name}'; "
+            f"its parameters: {', '.join(model.parameters)}"
+        )
     out = Path(args.output) if args.output else Path("results") / f"{Path(config.source).stem}-stability"
     if out.exists() and not out.is_dir():
         raise ValueError(f"--output '{out}' exists and is not a directory")
 
-    mesh = build_mesh(config.mesh, comm)
+    mesh = config.mesh.build(comm)
     guess = {**_initial_means(config, mesh), **user_guess}
     state = homogeneous_steady_state(model, guess)
     degree = max(sp.degree for sp in model.species)
@@ -260,20 +273,25 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
         "critical": None if onset is None else onset.to_dict(),
     }
     if comm.rank == 0:
-        _save_growth_rates_png(report, model, out / "growth_rates.png",
-                               f"{model.name} on {mesh.source}: {len(report.unstable_modes)} of "
-                               f"{len(report.modes)} modes unstable")
+        _save_growth_rates_png(
+            report,
+            model,
+            out / "growth_rates.png",
+            f"{model.name} on {mesh.source}: {len(report.unstable_modes)} of {len(report.modes)} modes unstable",
+        )
         result["wall_time"] = wallclock.perf_counter() - start
         write_json_atomic(out / "stability.json", result)
-        print(f"fem-chemotaxis stability: model '{model.name}' on {mesh.source}, P{degree} "
-              f"({dofs} dofs), {args.modes} modes, {comm.size} MPI rank(s)")
+        print(
+            f"fem-chemotaxis stability: model '{model.name}' on {mesh.source}, P{degree} "
+            f"({dofs} dofs), {args.modes} modes, {comm.size} MPI rank(s)"
+        )
         print(report.table())
         if onset is not None:
             side = "above" if onset.unstable_above else "below"
             low, high = onset.bracket
-            print(f"critical {onset.parameter} = {onset.value:.10g} (unstable {side} it, first in mode "
-                  f"k = {onset.mode}, mu_k = {onset.mu:.6g}; bracket [{low:g}, {high:g}])")
-        print(f"wrote {out / 'stability.json'}, growth_rates.png, fastest_mode.png "
-              f"in {result['wall_time']:.1f} s")
+            print(
+                f"critical {onset.parameter} = {onset.value:.10g} (unstable {side} it, first in mode "
+                f"k = {onset.mode}, mu_k = {onset.mu:.6g}; bracket [{low:g}, {high:g}])"
+            )
+        print(f"wrote {out / 'stability.json'}, growth_rates.png, fastest_mode.png in {result['wall_time']:.1f} s")
     return 0
-

@@ -18,16 +18,19 @@ import logging
 import re
 import sys
 import time as wallclock
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import tomllib
+
 from mpi4py import MPI
 
+from fem_chemotaxis.commands.arguments import add_command, add_verbosity, parse_duration
+
 if TYPE_CHECKING:
-    from fem_chemotaxis.runner import ConfigDocument
+    from fem_chemotaxis.config import ConfigDocument
 
 __all__ = ["Combination", "main", "parse_vary", "register", "table_value"]
 
@@ -55,30 +58,37 @@ time, steps, status, wall_time, dofs, or a dotted path into summary.json (stop.m
 Default: status, wall_time, and the final mass and max of every species."""
 
 
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis sweep --help``.
+HELP = "run a grid of parameter (or mesh, time step...) values, resumably, into a table"
+DESCRIPTION = "Run one config over every combination of the --vary values."
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `sweep` parser."""
-    from fem_chemotaxis.commands.run import add_verbosity, parse_duration
-
-    parser = subparsers.add_parser(
-        "sweep",
-        help="run a grid of parameter (or mesh, time step...) values, resumably, into a table",
-        description="Run one config over every combination of the --vary values.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "sweep", main, HELP, DESCRIPTION, _EPILOG)
     parser.add_argument("config", help="TOML run configuration to vary")
-    parser.add_argument("--vary", action="append", required=True, metavar="KEY=V1,V2,...",
-                        help="a config entry and its values (repeat for a grid)")
+    parser.add_argument(
+        "--vary",
+        action="append",
+        required=True,
+        metavar="KEY=V1,V2,...",
+        help="a config entry and its values (repeat for a grid)",
+    )
     parser.add_argument("--output", "-o", metavar="DIR", help="sweep directory (default: results/<config name>-sweep)")
     parser.add_argument("--table", metavar="KEY,KEY", help="outputs to tabulate in sweep.csv (see below)")
-    parser.add_argument("--force", action="store_true",
-                        help="re-run every combination, replacing earlier runs")
-    parser.add_argument("--dry-run", action="store_true",
-                        help="validate every combination and say what would run; runs and writes nothing")
-    parser.add_argument("--time-limit", type=parse_duration, metavar="DURATION",
-                        help="wall-clock limit for the whole sweep; the current run then stops with a checkpoint")
+    parser.add_argument("--force", action="store_true", help="re-run every combination, replacing earlier runs")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="validate every combination and say what would run; runs and writes nothing",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=parse_duration,
+        metavar="DURATION",
+        help="wall-clock limit for the whole sweep; the current run then stops with a checkpoint",
+    )
     add_verbosity(parser)
-    parser.set_defaults(command_main=main)
 
 
 def parse_vary(text: str, tables: Mapping[str, Any]) -> tuple[tuple[str, ...], list[Any], list[str]]:
@@ -213,10 +223,10 @@ def _state(run_dir: Path, combination: Combination, comm: MPI.Comm) -> tuple[str
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     """Run (or resume) the sweep; exit code 2 for bad input, else that of the last run's status."""
     from fem_chemotaxis.commands import EXIT_BAD_INPUT
+    from fem_chemotaxis.config import ConfigDocument
+    from fem_chemotaxis.io import RunDirectoryError
     from fem_chemotaxis.io.checkpoint import CheckpointError
     from fem_chemotaxis.io.console import configure_logging
-    from fem_chemotaxis.io.run_directory import RunDirectoryError
-    from fem_chemotaxis.runner import ConfigDocument
 
     configure_logging(args.verbosity, comm)
     try:
@@ -306,7 +316,9 @@ def _write_table(
     writer.writerow([*labels, "run", *columns])
     for c, _, _ in plan:
         summary = summaries[c.name]
-        writer.writerow([*(c.values[label] for label in labels), c.name, *(table_value(summary, key) for key in columns)])
+        writer.writerow(
+            [*(c.values[label] for label in labels), c.name, *(table_value(summary, key) for key in columns)]
+        )
     if comm.rank == 0:
         write_text_atomic(root / "sweep.csv", out.getvalue())
     return out.getvalue()

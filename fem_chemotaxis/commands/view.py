@@ -17,6 +17,8 @@ from pathlib import Path
 
 from mpi4py import MPI
 
+from fem_chemotaxis.commands.arguments import add_command, add_verbosity
+
 __all__ = ["main", "register", "write_page"]
 
 _EPILOG = """\
@@ -60,22 +62,18 @@ show(Number.isNaN(fromHash) ? frames.length - 1 : fromHash);
 """
 
 
+#: The line of ``fem-chemotaxis --help`` and the start of ``fem-chemotaxis view --help``.
+HELP = "an HTML page of a run (species with a time slider, time series) for a browser"
+DESCRIPTION = "Write a static HTML viewer of a run directory: every output time, a slider, the time series."
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the `view` parser."""
-    from fem_chemotaxis.commands.run import add_verbosity
-
-    parser = subparsers.add_parser(
-        "view",
-        help="an HTML page of a run (species with a time slider, time series) for a browser",
-        description="Write a static HTML viewer of a run directory: every output time, a slider, the time series.",
-        epilog=_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = add_command(subparsers, "view", main, HELP, DESCRIPTION, _EPILOG)
     parser.add_argument("run_dir", metavar="RUN_DIR", help="a run directory written by `fem-chemotaxis run`")
     parser.add_argument("--view", default="clip", help="3-D fields: 'clip' (default), 'slices' or 'surface'")
     parser.add_argument("--output", "-o", metavar="DIR", help="directory of the page (default: RUN_DIR/view)")
     add_verbosity(parser)
-    parser.set_defaults(command_main=main)
 
 
 def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
@@ -106,5 +104,6 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
 def write_page(path: Path, title: str, frames: list[tuple[str, str]], series: list[str]) -> None:
     """The viewer page: `frames` are (time label, picture file) pairs, `series` picture files."""
     images = "".join(f'<img src="{html.escape(name)}" alt="{html.escape(name)}">' for name in series)
-    path.write_text(_PAGE.format(title=html.escape(title), last=len(frames) - 1,
-                                 frames=json.dumps(frames), series=images))
+    path.write_text(
+        _PAGE.format(title=html.escape(title), last=len(frames) - 1, frames=json.dumps(frames), series=images)
+    )

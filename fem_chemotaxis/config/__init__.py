@@ -1,5 +1,18 @@
-"""Configuration: TOML run files and safe expressions."""
+"""Configuration: TOML run files validated into plain objects before anything runs."""
 
-from fem_chemotaxis.config.expressions import Expression, ExpressionError
+from fem_chemotaxis.config.document import ConfigDocument, load_config
+from fem_chemotaxis.config.run_config import ConfigError, MeshConfig, RunConfig, parse_config
+from fem_chemotaxis.config.settings import Discretisation, OutputSettings, SolverSettings, TimeSettings
 
-__all__ = ["Expression", "ExpressionError"]
+__all__ = [
+    "ConfigDocument",
+    "ConfigError",
+    "Discretisation",
+    "MeshConfig",
+    "OutputSettings",
+    "RunConfig",
+    "SolverSettings",
+    "TimeSettings",
+    "load_config",
+    "parse_config",
+]

@@ -22,9 +22,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import (
+from fem_chemotaxis.expressions import (
     CONSTANTS,
     NUMPY_FUNCTIONS,
     SPECIAL_FUNCTIONS,

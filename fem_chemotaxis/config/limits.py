@@ -15,6 +15,7 @@ fits in a summary, and a mesh that fits in memory.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -23,6 +24,7 @@ from typing import Any
 
 from mpi4py import MPI
 
+from fem_chemotaxis.mesh.generators import generator
 from fem_chemotaxis.model.model import Model
 
 __all__ = [
@@ -100,8 +102,12 @@ def available_memory(comm: MPI.Comm = MPI.COMM_WORLD) -> float:
 
 
 def check_mesh_memory(
-    builtin: str | None, cells: tuple[int, ...], generator: str | None, parameters: Mapping[str, Any],
-    model: Model, fail: Fail,
+    builtin: str | None,
+    cells: tuple[int, ...],
+    generator: str | None,
+    parameters: Mapping[str, Any],
+    model: Model,
+    fail: Fail,
 ) -> None:
     """Refuse a built-in or generated mesh whose run needs more memory than is available.
 
@@ -109,7 +115,7 @@ def check_mesh_memory(
     """
     if builtin is not None:
         dim = len(cells)
-        count = math.prod(cells) * (2 if dim == 2 else 6)
+        count: float = math.prod(cells) * (2 if dim == 2 else 6)
         request = f"[mesh] cells = {list(cells)}"
     elif generator is not None:
         estimate = _generated_cells(generator, parameters)
@@ -132,9 +138,7 @@ def check_mesh_memory(
 
 def _generated_cells(name: str, parameters: Mapping[str, Any]) -> tuple[float, int] | None:
     """Cells (at least) and dimension of a generator's mesh: its bounding box over size^dim."""
-    from fem_chemotaxis.mesh.geometries import generator_parameters
-
-    full = generator_parameters(name, dict(parameters))
+    full = dataclasses.asdict(generator(name, **parameters))
     dim = 3 if name == "vessel-block" or full.get("dim") == 3 else 2
     extents = [full[key] for key in ("length", "width", "height", "depth") if key in full][:dim]
     size = full["size"]

@@ -22,42 +22,63 @@ Tables (see README, "Writing a config")::
     [solver]   preset = "auto" | "direct" | "iterative", petsc = { option = value, ... }
     [[boundary]]  on = "vessel_1", species = "s", type = "dirichlet" | "flux" | "robin", value, rate
     [subdomains.NAME]  parameter values that differ in the gmsh volume NAME
+    [[quantity]]  name = "cells", integral = "u", over = "tumour" | flux = "s", on = [...] |
+               centre_of_mass = "u": derived quantities recorded at every output time
+               (see model/quantities.py)
 
-Every mistake raises :class:`ConfigError` naming the table and key.  Before anything is
-built, numbers must be finite and meshes must fit in memory (config/limits.py), and the
-expressions are evaluated where their symbols allow (config/evaluation.py).
+[time], [solver], [discretisation] and [output] are the settings objects of
+:mod:`~fem_chemotaxis.config.settings`, which check their own values. Every mistake raises
+:class:`ConfigError` naming the file, the table and the key.
+Before anything is built, numbers must be finite and meshes must fit in memory
+(config/limits.py), and the expressions are evaluated where their symbols allow
+(config/evaluation.py).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mpi4py import MPI
+
+from fem_chemotaxis.checks import choice, is_number, number, only_keys
 from fem_chemotaxis.config.evaluation import check_constant_expressions, check_initial_expressions
-from fem_chemotaxis.config.expressions import Expression
 from fem_chemotaxis.config.limits import check_finite_numbers, check_mesh_memory, check_output_count
+from fem_chemotaxis.config.settings import Discretisation, OutputSettings, SolverSettings, TimeSettings
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.io.seed import LAST, RunField
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
+from fem_chemotaxis.mesh import GENERATORS, TaggedMesh, create_builtin, generate, read_gmsh
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.model.model import COORDINATES, TIME, Model
+from fem_chemotaxis.model.quantities import Quantity, check_quantities, quantity_from_table
 from fem_chemotaxis.motion.mesh_motion import MeshMotion
-from fem_chemotaxis.simulation import POSITIVITY
-from fem_chemotaxis.solvers.nonlinear import PRESETS
-from fem_chemotaxis.solvers.petsc_options import check_petsc_options
-from fem_chemotaxis.time import SCHEMES, choose_scheme
+from fem_chemotaxis.time import choose_scheme
 
-__all__ = ["ConfigError", "MeshConfig", "RunConfig", "load_config", "parse_config"]
+__all__ = ["ConfigError", "MeshConfig", "RunConfig", "parse_config"]
 
+#: Values of ``[mesh] builtin``.
 MESH_KINDS = ("rectangle", "box")
 _LONGEST_MESSAGE = 400
 #: [initial] keys that seed every species not given otherwise from a previous run.
 _FROM_RUN_KEYS = ("from_run", "time")
+_TABLES = (
+    "mesh",
+    "model",
+    "initial",
+    "time",
+    "output",
+    "solver",
+    "boundary",
+    "subdomains",
+    "discretisation",
+    "quantity",
+)
 
 
 class ConfigError(ValueError):
@@ -75,7 +96,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class MeshConfig:
-    """Where the mesh comes from: exactly one of builtin, file, generator."""
+    """Where the mesh comes from ([mesh]): exactly one of builtin, file, generator."""
 
     builtin: str | None = None
     size: tuple[float, ...] = ()
@@ -84,174 +105,157 @@ class MeshConfig:
     generator: str | None = None
     parameters: Mapping[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def from_table(cls, table: Any, base_dir: Path) -> MeshConfig:
+        """Read a [mesh] table (a file is looked for relative to `base_dir`, then the CWD)."""
+        only_keys(table, {"builtin", "size", "cells", "file", "generator", "parameters", "motion"}, "mesh")
+        chosen = [k for k in ("builtin", "file", "generator") if k in table]
+        if len(chosen) != 1:
+            got = f" (got {', '.join(chosen)})" if chosen else ""
+            raise ValueError(f"[mesh] needs exactly one of builtin, file or generator{got}")
+        if "file" in table:
+            return cls(file=_existing_file(Path(str(table["file"])), base_dir, "[mesh] file"))
+        if "generator" in table:
+            generator = choice(str(table["generator"]), list(GENERATORS), "[mesh] generator")
+            params = table.get("parameters", {})
+            if not isinstance(params, Mapping):
+                raise ValueError("[mesh.parameters] must be a table")
+            GENERATORS[generator].from_parameters(params)  # checks the parameters (gmsh not run)
+            return cls(generator=generator, parameters=dict(params))
+        kind = choice(table["builtin"], MESH_KINDS, "[mesh] builtin")
+        dim = 2 if kind == "rectangle" else 3
+        size, cells = table.get("size"), table.get("cells")
+        if not (isinstance(size, list) and len(size) == dim and all(is_number(s) and s > 0 for s in size)):
+            raise ValueError(f"[mesh] size must be a list of {dim} positive numbers for a {kind}, got {size!r}")
+        if not (
+            isinstance(cells, list)
+            and len(cells) == dim
+            and all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in cells)
+        ):
+            raise ValueError(f"[mesh] cells must be a list of {dim} positive integers for a {kind}, got {cells!r}")
+        return cls(builtin=kind, size=tuple(float(s) for s in size), cells=tuple(cells))
+
+    def build(self, comm: MPI.Comm) -> TaggedMesh:
+        """The mesh, distributed over `comm`."""
+        if self.builtin is not None:
+            return create_builtin(comm, self.builtin, self.size, self.cells)
+        if self.file is not None:
+            return read_gmsh(self.file, comm)
+        assert self.generator is not None
+        return generate(self.generator, comm, **self.parameters)
+
 
 @dataclass(frozen=True)
 class RunConfig:
-    """A validated run: everything needed to start a simulation."""
+    """A validated run: everything needed to start a simulation and write its outputs.
+
+    Attributes:
+        source: The config file (or "<config>").
+        mesh: Where the mesh comes from.
+        model: The model, with its parameters.
+        initial: Per species an expression, or a field of a previous run.
+        time: [time]; its t_end is always set.
+        solver: [solver].
+        discretisation: [discretisation].
+        output: [output].
+        resolved: The config with every default filled in (stored in summary.json).
+        boundary_conditions: [[boundary]] (no-flux elsewhere).
+        subdomain_parameters: [subdomains.NAME]: parameter values in named cell groups.
+        motion: [mesh.motion], or None for a fixed mesh.
+        quantities: [[quantity]]: derived quantities recorded at every output time.
+    """
 
     source: str
     mesh: MeshConfig
     model: Model
     initial: Mapping[str, Expression | RunField]
-    t_end: float
-    dt: float
-    scheme: str
-    dt_min: float | None
-    dt_max: float | None
-    adaptive: tuple[float, float] | None
-    blowup_threshold: float | None
-    negative_tolerance: float | None
-    positivity: str
-    solver: str
-    output_dir: Path
-    output_interval: float
-    pictures: bool
-    petsc_options: Mapping[str, Any]
+    time: TimeSettings
+    solver: SolverSettings
+    discretisation: Discretisation
+    output: OutputSettings
     resolved: Mapping[str, Any]
     boundary_conditions: tuple[BoundaryCondition, ...] = ()
     subdomain_parameters: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     motion: MeshMotion | None = None
+    quantities: tuple[Quantity, ...] = ()
 
-
-def load_config(path: str | Path) -> RunConfig:
-    """Read and validate a TOML run file."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError(f"config file '{path}' does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"{path}: not valid TOML: {err}") from None
-    return parse_config(data, source=str(path), base_dir=path.parent)
+    @property
+    def t_end(self) -> float:
+        """When the run ends ([time] t_end)."""
+        assert self.time.t_end is not None  # required in a file
+        return self.time.t_end
 
 
 def parse_config(data: Mapping[str, Any], source: str = "<config>", base_dir: Path | None = None) -> RunConfig:
-    """Validate a config already read into a dict (paths relative to `base_dir`, then the CWD)."""
+    """Validate a config already read into a dict (paths relative to `base_dir`, then the CWD).
+
+    Raises:
+        ConfigError: naming `source`, the table and the key of the first mistake.
+    """
     try:
         return _parse(data, source, base_dir or Path.cwd())
-    except ConfigError:
-        raise
-    except ValueError as err:  # model and expression errors name their own table and key
+    except ValueError as err:  # every check names its own table and key
         raise ConfigError(f"{source}: {err}") from None
 
 
 def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
-    def fail(msg: str) -> ConfigError:
-        return ConfigError(f"{source}: {msg}")
-
-    _only_keys(
-        data,
-        {"mesh", "model", "initial", "time", "output", "solver", "boundary", "subdomains", "discretisation"},
-        "top level",
-        fail,
-    )
+    only_keys(data, _TABLES, "top level")
     for table in ("mesh", "model", "initial", "time"):
         if not isinstance(data.get(table), Mapping):
-            raise fail(f"missing table [{table}]")
-    check_finite_numbers(data, fail)
-
-    mesh = _parse_mesh(data["mesh"], base_dir, fail)
-    model = _parse_model(data["model"], fail)
-    check_mesh_memory(mesh.builtin, mesh.cells, mesh.generator, mesh.parameters, model, fail)
-    if model.flow is not None and model.flow.file is not None:
-        flow = dataclasses.replace(model.flow, file=_flow_file(model.flow.file, base_dir, fail))
-        model = dataclasses.replace(model, flow=flow)
-
-    initial = _parse_initial(data["initial"], model, base_dir, fail)
-
-    boundary_tables = data.get("boundary", [])
-    if not isinstance(boundary_tables, list):
-        raise fail("boundary conditions are an array of tables: write [[boundary]], not [boundary]")
-    boundary_conditions = []
-    for k, table in enumerate(boundary_tables):
-        bc = BoundaryCondition.from_dict(table, f"boundary[{k}]")
-        bc.check(model.species_names, model.parameters, f"boundary[{k}]")
-        boundary_conditions.append(bc)
-
-    subdomains = data.get("subdomains", {})
-    if not isinstance(subdomains, Mapping):
-        raise fail("[subdomains] must hold tables, e.g. [subdomains.tumour] d = 0.5")
-    subdomain_parameters = {}
-    for subdomain, values in subdomains.items():
-        _only_keys(values, set(model.parameters), f"subdomains.{subdomain}", fail)
-        subdomain_parameters[subdomain] = {
-            k: _number(v, f"[subdomains.{subdomain}] {k}", fail) for k, v in values.items()
-        }
-
-    time = data["time"]
-    _only_keys(
-        time,
-        {"t_end", "dt", "scheme", "dt_min", "dt_max", "adaptive", "rtol", "atol", "blowup_threshold",
-         "negative_tolerance"},
-        "time",
-        fail,
-    )
-    for key in ("t_end", "dt"):
-        if key not in time:
-            raise fail(f"[time] is missing '{key}'")
-    t_end = _positive(time["t_end"], "[time] t_end", fail)
-    dt = _positive(time["dt"], "[time] dt", fail)
-    optional = {
-        key: _positive(time[key], f"[time] {key}", fail) if key in time else None
-        for key in ("dt_min", "dt_max", "rtol", "atol", "blowup_threshold", "negative_tolerance")
-    }
-    scheme = _choice(time.get("scheme", "backward-euler"), SCHEMES, "[time] scheme", fail)
+            raise ValueError(f"missing table [{table}]")
+    check_finite_numbers(data, ValueError)
+    mesh = MeshConfig.from_table(data["mesh"], base_dir)
+    model = _parse_model(data["model"], base_dir)
+    check_mesh_memory(mesh.builtin, mesh.cells, mesh.generator, mesh.parameters, model, ValueError)
+    initial = _parse_initial(data["initial"], model, base_dir)
+    boundary_conditions = _parse_boundaries(data.get("boundary", []), model)
+    subdomain_parameters = _parse_subdomains(data.get("subdomains", {}), model)
+    quantities = _parse_quantities(data.get("quantity", []), model)
+    time = TimeSettings.from_table(data["time"])
     motion = None
     if "motion" in data["mesh"]:
         motion = MeshMotion.from_dict(data["mesh"]["motion"], model.species_names, model.parameters)
-        if scheme == "crank-nicolson":
-            raise fail("[time] scheme = \"crank-nicolson\" is not supported with [mesh.motion]; "
-                       "use \"backward-euler\" or \"bdf2\"")
-        if model.flow is not None:
-            raise fail("[mesh.motion] is not supported for models with a flow ([model.flow])")
-        if any(sp.fractional_order is not None for sp in model.species):
-            raise fail("[mesh.motion] is not supported for models with fractional diffusion")
-    adaptive_flag = time.get("adaptive", False)
-    if not isinstance(adaptive_flag, bool):
-        raise fail(f"[time] adaptive must be true or false, got {adaptive_flag!r}")
-    adaptive = (optional["rtol"] or 1e-3, optional["atol"] or 1e-6) if adaptive_flag else None
-    if optional["dt_min"] is not None and optional["dt_max"] is not None and optional["dt_min"] > optional["dt_max"]:
-        raise fail(f"[time] dt_min = {optional['dt_min']:g} is larger than dt_max = {optional['dt_max']:g}")
-
-    discretisation = data.get("discretisation", {})
-    _only_keys(discretisation, {"positivity"}, "discretisation", fail)
-    positivity = _choice(discretisation.get("positivity", "none"), POSITIVITY, "[discretisation] positivity", fail)
-    try:
-        requested, (scheme, scheme_note) = scheme, choose_scheme(scheme, model, positivity, motion)
-    except ValueError as err:
-        raise fail(str(err)) from None
-
-    output = data.get("output", {})
-    _only_keys(output, {"dir", "interval", "pictures"}, "output", fail)
-    default_dir = Path("results") / Path(source).stem
-    if not isinstance(output.get("dir", ""), str):
-        raise fail(f"[output] dir must be a path string, got {output['dir']!r}")
-    output_dir = Path(output.get("dir", default_dir))
-    interval = _positive(output.get("interval", t_end / 10), "[output] interval", fail)
-    check_output_count(t_end, interval, fail)
-    pictures = output.get("pictures", True)
-    if not isinstance(pictures, bool):
-        raise fail(f"[output] pictures must be true or false, got {pictures!r}")
-
-    solver = data.get("solver", {})
-    _only_keys(solver, {"preset", "petsc"}, "solver", fail)
-    preset = _choice(solver.get("preset", "auto"), PRESETS, "[solver] preset", fail)
-    petsc = solver.get("petsc", {})
-    if not isinstance(petsc, Mapping) or any(
-        not isinstance(v, (str, int, float, bool)) for v in petsc.values()
-    ):
-        raise fail("[solver] petsc must be a table of PETSc options, e.g. { ksp_type = \"gmres\" }")
-    check_petsc_options(petsc)
-
+        motion.check_supported(model, time.scheme)
+    discretisation = Discretisation.from_table(data.get("discretisation", {}))
+    assert time.t_end is not None  # required in a file
+    output = OutputSettings.from_table(
+        data.get("output", {}), dir=Path("results") / Path(source).stem, interval=time.t_end / 10
+    )
+    check_output_count(time.t_end, output.interval, ValueError)
+    solver = SolverSettings.from_table(data.get("solver", {}))
+    chosen = choose_scheme(time.scheme, model, discretisation.positivity, motion)  # refuses impossible ones
     check_constant_expressions(model, boundary_conditions, motion, subdomain_parameters)
     check_initial_expressions(initial, model, mesh.size, mesh.cells)
+    resolved = _resolved(data, model, mesh, initial, chosen, (time, discretisation, solver, output))
+    return RunConfig(
+        source,
+        mesh,
+        model,
+        initial,
+        time,
+        solver,
+        discretisation,
+        output,
+        resolved,
+        boundary_conditions=boundary_conditions,
+        subdomain_parameters=subdomain_parameters,
+        motion=motion,
+        quantities=quantities,
+    )
 
+
+def _resolved(
+    data: Mapping[str, Any],
+    model: Model,
+    mesh: MeshConfig,
+    initial: Mapping[str, Expression | RunField],
+    chosen: tuple[str, str | None],
+    settings: tuple[TimeSettings, Discretisation, SolverSettings, OutputSettings],
+) -> dict[str, Any]:
+    """The config as read, with every default filled in, the model's equations and the scheme run
+    (`chosen`: the scheme "auto" picked, and why)."""
     resolved = copy.deepcopy(dict(data))
-    resolved["model"] = {
-        "name": model.name,
-        "parameters": dict(model.parameters),
-        "equations": model.equations(),
-    }
+    resolved["model"] = {"name": model.name, "parameters": dict(model.parameters), "equations": model.equations()}
     if "flow" in data["model"]:
         resolved["model"]["flow"] = copy.deepcopy(dict(data["model"]["flow"]))
         if model.flow is not None and model.flow.file is not None:
@@ -260,51 +264,66 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         name: value.to_json() if isinstance(value, RunField) else data["initial"][name]
         for name, value in initial.items()
     }
-    resolved["time"] = {"t_end": t_end, "dt": dt, "scheme": scheme, "adaptive": adaptive_flag, **optional}
-    if requested != scheme or scheme_note:
-        resolved["time"]["scheme_requested"] = requested
-        if scheme_note:
-            resolved["time"]["scheme_note"] = scheme_note
-    resolved["discretisation"] = {"positivity": positivity}
-    resolved["solver"] = {"preset": preset, "petsc": dict(petsc)}
-    resolved["output"] = {"dir": str(output_dir), "interval": interval, "pictures": pictures}
+    for table in settings:
+        resolved[table.TABLE] = table.to_table()
+    (scheme, note), requested = chosen, resolved["time"]["scheme"]
+    if scheme != requested or note:
+        resolved["time"].update(scheme=scheme, scheme_requested=requested)
+        if note:
+            resolved["time"]["scheme_note"] = note
     if mesh.file is not None:
         resolved["mesh"] = {**dict(data["mesh"]), "file": str(mesh.file)}
-
-    return RunConfig(
-        source=source,
-        mesh=mesh,
-        model=model,
-        initial=initial,
-        t_end=t_end,
-        dt=dt,
-        scheme=scheme,
-        dt_min=optional["dt_min"],
-        dt_max=optional["dt_max"],
-        adaptive=adaptive,
-        blowup_threshold=optional["blowup_threshold"],
-        negative_tolerance=optional["negative_tolerance"],
-        positivity=positivity,
-        solver=preset,
-        output_dir=output_dir,
-        output_interval=interval,
-        pictures=pictures,
-        petsc_options=dict(petsc),
-        resolved=resolved,
-        boundary_conditions=tuple(boundary_conditions),
-        subdomain_parameters=subdomain_parameters,
-        motion=motion,
-    )
+    return resolved
 
 
-def _parse_model(table: Mapping[str, Any], fail: Any) -> Model:
+def _parse_boundaries(tables: Any, model: Model) -> tuple[BoundaryCondition, ...]:
+    """[[boundary]]: conditions on named boundaries, checked against the model."""
+    if not isinstance(tables, list):
+        raise ValueError("boundary conditions are an array of tables: write [[boundary]], not [boundary]")
+    conditions = []
+    for k, table in enumerate(tables):
+        bc = BoundaryCondition.from_dict(table, f"boundary[{k}]")
+        bc.check(model.species_names, model.parameters, f"boundary[{k}]")
+        conditions.append(bc)
+    return tuple(conditions)
+
+
+def _parse_quantities(tables: Any, model: Model) -> tuple[Quantity, ...]:
+    """[[quantity]]: derived quantities, checked against the model (their groups on the mesh)."""
+    if not isinstance(tables, list):
+        raise ValueError("derived quantities are an array of tables: write [[quantity]], not [quantity]")
+    quantities = tuple(quantity_from_table(table, f"quantity[{k}]") for k, table in enumerate(tables))
+    check_quantities(quantities, model)
+    return quantities
+
+
+def _parse_subdomains(tables: Any, model: Model) -> dict[str, dict[str, float]]:
+    """[subdomains.NAME]: parameter values that differ in a named cell group."""
+    if not isinstance(tables, Mapping):
+        raise ValueError("[subdomains] must hold tables, e.g. [subdomains.tumour] d = 0.5")
+    parameters = {}
+    for subdomain, values in tables.items():
+        only_keys(values, set(model.parameters), f"subdomains.{subdomain}")
+        parameters[subdomain] = {k: number(v, f"[subdomains.{subdomain}] {k}") for k, v in values.items()}
+    return parameters
+
+
+def _parse_model(table: Mapping[str, Any], base_dir: Path) -> Model:
+    """[model]: a built-in model by name (with parameters and a flow), or a full description."""
     if "species" in table:
-        return Model.from_dict(table)
-    _only_keys(table, {"name", "parameters", "flow"}, "model", fail)
+        model = Model.from_dict(table)
+    else:
+        model = _builtin_model(table)
+    if model.flow is not None and model.flow.file is not None:
+        flow_file = _existing_file(model.flow.file, base_dir, "[model.flow] file")
+        model = dataclasses.replace(model, flow=dataclasses.replace(model.flow, file=flow_file))
+    return model
+
+
+def _builtin_model(table: Mapping[str, Any]) -> Model:
+    only_keys(table, {"name", "parameters", "flow"}, "model")
     if "name" not in table:
-        raise ValueError(
-            f"[model] needs name = one of {', '.join(BUILTIN_MODELS)}, or [model.species.*] tables"
-        )
+        raise ValueError(f"[model] needs name = one of {', '.join(BUILTIN_MODELS)}, or [model.species.*] tables")
     params = table.get("parameters", {})
     if not isinstance(params, Mapping):
         raise ValueError("[model.parameters] must be a table")
@@ -314,34 +333,32 @@ def _parse_model(table: Mapping[str, Any], fail: Any) -> Model:
     return model
 
 
-def _parse_initial(
-    table: Mapping[str, Any], model: Model, base_dir: Path, fail: Any
-) -> dict[str, Expression | RunField]:
+def _parse_initial(table: Any, model: Model, base_dir: Path) -> dict[str, Expression | RunField]:
     """[initial]: per species an expression, or a field of a previous run (module doc)."""
-    _only_keys(table, set(model.species_names) | set(_FROM_RUN_KEYS), "initial", fail)
+    only_keys(table, set(model.species_names) | set(_FROM_RUN_KEYS), "initial")
     shared = {key: table[key] for key in _FROM_RUN_KEYS if key in table}
     if shared and "from_run" not in shared:
-        raise fail("[initial] time is only allowed together with from_run")
+        raise ValueError("[initial] time is only allowed together with from_run")
     allowed = set(model.parameters) | set(COORDINATES) | {TIME}
     initial: dict[str, Expression | RunField] = {}
     for name in model.species_names:
         where = f"[initial] {name}"
         if name in table and isinstance(table[name], Mapping):
-            _only_keys(table[name], {"from_run", "time", "species"}, f"initial.{name}", fail)
+            only_keys(table[name], {"from_run", "time", "species"}, f"initial.{name}")
             if "from_run" not in table[name]:
-                raise fail(f"{where} needs from_run = \"RUN_DIR\" (or an expression)")
+                raise ValueError(f"{where} needs from_run = \"RUN_DIR\" (or an expression)")
             initial[name] = _run_field({"species": name, **table[name]}, base_dir, where)
         elif name in table:
             expr = Expression.parse(table[name], where)
             expr.check_symbols(allowed, f"[initial] (parameters of '{model.name}', x, y, z, t)")
             if expr.calls("integral"):
-                raise fail(f"{where}: integral() is not allowed in initial values")
+                raise ValueError(f"{where}: integral() is not allowed in initial values")
             initial[name] = expr
         elif shared:
             initial[name] = _run_field({"species": name, **shared}, base_dir, where)
         else:
             missing = [n for n in model.species_names if n not in table]
-            raise fail(f"[initial] has no value for species {', '.join(missing)} (model '{model.name}')")
+            raise ValueError(f"[initial] has no value for species {', '.join(missing)} (model '{model.name}')")
     return initial
 
 
@@ -353,79 +370,10 @@ def _run_field(entry: Mapping[str, Any], base_dir: Path, where: str) -> RunField
     return RunField.locate(entry["from_run"], entry.get("time", LAST), entry["species"], base_dir, where)
 
 
-def _flow_file(name: Path, base_dir: Path, fail: Any) -> Path:
-    """The velocity file of a prescribed flow, relative to the config file (then the CWD)."""
+def _existing_file(name: Path, base_dir: Path, where: str) -> Path:
+    """The file `name`, relative to the config file's directory, then the CWD."""
     candidates = [name] if name.is_absolute() else [base_dir / name, Path.cwd() / name]
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()
-    raise fail(f"[model.flow] file = '{name}' not found (looked in: {', '.join(str(c) for c in candidates)})")
-
-
-def _parse_mesh(table: Mapping[str, Any], base_dir: Path, fail: Any) -> MeshConfig:
-    from fem_chemotaxis.mesh.geometries import GENERATORS, generator_parameters  # gmsh is imported lazily there
-
-    _only_keys(table, {"builtin", "size", "cells", "file", "generator", "parameters", "motion"}, "mesh", fail)
-    chosen = [k for k in ("builtin", "file", "generator") if k in table]
-    if len(chosen) != 1:
-        raise fail("[mesh] needs exactly one of builtin, file or generator" + (f" (got {', '.join(chosen)})" if chosen else ""))
-    if "builtin" in table:
-        kind = table["builtin"]
-        if kind not in MESH_KINDS:
-            raise fail(f"[mesh] builtin = {kind!r} is unknown; choose one of: {', '.join(MESH_KINDS)}")
-        dim = 2 if kind == "rectangle" else 3
-        size, cells = table.get("size"), table.get("cells")
-        if not (isinstance(size, list) and len(size) == dim and all(_is_number(s) and s > 0 for s in size)):
-            raise fail(f"[mesh] size must be a list of {dim} positive numbers for a {kind}, got {size!r}")
-        if not (isinstance(cells, list) and len(cells) == dim and all(isinstance(c, int) and not isinstance(c, bool) and c > 0 for c in cells)):
-            raise fail(f"[mesh] cells must be a list of {dim} positive integers for a {kind}, got {cells!r}")
-        return MeshConfig(builtin=kind, size=tuple(float(s) for s in size), cells=tuple(cells))
-    if "file" in table:
-        name = Path(str(table["file"]))
-        candidates = [name] if name.is_absolute() else [base_dir / name, Path.cwd() / name]
-        for candidate in candidates:
-            if candidate.is_file():
-                return MeshConfig(file=candidate.resolve())
-        raise fail(f"[mesh] file = '{name}' not found (looked in: {', '.join(str(c) for c in candidates)})")
-    generator = str(table["generator"])
-    if generator not in GENERATORS:
-        raise fail(f"[mesh] generator = '{generator}' is unknown; available: {', '.join(GENERATORS)}")
-    params = table.get("parameters", {})
-    if not isinstance(params, Mapping):
-        raise fail("[mesh.parameters] must be a table")
-    generator_parameters(generator, dict(params))  # unknown parameters, before anything is built
-    return MeshConfig(generator=generator, parameters=dict(params))
-
-
-def _choice(value: Any, choices: tuple[str, ...], where: str, fail: Any) -> str:
-    if value not in choices:
-        raise fail(f"{where} = {value!r} is unknown; choose one of: {', '.join(choices)}")
-    return str(value)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def _number(value: Any, where: str, fail: Any) -> float:
-    if not _is_number(value):
-        raise fail(f"{where} must be a number, got {value!r}")
-    return float(value)
-
-
-def _positive(value: Any, where: str, fail: Any) -> float:
-    if not _is_number(value) or not value > 0:
-        raise fail(f"{where} must be a positive number, got {value!r}")
-    return float(value)
-
-
-def _only_keys(table: Any, allowed: set[str], where: str, fail: Any) -> None:
-    if not isinstance(table, Mapping):
-        raise fail(f"[{where}] must be a table")
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise fail(
-            f"unknown key{'s' if len(unknown) > 1 else ''} {', '.join(repr(u) for u in unknown)} "
-            f"in [{where}]; allowed: {', '.join(sorted(allowed))}"
-        )
-
+    raise ValueError(f"{where} = '{name}' not found (looked in: {', '.join(str(c) for c in candidates)})")

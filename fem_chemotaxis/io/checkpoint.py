@@ -35,6 +35,7 @@ from typing import Any
 
 import dolfinx.fem
 import dolfinx.mesh
+
 from mpi4py import MPI
 
 from fem_chemotaxis.io.atomic import write_json_atomic
@@ -68,7 +69,8 @@ def _adios4dolfinx() -> Any:
     except ImportError as err:
         raise CheckpointError(
             f"checkpoints need adios4dolfinx with an MPI-enabled ADIOS2 ({err}); "
-            "the pip wheels do not provide it: use Debian's python3-adios4dolfinx, conda or Docker") from None
+            "the pip wheels do not provide it: use Debian's python3-adios4dolfinx, conda or Docker"
+        ) from None
     return adios4dolfinx
 
 
@@ -112,7 +114,8 @@ class CheckpointFile:
         mesh = adios4dolfinx.read_mesh(self.path, comm, engine=_ENGINE)
         tags = {
             name: adios4dolfinx.read_meshtags(self.path, mesh, meshtag_name=name, engine=_ENGINE)
-            if name in description["tags"] else None
+            if name in description["tags"]
+            else None
             for name in _TAGS
         }
         groups = {name: (int(dim), int(tag)) for name, (dim, tag) in description["physical_groups"].items()}
@@ -179,7 +182,9 @@ def read_metadata(directory: str | Path, comm: MPI.Comm) -> dict[str, Any]:
         if not directory.is_dir():
             result = f"run directory '{directory}' does not exist"
         elif not meta.is_file() or not data.is_dir():
-            result = f"'{directory}' holds no checkpoint ({METADATA_NAME} and {CHECKPOINT_NAME}); it cannot be restarted"
+            result = (
+                f"'{directory}' holds no checkpoint ({METADATA_NAME} and {CHECKPOINT_NAME}); it cannot be restarted"
+            )
         else:
             try:
                 result = json.loads(meta.read_text())

@@ -25,7 +25,15 @@ from fem_chemotaxis.io.atomic import write_json_atomic
 from fem_chemotaxis.io.run_directory import SUMMARY_NAME
 from fem_chemotaxis.io.timeseries import TIMESERIES_NAME, write_timeseries
 
-__all__ = ["RESERVE_BYTES", "RESERVE_NAME", "is_disk_full", "one_line", "record_failure", "release_space", "reserve_space"]
+__all__ = [
+    "RESERVE_BYTES",
+    "RESERVE_NAME",
+    "is_disk_full",
+    "one_line",
+    "record_failure",
+    "release_space",
+    "reserve_space",
+]
 
 RESERVE_NAME = ".reserve"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -77,8 +85,10 @@ def record_failure(directory: str | Path, summary: Mapping[str, Any]) -> None:
     """Free the reserve, then write the summary and time series of a failed run (never raises)."""
     release_space(directory)
     directory = Path(directory)
-    for write in (lambda: write_timeseries(directory / TIMESERIES_NAME, summary["records"]),
-                  lambda: write_json_atomic(directory / SUMMARY_NAME, summary)):
+    for write in (
+        lambda: write_timeseries(directory / TIMESERIES_NAME, summary["records"]),
+        lambda: write_json_atomic(directory / SUMMARY_NAME, summary),
+    ):
         try:
             write()
         except OSError:

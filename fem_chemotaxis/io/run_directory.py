@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 from mpi4py import MPI
 
-__all__ = ["SUMMARY_NAME", "RunDirectoryError", "prepare_run_directory"]
+from fem_chemotaxis.io.run_lock import LOCK_NAME, RunDirectoryError, holder_of
+
+__all__ = ["SUMMARY_NAME", "RunDirectoryError", "prepare_run_directory", "read_summary"]
 
 #: A directory holding this file is recognised as an earlier run (and may be replaced with force).
 SUMMARY_NAME = "summary.json"
-
-
-class RunDirectoryError(RuntimeError):
-    """The output directory exists and may not be replaced."""
 
 
 def prepare_run_directory(path: str | Path, force: bool, comm: MPI.Comm) -> Path:
@@ -25,7 +25,6 @@ def prepare_run_directory(path: str | Path, force: bool, comm: MPI.Comm) -> Path
     `force`, so that a mistyped ``--output`` cannot delete unrelated files; nor is a run
     directory that another run holds locked (io/run_lock.py).
     """
-    from fem_chemotaxis.io.run_lock import LOCK_NAME, holder_of
 
     path = Path(path)
     error = None
@@ -58,3 +57,13 @@ def _remove(path: Path) -> str | None:
     except OSError as err:
         return f"cannot replace the run in '{path}': {os.strerror(err.errno or 0)}"
     return None
+
+
+def read_summary(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> dict[str, Any] | None:
+    """The ``summary.json`` of a run directory (read on rank 0, broadcast), or None if absent."""
+    summary = None
+    if comm.rank == 0:
+        path = Path(run_dir) / SUMMARY_NAME
+        if path.is_file():
+            summary = json.loads(path.read_text())
+    return comm.bcast(summary, root=0)

@@ -18,14 +18,16 @@ from pathlib import Path
 
 from mpi4py import MPI
 
-from fem_chemotaxis.io.run_directory import RunDirectoryError
-
-__all__ = ["LOCK_NAME", "RunLock", "holder_of"]
+__all__ = ["LOCK_NAME", "RunDirectoryError", "RunLock", "holder_of"]
 
 LOCK_NAME = ".lock"
 #: Lock files this process holds, by directory: a run that ended by an exception before
 #: releasing its lock is not "another run" to a later run of the same process.
 _HELD: dict[Path, int] = {}
+
+
+class RunDirectoryError(RuntimeError):
+    """A run directory that cannot be used: another run's, locked by a run, or not writable."""
 
 
 class RunLock:
@@ -91,8 +93,10 @@ def _lock(directory: Path) -> tuple[int | None, str | None]:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
-        return None, (f"run directory '{directory}' is in use by another run ({_describe(path)}); "
-                      f"wait for it to end or choose another --output")
+        return None, (
+            f"run directory '{directory}' is in use by another run ({_describe(path)}); "
+            f"wait for it to end or choose another --output"
+        )
     try:
         os.ftruncate(fd, 0)
         os.write(fd, f"{socket.gethostname()} {os.getpid()}\n".encode())

@@ -13,6 +13,7 @@ for in log-density variables (stored as ``log_<name>``) are read back as densiti
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,16 @@ from typing import Any
 import dolfinx.fem
 import dolfinx.mesh
 import numpy as np
+
 from mpi4py import MPI
 
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, METADATA_NAME, CheckpointFile, read_metadata
+from fem_chemotaxis.io.console import LOGGER_NAME
 
-__all__ = ["LAST", "RunField", "read_densities"]
+__all__ = ["LAST", "RunField", "read_densities", "read_initial_values"]
+
+_log = logging.getLogger(LOGGER_NAME)
 
 #: The ``time`` that picks a run's last checkpoint.
 LAST = "last"
@@ -132,6 +138,20 @@ def read_densities(fields: Mapping[str, RunField], comm: MPI.Comm) -> dict[str, 
             density.x.array[:] = np.exp(density.x.array)
         densities[key] = density
     return densities
+
+
+def read_initial_values(
+    initial: Mapping[str, Expression | RunField], comm: MPI.Comm
+) -> dict[str, Expression | dolfinx.fem.Function]:
+    """[initial] values with the fields of previous runs read (on those runs' meshes, collective)."""
+    fields = {name: value for name, value in initial.items() if isinstance(value, RunField)}
+    for name, field in fields.items():
+        _log.info(f"fem-chemotaxis: initial {name} = {field}")
+    values: dict[str, Expression | dolfinx.fem.Function] = {
+        name: value for name, value in initial.items() if isinstance(value, Expression)
+    }
+    values.update(read_densities(fields, comm))
+    return values
 
 
 def _checkpoint_time(time: Any, times: list[float], run_dir: str, where: str) -> float:

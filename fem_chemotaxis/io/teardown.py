@@ -30,7 +30,7 @@ from contextlib import contextmanager
 
 from mpi4py import MPI
 
-from fem_chemotaxis.solvers.collective_gc import collect_together
+from fem_chemotaxis.io.collective_gc import collect_together
 
 __all__ = ["EXIT_TIMEOUT", "arm_exit_watchdog", "collect_together", "synchronised_garbage_collection"]
 
@@ -69,12 +69,17 @@ def arm_exit_watchdog(comm: MPI.Comm, exit_code: int, timeout: float | None = No
         return
     if timeout is None:
         timeout = float(os.environ.get("FEM_CHEMOTAXIS_EXIT_TIMEOUT", EXIT_TIMEOUT))
-    message = (f"fem-chemotaxis: rank {comm.rank}: the command finished (exit code {exit_code}) but the "
-               f"process had not exited {timeout:g} s later (MPI/PETSc finalisation hangs); ending it\n")
+    message = (
+        f"fem-chemotaxis: rank {comm.rank}: the command finished (exit code {exit_code}) but the "
+        f"process had not exited {timeout:g} s later (MPI/PETSc finalisation hangs); ending it\n"
+    )
     read, write = os.pipe()
     subprocess.Popen(
         [sys.executable, "-I", "-S", "-c", _WATCHDOG, str(read), str(os.getpid()), str(timeout), message],
-        pass_fds=(read,), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, start_new_session=True,
+        pass_fds=(read,),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
     )
     os.close(read)
     _KEEP_OPEN.append(write)  # closed by the kernel when this process ends

@@ -112,15 +112,15 @@ def taxis_sensitivity(law: TurningLaw, perturbation: TaxisPerturbation) -> np.nd
         v, w = rule.nodes[vi], rule.nodes[wj]
         t0 = law.turning_kernel(v, w, rule.density[vi])
         for j in range(n):
-            t1 = perturbation.values(v, w, rule.density[vi], rule.density[wj], np.eye(n)[j], sigma, velocities,
-                                     t0, psi)
+            t1 = perturbation.values(v, w, rule.density[vi], rule.density[wj], np.eye(n)[j], sigma, velocities, t0, psi)
             weight = t1 * rule.density[wj] * rule.weights[vi] * rule.weights[wj]
             chi[:, j] += weight @ (v - w)
     return perturbation.unit_strength * chi / law.decorrelation_rate
 
 
-def mechanism_sensitivity(velocities: VelocitySet, strength: float, mechanism: str = "run-length",
-                          psi: float = 0.0) -> np.ndarray:
+def mechanism_sensitivity(
+    velocities: VelocitySet, strength: float, mechanism: str = "run-length", psi: float = 0.0
+) -> np.ndarray:
     """chi of the named mechanisms: ``k int v (x) v M dv`` (run-length), ``k (1 + psi) int v (x) v M dv`` (direction).
 
     A longer run up the gradient (run-length) biases the flux by ``k int v (x) v M`` whatever
@@ -154,8 +154,9 @@ def excitation_response_closed(rate: float, tau_a: float, tau_e: float) -> float
     return tau_a / ((1 + rate * tau_a) * (1 + rate * tau_e))
 
 
-def transduction_sensitivity(velocities: VelocitySet, sigma: float, lambda0: float, b: float,
-                             tau_a: float, tau_e: float) -> np.ndarray:
+def transduction_sensitivity(
+    velocities: VelocitySet, sigma: float, lambda0: float, b: float, tau_a: float, tau_e: float
+) -> np.ndarray:
     """chi0 with ``chi(S) = chi0 g'(S)``: ``(b/lambda0) Khat(sigma_d) int v (x) v M dv``, by quadrature.
 
     Args:
@@ -191,6 +192,7 @@ def fractional_integral(dimension: int, gamma: float) -> float:
     parts mapped to (0, 1] (``r = t/|omega1|`` and ``r = 1/(t |omega1|)``), where Gauss-Jacobi
     type rules with the weights ``t^-gamma`` and ``t^gamma`` integrate them.
     """
+
     def radial(c: float) -> float:
         if c == 0.0:
             return 0.0

@@ -67,19 +67,35 @@ def _derive_fractional(spec: KineticSpec, eq: HeavyTailedEquilibrium) -> Derivat
     d_rho = cf.fractional_diffusion(eq, sigma)
     d_rho_closed = (k0_closed if k0_closed is not None else k0) * sigma**-gamma * integral_closed
     coeffs = {
-        "alpha": Coefficient("alpha", "fractional order (-Lap)^(alpha/2)", order, "1",
-                             "fractional file (5): gamma + 1"),
+        "alpha": Coefficient(
+            "alpha", "fractional order (-Lap)^(alpha/2)", order, "1", "fractional file (5): gamma + 1"
+        ),
         "K0": Coefficient(
-            "K0", "tail constant F ~ K0 |v|^-(N+gamma+1)", k0, f"({u.length}/{u.time})^{order:g}",
-            "fractional file (2)", k0_closed, "Gamma(p)/(pi^(N/2) Gamma((gamma+1)/2))" if k0_closed is not None else "",
+            "K0",
+            "tail constant F ~ K0 |v|^-(N+gamma+1)",
+            k0,
+            f"({u.length}/{u.time})^{order:g}",
+            "fractional file (2)",
+            k0_closed,
+            "Gamma(p)/(pi^(N/2) Gamma((gamma+1)/2))" if k0_closed is not None else "",
         ),
         "I": Coefficient(
-            "I", "Lemma integral int y1^2/(1+y1^2) |y|^-(N+gamma+1) dy", integral, "1", "fractional file, Lemma",
-            integral_closed, "pi/(2cos(pi gamma/2)) 2pi^((N-1)/2) Gamma(1+gamma/2)/Gamma((N+1+gamma)/2)",
+            "I",
+            "Lemma integral int y1^2/(1+y1^2) |y|^-(N+gamma+1) dy",
+            integral,
+            "1",
+            "fractional file, Lemma",
+            integral_closed,
+            "pi/(2cos(pi gamma/2)) 2pi^((N-1)/2) Gamma(1+gamma/2)/Gamma((N+1+gamma)/2)",
         ),
         "D_rho": Coefficient(
-            "D_rho", "fractional diffusion K0 sigma^-gamma I", d_rho, f"{u.length}^{order:g}/{u.time}",
-            "fractional file, Lemma", d_rho_closed, "closed forms of K0 and I" if k0_closed is not None else "closed I",
+            "D_rho",
+            "fractional diffusion K0 sigma^-gamma I",
+            d_rho,
+            f"{u.length}^{order:g}/{u.time}",
+            "fractional file, Lemma",
+            d_rho_closed,
+            "closed forms of K0 and I" if k0_closed is not None else "closed I",
         ),
     }
     summary = [

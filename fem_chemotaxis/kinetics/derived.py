@@ -94,11 +94,16 @@ class Derivation:
         rows = [("coefficient", "quadrature", "closed form", "rel. diff", "units", "source")]
         for c in self.coefficients.values():
             diff = c.relative_difference
-            rows.append((
-                f"{c.symbol}  {c.description}", _format(c.value),
-                "-" if c.closed_form is None else f"{_format(c.closed_form)} = {c.closed_form_text}",
-                "-" if diff is None else f"{diff:.1e}", c.units, c.source,
-            ))
+            rows.append(
+                (
+                    f"{c.symbol}  {c.description}",
+                    _format(c.value),
+                    "-" if c.closed_form is None else f"{_format(c.closed_form)} = {c.closed_form_text}",
+                    "-" if diff is None else f"{diff:.1e}",
+                    c.units,
+                    c.source,
+                )
+            )
         widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
         table = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
         return "\n".join([*self.summary, "", *table])
@@ -149,8 +154,17 @@ def diffusion_coefficients(law: TurningLaw, units: Units, suffix: str = "") -> l
     psi, psi_text = _psi_closed(law)
     out = []
     if law.angle is not None:
-        out.append(Coefficient(f"psi{suffix}", "mean cosine of the turning angle", law.persistence, "1",
-                               "E[cos theta] by quadrature over theta", psi, psi_text))
+        out.append(
+            Coefficient(
+                f"psi{suffix}",
+                "mean cosine of the turning angle",
+                law.persistence,
+                "1",
+                "E[cos theta] by quadrature over theta",
+                psi,
+                psi_text,
+            )
+        )
     closed: float | np.ndarray | None = None
     text = ""
     if isinstance(v, Sphere):
@@ -161,16 +175,23 @@ def diffusion_coefficients(law: TurningLaw, units: Units, suffix: str = "") -> l
             text = "s^2/(n lambda (1 - psi)) I"
         else:
             closed, text = cf.uniform_turning_diffusion(v.speed, law.rate, n) * np.eye(n), "s^2/(lambda n) I"
-    out.append(Coefficient(
-        f"D{suffix}", "diffusion", squeeze(cf.diffusion_tensor(v, law.decorrelation_rate), n),
-        f"{units.length}^2/{units.time}",
-        "cross (35), (40) (1/sigma_d) int v(x)v M dv; chapter (7.3.14)", closed, text,
-    ))
+    out.append(
+        Coefficient(
+            f"D{suffix}",
+            "diffusion",
+            squeeze(cf.diffusion_tensor(v, law.decorrelation_rate), n),
+            f"{units.length}^2/{units.time}",
+            "cross (35), (40) (1/sigma_d) int v(x)v M dv; chapter (7.3.14)",
+            closed,
+            text,
+        )
+    )
     return out
 
 
-def taxis_coefficient(law: TurningLaw, perturbation: TaxisPerturbation, units: Units,
-                      symbol: str = "chi") -> Coefficient:
+def taxis_coefficient(
+    law: TurningLaw, perturbation: TaxisPerturbation, units: Units, symbol: str = "chi"
+) -> Coefficient:
     """chi towards the perturbation's field, alpha = chi grad S (times k(S) when k depends on the level)."""
     n, v = law.dimension, law.velocities
     field_name = perturbation.towards
@@ -179,25 +200,34 @@ def taxis_coefficient(law: TurningLaw, perturbation: TaxisPerturbation, units: U
     if perturbation.mechanism == "kernel":
         q = len(v.quadrature().weights)
         if q * q > MAX_KERNEL_PAIRS:
-            raise ValueError(f"[cells.velocities] the kernel's double integral would take {q * q:.3g} velocity "
-                             f"pairs (> {MAX_KERNEL_PAIRS:.0e}): lower 'nodes'")
+            raise ValueError(
+                f"[cells.velocities] the kernel's double integral would take {q * q:.3g} velocity "
+                f"pairs (> {MAX_KERNEL_PAIRS:.0e}): lower 'nodes'"
+            )
         value = cf.taxis_sensitivity(law, perturbation)
     else:
         k = perturbation.unit_strength
         value = cf.mechanism_sensitivity(v, k, perturbation.mechanism, law.persistence)
         if isinstance(v, Sphere):
             psi, _ = _psi_closed(law)
-            factor, text = ((1 + psi, "k (1 + psi) s^2/n I") if perturbation.mechanism == "direction"
-                            else (1.0, "k s^2/n I"))
+            factor, text = (
+                (1 + psi, "k (1 + psi) s^2/n I") if perturbation.mechanism == "direction" else (1.0, "k s^2/n I")
+            )
             closed = k * factor * v.speed**2 / n * np.eye(n)
     description = f"taxis sensitivity (alpha = chi grad {field_name})"
     if perturbation.level_dependent:
-        description = f"taxis sensitivity per unit k: chi({field_name}) = chi k({field_name}), k = {perturbation.strength}"
+        description = (
+            f"taxis sensitivity per unit k: chi({field_name}) = chi k({field_name}), k = {perturbation.strength}"
+        )
         text = text.replace("k ", "", 1)
     return Coefficient(
-        symbol, description, squeeze(value, n), f"{units.length}^2/({units.time} {units.signal})",
+        symbol,
+        description,
+        squeeze(value, n),
+        f"{units.length}^2/({units.time} {units.signal})",
         "cross (36), (39) alpha = (1/sigma_d) int v T^1(M) dv; chapter (7.3.15)-(7.3.16)",
-        None if closed is None else squeeze(closed, n), text,
+        None if closed is None else squeeze(closed, n),
+        text,
     )
 
 
@@ -219,8 +249,11 @@ def transduction_coefficient(law: TurningLaw, units: Units, symbol: str = "chi0"
         closed = td.b / law.rate * cf.excitation_response_closed(rate, td.tau_a, td.tau_e) * v.speed**2 / n * np.eye(n)
         text = "b s^2 tau_a/(n lambda0 (1+sigma_d tau_a)(1+sigma_d tau_e)) I, sigma_d = lambda0 (1 - psi)"
     return Coefficient(
-        symbol, f"transduction sensitivity (chi({td.signal}) = chi0 g'({td.signal}))", squeeze(value, n),
+        symbol,
+        f"transduction sensitivity (chi({td.signal}) = chi0 g'({td.signal}))",
+        squeeze(value, n),
         f"{units.length}^2/{units.time} per unit of g",
         "chapter (7.3.18)-(7.3.21) (b/lambda0) Khat(sigma_d) int v(x)v M dv",
-        None if closed is None else squeeze(closed, n), text,
+        None if closed is None else squeeze(closed, n),
+        text,
     )

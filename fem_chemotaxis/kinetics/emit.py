@@ -49,8 +49,8 @@ def run_config(derivation: Derivation, output_dir: str | None = None) -> dict[st
         derived, species = _cells_species(derivation)
     clash = sorted(set(derived) & set(spec.parameters))
     if clash:
-        names = ", ".join(repr(c) for c in clash)
-        raise ValueError(f"[parameters] {names}: the name of a derived coefficient; rename it")
+        listed = ", ".join(repr(c) for c in clash)
+        raise ValueError(f"[parameters] {listed}: the name of a derived coefficient; rename it")
 
     stem = Path(spec.source).stem
     model = {
@@ -59,11 +59,11 @@ def run_config(derivation: Derivation, output_dir: str | None = None) -> dict[st
         "parameters": {**derived, **spec.parameters},
         "species": species,
     }
-    run = {key: value for key, value in spec.run.items()}
+    run = dict(spec.run)
     config: dict[str, Any] = {
         "mesh": run.pop("mesh", _default_mesh(spec.dimension)),
         "model": model,
-        "initial": run.pop("initial", {name: "1" for name in species}),
+        "initial": run.pop("initial", dict.fromkeys(species, "1")),
         "time": run.pop("time", {"t_end": 1.0, "dt": 0.01}),
     }
     output = dict(run.pop("output", {}))
@@ -89,8 +89,9 @@ def _diffusion(coefficient: Coefficient, stem: str, derived: dict[str, float]) -
     return names
 
 
-def _taxis(coefficient: Coefficient, parameter: str, factor: str | None, species: str, towards: str,
-           derived: dict[str, float]) -> dict[str, str]:
+def _taxis(
+    coefficient: Coefficient, parameter: str, factor: str | None, species: str, towards: str, derived: dict[str, float]
+) -> dict[str, str]:
     """A taxis entry ``parameter*(factor)*species`` towards a field."""
     if coefficient.scalar is None:
         raise ValueError(
@@ -122,11 +123,11 @@ def _cells_species(derivation: Derivation) -> tuple[dict[str, float], dict[str, 
         cells["diffusion"] = _diffusion(derivation["D"], "", derived)
     signal, law = spec.signal, spec.law
     if signal is not None and law is not None:
-        entries = [_taxis(derivation["chi"], "chi", _factor(law, p), spec.species, signal.name, derived)
-                   for p in law.taxis]
+        entries = [
+            _taxis(derivation["chi"], "chi", _factor(law, p), spec.species, signal.name, derived) for p in law.taxis
+        ]
         if law.transduction is not None:
-            entries.append(_taxis(derivation["chi0"], "chi0", _factor(law, None), spec.species, signal.name,
-                                  derived))
+            entries.append(_taxis(derivation["chi0"], "chi0", _factor(law, None), spec.species, signal.name, derived))
         if entries:
             cells["taxis"] = entries
     species: dict[str, Any] = {spec.species: cells}
@@ -149,12 +150,29 @@ def _mixture_species(derivation: Derivation, spec: MixtureSpec) -> tuple[dict[st
         table: dict[str, Any] = {"description": population.description}
         if law is not None:
             table["diffusion"] = _diffusion(derivation[f"D[{name}]"], f"_{name}", derived)
-            entries = [_taxis(derivation[f"chi[{name}->{p.towards}]"], f"chi_{name}_{p.towards}", _factor(law, p),
-                              name, p.towards, derived) for p in law.taxis]
+            entries = [
+                _taxis(
+                    derivation[f"chi[{name}->{p.towards}]"],
+                    f"chi_{name}_{p.towards}",
+                    _factor(law, p),
+                    name,
+                    p.towards,
+                    derived,
+                )
+                for p in law.taxis
+            ]
             if law.transduction is not None:
                 towards = law.transduction.signal
-                entries.append(_taxis(derivation[f"chi0[{name}->{towards}]"], f"chi0_{name}_{towards}",
-                                      _factor(law, None), name, towards, derived))
+                entries.append(
+                    _taxis(
+                        derivation[f"chi0[{name}->{towards}]"],
+                        f"chi0_{name}_{towards}",
+                        _factor(law, None),
+                        name,
+                        towards,
+                        derived,
+                    )
+                )
             if entries:
                 table["taxis"] = entries
         elif population.diffusion is not None:
@@ -236,8 +254,10 @@ def write_run_config(derivation: Derivation, path: str | Path, force: bool = Fal
         if beside_spec.exists():
             config["mesh"] = {**config["mesh"], "file": os.path.relpath(beside_spec, path.parent)}
     parse_config(config, source=str(path), base_dir=path.parent)
-    header = (f"Macroscopic model derived by `fem-chemotaxis derive {derivation.spec.source}`.\n"
-              f"Run it with: fem-chemotaxis run {path}\n\n{derivation.report()}\n")
+    header = (
+        f"Macroscopic model derived by `fem-chemotaxis derive {derivation.spec.source}`.\n"
+        f"Run it with: fem-chemotaxis run {path}\n\n{derivation.report()}\n"
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(to_toml(config, header))
     return path

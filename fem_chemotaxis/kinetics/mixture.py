@@ -37,13 +37,14 @@ def derive_mixture(spec: MixtureSpec) -> Derivation:
     for population in spec.species:
         law = population.law
         if law is None:
-            what = ("immobile field" if population.kind == "immobile"
-                    else f"field with diffusion {population.diffusion}")
+            what = "immobile field" if population.kind == "immobile" else f"field with diffusion {population.diffusion}"
             summary.append(f"  {population.name} ({population.description}): {what}")
             continue
         turning = law.angle.describe() if law.angle is not None else f"turning = {law.turning}"
-        summary.append(f"  {population.name} ({population.description}): {law.velocities.describe()}, "
-                       f"lambda = {law.rate:g} 1/{units.time}, {turning}")
+        summary.append(
+            f"  {population.name} ({population.description}): {law.velocities.describe()}, "
+            f"lambda = {law.rate:g} 1/{units.time}, {turning}"
+        )
         for c in diffusion_coefficients(law, units, suffix=f"[{population.name}]"):
             coeffs[c.symbol] = c
         for perturbation in law.taxis:

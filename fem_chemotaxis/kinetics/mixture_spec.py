@@ -34,7 +34,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.kinetics import cells as movement
 from fem_chemotaxis.kinetics import tables
 from fem_chemotaxis.kinetics.tables import Units
@@ -68,7 +68,7 @@ class Population:
 
     @property
     def kind(self) -> str:
-        """"cells", "field" (given diffusion) or "immobile"."""
+        """ "cells", "field" (given diffusion) or "immobile"."""
         if self.law is not None:
             return "cells"
         return "field" if self.diffusion is not None else "immobile"
@@ -118,8 +118,9 @@ def parse_mixture(data: Mapping[str, Any], source: str = "<spec>") -> MixtureSpe
     clash = sorted(set(names) & set(parameters))
     if clash:
         raise ValueError(f"[parameters] {', '.join(repr(c) for c in clash)}: also a species name")
-    species = tuple(_population(key, tables.table(entries, key, "species"), dimension, parameters, names)
-                    for key in names)
+    species = tuple(
+        _population(key, tables.table(entries, key, "species"), dimension, parameters, names) for key in names
+    )
     if not any(p.kind == "cells" for p in species):
         raise ValueError("[species] has no cell population: give one [species.NAME.velocities] table")
     run = tables.table(data, "run", "top level")
@@ -127,8 +128,9 @@ def parse_mixture(data: Mapping[str, Any], source: str = "<spec>") -> MixtureSpe
     return MixtureSpec(source, dimension, species, parameters, tables.units(data), dict(run))
 
 
-def _population(name: str, entry: Mapping[str, Any], dimension: int, parameters: Mapping[str, float],
-                names: list[str]) -> Population:
+def _population(
+    name: str, entry: Mapping[str, Any], dimension: int, parameters: Mapping[str, float], names: list[str]
+) -> Population:
     where = f"species.{name}"
     tables.only_keys(entry, {"description", "reaction", "diffusion", *_MOVEMENT_KEYS}, where)
     description = tables.string(entry.get("description", name), f"[{where}] description")
@@ -137,16 +139,19 @@ def _population(name: str, entry: Mapping[str, Any], dimension: int, parameters:
     if "velocities" not in entry:
         given = sorted(_MOVEMENT_KEYS & set(entry))
         if given:
-            raise ValueError(f"[{where}] {', '.join(repr(g) for g in given)} need a [{where}.velocities] table "
-                             "(a species without velocities is a field: immobile, or with 'diffusion')")
+            raise ValueError(
+                f"[{where}] {', '.join(repr(g) for g in given)} need a [{where}.velocities] table "
+                "(a species without velocities is a field: immobile, or with 'diffusion')"
+            )
         return Population(name, description, None, _expression(entry, "diffusion", where, allowed), reaction)
     if "diffusion" in entry:
         raise ValueError(f"[{where}] 'diffusion' is derived from the velocities; remove it (or the velocities)")
     return Population(name, description, _law(name, entry, dimension, parameters, names), None, reaction)
 
 
-def _law(name: str, entry: Mapping[str, Any], dimension: int, parameters: Mapping[str, float],
-         names: list[str]) -> TurningLaw:
+def _law(
+    name: str, entry: Mapping[str, Any], dimension: int, parameters: Mapping[str, float], names: list[str]
+) -> TurningLaw:
     where = f"species.{name}"
     rate, turning = movement.turning(entry, where)
     velocity_table = tables.table(entry, "velocities", where)
@@ -155,8 +160,9 @@ def _law(name: str, entry: Mapping[str, Any], dimension: int, parameters: Mappin
     velocities = movement.velocity_set(velocity_table, f"{where}.velocities", dimension, parameters)
     angle = None
     if "turning_angle" in entry:
-        angle = movement.turning_angle(tables.table(entry, "turning_angle", where), f"{where}.turning_angle",
-                                       dimension, velocities, turning)
+        angle = movement.turning_angle(
+            tables.table(entry, "turning_angle", where), f"{where}.turning_angle", dimension, velocities, turning
+        )
     taxis: list[TaxisPerturbation] = []
     raw = entry.get("taxis", [])
     for i, item in enumerate([raw] if isinstance(raw, Mapping) else raw):
@@ -171,8 +177,7 @@ def _law(name: str, entry: Mapping[str, Any], dimension: int, parameters: Mappin
     if "transduction" in entry:
         item = tables.table(entry, "transduction", where)
         towards = _towards(item, f"{where}.transduction", name, names)
-        transduction = movement.transduction(item, f"{where}.transduction", towards, parameters,
-                                             frozenset({"towards"}))
+        transduction = movement.transduction(item, f"{where}.transduction", towards, parameters, frozenset({"towards"}))
     if taxis and transduction is not None:
         raise ValueError(f"[{where}] give either taxis or transduction, not both")
     return TurningLaw(velocities, rate, turning, tuple(taxis), transduction, angle)

@@ -81,13 +81,15 @@ class TurningAngle(ABC):
     @cached_property
     def _moments(self) -> tuple[float, float]:
         """``int_0^pi p dtheta`` and ``int_0^pi cos(theta) p dtheta`` by adaptive quadrature."""
+
         def density(t: float) -> float:
             return float(self.angle_density(np.array([t]))[0])
 
         points = sorted({0.0, math.pi, *self._breakpoints()})
         mass = sum(scipy.integrate.quad(density, a, b, **_QUAD)[0] for a, b in pairwise(points))
-        first = sum(scipy.integrate.quad(lambda t: math.cos(t) * density(t), a, b, **_QUAD)[0]
-                    for a, b in pairwise(points))
+        first = sum(
+            scipy.integrate.quad(lambda t: math.cos(t) * density(t), a, b, **_QUAD)[0] for a, b in pairwise(points)
+        )
         return mass, first
 
     def mean_cosine(self) -> float:
@@ -98,9 +100,11 @@ class TurningAngle(ABC):
     def kernel(self, v: np.ndarray, w: np.ndarray) -> np.ndarray:
         """``T0(v, w)`` for pairs (shape (P, n)) on a sphere of any radius, per unit surface measure."""
         if self.singular:
-            raise ValueError(f"[cells.turning_angle] the kernel T0 of {self.describe()} is singular at "
-                             "theta = 0 or 180 degrees in 3-D (density/sin(theta)); give zero density there "
-                             "to use T0 in a kernel expression")
+            raise ValueError(
+                f"[cells.turning_angle] the kernel T0 of {self.describe()} is singular at "
+                "theta = 0 or 180 degrees in 3-D (density/sin(theta)); give zero density there "
+                "to use T0 in a kernel expression"
+            )
         speed = np.linalg.norm(w, axis=1)
         cosine = np.clip(np.einsum("ij,ij->i", v, w) / (np.linalg.norm(v, axis=1) * speed), -1.0, 1.0)
         return self.sphere_density(cosine) / speed ** (self.dimension - 1)
@@ -137,8 +141,9 @@ def _orthonormal_frame(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _check_dimension(dimension: int) -> None:
     if dimension not in (2, 3):
-        raise ValueError(f"[cells.turning_angle] needs dimension 2 or 3 (in 1-D use turning = \"reversal\"), "
-                         f"got {dimension!r}")
+        raise ValueError(
+            f"[cells.turning_angle] needs dimension 2 or 3 (in 1-D use turning = \"reversal\"), got {dimension!r}"
+        )
 
 
 @dataclass(frozen=True)

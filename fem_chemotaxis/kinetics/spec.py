@@ -28,9 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.io.toml_file import read_toml
 from fem_chemotaxis.kinetics import cells as movement
 from fem_chemotaxis.kinetics import tables
 from fem_chemotaxis.kinetics.mixture_spec import RUN_TABLES, MixtureSpec, parse_mixture
@@ -40,8 +39,17 @@ from fem_chemotaxis.kinetics.velocities import HeavyTailedEquilibrium
 
 __all__ = ["KineticSpec", "SignalSpec", "Units", "load_spec", "parse_spec"]
 
-_CELL_KEYS = {"species", "description", "dimension", "turning_rate", "turning", "velocities", "turning_angle",
-              "taxis", "transduction"}
+_CELL_KEYS = {
+    "species",
+    "description",
+    "dimension",
+    "turning_rate",
+    "turning",
+    "velocities",
+    "turning_angle",
+    "taxis",
+    "transduction",
+}
 
 
 @dataclass(frozen=True)
@@ -93,12 +101,7 @@ class KineticSpec:
 def load_spec(path: str | Path) -> KineticSpec | MixtureSpec:
     """Read and validate a SPEC.toml file (single cells or several species)."""
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"SPEC file '{path}' does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"{path}: not valid TOML: {err}") from None
+    data = read_toml(path, "SPEC")
     try:
         return parse_spec(data, source=str(path))
     except ValueError as err:
@@ -133,37 +136,53 @@ def parse_cells(data: Mapping[str, Any], source: str = "<spec>") -> KineticSpec:
         heavy_tail = movement.heavy_tail(velocities, "cells.velocities", dimension, parameters)
         for key in ("taxis", "transduction", "turning_angle"):
             if key in cells:
-                raise ValueError(f"[cells.{key}] is not available with heavy-tailed velocities (the fractional "
-                                 "limit needs the fractional file's scaling, not a first-order kernel)")
+                raise ValueError(
+                    f"[cells.{key}] is not available with heavy-tailed velocities (the fractional "
+                    "limit needs the fractional file's scaling, not a first-order kernel)"
+                )
         if turning != "uniform":
             raise ValueError("[cells] turning = \"reversal\" needs the sphere velocities, not heavy-tailed ones")
     else:
         law = _law(cells, dimension, rate, turning, signal, parameters)
     run = tables.table(data, "run", "top level")
     tables.only_keys(run, set(RUN_TABLES), "run")
-    return KineticSpec(source, species, dimension, rate, law, heavy_tail, signal, parameters, tables.units(data),
-                       dict(run))
+    return KineticSpec(
+        source, species, dimension, rate, law, heavy_tail, signal, parameters, tables.units(data), dict(run)
+    )
 
 
-def _law(cells: Mapping[str, Any], dimension: int, rate: float, turning: str, signal: SignalSpec | None,
-         parameters: Mapping[str, float]) -> TurningLaw:
+def _law(
+    cells: Mapping[str, Any],
+    dimension: int,
+    rate: float,
+    turning: str,
+    signal: SignalSpec | None,
+    parameters: Mapping[str, float],
+) -> TurningLaw:
     """The turning law of the [cells] table."""
-    velocities = movement.velocity_set(tables.table(cells, "velocities", "cells"), "cells.velocities",
-                                       dimension, parameters)
+    velocities = movement.velocity_set(
+        tables.table(cells, "velocities", "cells"), "cells.velocities", dimension, parameters
+    )
     angle = None
     if "turning_angle" in cells:
-        angle = movement.turning_angle(tables.table(cells, "turning_angle", "cells"), "cells.turning_angle",
-                                       dimension, velocities, turning)
+        angle = movement.turning_angle(
+            tables.table(cells, "turning_angle", "cells"), "cells.turning_angle", dimension, velocities, turning
+        )
     if ("taxis" in cells or "transduction" in cells) and signal is None:
         raise ValueError("[cells.taxis]/[cells.transduction] need a [signal] table naming the chemical")
     taxis: tuple[TaxisPerturbation, ...] = ()
     transduction = None
     if "taxis" in cells:
-        taxis = (movement.taxis(tables.table(cells, "taxis", "cells"), "cells.taxis", dimension, parameters,
-                                signal.name),)  # type: ignore[union-attr]
+        taxis = (
+            movement.taxis(tables.table(cells, "taxis", "cells"), "cells.taxis", dimension, parameters, signal.name),  # type: ignore[union-attr]
+        )
     if "transduction" in cells:
-        transduction = movement.transduction(tables.table(cells, "transduction", "cells"), "cells.transduction",
-                                             signal.name, parameters)  # type: ignore[union-attr]
+        transduction = movement.transduction(
+            tables.table(cells, "transduction", "cells"),
+            "cells.transduction",
+            signal.name,  # type: ignore[union-attr]
+            parameters,
+        )
     return TurningLaw(velocities, rate, turning, taxis, transduction, angle)
 
 
@@ -181,5 +200,9 @@ def _signal(data: Mapping[str, Any], species: str) -> SignalSpec | None:
             value = table[key]
             Expression.parse(value, f"[signal] {key}")
             texts[key] = str(value)
-    return SignalSpec(name, texts.get("diffusion"), texts.get("reaction"),
-                      tables.string(table.get("description", "chemical signal"), "[signal] description"))
+    return SignalSpec(
+        name,
+        texts.get("diffusion"),
+        texts.get("reaction"),
+        tables.string(table.get("description", "chemical signal"), "[signal] description"),
+    )

@@ -2,15 +2,16 @@
 
 Used for the receptor law's ``g'(S)`` in the signal-transduction sensitivity (chapter
 (7.3.21)) and for the gradient of a given chemical field. The derivative is built on the
-checked syntax tree of :class:`~fem_chemotaxis.config.expressions.Expression` with the
+checked syntax tree of :class:`~fem_chemotaxis.expressions.Expression` with the
 usual rules, folding zeros and ones so that the result stays readable.
 """
 
 from __future__ import annotations
 
 import ast
+from typing import cast
 
-from fem_chemotaxis.config.expressions import Expression, ExpressionError
+from fem_chemotaxis.expressions import Expression, ExpressionError
 
 __all__ = ["derivative"]
 
@@ -34,9 +35,9 @@ def derivative(expr: Expression, symbol: str) -> Expression:
 
 def _number(node: ast.expr) -> float | None:
     if isinstance(node, ast.Constant):
-        return float(node.value)
+        return float(cast(float, node.value))
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
-        return -float(node.operand.value)
+        return -float(cast(float, node.operand.value))
     return None
 
 
@@ -142,7 +143,7 @@ def _d(node: ast.expr, x: str, expr: Expression) -> ast.expr:
             return _mul(_mul(b, _pow(a, _sub(b, _const(1)))), da)
         return _mul(node, _add(_mul(db, _call("log", a)), _div(_mul(b, da), a)))
     if isinstance(node, ast.Call):
-        name = node.func.id  # type: ignore[union-attr]
+        name = cast(ast.Name, node.func).id
         if name in ("integral", "noise"):
             raise ExpressionError(f"{expr.where}: {name}() cannot be differentiated ({expr.text!r})")
         if name in ("min", "max"):

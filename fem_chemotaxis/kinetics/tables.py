@@ -15,7 +15,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Units", "array", "integer", "name", "number", "only_keys", "parameters", "positive", "string", "table", "units"]
+__all__ = [
+    "Units",
+    "array",
+    "integer",
+    "name",
+    "number",
+    "only_keys",
+    "parameters",
+    "positive",
+    "string",
+    "table",
+    "units",
+]
 
 #: Names a species or field cannot have (coordinates, time, constants of expressions).
 RESERVED_NAMES = ("x", "y", "z", "t", "pi", "e")

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.kinetics.persistence import TurningAngle
 from fem_chemotaxis.kinetics.symbolic import derivative
 from fem_chemotaxis.kinetics.velocities import VELOCITY_SYMBOLS, Sphere, VelocitySet
@@ -83,13 +83,16 @@ class TaxisPerturbation:
 
     def __post_init__(self) -> None:
         if self.mechanism not in MECHANISMS:
-            raise ValueError(f"[cells.taxis] mechanism {self.mechanism!r} is unknown; "
-                             f"choose one of: {', '.join(MECHANISMS)}")
+            raise ValueError(
+                f"[cells.taxis] mechanism {self.mechanism!r} is unknown; choose one of: {', '.join(MECHANISMS)}"
+            )
         if (self.mechanism == "kernel") != (self.kernel is not None):
             raise ValueError("[cells.taxis] give 'kernel' exactly when mechanism = \"kernel\" (else 'strength')")
         if isinstance(self.strength, Expression):
-            self.strength.check_symbols({self.towards, *self.parameters},
-                                        f"the strength k({self.towards}) (the level of '{self.towards}' and parameters)")
+            self.strength.check_symbols(
+                {self.towards, *self.parameters},
+                f"the strength k({self.towards}) (the level of '{self.towards}' and parameters)",
+            )
 
     @property
     def level_dependent(self) -> bool:
@@ -112,12 +115,26 @@ class TaxisPerturbation:
     def symbols(self, dimension: int) -> set[str]:
         """The names a kernel expression may use in `dimension` dimensions."""
         axes = range(dimension)
-        return ({VELOCITY_SYMBOLS[i] for i in axes} | {PREVIOUS_SYMBOLS[i] for i in axes}
-                | {GRADIENT_SYMBOLS[i] for i in axes}
-                | {"Mv", "Mw", "T0", "psi", "sigma", "measure", "speed", "dimension"} | set(self.parameters))
+        return (
+            {VELOCITY_SYMBOLS[i] for i in axes}
+            | {PREVIOUS_SYMBOLS[i] for i in axes}
+            | {GRADIENT_SYMBOLS[i] for i in axes}
+            | {"Mv", "Mw", "T0", "psi", "sigma", "measure", "speed", "dimension"}
+            | set(self.parameters)
+        )
 
-    def values(self, v: np.ndarray, w: np.ndarray, mv: np.ndarray, mw: np.ndarray, gradient: np.ndarray,
-               sigma: float, velocities: VelocitySet, t0: np.ndarray | None = None, psi: float = 0.0) -> np.ndarray:
+    def values(
+        self,
+        v: np.ndarray,
+        w: np.ndarray,
+        mv: np.ndarray,
+        mw: np.ndarray,
+        gradient: np.ndarray,
+        sigma: float,
+        velocities: VelocitySet,
+        t0: np.ndarray | None = None,
+        psi: float = 0.0,
+    ) -> np.ndarray:
         """T1(v, w) per unit k for pairs of velocities v, w (shape (P, n)) at a gradient (shape (n,)).
 
         `t0` is the turning kernel T0(v, w) (default: M(v), turning without persistence) and
@@ -130,8 +147,15 @@ class TaxisPerturbation:
             return sigma * ((v - psi * w) @ gradient) * t0
         n = velocities.dimension
         symbols: dict[str, object] = {
-            **self.parameters, "Mv": mv, "Mw": mw, "T0": t0, "psi": psi, "sigma": sigma,
-            "measure": velocities.measure, "speed": velocities.max_speed, "dimension": float(n),
+            **self.parameters,
+            "Mv": mv,
+            "Mw": mw,
+            "T0": t0,
+            "psi": psi,
+            "sigma": sigma,
+            "measure": velocities.measure,
+            "speed": velocities.max_speed,
+            "dimension": float(n),
         }
         for i in range(n):
             symbols[VELOCITY_SYMBOLS[i]] = v[:, i]
@@ -146,8 +170,11 @@ class TaxisPerturbation:
         if self.mechanism == "kernel":
             factor = "" if not self.level_dependent and self.unit_strength == 1 else f", times {k}"
             return f"towards '{self.towards}': T1(v, w) = {self.kernel}{factor}"
-        law = ("tumble rate sigma (1 - k w.grad S)" if self.mechanism == "run-length"
-               else "new velocity ~ T0(v, w)(1 + k v.grad S)")
+        law = (
+            "tumble rate sigma (1 - k w.grad S)"
+            if self.mechanism == "run-length"
+            else "new velocity ~ T0(v, w)(1 + k v.grad S)"
+        )
         return f"towards '{self.towards}', {self.mechanism}: {law}, {k}"
 
 
@@ -175,8 +202,9 @@ class Transduction:
         for key in ("tau_e", "tau_a"):
             if not getattr(self, key) > 0:
                 raise ValueError(f"[cells.transduction] {key} must be positive, got {getattr(self, key)!r}")
-        self.g.check_symbols({self.signal, *self.parameters},
-                             f"the receptor law (signal '{self.signal}' and [parameters])")
+        self.g.check_symbols(
+            {self.signal, *self.parameters}, f"the receptor law (signal '{self.signal}' and [parameters])"
+        )
 
     @property
     def g_prime(self) -> Expression:
@@ -187,10 +215,6 @@ class Transduction:
         """g(S) at signal values."""
         return self._evaluate(self.g, signal)
 
-    def receptor_slope(self, signal: np.ndarray) -> np.ndarray:
-        """g'(S) at signal values."""
-        return self._evaluate(self.g_prime, signal)
-
     def _evaluate(self, expr: Expression, signal: np.ndarray) -> np.ndarray:
         signal = np.asarray(signal, dtype=float)
         values = expr.evaluate({**self.parameters, self.signal: signal}, NUMPY_FUNCTIONS)
@@ -198,8 +222,10 @@ class Transduction:
 
     def describe(self) -> str:
         """One line for reports."""
-        return (f"lambda(y) = lambda0 - {self.b:g} y1, tau_e = {self.tau_e:g}, tau_a = {self.tau_a:g}, "
-                f"g({self.signal}) = {self.g}")
+        return (
+            f"lambda(y) = lambda0 - {self.b:g} y1, tau_e = {self.tau_e:g}, tau_a = {self.tau_a:g}, "
+            f"g({self.signal}) = {self.g}"
+        )
 
 
 @dataclass(frozen=True)
@@ -243,8 +269,10 @@ class TurningLaw:
             if not isinstance(self.velocities, Sphere) or self.turning != "uniform":
                 raise ValueError("[cells.turning_angle] needs the sphere velocities and turning = \"uniform\"")
             if self.angle.dimension != self.velocities.dimension:
-                raise ValueError(f"[cells.turning_angle] is {self.angle.dimension}-D but the velocities are "
-                                 f"{self.velocities.dimension}-D")
+                raise ValueError(
+                    f"[cells.turning_angle] is {self.angle.dimension}-D but the velocities are "
+                    f"{self.velocities.dimension}-D"
+                )
 
     @property
     def dimension(self) -> int:

@@ -30,7 +30,7 @@ from functools import cached_property
 import numpy as np
 import scipy.integrate
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 
 __all__ = [
     "VELOCITY_SYMBOLS",
@@ -138,11 +138,13 @@ class Sphere(VelocitySet):
             mu, wmu = np.polynomial.legendre.leggauss(m)
             phi = 2 * np.pi * np.arange(2 * m) / (2 * m)
             sin_theta = np.sqrt(1 - mu**2)
-            nodes = s * np.column_stack([
-                np.outer(sin_theta, np.cos(phi)).ravel(),
-                np.outer(sin_theta, np.sin(phi)).ravel(),
-                np.repeat(mu, phi.size),
-            ])
+            nodes = s * np.column_stack(
+                [
+                    np.outer(sin_theta, np.cos(phi)).ravel(),
+                    np.outer(sin_theta, np.sin(phi)).ravel(),
+                    np.repeat(mu, phi.size),
+                ]
+            )
             weights = np.repeat(wmu, phi.size) * (np.pi / m) * s**2
         return Quadrature(nodes, weights, np.full(len(weights), 1 / self.measure))
 
@@ -188,8 +190,9 @@ class DiscreteVelocities(VelocitySet):
 
     def sample(self, rng: np.random.Generator, count: int) -> np.ndarray:
         cumulative = np.cumsum(self.weights)
-        index = np.minimum(np.searchsorted(cumulative, rng.random(count) * cumulative[-1], side="right"),
-                           len(self.weights) - 1)
+        index = np.minimum(
+            np.searchsorted(cumulative, rng.random(count) * cumulative[-1], side="right"), len(self.weights) - 1
+        )
         return self.vectors[index]
 
     @property
@@ -239,8 +242,12 @@ class VelocityDensity(VelocitySet):
         x, w = np.polynomial.legendre.leggauss(self.nodes)
         axes = [self.cutoff * x] * self.dimension
         grid = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, self.dimension)
-        weights = np.prod(np.stack(np.meshgrid(*[self.cutoff * w] * self.dimension, indexing="ij"), axis=-1)
-                          .reshape(-1, self.dimension), axis=1)
+        weights = np.prod(
+            np.stack(np.meshgrid(*[self.cutoff * w] * self.dimension, indexing="ij"), axis=-1).reshape(
+                -1, self.dimension
+            ),
+            axis=1,
+        )
         return Quadrature(grid, weights, self.values(grid))
 
     @cached_property
@@ -342,4 +349,3 @@ class HeavyTailedEquilibrium:
     def describe(self) -> str:
         text = self.profile.text if self.profile is not None else f"c (1 + r^2)^(-{self.exponent / 2:g})"
         return f"heavy-tailed F(|v|) = {text} in {self.dimension}-D, gamma = {self.gamma:g}"
-

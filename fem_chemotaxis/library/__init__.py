@@ -1,37 +1,48 @@
 """The built-in model library: each model is a plain :class:`~fem_chemotaxis.model.Model`.
 
-A built-in model goes through exactly the same path as a user's TOML model; this module
-only maps names to the functions that build them.
+A built-in model is a model description like a user's: ``keller_segel.toml`` here holds the
+tables a run file's ``[model]`` would (its comments: the equations, the sources and why the
+default parameters), read by the same :meth:`~fem_chemotaxis.model.Model.from_dict`. The
+fractional Keller-Segel family (four variants of one definition) is built in Python, in
+``fractional_keller_segel.py``. Nothing downstream treats a built-in model specially.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
+from pathlib import Path
 
-from fem_chemotaxis.library.cancer_invasion import cancer_invasion
-from fem_chemotaxis.library.forager_scrounger import forager_scrounger
+import tomllib
+
 from fem_chemotaxis.library.fractional_keller_segel import FRACTIONAL_KELLER_SEGEL_MODELS
-from fem_chemotaxis.library.keller_segel import keller_segel
-from fem_chemotaxis.library.keller_segel_elliptic import keller_segel_elliptic
-from fem_chemotaxis.library.keller_segel_transduction import keller_segel_transduction
-from fem_chemotaxis.library.keller_segel_volume_filling import keller_segel_volume_filling
-from fem_chemotaxis.library.may_nowak_chemotaxis import may_nowak_chemotaxis
-from fem_chemotaxis.library.nonlinear_diffusion_log_sensitivity import nonlinear_diffusion_log_sensitivity
-from fem_chemotaxis.library.oncolytic_virus import oncolytic_virus
 from fem_chemotaxis.model.model import Model
 
 __all__ = ["BUILTIN_MODELS", "builtin_model"]
 
+#: The models described in files here, in the order `fem-chemotaxis list-models` shows them
+#: (file ``<name with underscores>.toml``).
+_FILES = (
+    "keller-segel",
+    "keller-segel-elliptic",
+    "keller-segel-transduction",
+    "keller-segel-volume-filling",
+    "may-nowak-chemotaxis",
+    "cancer-invasion",
+    "oncolytic-virus",
+    "forager-scrounger",
+    "nonlinear-diffusion-log-sensitivity",
+)
+
+
+def _from_file(name: str) -> Model:
+    """The model described in the library file of `name`."""
+    path = Path(__file__).with_name(f"{name.replace('-', '_')}.toml")
+    return Model.from_dict(tomllib.loads(path.read_text()))
+
+
 BUILTIN_MODELS: dict[str, Callable[[], Model]] = {
-    "keller-segel": keller_segel,
-    "keller-segel-elliptic": keller_segel_elliptic,
-    "keller-segel-transduction": keller_segel_transduction,
-    "keller-segel-volume-filling": keller_segel_volume_filling,
-    "may-nowak-chemotaxis": may_nowak_chemotaxis,
-    "cancer-invasion": cancer_invasion,
-    "oncolytic-virus": oncolytic_virus,
-    "forager-scrounger": forager_scrounger,
-    "nonlinear-diffusion-log-sensitivity": nonlinear_diffusion_log_sensitivity,
+    **{name: functools.partial(_from_file, name) for name in _FILES},
     **FRACTIONAL_KELLER_SEGEL_MODELS,
 }
 

@@ -84,21 +84,25 @@ def fractional_keller_segel_model(
     cells: dict[str, Any] = {
         "description": "cell density",
         "diffusion": "d",
-        "taxis": [{"towards": "S", "sensitivity": "chi*rho", "limiter": limiter, "limiter_threshold": limiter_threshold}],
+        "taxis": [
+            {"towards": "S", "sensitivity": "chi*rho", "limiter": limiter, "limiter_threshold": limiter_threshold}
+        ],
     }
     if order is not None:
         cells["fractional_order"] = order
     if growth is not None:
         cells["reaction"] = growth
-    return Model.from_dict({
-        "name": name,
-        "description": description,
-        "parameters": {**PARAMETERS, **extra},
-        "species": {
-            "rho": cells,
-            "S": {"description": "chemoattractant concentration", "diffusion": "ds", "reaction": "beta*rho - mu*S"},
-        },
-    })
+    return Model.from_dict(
+        {
+            "name": name,
+            "description": description,
+            "parameters": {**PARAMETERS, **extra},
+            "species": {
+                "rho": cells,
+                "S": {"description": "chemoattractant concentration", "diffusion": "ds", "reaction": "beta*rho - mu*S"},
+            },
+        }
+    )
 
 
 def fractional_keller_segel() -> Model:

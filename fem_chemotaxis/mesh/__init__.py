@@ -5,15 +5,15 @@ by name (``TaggedMesh.tag(name, dim)``):
 
 - `create_builtin`: structured rectangles and boxes with sides left/right/bottom/top
   (front/back in 3-D) and the cell group domain.
-- `generate` / `GENERATORS`: parametric gmsh geometries, e.g. ``"tissue-section"``;
-  `write_msh` saves one as a .msh file.
+- `generate` / `GENERATORS`: parametric gmsh geometries, e.g. ``"tissue-section"``, one module
+  each in :mod:`~fem_chemotaxis.mesh.generators`; `write_msh` saves one as a .msh file.
 - `read_gmsh`: any gmsh .msh file with physical groups.
 
 gmsh only runs on rank 0; the meshes are distributed over the given communicator.
 """
 
 from fem_chemotaxis.mesh.builtin import create_builtin
-from fem_chemotaxis.mesh.geometries import GENERATORS, generate, write_msh
+from fem_chemotaxis.mesh.generators import GENERATORS, generate, write_msh
 from fem_chemotaxis.mesh.gmsh_file import read_gmsh
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-import numpy as np
-from mpi4py import MPI
-
 import dolfinx
+import numpy as np
+
+from mpi4py import MPI
 
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 
@@ -59,9 +59,7 @@ def _check(name: str, values: Sequence, dim: int, kind: str, integer: bool) -> l
     return [int(v) for v in items] if integer else [float(v) for v in items]
 
 
-def create_builtin(
-    comm: MPI.Comm, kind: str, size: Sequence[float], cells: Sequence[int]
-) -> TaggedMesh:
+def create_builtin(comm: MPI.Comm, kind: str, size: Sequence[float], cells: Sequence[int]) -> TaggedMesh:
     """A structured simplex mesh of [0, Lx] x [0, Ly] (x [0, Lz]) with named sides.
 
     Args:
@@ -102,9 +100,7 @@ def create_builtin(
         values.append(np.full(found.size, i + 1, dtype=np.int32))
     facets_all = np.concatenate(facets)
     order = np.argsort(facets_all)
-    facet_tags = dolfinx.mesh.meshtags(
-        mesh, tdim - 1, facets_all[order], np.concatenate(values)[order]
-    )
+    facet_tags = dolfinx.mesh.meshtags(mesh, tdim - 1, facets_all[order], np.concatenate(values)[order])
     facet_tags.name = "facet_tags"
 
     cell_map = mesh.topology.index_map(tdim)

@@ -3,7 +3,7 @@
 Only rank 0 touches gmsh, which is imported when first needed (importing this module does
 not require it); the mesh is then distributed over the communicator. The helpers
 `gmsh_model`, `on_root` and `model_to_tagged_mesh` are shared with
-:mod:`fem_chemotaxis.mesh.geometries`.
+:mod:`fem_chemotaxis.mesh.generators`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from mpi4py import MPI
-
 from dolfinx.io.gmsh import model_to_mesh
 from dolfinx.mesh import GhostMode, create_cell_partitioner
+
+from mpi4py import MPI
 
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 
@@ -36,9 +36,7 @@ _SUPPORTED_CELLS = {
 
 
 @contextmanager
-def gmsh_model(
-    comm: MPI.Comm, name: str, options: Mapping[str, float] | None = None
-) -> Iterator[Any]:
+def gmsh_model(comm: MPI.Comm, name: str, options: Mapping[str, float] | None = None) -> Iterator[Any]:
     """A fresh, quiet gmsh model on rank 0 for the duration of the block.
 
     gmsh is initialised (and finalised afterwards) only if the caller has not already done
@@ -144,40 +142,46 @@ def _inspect(path: Path, gdim: int | None) -> int:
     types = cell_types[tdim]
     cell_names = sorted(gmsh.model.mesh.getElementProperties(t)[0] for t in types)
     if len(types) > 1:
-        raise ValueError(f"mesh file {path} mixes cell types ({', '.join(cell_names)}); "
-                         "only meshes of a single cell type are supported")
+        raise ValueError(
+            f"mesh file {path} mixes cell types ({', '.join(cell_names)}); "
+            "only meshes of a single cell type are supported"
+        )
     if int(types[0]) not in _SUPPORTED_CELLS:
-        raise ValueError(f"mesh file {path} has unsupported cells ({cell_names[0]}); supported: "
-                         f"{', '.join(sorted(set(_SUPPORTED_CELLS.values())))} of degree 1-3")
+        raise ValueError(
+            f"mesh file {path} has unsupported cells ({cell_names[0]}); supported: "
+            f"{', '.join(sorted(set(_SUPPORTED_CELLS.values())))} of degree 1-3"
+        )
 
     groups = gmsh.model.getPhysicalGroups()
     if not groups:
-        raise ValueError(f"mesh file {path} has no physical groups; at least one group of "
-                         f"dimension {tdim} covering all cells is needed")
+        raise ValueError(
+            f"mesh file {path} has no physical groups; at least one group of "
+            f"dimension {tdim} covering all cells is needed"
+        )
     for dim, tag in groups:
         if not gmsh.model.getPhysicalName(dim, tag):
             gmsh.model.setPhysicalName(dim, tag, f"unnamed_{dim}_{tag}")
     names = [gmsh.model.getPhysicalName(dim, tag) for dim, tag in groups]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
-        raise ValueError(f"mesh file {path} uses the physical-group names "
-                         f"{', '.join(duplicates)} more than once")
+        raise ValueError(f"mesh file {path} uses the physical-group names {', '.join(duplicates)} more than once")
 
-    grouped = [
+    blocks = [
         cells
         for dim, tag in groups if dim == tdim
         for entity in gmsh.model.getEntitiesForPhysicalGroup(dim, tag)
         for cells in gmsh.model.mesh.getElements(tdim, entity)[1]
     ]  # fmt: skip
-    grouped = np.concatenate(grouped) if grouped else np.empty(0, dtype=np.uint64)
+    grouped = np.concatenate(blocks) if blocks else np.empty(0, dtype=np.uint64)
     num_cells = sum(len(cells) for cells in gmsh.model.mesh.getElements(tdim)[1])
     num_grouped = len(np.unique(grouped))
     if num_grouped != num_cells:
-        raise ValueError(f"mesh file {path}: {num_cells - num_grouped} of its {num_cells} cells "
-                         f"are in no physical group of dimension {tdim}")
+        raise ValueError(
+            f"mesh file {path}: {num_cells - num_grouped} of its {num_cells} cells "
+            f"are in no physical group of dimension {tdim}"
+        )
     if len(grouped) != num_grouped:
-        raise ValueError(f"mesh file {path}: some cells are in more than one physical group "
-                         f"of dimension {tdim}")
+        raise ValueError(f"mesh file {path}: some cells are in more than one physical group of dimension {tdim}")
 
     x = gmsh.model.mesh.getNodes()[1].reshape(-1, 3)
     tol = 1e-12 * max(1.0, float(np.abs(x).max()))
@@ -185,8 +189,10 @@ def _inspect(path: Path, gdim: int | None) -> int:
     if gdim is None:
         return needed
     if gdim not in (1, 2, 3) or gdim < needed:
-        raise ValueError(f"gdim={gdim!r} does not fit mesh file {path}: its cells are "
-                         f"{tdim}-D and its nodes need {needed} coordinates")
+        raise ValueError(
+            f"gdim={gdim!r} does not fit mesh file {path}: its cells are "
+            f"{tdim}-D and its nodes need {needed} coordinates"
+        )
     return gdim
 
 

@@ -19,6 +19,7 @@ import dolfinx.cpp
 import dolfinx.fem
 import dolfinx.mesh
 import numpy as np
+
 from mpi4py import MPI
 
 __all__ = ["OUTSIDE_FRACTION", "transfer"]

@@ -14,7 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.checks import choice, names, only_keys, required
+from fem_chemotaxis.expressions import Expression
 
 __all__ = ["BOUNDARY_KINDS", "BoundaryCondition"]
 
@@ -23,7 +24,11 @@ BOUNDARY_KINDS = ("dirichlet", "flux", "robin")
 
 @dataclass(frozen=True)
 class BoundaryCondition:
-    """One condition on one species over one or more named boundaries."""
+    """One condition on one species over one or more named boundaries.
+
+    In Python the names may be one string and the expressions strings or numbers:
+    ``BoundaryCondition("s", "vessel_1", "flux", "0.5")``.
+    """
 
     species: str
     on: tuple[str, ...]
@@ -31,30 +36,31 @@ class BoundaryCondition:
     value: Expression
     rate: Expression | None = None
 
+    def __post_init__(self) -> None:
+        where = f"[boundary] ({self.species} on {self.on})"
+        if isinstance(self.on, str):
+            object.__setattr__(self, "on", (self.on,))
+        if self.kind not in BOUNDARY_KINDS:
+            raise ValueError(f"{where} type = {self.kind!r} is unknown; choose one of: {', '.join(BOUNDARY_KINDS)}")
+        for key in ("value", "rate"):
+            text = getattr(self, key)
+            if text is not None and not isinstance(text, Expression):
+                object.__setattr__(self, key, Expression.parse(text, f"{where} {key}"))
+        if (self.kind == "robin") != (self.rate is not None):
+            raise ValueError(f"{where} a rate is required for type = \"robin\" and only allowed there")
+
     @classmethod
-    def from_dict(cls, table: Mapping[str, Any], where: str) -> "BoundaryCondition":
+    def from_dict(cls, table: Mapping[str, Any], where: str) -> BoundaryCondition:
         """Build from a ``[[boundary]]`` table: on, species, type, value (, rate)."""
-        allowed = {"on", "species", "type", "value", "rate"}
-        if not isinstance(table, Mapping):
-            raise ValueError(f"[{where}] must be a table like {{ on = \"left\", species = \"u\", type = \"flux\", value = 0 }}")
-        unknown = sorted(set(table) - allowed)
-        if unknown:
-            raise ValueError(f"[{where}] unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(sorted(allowed))}")
-        for key in ("on", "species", "type", "value"):
-            if key not in table:
-                raise ValueError(f"[{where}] is missing '{key}'")
-        kind = table["type"]
-        if kind not in BOUNDARY_KINDS:
-            raise ValueError(f"[{where}] type = {kind!r} is unknown; choose one of: {', '.join(BOUNDARY_KINDS)}")
-        on = table["on"]
-        names = (on,) if isinstance(on, str) else tuple(on) if isinstance(on, list) else None
-        if not names or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"[{where}] on must be a boundary name or a list of names, got {on!r}")
+        only_keys(table, {"on", "species", "type", "value", "rate"}, where)
+        required(table, ("on", "species", "type", "value"), where)
+        kind = choice(table["type"], BOUNDARY_KINDS, f"[{where}] type")
+        on = names(table["on"], f"[{where}] on")
         if (kind == "robin") != ("rate" in table):
             raise ValueError(f"[{where}] 'rate' is required for type = \"robin\" and only allowed there")
         return cls(
             species=str(table["species"]),
-            on=names,
+            on=on,
             kind=kind,
             value=Expression.parse(table["value"], f"[{where}] value"),
             rate=Expression.parse(table["rate"], f"[{where}] rate") if "rate" in table else None,

@@ -32,11 +32,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.checks import choice, names, only_keys, required
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 
 __all__ = [
     "FLOW_BOUNDARY_KINDS",
@@ -57,7 +58,7 @@ FLOW_COUPLINGS = ("monolithic", "split")
 VelocityFunction = Callable[[np.ndarray, float], np.ndarray]
 #: A vector of expressions, one per coordinate direction.
 ExpressionVector = tuple[Expression, ...]
-PrescribedVelocity = Union[ExpressionVector, VelocityFunction]
+PrescribedVelocity = ExpressionVector | VelocityFunction
 
 _POINT_SYMBOLS = frozenset({"x", "y", "z", "t"})
 
@@ -77,25 +78,20 @@ class FlowBoundary:
     value: ExpressionVector | None = None
 
     @classmethod
-    def from_dict(cls, table: Any, where: str) -> "FlowBoundary":
+    def from_dict(cls, table: Any, where: str) -> FlowBoundary:
         """Build from a ``[[model.flow.boundary]]`` table: on, type (, value)."""
         if not isinstance(table, Mapping):
             raise ValueError(f"[{where}] must be a table like {{ on = \"top\", type = \"free-slip\" }}")
-        _only_keys(table, {"on", "type", "value"}, where)
-        for key in ("on", "type"):
-            if key not in table:
-                raise ValueError(f"[{where}] is missing '{key}'")
-        kind = table["type"]
-        if kind not in FLOW_BOUNDARY_KINDS:
-            raise ValueError(f"[{where}] type = {kind!r} is unknown; choose one of: {', '.join(FLOW_BOUNDARY_KINDS)}")
-        on = table["on"]
-        names = (on,) if isinstance(on, str) else tuple(on) if isinstance(on, list) else None
-        if not names or not all(isinstance(n, str) for n in names):
-            raise ValueError(f"[{where}] on must be a boundary name or a list of names, got {on!r}")
+        only_keys(table, {"on", "type", "value"}, where)
+        required(table, ("on", "type"), where)
+        kind = choice(table["type"], FLOW_BOUNDARY_KINDS, f"[{where}] type")
+        on = names(table["on"], f"[{where}] on")
         if (kind == "velocity") != ("value" in table):
-            raise ValueError(f"[{where}] 'value' (a velocity vector) is required for type = \"velocity\" and only allowed there")
+            raise ValueError(
+                f"[{where}] 'value' (a velocity vector) is required for type = \"velocity\" and only allowed there"
+            )
         value = _vector(table["value"], f"[{where}] value") if "value" in table else None
-        return cls(kind=kind, on=names, value=value)
+        return cls(kind=kind, on=on, value=value)
 
 
 @dataclass(frozen=True)
@@ -180,7 +176,9 @@ class Flow:
         if self.kind not in FLOW_KINDS:
             raise ValueError(f"[{where}] kind = {self.kind!r} is unknown; choose one of: {', '.join(FLOW_KINDS)}")
         if self.coupling not in FLOW_COUPLINGS:
-            raise ValueError(f"[{where}] coupling = {self.coupling!r} is unknown; choose one of: {', '.join(FLOW_COUPLINGS)}")
+            raise ValueError(
+                f"[{where}] coupling = {self.coupling!r} is unknown; choose one of: {', '.join(FLOW_COUPLINGS)}"
+            )
         state = set(species) | set(parameters) | _POINT_SYMBOLS
         points = set(parameters) | _POINT_SYMBOLS
         if self.solved:
@@ -233,7 +231,9 @@ class Flow:
             )
         for name in self.advected or ():
             if name not in species:
-                raise ValueError(f"[{where}] advected species '{name}' is not in the model; species: {', '.join(species)}")
+                raise ValueError(
+                    f"[{where}] advected species '{name}' is not in the model; species: {', '.join(species)}"
+                )
         for expr in self.expressions():
             for function in ("integral", "noise"):
                 if expr.calls(function):
@@ -243,8 +243,11 @@ class Flow:
         """The flow equations in readable plain text."""
         if not self.solved:
             source = (
-                f"[{', '.join(map(str, self.velocity))}]" if isinstance(self.velocity, tuple)
-                else f"read from {self.file}" if self.file is not None else "a Python function"
+                f"[{', '.join(map(str, self.velocity))}]"
+                if isinstance(self.velocity, tuple)
+                else f"read from {self.file}"
+                if self.file is not None
+                else "a Python function"
             )
             lines = [f"w = {source}"]
         else:
@@ -255,22 +258,31 @@ class Flow:
         return [*lines, f"advected by w (+ div(u w) in d_t u): {advected}"]
 
     @classmethod
-    def from_dict(cls, table: Any, where: str = "model.flow") -> "Flow":
+    def from_dict(cls, table: Any, where: str = "model.flow") -> Flow:
         """Build from a ``[model.flow]`` table (see the module docstring for the keys)."""
         if not isinstance(table, Mapping):
             raise ValueError(f"[{where}] must be a table with kind = \"stokes\", \"navier-stokes\" or \"prescribed\"")
-        _only_keys(
+        only_keys(
             table,
-            {"kind", "viscosity", "density", "body_force", "velocity", "file", "file_array", "advected",
-             "boundary", "coupling", "grad_div"},
+            {
+                "kind",
+                "viscosity",
+                "density",
+                "body_force",
+                "velocity",
+                "file",
+                "file_array",
+                "advected",
+                "boundary",
+                "coupling",
+                "grad_div",
+            },
             where,
         )
         if "kind" not in table:
             raise ValueError(f"[{where}] is missing 'kind' (one of: {', '.join(FLOW_KINDS)})")
         advected = table.get("advected")
-        if advected is not None and (
-            not isinstance(advected, list) or not all(isinstance(a, str) for a in advected)
-        ):
+        if advected is not None and (not isinstance(advected, list) or not all(isinstance(a, str) for a in advected)):
             raise ValueError(f"[{where}] advected must be a list of species names, got {advected!r}")
         boundary = table.get("boundary", [])
         if not isinstance(boundary, list):
@@ -304,12 +316,3 @@ def _vector(value: Any, where: str) -> ExpressionVector:
     if not isinstance(value, list) or len(value) not in (2, 3):
         raise ValueError(f"{where} must be a list of 2 or 3 expressions (one per direction), got {value!r}")
     return tuple(Expression.parse(v, f"{where}[{i}]") for i, v in enumerate(value))
-
-
-def _only_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ValueError(
-            f"[{where}] unknown key{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(repr(u) for u in unknown)}; allowed: {', '.join(sorted(allowed))}"
-        )

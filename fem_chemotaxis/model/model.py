@@ -17,11 +17,12 @@ import ast
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.checks import only_keys
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.model.limiters import LIMITERS, check_limiter
 
@@ -31,7 +32,7 @@ COORDINATES = ("x", "y", "z")
 TIME = "t"
 
 #: A scalar diffusion coefficient, or a tensor (rows of expressions) for anisotropic diffusion.
-Diffusion = Union[Expression, tuple[tuple[Expression, ...], ...]]
+Diffusion = Expression | tuple[tuple[Expression, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,9 @@ class Model:
                 if not 0 < sp.fractional_order < 2:
                     raise ValueError(f"{where} fractional_order must be in (0, 2), got {sp.fractional_order:g}")
                 if not isinstance(sp.diffusion, Expression) or not sp.diffusion.symbols <= set(self.parameters):
-                    raise ValueError(f"{where} fractional diffusion needs a constant scalar 'diffusion' (numbers and parameters)")
+                    raise ValueError(
+                        f"{where} fractional diffusion needs a constant scalar 'diffusion' (numbers and parameters)"
+                    )
                 if not sp.time_derivative:
                     raise ValueError(f"{where} fractional diffusion needs a time derivative")
             if not sp.time_derivative and not sp.mobile:
@@ -179,44 +182,45 @@ class Model:
         if not entries or not all(e.symbols <= set(self.parameters) for e in entries):
             return
         values = np.array(
-            [[float(e.evaluate_checked(dict(self.parameters), NUMPY_FUNCTIONS)) for e in row] for row in _rows(sp.diffusion)]  # type: ignore[arg-type]
+            [
+                [float(e.evaluate_checked(dict(self.parameters), NUMPY_FUNCTIONS)) for e in row]
+                for row in _rows(sp.diffusion)  # type: ignore[arg-type]
+            ]
         )
         if values.shape == (1, 1):
             if not values[0, 0] > 0:
-                raise ValueError(f"[model.species.{sp.name}] diffusion '{sp.diffusion}' = {values[0, 0]:g} must be positive")
+                raise ValueError(
+                    f"[model.species.{sp.name}] diffusion '{sp.diffusion}' = {values[0, 0]:g} must be positive"
+                )
         elif not np.allclose(values, values.T) or np.linalg.eigvalsh(values).min() <= 0:
             raise ValueError(
                 f"[model.species.{sp.name}] diffusion tensor {values.tolist()} must be symmetric positive definite"
             )
 
-    def with_parameters(self, overrides: Mapping[str, Any], where: str = "model.parameters") -> "Model":
+    def with_parameters(self, overrides: Mapping[str, Any], where: str = "model.parameters") -> Model:
         """A copy with some parameter values replaced; unknown names are an error."""
         params = dict(self.parameters)
         for key, value in overrides.items():
             if key not in params:
                 raise ValueError(
-                    f"[{where}] '{key}' is not a parameter of model '{self.name}'; "
-                    f"its parameters: {', '.join(params)}"
+                    f"[{where}] '{key}' is not a parameter of model '{self.name}'; its parameters: {', '.join(params)}"
                 )
             params[key] = _number(value, f"[{where}] {key}")
         return Model(self.name, self.species, params, self.description, self.flow)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], where: str = "model") -> "Model":
+    def from_dict(cls, data: Mapping[str, Any], where: str = "model") -> Model:
         """Build a model from its TOML-shaped description (see the README's model section)."""
-        _only_keys(data, {"name", "description", "parameters", "species", "flow"}, where)
+        only_keys(data, {"name", "description", "parameters", "species", "flow"}, where)
         name = data.get("name", "user-model")
         if not isinstance(data.get("parameters", {}), Mapping):
             raise ValueError(f"[{where}.parameters] must be a table of numbers")
-        parameters = {
-            k: _number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()
-        }
+        parameters = {k: _number(v, f"[{where}.parameters] {k}") for k, v in dict(data.get("parameters", {})).items()}
         species_tables = data.get("species")
         if not isinstance(species_tables, Mapping) or not species_tables:
             raise ValueError(f"[{where}.species] define at least one species table, e.g. [{where}.species.u]")
         species = tuple(
-            _species_from_dict(sname, table, f"{where}.species.{sname}")
-            for sname, table in species_tables.items()
+            _species_from_dict(sname, table, f"{where}.species.{sname}") for sname, table in species_tables.items()
         )
         flow = Flow.from_dict(data["flow"], f"{where}.flow") if "flow" in data else None
         return cls(str(name), species, parameters, str(data.get("description", "")), flow)
@@ -253,7 +257,7 @@ class Model:
 def _species_from_dict(name: str, table: Any, where: str) -> Species:
     if not isinstance(table, Mapping):
         raise ValueError(f"[{where}] must be a table")
-    _only_keys(
+    only_keys(
         table,
         {"diffusion", "fractional_order", "taxis", "reaction", "time_derivative", "degree", "description"},
         where,
@@ -268,7 +272,7 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
         twhere = f"{where}.taxis[{k}]"
         if not isinstance(tx, Mapping):
             raise ValueError(f"[{twhere}] must be a table like {{ towards = \"s\", sensitivity = \"chi*{name}\" }}")
-        _only_keys(tx, {"towards", "sensitivity", "limiter", "limiter_threshold"}, twhere)
+        only_keys(tx, {"towards", "sensitivity", "limiter", "limiter_threshold"}, twhere)
         for key in ("towards", "sensitivity"):
             if key not in tx:
                 raise ValueError(f"[{twhere}] is missing '{key}'")
@@ -293,7 +297,9 @@ def _species_from_dict(name: str, table: Any, where: str) -> Species:
         taxis=tuple(taxis),
         reaction=None if reaction is None else Expression.parse(reaction, f"[{where}] reaction"),
         time_derivative=time_derivative,
-        fractional_order=_number(table["fractional_order"], f"[{where}] fractional_order") if "fractional_order" in table else None,
+        fractional_order=_number(table["fractional_order"], f"[{where}] fractional_order")
+        if "fractional_order" in table
+        else None,
         degree=degree,
         description=str(table.get("description", "")),
     )
@@ -336,13 +342,3 @@ def _number(value: Any, where: str) -> float:
     if isinstance(value, int) and not abs(value) <= sys.float_info.max:
         raise ValueError(f"{where}: number too large, got {value!r}")
     return float(value)
-
-
-def _only_keys(table: Mapping[str, Any], allowed: set[str], where: str) -> None:
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise ValueError(
-            f"[{where}] unknown key{'s' if len(unknown) > 1 else ''} "
-            f"{', '.join(repr(u) for u in unknown)}; allowed: {', '.join(sorted(allowed))}"
-        )
-

@@ -12,8 +12,8 @@ from fem_chemotaxis.motion.quality import MeshQuality, cell_orientation, mesh_qu
 
 __all__ = [
     "EXTENSIONS",
-    "POSITION",
     "MOTION_KINDS",
+    "POSITION",
     "BoundaryNormalVelocity",
     "MeshExtension",
     "MeshMotion",

@@ -16,6 +16,7 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.mesh
 import ufl
+
 from petsc4py import PETSc
 
 __all__ = ["MeshExtension"]

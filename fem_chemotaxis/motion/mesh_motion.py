@@ -31,7 +31,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.model.model import Model
 
 __all__ = ["EXTENSIONS", "MOTION_KINDS", "MeshMotion"]
 
@@ -93,6 +94,22 @@ class MeshMotion:
         if self.kind == "logistic-growth":
             return self.capacity / (1.0 + (self.capacity - 1.0) * math.exp(-self.rate * t))
         raise ValueError(f"mesh motion '{self.kind}' has no growth factor")
+
+    def check_supported(self, model: Model, scheme: str) -> None:
+        """Raise ValueError unless `model` can be solved with `scheme` on this moving mesh."""
+        if scheme == "crank-nicolson":
+            raise ValueError(
+                "[time] scheme = \"crank-nicolson\" is not supported with [mesh.motion]; "
+                "use \"backward-euler\" or \"bdf2\""
+            )
+        if model.flow is not None:
+            raise ValueError("[mesh.motion] is not supported for models with a flow ([model.flow])")
+        if any(sp.fractional_order is not None for sp in model.species):
+            raise ValueError(
+                "[mesh.motion] is not supported for models with fractional diffusion: the spectral "
+                "(-Lap)^(a/2) is built from the eigenpairs of the mesh it starts on, and on a moving "
+                "domain those change with it (no ALE form of the operator is implemented)"
+            )
 
     @classmethod
     def from_dict(
@@ -182,8 +199,10 @@ class MeshMotion:
         if self.kind == "uniform-growth":
             return f"uniform growth s(t) = exp({self.rate:g} t) about {centre}{quality}"
         if self.kind == "logistic-growth":
-            return (f"logistic growth s(t) = {self.capacity:g}/(1 + {self.capacity - 1:g} exp(-{self.rate:g} t)) "
-                    f"about {centre}{quality}")
+            return (
+                f"logistic growth s(t) = {self.capacity:g}/(1 + {self.capacity - 1:g} exp(-{self.rate:g} t)) "
+                f"about {centre}{quality}"
+            )
         where = "of the whole mesh"
         if self.boundaries:
             where = f"on {', '.join(self.boundaries)} ({self.extension} extension)"
@@ -208,5 +227,3 @@ def _no_special(expr: Expression) -> None:
     for function in ("integral", "noise"):
         if expr.calls(function):
             raise ValueError(f"{expr.where}: {function}() is not allowed in mesh motion")
-
-

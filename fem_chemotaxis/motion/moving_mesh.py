@@ -16,9 +16,10 @@ import dolfinx.fem
 import dolfinx.mesh
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.motion.extension import MeshExtension
 from fem_chemotaxis.motion.mesh_motion import MeshMotion

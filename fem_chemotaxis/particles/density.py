@@ -22,13 +22,13 @@ densities are compared like with like.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import math
+from dataclasses import dataclass
 
 import dolfinx
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 
 __all__ = [
@@ -65,11 +65,16 @@ class PointLocation:
 
 def _affine_simplex_check(mesh: dolfinx.mesh.Mesh) -> None:
     tdim = mesh.topology.dim
-    if mesh.topology.cell_type not in (dolfinx.mesh.CellType.interval, dolfinx.mesh.CellType.triangle,
-                                       dolfinx.mesh.CellType.tetrahedron) or mesh.geometry.dim != tdim:
-        raise ValueError("particle densities need a simplex mesh (intervals, triangles, tetrahedra) with "
-                         f"geometric dimension = topological dimension, got {mesh.topology.cell_type.name} "
-                         f"in {mesh.geometry.dim}-D")
+    if (
+        mesh.topology.cell_type
+        not in (dolfinx.mesh.CellType.interval, dolfinx.mesh.CellType.triangle, dolfinx.mesh.CellType.tetrahedron)
+        or mesh.geometry.dim != tdim
+    ):
+        raise ValueError(
+            "particle densities need a simplex mesh (intervals, triangles, tetrahedra) with "
+            f"geometric dimension = topological dimension, got {mesh.topology.cell_type.name} "
+            f"in {mesh.geometry.dim}-D"
+        )
 
 
 def locate_points(mesh: dolfinx.mesh.Mesh, points: np.ndarray) -> PointLocation:
@@ -130,8 +135,9 @@ def lumped_mass(space: dolfinx.fem.FunctionSpace) -> np.ndarray:
     return vector.array.copy()
 
 
-def particle_density(mesh: dolfinx.mesh.Mesh, positions: np.ndarray, *, kind: str = "P1",
-                     mass: float = 1.0) -> dolfinx.fem.Function:
+def particle_density(
+    mesh: dolfinx.mesh.Mesh, positions: np.ndarray, *, kind: str = "P1", mass: float = 1.0
+) -> dolfinx.fem.Function:
     """The density of the particles of all ranks as a finite-element function; collective.
 
     Args:
@@ -198,8 +204,9 @@ class ExpectedDensity:
         return self.function.function_space.mesh.comm.allreduce(local, op=MPI.SUM)
 
 
-def expected_density(density: dolfinx.fem.Function, mesh: dolfinx.mesh.Mesh,
-                     mass: float | None = None) -> ExpectedDensity:
+def expected_density(
+    density: dolfinx.fem.Function, mesh: dolfinx.mesh.Mesh, mass: float | None = None
+) -> ExpectedDensity:
     """What the P1 estimate on `mesh` of particles drawn from `density` (on any mesh) is on average; collective.
 
     `density` is interpolated into P3 on `mesh` (non-matching interpolation, parallel) and

@@ -18,9 +18,10 @@ from collections.abc import Mapping, Sequence
 
 import dolfinx
 import numpy as np
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.kinetics.symbolic import derivative
 from fem_chemotaxis.particles.density import locate_points
 
@@ -69,16 +70,18 @@ class ExpressionSignal(SignalField):
         self.dimension = dimension
         self.parameters = dict(parameters or {})
         self.expression = Expression.parse(text, "signal")
-        self.expression.check_symbols(set(_COORDINATES[:dimension]) | set(self.parameters),
-                                      "the signal (coordinates and parameters)")
+        self.expression.check_symbols(
+            set(_COORDINATES[:dimension]) | set(self.parameters), "the signal (coordinates and parameters)"
+        )
         self.gradient = [derivative(self.expression, c) for c in _COORDINATES[:dimension]]
 
     def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         symbols = {**self.parameters, **{_COORDINATES[i]: x[:, i] for i in range(self.dimension)}}
         shape = x.shape[:1]
         value = np.broadcast_to(self.expression.evaluate(symbols, NUMPY_FUNCTIONS), shape).astype(float)
-        gradient = np.column_stack([np.broadcast_to(g.evaluate(symbols, NUMPY_FUNCTIONS), shape)
-                                    for g in self.gradient])
+        gradient = np.column_stack(
+            [np.broadcast_to(g.evaluate(symbols, NUMPY_FUNCTIONS), shape) for g in self.gradient]
+        )
         return value, gradient.astype(float)
 
 
@@ -99,8 +102,9 @@ class GridSignal(SignalField):
         self.values = np.asarray(values, dtype=float)
         self.dimension = len(self.lower)
         if self.values.ndim != self.dimension or min(self.values.shape) < 2:
-            raise ValueError(f"grid values must have {self.dimension} axes of >= 2 points, "
-                             f"got shape {self.values.shape}")
+            raise ValueError(
+                f"grid values must have {self.dimension} axes of >= 2 points, got shape {self.values.shape}"
+            )
         self.spacing = (self.upper - self.lower) / (np.array(self.values.shape) - 1)
 
     def evaluate(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -155,8 +159,9 @@ class FunctionSampler:
         return GridSignal(self.lower, self.upper, values.reshape(self.points))
 
 
-def sample_function(function: dolfinx.fem.Function, lower: Sequence[float], upper: Sequence[float],
-                    points: Sequence[int]) -> GridSignal:
+def sample_function(
+    function: dolfinx.fem.Function, lower: Sequence[float], upper: Sequence[float], points: Sequence[int]
+) -> GridSignal:
     """A scalar finite-element function sampled on a regular grid held by every rank; collective.
 
     Args:

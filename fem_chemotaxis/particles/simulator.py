@@ -33,6 +33,7 @@ from dataclasses import dataclass
 
 import dolfinx
 import numpy as np
+
 from mpi4py import MPI
 
 from fem_chemotaxis.kinetics.turning import TurningLaw
@@ -85,18 +86,31 @@ class RunAndTumble:
         blocks: Number of blocks of particles with their own random streams.
     """
 
-    def __init__(self, law: TurningLaw, count: int, *, box: Sequence[float] | None = None,
-                 obstacles: Sequence[Sequence[float]] = (), initial: Initial = "uniform", signal: Signals = None,
-                 seed: int = 0, comm: MPI.Comm = MPI.COMM_WORLD, blocks: int = 32):
+    def __init__(
+        self,
+        law: TurningLaw,
+        count: int,
+        *,
+        box: Sequence[float] | None = None,
+        obstacles: Sequence[Sequence[float]] = (),
+        initial: Initial = "uniform",
+        signal: Signals = None,
+        seed: int = 0,
+        comm: MPI.Comm = MPI.COMM_WORLD,
+        blocks: int = 32,
+    ):
         n = law.dimension
         if any(p.mechanism == "kernel" for p in law.taxis):
-            raise ValueError("[cells.taxis] particles need mechanism = \"run-length\" or \"direction\"; "
-                             "a kernel expression is only used by the coefficient derivation")
+            raise ValueError(
+                "[cells.taxis] particles need mechanism = \"run-length\" or \"direction\"; "
+                "a kernel expression is only used by the coefficient derivation"
+            )
         if count < 1 or blocks < 1:
             raise ValueError(f"count and blocks must be positive, got {count} and {blocks}")
         self.law = law
-        self.fields = sorted({p.towards for p in law.taxis}
-                             | ({law.transduction.signal} if law.transduction is not None else set()))
+        self.fields = sorted(
+            {p.towards for p in law.taxis} | ({law.transduction.signal} if law.transduction is not None else set())
+        )
         self.comm = comm
         self.dimension = n
         self.count = int(count)
@@ -143,8 +157,10 @@ class RunAndTumble:
             signals = dict(signal)
         missing = [name for name in self.fields if name not in signals]
         if missing:
-            raise ValueError(f"the turning law responds to {', '.join(missing)}: give a signal field for "
-                             f"{'it' if len(missing) == 1 else 'each'}")
+            raise ValueError(
+                f"the turning law responds to {', '.join(missing)}: give a signal field for "
+                f"{'it' if len(missing) == 1 else 'each'}"
+            )
         for name, field in signals.items():
             if field.dimension != self.dimension:
                 raise ValueError(f"the signal '{name}' is {field.dimension}-D but the cells move in {self.dimension}-D")
@@ -167,7 +183,9 @@ class RunAndTumble:
         return x, self.law.velocities.sample(rng, m), rng.standard_exponential(m)
 
     # -- random draws, block by block ---------------------------------------------------
-    def _draw(self, index: np.ndarray, sampler: Callable[..., np.ndarray], data: np.ndarray | None = None) -> np.ndarray:
+    def _draw(
+        self, index: np.ndarray, sampler: Callable[..., np.ndarray], data: np.ndarray | None = None
+    ) -> np.ndarray:
         """One draw per particle of `index` (sorted local indices), each from its block's stream.
 
         ``sampler(rng, count)``, or ``sampler(rng, rows)`` with the rows of `data` (aligned
@@ -175,8 +193,9 @@ class RunAndTumble:
         """
         cuts = np.searchsorted(index, self._bounds[1:-1])
         parts = np.split(np.arange(len(index)), cuts)
-        draws = [sampler(rng, len(part) if data is None else data[part])
-                 for rng, part in zip(self._rngs, parts) if len(part)]
+        draws = [
+            sampler(rng, len(part) if data is None else data[part]) for rng, part in zip(self._rngs, parts) if len(part)
+        ]
         return np.concatenate(draws)
 
     # -- the physics ---------------------------------------------------------------------

@@ -32,8 +32,7 @@ class Walls:
         obstacles: (centre..., radius) of each disk (2-D) or ball (3-D), inside the box.
     """
 
-    def __init__(self, dimension: int, box: Sequence[float] | None = None,
-                 obstacles: Sequence[Sequence[float]] = ()):
+    def __init__(self, dimension: int, box: Sequence[float] | None = None, obstacles: Sequence[Sequence[float]] = ()):
         self.dimension = dimension
         self.lengths = None if box is None else np.asarray(box, dtype=float)
         if self.lengths is not None and (self.lengths.shape != (dimension,) or not (self.lengths > 0).all()):

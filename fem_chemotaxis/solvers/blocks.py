@@ -12,6 +12,7 @@ from typing import Any
 
 import dolfinx.cpp
 import dolfinx.fem
+
 from petsc4py import PETSc
 
 __all__ = ["BlockAssembler", "compile_forms"]
@@ -23,10 +24,16 @@ class BlockAssembler:
     def __init__(self, spaces: Sequence[dolfinx.fem.FunctionSpace]):
         self.spaces = list(spaces)
         self.index_sets = dolfinx.cpp.la.petsc.create_index_sets(
-            [(V.dofmap.index_map, V.dofmap.index_map_bs) for V in self.spaces])
+            [(V.dofmap.index_map, V.dofmap.index_map_bs) for V in self.spaces]
+        )
 
-    def add(self, A: PETSc.Mat, forms: Sequence[Sequence[Any]], bcs: Sequence[dolfinx.fem.DirichletBC] = (),
-            diagonal: float | None = None) -> None:
+    def add(
+        self,
+        A: PETSc.Mat,
+        forms: Sequence[Sequence[Any]],
+        bcs: Sequence[dolfinx.fem.DirichletBC] = (),
+        diagonal: float | None = None,
+    ) -> None:
         """A += the blocks (rows and columns of Dirichlet dofs left out), then A.assemble().
 
         With `diagonal`, the Dirichlet dofs of every unknown get that value on the diagonal.
@@ -37,8 +44,13 @@ class BlockAssembler:
                 if form is not None:
                     block = A.getLocalSubMatrix(self.index_sets[i], self.index_sets[j])
                     dolfinx.cpp.fem.petsc.assemble_matrix(
-                        block, form._cpp_object, dolfinx.fem.pack_constants(form),
-                        dolfinx.fem.pack_coefficients(form), cpp_bcs, True)
+                        block,
+                        form._cpp_object,
+                        dolfinx.fem.pack_constants(form),
+                        dolfinx.fem.pack_coefficients(form),
+                        cpp_bcs,
+                        True,
+                    )
                     A.restoreLocalSubMatrix(self.index_sets[i], self.index_sets[j], block)
         if diagonal is not None and cpp_bcs:
             A.assemble(PETSc.Mat.AssemblyType.FLUSH)

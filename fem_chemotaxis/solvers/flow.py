@@ -29,6 +29,7 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import numpy as np
 import ufl
+
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.nonlinear import (
@@ -73,7 +74,12 @@ def flow_preset_options(preset: str, species: Sequence[str], num_dofs: int, null
     if preset == "auto":
         preset = "direct" if num_dofs < AUTO_DIRECT_LIMIT else "iterative"
     if preset == "direct":
-        options: dict[str, Any] = {**NEWTON_OPTIONS, "ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
+        options: dict[str, Any] = {
+            **NEWTON_OPTIONS,
+            "ksp_type": "preonly",
+            "pc_type": "lu",
+            "pc_factor_mat_solver_type": "mumps",
+        }
         if null_space:
             options.update({"mat_mumps_icntl_24": 1, "mat_mumps_icntl_25": 0})
         return options

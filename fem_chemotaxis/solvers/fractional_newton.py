@@ -44,6 +44,7 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import ufl
 from dolfinx.fem.forms import derivative_block
+
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, block_index_sets
@@ -66,8 +67,12 @@ class _FractionalRows:
     def __init__(self, operator: FractionalDiffusion, index_set: PETSc.IS):
         self.operator = operator
         self.jacobian_operator = FractionalDiffusion(
-            operator.V, operator.order, operator.coefficient, JACOBIAN_TOLERANCE,
-            solver="direct" if operator.direct else "iterative", spectrum=operator.spectrum,
+            operator.V,
+            operator.order,
+            operator.coefficient,
+            JACOBIAN_TOLERANCE,
+            solver="direct" if operator.direct else "iterative",
+            spectrum=operator.spectrum,
         )
         self.index_set = index_set
         self.surrogate = dolfinx.fem.Constant(operator.V.mesh, dolfinx.default_scalar_type(0.0))  # c t
@@ -88,7 +93,7 @@ class _FractionalRows:
         """The step's c; then t = (D/c)^(1/s), where the two resolvents are both 1/2."""
         self.weight = weight
         self.shift = (self.operator.coefficient / weight) ** (2.0 / self.operator.order)
-        self.surrogate.value = weight * self.shift  # type: ignore[assignment]
+        self.surrogate.value = weight * self.shift
 
     def transform(self, u_all: PETSc.Vec, y_all: PETSc.Vec, jacobian: bool) -> None:
         """Overwrite the block of y_all with T(u, y), u and y this species' blocks (with the
@@ -157,7 +162,7 @@ class FractionalNewtonSolver(NonlinearSolver):
         self.weight = weight
         index_sets = [index_set for _, index_set in block_index_sets(unknowns, unknowns[0].function_space.mesh.comm)]
         self._rows = {i: _FractionalRows(op, index_sets[i]) for i, op in fractional.items()}
-        preconditioner = [list(row) for row in derivative_block(list(residuals), list(unknowns))]  # type: ignore[union-attr, arg-type]
+        preconditioner = [list(row) for row in derivative_block(list(residuals), list(unknowns))]
         for i, rows in self._rows.items():
             V = unknowns[i].function_space
             u, v = ufl.TrialFunction(V), ufl.TestFunction(V)
@@ -170,7 +175,7 @@ class FractionalNewtonSolver(NonlinearSolver):
         problem, snes = self.problem, self.problem.solver
         self._bcs = list(bcs)
         sizes = problem.A.getSizes()
-        self._jacobian = PETSc.Mat().createPython(sizes, _MatrixFreeJacobian(self), comm=snes.comm)  # type: ignore[arg-type]
+        self._jacobian = PETSc.Mat().createPython(sizes, _MatrixFreeJacobian(self), comm=snes.comm)
         self._jacobian.setUp()
         snes.setFunction(self._assemble_residual, problem.b)
         snes.setJacobian(self._assemble_jacobian, self._jacobian, problem.P_mat)
@@ -183,13 +188,15 @@ class FractionalNewtonSolver(NonlinearSolver):
     def _assemble_residual(self, snes: PETSc.SNES, x: PETSc.Vec, b: PETSc.Vec) -> None:
         problem = self.problem
         dolfinx.fem.petsc.assemble_residual(
-            snes, x, b, problem.u, problem.F, problem.J, self._bcs, problem.b.getAttr("_blocks")  # type: ignore[arg-type]
+            snes, x, b, problem.u, problem.F, problem.J, self._bcs, problem.b.getAttr("_blocks")
         )
         self.transform(x, b)
 
     def _assemble_jacobian(self, snes: PETSc.SNES, x: PETSc.Vec, _J: PETSc.Mat, P: PETSc.Mat) -> None:
         problem = self.problem
-        dolfinx.fem.petsc.assemble_jacobian(snes, x, problem.A, P, problem.u, problem.J, problem.preconditioner, self._bcs)
+        dolfinx.fem.petsc.assemble_jacobian(
+            snes, x, problem.A, P, problem.u, problem.J, problem.preconditioner, self._bcs
+        )
         self._jacobian.assemble()
 
     def solve(self) -> SolveReport:
@@ -204,4 +211,4 @@ class FractionalNewtonSolver(NonlinearSolver):
             rows.destroy()
         if hasattr(self, "_jacobian"):
             self._jacobian.destroy()
-        super().__del__()
+        # the options left in PETSc's database go with NonlinearSolver's OptionsPrefix

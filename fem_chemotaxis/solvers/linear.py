@@ -22,15 +22,16 @@ and removed once the solver and its sub-solvers have read them.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import dolfinx.fem
+
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.nonlinear import AUTO_DIRECT_LIMIT, PRESETS, block_index_sets
+from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 
 __all__ = ["STAGE_RTOL", "LinearStatistics", "ReusedKrylovSolver", "linear_preset_options"]
 
@@ -40,8 +41,6 @@ STAGE_RTOL = 1e-6
 GROWTH_FACTOR = 2.0
 #: ... and by at least this many iterations.
 GROWTH_MARGIN = 5
-
-_prefix_counter = itertools.count()
 
 
 def linear_preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[str, Any]:
@@ -90,12 +89,15 @@ class ReusedKrylovSolver:
         split_order: Names of the unknowns in the order of the field split (default: block order).
     """
 
-    def __init__(self, matrix: PETSc.Mat, unknowns: Sequence[dolfinx.fem.Function], options: Mapping[str, Any],
-                 split_order: Sequence[str] | None = None):
-        self.prefix = f"fem_chemotaxis_linear_{next(_prefix_counter)}_"
-        database = PETSc.Options()
-        for key, value in options.items():
-            database[f"{self.prefix}{key}"] = value
+    def __init__(
+        self,
+        matrix: PETSc.Mat,
+        unknowns: Sequence[dolfinx.fem.Function],
+        options: Mapping[str, Any],
+        split_order: Sequence[str] | None = None,
+    ):
+        self._options = OptionsPrefix("fem_chemotaxis_linear_", options)
+        self.prefix = self._options.prefix
         self.ksp = PETSc.KSP().create(matrix.comm)
         self.ksp.setOptionsPrefix(self.prefix)
         self.ksp.setOperators(matrix, matrix)
@@ -108,7 +110,6 @@ class ReusedKrylovSolver:
         self.statistics = LinearStatistics()
         self._needs_setup = True
         self._matrix_changed = True
-        self._options_pending = True
         self._baseline: float | None = None
         self._step_iterations: list[int] = []
 
@@ -162,16 +163,4 @@ class ReusedKrylovSolver:
         self.statistics.setups += 1
         self._needs_setup = self._matrix_changed = False
         self._baseline = None
-        if self._options_pending:
-            self._clear_options()
-
-    def _clear_options(self) -> None:
-        database = PETSc.Options()
-        for key in list(database.getAll()):
-            if key.startswith(self.prefix):
-                database.delValue(key)
-        self._options_pending = False
-
-    def __del__(self) -> None:
-        if getattr(self, "_options_pending", False):
-            self._clear_options()
+        self._options.clear()  # read by now

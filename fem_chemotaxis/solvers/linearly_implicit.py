@@ -33,6 +33,7 @@ import dolfinx.fem.petsc
 import dolfinx.la
 import numpy as np
 import ufl
+
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.blocks import BlockAssembler, compile_forms
@@ -67,7 +68,7 @@ class LinearlyImplicitSystem:
 
     def __init__(
         self,
-        residuals: Sequence[ufl.Form],
+        residuals: Sequence[ufl.Form | None],
         unknowns: Sequence[dolfinx.fem.Function],
         time: dolfinx.fem.Constant,
         time_variable: ufl.core.expr.Expr,
@@ -88,9 +89,16 @@ class LinearlyImplicitSystem:
         jacobian = [[_derivative(parts.changing[i], u, du) for u, du in zip(self.unknowns, trials)] for i in range(n)]
         jacobian_fixed, jacobian_changing = partition_bilinear(jacobian, is_fixed)
         mass = [[trials[i] * tests[i] * ufl.dx if i == j else None for j in range(n)] for i in range(n)]
-        used = [[any(f[i][j] is not None for f in (mass, parts.linear, jacobian_fixed, jacobian_changing))
-                 for j in range(n)] for i in range(n)]
-        pattern = compile_forms([[trials[j] * tests[i] * ufl.dx if used[i][j] else None for j in range(n)] for i in range(n)])
+        used = [
+            [
+                any(f[i][j] is not None for f in (mass, parts.linear, jacobian_fixed, jacobian_changing))
+                for j in range(n)
+            ]
+            for i in range(n)
+        ]
+        pattern = compile_forms(
+            [[trials[j] * tests[i] * ufl.dx if used[i][j] else None for j in range(n)] for i in range(n)]
+        )
         self._changing = compile_forms(parts.changing)
         self._jacobian_changing = compile_forms(jacobian_changing)
         time_derivative = [_time_derivative(f, time_variable) for f in parts.changing]

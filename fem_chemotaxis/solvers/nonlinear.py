@@ -21,7 +21,6 @@ field-split sub-solvers, which read them when first set up) and removed afterwar
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,12 +30,22 @@ import dolfinx.fem.petsc
 import numpy as np
 import ufl
 from dolfinx.fem.forms import derivative_block
+
 from petsc4py import PETSc
 
+from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 from fem_chemotaxis.solvers.split_jacobian import SplitJacobian
 from fem_chemotaxis.terms.partition import IsFixed
 
-__all__ = ["AUTO_DIRECT_LIMIT", "NEWTON_OPTIONS", "PRESETS", "NonlinearSolver", "SolveReport", "block_index_sets", "preset_options"]
+__all__ = [
+    "AUTO_DIRECT_LIMIT",
+    "NEWTON_OPTIONS",
+    "PRESETS",
+    "NonlinearSolver",
+    "SolveReport",
+    "block_index_sets",
+    "preset_options",
+]
 
 #: Below this many unknowns, ``auto`` picks the direct solver.
 AUTO_DIRECT_LIMIT = 100_000
@@ -51,8 +60,6 @@ NEWTON_OPTIONS = {
     "snes_max_it": 25,
 }
 PRESETS = ("auto", "direct", "iterative")
-
-_prefix_counter = itertools.count()
 
 
 def preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[str, Any]:
@@ -118,10 +125,8 @@ class NonlinearSolver:
         self.options = dict(options)
         if split is not None and jacobian is None:
             jacobian = derivative_block(list(residuals), list(unknowns))
-        self.prefix = f"fem_chemotaxis_{next(_prefix_counter)}_"
-        database = PETSc.Options()
-        for key, value in self.options.items():
-            database[f"{self.prefix}{key}"] = value
+        self._options = OptionsPrefix("fem_chemotaxis_", self.options)
+        self.prefix = self._options.prefix
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
             list(residuals),
             list(unknowns),
@@ -136,7 +141,6 @@ class NonlinearSolver:
         snes = self.problem.solver
         snes.setFromOptions()
         self._configure(snes, list(unknowns))
-        self._options_pending = True
 
     def _configure(self, snes: PETSc.SNES, unknowns: list[dolfinx.fem.Function]) -> None:
         """Solver set-up after the options are read: one field split per unknown."""
@@ -148,8 +152,7 @@ class NonlinearSolver:
         """Solve from the current values of the unknowns; never raises on divergence."""
         snes = self.problem.solver
         self.problem.solve()
-        if self._options_pending:  # the sub-solvers have read their options by now
-            self._clear_options()
+        self._options.clear()  # the sub-solvers have read their options by now
         reason = snes.getConvergedReason()
         return SolveReport(
             converged=reason > 0,
@@ -157,17 +160,6 @@ class NonlinearSolver:
             newton_iterations=int(snes.getIterationNumber()),
             krylov_iterations=int(snes.getLinearSolveIterations()),
         )
-
-    def _clear_options(self) -> None:
-        database = PETSc.Options()
-        for key in list(database.getAll()):
-            if key.startswith(self.prefix):
-                database.delValue(key)
-        self._options_pending = False
-
-    def __del__(self) -> None:
-        if getattr(self, "_options_pending", False):
-            self._clear_options()
 
 
 def block_index_sets(unknowns: Sequence[dolfinx.fem.Function], comm: Any) -> list[tuple[str, PETSc.IS]]:

@@ -34,14 +34,42 @@ __all__ = ["FAMILIES", "FORBIDDEN_WORDS", "check_petsc_options", "petsc_option_p
 #: Option families that tune the nonlinear and linear solvers.
 FAMILIES = ("snes_", "ksp_", "pc_", "mat_mumps_", "mat_superlu_dist_")
 #: Words that mark viewers, monitors, logging, debugging or code loading.
-FORBIDDEN_WORDS = frozenset({
-    "view", "viewer", "monitor", "reason", "draw", "plot", "log", "info", "dump", "save", "test",
-    "python", "shell", "saws", "matlab", "socket", "binary", "ascii", "hdf5", "debugger", "file",
-    "output", "history", "eigenvalues", "singularvalues",
-})
+FORBIDDEN_WORDS = frozenset(
+    {
+        "view",
+        "viewer",
+        "monitor",
+        "reason",
+        "draw",
+        "plot",
+        "log",
+        "info",
+        "dump",
+        "save",
+        "test",
+        "python",
+        "shell",
+        "saws",
+        "matlab",
+        "socket",
+        "binary",
+        "ascii",
+        "hdf5",
+        "debugger",
+        "file",
+        "output",
+        "history",
+        "eigenvalues",
+        "singularvalues",
+    }
+)
 #: Prefixes under which PETSc sub-solvers read the same options.
-_SUB_PREFIXES = (re.compile(r"mg_levels_(\d+_)?"), re.compile(r"mg_coarse_"), re.compile(r"sub_"),
-                 re.compile(r"redundant_"))
+_SUB_PREFIXES = (
+    re.compile(r"mg_levels_(\d+_)?"),
+    re.compile(r"mg_coarse_"),
+    re.compile(r"sub_"),
+    re.compile(r"redundant_"),
+)
 _NAME = re.compile(r"[A-Za-z0-9_]{1,200}")
 _WORD_VALUE = re.compile(r"[A-Za-z0-9_.+,-]{0,100}")
 _FORBIDDEN_VALUES = frozenset({"python", "shell"})
@@ -53,9 +81,11 @@ def petsc_option_problem(key: str, value: Any) -> str | None:
     if not _NAME.fullmatch(name):
         return "is not a PETSc option name (letters, digits and underscores)"
     if not _allowed_name(name.lower()):
-        return ("is not a solver tuning option; allowed: snes_*, ksp_*, pc_*, mat_mumps_*, "
-                "mat_superlu_dist_* (also under fieldsplit_<name>_, mg_levels_, sub_), "
-                "no viewers, monitors or logs")
+        return (
+            "is not a solver tuning option; allowed: snes_*, ksp_*, pc_*, mat_mumps_*, "
+            "mat_superlu_dist_* (also under fieldsplit_<name>_, mg_levels_, sub_), "
+            "no viewers, monitors or logs"
+        )
     if isinstance(value, bool):
         return None
     if isinstance(value, (int, float)):
@@ -78,13 +108,13 @@ def check_petsc_options(options: Mapping[str, Any], where: str = "[solver.petsc]
 def _allowed_name(name: str) -> bool:
     """Whether `name` is a tuning option, possibly under solver sub-prefixes."""
     if name.startswith("fieldsplit_"):
-        rest = name[len("fieldsplit_"):]
+        rest = name[len("fieldsplit_") :]
         # fieldsplit_<split name>_<option>: the split name may itself hold underscores
-        return any(_allowed_name(rest[i + 1:]) for i, char in enumerate(rest) if char == "_" and i > 0)
+        return any(_allowed_name(rest[i + 1 :]) for i, char in enumerate(rest) if char == "_" and i > 0)
     for prefix in _SUB_PREFIXES:
         match = prefix.match(name)
         if match:
-            return _allowed_name(name[match.end():])
+            return _allowed_name(name[match.end() :])
     if not name.startswith(FAMILIES):
         return False
     return not FORBIDDEN_WORDS.intersection(name.split("_"))

@@ -44,8 +44,13 @@ class RosenbrockSolver:
         dt: Constant holding the step size.
     """
 
-    def __init__(self, tableau: RosenbrockTableau, system: LinearlyImplicitSystem,
-                 t_old: dolfinx.fem.Constant, dt: dolfinx.fem.Constant):
+    def __init__(
+        self,
+        tableau: RosenbrockTableau,
+        system: LinearlyImplicitSystem,
+        t_old: dolfinx.fem.Constant,
+        dt: dolfinx.fem.Constant,
+    ):
         self.tableau, self.system = tableau, system
         self.stepper = RosenbrockStepper(tableau, system)
         self._t_old, self._dt = t_old, dt

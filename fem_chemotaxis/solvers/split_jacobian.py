@@ -19,6 +19,7 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.la.petsc
 import ufl
+
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.blocks import BlockAssembler, compile_forms
@@ -41,9 +42,14 @@ class SplitJacobian:
         bcs: The problem's Dirichlet conditions.
     """
 
-    def __init__(self, problem: dolfinx.fem.petsc.NonlinearProblem, jacobian: Sequence[Sequence[ufl.Form]],
-                 is_fixed: IsFixed, step_constants: Sequence[dolfinx.fem.Constant],
-                 bcs: Sequence[dolfinx.fem.DirichletBC] = ()):
+    def __init__(
+        self,
+        problem: dolfinx.fem.petsc.NonlinearProblem,
+        jacobian: Sequence[Sequence[ufl.Form]],
+        is_fixed: IsFixed,
+        step_constants: Sequence[dolfinx.fem.Constant],
+        bcs: Sequence[dolfinx.fem.DirichletBC] = (),
+    ):
         steps = list(step_constants)
         kept, changing = partition_bilinear(jacobian, lambda f: is_fixed(f) or any(f is c for c in steps))
         self._kept_forms, self._changing_forms = compile_forms(kept), compile_forms(changing)

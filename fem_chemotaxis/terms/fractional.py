@@ -53,6 +53,7 @@ import dolfinx.fem.petsc
 import numpy as np
 import ufl
 from numpy.polynomial import chebyshev
+
 from petsc4py import PETSc
 
 __all__ = ["SOLVERS", "FractionalDiffusion", "RationalRule", "estimate_spectrum", "rational_rule"]
@@ -169,7 +170,7 @@ def _pole_correction(
         return -2 * (factor * x * phase / (1 - x + x * phase)).real
 
     for degree in (16, 64, 256, 1024):
-        coefficients = chebyshev.chebinterpolate(correction, degree)
+        coefficients = chebyshev.chebinterpolate(correction, degree)  # type: ignore[type-var]  # numpy's stub: scalar functions only
         tail = np.cumsum(np.abs(coefficients[::-1]))[::-1]  # tail[n] = sum_{m >= n} |a_m|
         if np.abs(coefficients[-8:]).max() <= max(budget / 64, 1e-13 * tail[0]):  # converged or round-off
             keep = int(np.nonzero(tail > budget)[0].max()) + 1 if tail[0] > budget else 0
@@ -182,9 +183,7 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return np.exp(-np.logaddexp(0.0, -x))
 
 
-def _build_rule(
-    order: float, tau: float, spectrum: tuple[float, float], tolerance: float, k: float
-) -> RationalRule:
+def _build_rule(order: float, tau: float, spectrum: tuple[float, float], tolerance: float, k: float) -> RationalRule:
     """The rule with lattice step k, truncated for `tolerance`, with its measured error."""
     s = order / 2
     y0 = -np.log(tau) / s
@@ -210,26 +209,35 @@ def _build_rule(
     last_drop = int(np.nonzero(after(at_lo) <= budget)[0].min())
     last_identity = int(np.nonzero(after(kr * _sigmoid(np.log(hi) - y)) <= budget)[0].min())
     last = min(last_drop, last_identity)
-    identity = float(kr[last + 1:].sum()) if last_identity < last_drop else 0.0
+    identity = float(kr[last + 1 :].sum()) if last_identity < last_drop else 0.0
     if y[last] > 700:
         raise ValueError(
-            f"fractional diffusion: shifts beyond e^700 needed (a = {order:g}, tau = {tau:g}); "
-            "increase the tolerance"
+            f"fractional diffusion: shifts beyond e^700 needed (a = {order:g}, tau = {tau:g}); increase the tolerance"
         )
     nodes = slice(first, last + 1)
     shifts = np.exp(y[nodes])
     center, interval, coefficients = (0.0, (0.0, 1.0), np.zeros(0))
     if s > 0.5:  # else the poles of rho are no closer to the real axis than those of 1/(lam + e^y)
         center, interval, coefficients = _pole_correction(s, y0, k, offset, spectrum, budget)
-    rule = RationalRule(order, tau, tolerance, spectrum, k, shifts, kr[nodes] * shifts,
-                        identity, center, interval, coefficients, error=np.inf)
+    rule = RationalRule(
+        order,
+        tau,
+        tolerance,
+        spectrum,
+        k,
+        shifts,
+        kr[nodes] * shifts,
+        identity,
+        center,
+        interval,
+        coefficients,
+        error=np.inf,
+    )
     grid = np.exp(np.arange(np.log(lo), np.log(hi) + k / 16, k / 16))
     return replace(rule, error=float(np.abs(rule(grid) - rule.exact(grid)).max()))
 
 
-def rational_rule(
-    order: float, tau: float, spectrum: tuple[float, float], tolerance: float = 1e-8
-) -> RationalRule:
+def rational_rule(order: float, tau: float, spectrum: tuple[float, float], tolerance: float = 1e-8) -> RationalRule:
     """The rule for ``1/(1 + tau lam^(order/2))`` with error <= tolerance on `spectrum` (lo > 0).
 
     Pure numpy; see the module docstring for the construction and its rate.
@@ -237,18 +245,14 @@ def rational_rule(
     if not 0 < order < 2:
         raise ValueError(f"fractional order must be in (0, 2), got {order:g}")
     if not (tau > 0 and 0 < spectrum[0] < spectrum[1] and 0 < tolerance < 1):
-        raise ValueError(
-            f"need tau > 0, 0 < lam_lo < lam_hi and 0 < tolerance < 1; got {tau}, {spectrum}, {tolerance}"
-        )
+        raise ValueError(f"need tau > 0, 0 < lam_lo < lam_hi and 0 < tolerance < 1; got {tau}, {spectrum}, {tolerance}")
     k = 2 * np.pi**2 / np.log(8 / tolerance)
     for _ in range(12):
         rule = _build_rule(order, tau, spectrum, tolerance, k)
         if rule.error <= tolerance:
             return rule
         k *= 0.85
-    raise RuntimeError(
-        f"fractional diffusion: no rule reached tolerance {tolerance:g} (a = {order:g}, tau = {tau:g})"
-    )
+    raise RuntimeError(f"fractional diffusion: no rule reached tolerance {tolerance:g} (a = {order:g}, tau = {tau:g})")
 
 
 def estimate_spectrum(K: PETSc.Mat, M: PETSc.Mat, direct: bool) -> tuple[float, float]:
@@ -289,9 +293,7 @@ def estimate_spectrum(K: PETSc.Mat, M: PETSc.Mat, direct: bool) -> tuple[float, 
     lam_max = solve(SLEPc.EPS.Which.LARGEST_REAL, invert=False)
     lam_1 = solve(SLEPc.EPS.Which.TARGET_MAGNITUDE, invert=True)
     if not lam_1 > 1e-10 * lam_max:
-        raise ValueError(
-            f"fractional diffusion: smallest non-zero eigenvalue {lam_1:.3g} ~ 0; is the mesh connected?"
-        )
+        raise ValueError(f"fractional diffusion: smallest non-zero eigenvalue {lam_1:.3g} ~ 0; is the mesh connected?")
     return lam_1, lam_max
 
 

@@ -10,17 +10,17 @@ from collections.abc import Callable, Mapping, Sequence
 
 import ufl
 
-from fem_chemotaxis.config.backends import UFL_FUNCTIONS
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.model import Diffusion, Model
 from fem_chemotaxis.terms.advection import VELOCITY, Advection
 from fem_chemotaxis.terms.boundary_flux import boundary_flux_residual
 from fem_chemotaxis.terms.diffusion import diffusion_residual
 from fem_chemotaxis.terms.reaction import reaction_residual
-from fem_chemotaxis.terms.taxis import taxis_residual
+from fem_chemotaxis.terms.taxis import limited_gradient, taxis_residual
 
-__all__ = ["SpatialOperator", "Source"]
+__all__ = ["Source", "SpatialOperator"]
 
 #: A user source r(x, t) given in Python: spatial coordinate and time -> UFL expression.
 Source = Callable[[ufl.SpatialCoordinate, ufl.core.expr.Expr], ufl.core.expr.Expr]
@@ -63,6 +63,13 @@ class SpatialOperator:
         coords = {name: self.x[i] for i, name in enumerate("xyz"[: self.x.ufl_shape[0]])}
         return {**self.parameters, **coords, **states, "t": t}
 
+    def evaluator(
+        self, states: Mapping[str, ufl.core.expr.Expr], t: ufl.core.expr.Expr
+    ) -> Callable[[Expression], ufl.core.expr.Expr]:
+        """Evaluates the model's expressions to UFL for the given states and time."""
+        symbols = self.symbols(states, t)
+        return lambda expr: expr.evaluate(symbols, self.functions)
+
     def residuals(
         self,
         states: Mapping[str, ufl.core.expr.Expr],
@@ -70,10 +77,7 @@ class SpatialOperator:
         t: ufl.core.expr.Expr,
     ) -> dict[str, ufl.Form | None]:
         """G_i for each species name (None where the equation has no spatial terms)."""
-        symbols = self.symbols(states, t)
-
-        def value(expr: Expression) -> ufl.core.expr.Expr:
-            return expr.evaluate(symbols, self.functions)
+        value = self.evaluator(states, t)
 
         out: dict[str, ufl.Form | None] = {}
         for sp in self.model.species:
@@ -97,6 +101,27 @@ class SpatialOperator:
                     forms.append(boundary_flux_residual(inward, v, ds))
             out[sp.name] = sum(forms[1:], forms[0]) if forms else None
         return out
+
+    def flux(self, name: str, states: Mapping[str, ufl.core.expr.Expr], t: ufl.core.expr.Expr) -> ufl.core.expr.Expr:
+        """The flux J of species `name` in ``d_t u + div J = f``, as a UFL vector.
+
+        ``J = -D grad u + sum_j S_j Q(grad w_j)``, plus ``u w`` when a fluid carries the species
+        (`states` then holds the velocity). Fractional diffusion is not local and not included.
+        """
+        value = self.evaluator(states, t)
+
+        sp = next(s for s in self.model.species if s.name == name)
+        u = states[name]
+        flux = ufl.zero(self.x.ufl_shape)
+        if sp.diffusion is not None and sp.fractional_order is None:
+            flux = flux - self._coefficient(sp.diffusion, value) * ufl.grad(u)
+        for tx in sp.taxis:
+            flux = flux + value(tx.sensitivity) * limited_gradient(
+                ufl.grad(states[tx.towards]), tx.limiter, tx.limiter_threshold
+            )
+        if self.advection is not None and name in self.advection.species:
+            flux = flux + u * states[VELOCITY]
+        return flux
 
     @staticmethod
     def _coefficient(diffusion: Diffusion, value: Callable[[Expression], ufl.core.expr.Expr]) -> ufl.core.expr.Expr:

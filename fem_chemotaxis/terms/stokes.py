@@ -25,7 +25,7 @@ def momentum_residual(
     v: ufl.Argument,
     viscosity: ufl.core.expr.Expr,
     body_force: ufl.core.expr.Expr | None = None,
-    density: ufl.core.expr.Expr | None = None,
+    density: ufl.core.expr.Expr | float | None = None,
     grad_div: float = 0.0,
 ) -> ufl.Form:
     """Weak form of ``[rho (w.grad) w] - div(eta grad w) + grad p - f`` tested with `v`.

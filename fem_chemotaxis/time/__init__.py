@@ -8,8 +8,17 @@ from fem_chemotaxis.time.rosenbrock import ROSENBROCK_SCHEMES, RosenbrockTableau
 from fem_chemotaxis.time.theta import ThetaMethod
 
 __all__ = [
-    "BDF2", "ROSENBROCK_SCHEMES", "SCHEMES", "MeshLevels", "RosenbrockTableau", "StepController", "ThetaMethod",
-    "TimeLevels", "choose_scheme", "make_scheme", "rosenbrock_refusal",
+    "BDF2",
+    "ROSENBROCK_SCHEMES",
+    "SCHEMES",
+    "MeshLevels",
+    "RosenbrockTableau",
+    "StepController",
+    "ThetaMethod",
+    "TimeLevels",
+    "choose_scheme",
+    "make_scheme",
+    "rosenbrock_refusal",
 ]
 
 #: Scheme names accepted in configs: Newton schemes, Rosenbrock schemes and "auto".

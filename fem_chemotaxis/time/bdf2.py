@@ -18,19 +18,15 @@ only where the mesh moves relative to the material).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import ufl
 
-from fem_chemotaxis.model.model import Model
-from fem_chemotaxis.terms.mesh_velocity import mesh_velocity_residual
-from fem_chemotaxis.terms.spatial import SpatialOperator
 from fem_chemotaxis.time.levels import TimeLevels
+from fem_chemotaxis.time.newton_scheme import NewtonScheme
 
 __all__ = ["BDF2"]
 
 
-class BDF2:
+class BDF2(NewtonScheme):
     """Second-order backward differentiation with variable steps."""
 
     name = "bdf2"
@@ -42,37 +38,16 @@ class BDF2:
         """c of ``c u_{n+1}`` in the discrete time derivative: (1 + 2 omega)/((1 + omega) dt)."""
         return (1 + 2 * omega) / ((1 + omega) * dt)
 
-    def residuals(
-        self,
-        model: Model,
-        operator: SpatialOperator,
-        levels: TimeLevels,
-        tests: Mapping[str, ufl.Argument],
-    ) -> list[ufl.Form]:
-        """The residual of each species (in model order) for one step from t_n to t_n + dt."""
-        g_new = operator.residuals(levels.new, tests, levels.t_old + levels.dt)
-        w = levels.omega
-        mesh = levels.mesh
-        old, older = levels.old, levels.older
+    def _rate(self, name: str, levels: TimeLevels) -> ufl.core.expr.Expr:
+        """The BDF2 derivative of the amounts u (u det F on a moving mesh) at the three levels."""
+        w, mesh = levels.omega, levels.mesh
+        old, older = levels.old[name], levels.older[name]
         if mesh is not None:
-            old = {n: u * mesh.old_volume for n, u in old.items() if n in model.species_names}
-            older = {n: u * mesh.older_volume for n, u in older.items() if n in model.species_names}
-        forms = []
-        for sp in model.species:
-            name, v = sp.name, tests[sp.name]
-            if not sp.time_derivative:
-                forms.append(g_new[name])
-                continue
-            rate = (
-                (1 + 2 * w) / (1 + w) * levels.new[name]
-                - (1 + w) * old[name]
-                + w**2 / (1 + w) * older[name]
-            ) / levels.dt
-            form = rate * v * ufl.dx
-            if mesh is not None and mesh.relative:
-                velocity = ((1 + w) * mesh.to_old - w**2 / (1 + w) * mesh.to_older) / levels.dt
-                form += mesh_velocity_residual(levels.new[name], velocity, v)
-            if g_new[name] is not None:
-                form += g_new[name]
-            forms.append(form)
-        return forms
+            old, older = old * mesh.old_volume, older * mesh.older_volume
+        return ((1 + 2 * w) / (1 + w) * levels.new[name] - (1 + w) * old + w**2 / (1 + w) * older) / levels.dt
+
+    def _mesh_velocity(self, levels: TimeLevels) -> ufl.core.expr.Expr:
+        """The BDF2 derivative of the node positions."""
+        w, mesh = levels.omega, levels.mesh
+        assert mesh is not None
+        return ((1 + w) * mesh.to_old - w**2 / (1 + w) * mesh.to_older) / levels.dt

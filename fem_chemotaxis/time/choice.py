@@ -52,15 +52,18 @@ def choose_scheme(name: str, model: Model, positivity: str = "none", motion: Any
     """
     fractional = [sp.name for sp in model.species if sp.fractional_order is not None]
     if name == "crank-nicolson" and fractional:
-        raise ValueError(f'[time] scheme = "crank-nicolson" is not supported with the fractional diffusion of '
-                         f"'{fractional[0]}' (its explicit half needs (-Lap)^(a/2) u_n, which the resolvent "
-                         "does not give); use backward-euler or bdf2")
+        raise ValueError(
+            f'[time] scheme = "crank-nicolson" is not supported with the fractional diffusion of '
+            f"'{fractional[0]}' (its explicit half needs (-Lap)^(a/2) u_n, which the resolvent "
+            "does not give); use backward-euler or bdf2"
+        )
     refusal = rosenbrock_refusal(model, positivity, motion)
     if name == AUTO:
         if refusal is None:
             return AUTO_ROSENBROCK, None
         return AUTO_FALLBACK, f'scheme "auto" -> "{AUTO_FALLBACK}": {refusal}'
     if name in ROSENBROCK_SCHEMES and refusal is not None:
-        raise ValueError(f'[time] scheme = "{name}" is not supported: {refusal} '
-                         f'({", ".join(NEWTON_SCHEMES)}, or "auto")')
+        raise ValueError(
+            f'[time] scheme = "{name}" is not supported: {refusal} ({", ".join(NEWTON_SCHEMES)}, or "auto")'
+        )
     return name, None

@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Sequence
 
 import numpy as np
+
 from mpi4py import MPI
 
 __all__ = ["StepController"]
@@ -49,7 +50,7 @@ class StepController:
         prediction = _extrapolate(times, [v for _, v in self.history], t_new)
         dt = t_new - times[0]
         factor = self.error_constant * math.factorial(p + 1) * dt ** (p + 1)
-        factor /= np.prod([t_new - t for t in times])
+        factor /= float(np.prod([t_new - t for t in times]))
         scaled = factor * (values - prediction) / (self.atol + self.rtol * np.abs(values))
         total = self.comm.allreduce(float(np.sum(scaled**2)), op=MPI.SUM)
         count = self.comm.allreduce(values.size, op=MPI.SUM)

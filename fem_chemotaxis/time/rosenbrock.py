@@ -56,14 +56,18 @@ class RosenbrockTableau:
         s = len(self.b)
         full = self.gammas + self.gamma * np.eye(s)
         inverse = np.linalg.inv(full)
-        object.__setattr__(self, "transformed", {
-            "a": self.alpha @ inverse,
-            "c": np.diag(np.full(s, 1.0 / self.gamma)) - inverse,
-            "m": self.b @ inverse,
-            "m_embedded": self.b_embedded @ inverse,
-            "stage_times": self.alpha.sum(axis=1),
-            "stage_gammas": full.sum(axis=1),
-        })
+        object.__setattr__(
+            self,
+            "transformed",
+            {
+                "a": self.alpha @ inverse,
+                "c": np.diag(np.full(s, 1.0 / self.gamma)) - inverse,
+                "m": self.b @ inverse,
+                "m_embedded": self.b_embedded @ inverse,
+                "stage_times": self.alpha.sum(axis=1),
+                "stage_gammas": full.sum(axis=1),
+            },
+        )
 
     @property
     def stages(self) -> int:
@@ -71,11 +75,28 @@ class RosenbrockTableau:
         return len(self.b)
 
 
-def _tableau(name: str, order: int, embedded: int, gamma: float, alpha: Sequence[Sequence[float]],
-             gammas: Sequence[Sequence[float]], b: Sequence[float], bhat: Sequence[float], w_method: bool
-             ) -> RosenbrockTableau:
-    return RosenbrockTableau(name, order, embedded, gamma, np.array(alpha, float), np.array(gammas, float),
-                             np.array(b, float), np.array(bhat, float), w_method)
+def _tableau(
+    name: str,
+    order: int,
+    embedded: int,
+    gamma: float,
+    alpha: Sequence[Sequence[float]],
+    gammas: Sequence[Sequence[float]],
+    b: Sequence[float],
+    bhat: Sequence[float],
+    w_method: bool,
+) -> RosenbrockTableau:
+    return RosenbrockTableau(
+        name,
+        order,
+        embedded,
+        gamma,
+        np.array(alpha, float),
+        np.array(gammas, float),
+        np.array(b, float),
+        np.array(bhat, float),
+        w_method,
+    )
 
 
 _G2 = 1.0 + 1.0 / math.sqrt(2.0)
@@ -85,22 +106,34 @@ _G34 = 4.3586652150845900e-01
 _TABLEAUX = {
     "ros2": _tableau("ros2", 2, 1, _G2, [[0, 0], [1, 0]], [[0, 0], [-2 * _G2, 0]], [0.5, 0.5], [1.0, 0.0], True),
     "ros3p": _tableau(
-        "ros3p", 3, 2, _G3,
+        "ros3p",
+        3,
+        2,
+        _G3,
         [[0, 0, 0], [1, 0, 0], [1, 0, 0]],
         [[0, 0, 0], [-1, 0, 0], [-_G3, -(0.5 + math.sqrt(3.0) / 3.0), 0]],
-        [2 / 3, 0, 1 / 3], [1 / 3, 1 / 3, 1 / 3], False,
+        [2 / 3, 0, 1 / 3],
+        [1 / 3, 1 / 3, 1 / 3],
+        False,
     ),
     "ros34pw2": _tableau(
-        "ros34pw2", 3, 2, _G34,
-        [[0, 0, 0, 0],
-         [8.7173304301691801e-01, 0, 0, 0],
-         [8.4457060015369423e-01, -1.1299064236484185e-01, 0, 0],
-         [0, 0, 1.0, 0]],
-        [[0, 0, 0, 0],
-         [-8.7173304301691801e-01, 0, 0, 0],
-         [-9.0338057013044082e-01, 5.4180672388095326e-02, 0, 0],
-         [2.4212380706095346e-01, -1.2232505839045147e+00, 5.4526025533510214e-01, 0]],
-        [2.4212380706095346e-01, -1.2232505839045147e+00, 1.5452602553351020e+00, 4.3586652150845900e-01],
+        "ros34pw2",
+        3,
+        2,
+        _G34,
+        [
+            [0, 0, 0, 0],
+            [8.7173304301691801e-01, 0, 0, 0],
+            [8.4457060015369423e-01, -1.1299064236484185e-01, 0, 0],
+            [0, 0, 1.0, 0],
+        ],
+        [
+            [0, 0, 0, 0],
+            [-8.7173304301691801e-01, 0, 0, 0],
+            [-9.0338057013044082e-01, 5.4180672388095326e-02, 0, 0],
+            [2.4212380706095346e-01, -1.2232505839045147e00, 5.4526025533510214e-01, 0],
+        ],
+        [2.4212380706095346e-01, -1.2232505839045147e00, 1.5452602553351020e00, 4.3586652150845900e-01],
         [3.7810903145819369e-01, -9.6042292212423178e-02, 0.5, 2.1793326075422950e-01],
         True,
     ),

@@ -22,15 +22,14 @@ from collections.abc import Mapping
 
 import ufl
 
-from fem_chemotaxis.model.model import Model
-from fem_chemotaxis.terms.mesh_velocity import mesh_velocity_residual
 from fem_chemotaxis.terms.spatial import SpatialOperator
 from fem_chemotaxis.time.levels import TimeLevels
+from fem_chemotaxis.time.newton_scheme import NewtonScheme, SpatialResiduals
 
 __all__ = ["ThetaMethod"]
 
 
-class ThetaMethod:
+class ThetaMethod(NewtonScheme):
     """Turns a spatial operator into the residuals of one time step.
 
     Args:
@@ -70,34 +69,33 @@ class ThetaMethod:
             )
         return 1.0 / dt
 
-    def residuals(
-        self,
-        model: Model,
-        operator: SpatialOperator,
-        levels: TimeLevels,
-        tests: Mapping[str, ufl.Argument],
-    ) -> list[ufl.Form]:
-        """The residual of each species (in model order) for one step from t_n to t_n + dt."""
-        mesh = levels.mesh
-        if mesh is not None and self.theta < 1.0:
+    def _spatial(
+        self, operator: SpatialOperator, levels: TimeLevels, tests: Mapping[str, ufl.Argument]
+    ) -> tuple[SpatialResiduals, SpatialResiduals]:
+        """The spatial residuals at t_{n+1} and, unless backward Euler, at t_n."""
+        if levels.mesh is not None and self.theta < 1.0:
             raise ValueError(
                 f"the time scheme {self.name} is not supported on a moving mesh; use backward-euler or bdf2"
             )
         g_new = operator.residuals(levels.new, tests, levels.t_old + levels.dt)
         g_old = operator.residuals(levels.old, tests, levels.t_old) if self.theta < 1.0 else {}
-        forms = []
-        for sp in model.species:
-            name, v = sp.name, tests[sp.name]
-            if not sp.time_derivative:
-                forms.append(g_new[name])
-                continue
-            old = levels.old[name] if mesh is None else levels.old[name] * mesh.old_volume
-            form = (levels.new[name] - old) / levels.dt * v * ufl.dx
-            if mesh is not None and mesh.relative:
-                form += mesh_velocity_residual(levels.new[name], mesh.to_old / levels.dt, v)
-            if g_new[name] is not None:
-                form += self.theta * g_new[name]
-            if self.theta < 1.0 and g_old[name] is not None:
-                form += (1.0 - self.theta) * g_old[name]
-            forms.append(form)
-        return forms
+        return g_new, g_old
+
+    def _rate(self, name: str, levels: TimeLevels) -> ufl.core.expr.Expr:
+        """(u - u_n)/dt (u_n det F on a moving mesh)."""
+        mesh = levels.mesh
+        old = levels.old[name] if mesh is None else levels.old[name] * mesh.old_volume
+        return (levels.new[name] - old) / levels.dt
+
+    def _mesh_velocity(self, levels: TimeLevels) -> ufl.core.expr.Expr:
+        """(x_{n+1} - x_n)/dt."""
+        assert levels.mesh is not None
+        return levels.mesh.to_old / levels.dt
+
+    def _with_spatial(self, form: ufl.Form, spatial: ufl.Form | None, spatial_old: ufl.Form | None) -> ufl.Form:
+        """theta G(u, t_{n+1}) + (1 - theta) G(u_n, t_n)."""
+        if spatial is not None:
+            form += self.theta * spatial
+        if self.theta < 1.0 and spatial_old is not None:
+            form += (1.0 - self.theta) * spatial_old
+        return form

@@ -10,5 +10,12 @@ from fem_chemotaxis.viz.pictures import (
     save_time_series_png,
 )
 
-__all__ = ["PANEL_WIDTH", "VIEWS_3D", "gather_grid", "orthogonal_slices",
-           "save_small_copy", "save_species_png", "save_time_series_png"]
+__all__ = [
+    "PANEL_WIDTH",
+    "VIEWS_3D",
+    "gather_grid",
+    "orthogonal_slices",
+    "save_small_copy",
+    "save_species_png",
+    "save_time_series_png",
+]

@@ -19,15 +19,13 @@ import numpy as np
 import pyvista
 
 from fem_chemotaxis.viz.gather import gather_grid
-from fem_chemotaxis.viz.pictures import _add_text, _color_range, _fit_camera, _write_atomically
+from fem_chemotaxis.viz.panel import TITLE_PX, add_label, add_scalar_bar, color_range, fit_camera, write_png_atomically
 
 __all__ = ["gather_flow_grid", "save_flow_png"]
 
 _VELOCITY = "velocity"
 _SIZE_2D = (1100, 700)
 _SIZE_3D = (1000, 900)
-_TITLE_PX = 48
-_BAR_PX = 110
 
 
 def gather_flow_grid(
@@ -101,14 +99,15 @@ def save_flow_png(
     heading = title or f"{density.name} and streamlines of the flow"
     subtitle = f"max speed {speed.max():.3g}" + ("" if time is None else f",  t = {time:.6g}")
     size = window_size or (_SIZE_3D if three_d else _SIZE_2D)
-    clim = clim or _color_range(grid.point_data[density.name])
+    clim = clim or color_range(grid.point_data[density.name])
     plotter = pyvista.Plotter(off_screen=True, window_size=list(size), border=False)
     try:
         plotter.set_background("white")
         shown = _far_walls(grid) if three_d else [grid]
         actors = [
-            plotter.add_mesh(part, scalars=density.name, cmap="viridis", clim=clim, lighting=False,
-                             show_scalar_bar=False)
+            plotter.add_mesh(
+                part, scalars=density.name, cmap="viridis", clim=clim, lighting=False, show_scalar_bar=False
+            )
             for part in shown
         ]
         if three_d:
@@ -116,8 +115,13 @@ def save_flow_png(
             level = clim[0] + 0.4 * (clim[1] - clim[0])
             surface = grid.contour([level], scalars=density.name)
             if surface.n_points:  # the dense cells: layer and plumes
-                plotter.add_mesh(surface, color=actors[0].mapper.lookup_table.map_value(level)[:3], opacity=0.75,
-                                 smooth_shading=True, specular=0.3)
+                plotter.add_mesh(
+                    surface,
+                    color=actors[0].mapper.lookup_table.map_value(level)[:3],
+                    opacity=0.75,
+                    smooth_shading=True,
+                    specular=0.3,
+                )
                 subtitle += f",  isosurface {density.name} = {level:.3g}"
         if speed.max() > 0:
             if three_d:
@@ -126,24 +130,12 @@ def save_flow_png(
             else:
                 lines = _streamlines_2d(grid, speed, streamline_density)
                 plotter.add_mesh(lines, color="white", line_width=1.6, lighting=False, opacity=0.9)
-        plotter.add_scalar_bar(
-            title="",
-            mapper=actors[0].mapper,
-            vertical=False,
-            position_x=0.2,
-            position_y=34 / size[1],
-            width=0.6,
-            height=(_BAR_PX - 44) / size[1],
-            n_labels=5,
-            fmt="%.3g" if 1e-2 <= max(map(abs, clim)) < 1e4 else "%.2e",
-            label_font_size=16,
-            color="black",
-        )
-        _add_text(plotter, density.name, (size[0] / 2, 18), 18)
-        _add_text(plotter, f"{heading}   ({subtitle})", (size[0] / 2, size[1] - _TITLE_PX / 2), 18)
+        add_scalar_bar(plotter, actors[0].mapper, clim, size, 0.2)
+        add_label(plotter, density.name, (size[0] / 2, 18), 18)
+        add_label(plotter, f"{heading}   ({subtitle})", (size[0] / 2, size[1] - TITLE_PX / 2), 18)
         direction, view_up = ((1.0, -1.0, 0.7), (0.0, 0.0, 1.0)) if three_d else ((0.0, 0.0, 1.0), (0.0, 1.0, 0.0))
-        _fit_camera(plotter, grid.bounds, direction, view_up, size)
-        _write_atomically(path, plotter.screenshot)
+        fit_camera(plotter, grid.bounds, direction, view_up, size)
+        write_png_atomically(path, plotter.screenshot)
     finally:
         plotter.close()
 
@@ -161,7 +153,10 @@ def _streamlines_2d(grid: pyvista.UnstructuredGrid, speed: np.ndarray, streamlin
     diagonal = float(np.linalg.norm(hi - lo))
     # The filter measures in cell lengths: a separation of 1.8% of the diagonal, in those.
     cell_length = float(np.sqrt(2.0 * grid.compute_cell_sizes(length=False, volume=False)["Area"].mean()))
-    inside = np.all((grid.points[:, :2] > lo[:2] + 0.05 * (hi - lo)[:2]) & (grid.points[:, :2] < hi[:2] - 0.05 * (hi - lo)[:2]), axis=1)
+    inside = np.all(
+        (grid.points[:, :2] > lo[:2] + 0.05 * (hi - lo)[:2]) & (grid.points[:, :2] < hi[:2] - 0.05 * (hi - lo)[:2]),
+        axis=1,
+    )
     start = int(np.argmax(np.where(inside, speed, -1.0)))
     return _normalised(grid, speed).streamlines_evenly_spaced_2D(
         vectors=_VELOCITY,
@@ -193,11 +188,20 @@ def _streamlines_3d(grid: pyvista.UnstructuredGrid, speed: np.ndarray, streamlin
     diagonal = float(np.linalg.norm(hi - lo))
     resolution = max(2, round(4 * streamline_density))
     seeds = pyvista.Plane(
-        center=(lo + hi) / 2, direction=(0.0, 0.0, 1.0), i_size=0.9 * (hi[0] - lo[0]), j_size=0.9 * (hi[1] - lo[1]),
-        i_resolution=resolution, j_resolution=resolution,
+        center=(lo + hi) / 2,
+        direction=(0.0, 0.0, 1.0),
+        i_size=0.9 * (hi[0] - lo[0]),
+        j_size=0.9 * (hi[1] - lo[1]),
+        i_resolution=resolution,
+        j_resolution=resolution,
     )
     lines = _normalised(grid, speed).streamlines_from_source(
-        seeds, vectors=_VELOCITY, integration_direction="both", max_length=4.0 * diagonal,
-        initial_step_length=0.2, terminal_speed=1e-4, compute_vorticity=False,
+        seeds,
+        vectors=_VELOCITY,
+        integration_direction="both",
+        max_length=4.0 * diagonal,
+        initial_step_length=0.2,
+        terminal_speed=1e-4,
+        compute_vorticity=False,
     )
     return lines.tube(radius=0.0025 * diagonal) if lines.n_points else lines

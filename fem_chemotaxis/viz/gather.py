@@ -61,9 +61,7 @@ def gather_grid(functions: Sequence[dolfinx.fem.Function]) -> pyvista.Unstructur
     # vtk_mesh(V) lists the owned cells only, as rows [n, dof_0, ..., dof_{n-1}].
     topology, cell_types, _ = dolfinx.plot.vtk_mesh(V)
     cells = topology.reshape(len(cell_types), -1).astype(np.int64)
-    cells[:, 1:] = index_map.local_to_global(cells[:, 1:].reshape(-1).astype(np.int32)).reshape(
-        len(cell_types), -1
-    )
+    cells[:, 1:] = index_map.local_to_global(cells[:, 1:].reshape(-1).astype(np.int32)).reshape(len(cell_types), -1)
     local = (
         index_map.local_range[0],
         V.tabulate_dof_coordinates()[:num_owned],

@@ -10,19 +10,29 @@ written to a temporary file in the target directory and then renamed over the ta
 """
 
 import io
-import itertools
 import os
-import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import dolfinx.fem
 import numpy as np
 import pyvista
 from matplotlib.figure import Figure
-from mpi4py import MPI
 from vtkmodules.vtkFiltersGeneral import vtkBoxClipDataSet
 
+from mpi4py import MPI
+
 from fem_chemotaxis.viz.gather import gather_grid
+from fem_chemotaxis.viz.panel import (
+    BAR_PX,
+    SIDE_PX,
+    TITLE_PX,
+    add_label,
+    add_scalar_bar,
+    color_range,
+    fit_camera,
+    view_frame,
+    write_png_atomically,
+)
 
 __all__ = ["VIEWS_3D", "orthogonal_slices", "save_small_copy", "save_species_png", "save_time_series_png"]
 
@@ -30,89 +40,10 @@ PANEL_WIDTH = 600
 """Default width of one species panel, in pixels."""
 
 _HEADER_PX = 44  # band for the overall title, above all panels
-_TITLE_PX = 48  # band for the panel title, at the top of each panel
-_BAR_PX = 110  # band for the scalar bar, at the bottom of each panel
-_SIDE_PX = 24  # free margin left and right of the field
 _COLORMAP = "viridis"
 
 VIEWS_3D = ("clip", "slices", "surface")
 """How ``save_species_png`` shows a 3-D field: corner cut away, centre slices, or boundary."""
-
-
-def _write_atomically(path: str | os.PathLike, write: Callable[[str], object]) -> None:
-    """Call ``write`` on a temporary PNG next to ``path``, then rename it to ``path``."""
-    directory = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=".png")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    try:
-        os.chmod(tmp, 0o666 & ~umask)
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def _view_frame(
-    bounds: Sequence[float], direction: Sequence[float], view_up: Sequence[float]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
-    """Screen axes and projected extents of a bounding box seen along ``direction``.
-
-    Args:
-        bounds: ``(xmin, xmax, ymin, ymax, zmin, zmax)``.
-        direction: Vector from the focal point towards the camera.
-        view_up: Approximate upward direction on the screen.
-
-    Returns:
-        Unit direction, unit screen-right and unit screen-up vectors, then the box's width
-        and height on the screen (world units).
-    """
-    d = np.asarray(direction, dtype=float) / np.linalg.norm(direction)
-    right = np.cross(-d, view_up)
-    right /= np.linalg.norm(right)
-    up = np.cross(right, -d)
-    corners = np.array(list(itertools.product(bounds[0:2], bounds[2:4], bounds[4:6])))
-    return d, right, up, float(np.ptp(corners @ right)), float(np.ptp(corners @ up))
-
-
-def _fit_camera(
-    plotter: pyvista.Plotter,
-    bounds: Sequence[float],
-    direction: Sequence[float],
-    view_up: Sequence[float],
-    panel_size: tuple[int, int],
-) -> None:
-    """Aim the active subplot's parallel camera so the box fills the field band of the panel.
-
-    The field band is the panel minus the title band on top, the scalar-bar band at the
-    bottom and the side margins, so nothing is clipped and nothing overlaps the field.
-    """
-    d, _, up, width, height = _view_frame(bounds, direction, view_up)
-    field_w = panel_size[0] - 2 * _SIDE_PX
-    field_h = panel_size[1] - _TITLE_PX - _BAR_PX
-    scale = 1.02 * max(width / field_w, height / field_h)  # world units per pixel
-    lo, hi = np.asarray(bounds[0::2]), np.asarray(bounds[1::2])
-    focal = (lo + hi) / 2 - up * scale * (_BAR_PX - _TITLE_PX) / 2
-    distance = 2.0 * np.linalg.norm(hi - lo) + 1.0
-    plotter.camera_position = [focal + distance * d, focal, up]
-    plotter.camera.parallel_projection = True
-    plotter.camera.parallel_scale = panel_size[1] * scale / 2
-    plotter.reset_camera_clipping_range()
-
-
-def _color_range(values: np.ndarray) -> tuple[float, float]:
-    """Colour-map range of ``values``, widened around the value if the field is constant.
-
-    An end within round-off of zero (relative to the range) is shown as 0, not as 1e-17.
-    """
-    lo, hi = float(values.min()), float(values.max())
-    lo, hi = (0.0 if abs(v) <= 1e-12 * (hi - lo) else v for v in (lo, hi))
-    if hi - lo <= 1e-12 * max(abs(lo), abs(hi), 1.0):
-        pad = 0.05 * max(abs(lo), 1.0)
-        return lo - pad, hi + pad
-    return lo, hi
 
 
 def _cut_corner(grid: pyvista.UnstructuredGrid) -> pyvista.UnstructuredGrid:
@@ -141,9 +72,7 @@ def orthogonal_slices(grid: pyvista.UnstructuredGrid) -> pyvista.UnstructuredGri
     return grid.slice_orthogonal(x=x, y=y, z=z).combine(merge_points=False)
 
 
-def _three_d_scene(
-    grid: pyvista.UnstructuredGrid, view: str
-) -> tuple[pyvista.DataSet, list[pyvista.PolyData]]:
+def _three_d_scene(grid: pyvista.UnstructuredGrid, view: str) -> tuple[pyvista.DataSet, list[pyvista.PolyData]]:
     """What a 3-D panel draws for ``view``: the coloured data set, and black outline edges."""
     if view == "clip":
         shown = _cut_corner(grid)
@@ -156,21 +85,12 @@ def _three_d_scene(
         outline = shown
     edges = [outline.extract_feature_edges(boundary_edges=False, non_manifold_edges=False, manifold_edges=False)]
     if view == "slices":  # where the planes meet the domain's boundary
-        edges.append(shown.extract_surface(algorithm=None).extract_feature_edges(
-            boundary_edges=True, feature_edges=False, non_manifold_edges=False, manifold_edges=False))
+        edges.append(
+            shown.extract_surface(algorithm=None).extract_feature_edges(
+                boundary_edges=True, feature_edges=False, non_manifold_edges=False, manifold_edges=False
+            )
+        )
     return shown, edges
-
-
-def _add_text(
-    plotter: pyvista.Plotter, text: str, position: tuple[float, float], size: int
-) -> None:
-    """Add black text to the active subplot, centred at a pixel position of the viewport."""
-    actor = pyvista.Text(text, position=position)
-    actor.prop.font_size = size
-    actor.prop.color = "black"
-    actor.prop.justification_horizontal = "center"
-    actor.prop.justification_vertical = "center"
-    plotter.add_actor(actor)
 
 
 def save_species_png(
@@ -214,10 +134,7 @@ def save_species_png(
     header = _HEADER_PX if title else 0
     n = len(functions)
     if window_size is None:
-        _, _, _, width, height = _view_frame(grid.bounds, direction, view_up)
-        field_w = PANEL_WIDTH - 2 * _SIDE_PX
-        field_h = field_w * float(np.clip(height / width, 0.4, 1.3))
-        window_size = (n * PANEL_WIDTH, header + _TITLE_PX + _BAR_PX + round(field_h))
+        window_size = _window_size(grid, direction, view_up, n, header)
     panel_size = (window_size[0] // n, window_size[1] - header)
 
     shown, edges = _three_d_scene(grid, view) if three_d else (grid, [])
@@ -233,55 +150,65 @@ def save_species_png(
         plotter.set_background("white")
         if title:
             plotter.subplot(0, 0)
-            _add_text(plotter, title, (window_size[0] / 2, header / 2), 22)
+            add_label(plotter, title, (window_size[0] / 2, header / 2), 22)
         row = 1 if title else 0
+        # 2-D and slices: the colour map's own colours (planes facing different ways must
+        # not look different); clip and surface: soft shading that keeps them close.
+        lit = three_d and view != "slices"
         for column, function in enumerate(functions):
-            name = function.name
             plotter.subplot(row, column)
-            panel = shown.copy(deep=False)
-            panel.set_active_scalars(name)
-            clim = _color_range(grid.point_data[name])
-            # 2-D and slices: the colour map's own colours (planes facing different ways must
-            # not look different); clip and surface: soft shading that keeps them close.
-            lit = three_d and view != "slices"
-            shading = dict(ambient=0.4, diffuse=0.6, specular=0.0) if lit else {}
-            actor = plotter.add_mesh(
-                panel,
-                scalars=name,
-                cmap=_COLORMAP,
-                clim=clim,
-                lighting=lit,
-                show_scalar_bar=False,
-                **shading,
-            )
-            for edge in edges:
-                plotter.add_mesh(edge, color="black", line_width=1, lighting=False)
-            if outline is not None:  # lifted towards the camera so that the field cannot hide it
-                lift = 1e-3 * grid.length * np.asarray(direction, dtype=float) / np.linalg.norm(direction)
-                plotter.add_mesh(outline.translate(lift, inplace=False), color="red", line_width=2, lighting=False)
-            # VTK draws a horizontal bar's title over its middle label: name the bar with a
-            # separate text below it instead.
-            plotter.add_scalar_bar(
-                title="",
-                mapper=actor.mapper,
-                vertical=False,
-                position_x=0.12,
-                position_y=34 / panel_size[1],
-                width=0.76,
-                height=(_BAR_PX - 44) / panel_size[1],
-                n_labels=5,
-                fmt="%.3g" if 1e-2 <= max(map(abs, clim)) < 1e4 else "%.2e",
-                label_font_size=16,
-                color="black",
-                unique_bar=True,
-            )
-            _add_text(plotter, name, (panel_size[0] / 2, 18), 18)
-            label = name if time is None else f"{name}  t = {time:.6g}"
-            _add_text(plotter, label, (panel_size[0] / 2, panel_size[1] - _TITLE_PX / 2), 20)
-            _fit_camera(plotter, grid.bounds, direction, view_up, panel_size)
-        _write_atomically(path, plotter.screenshot)
+            _draw_panel(plotter, grid, shown, edges, function.name, time, panel_size, lit, direction, outline)
+            fit_camera(plotter, grid.bounds, direction, view_up, panel_size)
+        write_png_atomically(path, plotter.screenshot)
     finally:
         plotter.close()
+
+
+def _window_size(
+    grid: pyvista.DataSet, direction: Sequence[float], view_up: Sequence[float], n: int, header: int
+) -> tuple[int, int]:
+    """Picture size for ``n`` panels: ``PANEL_WIDTH`` each, as tall as the domain's aspect ratio needs."""
+    _, _, _, width, height = view_frame(grid.bounds, direction, view_up)
+    field_w = PANEL_WIDTH - 2 * SIDE_PX
+    field_h = field_w * float(np.clip(height / width, 0.4, 1.3))
+    return (n * PANEL_WIDTH, header + TITLE_PX + BAR_PX + round(field_h))
+
+
+def _draw_panel(
+    plotter: pyvista.Plotter,
+    grid: pyvista.DataSet,
+    shown: pyvista.DataSet,
+    edges: Sequence[pyvista.DataSet],
+    name: str,
+    time: float | None,
+    panel_size: tuple[int, int],
+    lit: bool,
+    direction: Sequence[float],
+    outline: pyvista.DataSet | None,
+) -> None:
+    """Draw one species into the current subplot: field, edges, outline, scalar bar and labels."""
+    panel = shown.copy(deep=False)
+    panel.set_active_scalars(name)
+    clim = color_range(grid.point_data[name])
+    shading = {"ambient": 0.4, "diffuse": 0.6, "specular": 0.0} if lit else {}
+    actor = plotter.add_mesh(
+        panel,
+        scalars=name,
+        cmap=_COLORMAP,
+        clim=clim,
+        lighting=lit,
+        show_scalar_bar=False,
+        **shading,
+    )
+    for edge in edges:
+        plotter.add_mesh(edge, color="black", line_width=1, lighting=False)
+    if outline is not None:  # lifted towards the camera so that the field cannot hide it
+        lift = 1e-3 * grid.length * np.asarray(direction, dtype=float) / np.linalg.norm(direction)
+        plotter.add_mesh(outline.translate(lift, inplace=False), color="red", line_width=2, lighting=False)
+    add_scalar_bar(plotter, actor.mapper, clim, panel_size, 0.12, unique_bar=True)
+    add_label(plotter, name, (panel_size[0] / 2, 18), 18)
+    label = name if time is None else f"{name}  t = {time:.6g}"
+    add_label(plotter, label, (panel_size[0] / 2, panel_size[1] - TITLE_PX / 2), 20)
 
 
 def save_time_series_png(
@@ -323,7 +250,7 @@ def save_time_series_png(
         axes.set_title(title)
     axes.grid(alpha=0.3)
     axes.legend()
-    _write_atomically(path, figure.savefig)
+    write_png_atomically(path, figure.savefig)
 
 
 def save_small_copy(
@@ -346,4 +273,4 @@ def save_small_copy(
     picture.save(buffer, format="PNG", optimize=True)
     if buffer.tell() > max_bytes:
         picture = picture.quantize(colors=256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
-    _write_atomically(target, lambda tmp: picture.save(tmp, format="PNG", optimize=True))
+    write_png_atomically(target, lambda tmp: picture.save(tmp, format="PNG", optimize=True))

@@ -16,9 +16,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
-from cases import problem, summary  # noqa: E402
-from cases.adaptive_stepping import step_ratio, steps_for_error  # noqa: E402
-from cases.fem_step_cost import measure  # noqa: E402
+from cases import problem, summary
+from cases.adaptive_stepping import step_ratio, steps_for_error
+from cases.fem_step_cost import measure
 
 pytestmark = pytest.mark.serial
 
@@ -62,10 +62,22 @@ def test_one_case_record_is_consistent(dim, n):
 
 def test_summary_recovers_known_exponent_limit_and_ratios():
     dofs = [1e4, 1e5, 1e6]
-    fem = [{"dim": 2, "n": n, "solver": "iterative", "ranks": 1, "dofs": d, "time_per_step": 3e-6 * d**1.05,
-            "peak_u": 2.0 - 5.0 / n**2} for n, d in zip((100, 200, 400), dofs)]
-    fem += [{"dim": 2, "n": n, "solver": "direct", "ranks": 1, "dofs": d, "time_per_step": 1e-7 * d**1.4}
-            for n, d in zip((100, 200), dofs)]
+    fem = [
+        {
+            "dim": 2,
+            "n": n,
+            "solver": "iterative",
+            "ranks": 1,
+            "dofs": d,
+            "time_per_step": 3e-6 * d**1.05,
+            "peak_u": 2.0 - 5.0 / n**2,
+        }
+        for n, d in zip((100, 200, 400), dofs)
+    ]
+    fem += [
+        {"dim": 2, "n": n, "solver": "direct", "ranks": 1, "dofs": d, "time_per_step": 1e-7 * d**1.4}
+        for n, d in zip((100, 200), dofs)
+    ]
     two_ranks = 3e-6 * 1e6**1.05 / 1.8  # efficiency 0.9
     fem += [{"dim": 2, "n": 400, "solver": "iterative", "ranks": 2, "dofs": 1e6, "time_per_step": two_ranks}]
     assert summary.cost_exponent(fem)["value"] == pytest.approx(1.05, rel=1e-12)
@@ -73,9 +85,17 @@ def test_summary_recovers_known_exponent_limit_and_ratios():
     assert lu["dofs"] == 1e5 and lu["value"] == pytest.approx(1e-7 * 1e5**1.4 / (3e-6 * 1e5**1.05))
     assert summary.parallel_efficiency(fem)["value"] == pytest.approx(0.9)
     assert summary.richardson(fem[1], fem[2]) == pytest.approx(2.0, rel=1e-14)
-    checks = summary.targets({"cost_exponent": 1.05, "speedup_vs_lu": 4.0, "speedup_vs_fipy": None,
-                              "parallel_efficiency": 0.9, "adaptive_step_ratio": 0.2, "floor_ratio": 1.6,
-                              "time_to_solution": 12.0})
+    checks = summary.targets(
+        {
+            "cost_exponent": 1.05,
+            "speedup_vs_lu": 4.0,
+            "speedup_vs_fipy": None,
+            "parallel_efficiency": 0.9,
+            "adaptive_step_ratio": 0.2,
+            "floor_ratio": 1.6,
+            "time_to_solution": 12.0,
+        }
+    )
     assert [checks[k]["pass"] for k in checks] == [True, False, None, True, True, False, True]
     p, c = summary.power_fit([1.0, 10.0, 100.0], list(np.array([2.0, 20.0, 200.0]) ** 1.0))
     assert p == pytest.approx(1.0) and c == pytest.approx(2.0)
@@ -99,8 +119,19 @@ def test_time_at_equal_error_from_a_ladder():
     ladder = [{"steps": n, "error": 0.1 / n, "wall_time": 2.0 * n} for n in (10, 20, 40)]
     assert time_for_error(ladder, 0.1 / 30, "wall_time") == (pytest.approx(60.0), False)
     assert time_for_error(ladder, 0.1 / 400, "wall_time") == (pytest.approx(800.0), True)
-    rosenbrock = [{"dofs": 1e6, "n": 708, "dim": 2, "solver": "iterative", "ranks": 1, "time_per_step": 1.0,
-                   "floor_ratio": 1.4, "floor": {}, "scheme": "ros34pw2"}]
+    rosenbrock = [
+        {
+            "dofs": 1e6,
+            "n": 708,
+            "dim": 2,
+            "solver": "iterative",
+            "ranks": 1,
+            "time_per_step": 1.0,
+            "floor_ratio": 1.4,
+            "floor": {},
+            "scheme": "ros34pw2",
+        }
+    ]
     newton = [{"dofs": 1e6, "n": 708, "dim": 2, "solver": "iterative", "ranks": 1, "time_per_step": 3.0}]
     assert summary.floor_ratio(rosenbrock)["value"] == 1.4
     assert summary.rosenbrock_vs_newton(newton, rosenbrock)["value"] == pytest.approx(3.0)
@@ -115,12 +146,31 @@ def test_speedup_vs_fipy_at_matched_accuracy_on_known_data():
     """
     fem_limit, fem_e, c, p = 1.4224, 1.25, 3e-6, 1.05
     fipy_limit, fipy_e, fipy_time = 1.4229, 0.7, 14.0
-    fem = [{"dim": 2, "n": n, "solver": "iterative", "ranks": 1, "dofs": 2 * n * n,
-            "time_per_step": c * (2 * n * n) ** p, "peak_u": fem_limit * (1 + fem_e / n**2)} for n in (70, 140, 250, 500)]
-    fem.append({"dim": 2, "n": 500, "solver": "direct", "ranks": 1, "dofs": 2 * 500**2, "time_per_step": 1.0,
-                "peak_u": 0.0})  # other records are not used
-    fipy = [{"code": "fipy", "n": n, "dofs": 2 * n * n, "time_per_step": fipy_time * (n / 501) ** 2,
-             "peak_u": fipy_limit * (1 + fipy_e / n**2)} for n in (71, 141, 251, 501)]
+    fem = [
+        {
+            "dim": 2,
+            "n": n,
+            "solver": "iterative",
+            "ranks": 1,
+            "dofs": 2 * n * n,
+            "time_per_step": c * (2 * n * n) ** p,
+            "peak_u": fem_limit * (1 + fem_e / n**2),
+        }
+        for n in (70, 140, 250, 500)
+    ]
+    fem.append(
+        {"dim": 2, "n": 500, "solver": "direct", "ranks": 1, "dofs": 2 * 500**2, "time_per_step": 1.0, "peak_u": 0.0}
+    )  # other records are not used
+    fipy = [
+        {
+            "code": "fipy",
+            "n": n,
+            "dofs": 2 * n * n,
+            "time_per_step": fipy_time * (n / 501) ** 2,
+            "peak_u": fipy_limit * (1 + fipy_e / n**2),
+        }
+        for n in (71, 141, 251, 501)
+    ]
     accuracy = summary.accuracy(fem, fipy)
     assert accuracy["fem"]["converged_peak"] == pytest.approx(fem_limit, rel=1e-12)
     assert accuracy["fipy"]["converged_peak"] == pytest.approx(fipy_limit, rel=1e-12)

@@ -9,10 +9,12 @@ import dolfinx.mesh
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.backends import UFL_FUNCTIONS
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.config.settings import TimeSettings
+from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.mesh import TaggedMesh, create_builtin, generate
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.model.boundary import BoundaryCondition
@@ -30,13 +32,15 @@ def test_vessel_wall_flux_delivers_the_expected_supply(comm):
     g, t_end, radius = 0.5, 0.4, 0.12
     mesh = generate("tissue-section", comm, size=0.05)
     bc = BoundaryCondition.from_dict({"on": "vessel_1", "species": "u", "type": "flux", "value": g}, "test")
-    sim = Simulation(Model.from_dict(DIFFUSION_ONLY), mesh, {"u": 1.0}, dt=0.1, boundary_conditions=[bc])
+    sim = Simulation(Model.from_dict(DIFFUSION_ONLY), mesh, {"u": 1.0}, TimeSettings(dt=0.1), boundary_conditions=[bc])
     mass0 = sim.statistics()["u"]["mass"]
     sim.advance_to(t_end)
     supplied = sim.statistics()["u"]["mass"] - mass0
     ds = ufl.Measure("ds", domain=mesh.mesh, subdomain_data=mesh.facet_tags)
     wall = _integral(comm, 1.0 * ds(mesh.tag("vessel_1", 1)))
-    print(f"supplied {supplied:.12f}; g |wall_h| T = {g * wall * t_end:.12f}; g 2 pi r T = {g * 2 * math.pi * radius * t_end:.12f}")
+    print(
+        f"supplied {supplied:.12f}; g |wall_h| T = {g * wall * t_end:.12f}; g 2 pi r T = {g * 2 * math.pi * radius * t_end:.12f}"
+    )
     assert supplied == pytest.approx(g * wall * t_end, rel=1e-10)  # exact for the discrete wall
     assert supplied == pytest.approx(g * 2 * math.pi * radius * t_end, rel=2e-3)  # polygonal wall
 
@@ -63,15 +67,17 @@ def _layered_mesh(comm, interface: float) -> TaggedMesh:
 def test_subdomain_diffusion_steady_state_across_interface(comm):
     """u = 0 at x=0, u = 1 at x=1, D = D1 | D2: piecewise-linear u with continuous flux."""
     a, d1, d2 = 0.4, 0.2, 1.5
-    model = Model.from_dict(
-        {"species": {"u": {"diffusion": "D", "time_derivative": False}}, "parameters": {"D": d1}}
-    )
+    model = Model.from_dict({"species": {"u": {"diffusion": "D", "time_derivative": False}}, "parameters": {"D": d1}})
     bcs = [
         BoundaryCondition.from_dict({"on": "left", "species": "u", "type": "dirichlet", "value": 0}, "test"),
         BoundaryCondition.from_dict({"on": "right", "species": "u", "type": "dirichlet", "value": 1}, "test"),
     ]
     sim = Simulation(
-        model, _layered_mesh(comm, a), {"u": 0.0}, dt=1.0, boundary_conditions=bcs,
+        model,
+        _layered_mesh(comm, a),
+        {"u": 0.0},
+        TimeSettings(dt=1.0),
+        boundary_conditions=bcs,
         subdomain_parameters={"outer": {"D": d2}},
     )
     sim.advance_to(1.0)
@@ -119,14 +125,27 @@ def test_boundary_condition_convergence(kind, comm):
             elif kind == "flux":
                 table = {"on": side, "species": "u", "type": "flux", "value": flux[side]}
             else:  # rate*(value - u) = flux  =>  value = u + flux/rate
-                table = {"on": side, "species": "u", "type": "robin", "rate": "k", "value": f"{EXACT} + ({flux[side]})/k"}
+                table = {
+                    "on": side,
+                    "species": "u",
+                    "type": "robin",
+                    "rate": "k",
+                    "value": f"{EXACT} + ({flux[side]})/k",
+                }
             bcs.append(BoundaryCondition.from_dict(table, "test"))
 
         def source(x, t):
             u = _u_exact(x, t)
             return _u_exact(x, 1.0) - _u_exact(x, 0.0) - ufl.div(d * ufl.grad(u))  # du/dt + (-div D grad u)
 
-        sim = Simulation(model, mesh, {"u": EXACT}, dt=0.25, boundary_conditions=bcs, sources={"u": source})
+        sim = Simulation(
+            model,
+            mesh,
+            {"u": EXACT},
+            TimeSettings(dt=0.25),
+            boundary_conditions=bcs,
+            sources={"u": source},
+        )
         sim.advance_to(0.5)
         diff = sim.u["u"] - _u_exact(x, 0.5)
         errors.append(math.sqrt(_integral(comm, diff**2 * ufl.dx(metadata={"quadrature_degree": 6}))))

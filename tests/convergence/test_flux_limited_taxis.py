@@ -18,8 +18,10 @@ import numpy as np
 import pytest
 import scipy.integrate
 import scipy.sparse
+
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.simulation import Simulation
@@ -46,18 +48,29 @@ def test_steady_state_in_a_linear_signal(threshold, comm):
     2/sqrt(5) (y* = 0, mean curvature), 2 (y* = 3: inactive)."""
     d, chi, slope_g, angle = 0.5, 0.5, 2.0, 0.6
     normal = np.array([math.cos(angle), math.sin(angle)])
-    model = Model.from_dict({
-        "name": "fixed-signal",
-        "parameters": {"d": d, "chi": chi},
-        "species": {
-            "u": {"diffusion": "d", "taxis": [{"towards": "s", "sensitivity": "chi*u", "limiter": "saturating",
-                                               "limiter_threshold": threshold}]},
-            "s": {"description": "signal, fixed in time (no diffusion, no reaction)"},
-        },
-    })
+    model = Model.from_dict(
+        {
+            "name": "fixed-signal",
+            "parameters": {"d": d, "chi": chi},
+            "species": {
+                "u": {
+                    "diffusion": "d",
+                    "taxis": [
+                        {
+                            "towards": "s",
+                            "sensitivity": "chi*u",
+                            "limiter": "saturating",
+                            "limiter_threshold": threshold,
+                        }
+                    ],
+                },
+                "s": {"description": "signal, fixed in time (no diffusion, no reaction)"},
+            },
+        }
+    )
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24])
     signal = f"{slope_g}*({float(normal[0])!r}*x + {float(normal[1])!r}*y)"
-    sim = Simulation(model, mesh, {"u": "1", "s": signal}, dt=10.0, dt_max=1e3)
+    sim = Simulation(model, mesh, {"u": "1", "s": signal}, TimeSettings(dt=10.0, dt_max=1e3))
     sim.advance_to(1e4)  # slowest mode decays like exp(-5 t): steady to round-off
     xy, values = _owned(sim.u["u"])
     slope = _slope(comm, xy @ normal, values)
@@ -99,8 +112,9 @@ def finite_volume_reference(cells: int) -> tuple[np.ndarray, np.ndarray]:
     z0 = np.concatenate([1 + 0.5 * average, 3 * average])
     block = scipy.sparse.diags([1.0, 1.0, 1.0], [-1, 0, 1], shape=(cells, cells))
     sparsity = scipy.sparse.bmat([[block, block], [block, block]])
-    solution = scipy.integrate.solve_ivp(rhs, (0.0, T_END), z0, method="BDF", rtol=1e-10, atol=1e-12,
-                                         jac_sparsity=sparsity)
+    solution = scipy.integrate.solve_ivp(
+        rhs, (0.0, T_END), z0, method="BDF", rtol=1e-10, atol=1e-12, jac_sparsity=sparsity
+    )
     assert solution.success
     return x, solution.y[:cells, -1]
 
@@ -114,17 +128,28 @@ def test_one_dimensional_run_against_finite_volumes(reference, comm):
     """P1 on a 200 x 1 strip, BDF2 with dt = 2.5e-3, against the finite-volume solution: the
     limiter is active where |s_x| > 1: at t = 0 on 93 % of [0, 1] (max |s_x| = 9.4)."""
     x_ref, u_ref = reference
-    model = Model.from_dict({
-        "name": "flux-limited-ks",
-        "parameters": {"d": D, "chi": CHI, "ds": DS, "alpha": ALPHA, "beta": BETA},
-        "species": {
-            "u": {"diffusion": "d", "taxis": [{"towards": "s", "sensitivity": "chi*u", "limiter": "saturating",
-                                               "limiter_threshold": THRESHOLD}]},
-            "s": {"diffusion": "ds", "reaction": "alpha*u - beta*s"},
-        },
-    })
+    model = Model.from_dict(
+        {
+            "name": "flux-limited-ks",
+            "parameters": {"d": D, "chi": CHI, "ds": DS, "alpha": ALPHA, "beta": BETA},
+            "species": {
+                "u": {
+                    "diffusion": "d",
+                    "taxis": [
+                        {
+                            "towards": "s",
+                            "sensitivity": "chi*u",
+                            "limiter": "saturating",
+                            "limiter_threshold": THRESHOLD,
+                        }
+                    ],
+                },
+                "s": {"diffusion": "ds", "reaction": "alpha*u - beta*s"},
+            },
+        }
+    )
     mesh = create_builtin(comm, "rectangle", [1.0, 0.005], [200, 1])
-    sim = Simulation(model, mesh, {"u": U0, "s": S0}, dt=2.5e-3, scheme="bdf2")
+    sim = Simulation(model, mesh, {"u": U0, "s": S0}, TimeSettings(dt=2.5e-3, scheme="bdf2"))
     sim.advance_to(T_END)
     xy, values = _owned(sim.u["u"])
     difference = values - np.interp(xy[:, 0], x_ref, u_ref)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import dolfinx.fem
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.backends import UFL_FUNCTIONS
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.config.settings import TimeSettings
+from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.simulation import Simulation
@@ -36,7 +38,7 @@ def _sources():
 
     def f_u(x, t):
         u, s = _exact("u", x, t), _exact("s", x, t)
-        du_dt = (1 + 0.5 * ufl.cos(ufl.pi * x[0]) * ufl.cos(ufl.pi * x[1]))
+        du_dt = 1 + 0.5 * ufl.cos(ufl.pi * x[0]) * ufl.cos(ufl.pi * x[1])
         return du_dt - ufl.div(p["d"] * ufl.grad(u) - p["chi"] * u * ufl.grad(s))
 
     def f_s(x, t):
@@ -50,7 +52,7 @@ def _sources():
 def l2_errors(n: int, comm) -> dict[str, float]:
     model = builtin_model("keller-segel").with_parameters(PARAMS)
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [n, n])
-    sim = Simulation(model, mesh, EXACT, dt=0.25, sources=_sources())
+    sim = Simulation(model, mesh, EXACT, TimeSettings(dt=0.25), sources=_sources())
     t_end = 0.5
     sim.advance_to(t_end)
     x = ufl.SpatialCoordinate(mesh.mesh)

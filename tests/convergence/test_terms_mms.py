@@ -31,10 +31,12 @@ import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.backends import UFL_FUNCTIONS
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.config.settings import TimeSettings
+from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.simulation import Simulation
@@ -67,7 +69,9 @@ def saturating(g, threshold):
     """The fractional document's eq. (7): y for |y| <= y*, else ((|y|-y*)/sqrt(1+(|y|-y*)^2) + y*) y/|y|,
     with e/sqrt(1 + e^2) written as sin(atan(e)) (estimated degree 4q+8 instead of 8q+10)."""
     norm = ufl.dot(g, g) ** 0.5
-    return g * ufl.conditional(ufl.le(norm, threshold), 1.0, (ufl.sin(ufl.atan(norm - threshold)) + threshold) * norm**-1)
+    return g * ufl.conditional(
+        ufl.le(norm, threshold), 1.0, (ufl.sin(ufl.atan(norm - threshold)) + threshold) * norm**-1
+    )
 
 
 @dataclass(frozen=True)
@@ -202,12 +206,8 @@ CASES: dict[str, Case] = {
             "v": ("1 + 0.4*C(1,2)", "-0.3*C(2,2)"),
         },
         lambda e, p: {
-            "u": div(p["du"] * grad(e["u"]))
-            + p["r"] * e["u"] * (1 - e["u"] / p["K"])
-            - p["k"] * e["u"] * e["v"],
-            "v": div(p["dv"] * grad(e["v"]))
-            + p["k"] * e["u"] * e["v"]
-            - p["b"] * e["v"] / (1 + e["v"]),
+            "u": div(p["du"] * grad(e["u"])) + p["r"] * e["u"] * (1 - e["u"] / p["K"]) - p["k"] * e["u"] * e["v"],
+            "v": div(p["dv"] * grad(e["v"])) + p["k"] * e["u"] * e["v"] - p["b"] * e["v"] / (1 + e["v"]),
         },
     ),
     # Parabolic-elliptic Keller-Segel: s is quasi-steady (0 = ...), yet changes in time.
@@ -279,7 +279,7 @@ def l2_errors(name: str, degree: int, dim: int, n: int, comm: MPI.Comm) -> dict[
     kind = {2: "rectangle", 3: "box"}[dim]
     mesh = create_builtin(comm, kind, [1.0] * dim, [n] * dim)
     initial = {s: f"({a}) + t*({b})" for s, (a, b) in texts.items()}
-    sim = Simulation(model, mesh, initial, dt=DT, sources={s: source(s) for s in texts})
+    sim = Simulation(model, mesh, initial, TimeSettings(dt=DT), sources={s: source(s) for s in texts})
     sim.advance_to(T_END)
     assert sim.history and all(r.rejected == 0 for r in sim.history)
 
@@ -294,9 +294,7 @@ def l2_errors(name: str, degree: int, dim: int, n: int, comm: MPI.Comm) -> dict[
 
 
 PARAMS = [
-    pytest.param(name, degree, 2, id=f"{name}-P{degree}-2d")
-    for name, case in CASES.items()
-    for degree in case.degrees
+    pytest.param(name, degree, 2, id=f"{name}-P{degree}-2d") for name, case in CASES.items() for degree in case.degrees
 ] + [pytest.param("chemotaxis", 1, 3, id="chemotaxis-P1-3d")]
 
 

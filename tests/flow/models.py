@@ -25,8 +25,13 @@ def bioconvection(coupling: str = "monolithic", dimension: int = 2) -> Model:
             "n": {"diffusion": "Dn", "taxis": [{"towards": "c", "sensitivity": f"chi*n*{_SWITCH}"}]},
             "c": {"diffusion": "Dc", "reaction": f"-kappa*n*{_SWITCH}"},
         },
-        "flow": {"kind": "stokes", "viscosity": "eta", "body_force": force, "coupling": coupling,
-                 "boundary": [{"on": top, "type": "free-slip"}]},
+        "flow": {
+            "kind": "stokes",
+            "viscosity": "eta",
+            "body_force": force,
+            "coupling": coupling,
+            "boundary": [{"on": top, "type": "free-slip"}],
+        },
     }
     return Model.from_dict(tables)
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
-import dolfinx.fem
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.model.flow import Flow, FlowBoundary
@@ -25,15 +27,21 @@ def _plumes(
     comm, coupling: str = "monolithic", solver: str = "direct", n: int = 16, t_end: float = 0.6, dt: float = 0.05
 ) -> Simulation:
     mesh = create_builtin(comm, "rectangle", [2.0, 1.0], [2 * n, n])
-    sim = Simulation(bioconvection(coupling), mesh, INITIAL, dt=dt, solver=solver,
-                     boundary_conditions=OXYGEN_AT_SURFACE)
+    sim = Simulation(
+        bioconvection(coupling),
+        mesh,
+        INITIAL,
+        TimeSettings(dt=dt),
+        solver=SolverSettings(solver),
+        boundary_conditions=OXYGEN_AT_SURFACE,
+    )
     sim.advance_to(t_end)
     return sim
 
 
 def test_cell_mass_conserved_while_plumes_sink(comm):
     mesh = create_builtin(comm, "rectangle", [2.0, 1.0], [24, 12])
-    sim = Simulation(bioconvection(), mesh, INITIAL, dt=0.05, boundary_conditions=OXYGEN_AT_SURFACE)
+    sim = Simulation(bioconvection(), mesh, INITIAL, TimeSettings(dt=0.05), boundary_conditions=OXYGEN_AT_SURFACE)
     assert sim.flow is not None
     before = sim.statistics()["n"]
     speeds = []
@@ -80,7 +88,7 @@ def _advected_blob(comm, flow: Flow) -> tuple[float, dict[str, float]]:
     """Initial mass and final statistics of a blob carried around by a prescribed flow."""
     model = dataclasses.replace(Model.from_dict({"species": {"u": {"diffusion": "0.01"}}}), flow=flow)
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24])
-    sim = Simulation(model, mesh, {"u": "exp(-30*((x - 0.3)^2 + (y - 0.5)^2))"}, dt=0.05)
+    sim = Simulation(model, mesh, {"u": "exp(-30*((x - 0.3)^2 + (y - 0.5)^2))"}, TimeSettings(dt=0.05))
     before = sim.statistics()["u"]["mass"]
     sim.advance_to(0.5)
     return before, sim.statistics()["u"]
@@ -98,8 +106,10 @@ def test_prescribed_flow_by_expressions_function_and_file(comm, shared_tmp_path)
         grid.save(shared_tmp_path / "cellular.vti")
     comm.Barrier()
     _, by_file = _advected_blob(comm, Flow(kind="prescribed", file=shared_tmp_path / "cellular.vti"))
-    print(f"\nblob maximum after t = 0.5: {by_expression['max']:.6f} (expressions), "
-          f"{by_function['max']:.6f} (function), {by_file['max']:.6f} (VTK file)")
+    print(
+        f"\nblob maximum after t = 0.5: {by_expression['max']:.6f} (expressions), "
+        f"{by_function['max']:.6f} (function), {by_file['max']:.6f} (VTK file)"
+    )
     assert by_function["max"] == pytest.approx(by_expression["max"], rel=1e-12)
     assert by_file["max"] == pytest.approx(by_expression["max"], rel=1e-3)
     for stats in (by_expression, by_function, by_file):
@@ -135,12 +145,16 @@ def test_blob_centroid_follows_the_flow(comm):
     flow = Flow(kind="prescribed", velocity=tuple(Expression.parse(e, "test") for e in expressions))
     model = dataclasses.replace(Model.from_dict({"species": {"u": {"diffusion": "0.002"}}}), flow=flow)
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [32, 32])
-    sim = Simulation(model, mesh, {"u": "exp(-150*((x - 0.7)^2 + (y - 0.5)^2))"}, dt=0.02, scheme="crank-nicolson")
+    sim = Simulation(
+        model, mesh, {"u": "exp(-150*((x - 0.7)^2 + (y - 0.5)^2))"}, TimeSettings(dt=0.02, scheme="crank-nicolson")
+    )
     x = ufl.SpatialCoordinate(mesh.mesh)
 
     def centroid() -> np.ndarray:
-        moments = [comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * sim.u["u"] * ufl.dx)), op=MPI.SUM)
-                   for f in (1.0, x[0], x[1])]
+        moments = [
+            comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * sim.u["u"] * ufl.dx)), op=MPI.SUM)
+            for f in (1.0, x[0], x[1])
+        ]
         return np.array(moments[1:]) / moments[0]
 
     start, t_end = centroid(), 1.0
@@ -148,9 +162,11 @@ def test_blob_centroid_follows_the_flow(comm):
     path = _rk4_path(lambda p: LINEAR_FLOW @ (p - CENTRE), start, t_end, 100)
     reversed_path = _rk4_path(lambda p: -LINEAR_FLOW @ (p - CENTRE), start, t_end, 100)
     error = np.linalg.norm(centroid() - path)
-    print(f"\ncentroid {start} -> {centroid()}, particle path -> {path}: distance {error:.2e} "
-          f"(moved {np.linalg.norm(path - start):.3f}; "
-          f"reversed flow would end {np.linalg.norm(reversed_path - path):.3f} away)")
+    print(
+        f"\ncentroid {start} -> {centroid()}, particle path -> {path}: distance {error:.2e} "
+        f"(moved {np.linalg.norm(path - start):.3f}; "
+        f"reversed flow would end {np.linalg.norm(reversed_path - path):.3f} away)"
+    )
     assert error < 1e-3  # measured 2.6e-5 (Crank-Nicolson phase error, wall values)
 
 
@@ -167,23 +183,27 @@ def _advection_mms_error(comm, n: int) -> float:
     The source is the strong form ``du/dt + div(u w) - D Lap u`` written here in UFL.
     """
     d = 0.1
-    flow = Flow(kind="prescribed", velocity=tuple(Expression.parse(e, "test") for e in
-                                                  ("sin(pi*x)*cos(pi*y)", "-cos(pi*x)*sin(pi*y)")))
-    model = dataclasses.replace(Model.from_dict({"species": {"u": {"diffusion": "d"}}, "parameters": {"d": d}}),
-                                flow=flow)
+    flow = Flow(
+        kind="prescribed",
+        velocity=tuple(Expression.parse(e, "test") for e in ("sin(pi*x)*cos(pi*y)", "-cos(pi*x)*sin(pi*y)")),
+    )
+    model = dataclasses.replace(
+        Model.from_dict({"species": {"u": {"diffusion": "d"}}, "parameters": {"d": d}}), flow=flow
+    )
 
     def exact(x, t):
         return 1 + 0.5 * _mode(1, 2, x) + t * 0.4 * _mode(2, 1, x)
 
     def source(x, t):
-        w = ufl.as_vector([ufl.sin(ufl.pi * x[0]) * ufl.cos(ufl.pi * x[1]),
-                           -ufl.cos(ufl.pi * x[0]) * ufl.sin(ufl.pi * x[1])])
+        w = ufl.as_vector(
+            [ufl.sin(ufl.pi * x[0]) * ufl.cos(ufl.pi * x[1]), -ufl.cos(ufl.pi * x[0]) * ufl.sin(ufl.pi * x[1])]
+        )
         u = exact(x, t)
         return 0.4 * _mode(2, 1, x) + ufl.div(u * w) - ufl.div(d * ufl.grad(u))
 
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [n, n])
     initial = {"u": "1 + 0.5*cos(pi*x)*cos(2*pi*y)"}
-    sim = Simulation(model, mesh, initial, dt=0.25, sources={"u": source})
+    sim = Simulation(model, mesh, initial, TimeSettings(dt=0.25), sources={"u": source})
     sim.advance_to(0.5)
     x = ufl.SpatialCoordinate(mesh.mesh)
     form = dolfinx.fem.form((sim.u["u"] - exact(x, 0.5)) ** 2 * ufl.dx(metadata={"quadrature_degree": 6}))
@@ -201,16 +221,20 @@ def test_advection_manufactured_solution_converges_at_second_order(comm):
 
 def test_outflow_boundary_removes_what_the_fluid_carries_out(comm):
     """Backward Euler: (M_new - M_old)/dt = -(flux out) = -int_right u_new (w.n) ds, exactly."""
-    flow = Flow(kind="prescribed", velocity=tuple(Expression.parse(e, "test") for e in ("1", "0")),
-                boundaries=(FlowBoundary("outflow", ("right",)),))
+    flow = Flow(
+        kind="prescribed",
+        velocity=tuple(Expression.parse(e, "test") for e in ("1", "0")),
+        boundaries=(FlowBoundary("outflow", ("right",)),),
+    )
     species = Model.from_dict({"species": {"u": {"diffusion": "0.05"}}}).species
     mesh = create_builtin(comm, "rectangle", [1.0, 0.5], [16, 8])
-    sim = Simulation(Model("channel", species, flow=flow), mesh, {"u": "1 + x"}, dt=0.1)
+    sim = Simulation(Model("channel", species, flow=flow), mesh, {"u": "1 + x"}, TimeSettings(dt=0.1))
     before = sim.statistics()["u"]["mass"]
     sim.step(0.1)
     after = sim.statistics()["u"]["mass"]
     ds = ufl.Measure("ds", domain=mesh.mesh, subdomain_data=mesh.facet_tags)
-    out = comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(sim.u["u"] * ds(mesh.tag("right", 1)))),
-                         op=MPI.SUM)
+    out = comm.allreduce(
+        dolfinx.fem.assemble_scalar(dolfinx.fem.form(sim.u["u"] * ds(mesh.tag("right", 1)))), op=MPI.SUM
+    )
     assert out > 0.5
     assert (after - before) / 0.1 == pytest.approx(-out, rel=1e-9)

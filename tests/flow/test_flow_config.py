@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from fem_chemotaxis.config.run_config import ConfigError, parse_config
 from fem_chemotaxis.mesh.builtin import create_builtin
@@ -19,30 +19,46 @@ INVALID = {
     "unknown kind": ('kind = "stokes"', 'kind = "darcy"', ["[model.flow] kind", "darcy", "navier-stokes"]),
     "unknown symbol in force": ('["0", "-G*n"]', '["0", "-G*m"]', ["[model.flow] body_force[1]", "'m'"]),
     "force not a vector": ('["0", "-G*n"]', '"-G*n"', ["[model.flow] body_force", "list of 2 or 3"]),
-    "unknown advected species": ('viscosity = "eta"', 'viscosity = "eta"\nadvected = ["m"]',
-                                 ["[model.flow] advected", "'m'"]),
+    "unknown advected species": (
+        'viscosity = "eta"',
+        'viscosity = "eta"\nadvected = ["m"]',
+        ["[model.flow] advected", "'m'"],
+    ),
     "velocity without value": ('type = "free-slip"', 'type = "velocity"', ["[model.flow.boundary[0]]", "value"]),
     "unknown boundary type": ('type = "free-slip"', 'type = "slip"', ["[model.flow.boundary[0]] type", "free-slip"]),
-    "prescribed with a force": ('kind = "stokes"', 'kind = "prescribed"\nvelocity = ["y", "0"]',
-                                ["[model.flow]", "'viscosity'", "prescribed"]),
+    "prescribed with a force": (
+        'kind = "stokes"',
+        'kind = "prescribed"\nvelocity = ["y", "0"]',
+        ["[model.flow]", "'viscosity'", "prescribed"],
+    ),
     "negative viscosity": ('eta = 1.0', 'eta = -1.0', ["[model.flow] viscosity", "positive"]),
     "negative grad-div": ('viscosity = "eta"', 'viscosity = "eta"\ngrad_div = -1', ["[model.flow] grad_div", "-1"]),
-    "bad coupling": ('viscosity = "eta"', 'viscosity = "eta"\ncoupling = "staggered"',
-                     ["[model.flow] coupling", "split"]),
+    "bad coupling": (
+        'viscosity = "eta"',
+        'viscosity = "eta"\ncoupling = "staggered"',
+        ["[model.flow] coupling", "split"],
+    ),
     "missing velocity file": (
         'kind = "stokes"\nviscosity = "eta"\nbody_force = ["0", "-G*n"]\n[[model.flow.boundary]]\non = "top"\n'
         'type = "free-slip"',
-        'kind = "prescribed"\nfile = "no/flow.vtu"', ["[model.flow] file", "no/flow.vtu"],
+        'kind = "prescribed"\nfile = "no/flow.vtu"',
+        ["[model.flow] file", "no/flow.vtu"],
     ),
 }
 
 # Mistakes found when the flow meets the mesh (before anything is written).
 INVALID_ON_MESH = {
     "3-D force on a 2-D mesh": ('["0", "-G*n"]', '["0", "0", "-G*n"]', ["[model.flow]", "3 components", "2-D"]),
-    "unknown boundary name": ('on = "top"\ntype = "free-slip"', 'on = "surface"\ntype = "free-slip"',
-                              ["'surface'", "bottom", "top"]),
-    "net inflow into a closed box": ('type = "free-slip"', 'type = "velocity"\nvalue = ["0", "-1"]',
-                                     ["net inflow", "outflow"]),
+    "unknown boundary name": (
+        'on = "top"\ntype = "free-slip"',
+        'on = "surface"\ntype = "free-slip"',
+        ["'surface'", "bottom", "top"],
+    ),
+    "net inflow into a closed box": (
+        'type = "free-slip"',
+        'type = "velocity"\nvalue = ["0", "-1"]',
+        ["net inflow", "outflow"],
+    ),
 }
 
 
@@ -99,7 +115,7 @@ def test_flow_mistakes_found_on_the_mesh(comm, case, tmp_path):
     config = _parse(BIOCONVECTION_TOML.replace(old, new, 1), tmp_path)
     mesh = create_builtin(comm, "rectangle", [2.0, 1.0], [4, 2])
     with pytest.raises(ValueError) as err:
-        Simulation(config.model, mesh, config.initial, dt=config.dt, boundary_conditions=config.boundary_conditions)
+        Simulation.from_config(config, mesh=mesh)
     for word in words:
         assert word in str(err.value), (word, str(err.value))
 
@@ -109,8 +125,10 @@ def test_free_slip_needs_axis_aligned_walls(comm, tmp_path):
     mesh = create_builtin(comm, "rectangle", [2.0, 1.0], [4, 2])
     x = mesh.mesh.geometry.x
     x[:, 1] += 0.2 * x[:, 0]  # shear: the top is no longer horizontal
-    with pytest.raises(ValueError, match=r"\[model.flow.boundary\[0\]\] type = \"free-slip\" needs boundaries perpendicular"):
-        Simulation(config.model, mesh, config.initial, dt=config.dt)
+    with pytest.raises(
+        ValueError, match=r"\[model.flow.boundary\[0\]\] type = \"free-slip\" needs boundaries perpendicular"
+    ):
+        Simulation.from_config(config, mesh=mesh)
 
 
 @pytest.mark.serial

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import dolfinx.fem
 import numpy as np
 import pytest
 
-import dolfinx.fem
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.viz.flow import gather_flow_grid, save_flow_png
 

@@ -15,8 +15,10 @@ import dolfinx.la
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.simulation import Simulation
@@ -28,12 +30,14 @@ CONVECTION = ["rho*pi/2*sin(2*pi*x)", "rho*pi/2*sin(2*pi*y)"]
 
 def _model(flow: dict) -> Model:
     """A passive species u (no diffusion of a constant changes nothing) carried by `flow`."""
-    return Model.from_dict({
-        "name": "passive",
-        "parameters": {"eta": 0.7, "rho": 3.0},
-        "species": {"u": {"diffusion": "0.1"}},
-        "flow": flow,
-    })
+    return Model.from_dict(
+        {
+            "name": "passive",
+            "parameters": {"eta": 0.7, "rho": 3.0},
+            "species": {"u": {"diffusion": "0.1"}},
+            "flow": flow,
+        }
+    )
 
 
 def _norm(comm: MPI.Comm, integrand: ufl.core.expr.Expr) -> float:
@@ -43,12 +47,17 @@ def _norm(comm: MPI.Comm, integrand: ufl.core.expr.Expr) -> float:
 
 def _manufactured(comm: MPI.Comm, n: int, kind: str, grad_div: float) -> dict[str, float]:
     force = STOKES_FORCE if kind == "stokes" else [f"{a} + {b}" for a, b in zip(STOKES_FORCE, CONVECTION)]
-    flow = {"kind": kind, "viscosity": "eta", "body_force": force, "grad_div": grad_div,
-            "boundary": [{"on": ["left", "right", "bottom", "top"], "type": "velocity", "value": W_EXACT}]}
+    flow = {
+        "kind": kind,
+        "viscosity": "eta",
+        "body_force": force,
+        "grad_div": grad_div,
+        "boundary": [{"on": ["left", "right", "bottom", "top"], "type": "velocity", "value": W_EXACT}],
+    }
     if kind == "navier-stokes":
         flow["density"] = "rho"
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [n, n])
-    sim = Simulation(_model(flow), mesh, {"u": "1"}, dt=0.1)
+    sim = Simulation(_model(flow), mesh, {"u": "1"}, TimeSettings(dt=0.1))
     assert sim.flow is not None and sim.flow.null_space
     sim.advance_to(0.1)
     x = ufl.SpatialCoordinate(mesh.mesh)
@@ -78,8 +87,10 @@ def _rates(errors: list[float]) -> list[float]:
 def test_taylor_hood_rates_and_divergence(comm, kind, grad_div):
     results = [_manufactured(comm, n, kind, grad_div) for n in (8, 16, 32)]
     rates = {key: _rates([r[key] for r in results]) for key in ("velocity", "pressure", "divergence")}
-    print(f"\n{kind}, grad_div = {grad_div}: L2 rates {rates}; ||div w_h|| = {[r['divergence'] for r in results]}; "
-          f"max |(div w_h, q_i)| = {max(r['weak_divergence'] for r in results):.1e}")
+    print(
+        f"\n{kind}, grad_div = {grad_div}: L2 rates {rates}; ||div w_h|| = {[r['divergence'] for r in results]}; "
+        f"max |(div w_h, q_i)| = {max(r['weak_divergence'] for r in results):.1e}"
+    )
     assert min(rates["velocity"]) >= 2.9
     assert min(rates["pressure"]) >= 1.9
     assert min(rates["divergence"]) >= 1.85  # ||div w_h|| -> 0 like h^2
@@ -97,7 +108,12 @@ def test_grad_div_suppresses_spurious_currents_of_a_heavy_layer(comm):
     speeds = {}
     for gamma in (0.0, 10.0):
         flow = {"kind": "stokes", "body_force": ["0", "-100*exp(-((1 - y)/0.1)^2)"], "grad_div": gamma}
-        sim = Simulation(_model(flow), create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8]), {"u": "1"}, dt=0.1)
+        sim = Simulation(
+            _model(flow),
+            create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8]),
+            {"u": "1"},
+            TimeSettings(dt=0.1),
+        )
         speeds[gamma] = sim.flow.statistics()["max_speed"]  # type: ignore[union-attr]
     print(f"\nspurious speed of a resting layer: {speeds[0.0]:.2e} (Taylor-Hood), {speeds[10.0]:.2e} (grad-div 10)")
     assert speeds[10.0] < 0.3 * speeds[0.0]
@@ -110,13 +126,17 @@ def test_half_channel_with_free_slip_and_outflow_is_exact(comm):
     free slip on the symmetry plane y = 0, a no-slip wall on top (by default), and an outflow
     on the right that fixes the pressure level (no null space).
     """
-    flow = {"kind": "stokes", "viscosity": "eta", "boundary": [
-        {"on": "left", "type": "velocity", "value": ["2*(1 - y^2)", "0"]},
-        {"on": "bottom", "type": "free-slip"},
-        {"on": "right", "type": "outflow"},
-    ]}
+    flow = {
+        "kind": "stokes",
+        "viscosity": "eta",
+        "boundary": [
+            {"on": "left", "type": "velocity", "value": ["2*(1 - y^2)", "0"]},
+            {"on": "bottom", "type": "free-slip"},
+            {"on": "right", "type": "outflow"},
+        ],
+    }
     mesh = create_builtin(comm, "rectangle", [2.0, 1.0], [12, 6])
-    sim = Simulation(_model(flow), mesh, {"u": "1"}, dt=0.1)
+    sim = Simulation(_model(flow), mesh, {"u": "1"}, TimeSettings(dt=0.1))
     assert sim.flow is not None and not sim.flow.null_space
     x = ufl.SpatialCoordinate(mesh.mesh)
     w_exact = ufl.as_vector([2 * (1 - x[1] ** 2), 0 * x[0]])
@@ -127,18 +147,23 @@ def test_half_channel_with_free_slip_and_outflow_is_exact(comm):
 
 def test_free_slip_lid_cavity_keeps_normal_velocity_zero(comm):
     """A moving lid (velocity), a free-slip side: w.n = 0 there exactly, pressure mean zero."""
-    flow = {"kind": "stokes", "boundary": [
-        {"on": "top", "type": "velocity", "value": ["16*x^2*(1 - x)^2", "0"]},
-        {"on": "right", "type": "free-slip"},
-    ]}
+    flow = {
+        "kind": "stokes",
+        "boundary": [
+            {"on": "top", "type": "velocity", "value": ["16*x^2*(1 - x)^2", "0"]},
+            {"on": "right", "type": "free-slip"},
+        ],
+    }
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8])
-    sim = Simulation(_model(flow), mesh, {"u": "1"}, dt=0.1)
+    sim = Simulation(_model(flow), mesh, {"u": "1"}, TimeSettings(dt=0.1))
     fluid = sim.flow
     assert fluid is not None and fluid.null_space
     V0, _ = fluid.V.sub(0).collapse()
     right = dolfinx.fem.locate_dofs_geometrical((fluid.V.sub(0), V0), lambda p: np.isclose(p[0], 1.0))[0]
     V1, _ = fluid.V.sub(1).collapse()
-    along = dolfinx.fem.locate_dofs_geometrical((fluid.V.sub(1), V1), lambda p: np.isclose(p[0], 1.0) & (p[1] < 0.99))[0]
+    along = dolfinx.fem.locate_dofs_geometrical((fluid.V.sub(1), V1), lambda p: np.isclose(p[0], 1.0) & (p[1] < 0.99))[
+        0
+    ]
     values = fluid.velocity.x.array
     assert np.abs(values[right]).max(initial=0.0) == 0.0  # w.n = 0 exactly
     assert comm.allreduce(float(np.abs(values[along]).max(initial=0.0)), op=MPI.MAX) > 1e-3  # it slides along

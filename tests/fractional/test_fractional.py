@@ -7,14 +7,15 @@ partition: every test but the last runs serially and on 2 ranks against the same
 
 from __future__ import annotations
 
-
 import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.analysis.fractional_reference import discrete_spectrum, eigen_expansion
+from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model
@@ -51,8 +52,10 @@ def test_scalar_rule_matches_closed_form(a):
             assert error <= tolerance, (tau, tolerance, error)
             worst = max(worst, error / tolerance)
     rule = rational_rule(a, 0.01, (2.5, 1e5), 1e-8)
-    print(f"a = {a}: worst error/tolerance {worst:.2f}; at tau = 0.01, [2.5, 1e5], tol 1e-8: "
-          f"{rule.num_operators} shifted operators, {rule.num_solves} solves")
+    print(
+        f"a = {a}: worst error/tolerance {worst:.2f}; at tau = 0.01, [2.5, 1e5], tol 1e-8: "
+        f"{rule.num_operators} shifted operators, {rule.num_solves} solves"
+    )
 
 
 @pytest.mark.parametrize("a", ORDERS)
@@ -68,7 +71,7 @@ def test_decay_rate_of_a_cosine_mode(a, comm):
     d, dt = 0.5, 0.2
     lam = np.pi**2 * (1 / 4 + 1)
     mesh = create_builtin(comm, "rectangle", [2.0, 1.0], [20, 10])
-    sim = Simulation(diffusion_model(a, d, degree=2), mesh, {"u": "1 + 0.1*cos(pi*x/2)*cos(pi*y)"}, dt=dt)
+    sim = Simulation(diffusion_model(a, d, degree=2), mesh, {"u": "1 + 0.1*cos(pi*x/2)*cos(pi*y)"}, TimeSettings(dt=dt))
     u = sim.u["u"]
     u0 = u.copy()
     area = integral(comm, dolfinx.fem.Constant(mesh.mesh, 1.0))
@@ -161,7 +164,13 @@ def test_approaches_classical_diffusion_as_a_tends_to_2(comm):
 
     def run(a: float | None) -> dolfinx.fem.Function:
         options = {"snes_rtol": 1e-12, "snes_atol": 1e-14}
-        sim = Simulation(diffusion_model(a, d), mesh, initial, dt=dt, petsc_options=options)
+        sim = Simulation(
+            diffusion_model(a, d),
+            mesh,
+            initial,
+            TimeSettings(dt=dt),
+            solver=SolverSettings(petsc=options),
+        )
         sim.advance_to(steps * dt)
         return sim.u["u"]
 
@@ -169,8 +178,10 @@ def test_approaches_classical_diffusion_as_a_tends_to_2(comm):
     scale = m_norm(comm, classical - integral(comm, classical) / 2.0)
     distance = {a: m_norm(comm, run(a) - classical) / scale for a in (1.99, 1.999)}
     ratio = distance[1.99] / distance[1.999]
-    print(f"relative distance to classical diffusion: a = 1.99: {distance[1.99]:.3e}, "
-          f"a = 1.999: {distance[1.999]:.3e} (ratio {ratio:.2f})")
+    print(
+        f"relative distance to classical diffusion: a = 1.99: {distance[1.99]:.3e}, "
+        f"a = 1.999: {distance[1.999]:.3e} (ratio {ratio:.2f})"
+    )
     assert distance[1.999] < 1e-3
     assert 8 < ratio < 12
 
@@ -180,13 +191,15 @@ def test_fractional_keller_segel_conserves_mass(comm):
     model = builtin_model("fractional-keller-segel").with_parameters({"chi": 3.0, "d": 0.25})
     assert model.species[0].fractional_order == 1.5
     mesh = create_builtin(comm, "rectangle", [2.0, 1.0], [32, 16])
-    sim = Simulation(model, mesh, {"rho": "1 + 0.2*cos(pi*x)*cos(pi*y)", "S": "1"}, dt=0.05)
+    sim = Simulation(model, mesh, {"rho": "1 + 0.2*cos(pi*x)*cos(pi*y)", "S": "1"}, TimeSettings(dt=0.05))
     start = sim.statistics()["rho"]
     sim.advance_to(1.0)
     end = sim.statistics()["rho"]
     drift = abs(end["mass"] - start["mass"]) / start["mass"]
-    print(f"fractional Keller-Segel: mass drift {drift:.1e} over {len(sim.history)} steps, "
-          f"max {start['max']:.3f} -> {end['max']:.3f}")
+    print(
+        f"fractional Keller-Segel: mass drift {drift:.1e} over {len(sim.history)} steps, "
+        f"max {start['max']:.3f} -> {end['max']:.3f}"
+    )
     assert drift < 1e-10
     assert end["max"] > start["max"]  # aggregation
 
@@ -195,9 +208,11 @@ def test_growth_variants_follow_their_reactions(comm):
     """Logistic and non-local variants: a uniform state follows the ODE of its growth term."""
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8])
     dt, steps = 0.1, 5
-    for name, growth in (("fractional-keller-segel-logistic", lambda m: m * (1 - m)),
-                         ("fractional-keller-segel-nonlocal", lambda m: m * (1.0 - 0.5 * m))):
-        sim = Simulation(builtin_model(name), mesh, {"rho": "0.2", "S": "0.2"}, dt=dt)
+    for name, growth in (
+        ("fractional-keller-segel-logistic", lambda m: m * (1 - m)),
+        ("fractional-keller-segel-nonlocal", lambda m: m * (1.0 - 0.5 * m)),
+    ):
+        sim = Simulation(builtin_model(name), mesh, {"rho": "0.2", "S": "0.2"}, TimeSettings(dt=dt))
         value = 0.2
         for _ in range(steps):
             sim.step(dt)

@@ -22,9 +22,11 @@ import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model.boundary import BoundaryCondition
@@ -53,7 +55,9 @@ def measured_rate(comm: MPI.Comm, dt: float, scheme: str) -> float:
     initial = {"rho": f"1 + 1e-5*{mode}", "S": f"1 + {float(1e-5 * vector[1])!r}*{mode}"}
     mesh = create_builtin(comm, "rectangle", [LENGTH, LENGTH / 20], [CELLS, 2])
     # Newton to 1e-20 absolute: the default 1e-12 is 5e-5 of this 1e-5 mode's amplitude
-    sim = Simulation(model, mesh, initial, dt=dt, scheme=scheme, petsc_options={"snes_atol": 1e-20})
+    sim = Simulation(
+        model, mesh, initial, TimeSettings(dt=dt, scheme=scheme), solver=SolverSettings(petsc={"snes_atol": 1e-20})
+    )
     x = ufl.SpatialCoordinate(mesh.mesh)
     form = dolfinx.fem.form((sim.u["rho"] - 1.0) * ufl.cos(MODE * math.pi * x[0] / LENGTH) * ufl.dx)
 
@@ -78,8 +82,10 @@ def test_growth_rate_with_strong_taxis(scheme, order, comm):
     rates = [measured_rate(comm, dt, scheme) for dt in (0.1, 0.05, 0.025)]
     error = abs(rates[0] / rate - 1)
     observed = math.log2((rates[0] - rates[1]) / (rates[1] - rates[2]))
-    print(f"{scheme}: lambda = {rate:.6f}; measured {', '.join(f'{r:.6f}' for r in rates)} at dt = 0.1, "
-          f"0.05, 0.025; relative error at dt = 0.1: {error:.2e}; observed order {observed:.3f}")
+    print(
+        f"{scheme}: lambda = {rate:.6f}; measured {', '.join(f'{r:.6f}' for r in rates)} at dt = 0.1, "
+        f"0.05, 0.025; relative error at dt = 0.1: {error:.2e}; observed order {observed:.3f}"
+    )
     assert error < 0.03
     assert abs(observed - order) < 0.1
 
@@ -91,11 +97,16 @@ def test_refusals_say_why(comm):
     initial = {"rho": "1", "S": "1"}
     cases = [
         ({"motion": MeshMotion(kind="uniform-growth", rate=0.3)}, ["[mesh.motion]", "fractional", "moving domain"]),
-        ({"scheme": "crank-nicolson"}, ["crank-nicolson", "(-Lap)^(a/2) u_n", "backward-euler or bdf2"]),
-        ({"boundary_conditions": [BoundaryCondition("rho", ("left",), "dirichlet", Expression.parse("1", "value"))]},
-         ["Dirichlet", "'rho'", "no-flux"]),
+        (
+            {"time": TimeSettings(dt=0.1, scheme="crank-nicolson")},
+            ["crank-nicolson", "(-Lap)^(a/2) u_n", "backward-euler or bdf2"],
+        ),
+        (
+            {"boundary_conditions": [BoundaryCondition("rho", ("left",), "dirichlet", Expression.parse("1", "value"))]},
+            ["Dirichlet", "'rho'", "no-flux"],
+        ),
     ]
     for options, words in cases:
         with pytest.raises(ValueError) as error:
-            Simulation(model, mesh, initial, dt=0.1, **options)
+            Simulation(model, mesh, initial, **{"time": TimeSettings(dt=0.1), **options})
         assert all(word in str(error.value) for word in words), str(error.value)

@@ -13,8 +13,10 @@ import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.simulation import Simulation
@@ -45,7 +47,7 @@ def test_growth_rate_matches_dispersion_relation(chi, unstable, comm):
         model,
         mesh,
         {"u": f"{u_bar} + {u0}*cos(pi*x/{LX})", "s": f"{u_bar} + {eps}*cos(pi*x/{LX})"},
-        dt=dt,
+        TimeSettings(dt=dt),
     )
     x = ufl.SpatialCoordinate(mesh.mesh)
     amplitude_form = dolfinx.fem.form((sim.u["u"] - u_bar) * ufl.cos(math.pi * x[0] / LX) * ufl.dx)

@@ -11,15 +11,15 @@ against the small-k limit of the relaxation operator's symbol.
 from __future__ import annotations
 
 import math
-import tomllib
 from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.integrate
+import tomllib
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.config.run_config import parse_config
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.kinetics import (
     DiscreteVelocities,
     HeavyTailedEquilibrium,
@@ -71,8 +71,10 @@ def test_uniform_turning_diffusion():
             law = TurningLaw(Sphere(n, speed), rate)
             value = diffusion_tensor(law.velocities, law.relaxation_rate)
             exact = uniform_turning_diffusion(speed, rate, n) * np.eye(n)
-            print(f"n={n} s={speed} lambda={rate}: D = {value[0, 0]:.12g}, closed {exact[0, 0]:.12g}, "
-                  f"rel. diff {relative_error(value, exact):.1e}")
+            print(
+                f"n={n} s={speed} lambda={rate}: D = {value[0, 0]:.12g}, closed {exact[0, 0]:.12g}, "
+                f"rel. diff {relative_error(value, exact):.1e}"
+            )
             assert relative_error(value, exact) <= RTOL
 
 
@@ -80,8 +82,10 @@ def test_reversal_is_the_telegraph_limit():
     """1-D reversals at rate lambda (7.3.1) diffuse with s^2/(2 lambda), the telegraph equation's limit."""
     law = TurningLaw(Sphere(1, 0.8), 1.5, "reversal")
     assert law.relaxation_rate == 3.0
-    assert relative_error(diffusion_tensor(law.velocities, law.relaxation_rate)[0, 0],
-                          telegraph_diffusion(0.8, 1.5)) <= RTOL
+    assert (
+        relative_error(diffusion_tensor(law.velocities, law.relaxation_rate)[0, 0], telegraph_diffusion(0.8, 1.5))
+        <= RTOL
+    )
 
 
 def test_discrete_velocities():
@@ -115,8 +119,9 @@ def test_mechanism_sensitivity(n):
     law = TurningLaw(velocities, sigma)
     for mechanism in ("run-length", "direction"):
         named = taxis_sensitivity(law, TaxisPerturbation(mechanism, k))
-        text = (f"-sigma*k*({dot(W[:n], G[:n])})*Mv" if mechanism == "run-length"
-                else f"sigma*k*({dot(V[:n], G[:n])})*Mv")
+        text = (
+            f"-sigma*k*({dot(W[:n], G[:n])})*Mv" if mechanism == "run-length" else f"sigma*k*({dot(V[:n], G[:n])})*Mv"
+        )
         kernel = TaxisPerturbation("kernel", kernel=Expression.parse(text, "kernel"), parameters={"k": k})
         for value in (mechanism_sensitivity(velocities, k, mechanism), named, taxis_sensitivity(law, kernel)):
             assert relative_error(value, exact) <= RTOL
@@ -136,8 +141,10 @@ def test_oncolytic_kernel_gives_xi():
 def test_excitation_response():
     """int_0^inf K(t) e^(-p t) dt = tau_a/((1 + p tau_a)(1 + p tau_e)), also for tau_a = tau_e."""
     for rate, tau_a, tau_e in ((1.0, 1.0, 0.1), (2.0, 5.0, 0.3), (0.7, 0.4, 0.4)):
-        assert relative_error(excitation_response(rate, tau_a, tau_e),
-                              excitation_response_closed(rate, tau_a, tau_e)) <= RTOL
+        assert (
+            relative_error(excitation_response(rate, tau_a, tau_e), excitation_response_closed(rate, tau_a, tau_e))
+            <= RTOL
+        )
 
 
 def test_transduction_is_chapter_7_3_21():
@@ -164,10 +171,13 @@ def test_transduction_model_agrees_with_derive():
     values = {"speed": 0.7, "lambda0": 1.3, "b": 40.0, "tau_e": 0.2, "tau_a": 1.7, "K": 0.35}
     model = builtin_model("keller-segel-transduction").with_parameters(values)
     spec = {
-        "cells": {"dimension": 1, "turning_rate": values["lambda0"], "turning": "reversal",
-                  "velocities": {"kind": "sphere", "speed": values["speed"]},
-                  "transduction": {"b": values["b"], "tau_e": values["tau_e"], "tau_a": values["tau_a"],
-                                   "g": "s/(K + s)"}},
+        "cells": {
+            "dimension": 1,
+            "turning_rate": values["lambda0"],
+            "turning": "reversal",
+            "velocities": {"kind": "sphere", "speed": values["speed"]},
+            "transduction": {"b": values["b"], "tau_e": values["tau_e"], "tau_a": values["tau_a"], "g": "s/(K + s)"},
+        },
         "signal": {"name": "s"},
         "parameters": {"K": values["K"]},
     }
@@ -228,8 +238,10 @@ def test_heavy_tailed_equilibrium(n, gamma):
     c = heavy_tail_normalisation(n, gamma)
     p = (n + gamma + 1) / 2
     area = 2 * math.pi ** (n / 2) / math.gamma(n / 2)
-    radial = [scipy.integrate.quad(lambda r: r ** (n - 1) * (1 + r * r) ** -p, a, b, epsabs=0, epsrel=1e-12)[0]
-              for a, b in ((0.0, 1.0), (1.0, np.inf))]
+    radial = [
+        scipy.integrate.quad(lambda r: r ** (n - 1) * (1 + r * r) ** -p, a, b, epsabs=0, epsrel=1e-12)[0]
+        for a, b in ((0.0, 1.0), (1.0, np.inf))
+    ]
     assert abs(c * area * sum(radial) - 1) <= RTOL
     equilibrium = HeavyTailedEquilibrium(n, gamma)
     tail, change = equilibrium.tail_constant()
@@ -255,6 +267,7 @@ def test_fractional_limit_of_the_relaxation_symbol(n, gamma):
     d_rho = fractional_diffusion(equilibrium, sigma)
     errors = []
     for k in (1e-2, 1e-3, 1e-4):
+
         def angular(r: float) -> float:
             """The integrand over the sphere |v| = r (closed forms of the angular integrals)."""
             a = r * k / sigma
@@ -269,11 +282,14 @@ def test_fractional_limit_of_the_relaxation_symbol(n, gamma):
 
         f = lambda r: angular(r) * float(equilibrium.values(r))  # noqa: E731
         edges = [0.0, 1.0, sigma / k, np.inf]
-        symbol = sum(scipy.integrate.quad(f, a, b, epsabs=0, epsrel=1e-9, limit=500)[0]
-                     for a, b in zip(edges, edges[1:]))
+        symbol = sum(
+            scipy.integrate.quad(f, a, b, epsabs=0, epsrel=1e-9, limit=500)[0] for a, b in zip(edges, edges[1:])
+        )
         errors.append(symbol / (d_rho * k ** (gamma + 1)) - 1)
-        print(f"N={n} gamma={gamma} k={k:g}: symbol/(D_rho k^(gamma+1)) - 1 = {errors[-1]:.3e} "
-              f"(k^(1-gamma) = {k ** (1 - gamma):.2e})")
+        print(
+            f"N={n} gamma={gamma} k={k:g}: symbol/(D_rho k^(gamma+1)) - 1 = {errors[-1]:.3e} "
+            f"(k^(1-gamma) = {k ** (1 - gamma):.2e})"
+        )
         assert abs(errors[-1]) <= k ** (1 - gamma)
     assert abs(errors[2]) < abs(errors[1]) < abs(errors[0])
 
@@ -326,10 +342,16 @@ INVALID_SPECS = {
     "unknown velocity kind": ('kind = "sphere"', 'kind = "cube"', ["[cells.velocities] kind", "cube"]),
     "missing speed": ("speed = 0.5", "", ["[cells.velocities] speed", "missing"]),
     "unknown mechanism": ('mechanism = "direction"', 'mechanism = "magic"', ["[cells.taxis] mechanism", "magic"]),
-    "reversal in 2-D": ("turning_rate = 2.0", 'turning_rate = 2.0\nturning = "reversal"',
-                        ["reversal", "dimension = 1"]),
-    "unknown kernel symbol": ('mechanism = "direction"\nstrength = 0.8', 'mechanism = "kernel"\nkernel = "q*vx"',
-                              ["[cells.taxis] kernel", "'q'"]),
+    "reversal in 2-D": (
+        "turning_rate = 2.0",
+        'turning_rate = 2.0\nturning = "reversal"',
+        ["reversal", "dimension = 1"],
+    ),
+    "unknown kernel symbol": (
+        'mechanism = "direction"\nstrength = 0.8',
+        'mechanism = "kernel"\nkernel = "q*vx"',
+        ["[cells.taxis] kernel", "'q'"],
+    ),
     "taxis without signal": ('[signal]\nname = "s"\ndiffusion = "1"\nreaction = "u - s"', "", ["[signal]"]),
     "bad unit": ('length = "mm"', "length = 3", ["[units] length"]),
     "unknown run table": ("[run.output]", "[run.outputs]", ["[run]", "outputs"]),
@@ -380,8 +402,10 @@ def test_derived_run_config_is_accepted():
 def test_emission_variants():
     """Tensors, transduction (with g'(s)), fractional order, and an anisotropic chi that cannot be written."""
     taxis = '[cells.taxis]\nmechanism = "direction"\nstrength = 0.8\n'
-    lattice = SPEC.replace('kind = "sphere"\nspeed = 0.5',
-                           'kind = "discrete"\nvectors = [[2.0, 0.0], [-2.0, 0.0], [0.0, 1.0], [0.0, -1.0]]')
+    lattice = SPEC.replace(
+        'kind = "sphere"\nspeed = 0.5',
+        'kind = "discrete"\nvectors = [[2.0, 0.0], [-2.0, 0.0], [0.0, 1.0], [0.0, -1.0]]',
+    )
     emitted = run_config(derive(parse_spec(spec_dict(lattice.replace(taxis, "")))))
     config = parse_config(tomllib.loads(to_toml(emitted)))
     assert config.model.parameters["D_xx"] == pytest.approx(4 / (2 * 2.0)) and config.model.parameters["D_xy"] == 0
@@ -397,7 +421,8 @@ def test_emission_variants():
     assert value == pytest.approx(derivation["chi0"].scalar * 0.3 / (0.3 + 0.7) ** 2 * 2.0, rel=1e-12)
 
     reversal = transduction.replace("dimension = 2", "dimension = 1").replace(
-        "turning_rate = 2.0", 'turning_rate = 2.0\nturning = "reversal"')
+        "turning_rate = 2.0", 'turning_rate = 2.0\nturning = "reversal"'
+    )
     derivation = derive(parse_spec(spec_dict(reversal)))
     print(derivation.report())
     assert derivation["D"].value == pytest.approx(telegraph_diffusion(0.5, 2.0), rel=1e-12)

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from fem_chemotaxis.analysis import linearisation
-from fem_chemotaxis.config.run_config import load_config, parse_config
+from fem_chemotaxis.config import load_config, parse_config
 from fem_chemotaxis.kinetics import MixtureSpec, derive, load_spec, parse_spec, run_config, write_run_config
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.model.model import Model
@@ -65,8 +65,12 @@ def test_cancer_invasion_55():
     spec = {
         "dimension": DIMENSION,
         "species": {
-            "u1": cells(R, R**2 / DIMENSION, "mu*u1*(r - u1 - u3)",
-                        [kernel("u2", RELAXATION_KERNEL, "chi"), kernel("u3", RELAXATION_KERNEL, "xi")]),
+            "u1": cells(
+                R,
+                R**2 / DIMENSION,
+                "mu*u1*(r - u1 - u3)",
+                [kernel("u2", RELAXATION_KERNEL, "chi"), kernel("u3", RELAXATION_KERNEL, "xi")],
+            ),
             "u2": cells(R, sigma * R**2 / DIMENSION, "-(u2 - u1)/sigma"),
             "u3": {"description": "ECM (immobile)", "reaction": "-u2*u3 + eta*u3*(1 - u1 - u3)"},
         },
@@ -110,24 +114,31 @@ def test_oncolytic_virus_48():
     reactions = {name: str(sp.reaction) for name, sp in zip(builtin.species_names, builtin.species)}
     species = {name: cells(radii[name], rates[name], reactions[name], taxis[name]) for name in radii}
     species["u3"] = {"reaction": reactions["u3"]}
-    spec = {"dimension": DIMENSION, "species": {n: species[n] for n in ("u1", "u2", "u3", "u4")},
-            "parameters": {k: v for k, v in p.items() if not k.startswith("D")}}
+    spec = {
+        "dimension": DIMENSION,
+        "species": {n: species[n] for n in ("u1", "u2", "u3", "u4")},
+        "parameters": {k: v for k, v in p.items() if not k.startswith("D")},
+    }
     model, coefficients = derived_model(spec)
     diffusions = {f"D{name[1]}": radii[name] ** 2 / (DIMENSION * rates[name]) for name in radii}
     for name in radii:
         assert coefficients[f"chi[{name}->u3]"].scalar == pytest.approx(p[f"xi{name[1]}"], rel=1e-12)
         assert coefficients[f"chi[{name}->u3]"].closed_form is None  # a kernel: no closed form here, (42) below
-    assert_same_linearisation(model, builtin.with_parameters(diffusions),
-                              {"u1": 0.8, "u2": 0.3, "u3": 0.5, "u4": 0.2})
+    assert_same_linearisation(model, builtin.with_parameters(diffusions), {"u1": 0.8, "u2": 0.3, "u3": 0.5, "u4": 0.2})
 
 
 MIXTURE = {
     "dimension": 2,
     "species": {
-        "a": {"turning_rate": 5.0, "velocities": {"kind": "sphere", "speed": 1.0},
-              "turning_angle": {"kind": "von-mises", "kappa": 1.0},
-              "taxis": [{"towards": "c", "mechanism": "run-length", "strength": "k0/(1 + c)"},
-                        {"towards": "m", "mechanism": "direction", "strength": 0.2}]},
+        "a": {
+            "turning_rate": 5.0,
+            "velocities": {"kind": "sphere", "speed": 1.0},
+            "turning_angle": {"kind": "von-mises", "kappa": 1.0},
+            "taxis": [
+                {"towards": "c", "mechanism": "run-length", "strength": "k0/(1 + c)"},
+                {"towards": "m", "mechanism": "direction", "strength": 0.2},
+            ],
+        },
         "c": {"diffusion": "0.1", "reaction": "a - c"},
         "m": {"reaction": "-a*m"},
     },
@@ -175,7 +186,7 @@ def test_mixture_emission_per_pair():
     assert parameters["d_a"] == pytest.approx(1 / (2 * 5.0 * (1 - psi)), rel=1e-12)
     assert parameters["chi_a_c"] == pytest.approx(0.5, rel=1e-12)  # per unit k(c): s^2/n
     assert parameters["chi_a_m"] == pytest.approx(0.2 * (1 + psi) / 2, rel=1e-12)
-    from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS
+    from fem_chemotaxis.expressions import NUMPY_FUNCTIONS
 
     value = a.taxis[0].sensitivity.evaluate({**parameters, "a": 2.0, "c": 3.0}, NUMPY_FUNCTIONS)
     assert value == pytest.approx(0.5 * 0.5 / (1 + 3.0) * 2.0, rel=1e-12)
@@ -191,5 +202,4 @@ def test_demo_mixture_spec_writes_a_run_config(tmp_path):
     path = write_run_config(derivation, tmp_path / "mixture.toml")
     config = load_config(path)
     assert set(config.model.species_names) == set(spec.names)
-    assert all(c.relative_difference is None or c.relative_difference <= 1e-8
-               for c in derivation.coefficients.values())
+    assert all(c.relative_difference is None or c.relative_difference <= 1e-8 for c in derivation.coefficients.values())

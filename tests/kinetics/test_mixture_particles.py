@@ -24,13 +24,13 @@ import math
 import dolfinx
 import numpy as np
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.config.run_config import parse_config
 from fem_chemotaxis.kinetics import derive, parse_spec, run_config
 from fem_chemotaxis.mesh import TaggedMesh
 from fem_chemotaxis.particles import ExpressionSignal, RunAndTumble, Walls
-from fem_chemotaxis.runner import build_mesh
 from fem_chemotaxis.simulation import Simulation
 
 SECTION = {"length": 1.5, "height": 1.0, "vessels": [[0.5, 0.45, 0.15], [1.15, 0.35, 0.1]]}
@@ -50,20 +50,29 @@ def blob(name: str) -> str:
 SPEC = {
     "dimension": 2,
     "species": {
-        "a": {"turning_rate": 30.0, "velocities": {"kind": "sphere", "speed": 1.0},
-              "turning_angle": {"kind": "von-mises", "kappa": 1.0},
-              "taxis": [{"towards": "c", "mechanism": "run-length", "strength": "k0/(1 + c/K)"},
-                        {"towards": "m", "mechanism": "direction", "strength": 0.5}]},
-        "b": {"turning_rate": 20.0, "velocities": {"kind": "discrete",
-                                                   "vectors": [[0.8, 0], [-0.8, 0], [0, 0.8], [0, -0.8]]},
-              "taxis": [{"towards": "c", "mechanism": "direction", "strength": 0.6}]},
+        "a": {
+            "turning_rate": 30.0,
+            "velocities": {"kind": "sphere", "speed": 1.0},
+            "turning_angle": {"kind": "von-mises", "kappa": 1.0},
+            "taxis": [
+                {"towards": "c", "mechanism": "run-length", "strength": "k0/(1 + c/K)"},
+                {"towards": "m", "mechanism": "direction", "strength": 0.5},
+            ],
+        },
+        "b": {
+            "turning_rate": 20.0,
+            "velocities": {"kind": "discrete", "vectors": [[0.8, 0], [-0.8, 0], [0, 0.8], [0, -0.8]]},
+            "taxis": [{"towards": "c", "mechanism": "direction", "strength": 0.6}],
+        },
         "c": {"description": "chemical (fixed)"},
         "m": {"description": "matrix (immobile)"},
     },
     "parameters": {"k0": 0.5, "K": 0.2},
-    "run": {"mesh": {"generator": "tissue-section", "parameters": {**SECTION, "size": 0.05}},
-            "initial": {"a": blob("a"), "b": blob("b"), "c": CHEMICAL, "m": MATRIX},
-            "time": {"t_end": T_END, "dt": 0.04, "scheme": "bdf2"}},
+    "run": {
+        "mesh": {"generator": "tissue-section", "parameters": {**SECTION, "size": 0.05}},
+        "initial": {"a": blob("a"), "b": blob("b"), "c": CHEMICAL, "m": MATRIX},
+        "time": {"t_end": T_END, "dt": 0.04, "scheme": "bdf2"},
+    },
 }
 
 
@@ -82,7 +91,7 @@ def moments(simulation: Simulation, name: str) -> tuple[np.ndarray, float]:
 
 def solve(config_dict: dict, mesh: TaggedMesh) -> Simulation:
     config = parse_config(config_dict)
-    simulation = Simulation(config.model, mesh, config.initial, dt=config.dt, scheme=config.scheme)
+    simulation = Simulation.from_config(config, mesh=mesh)
     simulation.advance_to(config.t_end)
     return simulation
 
@@ -105,13 +114,18 @@ def blob_sampler(name: str, walls: Walls):
 def test_two_populations_on_a_tissue_section(comm):
     derivation = derive(parse_spec(SPEC, source="two_populations.toml"))
     config = run_config(derivation)
-    mesh = build_mesh(parse_config(config).mesh, comm)
+    mesh = parse_config(config).mesh.build(comm)
     fe = {name: moments(simulation, name) for simulation in [solve(config, mesh)] for name in BLOBS}
     parameters = config["model"]["parameters"]
     psi = derivation["psi[a]"].value
-    blind = {"persistence": {**parameters, "d_a": parameters["d_a"] * (1 - psi)}, "level of c": {**parameters, "K": 1e9}}
-    wrong = {what: moments(solve({**config, "model": {**config["model"], "parameters": p}}, mesh), "a")
-             for what, p in blind.items()}
+    blind = {
+        "persistence": {**parameters, "d_a": parameters["d_a"] * (1 - psi)},
+        "level of c": {**parameters, "K": 1e9},
+    }
+    wrong = {
+        what: moments(solve({**config, "model": {**config["model"], "parameters": p}}, mesh), "a")
+        for what, p in blind.items()
+    }
 
     gamma, speed = {"a": 30.0 * (1 - psi), "b": 20.0}, {"a": 1.0, "b": 0.8}
     signals = {"c": ExpressionSignal(CHEMICAL, 2), "m": ExpressionSignal(MATRIX, 2)}
@@ -122,21 +136,39 @@ def test_two_populations_on_a_tissue_section(comm):
             lag = (1 - math.exp(-gamma[name] * T_END)) / gamma[name]
             centroid, spread = fe[name]
             floors = np.abs(centroid - BLOBS[name]) * lag / T_END
-            particles = RunAndTumble(derivation.spec[name].law, count, box=box, obstacles=vessels,
-                                     initial=blob_sampler(name, walls), signal=signals, seed=50 + seed, comm=comm,
-                                     blocks=8)
+            particles = RunAndTumble(
+                derivation.spec[name].law,
+                count,
+                box=box,
+                obstacles=vessels,
+                initial=blob_sampler(name, walls),
+                signal=signals,
+                seed=50 + seed,
+                comm=comm,
+                blocks=8,
+            )
             particles.advance(T_END, 0.05)
             assert not comm.allreduce(bool(walls.outside(particles.x).any()), op=MPI.LOR)  # none in a vessel
             mean = particles.estimate(particles.x)
             second = particles.estimate(((particles.x - mean.mean) ** 2).sum(axis=1))
-            checks = [(f"centroid {'xy'[i]}", mean.mean[i], mean.standard_error[i], centroid[i], floors[i])
-                      for i in range(2)]
-            checks.append(("spread", float(second.mean), float(second.standard_error), spread,
-                           2 * speed[name] ** 2 * lag / gamma[name]))
+            checks = [
+                (f"centroid {'xy'[i]}", mean.mean[i], mean.standard_error[i], centroid[i], floors[i]) for i in range(2)
+            ]
+            checks.append(
+                (
+                    "spread",
+                    float(second.mean),
+                    float(second.standard_error),
+                    spread,
+                    2 * speed[name] ** 2 * lag / gamma[name],
+                )
+            )
             for what, value, error, expected, floor in checks:
                 if comm.rank == 0:
-                    print(f"{name}, N = {count}: {what} {value:.5f} +- {error:.1e}, FE {expected:.5f}: "
-                          f"{value - expected:+.5f}, tolerance {SIGMAS * error:.5f} + lag {floor:.5f}")
+                    print(
+                        f"{name}, N = {count}: {what} {value:.5f} +- {error:.1e}, FE {expected:.5f}: "
+                        f"{value - expected:+.5f}, tolerance {SIGMAS * error:.5f} + lag {floor:.5f}"
+                    )
                 assert abs(value - expected) <= SIGMAS * error + floor, (name, count, what)
         if count == 6000:
             tolerance = SIGMAS * float(second.standard_error) + 2 * lag / gamma["a"]

@@ -20,10 +20,11 @@ import dolfinx
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.config.run_config import parse_config
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression
 from fem_chemotaxis.kinetics import (
     DiscreteVelocities,
     Sphere,
@@ -50,7 +51,6 @@ from fem_chemotaxis.particles import (
     particle_density,
     sample_function,
 )
-from fem_chemotaxis.runner import build_mesh
 from fem_chemotaxis.simulation import Simulation
 
 #: A deviation of more than this many standard errors fails a statistical check.
@@ -61,8 +61,10 @@ def report(name: str, estimate: float, error: float, expected: float) -> float:
     """Print one check; return the deviation in standard errors."""
     deviation = (estimate - expected) / error
     if MPI.COMM_WORLD.rank == 0:
-        print(f"{name}: {estimate:.5g} +- {error:.2g} (SE), expected {expected:.5g}: "
-              f"{100 * (estimate / expected - 1):+.2f}% = {deviation:+.2f} SE")
+        print(
+            f"{name}: {estimate:.5g} +- {error:.2g} (SE), expected {expected:.5g}: "
+            f"{100 * (estimate / expected - 1):+.2f}% = {deviation:+.2f} SE"
+        )
     return deviation
 
 
@@ -71,10 +73,12 @@ LAWS = {
     "sphere 2-D": TurningLaw(Sphere(2, 1.0), 2.0),
     "sphere 3-D": TurningLaw(Sphere(3, 1.0), 2.0),
     "1-D reversals (7.3.1)": TurningLaw(Sphere(1, 1.0), 2.0, "reversal"),
-    "anisotropic lattice": TurningLaw(DiscreteVelocities(np.array([[2.0, 0], [-2, 0], [0, 0.5], [0, -0.5]]),
-                                                         np.full(4, 0.25)), 1.0),
-    "Maxwellian density 2-D": TurningLaw(VelocityDensity(2, Expression.parse(
-        "exp(-(vx^2 + 4*vy^2)/2)/pi", "density"), {}, cutoff=8.0), 1.0),
+    "anisotropic lattice": TurningLaw(
+        DiscreteVelocities(np.array([[2.0, 0], [-2, 0], [0, 0.5], [0, -0.5]]), np.full(4, 0.25)), 1.0
+    ),
+    "Maxwellian density 2-D": TurningLaw(
+        VelocityDensity(2, Expression.parse("exp(-(vx^2 + 4*vy^2)/2)/pi", "density"), {}, cutoff=8.0), 1.0
+    ),
 }
 
 
@@ -91,25 +95,35 @@ def test_mean_squared_displacement(comm, name):
     slopes = particles.estimate((particles.displacement() ** 2 - first) / (t2 - t1))
     diffusion = diffusion_tensor(law.velocities, sigma)
     total = particles.estimate((particles.displacement() ** 2 - first).sum(axis=1) / (t2 - t1))
-    assert abs(report(f"{name}: MSD slope", float(total.mean), float(total.standard_error),
-                      2 * np.trace(diffusion))) <= SIGMAS
+    assert (
+        abs(report(f"{name}: MSD slope", float(total.mean), float(total.standard_error), 2 * np.trace(diffusion)))
+        <= SIGMAS
+    )
     for i in range(n):
         assert abs(report(f"  axis {i}", slopes.mean[i], slopes.standard_error[i], 2 * diffusion[i, i])) <= SIGMAS
     if name.startswith("1-D reversals"):
         # the library's keller-segel-transduction uses the same convention: D = s^2/(2 lambda0)
         model = builtin_model("keller-segel-transduction").with_parameters({"speed": 1.0, "lambda0": law.rate})
         library = model.species[0].diffusion.evaluate(model.parameters, NUMPY_FUNCTIONS)
-        assert abs(report("  keller-segel-transduction's D", float(total.mean) / 2, float(total.standard_error) / 2,
-                          library)) <= SIGMAS
+        assert (
+            abs(
+                report(
+                    "  keller-segel-transduction's D", float(total.mean) / 2, float(total.standard_error) / 2, library
+                )
+            )
+            <= SIGMAS
+        )
         if comm.rank == 0:
             print(f"  the chapter's printed (7.3.21) diffusion s^2/lambda0 would be {1.0 / law.rate:.5g}")
 
 
-def drift(law: TurningLaw, gradient: list[float], comm: MPI.Comm, count: int,
-          seed: int) -> tuple[np.ndarray, np.ndarray]:
+def drift(
+    law: TurningLaw, gradient: list[float], comm: MPI.Comm, count: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Mean velocity (and SE) over [10, 60] in the linear field S = gradient . x."""
-    particles = RunAndTumble(law, count, initial=np.zeros(law.dimension), signal=LinearSignal(gradient),
-                             seed=seed, comm=comm)
+    particles = RunAndTumble(
+        law, count, initial=np.zeros(law.dimension), signal=LinearSignal(gradient), seed=seed, comm=comm
+    )
     particles.advance(10.0, 0.5)
     start = particles.x.copy()
     particles.advance(60.0, 0.5)
@@ -144,8 +158,9 @@ def test_same_particles_on_any_number_of_ranks(comm):
     """The union of particles is the same whether the ranks share them or one rank holds all."""
     law = TurningLaw(Sphere(2, 1.0), 5.0, taxis=TaxisPerturbation("direction", 0.5))
     signal = ExpressionSignal("exp(-((x - 0.5)^2 + (y - 0.5)^2)/0.05)", 2)
-    runs = [RunAndTumble(law, 3000, box=[1.0, 1.0], signal=signal, seed=5, comm=c, blocks=8)
-            for c in (comm, MPI.COMM_SELF)]
+    runs = [
+        RunAndTumble(law, 3000, box=[1.0, 1.0], signal=signal, seed=5, comm=c, blocks=8) for c in (comm, MPI.COMM_SELF)
+    ]
     for run in runs:
         run.advance(1.0, 0.1)
     shared, alone = runs[0].gather(), runs[1].gather()
@@ -205,12 +220,19 @@ def test_signal_from_a_finite_element_solution(comm):
 # -- confined aggregation: particles against the finite-element solution of the derived model ---
 SIGNAL = "A*exp(-((x - 0.5)^2 + (y - 0.5)^2)/(2*w^2))"
 AGGREGATION_SPEC = {
-    "cells": {"dimension": 2, "turning_rate": 25.0, "velocities": {"kind": "sphere", "speed": 1.0},
-              "taxis": {"mechanism": "direction", "strength": 0.1}},
+    "cells": {
+        "dimension": 2,
+        "turning_rate": 25.0,
+        "velocities": {"kind": "sphere", "speed": 1.0},
+        "taxis": {"mechanism": "direction", "strength": 0.1},
+    },
     "signal": {"name": "s"},  # no diffusion, no reaction: a fixed chemical field
     "parameters": {"A": 2.0, "w": 0.2},
-    "run": {"mesh": {"builtin": "rectangle", "size": [1.0, 1.0], "cells": [48, 48]},
-            "initial": {"u": "1", "s": SIGNAL}, "time": {"t_end": 2.0, "dt": 0.02, "scheme": "bdf2"}},
+    "run": {
+        "mesh": {"builtin": "rectangle", "size": [1.0, 1.0], "cells": [48, 48]},
+        "initial": {"u": "1", "s": SIGNAL},
+        "time": {"t_end": 2.0, "dt": 0.02, "scheme": "bdf2"},
+    },
 }
 #: Deterministic part of the L1 tolerance (diffusion limit at mean free path s/sigma = 0.04, FE error).
 FLOOR = 0.02
@@ -226,16 +248,23 @@ def test_aggregation_particles_match_the_derived_model(comm):
     """
     derivation = derive(parse_spec(AGGREGATION_SPEC))
     config = parse_config(run_config(derivation))
-    fe = Simulation(config.model, build_mesh(config.mesh, comm), config.initial, dt=config.dt, scheme=config.scheme)
+    fe = Simulation.from_config(config, comm)
     fe.advance_to(config.t_end)
     coarse = create_builtin(comm, "rectangle", [1.0, 1.0], [16, 16]).mesh
     expected = expected_density(fe.u["u"], coarse, mass=1.0)
     peak = comm.allreduce(fe.u["u"].x.array.max(), op=MPI.MAX)
 
     # how far a 20% error in chi would move the FE solution (what this test can detect)
-    wrong = parse_config({**run_config(derivation), "model": {**run_config(derivation)["model"], "parameters": {
-        **config.model.parameters, "chi": 1.2 * config.model.parameters["chi"]}}})
-    fe_wrong = Simulation(wrong.model, fe.tagged_mesh, wrong.initial, dt=config.dt, scheme=config.scheme)
+    wrong = parse_config(
+        {
+            **run_config(derivation),
+            "model": {
+                **run_config(derivation)["model"],
+                "parameters": {**config.model.parameters, "chi": 1.2 * config.model.parameters["chi"]},
+            },
+        }
+    )
+    fe_wrong = Simulation.from_config(wrong, mesh=fe.tagged_mesh)
     fe_wrong.advance_to(config.t_end)
     sensitivity = expected.l1_distance(expected_density(fe_wrong.u["u"], coarse, mass=1.0).function)
 
@@ -249,12 +278,16 @@ def test_aggregation_particles_match_the_derived_model(comm):
         errors.append(error)
         tolerances.append(1.3 * statistical + FLOOR)
         if comm.rank == 0:
-            print(f"N = {count:6d}: L1 = {error:.4f}, predicted statistical {statistical:.4f}, "
-                  f"tolerance {tolerances[-1]:.4f}, "
-                  f"excess sqrt(L1^2 - stat^2) = {math.sqrt(max(error**2 - statistical**2, 0)):.4f}")
+            print(
+                f"N = {count:6d}: L1 = {error:.4f}, predicted statistical {statistical:.4f}, "
+                f"tolerance {tolerances[-1]:.4f}, "
+                f"excess sqrt(L1^2 - stat^2) = {math.sqrt(max(error**2 - statistical**2, 0)):.4f}"
+            )
     if comm.rank == 0:
-        print(f"FE peak density {peak:.3g} (initial 1); "
-              f"L1 between the FE solutions for chi and 1.2 chi: {sensitivity:.3f}")
+        print(
+            f"FE peak density {peak:.3g} (initial 1); "
+            f"L1 between the FE solutions for chi and 1.2 chi: {sensitivity:.3f}"
+        )
     assert peak > 5
     assert all(e <= t for e, t in zip(errors, tolerances))
     assert errors[2] < errors[1] < errors[0]

@@ -15,9 +15,10 @@ import math
 import numpy as np
 import pytest
 import scipy.special
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import Expression
+from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.kinetics import (
     Sphere,
     TabulatedAngle,
@@ -47,8 +48,10 @@ ANGLES = {
     "Fisher kappa 1.5": (VonMises(3, 1.5), 1 / math.tanh(1.5) - 1 / 1.5),
     "Fisher kappa 1e-4": (VonMises(3, 1e-4), bessel_ratio(3, 1e-4)),
     "table p = theta (2-D)": (TabulatedAngle(2, np.array([0.0, 180.0]), np.array([0.0, 1.0])), -4 / math.pi**2),
-    "table p = theta (3-D)": (TabulatedAngle(3, np.array([0.0, 90.0, 180.0]), np.array([0.0, 0.5, 1.0])),
-                              -4 / math.pi**2),
+    "table p = theta (3-D)": (
+        TabulatedAngle(3, np.array([0.0, 90.0, 180.0]), np.array([0.0, 0.5, 1.0])),
+        -4 / math.pi**2,
+    ),
 }
 
 
@@ -56,8 +59,10 @@ ANGLES = {
 def test_mean_cosine(name):
     """psi by quadrature over theta and the module's closed form equal the reference (Bessel functions)."""
     angle, exact = ANGLES[name]
-    print(f"{name}: psi quadrature {angle.mean_cosine():.15f}, closed {angle.mean_cosine_closed():.15f}, "
-          f"reference {exact:.15f}")
+    print(
+        f"{name}: psi quadrature {angle.mean_cosine():.15f}, closed {angle.mean_cosine_closed():.15f}, "
+        f"reference {exact:.15f}"
+    )
     assert angle.mean_cosine() == pytest.approx(exact, rel=RTOL, abs=1e-12)
     assert angle.mean_cosine_closed() == pytest.approx(exact, rel=RTOL, abs=1e-12)
 
@@ -96,14 +101,20 @@ def test_sampled_turns_have_mean_cosine_psi(name):
     np.testing.assert_allclose(np.linalg.norm(v, axis=1), 2.5, rtol=1e-12)
     cosine = np.einsum("ij,ij->i", v, w) / 2.5**2
     error = cosine.std(ddof=1) / math.sqrt(count)
-    print(f"{name}: sampled E[cos] = {cosine.mean():.5f} +- {error:.1e}, psi = {exact:.5f}, "
-          f"{(cosine.mean() - exact) / error:+.2f} SE")
+    print(
+        f"{name}: sampled E[cos] = {cosine.mean():.5f} +- {error:.1e}, psi = {exact:.5f}, "
+        f"{(cosine.mean() - exact) / error:+.2f} SE"
+    )
     assert abs(cosine.mean() - exact) <= SIGMAS * error
 
 
 def persistent_spec(dimension: int, kappa: float, taxis: dict | None = None) -> dict:
-    cells = {"dimension": dimension, "turning_rate": 2.5, "velocities": {"kind": "sphere", "speed": 0.8},
-             "turning_angle": {"kind": "von-mises", "kappa": kappa}}
+    cells = {
+        "dimension": dimension,
+        "turning_rate": 2.5,
+        "velocities": {"kind": "sphere", "speed": 0.8},
+        "turning_angle": {"kind": "von-mises", "kappa": kappa},
+    }
     spec = {"cells": cells, "signal": {"name": "s"}}
     if taxis is not None:
         cells["taxis"] = taxis
@@ -204,8 +215,10 @@ def test_persistent_mean_squared_displacement(comm, name):
         particles.advance(t, 0.5 / gamma)
         msd = particles.estimate((particles.displacement() ** 2).sum(axis=1))
         exact = 2 * (t / gamma - (1 - math.exp(-gamma * t)) / gamma**2)
-        assert abs(report(f"{name}: MSD({t * gamma:g}/gamma)", float(msd.mean), float(msd.standard_error),
-                          exact)) <= SIGMAS
+        assert (
+            abs(report(f"{name}: MSD({t * gamma:g}/gamma)", float(msd.mean), float(msd.standard_error), exact))
+            <= SIGMAS
+        )
 
 
 @pytest.mark.parametrize("mechanism", ["run-length", "direction"])
@@ -215,21 +228,33 @@ def test_persistent_drift_in_a_linear_gradient(comm, mechanism):
     gradient = np.array([0.08, -0.04])
     chi = derive(parse_spec(persistent_spec(2, 2.0, {"mechanism": mechanism, "strength": 1.0})))["chi"]
     chi_per_unit_speed = chi.scalar / 0.8**2  # the SPEC's speed is 0.8, the particles' 1
-    particles = RunAndTumble(law, 10_000, initial=np.zeros(2), signal=LinearSignal(gradient), seed=22, comm=comm,
-                             blocks=8)
+    particles = RunAndTumble(
+        law, 10_000, initial=np.zeros(2), signal=LinearSignal(gradient), seed=22, comm=comm, blocks=8
+    )
     particles.advance(8.0, 0.5)  # 5/gamma: the drift has set in
     start = particles.x.copy()
     particles.advance(38.0, 0.5)
     drift = particles.estimate((particles.x - start) / 30.0)
     for i in range(2):
-        assert abs(report(f"persistent {mechanism}: drift[{i}]", drift.mean[i], drift.standard_error[i],
-                          chi_per_unit_speed * gradient[i])) <= SIGMAS
+        assert (
+            abs(
+                report(
+                    f"persistent {mechanism}: drift[{i}]",
+                    drift.mean[i],
+                    drift.standard_error[i],
+                    chi_per_unit_speed * gradient[i],
+                )
+            )
+            <= SIGMAS
+        )
 
 
 def report(name: str, estimate: float, error: float, expected: float) -> float:
     """Print one check; return the deviation in standard errors."""
     deviation = (estimate - expected) / error
     if MPI.COMM_WORLD.rank == 0:
-        print(f"{name}: {estimate:.5g} +- {error:.2g} (SE), expected {expected:.5g}: "
-              f"{100 * (estimate / expected - 1):+.2f}% = {deviation:+.2f} SE")
+        print(
+            f"{name}: {estimate:.5g} +- {error:.2g} (SE), expected {expected:.5g}: "
+            f"{100 * (estimate / expected - 1):+.2f}% = {deviation:+.2f} SE"
+        )
     return deviation

@@ -19,10 +19,11 @@ import math
 import numpy as np
 import pytest
 import scipy.integrate
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS
 from fem_chemotaxis.config.run_config import parse_config
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS
 from fem_chemotaxis.kinetics import derive, parse_spec, run_config
 from fem_chemotaxis.particles import ExpressionSignal, RunAndTumble
 
@@ -33,8 +34,12 @@ SIGNAL = "2*x^2"
 
 def spec(mechanism: str, dimension: int = 1) -> dict:
     return {
-        "cells": {"dimension": dimension, "turning_rate": RATE, "velocities": {"kind": "sphere", "speed": 1.0},
-                  "taxis": {"mechanism": mechanism, "strength": "k0/(1 + s/K)^2"}},
+        "cells": {
+            "dimension": dimension,
+            "turning_rate": RATE,
+            "velocities": {"kind": "sphere", "speed": 1.0},
+            "taxis": {"mechanism": mechanism, "strength": "k0/(1 + s/K)^2"},
+        },
         "signal": {"name": "s"},
         "parameters": {"k0": K0, "K": K},
     }
@@ -57,7 +62,7 @@ def test_level_dependent_sensitivity_is_emitted(mechanism, dimension):
 
 def stationary_mean(potential) -> float:
     """E[x] for the density proportional to exp(potential(S(x))) on [0, 1]."""
-    weight = lambda x: math.exp(potential(2 * x * x))
+    weight = lambda x: math.exp(potential(2 * x * x))  # noqa: E731
     mass = scipy.integrate.quad(weight, 0.0, 1.0, epsabs=0, epsrel=1e-12)[0]
     return scipy.integrate.quad(lambda x: x * weight(x), 0.0, 1.0, epsabs=0, epsrel=1e-12)[0] / mass
 
@@ -70,8 +75,9 @@ def test_particles_reach_the_stationary_density_of_chi_of_s(comm, mechanism):
     exact = stationary_mean(lambda level: chi / d * K0 * K * level / (K + level))
     blind = stationary_mean(lambda level: chi / d * K0 * level)  # k = k0 at every level
 
-    particles = RunAndTumble(derivation.spec.law, 4000, box=[1.0], signal=ExpressionSignal(SIGNAL, 1),
-                             seed=31, comm=comm)
+    particles = RunAndTumble(
+        derivation.spec.law, 4000, box=[1.0], signal=ExpressionSignal(SIGNAL, 1), seed=31, comm=comm
+    )
     particles.advance(6.0, 0.2)  # the slowest mode decays like exp(-pi^2 d t) = 3e-3 by t = 6
     total, samples = np.zeros(len(particles.x)), 0
     while particles.time < 14.0 - 1e-9:
@@ -81,8 +87,10 @@ def test_particles_reach_the_stationary_density_of_chi_of_s(comm, mechanism):
     mean = particles.estimate(total / samples)  # per-particle time averages: independent particles
     deviation = (float(mean.mean) - exact) / float(mean.standard_error)
     if MPI.COMM_WORLD.rank == 0:
-        print(f"{mechanism}: mean position {float(mean.mean):.5f} +- {float(mean.standard_error):.1e}, "
-              f"stationary density of chi(S) {exact:.5f} ({deviation:+.2f} SE); "
-              f"with k = k0 at every level {blind:.5f} ({(float(mean.mean) - blind) / float(mean.standard_error):+.0f} SE)")
+        print(
+            f"{mechanism}: mean position {float(mean.mean):.5f} +- {float(mean.standard_error):.1e}, "
+            f"stationary density of chi(S) {exact:.5f} ({deviation:+.2f} SE); "
+            f"with k = k0 at every level {blind:.5f} ({(float(mean.mean) - blind) / float(mean.standard_error):+.0f} SE)"
+        )
     assert abs(deviation) <= SIGMAS
     assert abs(blind - exact) > 50 * float(mean.standard_error)

@@ -74,8 +74,9 @@ def leading_mode(source: SourceModel, mu2: float) -> tuple[complex, np.ndarray]:
     steady = np.flatnonzero(np.diag(b) == 0)
     reduced = a[np.ix_(dynamic, dynamic)]
     if steady.size:
-        reduced = reduced - a[np.ix_(dynamic, steady)] @ np.linalg.solve(a[np.ix_(steady, steady)],
-                                                                        a[np.ix_(steady, dynamic)])
+        reduced = reduced - a[np.ix_(dynamic, steady)] @ np.linalg.solve(
+            a[np.ix_(steady, steady)], a[np.ix_(steady, dynamic)]
+        )
     rates, vectors = np.linalg.eig(reduced)
     first = int(np.argmax(rates.real))
     vector = np.zeros(len(a), dtype=complex)
@@ -85,15 +86,20 @@ def leading_mode(source: SourceModel, mu2: float) -> tuple[complex, np.ndarray]:
     return rates[first], vector
 
 
-def _keller_segel(quasi_steady: bool = False, sensitivity: Callable[[dict, dict], float] | None = None,
-                  diffusion: Callable[[dict], float] | None = None) -> Callable[[dict, dict], Matrices]:
+def _keller_segel(
+    quasi_steady: bool = False,
+    sensitivity: Callable[[dict, dict], float] | None = None,
+    diffusion: Callable[[dict], float] | None = None,
+) -> Callable[[dict, dict], Matrices]:
     """u_t = div(d grad u - chi(u, s) u grad s), (s_t =) ds Lap s + alpha u - beta s (chapter (7.2.1)-(7.2.2))."""
+
     def matrices(p: dict, s: dict) -> Matrices:
         chi = sensitivity(p, s) if sensitivity else p["chi"] * s["u"]
         d = diffusion(p) if diffusion else p["d"]
         jac = np.array([[0.0, 0.0], [p["alpha"], -p["beta"]]])
         mobility = np.array([[d, -chi], [0.0, p["ds"]]])
         return jac, mobility, np.diag([1.0, 0.0 if quasi_steady else 1.0])
+
     return matrices
 
 
@@ -104,18 +110,25 @@ def _uniform_cells(p: dict) -> dict[str, float]:
 def _transduction_chi(p: dict, s: dict) -> float:
     """chapter (7.3.21): b s^2 tau_a g'(S)/(lambda0 (1 + 2 lambda0 tau_a)(1 + 2 lambda0 tau_e)), g = S/(K + S)."""
     g_prime = p["K"] / (p["K"] + s["s"]) ** 2
-    return (p["b"] * p["speed"] ** 2 * p["tau_a"] * g_prime
-            / (p["lambda0"] * (1 + 2 * p["lambda0"] * p["tau_a"]) * (1 + 2 * p["lambda0"] * p["tau_e"]))) * s["u"]
+    return (
+        p["b"]
+        * p["speed"] ** 2
+        * p["tau_a"]
+        * g_prime
+        / (p["lambda0"] * (1 + 2 * p["lambda0"] * p["tau_a"]) * (1 + 2 * p["lambda0"] * p["tau_e"]))
+    ) * s["u"]
 
 
 def _may_nowak(p: dict, s: dict) -> Matrices:
     """Cross-diffusion file (2): u1 healthy cells up grad u2, u2 infected, u3 virus."""
     u1, u3 = s["u1"], s["u3"]
-    jac = np.array([
-        [-p["d1"] - p["beta"] * u3, 0.0, -p["beta"] * u1],
-        [p["beta"] * u3, -p["d2"], p["beta"] * u1],
-        [0.0, p["k"], -p["d3"]],
-    ])
+    jac = np.array(
+        [
+            [-p["d1"] - p["beta"] * u3, 0.0, -p["beta"] * u1],
+            [p["beta"] * u3, -p["d2"], p["beta"] * u1],
+            [0.0, p["k"], -p["d3"]],
+        ]
+    )
     mobility = np.array([[p["D1"], -p["chi"] * u1, 0.0], [0.0, p["D2"], 0.0], [0.0, 0.0, p["D3"]]])
     return jac, mobility, np.eye(3)
 
@@ -133,16 +146,20 @@ def _cancer_invasion(p: dict, s: dict) -> Matrices:
     u2_t = (ell^2/sigma) Lap u2 + (u1 - u2)/sigma,  u3_t = -u2 u3 + eta u3 (1 - u1 - u3).
     """
     u1, u2, u3, ell2 = s["u1"], s["u2"], s["u3"], p["ell"] ** 2
-    jac = np.array([
-        [p["mu"] * (p["r"] - 2 * u1 - u3), 0.0, -p["mu"] * u1],
-        [1 / p["sigma"], -1 / p["sigma"], 0.0],
-        [-p["eta"] * u3, -u3, -u2 + p["eta"] * (1 - u1 - 2 * u3)],
-    ])
-    mobility = np.array([
-        [ell2, -p["chi"] * ell2 * u1, -p["xi"] * ell2 * u1],
-        [0.0, ell2 / p["sigma"], 0.0],
-        [0.0, 0.0, 0.0],
-    ])
+    jac = np.array(
+        [
+            [p["mu"] * (p["r"] - 2 * u1 - u3), 0.0, -p["mu"] * u1],
+            [1 / p["sigma"], -1 / p["sigma"], 0.0],
+            [-p["eta"] * u3, -u3, -u2 + p["eta"] * (1 - u1 - 2 * u3)],
+        ]
+    )
+    mobility = np.array(
+        [
+            [ell2, -p["chi"] * ell2 * u1, -p["xi"] * ell2 * u1],
+            [0.0, ell2 / p["sigma"], 0.0],
+            [0.0, 0.0, 0.0],
+        ]
+    )
     return jac, mobility, np.eye(3)
 
 
@@ -159,18 +176,27 @@ def _oncolytic_virus(p: dict, s: dict) -> Matrices:
     di_du1 = p["rho"] * u4 * p["k_u1"] / denominator**2
     di_du4 = p["rho"] * u1 / denominator
     growth = p["mu1"] * (1 - u1 ** p["r"]) - p["mu1"] * p["r"] * u1 ** p["r"]
-    jac = np.array([
-        [growth - di_du1, 0.0, 0.0, -di_du4],
-        [di_du1, -p["delta2"], 0.0, di_du4],
-        [-p["alpha1"] * u3, -p["alpha2"] * u3, -(p["alpha1"] * u1 + p["alpha2"] * u2) + p["mu3"] * (1 - 2 * u3), 0.0],
-        [-di_du1, p["beta"], 0.0, -p["delta4"] - di_du4],
-    ])
-    mobility = np.array([
-        [p["D1"], 0.0, -p["xi1"] * u1, 0.0],
-        [0.0, p["D2"], -p["xi2"] * u2, 0.0],
-        [0.0, 0.0, 0.0, 0.0],
-        [0.0, 0.0, -p["xi4"] * u4, p["D4"]],
-    ])
+    jac = np.array(
+        [
+            [growth - di_du1, 0.0, 0.0, -di_du4],
+            [di_du1, -p["delta2"], 0.0, di_du4],
+            [
+                -p["alpha1"] * u3,
+                -p["alpha2"] * u3,
+                -(p["alpha1"] * u1 + p["alpha2"] * u2) + p["mu3"] * (1 - 2 * u3),
+                0.0,
+            ],
+            [-di_du1, p["beta"], 0.0, -p["delta4"] - di_du4],
+        ]
+    )
+    mobility = np.array(
+        [
+            [p["D1"], 0.0, -p["xi1"] * u1, 0.0],
+            [0.0, p["D2"], -p["xi2"] * u2, 0.0],
+            [0.0, 0.0, 0.0, 0.0],
+            [0.0, 0.0, -p["xi4"] * u4, p["D4"]],
+        ]
+    )
     return jac, mobility, np.eye(4)
 
 
@@ -192,15 +218,18 @@ def _log_sensitivity(p: dict, s: dict) -> Matrices:
 
 
 def _fractional(
-        growth_derivative: Callable[[dict, dict], float] = lambda p, s: 0.0) -> Callable[[dict, dict], Matrices]:
+    growth_derivative: Callable[[dict, dict], float] = lambda p, s: 0.0,
+) -> Callable[[dict, dict], Matrices]:
     """Fractional file (5)-(7) with d Gamma/d rho = `growth_derivative`.
 
     rho_t = -d (-Lap)^(a/2) rho - div(chi rho Q(grad S)) + Gamma,  S_t = ds Lap S + beta rho - mu S.
     """
+
     def matrices(p: dict, s: dict) -> Matrices:
         jac = np.array([[growth_derivative(p, s), 0.0], [p["beta"], -p["mu"]]])
         mobility = np.array([[p["d"], -p["chi"] * s["rho"]], [0.0, p["ds"]]])
         return jac, mobility, np.eye(2)
+
     return matrices
 
 
@@ -217,13 +246,23 @@ AREA = 2.0 * 0.1
 
 SOURCES: dict[str, SourceModel] = {
     "keller-segel": SourceModel("chapter (7.2.1)-(7.2.2)", KELLER_SEGEL, _uniform_cells, _keller_segel()),
-    "keller-segel-elliptic": SourceModel("chapter 7.2 remarks, quasi-steady s", KELLER_SEGEL, _uniform_cells,
-                                         _keller_segel(quasi_steady=True)),
+    "keller-segel-elliptic": SourceModel(
+        "chapter 7.2 remarks, quasi-steady s", KELLER_SEGEL, _uniform_cells, _keller_segel(quasi_steady=True)
+    ),
     "keller-segel-transduction": SourceModel(
         "chapter (7.3.21) with g = S/(K + S); lambda0 the reversal rate of (7.3.1), so D = s^2/(2 lambda0)"
         " (telegraph limit (7.3.4)); signal (7.2.2)",
-        {"speed": 0.5, "lambda0": 1.0, "b": 180.0, "tau_e": 0.1, "tau_a": 1.0, "K": 0.2, "ds": 0.1,
-         "alpha": 1.0, "beta": 1.0},
+        {
+            "speed": 0.5,
+            "lambda0": 1.0,
+            "b": 180.0,
+            "tau_e": 0.1,
+            "tau_a": 1.0,
+            "K": 0.2,
+            "ds": 0.1,
+            "alpha": 1.0,
+            "beta": 1.0,
+        },
         _uniform_cells,
         _keller_segel(sensitivity=_transduction_chi, diffusion=lambda p: p["speed"] ** 2 / (2 * p["lambda0"])),
     ),
@@ -235,50 +274,101 @@ SOURCES: dict[str, SourceModel] = {
     ),
     "may-nowak-chemotaxis": SourceModel(
         "cross-diffusion file (2)",
-        {"D1": 0.05, "D2": 0.1, "D3": 0.05, "chi": 0.2, "d1": 1.0, "d2": 1.0, "d3": 1.0, "beta": 1.0, "k": 1.0,
-         "r0": 3.0, "r_amp": 0.0, "x_r": 1.0, "y_r": 0.5, "w_r": 0.1},
-        _may_nowak_state, _may_nowak,
+        {
+            "D1": 0.05,
+            "D2": 0.1,
+            "D3": 0.05,
+            "chi": 0.2,
+            "d1": 1.0,
+            "d2": 1.0,
+            "d3": 1.0,
+            "beta": 1.0,
+            "k": 1.0,
+            "r0": 3.0,
+            "r_amp": 0.0,
+            "x_r": 1.0,
+            "y_r": 0.5,
+            "w_r": 0.1,
+        },
+        _may_nowak_state,
+        _may_nowak,
     ),
     "cancer-invasion": SourceModel(
         "cross-diffusion file (55)",
         {"chi": 0.5, "xi": 1.0, "mu": 10.0, "r": 1.0, "sigma": 0.1, "eta": 0.5, "ell": 0.05},
-        _cancer_invasion_state, _cancer_invasion, length=0.2, overrides={"r": 0.8},
+        _cancer_invasion_state,
+        _cancer_invasion,
+        length=0.2,
+        overrides={"r": 0.8},
     ),
     "oncolytic-virus": SourceModel(
         "cross-diffusion file (4), (48)",
-        {"D1": 0.002, "D2": 0.002, "D4": 0.02, "xi1": 0.01, "xi2": 0.01, "xi4": 0.005, "mu1": 1.0, "r": 1.0,
-         "rho": 5.0, "k_u1": 1.0, "theta": 1.0, "delta2": 1.0, "beta": 5.0, "delta4": 1.0, "alpha1": 0.5,
-         "alpha2": 0.5, "mu3": 1.0},
-        lambda p: {"u1": 1.0, "u2": 0.0, "u3": 1 - p["alpha1"] / p["mu3"], "u4": 0.0}, _oncolytic_virus, length=0.5,
+        {
+            "D1": 0.002,
+            "D2": 0.002,
+            "D4": 0.02,
+            "xi1": 0.01,
+            "xi2": 0.01,
+            "xi4": 0.005,
+            "mu1": 1.0,
+            "r": 1.0,
+            "rho": 5.0,
+            "k_u1": 1.0,
+            "theta": 1.0,
+            "delta2": 1.0,
+            "beta": 5.0,
+            "delta4": 1.0,
+            "alpha1": 0.5,
+            "alpha2": 0.5,
+            "mu3": 1.0,
+        },
+        lambda p: {"u1": 1.0, "u2": 0.0, "u3": 1 - p["alpha1"] / p["mu3"], "u4": 0.0},
+        _oncolytic_virus,
+        length=0.5,
     ),
     "forager-scrounger": SourceModel(
         "cross-diffusion file (6), (58)",
         {"xi1": 2.0, "xi2": 1.0, "D": 0.01, "lam": 0.1, "mu": 0.1, "r": 0.1},
-        lambda p: {"u1": 1.0, "u2": 1.0, "u3": p["r"] / (2 * p["lam"] + p["mu"])}, _forager_scrounger,
+        lambda p: {"u1": 1.0, "u2": 1.0, "u3": p["r"] / (2 * p["lam"] + p["mu"])},
+        _forager_scrounger,
     ),
     "nonlinear-diffusion-log-sensitivity": SourceModel(
         "cross-diffusion file (62)",
         {"d": 0.05, "a": 4.0, "eta": 0.05, "h": 1.0, "k": 1.0},
-        lambda p: {"u1": p["h"] / (p["h"] + p["k"]), "u2": p["h"] + p["k"]}, _log_sensitivity,
+        lambda p: {"u1": p["h"] / (p["h"] + p["k"]), "u2": p["h"] + p["k"]},
+        _log_sensitivity,
     ),
     "fractional-keller-segel": SourceModel(
-        "fractional file (6)", FRACTIONAL, lambda p: {"rho": 1.0, "S": p["beta"] / p["mu"]}, _fractional(),
-        fractional={0: 1.5}, overrides={"chi": 2.0},
+        "fractional file (6)",
+        FRACTIONAL,
+        lambda p: {"rho": 1.0, "S": p["beta"] / p["mu"]},
+        _fractional(),
+        fractional={0: 1.5},
+        overrides={"chi": 2.0},
     ),
     "fractional-keller-segel-logistic": SourceModel(
-        "fractional file (6), Gamma = r rho (1 - rho)", {**FRACTIONAL, "r": 1.0},
-        lambda p: {"rho": 1.0, "S": p["beta"] / p["mu"]}, _fractional(lambda p, s: p["r"] * (1 - 2 * s["rho"])),
-        fractional={0: 1.5}, overrides={"chi": 3.0},
+        "fractional file (6), Gamma = r rho (1 - rho)",
+        {**FRACTIONAL, "r": 1.0},
+        lambda p: {"rho": 1.0, "S": p["beta"] / p["mu"]},
+        _fractional(lambda p, s: p["r"] * (1 - 2 * s["rho"])),
+        fractional={0: 1.5},
+        overrides={"chi": 3.0},
     ),
     "fractional-keller-segel-flux-limited": SourceModel(
-        "fractional file (7), Q'(0) = 1", FRACTIONAL, lambda p: {"rho": 1.0, "S": p["beta"] / p["mu"]},
-        _fractional(), fractional={0: 1.5}, overrides={"chi": 2.0},
+        "fractional file (7), Q'(0) = 1",
+        FRACTIONAL,
+        lambda p: {"rho": 1.0, "S": p["beta"] / p["mu"]},
+        _fractional(),
+        fractional={0: 1.5},
+        overrides={"chi": 2.0},
     ),
     # A mode with zero mean leaves int(rho) = |Omega| rho* unchanged: d Gamma/d rho = a0 + 2 a1 rho* - a2 |Omega| rho*.
     "fractional-keller-segel-nonlocal": SourceModel(
-        "fractional file (6), Gamma = rho (a0 + a1 rho - a2 int rho)", {**FRACTIONAL, "a0": 1.0, "a1": 0.0, "a2": 0.5},
+        "fractional file (6), Gamma = rho (a0 + a1 rho - a2 int rho)",
+        {**FRACTIONAL, "a0": 1.0, "a1": 0.0, "a2": 0.5},
         _nonlocal_state,
         _fractional(lambda p, s: p["a0"] + 2 * p["a1"] * s["rho"] - p["a2"] * AREA * s["rho"]),
-        fractional={0: 1.5}, overrides={"chi": 2.0, "a2": 5.0},
+        fractional={0: 1.5},
+        overrides={"chi": 2.0, "a2": 5.0},
     ),
 }

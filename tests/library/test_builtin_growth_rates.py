@@ -47,9 +47,11 @@ import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.analysis import growth_rates, homogeneous_steady_state, linearisation
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.simulation import Simulation
@@ -119,7 +121,7 @@ def test_growth_rate_of_leading_mode(name, comm):
     steps = 50 if any(sp.fractional_order is not None for sp in model.species) else 100
     t_end = min(steps / 100 / abs(rate), 5.0)
     dt = min(2 * BDF1_ERROR / abs(rate), t_end / steps)
-    sim = Simulation(model, mesh, initial, dt=dt)
+    sim = Simulation(model, mesh, initial, TimeSettings(dt=dt))
 
     x = ufl.SpatialCoordinate(mesh.mesh)
     form = dolfinx.fem.form((sim.u[names[j]] - state[names[j]]) * ufl.cos(k * math.pi * x[0] / lx) * ufl.dx)
@@ -133,6 +135,8 @@ def test_growth_rate_of_leading_mode(name, comm):
     sim.advance_to(t_end)
     measured = math.log(amplitude() / a_start) / (t_end - t_start)
     rel_error = abs(measured - rate) / abs(rate)
-    print(f"{name}: mode k={k} of L={lx}, species {names[j]}: source lambda = {rate:.6f}, "
-          f"measured {measured:.6f}, relative error {rel_error:.2e}")
+    print(
+        f"{name}: mode k={k} of L={lx}, species {names[j]}: source lambda = {rate:.6f}, "
+        f"measured {measured:.6f}, relative error {rel_error:.2e}"
+    )
     assert rel_error < 0.03

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
-from fem_chemotaxis.config.run_config import load_config
+from fem_chemotaxis.config import load_config
 from fem_chemotaxis.library import BUILTIN_MODELS
 
 DEMOS = Path(__file__).resolve().parents[2] / "demos"
@@ -36,7 +36,7 @@ def test_demo_config_loads(path):
     config = load_config(path)
     config.model.validate()
     assert set(config.initial) == set(config.model.species_names)
-    assert config.t_end > 0 and config.dt <= config.t_end
+    assert config.t_end > 0 and config.time.dt <= config.t_end
     if path.stem.replace("_", "-") in BUILTIN_MODELS:
         assert config.model.name == path.stem.replace("_", "-")
 

@@ -85,11 +85,13 @@ def test_nonlinear_steady_state_and_jacobian():
 
 
 def test_no_steady_state_is_a_clear_error():
-    model = Model.from_dict({
-        "name": "no-state",
-        "parameters": {"a": 1.0},
-        "species": {"u": {"diffusion": "1", "reaction": "a + u^2"}},
-    })
+    model = Model.from_dict(
+        {
+            "name": "no-state",
+            "parameters": {"a": 1.0},
+            "species": {"u": {"diffusion": "1", "reaction": "a + u^2"}},
+        }
+    )
     with pytest.raises(ValueError, match="did not converge.*no-state"):
         homogeneous_steady_state(model, {"u": 1.0})
     with pytest.raises(ValueError, match="no guess for species u"):
@@ -97,11 +99,13 @@ def test_no_steady_state_is_a_clear_error():
 
 
 def test_anisotropic_diffusion_needs_a_direction():
-    model = Model.from_dict({
-        "name": "anisotropic",
-        "parameters": {"dx": 2.0, "dy": 0.5, "k": 0.3},
-        "species": {"u": {"diffusion": [["dx", 0], [0, "dy"]], "reaction": "-k*u"}},
-    })
+    model = Model.from_dict(
+        {
+            "name": "anisotropic",
+            "parameters": {"dx": 2.0, "dy": 0.5, "k": 0.3},
+            "species": {"u": {"diffusion": [["dx", 0], [0, "dy"]], "reaction": "-k*u"}},
+        }
+    )
     state = homogeneous_steady_state(model, {"u": 1.0})
     assert state["u"] == pytest.approx(0.0, abs=1e-14)
     with pytest.raises(ValueError, match="diffusion tensor"):
@@ -111,11 +115,13 @@ def test_anisotropic_diffusion_needs_a_direction():
 
 
 def test_non_local_terms_are_rejected():
-    model = Model.from_dict({
-        "name": "non-local",
-        "parameters": {},
-        "species": {"u": {"diffusion": "1", "reaction": "u*(1 - integral(u))"}},
-    })
+    model = Model.from_dict(
+        {
+            "name": "non-local",
+            "parameters": {},
+            "species": {"u": {"diffusion": "1", "reaction": "u*(1 - integral(u))"}},
+        }
+    )
     with pytest.raises(ValueError, match="integral"):
         homogeneous_steady_state(model, {"u": 1.0})
 
@@ -127,10 +133,12 @@ def test_fractional_diffusion_symbol(mu2):
     (order,) = {sp.fractional_order for sp in model.species if sp.fractional_order is not None}
     p = model.parameters
     state = homogeneous_steady_state(model, {"rho": 1.2, "S": 1.0})
-    matrix = np.array([
-        [-p["d"] * mu2 ** (order / 2), p["chi"] * 1.2 * mu2],
-        [p["beta"], -p["ds"] * mu2 - p["mu"]],
-    ])
+    matrix = np.array(
+        [
+            [-p["d"] * mu2 ** (order / 2), p["chi"] * 1.2 * mu2],
+            [p["beta"], -p["ds"] * mu2 - p["mu"]],
+        ]
+    )
     expected = max(np.linalg.eigvals(matrix).real)
     rate = growth_rates(model, state, mu2)[0]
     assert abs(rate - expected) <= 1e-10 * abs(expected)

@@ -18,12 +18,13 @@ from pathlib import Path
 import gmsh
 import numpy as np
 import pytest
-from mpi4py import MPI
-
 import ufl
 from dolfinx.fem import assemble_scalar, form
 from dolfinx.mesh import entities_to_geometry
 
+from mpi4py import MPI
+
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import GENERATORS, TaggedMesh, generate, read_gmsh, write_msh
 from fem_chemotaxis.model.boundary import BoundaryCondition
@@ -95,8 +96,13 @@ def lobed_curve_length(a: float, b: float, roughness: float, lobes: int) -> floa
 
 
 def vessel_block_exact(
-    length: float = 1.0, width: float = 1.0, height: float = 1.0, radius: float = 0.1,
-    branch_radius: float = 0.08, junction: float = 0.5, junction_radius: float = 0.14,
+    length: float = 1.0,
+    width: float = 1.0,
+    height: float = 1.0,
+    radius: float = 0.1,
+    branch_radius: float = 0.08,
+    junction: float = 0.5,
+    junction_radius: float = 0.14,
     branch_angle: float = 70.0,
 ) -> dict[str, float]:
     """Tissue volume, vessel-wall area and outer area of vessel-block (meshes/README.md).
@@ -109,8 +115,7 @@ def vessel_block_exact(
     big = junction_radius
     branch = (length - junction) / math.cos(half)
     # (radius, axis length, direction in the plane of the branches)
-    arms = [(radius, junction, math.pi), (branch_radius, branch, half),
-            (branch_radius, branch, -half)]
+    arms = [(radius, junction, math.pi), (branch_radius, branch, half), (branch_radius, branch, -half)]
     for i, (ri, _, ai) in enumerate(arms):
         for rj, _, aj in arms[:i]:
             between = min(abs(ai - aj), 2 * math.pi - abs(ai - aj))
@@ -149,12 +154,19 @@ def chamber() -> TaggedMesh:
 @pytest.mark.parametrize(
     ("fixture", "generator", "groups", "cell"),
     [
-        ("tumour", "tumour-stroma",
-         {"tumour": (2, 1), "stroma": (2, 2), "interface": (1, 1), "outer": (1, 2)}, "triangle"),
-        ("vessel", "vessel-block", {"tissue": (3, 1), "outer": (2, 1), "vessel_wall": (2, 2)},
-         "tetrahedron"),
-        ("chamber", "microfluidic-chamber", {"chamber": (2, 1), "inlet": (1, 1), "outlet": (1, 2),
-                                             "walls": (1, 3), "obstacles": (1, 4)}, "triangle"),
+        (
+            "tumour",
+            "tumour-stroma",
+            {"tumour": (2, 1), "stroma": (2, 2), "interface": (1, 1), "outer": (1, 2)},
+            "triangle",
+        ),
+        ("vessel", "vessel-block", {"tissue": (3, 1), "outer": (2, 1), "vessel_wall": (2, 2)}, "tetrahedron"),
+        (
+            "chamber",
+            "microfluidic-chamber",
+            {"chamber": (2, 1), "inlet": (1, 1), "outlet": (1, 2), "walls": (1, 3), "obstacles": (1, 4)},
+            "triangle",
+        ),
     ],
 )
 def test_groups_are_as_documented(request, fixture, generator, groups, cell):
@@ -216,11 +228,9 @@ def test_tumour_stroma_tall_ellipse_is_upright():
 
 
 def test_tumour_stroma_3d_ball():
-    tm = generate("tumour-stroma", COMM, size=BALL_SIZE, dim=3, length=1.0,
-                  radii=(BALL_RADIUS,) * 3)
+    tm = generate("tumour-stroma", COMM, size=BALL_SIZE, dim=3, length=1.0, radii=(BALL_RADIUS,) * 3)
     assert tm.mesh.topology.cell_name() == "tetrahedron"
-    assert tm.physical_groups == {"tumour": (3, 1), "stroma": (3, 2), "interface": (2, 1),
-                                  "outer": (2, 2)}
+    assert tm.physical_groups == {"tumour": (3, 1), "stroma": (3, 2), "interface": (2, 1), "outer": (2, 2)}
     m = measures(tm)
     volume, area = 4 / 3 * math.pi * BALL_RADIUS**3, 4 * math.pi * BALL_RADIUS**2
     assert 0 < volume - m["tumour"] < RTOL_BALL * volume
@@ -242,12 +252,10 @@ def test_vessel_block_measures(vessel):
 
 def test_microfluidic_chamber_measures(chamber):
     m = measures(chamber)
-    circles = ((0.8, 0.3, 0.12), (0.8, 0.7, 0.12), (1.3, 0.5, 0.12), (1.8, 0.3, 0.12),
-               (1.8, 0.7, 0.12))
+    circles = ((0.8, 0.3, 0.12), (0.8, 0.7, 0.12), (1.3, 0.5, 0.12), (1.8, 0.3, 0.12), (1.8, 0.7, 0.12))
     rectangles = ((2.3, 0.15, 0.2, 0.25), (2.3, 0.6, 0.2, 0.25))
     area = 3.0 - sum(math.pi * r**2 for *_, r in circles) - sum(w * h for *_, w, h in rectangles)
-    boundary = (sum(2 * math.pi * r for *_, r in circles)
-                + sum(2 * (w + h) for *_, w, h in rectangles))
+    boundary = sum(2 * math.pi * r for *_, r in circles) + sum(2 * (w + h) for *_, w, h in rectangles)
     assert abs(m["chamber"] - area) < RTOL_2D * area
     assert 0 < boundary - m["obstacles"] < RTOL_2D * boundary
     assert abs(m["inlet"] - 0.4) < ATOL_FLAT and abs(m["outlet"] - 0.4) < ATOL_FLAT
@@ -255,10 +263,8 @@ def test_microfluidic_chamber_measures(chamber):
 
 
 def test_microfluidic_chamber_open_ends_without_obstacles():
-    tm = generate("microfluidic-chamber", COMM, size=0.25, port_width=1.0, circles=[],
-                  rectangles=[])
-    assert tm.physical_groups == {"chamber": (2, 1), "inlet": (1, 1), "outlet": (1, 2),
-                                  "walls": (1, 3)}
+    tm = generate("microfluidic-chamber", COMM, size=0.25, port_width=1.0, circles=[], rectangles=[])
+    assert tm.physical_groups == {"chamber": (2, 1), "inlet": (1, 1), "outlet": (1, 2), "walls": (1, 3)}
     m = measures(tm)
     assert abs(m["chamber"] - 3.0) < ATOL_FLAT
     assert abs(m["inlet"] - 1.0) < ATOL_FLAT and abs(m["walls"] - 6.0) < ATOL_FLAT
@@ -273,10 +279,12 @@ def test_microfluidic_chamber_open_ends_without_obstacles():
         ("tumour-stroma", {"order": 3}, "order must be one of 1, 2, got 3"),
         ("vessel-block", {"branch_angle": 120.0}, "branches leave the block"),
         ("vessel-block", {"junction_radius": 0.09}, "junction_radius .* must be at least"),
-        ("microfluidic-chamber", {"circles": [[2.35, 0.3, 0.1]]},
-         "circle 1 and rectangle 1 overlap or touch"),
-        ("microfluidic-chamber", {"rectangles": [[2.9, 0.4, 0.2, 0.2]]},
-         r"rectangle 1 \(2.9, 0.4, 0.2, 0.2\) does not lie strictly inside the 3 x 1 chamber"),
+        ("microfluidic-chamber", {"circles": [[2.35, 0.3, 0.1]]}, "circle 1 and rectangle 1 overlap or touch"),
+        (
+            "microfluidic-chamber",
+            {"rectangles": [[2.9, 0.4, 0.2, 0.2]]},
+            r"rectangle 1 \(2.9, 0.4, 0.2, 0.2\) does not lie strictly inside the 3 x 1 chamber",
+        ),
         ("microfluidic-chamber", {"port_width": 1.5}, r"port_width \(1.5\) exceeds the height"),
     ],
 )
@@ -292,19 +300,39 @@ def test_invalid_parameters_fail_on_every_rank(name, params, message):
     ("fixture", "options"),
     [
         ("tumour", {"subdomain_parameters": {"tumour": {"d": 0.05, "chi": 2.0}}}),
-        ("vessel", {"boundary_conditions": [BoundaryCondition.from_dict(
-            {"on": "vessel_wall", "species": "s", "type": "flux", "value": "0.5"}, "bc")]}),
-        ("chamber", {"boundary_conditions": [BoundaryCondition.from_dict(
-            {"on": "inlet", "species": "s", "type": "dirichlet", "value": "2"}, "bc")]}),
+        (
+            "vessel",
+            {
+                "boundary_conditions": [
+                    BoundaryCondition.from_dict(
+                        {"on": "vessel_wall", "species": "s", "type": "flux", "value": "0.5"}, "bc"
+                    )
+                ]
+            },
+        ),
+        (
+            "chamber",
+            {
+                "boundary_conditions": [
+                    BoundaryCondition.from_dict(
+                        {"on": "inlet", "species": "s", "type": "dirichlet", "value": "2"}, "bc"
+                    )
+                ]
+            },
+        ),
     ],
 )
 def test_keller_segel_conserves_cells(request, comm, fixture, options):
     """A few Keller-Segel steps: the cells move, their mass stays to 1e-10 (also with
     subdomain parameters and with conditions on the signal)."""
     tm = request.getfixturevalue(fixture)
-    sim = Simulation(builtin_model("keller-segel"), tm,
-                     {"u": "1 + 0.2*cos(3*x)*cos(4*y)", "s": "1 + 0.1*sin(2*x + y)"}, dt=0.02,
-                     **options)
+    sim = Simulation(
+        builtin_model("keller-segel"),
+        tm,
+        {"u": "1 + 0.2*cos(3*x)*cos(4*y)", "s": "1 + 0.1*sin(2*x + y)"},
+        TimeSettings(dt=0.02),
+        **options,
+    )
     before = sim.statistics()
     sim.advance_to(0.06)
     after = sim.statistics()
@@ -320,8 +348,7 @@ def test_quadratic_msh_round_trip(shared_tmp_path):
     path = write_msh("tumour-stroma", shared_tmp_path / "tumour_p2.msh", size=0.1, order=2)
     tm = read_gmsh(path, COMM)
     assert tm.mesh.geometry.cmaps[0].degree == 2
-    assert tm.physical_groups == {"tumour": (2, 1), "stroma": (2, 2), "interface": (1, 1),
-                                  "outer": (1, 2)}
+    assert tm.physical_groups == {"tumour": (2, 1), "stroma": (2, 2), "interface": (1, 1), "outer": (1, 2)}
     a, b = TUMOUR_RADII
     m = measures(tm)
     area, perimeter = math.pi * a * b, lobed_curve_length(a, b, 0.0, 1)
@@ -366,13 +393,15 @@ def _serendipity_quadrilaterals() -> None:
     gmsh.model.mesh.setOrder(2)
 
 
-@pytest.mark.parametrize(("build", "cells"), [(_prisms, "Prism 6"),
-                                              (_serendipity_quadrilaterals, "Quadrilateral 8")])
+@pytest.mark.parametrize(("build", "cells"), [(_prisms, "Prism 6"), (_serendipity_quadrilaterals, "Quadrilateral 8")])
 def test_read_rejects_unsupported_cells(shared_tmp_path, build, cells):
     path = shared_tmp_path / f"{build.__name__.strip('_')}.msh"
     _write_with_gmsh(path, build)
-    with pytest.raises(ValueError, match=rf"{path.name} has unsupported cells \({cells}\); "
-                                         "supported: hexahedron, interval"):
+    with pytest.raises(
+        ValueError,
+        match=rf"{path.name} has unsupported cells \({cells}\); "
+        "supported: hexahedron, interval",
+    ):
         read_gmsh(path, COMM)
 
 
@@ -388,20 +417,29 @@ def test_mesh_command(tmp_path):
     assert "    roughness = 0.0" in listing.stdout
 
     path = tmp_path / "chamber.msh"
-    done = run_cli("mesh", "microfluidic-chamber", "--size", "0.2", "--param", "port_width=1.0",
-                   "--param", "circles=[[1.5, 0.5, 0.2]]", "--param", "rectangles=[]",
-                   "--output", str(path))
+    done = run_cli(
+        "mesh",
+        "microfluidic-chamber",
+        "--size",
+        "0.2",
+        "--param",
+        "port_width=1.0",
+        "--param",
+        "circles=[[1.5, 0.5, 0.2]]",
+        "--param",
+        "rectangles=[]",
+        "--output",
+        str(path),
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(f"wrote {path}: ") and "chamber (2-D)" in done.stdout
     tm = read_gmsh(path, MPI.COMM_SELF)
     assert set(tm.physical_groups) == {"chamber", "inlet", "outlet", "walls", "obstacles"}
 
     for args, message in [
-        (("tumour-stroma", "--param", "roughnes=0.1"),
-         "has no parameter roughnes; its parameters: size, dim"),
+        (("tumour-stroma", "--param", "roughnes=0.1"), "has no parameter roughnes; its parameters: size, order, dim"),
         (("tumour-stroma", "--param", "radii=[0.4,"), "is not a TOML value"),
-        (("vessel-blok",),
-         "unknown mesh generator 'vessel-blok'; available: tissue-section, tumour-stroma"),
+        (("vessel-blok",), "unknown mesh generator 'vessel-blok'; available: tissue-section, tumour-stroma"),
         ((), "give a generator NAME"),
     ]:
         failed = run_cli("mesh", *args, "--output", str(tmp_path / "bad.msh"))

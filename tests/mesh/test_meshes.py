@@ -12,10 +12,10 @@ from pathlib import Path
 import gmsh
 import numpy as np
 import pytest
-from mpi4py import MPI
-
 import ufl
 from dolfinx.fem import assemble_scalar, form
+
+from mpi4py import MPI
 
 from fem_chemotaxis.mesh import (
     GENERATORS,
@@ -57,8 +57,7 @@ def ds_of(tm: TaggedMesh) -> ufl.Measure:
 @pytest.fixture(scope="module")
 def section() -> TaggedMesh:
     """The tissue section with the default vessels at mesh size SIZE."""
-    return generate("tissue-section", COMM, size=SIZE, length=LENGTH, height=HEIGHT,
-                    vessels=VESSELS)
+    return generate("tissue-section", COMM, size=SIZE, length=LENGTH, height=HEIGHT, vessels=VESSELS)
 
 
 @pytest.fixture
@@ -87,8 +86,7 @@ def test_builtin_box_faces():
     lx, ly, lz = 1.0, 2.0, 3.0
     tm = create_builtin(COMM, "box", (lx, ly, lz), (2, 2, 2))
     assert tm.mesh.topology.cell_name() == "tetrahedron"
-    expected = {"left": ly * lz, "right": ly * lz, "bottom": lx * lz, "top": lx * lz,
-                "front": lx * ly, "back": lx * ly}
+    expected = {"left": ly * lz, "right": ly * lz, "bottom": lx * lz, "top": lx * lz, "front": lx * ly, "back": lx * ly}
     ds = ds_of(tm)
     for name, exact in expected.items():
         assert abs(integral(tm, ds(tm.tag(name, 2))) - exact) < 1e-12 * exact
@@ -159,7 +157,7 @@ def test_tag_of_unknown_name_lists_available(section):
 def test_generate_rejects_unknown_names():
     with pytest.raises(ValueError, match="'tissue-slice'.*available: tissue-section"):
         generate("tissue-slice", COMM)
-    with pytest.raises(ValueError, match="no parameter radius.*size, length, height, vessels"):
+    with pytest.raises(ValueError, match="no parameter radius.*size, order, length, height, vessels"):
         generate("tissue-section", COMM, radius=0.1)
 
 

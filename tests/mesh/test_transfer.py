@@ -9,6 +9,7 @@ import dolfinx.mesh
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.mesh.transfer import OUTSIDE_FRACTION, transfer
@@ -81,6 +82,7 @@ def test_transfer_error_is_second_order_in_the_old_mesh_size(comm):
 def test_points_just_outside_take_the_nearest_cell_and_further_out_are_an_error(comm):
     """Within OUTSIDE_FRACTION of the smallest old cell the old polynomial is extended (exact
     for a linear field); a mesh reaching further out is refused, naming the key and a point."""
+
     def linear(x):
         return 2 + x[0] - 3 * x[1]
 

@@ -19,6 +19,7 @@ import math
 import numpy as np
 import pytest
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.model.boundary import BoundaryCondition
@@ -42,9 +43,11 @@ def test_mass_constant_and_volume_grows(comm, kind, scheme):
     model = builtin_model("keller-segel").with_parameters({"chi": 2.0, "d": 0.2})
     motion = _motion(GROWTH[kind], model)
     sim = Simulation(
-        model, create_builtin(comm, "rectangle", [1.0, 0.5], [12, 6]),
+        model,
+        create_builtin(comm, "rectangle", [1.0, 0.5], [12, 6]),
         {"u": "1 + 0.5*exp(-30*((x - 0.3)^2 + (y - 0.2)^2))", "s": "1"},
-        dt=0.05, scheme=scheme, motion=motion,
+        TimeSettings(dt=0.05, scheme=scheme),
+        motion=motion,
     )
     volume0 = sim.mesh_statistics()["volume"]
     mass0 = sim.statistics()["u"]["mass"]
@@ -59,11 +62,15 @@ def test_mass_constant_and_volume_grows(comm, kind, scheme):
 
 @pytest.mark.parametrize("kind", GROWTH)
 def test_uniform_density_dilutes_pointwise(comm, kind):
-    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1},
-                             "species": {"u": {"diffusion": "D"}}})
+    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1}, "species": {"u": {"diffusion": "D"}}})
     motion = _motion(GROWTH[kind], model)
-    sim = Simulation(model, create_builtin(comm, "rectangle", [1.0, 0.5], [8, 4]), {"u": "2"},
-                     dt=0.1, scheme="bdf2", motion=motion)
+    sim = Simulation(
+        model,
+        create_builtin(comm, "rectangle", [1.0, 0.5], [8, 4]),
+        {"u": "2"},
+        TimeSettings(dt=0.1, scheme="bdf2"),
+        motion=motion,
+    )
     volume0 = sim.mesh_statistics()["volume"]
     sim.advance_to(1.0)
     volume = sim.mesh_statistics()["volume"]
@@ -85,15 +92,19 @@ def test_growth_factors():
 
 
 def test_rejected_steps_restore_the_geometry_exactly(comm):
-    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1},
-                             "species": {"u": {"diffusion": "D"}}})
+    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1}, "species": {"u": {"diffusion": "D"}}})
     bc = BoundaryCondition.from_dict(
         {"on": "left", "species": "u", "type": "dirichlet", "value": "1 - 3*heaviside(t - 0.25)"}, "boundary[0]"
     )
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [6, 6])
-    sim = Simulation(model, mesh, {"u": "1"}, dt=0.05, dt_min=0.01, negative_tolerance=1e-6,
-                     boundary_conditions=[bc],
-                     motion=_motion({"kind": "uniform-growth", "rate": 1.0}, model))
+    sim = Simulation(
+        model,
+        mesh,
+        {"u": "1"},
+        TimeSettings(dt=0.05, dt_min=0.01, negative_tolerance=1e-6),
+        boundary_conditions=[bc],
+        motion=_motion({"kind": "uniform-growth", "rate": 1.0}, model),
+    )
     accepted = []
     with pytest.raises(SolverFailure):
         sim.advance_to(1.0, lambda step: accepted.append((sim.time, mesh.mesh.geometry.x.copy())))
@@ -104,11 +115,15 @@ def test_rejected_steps_restore_the_geometry_exactly(comm):
 
 
 def test_growth_in_three_dimensions_keeps_shapes(comm):
-    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1},
-                             "species": {"u": {"diffusion": "D"}}})
+    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.1}, "species": {"u": {"diffusion": "D"}}})
     motion = _motion({"kind": "logistic-growth", "rate": 2.0, "capacity": 1.4}, model)
-    sim = Simulation(model, create_builtin(comm, "box", [1.0, 1.0, 1.0], [3, 3, 3]),
-                     {"u": "1 + 0.5*x*y*z"}, dt=0.1, scheme="bdf2", motion=motion)
+    sim = Simulation(
+        model,
+        create_builtin(comm, "box", [1.0, 1.0, 1.0], [3, 3, 3]),
+        {"u": "1 + 0.5*x*y*z"},
+        TimeSettings(dt=0.1, scheme="bdf2"),
+        motion=motion,
+    )
     start, mass0 = sim.mesh_statistics(), sim.statistics()["u"]["mass"]
     sim.advance_to(0.5)
     end = sim.mesh_statistics()

@@ -11,15 +11,16 @@
 from __future__ import annotations
 
 import math
-import tomllib
 
 import numpy as np
 import pytest
+import tomllib
 
 from fem_chemotaxis.commands.run import exit_code
+from fem_chemotaxis.config import ConfigDocument
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.motion import cell_orientation, mesh_quality
-from fem_chemotaxis.runner import ConfigDocument, run
+from fem_chemotaxis.runner import run
 
 RIGHT_ISOSCELES = 2 / math.sqrt(3) * math.sin(math.pi / 4)
 

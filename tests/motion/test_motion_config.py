@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
 import tomllib
 
-import pytest
-
+from fem_chemotaxis.config import ConfigDocument
 from fem_chemotaxis.config.run_config import ConfigError, parse_config
-from fem_chemotaxis.runner import ConfigDocument, run
+from fem_chemotaxis.runner import run
 
 BASE = """
 [mesh]
@@ -47,11 +47,15 @@ def config(motion: str, time: str = "") -> dict:
         ('kind = "uniform-growth"\nrate = "fast"', "[mesh.motion] rate must be a number, got 'fast'"),
         ('kind = "prescribed"\ndisplacement = ["u*t", "0"]', "[mesh.motion] displacement[0]: unknown symbol 'u'"),
         ('kind = "prescribed"\ndisplacement = "t"', "[mesh.motion] displacement must be a list"),
-        ('kind = "solution-driven"\nnormal_speed = "q*u"\nboundaries = ["right"]',
-         "[mesh.motion] normal_speed: unknown symbol 'q'"),
+        (
+            'kind = "solution-driven"\nnormal_speed = "q*u"\nboundaries = ["right"]',
+            "[mesh.motion] normal_speed: unknown symbol 'q'",
+        ),
         ('kind = "solution-driven"\nnormal_speed = "u"', "[mesh.motion] needs boundaries"),
-        ('kind = "prescribed"\ndisplacement = ["t", "0"]\nextension = "magic"',
-         "[mesh.motion] extension = 'magic' is unknown"),
+        (
+            'kind = "prescribed"\ndisplacement = ["t", "0"]\nextension = "magic"',
+            "[mesh.motion] extension = 'magic' is unknown",
+        ),
         ('kind = "logistic-growth"\nrate = 1\nmin_quality = 1.5', "[mesh.motion] min_quality must lie in (0, 1)"),
     ],
 )

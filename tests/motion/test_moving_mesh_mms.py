@@ -23,8 +23,10 @@ import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh.builtin import create_builtin
 from fem_chemotaxis.model.model import Model
@@ -34,10 +36,16 @@ from fem_chemotaxis.simulation import Simulation
 D, T_END = 0.1, 0.5
 SIZES = [8, 16, 32]
 MOTIONS = {
-    "interior": {"kind": "prescribed",
-                 "displacement": ["0.1*sin(pi*t)*sin(pi*x)*sin(pi*y)", "0.1*sin(pi*t)*sin(pi*x)*sin(pi*y)"]},
-    "sliding": {"kind": "prescribed", "displacement": ["0.15*sin(pi*t)*sin(pi*x)", "0"],
-                "boundaries": ["bottom"], "extension": "harmonic"},
+    "interior": {
+        "kind": "prescribed",
+        "displacement": ["0.1*sin(pi*t)*sin(pi*x)*sin(pi*y)", "0.1*sin(pi*t)*sin(pi*x)*sin(pi*y)"],
+    },
+    "sliding": {
+        "kind": "prescribed",
+        "displacement": ["0.15*sin(pi*t)*sin(pi*x)", "0"],
+        "boundaries": ["bottom"],
+        "extension": "harmonic",
+    },
 }
 
 
@@ -87,7 +95,11 @@ def l2_error(comm, n: int, motion: dict, keller_segel: bool = False) -> float:
         sources, fields = {"u": source}, diffusion_exact
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [n, n])
     sim = Simulation(
-        model, mesh, initial, dt=T_END / (2 * n), scheme="bdf2", sources=sources,
+        model,
+        mesh,
+        initial,
+        TimeSettings(dt=T_END / (2 * n), scheme="bdf2"),
+        sources=sources,
         motion=MeshMotion.from_dict(motion, model.species_names, model.parameters),
     )
     sim.advance_to(T_END)

@@ -13,11 +13,11 @@ from pathlib import Path
 import dolfinx.fem
 import pytest
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.io.checkpoint import CheckpointFile
 from fem_chemotaxis.motion import POSITION, place_geometry
-
 from tests.conftest import run_cli
 from tests.workflow.helpers import largest_difference, load_summary, write_config
 

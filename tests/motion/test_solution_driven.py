@@ -13,18 +13,21 @@
 from __future__ import annotations
 
 import math
-import tomllib
 
 import numpy as np
 import pytest
+import tomllib
+
 from mpi4py import MPI
 
 from fem_chemotaxis.commands.run import describe
+from fem_chemotaxis.config import ConfigDocument
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.mesh.gmsh_file import gmsh_model, model_to_tagged_mesh
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.motion import MeshMotion
-from fem_chemotaxis.runner import ConfigDocument, run
+from fem_chemotaxis.runner import run
 from fem_chemotaxis.simulation import Simulation
 
 R0, K, T_END = 0.5, 1.0, 0.4
@@ -57,11 +60,13 @@ def rim_radii(mesh: TaggedMesh) -> np.ndarray:
 def grow_disc(comm: MPI.Comm, dt: float) -> tuple[np.ndarray, float, float]:
     """Rim radii at T_END, and the mass of a diffusing species at the start and the end."""
     mesh = disc(comm, R0, 0.08)
-    model = Model.from_dict({"name": "diffusion", "parameters": {"D": 0.05, "k": K},
-                             "species": {"u": {"diffusion": "D"}}})
-    motion = MeshMotion.from_dict({"kind": "solution-driven", "normal_speed": "k*sqrt(x^2 + y^2)",
-                                   "boundaries": ["rim"]}, ["u"], ["D", "k"])
-    sim = Simulation(model, mesh, {"u": "1 + x"}, dt=dt, motion=motion)
+    model = Model.from_dict(
+        {"name": "diffusion", "parameters": {"D": 0.05, "k": K}, "species": {"u": {"diffusion": "D"}}}
+    )
+    motion = MeshMotion.from_dict(
+        {"kind": "solution-driven", "normal_speed": "k*sqrt(x^2 + y^2)", "boundaries": ["rim"]}, ["u"], ["D", "k"]
+    )
+    sim = Simulation(model, mesh, {"u": "1 + x"}, TimeSettings(dt=dt), motion=motion)
     mass0 = sim.statistics()["u"]["mass"]
     sim.advance_to(T_END)
     return rim_radii(mesh), mass0, sim.statistics()["u"]["mass"]
@@ -121,7 +126,8 @@ pictures = false
 def test_config_run_moves_the_right_side(comm, shared_tmp_path):
     document = ConfigDocument(tomllib.loads(CONFIG), "moving.toml", str(shared_tmp_path))
     assert "mesh motion: solution-driven: normal speed c*u on right (elastic extension)" in describe(
-        document, document.parse())
+        document, document.parse()
+    )
     summary = run(document, shared_tmp_path / "run", comm=comm)
     assert summary["status"] == "completed"
     records = summary["records"]

@@ -17,31 +17,67 @@ from tests.conftest import run_cli
 from tests.unit.test_config_limits import VALID
 
 TUNING = {
-    "snes_rtol": 1e-10, "snes_max_it": 50, "snes_linesearch_type": "basic", "ksp_type": "gmres",
-    "ksp_gmres_restart": 100, "pc_type": "fieldsplit", "pc_fieldsplit_type": "multiplicative",
-    "fieldsplit_u_pc_type": "gamg", "fieldsplit_log_u_pc_gamg_threshold": 0.02,
+    "snes_rtol": 1e-10,
+    "snes_max_it": 50,
+    "snes_linesearch_type": "basic",
+    "ksp_type": "gmres",
+    "ksp_gmres_restart": 100,
+    "pc_type": "fieldsplit",
+    "pc_fieldsplit_type": "multiplicative",
+    "fieldsplit_u_pc_type": "gamg",
+    "fieldsplit_log_u_pc_gamg_threshold": 0.02,
     "fieldsplit_flow_fieldsplit_0_pc_hypre_boomeramg_coarsen_type": "HMIS",
-    "mg_levels_ksp_type": "chebyshev", "mg_levels_2_pc_type": "sor", "sub_pc_factor_levels": 1,
-    "pc_factor_mat_solver_type": "mumps", "mat_mumps_icntl_14": 50, "-ksp_rtol": 1e-6,
-    "snes_lag_preconditioner": 25, "ksp_error_if_not_converged": True, "pc_hypre_type": "boomeramg",
+    "mg_levels_ksp_type": "chebyshev",
+    "mg_levels_2_pc_type": "sor",
+    "sub_pc_factor_levels": 1,
+    "pc_factor_mat_solver_type": "mumps",
+    "mat_mumps_icntl_14": 50,
+    "-ksp_rtol": 1e-6,
+    "snes_lag_preconditioner": 25,
+    "ksp_error_if_not_converged": True,
+    "pc_hypre_type": "boomeramg",
 }
 
 REFUSED = {
     # viewers and monitors (files anywhere, windows, sockets)
-    "ksp_view": "ascii:/tmp/x", "snes_monitor": "ascii:/some/path", "ksp_monitor": True,
-    "snes_converged_reason": True, "ksp_view_mat": "binary:m.dat", "fieldsplit_u_ksp_monitor": True,
-    "snes_linesearch_monitor": True, "ksp_monitor_true_residual": "draw", "pc_mg_log": True,
-    "ksp_plot_eigenvalues": True, "snes_test_jacobian": True, "mat_view": "ascii:/etc/passwd",
+    "ksp_view": "ascii:/tmp/x",
+    "snes_monitor": "ascii:/some/path",
+    "ksp_monitor": True,
+    "snes_converged_reason": True,
+    "ksp_view_mat": "binary:m.dat",
+    "fieldsplit_u_ksp_monitor": True,
+    "snes_linesearch_monitor": True,
+    "ksp_monitor_true_residual": "draw",
+    "pc_mg_log": True,
+    "ksp_plot_eigenvalues": True,
+    "snes_test_jacobian": True,
+    "mat_view": "ascii:/etc/passwd",
     # logging, option files, debuggers, help, memory dumps and other global options
-    "log_view": "ascii:/tmp/log.txt", "log_trace": "/tmp/trace", "options_file": "/tmp/opts",
-    "start_in_debugger": "gdb", "on_error_attach_debugger": True, "help": True,
-    "malloc_dump": True, "info": "/tmp/info", "options_monitor": True, "PETSC_OPTIONS": "-help",
-    "viewer_binary_filename": "x", "draw_pause": 1, "skip_petscrc": True,
+    "log_view": "ascii:/tmp/log.txt",
+    "log_trace": "/tmp/trace",
+    "options_file": "/tmp/opts",
+    "start_in_debugger": "gdb",
+    "on_error_attach_debugger": True,
+    "help": True,
+    "malloc_dump": True,
+    "info": "/tmp/info",
+    "options_monitor": True,
+    "PETSC_OPTIONS": "-help",
+    "viewer_binary_filename": "x",
+    "draw_pause": 1,
+    "skip_petscrc": True,
     # code loading and malformed names or values
-    "pc_python_type": "mymodule.PC", "snes_type python": "x", "ksp-type": "gmres",
+    "pc_python_type": "mymodule.PC",
+    "snes_type python": "x",
+    "ksp-type": "gmres",
 }
-REFUSED_VALUES = {"pc_type": "python", "snes_type": "shell", "ksp_type": "gmres -options_file /tmp/x",
-                  "mat_mumps_icntl_4": "../../x", "pc_gamg_threshold": "ascii:/tmp/x"}
+REFUSED_VALUES = {
+    "pc_type": "python",
+    "snes_type": "shell",
+    "ksp_type": "gmres -options_file /tmp/x",
+    "mat_mumps_icntl_4": "../../x",
+    "pc_gamg_threshold": "ascii:/tmp/x",
+}
 
 
 def _preset_options() -> dict:
@@ -86,7 +122,8 @@ def test_a_run_leaves_environment_and_global_options_untouched(tmp_path, comm):
     solve; a config has no way to set PETSC_OPTIONS or any other environment variable."""
     from petsc4py import PETSc
 
-    from fem_chemotaxis.runner import ConfigDocument, run
+    from fem_chemotaxis.config import ConfigDocument
+    from fem_chemotaxis.runner import run
 
     environment = dict(os.environ)
     before = set(PETSc.Options().getAll())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from fem_chemotaxis.config.settings import Discretisation, TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.simulation import Simulation
@@ -19,7 +20,7 @@ def steep_aggregation():
 
 def _run(model, comm, positivity):
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [16, 16])
-    sim = Simulation(model, mesh, INITIAL, dt=0.02, positivity=positivity)
+    sim = Simulation(model, mesh, INITIAL, TimeSettings(dt=0.02), discretisation=Discretisation(positivity))
     before = sim.statistics()["u"]
     sim.advance_to(2.9)
     return before, sim.statistics()["u"]

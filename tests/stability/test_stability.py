@@ -17,11 +17,13 @@ import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.analysis.dispersion import homogeneous_steady_state
 from fem_chemotaxis.analysis.laplace_eigen import neumann_modes
 from fem_chemotaxis.analysis.stability import critical_value, stability_report
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin, generate
 from fem_chemotaxis.model.model import Model
@@ -33,8 +35,7 @@ LX, LY = 2.0, 1.0
 
 def exact_eigenvalues(count: int) -> np.ndarray:
     """The first `count` non-zero Neumann eigenvalues of [0, LX] x [0, LY]: (i pi/LX)^2 + (j pi/LY)^2."""
-    values = sorted((i * math.pi / LX) ** 2 + (j * math.pi / LY) ** 2
-                    for i in range(30) for j in range(30))
+    values = sorted((i * math.pi / LX) ** 2 + (j * math.pi / LY) ** 2 for i in range(30) for j in range(30))
     return np.array(values[1 : count + 1])
 
 
@@ -50,9 +51,7 @@ def keller_segel(d: float, chi: float, u_bar: float) -> tuple[Model, dict[str, f
     return model, homogeneous_steady_state(model, {"u": u_bar, "s": 0.5})
 
 
-@pytest.mark.parametrize(
-    "d, chi, u_bar", [(0.1, 3.0, 1.0), (0.25, 1.5, 1.0), (0.25, 0.3, 1.0), (1.0, 3.0, 2.5)]
-)
+@pytest.mark.parametrize("d, chi, u_bar", [(0.1, 3.0, 1.0), (0.25, 1.5, 1.0), (0.25, 0.3, 1.0), (1.0, 3.0, 2.5)])
 def test_exact_eigenvalues_reproduce_chapter(d, chi, u_bar):
     """With the rectangle's exact eigenvalues every rate is lambda_+ and (7.2.5) decides stability."""
     mus = exact_eigenvalues(40)
@@ -61,8 +60,10 @@ def test_exact_eigenvalues_reproduce_chapter(d, chi, u_bar):
     expected = np.array([lambda_plus(d, chi, u_bar, mu) for mu in mus])
     measured = np.array([m.growth_rate for m in report.modes])
     error = np.max(np.abs(measured - expected) / np.abs(expected))
-    print(f"d={d} chi={chi} u_bar={u_bar}: max relative error of lambda_+ over 40 modes {error:.1e}, "
-          f"unstable modes {[m.index for m in report.unstable_modes]}")
+    print(
+        f"d={d} chi={chi} u_bar={u_bar}: max relative error of lambda_+ over 40 modes {error:.1e}, "
+        f"unstable modes {[m.index for m in report.unstable_modes]}"
+    )
     assert error <= 1e-10
     assert [m.unstable for m in report.modes] == [d * (mu + 1) < chi * u_bar for mu in mus]
     assert report.fastest_mode.index == int(np.argmax(expected)) + 1
@@ -87,9 +88,11 @@ def test_mesh_eigenpairs_converge(comm):
         rate_errors.append(np.max(np.abs(rates - exact_rates)) / np.max(np.abs(exact_rates)))
     mu_orders = np.log2(np.array(mu_errors[:-1]) / mu_errors[1:])
     rate_orders = np.log2(np.array(rate_errors[:-1]) / rate_errors[1:])
-    print(f"mesh 16x8, 32x16, 64x32: max relative error of mu_k {np.array(mu_errors)} "
-          f"(orders {mu_orders}), max error of the growth rates / max |rate| {np.array(rate_errors)} "
-          f"(orders {rate_orders})")
+    print(
+        f"mesh 16x8, 32x16, 64x32: max relative error of mu_k {np.array(mu_errors)} "
+        f"(orders {mu_orders}), max error of the growth rates / max |rate| {np.array(rate_errors)} "
+        f"(orders {rate_orders})"
+    )
     assert np.all(mu_orders > 1.9) and np.all(rate_orders > 1.9)
     assert rate_errors[-1] < 1e-2
 
@@ -129,9 +132,11 @@ def test_critical_chi_is_first_mode_onset(comm):
     mesh_expected = d * (modes.eigenvalues[0] + 1) / u_bar
     mesh_error = abs(mesh_onset.value - mesh_expected) / mesh_expected
     discretisation = abs(mesh_onset.value - expected) / expected
-    print(f"critical chi: exact eigenvalues {onset.value:.12g} (closed form {expected:.12g}, "
-          f"error {exact_error:.1e}); mesh 64x32 {mesh_onset.value:.12g} (d(mu_1^h+1)/u_bar: "
-          f"error {mesh_error:.1e}; vs the exact value {discretisation:.1e})")
+    print(
+        f"critical chi: exact eigenvalues {onset.value:.12g} (closed form {expected:.12g}, "
+        f"error {exact_error:.1e}); mesh 64x32 {mesh_onset.value:.12g} (d(mu_1^h+1)/u_bar: "
+        f"error {mesh_error:.1e}; vs the exact value {discretisation:.1e})"
+    )
     assert mesh_error <= 1e-10
     assert discretisation < 1e-3
     # Motility stabilises: unstable below d_c = chi u_bar/(mu_1 + 1).
@@ -151,10 +156,13 @@ def test_invalid_requests_name_the_value():
         critical_value(model, "chi", (10.0, 0.1), mus, state)
     with pytest.raises(ValueError, match="non-negative, got -1.0"):
         stability_report(model, state, [-1.0, 2.0])
-    anisotropic = Model.from_dict({
-        "name": "anisotropic", "parameters": {},
-        "species": {"u": {"diffusion": [["1", "0"], ["0", "2"]], "reaction": "u*(1 - u)"}},
-    })
+    anisotropic = Model.from_dict(
+        {
+            "name": "anisotropic",
+            "parameters": {},
+            "species": {"u": {"diffusion": [["1", "0"], ["0", "2"]], "reaction": "u*(1 - u)"}},
+        }
+    )
     with pytest.raises(ValueError, match="species 'u' .* diffusion tensor"):
         stability_report(anisotropic, {"u": 1.0}, mus)
 
@@ -176,7 +184,7 @@ def test_tissue_section_growth_matches_prediction(comm):
         perturbed.x.array[:] = state[name] + eps * amplitude * phi.x.array
         initial[name] = perturbed  # set_initial_values takes Functions
 
-    sim = Simulation(model, mesh, initial, dt=0.05, scheme="crank-nicolson")
+    sim = Simulation(model, mesh, initial, TimeSettings(dt=0.05, scheme="crank-nicolson"))
     projection = dolfinx.fem.form((sim.u["u"] - state["u"]) * phi * ufl.dx)
 
     def amplitude() -> float:
@@ -186,9 +194,11 @@ def test_tissue_section_growth_matches_prediction(comm):
     sim.advance_to(t_end)
     measured = math.log(amplitude() / a0) / t_end
     error = abs(measured - fastest.growth_rate) / fastest.growth_rate
-    print(f"tissue section: unstable modes {[m.index for m in report.unstable_modes]}, "
-          f"fastest k = {fastest.index} (mu_k = {fastest.mu:.5g}): predicted {fastest.growth_rate:.6f}, "
-          f"simulated {measured:.6f}, relative error {error:.1e}")
+    print(
+        f"tissue section: unstable modes {[m.index for m in report.unstable_modes]}, "
+        f"fastest k = {fastest.index} (mu_k = {fastest.mu:.5g}): predicted {fastest.growth_rate:.6f}, "
+        f"simulated {measured:.6f}, relative error {error:.1e}"
+    )
     assert a0 == pytest.approx(eps * u0, rel=1e-8)
     assert error < 0.05
 
@@ -197,8 +207,9 @@ def test_tissue_section_growth_matches_prediction(comm):
 def test_cli_reports_and_writes(shared_tmp_path):
     out = shared_tmp_path / "stability"
     demo = str(REPO / "demos" / "stability_keller_segel.toml")
-    result = run_cli("stability", demo, "--modes", "6", "--parameter", "chi", "--bracket", "0.1,10",
-                     "--output", str(out))
+    result = run_cli(
+        "stability", demo, "--modes", "6", "--parameter", "chi", "--bracket", "0.1,10", "--output", str(out)
+    )
     print(result.stdout)
     assert result.returncode == 0, result.stderr
     assert "fastest-growing mode: k = 2" in result.stdout and "critical chi = " in result.stdout

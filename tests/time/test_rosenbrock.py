@@ -3,6 +3,7 @@ agreement with BDF2 on a demo config, refusals and what "auto" picks."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import dolfinx.fem
@@ -10,11 +11,13 @@ import numpy as np
 import pytest
 import tomllib
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.run_config import load_config
+from fem_chemotaxis.config import load_config
+from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
 from fem_chemotaxis.library import builtin_model
-from fem_chemotaxis.mesh import create_builtin
+from fem_chemotaxis.mesh import create_builtin, generate
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.simulation import Simulation
@@ -30,32 +33,50 @@ def test_tableau_satisfies_the_order_conditions(name):
     tab = rosenbrock_tableau(name)
     g, alpha, beta = tab.gamma, tab.alpha, tab.alpha + tab.gammas
     a, b1 = alpha.sum(axis=1), beta.sum(axis=1)
-    conditions = [lambda w: w.sum() - 1, lambda w: w @ b1 - (0.5 - g),
-                  lambda w: w @ a**2 - 1 / 3, lambda w: w @ beta @ b1 - (1 / 6 - g + g * g)]
+    conditions = [
+        lambda w: w.sum() - 1,
+        lambda w: w @ b1 - (0.5 - g),
+        lambda w: w @ a**2 - 1 / 3,
+        lambda w: w @ beta @ b1 - (1 / 6 - g + g * g),
+    ]
     for order, weights in ((tab.order, tab.b), (tab.embedded_order, tab.b_embedded)):
         for condition in conditions[: {1: 1, 2: 2, 3: 4}[order]]:
             assert abs(condition(weights)) < 1e-14  # measured: <= 1.1e-16
     # the embedded solution is one order lower (else the error estimate would vanish)
-    higher = conditions[{1: 1, 2: 2}[tab.embedded_order]: {1: 2, 2: 4}[tab.embedded_order]]
+    higher = conditions[{1: 1, 2: 2}[tab.embedded_order] : {1: 2, 2: 4}[tab.embedded_order]]
     assert max(abs(condition(tab.b_embedded)) for condition in higher) > 1e-2
 
 
-@pytest.mark.parametrize("name, expected, steps", [("ros2", 2, [8, 16, 32, 64]), ("ros3p", 3, [4, 8, 16, 32]),
-                                                   ("ros34pw2", 3, [4, 8, 16, 32])])
+@pytest.mark.parametrize(
+    "name, expected, steps",
+    [("ros2", 2, [8, 16, 32, 64]), ("ros3p", 3, [4, 8, 16, 32]), ("ros34pw2", 3, [4, 8, 16, 32])],
+)
 def test_observed_time_order(name, expected, steps, comm):
     """Keller-Segel with an exact solution in the P3 space: the error is the time error alone."""
-    model = Model.from_dict({"parameters": PARAMS, "species": {
-        "u": {"diffusion": "d", "taxis": [{"towards": "s", "sensitivity": "chi*u"}], "degree": 3},
-        "s": {"diffusion": "ds", "reaction": "alpha*u - beta*s", "degree": 3}}})
+    model = Model.from_dict(
+        {
+            "parameters": PARAMS,
+            "species": {
+                "u": {"diffusion": "d", "taxis": [{"towards": "s", "sensitivity": "chi*u"}], "degree": 3},
+                "s": {"diffusion": "ds", "reaction": "alpha*u - beta*s", "degree": 3},
+            },
+        }
+    )
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [3, 3])
     errors = []
     for n in steps:
-        sim = Simulation(model, mesh, EXACT, dt=1.0 / n, scheme=name, sources=_sources())
+        sim = Simulation(model, mesh, EXACT, TimeSettings(dt=1.0 / n, scheme=name), sources=_sources())
         sim.advance_to(1.0)
         x = ufl.SpatialCoordinate(mesh.mesh)
-        total = sum(comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(
-            (sim.u[s] - _exact(s, x, 1.0)) ** 2 * ufl.dx(metadata={"quadrature_degree": 8}))), op=MPI.SUM)
-            for s in ("u", "s"))
+        total = sum(
+            comm.allreduce(
+                dolfinx.fem.assemble_scalar(
+                    dolfinx.fem.form((sim.u[s] - _exact(s, x, 1.0)) ** 2 * ufl.dx(metadata={"quadrature_degree": 8}))
+                ),
+                op=MPI.SUM,
+            )
+            for s in ("u", "s")
+        )
         errors.append(math.sqrt(total))
     order = -np.polyfit(np.log(steps), np.log(errors), 1)[0]
     print(f"{name}: errors {errors}, observed order {order:.3f}")
@@ -68,8 +89,13 @@ def test_cell_mass_conserved_while_aggregating(solver, comm):
     """No-flux Keller-Segel: every stage conserves the mass exactly; the iterative solves to their tolerance."""
     model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24])
-    sim = Simulation(model, mesh, {"u": "1 + 0.5*exp(-20*((x-0.4)^2 + (y-0.6)^2))", "s": "1"}, dt=0.02,
-                     scheme="ros34pw2", solver=solver)
+    sim = Simulation(
+        model,
+        mesh,
+        {"u": "1 + 0.5*exp(-20*((x-0.4)^2 + (y-0.6)^2))", "s": "1"},
+        TimeSettings(dt=0.02, scheme="ros34pw2"),
+        solver=SolverSettings(solver),
+    )
     before = sim.statistics()["u"]
     sim.advance_to(1.0)
     after = sim.statistics()["u"]
@@ -83,10 +109,18 @@ def test_cell_mass_conserved_while_aggregating(solver, comm):
 def test_dirichlet_rows_give_the_exact_linear_solution(comm):
     """u_t = D u_xx + x, u(0) = 0, u(1) = 1 + t: u = x (1 + t), exact in P1 and linear in t."""
     model = Model.from_dict({"species": {"u": {"diffusion": "D", "reaction": "x"}}, "parameters": {"D": 0.7}})
-    bcs = [BoundaryCondition.from_dict({"on": "left", "species": "u", "type": "dirichlet", "value": 0}, "test"),
-           BoundaryCondition.from_dict({"on": "right", "species": "u", "type": "dirichlet", "value": "1 + t"}, "test")]
+    bcs = [
+        BoundaryCondition.from_dict({"on": "left", "species": "u", "type": "dirichlet", "value": 0}, "test"),
+        BoundaryCondition.from_dict({"on": "right", "species": "u", "type": "dirichlet", "value": "1 + t"}, "test"),
+    ]
     for scheme in ROSENBROCK_SCHEMES:
-        sim = Simulation(model, _layered_mesh(comm, 0.5), {"u": "x"}, dt=0.1, scheme=scheme, boundary_conditions=bcs)
+        sim = Simulation(
+            model,
+            _layered_mesh(comm, 0.5),
+            {"u": "x"},
+            TimeSettings(dt=0.1, scheme=scheme),
+            boundary_conditions=bcs,
+        )
         sim.advance_to(0.5)
         u = sim.u["u"]
         exact = dolfinx.fem.Function(u.function_space)
@@ -102,15 +136,15 @@ def test_agrees_with_bdf2_on_the_demo_config_within_the_time_error(comm):
     must lie within it of the finer BDF2 run.
     """
     config = load_config(REPO / "demos" / "keller_segel.toml")
-    from fem_chemotaxis.runner import build_mesh
-
-    mesh = build_mesh(type(config.mesh)(generator="tissue-section", parameters={"size": 0.08}), comm)
+    mesh = generate("tissue-section", comm, size=0.08)
     peaks = {}
-    for scheme, dt in (("bdf2", config.dt), ("bdf2", config.dt / 2), ("ros34pw2", config.dt)):
-        sim = Simulation(config.model, mesh, config.initial, dt=dt, scheme=scheme)
+    step = config.time.dt
+    for scheme, dt in (("bdf2", step), ("bdf2", step / 2), ("ros34pw2", step)):
+        stepping = dataclasses.replace(config.time, dt=dt, scheme=scheme)
+        sim = Simulation.from_config(dataclasses.replace(config, time=stepping), mesh=mesh)
         sim.advance_to(2.0)
         peaks[scheme, dt] = sim.statistics()["u"]["max"]
-    coarse, fine, ros = peaks["bdf2", config.dt], peaks["bdf2", config.dt / 2], peaks["ros34pw2", config.dt]
+    coarse, fine, ros = peaks["bdf2", step], peaks["bdf2", step / 2], peaks["ros34pw2", step]
     bdf2_error = abs(coarse - fine) / 3  # of the finer BDF2 run (Richardson, order 2)
     print(f"peaks: bdf2 {coarse:.10f} (dt) {fine:.10f} (dt/2), ros34pw2 {ros:.10f}; bdf2 error {bdf2_error:.2e}")
     assert abs(ros - fine) < 2 * bdf2_error  # measured: |ros - fine| = 6.1e-6, bdf2 error 7.1e-6
@@ -135,5 +169,5 @@ def test_config_scheme_auto_is_resolved_and_noted(tmp_path):
     data = tomllib.loads(text)
     data["time"]["scheme"] = "auto"
     config = parse_config(data, source="elliptic.toml", base_dir=REPO / "demos")
-    assert config.scheme == "backward-euler"
+    assert config.time.scheme == "auto" and config.resolved["time"]["scheme"] == "backward-euler"
     assert "quasi-steady" in config.resolved["time"]["scheme_note"]

@@ -9,11 +9,12 @@ import dolfinx.fem
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
-from fem_chemotaxis.config.backends import UFL_FUNCTIONS
-from fem_chemotaxis.config.expressions import Expression
-from fem_chemotaxis.library import builtin_model
+from fem_chemotaxis.config.settings import TimeSettings
+from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.simulation import BlowUp, Simulation
@@ -68,12 +69,14 @@ def test_observed_time_order(scheme, comm):
     t_end = 1.0
     errors = []
     for n in steps:
-        sim = Simulation(model, mesh, EXACT, dt=t_end / n, scheme=scheme, sources=_sources())
+        sim = Simulation(model, mesh, EXACT, TimeSettings(dt=t_end / n, scheme=scheme), sources=_sources())
         sim.advance_to(t_end)
         x = ufl.SpatialCoordinate(mesh.mesh)
         total = 0.0
         for name in ("u", "s"):
-            form = dolfinx.fem.form((sim.u[name] - _exact(name, x, t_end)) ** 2 * ufl.dx(metadata={"quadrature_degree": 8}))
+            form = dolfinx.fem.form(
+                (sim.u[name] - _exact(name, x, t_end)) ** 2 * ufl.dx(metadata={"quadrature_degree": 8})
+            )
             total += comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
         errors.append(math.sqrt(total))
     order = np.polyfit(np.log(steps), np.log(errors), 1)[0] * -1
@@ -87,7 +90,7 @@ def test_failed_step_is_retried_and_the_run_completes(comm):
     """u' = u^2, u(0) = 1: a backward-Euler step of dt > 1/4 has no solution, so Newton fails."""
     model = Model.from_dict({"species": {"u": {"reaction": "u^2"}}})
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [2, 2])
-    sim = Simulation(model, mesh, {"u": 1.0}, dt=0.4)
+    sim = Simulation(model, mesh, {"u": 1.0}, TimeSettings(dt=0.4))
     sim.advance_to(0.5)
     assert sim.history[0].rejected >= 1  # the first attempt at dt = 0.4 failed
     assert sim.time == pytest.approx(0.5)
@@ -100,7 +103,7 @@ def test_failed_step_is_retried_and_the_run_completes(comm):
 def test_blowup_stops_with_time_location_and_value(comm):
     model = Model.from_dict({"species": {"u": {"reaction": "u^2"}}})
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [4, 4])
-    sim = Simulation(model, mesh, {"u": "1 + 0.5*x*y"}, dt=0.01, blowup_threshold=50.0)
+    sim = Simulation(model, mesh, {"u": "1 + 0.5*x*y"}, TimeSettings(dt=0.01, blowup_threshold=50.0))
     with pytest.raises(BlowUp) as stop:
         sim.advance_to(2.0)
     report = stop.value.report
@@ -116,7 +119,12 @@ def test_adaptive_error_follows_the_tolerance(comm):
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [2, 2])
     results = []
     for rtol in (1e-2, 1e-3, 1e-4):
-        sim = Simulation(model, mesh, {"u": 1.0}, dt=1e-3, dt_max=0.2, scheme="bdf2", adaptive=(rtol, rtol))
+        sim = Simulation(
+            model,
+            mesh,
+            {"u": 1.0},
+            TimeSettings(dt=1e-3, scheme="bdf2", dt_max=0.2, adaptive=True, rtol=rtol, atol=rtol),
+        )
         sim.advance_to(0.9)
         error = abs(sim.statistics()["u"]["max"] - 10.0) / 10.0
         results.append((rtol, error, len(sim.history)))

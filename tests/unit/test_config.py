@@ -39,7 +39,9 @@ INVALID = {
     "non-positive dt": ('dt = 0.05', 'dt = -0.05', ["[time] dt", "-0.05"]),
     "zero dt": ('dt = 0.05', 'dt = 0', ["[time] dt", "positive"]),
     "missing mesh file": (
-        'builtin = "rectangle"\nsize = [1.0, 1.0]\ncells = [4, 4]', 'file = "no/such.msh"', ["[mesh] file", "no/such.msh"]
+        'builtin = "rectangle"\nsize = [1.0, 1.0]\ncells = [4, 4]',
+        'file = "no/such.msh"',
+        ["[mesh] file", "no/such.msh"],
     ),
     "unknown parameter": ('chi = 2.0', 'khi = 2.0', ["khi", "chi"]),
     "unknown symbol in initial value": ('s = "1"', 's = "1 + w"', ["[initial] s", "'w'"]),
@@ -47,7 +49,8 @@ INVALID = {
     "bad cells": ("cells = [4, 4]", "cells = [4, 0]", ["[mesh] cells", "[4, 0]"]),
     "unknown scheme": ("dt = 0.05", 'dt = 0.05\nscheme = "ros4"', ["[time] scheme", "ros4", "ros34pw2"]),
     "rosenbrock with log-density": (
-        "dt = 0.05", 'dt = 0.05\nscheme = "ros2"\n[discretisation]\npositivity = "log-density"',
+        "dt = 0.05",
+        'dt = 0.05\nscheme = "ros2"\n[discretisation]\npositivity = "log-density"',
         ['[time] scheme = "ros2"', "log-density"],
     ),
 }
@@ -62,7 +65,7 @@ def _parse(text: str, tmp_path: Path):
 def test_valid_config_resolves_defaults(tmp_path):
     config = _parse(VALID, tmp_path)
     assert config.model.parameters["chi"] == 2.0 and config.model.parameters["d"] == 0.25
-    assert config.dt == 0.05 and config.scheme == "backward-euler" and config.solver == "auto"
+    assert config.time.dt == 0.05 and config.time.scheme == "backward-euler" and config.solver.preset == "auto"
     assert config.resolved["model"]["equations"][0].startswith("du/dt")
 
 
@@ -77,8 +80,17 @@ def test_invalid_config_names_the_key(case, tmp_path):
 
 
 @pytest.mark.serial
-@pytest.mark.parametrize("case", ["unknown key", "missing species initial value", "bad number", "non-positive dt", "missing mesh file",
-                                  "rosenbrock with log-density"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "unknown key",
+        "missing species initial value",
+        "bad number",
+        "non-positive dt",
+        "missing mesh file",
+        "rosenbrock with log-density",
+    ],
+)
 def test_cli_rejects_invalid_config_and_writes_nothing(case, tmp_path):
     old, new, words = INVALID[case]
     config = tmp_path / "bad.toml"

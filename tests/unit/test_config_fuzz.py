@@ -53,8 +53,13 @@ def quiet_directory(tmp_path_factory: pytest.TempPathFactory):
     print(f"\nfuzzed configs: {_outcomes}")
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_mutated_configs_are_accepted_or_refused_in_one_line(quiet_directory, data):
     name = data.draw(st.sampled_from(sorted(SEEDS)))

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from fem_chemotaxis.config.expressions import NUMPY_FUNCTIONS, Expression, ExpressionError
+from fem_chemotaxis.expressions import NUMPY_FUNCTIONS, Expression, ExpressionError
 
 
 @pytest.mark.parametrize(

@@ -19,6 +19,7 @@ import dolfinx.mesh
 import numpy as np
 import pytest
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.config.run_config import ConfigError, parse_config
@@ -91,8 +92,9 @@ def test_jacobian_is_continuous_and_matches_finite_differences(threshold):
     h = 1e-6
     for norm in (0.5, 2.0, 5.0):
         for y in _directions(norm):
-            fd = np.column_stack([(source_q(y + h * e, threshold) - source_q(y - h * e, threshold)) / (2 * h)
-                                  for e in np.eye(2)])
+            fd = np.column_stack(
+                [(source_q(y + h * e, threshold) - source_q(y - h * e, threshold)) / (2 * h) for e in np.eye(2)]
+            )
             assert np.allclose(limiter.derivative(y), fd, atol=1e-8), (y, limiter.derivative(y), fd)
     for y in _directions(threshold):
         for side in (1 - 1e-9, 1 + 1e-9):

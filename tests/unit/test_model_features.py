@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import tomllib
-
 import dolfinx.fem
 import numpy as np
 import pytest
+import tomllib
 import ufl
+
 from mpi4py import MPI
 
 from fem_chemotaxis.config.run_config import ConfigError, parse_config
+from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.simulation import Simulation
@@ -22,7 +23,7 @@ def test_nonlocal_integral_follows_its_discrete_recursion(comm):
     a, dt, steps = 2.0, 0.05, 10
     model = Model.from_dict({"species": {"u": {"reaction": "u*(a - integral(u))"}}, "parameters": {"a": a}})
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8])
-    sim = Simulation(model, mesh, {"u": "0.1*(1 + x)"}, dt=dt)
+    sim = Simulation(model, mesh, {"u": "0.1*(1 + x)"}, TimeSettings(dt=dt))
     mass = mass0 = sim.statistics()["u"]["mass"]
     for _ in range(steps):
         sim.step(dt)
@@ -34,9 +35,9 @@ def test_nonlocal_integral_follows_its_discrete_recursion(comm):
 def test_noise_is_reproducible_and_bounded(comm):
     model = Model.from_dict({"species": {"u": {"diffusion": "1"}}})
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [16, 16])
-    first = Simulation(model, mesh, {"u": "1 + 0.1*noise(7)"}, dt=0.1).u["u"].x.array.copy()
-    again = Simulation(model, mesh, {"u": "1 + 0.1*noise(7)"}, dt=0.1).u["u"].x.array
-    other = Simulation(model, mesh, {"u": "1 + 0.1*noise(8)"}, dt=0.1).u["u"].x.array
+    first = Simulation(model, mesh, {"u": "1 + 0.1*noise(7)"}, TimeSettings(dt=0.1)).u["u"].x.array.copy()
+    again = Simulation(model, mesh, {"u": "1 + 0.1*noise(7)"}, TimeSettings(dt=0.1)).u["u"].x.array
+    other = Simulation(model, mesh, {"u": "1 + 0.1*noise(8)"}, TimeSettings(dt=0.1)).u["u"].x.array
     assert np.array_equal(first, again)
     assert np.abs(first - 1).max() <= 0.1 and np.std(first) > 0.04  # uniform in [-0.1, 0.1]: std 0.058
     assert np.abs(first - other).max() > 0.05
@@ -48,8 +49,10 @@ def _mode_amplitudes(sim: Simulation, wave_vectors: list[np.ndarray]) -> list[fl
     amplitudes = []
     for k in wave_vectors:
         mode = ufl.cos(float(k[0]) * x[0] + float(k[1]) * x[1])
-        a, b = (sim.comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
-                for f in ((sim.u["u"] - 1) * mode, mode * mode))
+        a, b = (
+            sim.comm.allreduce(dolfinx.fem.assemble_scalar(dolfinx.fem.form(f * ufl.dx)), op=MPI.SUM)
+            for f in ((sim.u["u"] - 1) * mode, mode * mode)
+        )
         amplitudes.append(a / b)
     return amplitudes
 
@@ -67,7 +70,7 @@ def _decay_rates(comm, tensor: np.ndarray, wave_vectors: list[np.ndarray], rotat
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [32, 32])
     mesh.mesh.geometry.x[:, :2] = mesh.mesh.geometry.x[:, :2] @ rotation.T
     modes = " + ".join(f"cos({float(k[0])!r}*x + {float(k[1])!r}*y)" for k in wave_vectors)
-    sim = Simulation(model, mesh, {"u": f"1 + {eps}*({modes})"}, dt=0.005, scheme="crank-nicolson")
+    sim = Simulation(model, mesh, {"u": f"1 + {eps}*({modes})"}, TimeSettings(dt=0.005, scheme="crank-nicolson"))
     start = _mode_amplitudes(sim, wave_vectors)
     sim.advance_to(t_end)
     return [float(-np.log(a / a0) / t_end) for a, a0 in zip(_mode_amplitudes(sim, wave_vectors), start)]
@@ -101,11 +104,27 @@ def test_rotated_diffusion_tensor_decays_at_k_dot_d_k(comm):
 
 
 CASES = {
-    "boundary species": ('[output]', '[[boundary]]\non = "left"\nspecies = "w"\ntype = "flux"\nvalue = 1\n[output]', "species 'w'"),
-    "boundary type": ('[output]', '[[boundary]]\non = "left"\nspecies = "u"\ntype = "neumann"\nvalue = 1\n[output]', "'neumann'"),
+    "boundary species": (
+        '[output]',
+        '[[boundary]]\non = "left"\nspecies = "w"\ntype = "flux"\nvalue = 1\n[output]',
+        "species 'w'",
+    ),
+    "boundary type": (
+        '[output]',
+        '[[boundary]]\non = "left"\nspecies = "u"\ntype = "neumann"\nvalue = 1\n[output]',
+        "'neumann'",
+    ),
     "boundary not an array": ('[output]', '[boundary]\non = "left"\n[output]', "[[boundary]]"),
-    "robin without rate": ('[output]', '[[boundary]]\non = "left"\nspecies = "u"\ntype = "robin"\nvalue = 1\n[output]', "rate"),
-    "dirichlet on a species": ('[output]', '[[boundary]]\non = "left"\nspecies = "s"\ntype = "dirichlet"\nvalue = "u"\n[output]', "'u'"),
+    "robin without rate": (
+        '[output]',
+        '[[boundary]]\non = "left"\nspecies = "u"\ntype = "robin"\nvalue = 1\n[output]',
+        "rate",
+    ),
+    "dirichlet on a species": (
+        '[output]',
+        '[[boundary]]\non = "left"\nspecies = "s"\ntype = "dirichlet"\nvalue = "u"\n[output]',
+        "'u'",
+    ),
     "subdomain parameter": ('[output]', '[subdomains.tumour]\nkhi = 1\n[output]', "khi"),
     "noise outside [initial]": ('chi = 2.0', 'chi = 2.0\n[model.species.u]\ndiffusion = "noise(1)"', "noise"),
 }
@@ -121,8 +140,10 @@ def test_bad_boundary_and_subdomain_tables(case, tmp_path):
 
 def test_unknown_boundary_name_lists_the_mesh_groups(comm):
     config = parse_config(
-        tomllib.loads(VALID.replace("[output]", '[[boundary]]\non = "vessel"\nspecies = "u"\ntype = "flux"\nvalue = 1\n[output]')),
+        tomllib.loads(
+            VALID.replace("[output]", '[[boundary]]\non = "vessel"\nspecies = "u"\ntype = "flux"\nvalue = 1\n[output]')
+        ),
     )
     mesh = create_builtin(MPI.COMM_WORLD, "rectangle", [1.0, 1.0], [4, 4])
     with pytest.raises(ValueError, match="'vessel'.*bottom, left, right, top"):
-        Simulation(config.model, mesh, config.initial, dt=0.1, boundary_conditions=config.boundary_conditions)
+        Simulation.from_config(config, mesh=mesh)

@@ -4,9 +4,9 @@ import dolfinx
 import numpy as np
 import pytest
 import pyvista
-from mpi4py import MPI
-
 from matplotlib import colormaps
+
+from mpi4py import MPI
 
 from fem_chemotaxis.viz import (
     gather_grid,
@@ -65,9 +65,7 @@ def test_gather_grid_2d_integral_and_cells():
 
 
 def test_gather_grid_3d_integral_and_cells():
-    mesh = dolfinx.mesh.create_box(
-        comm, [[0, 0, 0], [2, 1, 1]], [6, 3, 4], dolfinx.mesh.CellType.tetrahedron
-    )
+    mesh = dolfinx.mesh.create_box(comm, [[0, 0, 0], [2, 1, 1]], [6, 3, 4], dolfinx.mesh.CellType.tetrahedron)
     u = _function(mesh, 1, "u", lambda x: 1 + x[0] + 2 * x[1] + 3 * x[2])
     grid = gather_grid([u])
     if comm.rank != 0:
@@ -138,9 +136,7 @@ def test_save_species_png_3d(tmp_path):
 
 def _linear_box_field():
     """u = 1 + x + 2y + 3z (exact in P1) on the box [0, 2] x [0, 1] x [0, 1]."""
-    mesh = dolfinx.mesh.create_box(
-        comm, [[0, 0, 0], [2, 1, 1]], [8, 4, 4], dolfinx.mesh.CellType.tetrahedron
-    )
+    mesh = dolfinx.mesh.create_box(comm, [[0, 0, 0], [2, 1, 1]], [8, 4, 4], dolfinx.mesh.CellType.tetrahedron)
     return _function(mesh, 1, "u", lambda x: 1 + x[0] + 2 * x[1] + 3 * x[2])
 
 
@@ -210,8 +206,10 @@ def test_save_small_copy_is_narrower_and_looks_the_same(tmp_path):
     save_small_copy(directory / "full.png", directory / "rgb.png", max_width=900)
     save_small_copy(directory / "full.png", directory / "palette.png", max_width=900, max_bytes=10_000)
     with Image.open(directory / "full.png") as full:
-        scaled = np.asarray(full.convert("RGB").resize((900, round(full.height * 900 / full.width)),
-                                                       Image.Resampling.LANCZOS), dtype=float)
+        scaled = np.asarray(
+            full.convert("RGB").resize((900, round(full.height * 900 / full.width)), Image.Resampling.LANCZOS),
+            dtype=float,
+        )
     for name, mode in (("rgb.png", "RGB"), ("palette.png", "P")):
         with Image.open(directory / name) as small:
             assert small.mode == mode and small.size == (scaled.shape[1], scaled.shape[0])

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dolfinx.fem
 import numpy as np
+
 from mpi4py import MPI
 
 from fem_chemotaxis.io.checkpoint import CheckpointFile
@@ -70,4 +71,3 @@ def checkpoint_field(run_dir: Path, species: str, time: float | None = None) -> 
     x = u.function_space.tabulate_dof_coordinates()[:, :2]
     order = np.lexsort(np.round(x, 10).T)
     return x[order], values[order]
-

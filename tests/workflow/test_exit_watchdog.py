@@ -35,7 +35,12 @@ def test_watchdog_ends_a_rank_that_hangs_after_the_run(tmp_path: Path):
     start = time.monotonic()
     result = subprocess.run(
         ["mpiexec", "-n", "2", sys.executable, "-c", _HANG_AT_EXIT, "run", str(config), "--output", str(out)],
-        cwd=REPO, capture_output=True, text=True, env=env, timeout=120, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
     )
     elapsed = time.monotonic() - start
     assert "rank 0: the command finished (exit code 0) but the process had not exited 3 s later" in result.stderr

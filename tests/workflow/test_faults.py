@@ -47,8 +47,9 @@ def reference(config: Path) -> dict:
 def _start(*args: str, driver: str = "") -> subprocess.Popen:
     """fem-chemotaxis in a new process, after `driver` (Python run first, e.g. a fault hook)."""
     code = driver + "\nimport sys\nfrom fem_chemotaxis.cli import main\nsys.exit(main(sys.argv[1:]))"
-    return subprocess.Popen([sys.executable, "-c", code, *args], cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def _wait_for_first_record(out: Path, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -91,8 +92,10 @@ def test_kill_9_at_random_moments_then_restart_equals_uninterrupted(config: Path
         moments.append((pause, process.returncode))
     times = json.loads((out / "checkpoint.json").read_text())["times"]
     difference = _finish(out, reference)
-    print(f"\nkill -9 after {[f'{p:.2f} s' for p, _ in moments]} (last checkpoint t = {times[-1]:.3g}); "
-          f"restarted vs uninterrupted: {difference:.2e}")
+    print(
+        f"\nkill -9 after {[f'{p:.2f} s' for p, _ in moments]} (last checkpoint t = {times[-1]:.3g}); "
+        f"restarted vs uninterrupted: {difference:.2e}"
+    )
     assert difference < 1e-8
 
 
@@ -123,9 +126,7 @@ checkpoint.os.replace = replace
 """
 
 
-@pytest.mark.parametrize(
-    "where, count", [("between functions", 7), ("between renames", 3), ("before the summary", 3)]
-)
+@pytest.mark.parametrize("where, count", [("between functions", 7), ("between renames", 3), ("before the summary", 3)])
 def test_kill_9_inside_a_checkpoint_write_keeps_the_previous_checkpoint(config: Path, reference: dict, where, count):
     """A checkpoint holds several functions (BDF2 also stores the previous state): the 7th
     falls inside the second checkpoint write; the 3rd rename aside is the third write's; the
@@ -173,8 +174,12 @@ pictures = false
 @contextmanager
 def _mounted_tmpfs(directory: Path, size: str):
     directory.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)],
-                             capture_output=True, text=True, check=False)
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(directory)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if mounted.returncode != 0:
         pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
     try:
@@ -260,13 +265,15 @@ def _read_only(directory: Path):
         finally:
             directory.chmod(0o755)
         return
-    bind = subprocess.run(["mount", "--bind", str(directory), str(directory)],
-                          capture_output=True, text=True, check=False)
+    bind = subprocess.run(
+        ["mount", "--bind", str(directory), str(directory)], capture_output=True, text=True, check=False
+    )
     if bind.returncode != 0:
         pytest.skip(f"cannot bind-mount here: {bind.stderr.strip()}")
     try:
-        remount = subprocess.run(["mount", "-o", "remount,ro,bind", str(directory)],
-                                 capture_output=True, text=True, check=False)
+        remount = subprocess.run(
+            ["mount", "-o", "remount,ro,bind", str(directory)], capture_output=True, text=True, check=False
+        )
         if remount.returncode != 0:
             pytest.skip(f"cannot remount read-only here: {remount.stderr.strip()}")
         yield

@@ -69,7 +69,10 @@ def test_sigterm_leaves_checkpoint_and_valid_summary(config: Path, reference: di
     out = config.parent / "terminated"
     process = subprocess.Popen(
         [sys.executable, "-m", "fem_chemotaxis.cli", "run", str(config), "--output", str(out)],
-        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and process.poll() is None:
@@ -107,6 +110,7 @@ def test_sigterm_leaves_checkpoint_and_valid_summary(config: Path, reference: di
 def _checkpointed_maximum(run_dir: Path, meta: dict, species: str) -> float:
     """Read the mesh and one species from the checkpoint, in this process; its maximum."""
     import dolfinx.fem
+
     from mpi4py import MPI
 
     from fem_chemotaxis.io.checkpoint import CheckpointFile

@@ -16,8 +16,11 @@ pytestmark = pytest.mark.serial
 
 def _snapshot(directory: Path) -> dict[str, tuple[int, int]]:
     """(size, mtime in ns) of every file below `directory`."""
-    return {str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
-            for p in sorted(directory.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(directory)): (p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_existing_run_directory_is_replaced_only_with_force(tmp_path: Path):

@@ -65,7 +65,9 @@ def test_seeded_run_starts_from_the_previous_state_and_continues_it(runs: Path, 
     assert len(later["records"]) == len(shifted["records"]) == 3
     assert difference < 1e-8 and field_difference < 1e-8
     assert load_summary(seeded)["config"]["initial"]["u"] == {
-        "from_run": str((runs / "first").resolve()), "time": 0.3, "species": "u",
+        "from_run": str((runs / "first").resolve()),
+        "time": 0.3,
+        "species": "u",
     }
 
 
@@ -89,10 +91,14 @@ def test_log_density_run_is_read_as_densities(runs: Path):
     [
         ('from_run = "nowhere"', r"\[initial\] u: from_run = 'nowhere' is not a run directory"),
         ('from_run = "empty"', r"\[initial\] u: from_run = 'empty' holds no checkpoint .*\[output\] interval"),
-        ('u = { from_run = "first", species = "c" }\ns = "1"',
-         r"\[initial\] u: species = 'c' is not in the run in 'first'; it has: u, s"),
-        ('from_run = "first"\ntime = 0.2',
-         r"\[initial\] u: time = 0.2 is not a checkpoint time of the run in 'first'; available: 0, 0.15, 0.3"),
+        (
+            'u = { from_run = "first", species = "c" }\ns = "1"',
+            r"\[initial\] u: species = 'c' is not in the run in 'first'; it has: u, s",
+        ),
+        (
+            'from_run = "first"\ntime = 0.2',
+            r"\[initial\] u: time = 0.2 is not a checkpoint time of the run in 'first'; available: 0, 0.15, 0.3",
+        ),
         ('u = { run = "first" }\ns = "1"', r"unknown key 'run' in \[initial.u\]"),
     ],
     ids=["no-directory", "no-checkpoint", "unknown-species", "unknown-time", "unknown-key"],

@@ -11,6 +11,7 @@ import dolfinx.fem
 import dolfinx.geometry
 import numpy as np
 import pytest
+
 from mpi4py import MPI
 
 from fem_chemotaxis.io.checkpoint import CheckpointFile
@@ -59,6 +60,8 @@ def test_seed_on_another_mesh_and_another_number_of_ranks(tmp_path: Path):
         interpolant = old_field_at(written[1], species, points)
         at_points = np.abs(seeded_values - interpolant).max()
         ranks = max(np.abs(fields[old, 2][species][1] - fields[old, 1][species][1]).max() for old in (1, 2))
-        print(f"\n{species}: seeded on a 27x13 mesh vs old 20x10 field at the new points {at_points:.1e}; "
-              f"read on 2 vs 1 ranks {ranks:.1e}")
+        print(
+            f"\n{species}: seeded on a 27x13 mesh vs old 20x10 field at the new points {at_points:.1e}; "
+            f"read on 2 vs 1 ranks {ranks:.1e}"
+        )
         assert at_points < 1e-12 and ranks < 1e-12

@@ -48,7 +48,10 @@ def test_sweep_runs_grid_resumes_and_tabulates(tmp_path: Path):
         rows = list(csv.DictReader(f))
     assert list(rows[0]) == ["chi", "mesh.cells", "run", "u.max", "steps", "time", "stop.reason"]
     assert [(r["chi"], r["mesh.cells"], r["run"]) for r in rows] == [
-        ("1", "[8, 8]", names[0]), ("1", "[6,6]", names[1]), ("2", "[8, 8]", names[2]), ("2", "[6,6]", names[3])
+        ("1", "[8, 8]", names[0]),
+        ("1", "[6,6]", names[1]),
+        ("2", "[8, 8]", names[2]),
+        ("2", "[6,6]", names[3]),
     ]
     for row in rows:
         summary = summaries[row["run"]]

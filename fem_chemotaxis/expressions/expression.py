@@ -1,4 +1,4 @@
-"""Safe mathematical expressions from configuration files.
+"""A safe mathematical expression: parsed, checked against a whitelist, interpreted.
 
 A user's string such as ``"chi*u/(1 + alpha*s)**2"`` is parsed with Python's own parser
 into a syntax tree, every node of which is checked against a whitelist (numbers, the four
@@ -20,49 +20,53 @@ import math
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
-__all__ = [
-    "CONSTANTS", "FUNCTION_NAMES", "MAX_DEPTH", "MAX_LENGTH", "NUMPY_FUNCTIONS", "SPECIAL_FUNCTIONS",
-    "Expression", "ExpressionError", "point_noise",
-]
+from fem_chemotaxis.expressions.numpy_backend import NUMPY_FUNCTIONS, point_noise
 
 #: Longest expression accepted, in characters.
 MAX_LENGTH = 2000
 #: Deepest nesting accepted: operations, calls and parentheses inside one another.
 MAX_DEPTH = 200
 
+__all__ = [
+    "CONSTANTS",
+    "FUNCTION_NAMES",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "SPECIAL_FUNCTIONS",
+    "Expression",
+    "ExpressionError",
+]
+
+#: Functions that no number stands for: ``integral(u)``, the integral of a species over the
+#: domain (non-local terms; forms only), and ``noise(seed)``, reproducible uniform noise in
+#: [-1, 1] at each point (initial values only).
+SPECIAL_FUNCTIONS = frozenset({"integral", "noise"})
 #: Names of the maths functions an expression may call.
 FUNCTION_NAMES = frozenset(
-    {"exp", "log", "sqrt", "sin", "cos", "tan", "sinh", "cosh", "tanh", "atan", "abs",
-     "min", "max", "heaviside", "integral", "noise"}
+    {
+        "exp",
+        "log",
+        "sqrt",
+        "sin",
+        "cos",
+        "tan",
+        "sinh",
+        "cosh",
+        "tanh",
+        "atan",
+        "abs",
+        "min",
+        "max",
+        "heaviside",
+        *SPECIAL_FUNCTIONS,
+    }
 )
-#: ``integral(u)``: the integral of a species over the domain (non-local terms; forms only).
-#: ``noise(seed)``: reproducible uniform noise in [-1, 1] at each point (initial values only).
-SPECIAL_FUNCTIONS = frozenset({"integral", "noise"})
 #: Named constants always available.
 CONSTANTS = {"pi": math.pi}
-
-#: NumPy implementations of the functions, for values on points and plain numbers.
-NUMPY_FUNCTIONS: dict[str, Callable] = {
-    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos, "tan": np.tan,
-    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "atan": np.arctan, "abs": np.abs,
-    "min": np.minimum, "max": np.maximum, "heaviside": lambda a: np.heaviside(a, 0.0),
-}
-
-
-
-def point_noise(x: np.ndarray, seed: float) -> np.ndarray:
-    """Uniform pseudo-random values in [-1, 1], a hash of the coordinates and the seed.
-
-    The same point gets the same value whatever the MPI partition, so runs are reproducible
-    on any number of ranks.
-    """
-    phase = np.sin(12.9898 * x[0] + 78.233 * x[1] + 37.719 * x[2] + 0.61803 * seed) * 43758.5453
-    return 2.0 * (phase - np.floor(phase)) - 1.0
-
 
 _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**"}
 _UNARY = {ast.USub: "-", ast.UAdd: "+"}
@@ -87,7 +91,7 @@ class Expression:
     where: str
 
     @classmethod
-    def parse(cls, text: str | float | int, where: str) -> "Expression":
+    def parse(cls, text: str | float | int, where: str) -> Expression:
         """Parse and check `text`; raise ExpressionError naming `where` if it is invalid."""
         if isinstance(text, bool) or not isinstance(text, (str, int, float)):
             raise ExpressionError(f"{where}: expected a number or an expression string, got {text!r}")
@@ -96,7 +100,7 @@ class Expression:
         source = repr(float(text)) if not isinstance(text, str) else text.replace("^", "**")
         tree = _parse_bounded(source.strip(), text, where)
         symbols: set[str] = set()
-        _check(tree, text, where, symbols)
+        _check(tree, str(text), where, symbols)
         return cls(str(text), tree, frozenset(symbols - CONSTANTS.keys()), where)
 
     def check_symbols(self, allowed: Iterable[str], table: str) -> None:
@@ -118,6 +122,27 @@ class Expression:
     def evaluate(self, symbols: Mapping[str, Any], functions: Mapping[str, Callable]) -> Any:
         """Interpret the tree with the given values for symbols and implementations of functions."""
         return _Interpreter(symbols, functions).visit(self.tree)
+
+    def numeric(self, symbols: Mapping[str, Any]) -> Any:
+        """The value with NumPy: a float for numbers, an array for arrays of points.
+
+        ``noise()`` needs points (:meth:`at_points`); ``integral()`` is for forms only.
+        """
+        return self.evaluate(symbols, NUMPY_FUNCTIONS)
+
+    def at_points(self, parameters: Mapping[str, float], t: float) -> Callable[[np.ndarray], np.ndarray]:
+        """The expression in x, y, z, t, parameters and noise(seed) as a function of points (3, N).
+
+        The shape DOLFINx's ``Function.interpolate`` expects: one value per point.
+        """
+        values = dict(parameters)
+
+        def evaluate(x: np.ndarray) -> np.ndarray:
+            symbols = {"x": x[0], "y": x[1], "z": x[2], "t": t, **values}
+            functions = {**NUMPY_FUNCTIONS, "noise": lambda seed: point_noise(x, seed)}
+            return np.broadcast_to(self.evaluate(symbols, functions), x.shape[1:]).copy()
+
+        return evaluate
 
     def evaluate_checked(self, symbols: Mapping[str, Any], functions: Mapping[str, Callable]) -> np.ndarray:
         """Evaluate with NumPy; raise ExpressionError for an arithmetic error or a non-finite value.
@@ -145,11 +170,6 @@ class Expression:
             for n in ast.walk(self.tree)
         )
 
-    @property
-    def is_constant(self) -> bool:
-        """True if the expression uses no symbols at all."""
-        return not self.symbols
-
     def __str__(self) -> str:
         return self.text
 
@@ -173,9 +193,11 @@ def _parse_bounded(source: str, text: Any, where: str) -> ast.expr:
     while stack:  # iterative: a long chain a+b+c+... is a deep tree
         node, level = stack.pop()
         if level > MAX_DEPTH:
-            raise ExpressionError(f"{where}: expression nested more than {MAX_DEPTH} levels deep "
-                                  f"(split a long sum or product into parameters)")
-        stack.extend((child, level + 1) for child in ast.iter_child_nodes(node))
+            raise ExpressionError(
+                f"{where}: expression nested more than {MAX_DEPTH} levels deep "
+                f"(split a long sum or product into parameters)"
+            )
+        stack.extend((cast(ast.expr, child), level + 1) for child in ast.iter_child_nodes(node))
     return tree
 
 
@@ -239,7 +261,7 @@ class _Interpreter(ast.NodeVisitor):
         self.functions = functions
 
     def visit_Constant(self, node: ast.Constant) -> Any:
-        return float(node.value)
+        return float(cast(float, node.value))  # a number: _check allows no other literal
 
     def visit_Name(self, node: ast.Name) -> Any:
         return self.symbols[node.id]
@@ -262,7 +284,7 @@ class _Interpreter(ast.NodeVisitor):
         return -value if isinstance(node.op, ast.USub) else value
 
     def visit_Call(self, node: ast.Call) -> Any:
-        name = node.func.id  # type: ignore[union-attr]
+        name = cast(ast.Name, node.func).id  # _check allows calls of names only
         if name not in self.functions:
             raise ExpressionError(f"{name}() cannot be used here")
         if name == "integral":  # receives the species name, not its value

@@ -1,4 +1,4 @@
-"""The UFL implementations of the expression functions (NumPy's are in expressions.py)."""
+"""The UFL implementations of the expression functions, for weak forms."""
 
 from __future__ import annotations
 

@@ -7,7 +7,8 @@ alone imports pyvista for a picture, or writes a summary), and DOLFINx's
 ``NonlinearProblem.__del__`` destroys its SNES with collective PETSc calls: a collection on
 one rank then waits forever for the other.  Under MPI the automatic collector is therefore
 paused once a simulation exists, and garbage is collected together at collective points
-(the end of ``Simulation.advance_to``, each output time of a run).
+(the end of ``Simulation.advance_to``, each output time of a run). It lives in io/ so
+that the exit teardown (io/teardown.py) can use it as well as the simulation.
 """
 
 from __future__ import annotations

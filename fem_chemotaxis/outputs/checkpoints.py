@@ -1,0 +1,77 @@
+"""Restart checkpoints of a run: ``checkpoint.bp`` and ``checkpoint.json`` at every output time."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from fem_chemotaxis.config import ConfigDocument
+from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointFile, write_metadata
+from fem_chemotaxis.outputs.output import Output, Record
+from fem_chemotaxis.outputs.state import capture
+from fem_chemotaxis.simulation import Simulation
+
+__all__ = ["Checkpoints"]
+
+
+class Checkpoints(Output):
+    """The mesh once, then at every output time the state a restart continues from.
+
+    ``checkpoint.json`` (written after the data it describes) lists the complete times, the
+    stepper's state, the species, the config, and the records and steps up to this time, so
+    that ``fem-chemotaxis run --restart`` continues the run on any number of ranks (see
+    :mod:`fem_chemotaxis.io.checkpoint`) whatever summary.json holds after a crash.
+
+    Args:
+        document: The run's config, stored with the checkpoint (a restart validates it again).
+    """
+
+    def __init__(self, document: ConfigDocument):
+        self.document = document
+        self.file: CheckpointFile | None = None
+        self.mesh_description: Mapping[str, Any] = {}
+        self.times: list[float] = []
+
+    def open(self, sim: Simulation, directory: Path) -> None:
+        """A new ``checkpoint.bp`` holding the mesh and its tags."""
+        super().open(sim, directory)
+        self.file, self.mesh_description = CheckpointFile.create(Path(directory) / CHECKPOINT_NAME, sim.tagged_mesh)
+
+    def resume(
+        self, directory: Path, file: CheckpointFile, mesh_description: Mapping[str, Any], times: Sequence[float]
+    ) -> None:
+        """Continue a checkpoint file that already holds `times` (a restarted run), instead of :meth:`open`."""
+        self.directory, self.file, self.mesh_description, self.times = (
+            Path(directory),
+            file,
+            mesh_description,
+            list(times),
+        )
+
+    def write(self, sim: Simulation, records: Sequence[Record]) -> None:
+        """The state at the current time, then the description that makes it usable."""
+        assert self.file is not None and self.directory is not None
+        scalars, functions = capture(sim)
+        self.file.write(functions, sim.time)
+        self.times.append(sim.time)
+        species = {
+            sp.name: {"unknown": sim.unknowns[sp.name].name, "degree": sp.degree, "log": sp.name in sim.log_species}
+            for sp in sim.model.species
+        }
+        write_metadata(
+            self.directory,
+            {
+                "times": self.times,
+                "stepper": scalars,
+                "species": species,
+                "mesh": self.mesh_description,
+                "moving_mesh": sim.moving is not None,
+                "mpi_ranks": sim.comm.size,
+                "config": self.document.to_json(),
+                "records": list(records),
+                "steps": [dataclasses.asdict(step) for step in sim.history],
+            },
+            sim.comm,
+        )
