@@ -203,17 +203,8 @@ def _save_growth_rates_png(report: StabilityReport, model: Model, path: Path, ti
     figure.savefig(path)
 
 
-def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
-    """Analyse the config and write stability.json and the pictures."""
-    from fem_chemotaxis.analysis.dispersion import homogeneous_steady_state
-    from fem_chemotaxis.analysis.laplace_eigen import neumann_modes
-    from fem_chemotaxis.analysis.stability import critical_value, stability_report
-    from fem_chemotaxis.config import load_config
-    from fem_chemotaxis.io.atomic import write_json_atomic
-    from fem_chemotaxis.viz import save_species_png
-
-    start = wallclock.perf_counter()
-    config = load_config(args.config)
+def _checked_inputs(args: argparse.Namespace, config: Any) -> tuple[dict[str, float], Any, Path]:
+    """The command-line options and config checked: (guess, bracket, output directory)."""
     model = config.model
     if config.boundary_conditions:
         where = ", ".join(str(name) for bc in config.boundary_conditions for name in bc.on)
@@ -241,6 +232,40 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
     out = Path(args.output) if args.output else Path("results") / f"{Path(config.source).stem}-stability"
     if out.exists() and not out.is_dir():
         raise ValueError(f"--output '{out}' exists and is not a directory")
+    return user_guess, bracket, out
+
+
+def _print_summary(
+    model: Any, mesh: Any, degree: int, dofs: int, n_modes: int, ranks: int, report: Any, onset: Any
+) -> None:
+    """The report table and the critical value, if one was sought (rank 0)."""
+    print(
+        f"fem-chemotaxis stability: model '{model.name}' on {mesh.source}, P{degree} "
+        f"({dofs} dofs), {n_modes} modes, {ranks} MPI rank(s)"
+    )
+    print(report.table())
+    if onset is not None:
+        side = "above" if onset.unstable_above else "below"
+        low, high = onset.bracket
+        print(
+            f"critical {onset.parameter} = {onset.value:.10g} (unstable {side} it, first in mode "
+            f"k = {onset.mode}, mu_k = {onset.mu:.6g}; bracket [{low:g}, {high:g}])"
+        )
+
+
+def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
+    """Analyse the config and write stability.json and the pictures."""
+    from fem_chemotaxis.analysis.dispersion import homogeneous_steady_state
+    from fem_chemotaxis.analysis.laplace_eigen import neumann_modes
+    from fem_chemotaxis.analysis.stability import critical_value, stability_report
+    from fem_chemotaxis.config import load_config
+    from fem_chemotaxis.io.atomic import write_json_atomic
+    from fem_chemotaxis.viz import save_species_png
+
+    start = wallclock.perf_counter()
+    config = load_config(args.config)
+    model = config.model
+    user_guess, bracket, out = _checked_inputs(args, config)
 
     mesh = config.mesh.build(comm)
     guess = {**_initial_means(config, mesh), **user_guess}
@@ -281,17 +306,6 @@ def main(args: argparse.Namespace, comm: MPI.Comm) -> int:
         )
         result["wall_time"] = wallclock.perf_counter() - start
         write_json_atomic(out / "stability.json", result)
-        print(
-            f"fem-chemotaxis stability: model '{model.name}' on {mesh.source}, P{degree} "
-            f"({dofs} dofs), {args.modes} modes, {comm.size} MPI rank(s)"
-        )
-        print(report.table())
-        if onset is not None:
-            side = "above" if onset.unstable_above else "below"
-            low, high = onset.bracket
-            print(
-                f"critical {onset.parameter} = {onset.value:.10g} (unstable {side} it, first in mode "
-                f"k = {onset.mode}, mu_k = {onset.mu:.6g}; bracket [{low:g}, {high:g}])"
-            )
+        _print_summary(model, mesh, degree, dofs, args.modes, comm.size, report, onset)
         print(f"wrote {out / 'stability.json'}, growth_rates.png, fastest_mode.png in {result['wall_time']:.1f} s")
     return 0

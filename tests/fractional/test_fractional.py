@@ -20,7 +20,8 @@ from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.terms.fractional import FractionalDiffusion, rational_rule
+from fem_chemotaxis.terms.fractional import FractionalDiffusion
+from fem_chemotaxis.terms.fractional_rule import rational_rule
 from tests.conftest import run_on_one_and_two_ranks
 
 ORDERS = (0.6, 1.2, 1.5, 1.8)
