@@ -120,6 +120,8 @@ def test_cli_refuses_a_viewer_and_writes_no_file(tmp_path):
 def test_a_run_leaves_environment_and_global_options_untouched(tmp_path, comm):
     """Allowed options live under the solver's own prefix and are removed after the first
     solve; a config has no way to set PETSC_OPTIONS or any other environment variable."""
+    import adios4dolfinx  # noqa: F401  (its import sets ADIOS2_ALWAYS_USE_MPI=1; not the config's doing)
+
     from petsc4py import PETSc
 
     from fem_chemotaxis.config import ConfigDocument
