@@ -41,9 +41,7 @@ __all__ = ["StepController"]
 class StepController:
     """Error estimate and step-size proposals for a method of given order and error constant."""
 
-    def __init__(
-        self, order: int, error_constant: float, rtol: float, atol: float, comm: MPI.Comm, pi: bool = False
-    ):
+    def __init__(self, order: int, error_constant: float, rtol: float, atol: float, comm: MPI.Comm, pi: bool = False):
         if not (rtol > 0 and atol > 0):
             raise ValueError(f"rtol and atol must be positive, got {rtol}, {atol}")
         self.order, self.error_constant = order, error_constant
