@@ -32,7 +32,7 @@ def test_split_residual_equals_the_full_assembly(comm):
             model, mesh, {"u": "1 + 0.2*x*y", "s": "1"}, TimeSettings(dt=0.05, scheme=scheme), boundary_conditions=bcs
         )
         sim.step(0.05)
-        sim.step(0.03)  # a new dt: the kept part is assembled again
+        sim.step(0.03)  # a new dt: the kept part (with mass/dt) is assembled again
         solver = sim.solver._solver
         assert solver.split_residual.active
         problem = solver.problem
