@@ -104,32 +104,41 @@ def fem_cases(plan: Plan) -> list[dict]:
 
 
 def rosenbrock_cases(plan: Plan) -> list[dict]:
-    """Scheme "auto" (Rosenbrock) per step: iterative with the floor measured alongside, and MUMPS."""
+    """Scheme "auto" (Rosenbrock) per step: iterative with the floor measured alongside (2-D and
+    3-D, 1 rank; the parallel sizes on 1 and 2 ranks), and MUMPS (2-D)."""
+    runs = [(2, n, "iterative", 1) for n in plan.rosenbrock_2d]
+    runs += [(2, n, "direct", 1) for n in plan.rosenbrock_direct_2d]
+    runs += [(3, n, "iterative", 1) for n in plan.rosenbrock_3d]
+    for dim, n in plan.rosenbrock_parallel:
+        runs += [(dim, n, "iterative", r) for r in (1, 2) if (dim, n, "iterative", r) not in runs]
     cases = []
-    for sizes, solver in ((plan.rosenbrock_2d, "iterative"), (plan.rosenbrock_direct_2d, "direct")):
-        for n in sizes:
-            command = [
-                sys.executable,
-                "-m",
-                "cases.fem_step_cost",
-                "--dim",
-                "2",
-                "--n",
-                str(n),
-                "--solver",
-                solver,
-                "--scheme",
-                "auto",
-                *(["--floor"] if solver == "iterative" else []),
-            ]
-            log(f"FEM 2-D n={n} scheme auto, {solver}")
-            cases.append(
-                run_case(
-                    command,
-                    plan.timeout,
-                    {"dim": 2, "n": n, "solver": solver, "ranks": 1, "scheme": "auto", "dofs": problem.fem_dofs(2, n)},
-                )
-            )
+    for dim, n, solver, ranks in runs:
+        command = [
+            sys.executable,
+            "-m",
+            "cases.fem_step_cost",
+            "--dim",
+            str(dim),
+            "--n",
+            str(n),
+            "--solver",
+            solver,
+            "--scheme",
+            "auto",
+            *(["--floor"] if solver == "iterative" else []),
+        ]
+        if ranks > 1:
+            command = ["mpiexec", "-n", str(ranks), *command]
+        log(f"FEM {dim}-D n={n} scheme auto, {solver} on {ranks} rank(s)")
+        what = {
+            "dim": dim,
+            "n": n,
+            "solver": solver,
+            "ranks": ranks,
+            "scheme": "auto",
+            "dofs": problem.fem_dofs(dim, n),
+        }
+        cases.append(run_case(command, plan.timeout, what))
     return cases
 
 
@@ -271,6 +280,10 @@ def main() -> None:
         "parallel_efficiency_3d": summary.parallel_efficiency(fem, dim=3),
         "adaptive_step_ratio": {"value": adaptive.get("adaptive_step_ratio")},
         "floor_ratio": summary.floor_ratio(rosenbrock),
+        "floor_ratio_3d": summary.floor_ratio(rosenbrock, dim=3),
+        "parallel_efficiency_rosenbrock": summary.parallel_efficiency(rosenbrock, dim=2),
+        "parallel_efficiency_rosenbrock_3d": summary.parallel_efficiency(rosenbrock, dim=3),
+        "peak_memory_per_dof": summary.peak_memory_per_dof(fem + rosenbrock),
         "rosenbrock_vs_newton": summary.rosenbrock_vs_newton(fem, rosenbrock),
         "speedup_vs_lu_rosenbrock": summary.speedup_vs_lu(rosenbrock),
         "time_to_solution": summary.time_to_solution(to_solution),

@@ -5,13 +5,16 @@ Run as ``[mpiexec -n R] python -m cases.fem_step_cost --dim 2 --n 500 --solver i
 Euler). Phases are timed with perf_counter (mesh, set-up including form compilation, the
 warm-up step) and, within the measured steps, with PETSc log events (residual and Jacobian
 assembly, preconditioner set-up including the AMG set-up of every block, Krylov solve
-without it). Rank 0 prints one line ``BENCH-JSON {...}``.
+without it). Peak memory: the peak resident set size (``ru_maxrss``) summed over ranks, at
+the end of the measured steps (before the floor), and the same less the peak after the
+imports (interpreter, DOLFINx, PETSc), per DOF. Rank 0 prints one line ``BENCH-JSON {...}``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import resource
 import time
 
 from mpi4py import MPI
@@ -66,6 +69,7 @@ def measure(dim: int, n: int, solver: str, scheme: str = problem.SCHEME, floor: 
 
     comm = MPI.COMM_WORLD
     PETSc.Log.begin()
+    baseline = _peak_memory(comm)
     model = builtin_model("keller-segel").with_parameters(problem.PARAMETERS)
     clock = time.perf_counter
     comm.Barrier()
@@ -134,6 +138,13 @@ def measure(dim: int, n: int, solver: str, scheme: str = problem.SCHEME, floor: 
         "peak_u": sim.statistics()["u"]["max"],
         "time": sim.time,
     }
+    peak = _peak_memory(comm)
+    record["peak_memory"] = {
+        "bytes": peak,
+        "after_imports": baseline,
+        "per_dof": peak / sim.num_dofs,
+        "per_dof_above_imports": (peak - baseline) / sim.num_dofs,
+    }
     if floor:  # the floor of the same step, in the same process (bench/cases/floor.py)
         from cases.floor import measure_floor
         from fem_chemotaxis.solvers.linear import STAGE_RTOL
@@ -143,6 +154,11 @@ def measure(dim: int, n: int, solver: str, scheme: str = problem.SCHEME, floor: 
         record["floor_ratio"] = per_step / record["floor"]["wall"]
         record["floor_ratio_cpu"] = record["cpu_time_per_step"] / record["floor"]["cpu"]
     return record
+
+
+def _peak_memory(comm: MPI.Comm) -> int:
+    """Peak resident set size so far, in bytes, summed over ranks (Linux reports kB)."""
+    return comm.allreduce(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024, op=MPI.SUM)
 
 
 def _checked(report):

@@ -16,6 +16,8 @@ class Plan:
     fipy_2d: tuple[int, ...]  # odd, so that the centre is a cell centre
     rosenbrock_2d: tuple[int, ...] = ()  # scheme "auto" (Rosenbrock) with the floor, iterative, 1 rank
     rosenbrock_direct_2d: tuple[int, ...] = ()  # the same scheme with MUMPS LU
+    rosenbrock_3d: tuple[int, ...] = ()  # scheme "auto" with the floor, iterative, 1 rank
+    rosenbrock_parallel: tuple[tuple[int, int], ...] = ()  # (dim, n): "auto", iterative, 1 and 2 ranks
     adaptive: dict = field(default_factory=dict)
     time_to_solution: dict = field(default_factory=dict)
     timeout: float = 600.0  # seconds per case
@@ -33,6 +35,8 @@ FULL = Plan(
     fipy_2d=(71, 141, 251, 501),
     rosenbrock_2d=(250, 500, 708),
     rosenbrock_direct_2d=(250, 500, 708),
+    rosenbrock_3d=(62,),  # 5.0e5 DOFs
+    rosenbrock_parallel=((2, 1000), (3, 62)),  # 2.0e6 and 5.0e5 DOFs
     # plateaus form by t ~ 5 and coarsen until t ~ 40; a long quiet phase follows (see README)
     adaptive={
         "cells": (32, 16),
@@ -54,6 +58,8 @@ QUICK = Plan(
     fipy_2d=(21, 41, 81),
     rosenbrock_2d=(40, 80),
     rosenbrock_direct_2d=(40, 80),
+    rosenbrock_3d=(12,),
+    rosenbrock_parallel=((2, 80), (3, 12)),
     adaptive={
         "cells": (16, 8),
         "end": 10.0,

@@ -91,12 +91,13 @@ def parallel_efficiency(fem: list[dict], dim: int = 2) -> dict:
     }
 
 
-def floor_ratio(rosenbrock: list[dict]) -> dict:
-    """Time per step / the floor measured in the same process, at the size nearest 1e6 DOFs."""
-    runs = [r for r in select(rosenbrock, dim=2, solver="iterative", ranks=1) if "floor" in r]
+def floor_ratio(rosenbrock: list[dict], dim: int = 2) -> dict:
+    """Time per step / the floor measured in the same process, 1 rank, at the size nearest
+    1e6 DOFs (2-D) or 5e5 DOFs (3-D)."""
+    runs = [r for r in select(rosenbrock, dim=dim, solver="iterative", ranks=1) if "floor" in r]
     if not runs:
-        return {"value": None, "note": "no Rosenbrock run with its floor measured"}
-    run = min(runs, key=lambda r: abs(math.log(r["dofs"] / 1e6)))
+        return {"value": None, "note": f"no {dim}-D Rosenbrock run with its floor measured"}
+    run = min(runs, key=lambda r: abs(math.log(r["dofs"] / (1e6 if dim == 2 else 5e5))))
     return {
         "value": run["floor_ratio"],
         "cpu": run.get("floor_ratio_cpu"),
@@ -106,6 +107,17 @@ def floor_ratio(rosenbrock: list[dict]) -> dict:
         "floor": run["floor"],
         "by_dofs": {str(r["dofs"]): r["floor_ratio"] for r in runs},
     }
+
+
+def peak_memory_per_dof(records: list[dict]) -> dict:
+    """Peak resident memory per DOF (summed over ranks) of the largest 1-rank iterative run of
+    each dimension and scheme; the value: 2-D, the Rosenbrock scheme (the default path)."""
+    by_case = {}
+    for r in select(records, solver="iterative", ranks=1):  # by increasing DOFs: the largest last
+        if "peak_memory" in r:
+            by_case[f"{r['dim']}-D {r['scheme']}"] = {"dofs": r["dofs"], **r["peak_memory"]}
+    main = [v for k, v in by_case.items() if k.startswith("2-D ros")]
+    return {"value": main[0]["per_dof"] if main else None, "unit": "bytes per DOF", "by_case": by_case}
 
 
 def rosenbrock_vs_newton(fem: list[dict], rosenbrock: list[dict]) -> dict:

@@ -190,7 +190,7 @@ class StepSolver:
         """Error control from the scheme's embedded estimate (Rosenbrock) or from past steps."""
         comm = self.fields.comm
         if isinstance(self.scheme, RosenbrockTableau):
-            return StepController(self.scheme.embedded_order, 1.0, *tolerances, comm)
+            return StepController(self.scheme.embedded_order, 1.0, *tolerances, comm, pi=True)
         return StepController(self.scheme.order, self.scheme.error_constant, *tolerances, comm)
 
     def solve(self) -> SolveReport:

@@ -35,6 +35,7 @@ from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 from fem_chemotaxis.solvers.split_jacobian import SplitJacobian
+from fem_chemotaxis.solvers.split_residual import SplitResidual
 from fem_chemotaxis.terms.partition import IsFixed
 
 __all__ = [
@@ -107,8 +108,9 @@ class NonlinearSolver:
         options: PETSc options (a preset, with the user's overrides merged in).
         bcs: Dirichlet conditions on any of the unknowns.
         split: (which form inputs never change, the step-size constants): assemble the
-            Jacobian's constant part only when a step-size constant changes
-            (:mod:`fem_chemotaxis.solvers.split_jacobian`); None: the whole Jacobian each time.
+            constant parts of the Jacobian and of the residual only when a step-size constant
+            changes (:mod:`fem_chemotaxis.solvers.split_jacobian`,
+            :mod:`fem_chemotaxis.solvers.split_residual`); None: whole forms each time.
     """
 
     def __init__(
@@ -138,6 +140,7 @@ class NonlinearSolver:
         )
         if split is not None:
             self.split = SplitJacobian(self.problem, jacobian, *split, bcs)  # type: ignore[arg-type]
+            self.split_residual = SplitResidual(self.problem, residuals, *split, bcs)
         snes = self.problem.solver
         snes.setFromOptions()
         self._configure(snes, list(unknowns))

@@ -118,9 +118,21 @@ def _terms(form: Form) -> Iterator[tuple[ufl.Integral, ufl.core.expr.Expr]]:
 
 
 def _summands(expr: ufl.core.expr.Expr) -> Iterator[ufl.core.expr.Expr]:
+    """The terms of a sum, with scalar products and quotients of sums multiplied out
+    (a time scheme's ``(u - u_old)/dt * v`` gives ``u/dt * v`` and ``-u_old/dt * v``)."""
     if isinstance(expr, ufl.classes.Sum):
         for operand in expr.ufl_operands:
             yield from _summands(operand)
+    elif isinstance(expr, ufl.classes.Product):
+        left, right = (list(_summands(f)) for f in expr.ufl_operands)
+        if len(left) == len(right) == 1:
+            yield expr
+        else:
+            yield from (a * b for a in left for b in right)
+    elif isinstance(expr, ufl.classes.Division):
+        numerator, denominator = expr.ufl_operands
+        terms = list(_summands(numerator))
+        yield from ([expr] if len(terms) == 1 else (a / denominator for a in terms))
     else:
         yield expr
 

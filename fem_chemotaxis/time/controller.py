@@ -12,6 +12,17 @@ is accepted when err <= 1; the next step is dt * clip(0.9 err^(-1/(p+1)), 0.2, 2
 A method with an embedded estimate (Rosenbrock: the difference to a solution of order p-1)
 passes it to :meth:`StepController.embedded_error` instead; its controller is made with the
 order of the embedded solution, so that the exponent is again 1/(p+1) of the estimate.
+
+With ``pi=True`` (the Rosenbrock methods) the proposal after an accepted step is
+Gustafsson's PI controller (Hairer & Wanner, Solving ODEs II, IV.2, (2.43c)), which also
+looks at the error of the previous accepted step, k = p + 1::
+
+    dt_new = dt * clip(0.9 err_n^(-0.7/k) err_(n-1)^(0.4/k), 0.2, 2)
+
+and a step accepted right after a rejection does not grow the step size. The plain
+controller above overshoots where the error grows quickly (a forming aggregate) and has
+its next step rejected; the PI one damps that (tests/time/test_rosenbrock.py counts the
+rejections of both).
 """
 
 from __future__ import annotations
@@ -30,11 +41,14 @@ __all__ = ["StepController"]
 class StepController:
     """Error estimate and step-size proposals for a method of given order and error constant."""
 
-    def __init__(self, order: int, error_constant: float, rtol: float, atol: float, comm: MPI.Comm):
+    def __init__(self, order: int, error_constant: float, rtol: float, atol: float, comm: MPI.Comm, pi: bool = False):
         if not (rtol > 0 and atol > 0):
             raise ValueError(f"rtol and atol must be positive, got {rtol}, {atol}")
         self.order, self.error_constant = order, error_constant
         self.rtol, self.atol, self.comm = rtol, atol, comm
+        self.pi = pi
+        self._accepted_error: float | None = None  # of the last accepted step (PI)
+        self._rejected = False  # the last proposal followed a rejection (PI)
         self.history: deque[tuple[float, np.ndarray]] = deque(maxlen=order + 1)
 
     def accept(self, t: float, values: np.ndarray) -> None:
@@ -67,8 +81,18 @@ class StepController:
         """A step size for the next attempt after a step of size dt with this error."""
         if error is None:
             return dt
-        factor = 0.9 * max(error, 1e-10) ** (-1.0 / (self.order + 1))
-        return dt * min(2.0, max(0.2, factor))
+        k = self.order + 1
+        error = max(error, 1e-10)
+        if not self.pi:
+            return dt * min(2.0, max(0.2, 0.9 * error ** (-1.0 / k)))
+        if error > 1.0:  # rejected: the plain proposal, and no growth once accepted again
+            self._rejected = True
+            return dt * max(0.2, 0.9 * error ** (-1.0 / k))
+        previous = self._accepted_error if self._accepted_error is not None else error
+        factor = 0.9 * error ** (-0.7 / k) * previous ** (0.4 / k)
+        largest = 1.0 if self._rejected else 2.0
+        self._accepted_error, self._rejected = error, False
+        return dt * min(largest, max(0.2, factor))
 
 
 def _extrapolate(times: Sequence[float], values: Sequence[np.ndarray], t: float) -> np.ndarray:

@@ -110,6 +110,35 @@ def test_rosenbrock_record_has_its_floor():
     assert floor["wall"] == pytest.approx(sum(p["wall"] for p in floor["parts"].values()))
     assert record["floor_ratio"] == pytest.approx(record["time_per_step"] / floor["wall"])
     assert min(floor["iterations"].values()) >= 1
+    assert floor["repeats"] == 3
+    memory = record["peak_memory"]
+    assert memory["bytes"] >= memory["after_imports"] > 0
+    assert memory["per_dof"] == pytest.approx(memory["bytes"] / record["dofs"])
+
+
+def test_summary_picks_3d_floor_size_and_memory_of_the_largest_run():
+    def run(dim, n, dofs, ratio, scheme="ros34pw2", ranks=1):
+        memory = {"bytes": 1000.0 * dofs, "after_imports": 0.0, "per_dof": 1000.0, "per_dof_above_imports": 1000.0}
+        return {
+            "dim": dim,
+            "n": n,
+            "solver": "iterative",
+            "ranks": ranks,
+            "dofs": dofs,
+            "time_per_step": 1.0,
+            "floor_ratio": ratio,
+            "floor": {},
+            "scheme": scheme,
+            "peak_memory": memory,
+        }
+
+    records = [run(2, 708, 1.0e6, 1.4), run(3, 32, 7.2e4, 3.0), run(3, 62, 5.0e5, 2.0), run(3, 90, 1.5e6, 2.5)]
+    records[-1]["peak_memory"] = {**records[-1]["peak_memory"], "per_dof": 700.0}
+    assert summary.floor_ratio(records, dim=3)["value"] == 2.0  # nearest 5e5 DOFs
+    assert summary.floor_ratio(records)["value"] == 1.4
+    memory = summary.peak_memory_per_dof([*records, run(2, 100, 2.0e4, 1.0, "backward-euler")])
+    assert memory["value"] == 1000.0 and memory["by_case"]["3-D ros34pw2"]["per_dof"] == 700.0
+    assert memory["by_case"]["2-D backward-euler"]["dofs"] == 2.0e4
 
 
 def test_time_at_equal_error_from_a_ladder():
