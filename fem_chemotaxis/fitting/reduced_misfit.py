@@ -25,6 +25,7 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import dolfinx.la
 import numpy as np
+import numpy.typing as npt
 
 from mpi4py import MPI
 from petsc4py import PETSc
@@ -88,7 +89,7 @@ class ReducedMisfit:
         self._species = list(sim.model.species_names)
         self._unknowns = [fields.unknowns[n] for n in self._species]
         self._initial = self._state()
-        self.misfit = Misfit(observations, fields.densities(fields.unknowns), fields.unknowns, self._step_of)
+        self.misfit = Misfit(observations, fields.densities(fields.unknowns), fields.unknowns, self.step_of)
         self.num_steps = max(self.misfit.steps) if self.misfit.steps else 0
         self._adjoints = [dolfinx.fem.Function(u.function_space) for u in self._unknowns]
         assert isinstance(sim.scheme, ThetaMethod)  # check_supported
@@ -100,7 +101,8 @@ class ReducedMisfit:
         self._ksp = self._direct_solver()
         self.forward_runs = 0
 
-    def _step_of(self, t: float) -> int:
+    def step_of(self, t: float) -> int:
+        """The index of the step that reaches time t (ValueError unless t is a whole number of steps)."""
         steps = (t - self.t_start) / self.dt
         n = round(steps)
         if n < 1 or abs(steps - n) > 1e-8 * max(1.0, steps):
@@ -121,10 +123,13 @@ class ReducedMisfit:
         """The current parameter values, in the order of ``names``."""
         return np.array([float(self.sim.parameters[n].value) for n in self.names])
 
-    def _set(self, p: Sequence[float]) -> None:
-        if len(p) != len(self.names):
-            raise ValueError(f"expected {len(self.names)} parameter values ({', '.join(self.names)}), got {len(p)}")
-        for name, value in zip(self.names, p):
+    def _set(self, p: npt.ArrayLike) -> None:
+        values = np.asarray(p, dtype=float).ravel()
+        if len(values) != len(self.names):
+            raise ValueError(
+                f"expected {len(self.names)} parameter values ({', '.join(self.names)}), got {len(values)}"
+            )
+        for name, value in zip(self.names, values):
             self.sim.parameters[name].value = float(value)
 
     def _state(self) -> State:
@@ -147,11 +152,11 @@ class ReducedMisfit:
                 {"time": self.sim.time},
             )
 
-    def __call__(self, p: Sequence[float]) -> float:
+    def __call__(self, p: npt.ArrayLike) -> float:
         """M(p) (collective)."""
         return self._forward(p)[0]
 
-    def _forward(self, p: Sequence[float]) -> tuple[float, dict[int, State]]:
+    def _forward(self, p: npt.ArrayLike) -> tuple[float, dict[int, State]]:
         """M(p) and the kept states (every ``store_every`` steps, and the last)."""
         self._set(p)
         self._restore(self._initial, 0)
@@ -175,7 +180,7 @@ class ReducedMisfit:
                 states[n] = self._state()
         return states
 
-    def value_and_gradient(self, p: Sequence[float]) -> tuple[float, np.ndarray]:
+    def value_and_gradient(self, p: npt.ArrayLike) -> tuple[float, np.ndarray]:
         """M(p) and dM/dp (collective): one forward run and one adjoint run."""
         value, kept = self._forward(p)
         gradient = np.zeros(len(self.names))
@@ -204,13 +209,7 @@ class ReducedMisfit:
         self, n: int, new: State, old: State, coupling: list[np.ndarray | None], gradient: np.ndarray
     ) -> list[np.ndarray | None]:
         """Solve for lambda_n, add its part of the gradient; return (dF_n/du_{n-1})^T lambda_n."""
-        sim = self.sim
-        for u, f, values, before in zip(self._unknowns, (sim.fields.old[s] for s in self._species), new, old):
-            u.x.array[:] = values
-            f.x.array[:] = before
-        dt, t_old = (cast(dolfinx.fem.Constant, c) for c in (sim.levels.dt, sim.levels.t_old))
-        dt.value, t_old.value = self.dt, self.t_start + (n - 1) * self.dt
-        sim.boundary_conditions.update(self.t_start + n * self.dt)
+        self.set_step_state(n, new, old)
         rhs = [np.zeros_like(u.x.array) for u in self._unknowns]
         for i, source in enumerate(self.misfit.source(n)):
             if source is not None:
@@ -221,7 +220,7 @@ class ReducedMisfit:
         lin = self._linearisation
         for k, form in enumerate(lin.parameter_pairings.values()):
             if form is not None:
-                gradient[k] += sim.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
+                gradient[k] += self.sim.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
         result: list[np.ndarray | None] = []
         for form in lin.old_transposed_action:
             if form is None:
@@ -231,6 +230,16 @@ class ReducedMisfit:
             vector.scatter_reverse(dolfinx.la.InsertMode.add)
             result.append(vector.array.copy())
         return result
+
+    def set_step_state(self, n: int, new: State, old: State) -> None:
+        """Put the forms of step n (from t_{n-1} to t_n) at the states `new` (solved for) and `old`, and at its times."""
+        sim = self.sim
+        for u, f, values, before in zip(self._unknowns, (sim.fields.old[s] for s in self._species), new, old):
+            u.x.array[:] = values
+            f.x.array[:] = before
+        dt, t_old = (cast(dolfinx.fem.Constant, c) for c in (sim.levels.dt, sim.levels.t_old))
+        dt.value, t_old.value = self.dt, self.t_start + (n - 1) * self.dt
+        sim.boundary_conditions.update(self.t_start + n * self.dt)
 
     def _solve_transposed(self, rhs: list[np.ndarray]) -> None:
         """lambda (the adjoint Functions) from (dF/du)^T lambda = rhs, zero on Dirichlet dofs."""
