@@ -56,7 +56,7 @@ def fit_simulation(
     scaling = Scaling(parameters)
     values, history, message = minimise(reduced, scaling, settings, on_iteration)
     misfit = reduced(values)
-    errors = standard_errors(reduced, observations)
+    errors = standard_errors(reduced)
     result = FitResult(
         dict(scaling.named(values)),
         {p.name: float(e) for p, e in zip(parameters, errors)},

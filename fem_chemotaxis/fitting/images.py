@@ -77,10 +77,14 @@ def bilinear(gray: np.ndarray, box: Box, points: np.ndarray, where: str) -> np.n
     )
 
 
-def sample_field(field: dolfinx.fem.Function, box: Box, shape: tuple[int, int], outside: float = 0.0) -> np.ndarray:
-    """The field's values at the pixel centres of a picture (`outside` where there is no mesh; collective).
+def sample_field(
+    field: dolfinx.fem.Function, box: Box, shape: tuple[int, int], outside: float | None = None
+) -> np.ndarray:
+    """The field's values at the pixel centres of a picture (collective; every rank gets them all).
 
-    Every rank gets the whole array.
+    Pixels off the mesh (holes, beyond a curved boundary) get `outside`, or with None the
+    value of the nearest pixel on the mesh (so that interpolating the picture back at the
+    mesh's nodes does not blend in values from off the domain).
     """
     mesh = field.function_space.mesh
     points = np.zeros((shape[0] * shape[1], 3))
@@ -97,4 +101,11 @@ def sample_field(field: dolfinx.fem.Function, box: Box, shape: tuple[int, int], 
         found[inside] = 1.0
     values = mesh.comm.allreduce(values, op=MPI.SUM)
     found = mesh.comm.allreduce(found, op=MPI.SUM)
-    return np.where(found > 0, values / np.maximum(found, 1.0), outside).reshape(shape)
+    values = (values / np.maximum(found, 1.0)).reshape(shape)
+    off = (found == 0).reshape(shape)
+    if outside is not None:
+        return np.where(off, outside, values)
+    import scipy.ndimage
+
+    nearest = scipy.ndimage.distance_transform_edt(off, return_distances=False, return_indices=True)
+    return values[tuple(nearest)]

@@ -71,7 +71,8 @@ class ReducedMisfit:
         sim: A simulation at its initial state (fixed dt, theta method); it is reset to that
             state before every run.
         names: The parameters (model Constants) to vary, in the order of p.
-        observations: Observed densities; each time must be a whole number of steps from the start.
+        observations: Observed densities; each time must be a whole number of steps from the start
+            (those at the start are left out: the initial state does not depend on the parameters).
         store_every: Keep every K-th forward state for the adjoint (see the module doc).
     """
 
@@ -89,7 +90,8 @@ class ReducedMisfit:
         self._species = list(sim.model.species_names)
         self._unknowns = [fields.unknowns[n] for n in self._species]
         self._initial = self._state()
-        self.misfit = Misfit(observations, fields.densities(fields.unknowns), fields.unknowns, self.step_of)
+        self.observations = [obs for obs in observations if self.step_of(obs.time) > 0]  # t_start: fixed by p
+        self.misfit = Misfit(self.observations, fields.densities(fields.unknowns), fields.unknowns, self.step_of)
         self.num_steps = max(self.misfit.steps) if self.misfit.steps else 0
         self._adjoints = [dolfinx.fem.Function(u.function_space) for u in self._unknowns]
         assert isinstance(sim.scheme, ThetaMethod)  # check_supported
@@ -105,9 +107,9 @@ class ReducedMisfit:
         """The index of the step that reaches time t (ValueError unless t is a whole number of steps)."""
         steps = (t - self.t_start) / self.dt
         n = round(steps)
-        if n < 1 or abs(steps - n) > 1e-8 * max(1.0, steps):
+        if n < 0 or abs(steps - n) > 1e-8 * max(1.0, steps):
             raise ValueError(
-                f"observation time {t:g} is not a whole number (>= 1) of steps dt = {self.dt:g} after t = {self.t_start:g}"
+                f"observation time {t:g} is not a whole number of steps dt = {self.dt:g} from t = {self.t_start:g}"
             )
         return n
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import functools
 import operator
-from collections.abc import Sequence
 
 import dolfinx.fem
 import dolfinx.fem.petsc
@@ -29,7 +28,6 @@ import ufl
 from mpi4py import MPI
 from petsc4py import PETSc
 
-from fem_chemotaxis.fitting.misfit import FieldObservation
 from fem_chemotaxis.fitting.reduced_misfit import ReducedMisfit
 from fem_chemotaxis.fitting.step_linearisation import constant_derivative
 from fem_chemotaxis.time import ThetaMethod
@@ -107,7 +105,7 @@ def _sensitivities(
     return result
 
 
-def standard_errors(reduced: ReducedMisfit, observations: Sequence[FieldObservation]) -> np.ndarray:
+def standard_errors(reduced: ReducedMisfit) -> np.ndarray:
     """Approximate standard errors of the parameters at their current values (collective)."""
     sim = reduced.sim
     states = reduced.states_at(range(reduced.num_steps + 1))
@@ -116,7 +114,7 @@ def standard_errors(reduced: ReducedMisfit, observations: Sequence[FieldObservat
     comm, count = sim.comm, len(reduced.names)
     H, B = np.zeros((count, count)), np.zeros((count, count))
     squares, values = 0.0, 0
-    for obs in observations:
+    for obs in reduced.observations:
         n, k = reduced.step_of(obs.time), species.index(obs.species)
         u = sim.fields.unknowns[obs.species]
         V = u.function_space
