@@ -32,7 +32,8 @@ The front door: everything a study script needs, one import away::
 - parameter estimation: :func:`fit` (a FIT.toml, as ``fem-chemotaxis fit``) and
   :func:`fit_simulation` (a simulation built in Python) with :class:`FittedParameter`,
   :class:`FieldObservation`, :class:`OptimiserSettings`, giving a :class:`FitResult`;
-  :func:`load_fit_config`;
+  :func:`load_fit_config`; the rest of parameter estimation (pictures, adjoint gradients) as
+  the namespace :mod:`fitting`;
 - tool families, as namespaces: :mod:`analysis` (dispersion relations, stability),
   :mod:`kinetics` (run-and-tumble -> macroscopic coefficients), :mod:`particles`.
 
@@ -44,7 +45,7 @@ try:  # the pip route's DOLFINx wheels must load MPI before dolfinx and petsc4py
 except ImportError:  # any other installation of DOLFINx
     pass
 
-from fem_chemotaxis import analysis, kinetics, particles
+from fem_chemotaxis import analysis, fitting, kinetics, particles
 from fem_chemotaxis.config import (
     ConfigDocument,
     ConfigError,
@@ -125,6 +126,7 @@ __all__ = [
     "create_builtin",
     "fit",
     "fit_simulation",
+    "fitting",
     "gather_grid",
     "generate",
     "kinetics",

@@ -18,6 +18,7 @@ class Plan:
     rosenbrock_direct_2d: tuple[int, ...] = ()  # the same scheme with MUMPS LU
     adaptive: dict = field(default_factory=dict)
     time_to_solution: dict = field(default_factory=dict)
+    gradient_cost: dict = field(default_factory=dict)  # adjoint gradient vs forward run (cases/gradient_cost.py)
     timeout: float = 600.0  # seconds per case
 
 
@@ -44,6 +45,8 @@ FULL = Plan(
     },
     # 5.0e5 DOFs; backward Euler + MUMPS at 10, 20, 40 steps
     time_to_solution={"n": 500, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
+    # 2.0e4 DOFs, 20 steps; MUMPS in the forward Newton and in the adjoint
+    gradient_cost={"n": 100, "steps": 20, "repeats": 3},
 )
 
 QUICK = Plan(
@@ -63,5 +66,6 @@ QUICK = Plan(
         "atol": 1e-4,
     },
     time_to_solution={"n": 32, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
+    gradient_cost={"n": 24, "steps": 20, "repeats": 2},
     timeout=120.0,
 )

@@ -4,6 +4,7 @@
   (a simulation built in Python);
 - fit_config.py: the FIT.toml format, validated; observation_sources.py: earlier runs'
   checkpoints and grayscale pictures as observations;
+- images.py: grayscale pictures read onto a mesh, and fields sampled into pictures;
 - parameters.py: bounds and scaling of the estimated parameters;
 - misfit.py: observations of densities at times and their weighted L2 misfit;
 - step_linearisation.py: the derivatives of one step's residual (transposed Jacobian,
@@ -16,7 +17,9 @@
 
 from fem_chemotaxis.fitting.fit import fit, fit_simulation
 from fem_chemotaxis.fitting.fit_config import FitConfig, load_fit_config
+from fem_chemotaxis.fitting.images import bounding_box, read_gray, sample_field
 from fem_chemotaxis.fitting.misfit import FieldObservation, Misfit
+from fem_chemotaxis.fitting.observation_sources import ImageSeries, RunFields
 from fem_chemotaxis.fitting.optimiser import Evaluation, OptimiserSettings
 from fem_chemotaxis.fitting.parameters import FittedParameter
 from fem_chemotaxis.fitting.reduced_misfit import ReducedMisfit
@@ -28,10 +31,15 @@ __all__ = [
     "FitConfig",
     "FitResult",
     "FittedParameter",
+    "ImageSeries",
     "Misfit",
     "OptimiserSettings",
     "ReducedMisfit",
+    "RunFields",
+    "bounding_box",
     "fit",
     "fit_simulation",
     "load_fit_config",
+    "read_gray",
+    "sample_field",
 ]
