@@ -54,7 +54,7 @@ def fit_simulation(
     settings = optimiser or OptimiserSettings()
     reduced = ReducedMisfit(sim, [p.name for p in parameters], observations, store_every)
     scaling = Scaling(parameters)
-    values, history, message = minimise(reduced, scaling, settings, on_iteration)
+    values, history, message, iterations = minimise(reduced, scaling, settings, on_iteration)
     misfit = reduced(values)
     errors = standard_errors(reduced)
     result = FitResult(
@@ -64,6 +64,7 @@ def fit_simulation(
         history,
         message,
         list(parameters),
+        iterations,
     )
     last = max(observations, key=lambda o: o.time).time
     reduced.states_at([reduced.step_of(last)])  # sim now holds the fitted state at the last observed time

@@ -65,8 +65,11 @@ def minimise(
     scaling: Scaling,
     settings: OptimiserSettings,
     on_iteration: Callable[[Evaluation], None] | None = None,
-) -> tuple[np.ndarray, list[Evaluation], str]:
-    """Fit: the parameters found, the history of evaluations, and scipy's message (collective)."""
+) -> tuple[np.ndarray, list[Evaluation], str, int]:
+    """Fit: the parameters found, the history of evaluations, scipy's message, the iterations (collective).
+
+    An evaluation's ``iteration`` is the number of iterations completed before it (0: the start).
+    """
     x_start = scaling.start()
     history: list[Evaluation] = []
     iteration = [0]
@@ -97,7 +100,7 @@ def minimise(
         callback=callback,
         options={"maxiter": settings.max_iterations, "gtol": settings.gtol, "ftol": settings.ftol},
     )
-    return scaling.to_parameters(result.x), history, str(result.message)
+    return scaling.to_parameters(result.x), history, str(result.message), iteration[0]
 
 
 def progress_line(evaluation: Evaluation) -> str:

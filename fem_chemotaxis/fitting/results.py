@@ -32,7 +32,7 @@ __all__ = ["FitResult", "write_results"]
 
 @dataclass
 class FitResult:
-    """What a fit found: parameter values and standard errors by name, the history, the message."""
+    """What a fit found: parameter values and standard errors by name, the history, the message, the iterations."""
 
     parameters: dict[str, float]
     standard_errors: dict[str, float]
@@ -40,11 +40,7 @@ class FitResult:
     history: list[Evaluation]
     message: str
     fitted: list[FittedParameter]
-
-    @property
-    def iterations(self) -> int:
-        """Optimiser iterations taken."""
-        return max((e.iteration for e in self.history), default=0)
+    iterations: int
 
     def to_json(self) -> dict[str, Any]:
         """The content of fit.json."""
