@@ -36,8 +36,8 @@ def read_gray(path: Path) -> np.ndarray:
 def bounding_box(mesh: dolfinx.mesh.Mesh) -> Box:
     """The x-y bounding box of a mesh (collective)."""
     x = mesh.geometry.x[:, :2]
-    low = mesh.comm.allreduce(x.min(axis=0, initial=np.inf), op=MPI.MIN)
-    high = mesh.comm.allreduce(x.max(axis=0, initial=-np.inf), op=MPI.MAX)
+    low = [mesh.comm.allreduce(float(v), op=MPI.MIN) for v in x.min(axis=0, initial=np.inf)]
+    high = [mesh.comm.allreduce(float(v), op=MPI.MAX) for v in x.max(axis=0, initial=-np.inf)]
     return (float(low[0]), float(low[1])), (float(high[0]), float(high[1]))
 
 
