@@ -31,7 +31,7 @@ The front door: everything a study script needs, one import away::
   :func:`save_flow_png`, :func:`gather_grid`, :func:`save_small_copy`, :func:`configure_logging`;
 - parameter estimation: :func:`fit` (a FIT.toml, as ``fem-chemotaxis fit``) and
   :func:`fit_simulation` (a simulation built in Python) with :class:`FittedParameter`,
-  :class:`FieldObservation`, :class:`OptimiserSettings`, giving a :class:`FitResult`;
+  :class:`FieldObservation` (or :class:`PointObservation`), :class:`OptimiserSettings`, giving a :class:`FitResult`;
   :func:`load_fit_config`; the rest of parameter estimation (pictures, adjoint gradients) as
   the namespace :mod:`fitting`;
 - tool families, as namespaces: :mod:`analysis` (dispersion relations, stability),
@@ -62,6 +62,7 @@ from fem_chemotaxis.fitting import (
     FitResult,
     FittedParameter,
     OptimiserSettings,
+    PointObservation,
     fit,
     fit_simulation,
     load_fit_config,
@@ -105,6 +106,7 @@ __all__ = [
     "Output",
     "OutputSettings",
     "Pictures",
+    "PointObservation",
     "Quantity",
     "RunConfig",
     "RunStopped",

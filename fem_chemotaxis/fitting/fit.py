@@ -18,6 +18,7 @@ from fem_chemotaxis.fitting.fit_config import FitConfig, load_fit_config
 from fem_chemotaxis.fitting.misfit import FieldObservation
 from fem_chemotaxis.fitting.optimiser import Evaluation, OptimiserSettings, log_progress, minimise
 from fem_chemotaxis.fitting.parameters import FittedParameter, Scaling
+from fem_chemotaxis.fitting.point_samples import PointObservation
 from fem_chemotaxis.fitting.reduced_misfit import ReducedMisfit
 from fem_chemotaxis.fitting.results import FitResult, write_results
 from fem_chemotaxis.fitting.standard_errors import standard_errors
@@ -29,7 +30,7 @@ __all__ = ["fit", "fit_simulation"]
 def fit_simulation(
     sim: Simulation,
     parameters: Sequence[FittedParameter],
-    observations: Sequence[FieldObservation],
+    observations: Sequence[FieldObservation | PointObservation],
     optimiser: OptimiserSettings | None = None,
     *,
     output: str | Path | None = None,
@@ -75,13 +76,13 @@ def fit_simulation(
 
 
 def _last_pictures(
-    sim: Simulation, observations: Sequence[FieldObservation], time: float
+    sim: Simulation, observations: Sequence[FieldObservation | PointObservation], time: float
 ) -> tuple[list[dolfinx.fem.Function], list[dolfinx.fem.Function]]:
     """Observed and fitted densities of the species observed at `time` (sim at that state)."""
     observed: list[dolfinx.fem.Function] = []
     fitted: list[dolfinx.fem.Function] = []
     for obs in observations:
-        if obs.time == time and obs.species not in {f.name for f in observed}:
+        if isinstance(obs, FieldObservation) and obs.time == time and obs.species not in {f.name for f in observed}:
             shown = dolfinx.fem.Function(obs.values.function_space, name=obs.species)
             shown.x.array[:] = obs.values.x.array
             observed.append(shown)

@@ -22,6 +22,10 @@
     range = [0.0, 3.0]               # the density of black and of white
     box = [[0.0, 0.0], [1.0, 1.0]]   # default: the mesh's bounding box
 
+    [[observations]]                 # densities at points and times: columns t,x,y[,z],value
+    points = "counts.csv"
+    species = "u"
+
     [optimiser]                      # max_iterations, gtol, ftol, tikhonov
     max_iterations = 50
 
@@ -43,7 +47,13 @@ from fem_chemotaxis.checks import only_keys
 from fem_chemotaxis.config import ConfigDocument, ConfigError, RunConfig
 from fem_chemotaxis.config.limits import check_finite_numbers
 from fem_chemotaxis.expressions import Expression
-from fem_chemotaxis.fitting.observation_sources import ImageSeries, RunFields, existing_path, source_from_table
+from fem_chemotaxis.fitting.observation_sources import (
+    ImageSeries,
+    PointTable,
+    RunFields,
+    existing_path,
+    source_from_table,
+)
 from fem_chemotaxis.fitting.optimiser import OptimiserSettings
 from fem_chemotaxis.fitting.parameters import FittedParameter
 from fem_chemotaxis.io.toml_file import read_toml
@@ -60,7 +70,7 @@ class FitConfig:
     source: str
     run: RunConfig
     parameters: tuple[FittedParameter, ...]
-    observations: tuple[RunFields | ImageSeries, ...]
+    observations: tuple[RunFields | ImageSeries | PointTable, ...]
     optimiser: OptimiserSettings
     output: Path
 
@@ -101,7 +111,7 @@ def _parse(tables: Mapping[str, Any], source: str, base_dir: Path, comm: MPI.Com
         parameters.append(FittedParameter.from_table(name, entry, run.model.parameters[name]))
     entries = tables.get("observations")
     if not isinstance(entries, list) or not entries:
-        raise ValueError("missing [[observations]] (from_run = \"RUN_DIR\" or images = [...])")
+        raise ValueError("missing [[observations]] (from_run = \"RUN_DIR\", images = [...] or points = \"FILE.csv\")")
     species = list(run.model.species_names)
     observations = tuple(
         source_from_table(entry, species, base_dir, f"[[observations]][{k}]", comm) for k, entry in enumerate(entries)

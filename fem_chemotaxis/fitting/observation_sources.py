@@ -7,7 +7,11 @@
   pixel's gray level g in [0, 1] is the density ``low + g (high - low)`` (``range``), and the
   picture is interpolated bilinearly at the nodes of the species' space (see images.py).
 
-Each source loads into :class:`~fem_chemotaxis.fitting.misfit.FieldObservation` objects.
+- ``points``: a CSV table with the columns ``t, x, y[, z], value`` (a header row naming them):
+  the species' density at points and times.
+
+Each source loads into :class:`~fem_chemotaxis.fitting.misfit.FieldObservation` (or
+:class:`~fem_chemotaxis.fitting.point_samples.PointObservation`) objects.
 """
 
 from __future__ import annotations
@@ -18,15 +22,17 @@ from pathlib import Path
 from typing import Any
 
 import dolfinx.fem
+import numpy as np
 
 from mpi4py import MPI
 
 from fem_chemotaxis.checks import number, numbers, only_keys, positive
 from fem_chemotaxis.fitting.images import Box, bilinear, bounding_box, read_gray
 from fem_chemotaxis.fitting.misfit import FieldObservation
+from fem_chemotaxis.fitting.point_samples import PointObservation
 from fem_chemotaxis.mesh.transfer import transfer
 
-__all__ = ["ImageSeries", "RunFields", "existing_path", "source_from_table"]
+__all__ = ["ImageSeries", "PointTable", "RunFields", "existing_path", "source_from_table"]
 
 
 def existing_path(name: Any, base_dir: Path, where: str, directory: bool = False) -> Path:
@@ -98,6 +104,41 @@ class ImageSeries:
         return found
 
 
+@dataclass(frozen=True)
+class PointTable:
+    """A species' densities at points and times, from a CSV table."""
+
+    path: Path
+    species: str
+    rows: np.ndarray  # (n, 2 + dim): t, coordinates, value
+    weight: float
+
+    @classmethod
+    def read(cls, path: Path, species: str, weight: float, where: str) -> PointTable:
+        """Read and check the table (a header ``t,x,y[,z],value``, then numbers)."""
+        lines = [line for line in path.read_text().splitlines() if line.strip()]
+        header = [h.strip() for h in lines[0].split(",")] if lines else []
+        if header not in (["t", "x", "y", "value"], ["t", "x", "y", "z", "value"]):
+            raise ValueError(
+                f"{where} points = '{path.name}': the header must be t,x,y,value or t,x,y,z,value, got {header}"
+            )
+        try:
+            rows = np.array([[float(v) for v in line.split(",")] for line in lines[1:]], dtype=float)
+        except ValueError as err:
+            raise ValueError(f"{where} points = '{path.name}': {err}") from None
+        if rows.ndim != 2 or rows.shape[1] != len(header) or not np.isfinite(rows).all():
+            raise ValueError(f"{where} points = '{path.name}': every row needs {len(header)} finite numbers")
+        return cls(path, species, rows, weight)
+
+    def load(self, spaces: Mapping[str, dolfinx.fem.FunctionSpace], comm: MPI.Comm) -> list[PointObservation]:
+        """One observation per distinct time."""
+        found = []
+        for t in np.unique(self.rows[:, 0]):
+            rows = self.rows[self.rows[:, 0] == t]
+            found.append(PointObservation(float(t), self.species, rows[:, 1:-1], rows[:, -1], self.weight))
+        return found
+
+
 def _times(value: Any, where: str) -> tuple[float, ...]:
     if not isinstance(value, list) or not value:
         raise ValueError(f"{where} times must be a list of numbers, got {value!r}")
@@ -106,7 +147,7 @@ def _times(value: Any, where: str) -> tuple[float, ...]:
 
 def source_from_table(
     table: Any, model_species: Sequence[str], base_dir: Path, where: str, comm: MPI.Comm
-) -> RunFields | ImageSeries:
+) -> RunFields | ImageSeries | PointTable:
     """One ``[[observations]]`` entry, checked (files exist, times and species valid)."""
     if not isinstance(table, Mapping):
         raise ValueError(f"{where} must be a table")
@@ -150,4 +191,11 @@ def source_from_table(
         if len(names) != 1:
             raise ValueError(f"{where} species = {table.get('species')!r}: a picture shows one species")
         return ImageSeries(paths, times, names[0], low, high, box, weight)
-    raise ValueError(f"{where} needs from_run = \"RUN_DIR\" or images = [...]")
+    if "points" in table:
+        only_keys(table, ("points", "species", "weight"), where.strip("[]"))
+        names = _species(table.get("species"), model_species, where)
+        if len(names) != 1:
+            raise ValueError(f"{where} species = {table.get('species')!r}: a points table holds one species")
+        path = existing_path(table["points"], base_dir, f"{where} points")
+        return PointTable.read(path, names[0], weight, where)
+    raise ValueError(f"{where} needs from_run = \"RUN_DIR\", images = [...] or points = \"FILE.csv\"")

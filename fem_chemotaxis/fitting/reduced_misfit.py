@@ -31,6 +31,7 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from fem_chemotaxis.fitting.misfit import FieldObservation, Misfit
+from fem_chemotaxis.fitting.point_samples import PointObservation
 from fem_chemotaxis.fitting.step_linearisation import StepLinearisation
 from fem_chemotaxis.simulation import Simulation, SolverFailure
 from fem_chemotaxis.time import ThetaMethod
@@ -80,7 +81,7 @@ class ReducedMisfit:
         self,
         sim: Simulation,
         names: Sequence[str],
-        observations: Sequence[FieldObservation],
+        observations: Sequence[FieldObservation | PointObservation],
         store_every: int = 1,
     ):
         check_supported(sim, names)
@@ -91,7 +92,9 @@ class ReducedMisfit:
         self._unknowns = [fields.unknowns[n] for n in self._species]
         self._initial = self._state()
         self.observations = [obs for obs in observations if self.step_of(obs.time) > 0]  # t_start: fixed by p
-        self.misfit = Misfit(self.observations, fields.densities(fields.unknowns), fields.unknowns, self.step_of)
+        self.misfit = Misfit(
+            self.observations, fields.densities(fields.unknowns), fields.unknowns, self.step_of, fields.log_species
+        )
         self.num_steps = max(self.misfit.steps) if self.misfit.steps else 0
         self._adjoints = [dolfinx.fem.Function(u.function_space) for u in self._unknowns]
         assert isinstance(sim.scheme, ThetaMethod)  # check_supported

@@ -10,8 +10,9 @@ of the misfit is H = sum_k w_k (S_k, S_k)_L2. Nodal observation noise of varianc
 (estimated from the residual at the fit: sum of squared nodal residuals over
 (number of observed nodal values - number of parameters)) gives the covariance of the
 estimate sigma^2 H^-1 B H^-1 with B = sum_k w_k^2 (M S_k)^T (M S_k), M the mass matrix
-(the estimate weights the data through M). Valid for small noise and a fit near the truth;
-a Tikhonov term is left out.
+(the estimate weights the data through M; for observations at points M is the identity and
+S_k the sensitivities at the points). One noise level is estimated for all observations.
+Valid for small noise and a fit near the truth; a Tikhonov term is left out.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ import ufl
 from mpi4py import MPI
 from petsc4py import PETSc
 
+from fem_chemotaxis.fitting.misfit import FieldObservation
+from fem_chemotaxis.fitting.point_samples import PointObservation, PointSampler
 from fem_chemotaxis.fitting.reduced_misfit import ReducedMisfit
 from fem_chemotaxis.fitting.step_linearisation import constant_derivative
 from fem_chemotaxis.time import ThetaMethod
@@ -111,36 +114,64 @@ def standard_errors(reduced: ReducedMisfit) -> np.ndarray:
     states = reduced.states_at(range(reduced.num_steps + 1))
     sens = [_sensitivities(reduced, name, states) for name in reduced.names]
     species = list(sim.model.species_names)
-    comm, count = sim.comm, len(reduced.names)
+    count = len(reduced.names)
     H, B = np.zeros((count, count)), np.zeros((count, count))
     squares, values = 0.0, 0
     for obs in reduced.observations:
         n, k = reduced.step_of(obs.time), species.index(obs.species)
-        u = sim.fields.unknowns[obs.species]
-        V = u.function_space
-        u.x.array[:] = states[n][k]
-        density = sim.fields.density(obs.species)
-        directions = [dolfinx.fem.Function(V) for _ in range(count)]
-        for d, s in zip(directions, sens):
-            d.x.array[:] = s[n][k]
-        changes = [ufl.derivative(density, u, d) for d in directions]
-        v = ufl.TestFunction(V)
-        weighted = []
-        owned = V.dofmap.index_map.size_local
-        for i in range(count):
-            vector = dolfinx.fem.assemble_vector(dolfinx.fem.form(obs.weight * changes[i] * v * ufl.dx))
-            vector.scatter_reverse(dolfinx.la.InsertMode.add)
-            weighted.append(vector.array[:owned].copy())
-            for j in range(count):
-                form = dolfinx.fem.form(obs.weight * changes[i] * changes[j] * ufl.dx)
-                H[i, j] += comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
-        for i in range(count):
-            for j in range(count):
-                B[i, j] += comm.allreduce(float(weighted[i] @ weighted[j]), op=MPI.SUM)
-        nodal = np.exp(states[n][k][:owned]) if obs.species in sim.fields.log_species else states[n][k][:owned]
-        squares += comm.allreduce(float(np.sum((nodal - obs.values.x.array[:owned]) ** 2)), op=MPI.SUM)
-        values += comm.allreduce(owned, op=MPI.SUM)
+        if isinstance(obs, PointObservation):
+            terms = _point_terms(reduced, obs, states[n][k], [s[n][k] for s in sens])
+        else:
+            terms = _field_terms(reduced, obs, states[n][k], [s[n][k] for s in sens])
+        H, B = H + terms[0], B + terms[1]
+        squares, values = squares + terms[2], values + terms[3]
     variance = squares / max(values - count, 1)
     inverse = np.linalg.inv(H)
     covariance = variance * inverse @ B @ inverse
     return np.sqrt(np.diag(covariance))
+
+
+Terms = tuple[np.ndarray, np.ndarray, float, int]
+
+
+def _field_terms(reduced: ReducedMisfit, obs: FieldObservation, state: np.ndarray, sens: list[np.ndarray]) -> Terms:
+    """An observed field's parts of H and B, its squared nodal residuals and their number (collective)."""
+    sim, count = reduced.sim, len(sens)
+    comm = sim.comm
+    u = sim.fields.unknowns[obs.species]
+    V = u.function_space
+    u.x.array[:] = state
+    density = sim.fields.density(obs.species)
+    directions = [dolfinx.fem.Function(V) for _ in range(count)]
+    for d, s in zip(directions, sens):
+        d.x.array[:] = s
+    changes = [ufl.derivative(density, u, d) for d in directions]
+    v = ufl.TestFunction(V)
+    owned = V.dofmap.index_map.size_local
+    H, B, weighted = np.zeros((count, count)), np.zeros((count, count)), []
+    for i in range(count):
+        vector = dolfinx.fem.assemble_vector(dolfinx.fem.form(obs.weight * changes[i] * v * ufl.dx))
+        vector.scatter_reverse(dolfinx.la.InsertMode.add)
+        weighted.append(vector.array[:owned].copy())
+        for j in range(count):
+            form = dolfinx.fem.form(obs.weight * changes[i] * changes[j] * ufl.dx)
+            H[i, j] = comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
+    for i in range(count):
+        for j in range(count):
+            B[i, j] = comm.allreduce(float(weighted[i] @ weighted[j]), op=MPI.SUM)
+    nodal = np.exp(state[:owned]) if obs.species in sim.fields.log_species else state[:owned]
+    squares = comm.allreduce(float(np.sum((nodal - obs.values.x.array[:owned]) ** 2)), op=MPI.SUM)
+    return H, B, squares, comm.allreduce(owned, op=MPI.SUM)
+
+
+def _point_terms(reduced: ReducedMisfit, obs: PointObservation, state: np.ndarray, sens: list[np.ndarray]) -> Terms:
+    """Observations at points: their parts of H and B (identity in place of the mass matrix), residuals."""
+    sim = reduced.sim
+    sampler = PointSampler(sim.fields.spaces[obs.species], obs.points, f"observation of {obs.species}")
+    log = obs.species in sim.fields.log_species
+    rho = np.exp(sampler.values(state)) if log else sampler.values(state)
+    changes = np.array([(rho if log else 1.0) * sampler.values(s) for s in sens])  # (parameters, local points)
+    H = sim.comm.allreduce(obs.weight * changes @ changes.T, op=MPI.SUM)
+    B = sim.comm.allreduce(obs.weight**2 * changes @ changes.T, op=MPI.SUM)
+    squares = sim.comm.allreduce(float(np.sum((rho - obs.values[sampler.local]) ** 2)), op=MPI.SUM)
+    return H, B, squares, len(obs.points)

@@ -14,7 +14,7 @@ import pytest
 
 from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.expressions import Expression
-from fem_chemotaxis.fitting import FieldObservation, ReducedMisfit
+from fem_chemotaxis.fitting import FieldObservation, PointObservation, ReducedMisfit
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.model.boundary import BoundaryCondition
@@ -31,7 +31,10 @@ FLUX = {"on": "left", "species": "s", "type": "flux", "value": "q"}
 DT, STEPS = 0.05, 4
 
 
-def _reduced_misfit(comm, names) -> ReducedMisfit:
+POINTS = np.array([[0.1, 0.2], [0.5, 0.5], [0.9, 0.3], [0.35, 0.8], [0.5, 0.0625]])  # the last on an edge
+
+
+def _reduced_misfit(comm, names, points: bool = False) -> ReducedMisfit:
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8])
     sim = Simulation(
         Model.from_dict(MODEL),
@@ -45,6 +48,11 @@ def _reduced_misfit(comm, names) -> ReducedMisfit:
         values = dolfinx.fem.Function(sim.spaces[species])
         values.interpolate(Expression.parse(text, "test").at_points({}, 0.0))
         observations.append(FieldObservation((k + 2) * DT if k < 2 else STEPS * DT, species, values, 1.0 + k))
+    if points:  # densities at points instead, at two times
+        observations = [
+            PointObservation(DT, "u", POINTS, np.linspace(0.9, 1.2, len(POINTS)), 2.0),
+            PointObservation(STEPS * DT, "s", POINTS, np.full(len(POINTS), 1.1)),
+        ]
     return ReducedMisfit(sim, names, observations)
 
 
@@ -73,5 +81,14 @@ def test_gradient_of_all_kinds_together_with_recomputed_states(comm):
     reduced.store_every = 3
     rates = _taylor_rates(reduced, np.array([0.2, -1.0, 0.5, 1.0]))
     print("all rates", rates)
+    assert min(rates) == pytest.approx(2.0, abs=0.1)
+    assert max(rates) == pytest.approx(2.0, abs=0.1)
+
+
+def test_gradient_of_a_misfit_at_points(comm):
+    """Observations at points (one on an edge shared by two cells): rate 2 within 0.1 for d, chi, q."""
+    reduced = _reduced_misfit(comm, ["d", "chi", "q"], points=True)
+    rates = _taylor_rates(reduced, np.array([0.2, -1.0, 1.0]))
+    print("points rates", rates)
     assert min(rates) == pytest.approx(2.0, abs=0.1)
     assert max(rates) == pytest.approx(2.0, abs=0.1)
