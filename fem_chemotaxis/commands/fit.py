@@ -19,7 +19,8 @@ examples:
 
 FIT.toml names a run config (run = "..."), the parameters to estimate ([parameters.NAME]
 with bounds, start, log), observations ([[observations]] from_run = an earlier run's
-directory, or images = grayscale pictures at times) and the optimiser ([optimiser]); see
+directory, images = grayscale pictures at times, or points = a CSV table t,x,y,value) and
+the optimiser ([optimiser]); see
 fem_chemotaxis/fitting/fit_config.py. One line per iteration shows the misfit and the
 parameters. The results directory gets fit.json (values, standard errors), history.csv and
 observed_vs_fitted.png.
