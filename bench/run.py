@@ -160,6 +160,13 @@ def gradient_cost_case(plan: Plan) -> dict:
     return run_case(command, plan.timeout, {"case": "gradient_cost"})
 
 
+def fit_recovery_case(plan: Plan) -> dict:
+    size = plan.fit_recovery["size"]
+    log(f"fit of chi and d on the tissue section, size {size:g}")
+    command = [sys.executable, "-m", "cases.fit_recovery", f"--size={size}"]
+    return run_case(command, 3 * plan.timeout, {"case": "fit_recovery"})
+
+
 def fipy_python(pip_cert: str | None) -> tuple[Path | None, str | None]:
     """FiPy's interpreter (venv made and FiPy pinned on first use), or None and the error."""
     python = FIPY_VENV / "bin" / "python"
@@ -270,6 +277,7 @@ def main() -> None:
     rosenbrock = rosenbrock_cases(plan)
     to_solution = time_to_solution_case(plan)
     gradient = gradient_cost_case(plan)
+    recovery = fit_recovery_case(plan)
 
     accuracy = summary.accuracy(fem, fipy)
     details = {
@@ -303,6 +311,7 @@ def main() -> None:
             "rosenbrock": rosenbrock,
             "time_to_solution": to_solution,
             "gradient_cost": gradient,
+            "fit_recovery": recovery,
         },
         "total_wall_time": time.perf_counter() - started,
     }

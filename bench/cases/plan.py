@@ -19,6 +19,7 @@ class Plan:
     adaptive: dict = field(default_factory=dict)
     time_to_solution: dict = field(default_factory=dict)
     gradient_cost: dict = field(default_factory=dict)  # adjoint gradient vs forward run (cases/gradient_cost.py)
+    fit_recovery: dict = field(default_factory=dict)  # chi, d from noisy observations (cases/fit_recovery.py)
     timeout: float = 600.0  # seconds per case
 
 
@@ -47,6 +48,7 @@ FULL = Plan(
     time_to_solution={"n": 500, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
     # 2.0e4 DOFs, 20 steps; MUMPS in the forward Newton and in the adjoint
     gradient_cost={"n": 100, "steps": 20, "repeats": 3},
+    fit_recovery={"size": 0.04},  # the tissue section of demos/keller_segel.toml
 )
 
 QUICK = Plan(
@@ -67,5 +69,6 @@ QUICK = Plan(
     },
     time_to_solution={"n": 32, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
     gradient_cost={"n": 24, "steps": 20, "repeats": 2},
+    fit_recovery={"size": 0.08},
     timeout=120.0,
 )
