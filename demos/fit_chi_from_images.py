@@ -117,7 +117,7 @@ run = "run.toml"
 output = "{OUTPUT / 'fit'}"
 
 [parameters.chi]
-bounds = [0.1, 20.0]
+bounds = [0.1, 4.0]                 # chi above about 5 blows up within the run
 log = true
 
 [[observations]]
