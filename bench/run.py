@@ -1,6 +1,7 @@
 """The benchmark suite: cost per step vs DOFs (1 and 2 ranks, 2-D and 3-D), iterative vs
 MUMPS LU, vs FiPy on the same problem, adaptive vs fixed time steps, the Rosenbrock default
-against Newton and against the floor of a step, and the time to solution of a whole run.
+against Newton and against the floor of a step, the time to solution of a whole run, and the
+cost of a parameter-fitting gradient (adjoint) in forward runs.
 
     python bench/run.py [--quick] [--output-dir bench/results] [--pip-cert FILE]
 
@@ -161,6 +162,20 @@ def time_to_solution_case(plan: Plan) -> dict:
     return run_case(command, 4 * plan.timeout, {"case": "time_to_solution"})
 
 
+def gradient_cost_case(plan: Plan) -> dict:
+    g = plan.gradient_cost
+    log(f"adjoint gradient cost, n = {g['n']}, {g['steps']} steps")
+    command = [sys.executable, "-m", "cases.gradient_cost", *(f"--{k}={v}" for k, v in g.items())]
+    return run_case(command, plan.timeout, {"case": "gradient_cost"})
+
+
+def fit_recovery_case(plan: Plan) -> dict:
+    size = plan.fit_recovery["size"]
+    log(f"fit of chi and d on the tissue section, size {size:g}")
+    command = [sys.executable, "-m", "cases.fit_recovery", f"--size={size}"]
+    return run_case(command, 3 * plan.timeout, {"case": "fit_recovery"})
+
+
 def fipy_python(pip_cert: str | None) -> tuple[Path | None, str | None]:
     """FiPy's interpreter (venv made and FiPy pinned on first use), or None and the error."""
     python = FIPY_VENV / "bin" / "python"
@@ -270,6 +285,8 @@ def main() -> None:
     adaptive = adaptive_case(plan)
     rosenbrock = rosenbrock_cases(plan)
     to_solution = time_to_solution_case(plan)
+    gradient = gradient_cost_case(plan)
+    recovery = fit_recovery_case(plan)
 
     accuracy = summary.accuracy(fem, fipy)
     details = {
@@ -287,6 +304,7 @@ def main() -> None:
         "rosenbrock_vs_newton": summary.rosenbrock_vs_newton(fem, rosenbrock),
         "speedup_vs_lu_rosenbrock": summary.speedup_vs_lu(rosenbrock),
         "time_to_solution": summary.time_to_solution(to_solution),
+        "gradient_cost": summary.gradient_cost(gradient),
     }
     results = {
         "mode": plan.mode,
@@ -305,6 +323,8 @@ def main() -> None:
             "adaptive": adaptive,
             "rosenbrock": rosenbrock,
             "time_to_solution": to_solution,
+            "gradient_cost": gradient,
+            "fit_recovery": recovery,
         },
         "total_wall_time": time.perf_counter() - started,
     }

@@ -29,6 +29,11 @@ The front door: everything a study script needs, one import away::
   :class:`TimeSeries`, :class:`Pictures`;
 - pictures and messages: :func:`save_species_png`, :func:`save_time_series_png`,
   :func:`save_flow_png`, :func:`gather_grid`, :func:`save_small_copy`, :func:`configure_logging`;
+- parameter estimation: :func:`fit` (a FIT.toml, as ``fem-chemotaxis fit``) and
+  :func:`fit_simulation` (a simulation built in Python) with :class:`FittedParameter`,
+  :class:`FieldObservation` (or :class:`PointObservation`), :class:`OptimiserSettings`, giving a :class:`FitResult`;
+  :func:`load_fit_config`; the rest of parameter estimation (pictures, adjoint gradients) as
+  the namespace :mod:`fitting`;
 - tool families, as namespaces: :mod:`analysis` (dispersion relations, stability),
   :mod:`kinetics` (run-and-tumble -> macroscopic coefficients), :mod:`particles`.
 
@@ -40,7 +45,7 @@ try:  # the pip route's DOLFINx wheels must load MPI before dolfinx and petsc4py
 except ImportError:  # any other installation of DOLFINx
     pass
 
-from fem_chemotaxis import analysis, kinetics, particles
+from fem_chemotaxis import analysis, fitting, kinetics, particles
 from fem_chemotaxis.config import (
     ConfigDocument,
     ConfigError,
@@ -52,6 +57,16 @@ from fem_chemotaxis.config import (
     load_config,
 )
 from fem_chemotaxis.expressions import Expression
+from fem_chemotaxis.fitting import (
+    FieldObservation,
+    FitResult,
+    FittedParameter,
+    OptimiserSettings,
+    PointObservation,
+    fit,
+    fit_simulation,
+    load_fit_config,
+)
 from fem_chemotaxis.fluid import FluidFlow
 from fem_chemotaxis.io.console import configure_logging
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
@@ -76,7 +91,10 @@ __all__ = [
     "ConfigError",
     "Discretisation",
     "Expression",
+    "FieldObservation",
     "Fields",
+    "FitResult",
+    "FittedParameter",
     "Flow",
     "FluidFlow",
     "Flux",
@@ -84,9 +102,11 @@ __all__ = [
     "MeshMotion",
     "MeshQualityStop",
     "Model",
+    "OptimiserSettings",
     "Output",
     "OutputSettings",
     "Pictures",
+    "PointObservation",
     "Quantity",
     "RunConfig",
     "RunStopped",
@@ -106,10 +126,14 @@ __all__ = [
     "builtin_model",
     "configure_logging",
     "create_builtin",
+    "fit",
+    "fit_simulation",
+    "fitting",
     "gather_grid",
     "generate",
     "kinetics",
     "load_config",
+    "load_fit_config",
     "particles",
     "read_gmsh",
     "read_summary",

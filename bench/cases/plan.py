@@ -20,6 +20,8 @@ class Plan:
     rosenbrock_parallel: tuple[tuple[int, int], ...] = ()  # (dim, n): "auto", iterative, 1 and 2 ranks
     adaptive: dict = field(default_factory=dict)
     time_to_solution: dict = field(default_factory=dict)
+    gradient_cost: dict = field(default_factory=dict)  # adjoint gradient vs forward run (cases/gradient_cost.py)
+    fit_recovery: dict = field(default_factory=dict)  # chi, d from noisy observations (cases/fit_recovery.py)
     timeout: float = 600.0  # seconds per case
 
 
@@ -48,6 +50,9 @@ FULL = Plan(
     },
     # 5.0e5 DOFs; backward Euler + MUMPS at 10, 20, 40 steps
     time_to_solution={"n": 500, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
+    # 2.0e4 DOFs, 20 steps; MUMPS in the forward Newton and in the adjoint
+    gradient_cost={"n": 100, "steps": 20, "repeats": 3},
+    fit_recovery={"size": 0.04},  # the tissue section of demos/keller_segel.toml
 )
 
 QUICK = Plan(
@@ -69,5 +74,7 @@ QUICK = Plan(
         "atol": 1e-4,
     },
     time_to_solution={"n": 32, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
+    gradient_cost={"n": 24, "steps": 20, "repeats": 2},
+    fit_recovery={"size": 0.08},
     timeout=120.0,
 )

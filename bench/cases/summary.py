@@ -35,6 +35,12 @@ TARGETS = {
         ">=",
         "backward Euler + Newton + MUMPS / default, time to the end time at equal error",
     ),
+    "gradient_cost": (
+        "gradient_cost",
+        3.0,
+        "<=",
+        "(forward + adjoint) / forward wall time of a misfit gradient in 5 parameters (fitting/)",
+    ),
 }
 
 
@@ -223,6 +229,18 @@ def speedup_vs_fipy(fem: list[dict], fipy: list[dict], accuracy_report: dict) ->
         }
     )
     return out
+
+
+def gradient_cost(case: dict) -> dict:
+    """The adjoint gradient's cost in forward runs (see cases/gradient_cost.py)."""
+    if "ratio" not in case:
+        return {"value": None, "note": case.get("skipped", "not measured")}
+    return {
+        "value": case["ratio"],
+        "store_every_4": case["ratio_store_every_4"],
+        "dofs": case["dofs"],
+        "steps": case["steps"],
+    }
 
 
 def targets(summary: dict) -> dict:

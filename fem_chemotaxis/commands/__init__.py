@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from fem_chemotaxis.commands import derive, mesh, models, plot, run, stability, sweep, view
+from fem_chemotaxis.commands import derive, fit, mesh, models, plot, run, stability, sweep, view
 
 __all__ = ["COMMANDS", "EXIT_BAD_INPUT", "EXIT_RUN_FAILED"]
 
@@ -18,4 +18,4 @@ EXIT_BAD_INPUT = 2
 EXIT_RUN_FAILED = 3
 
 #: The subcommands, in the order `--help` lists them.
-COMMANDS: list[ModuleType] = [run, models, plot, view, sweep, mesh, derive, stability]
+COMMANDS: list[ModuleType] = [run, models, plot, view, sweep, fit, mesh, derive, stability]

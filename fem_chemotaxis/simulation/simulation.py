@@ -71,7 +71,8 @@ class Simulation:
     :meth:`from_config` builds the one a run file describes. Non-local terms ``integral(u)``
     are evaluated at the start of each step (explicitly). A model with a flow (``model.flow``)
     has ``flow`` (a :class:`~fem_chemotaxis.fluid.FluidFlow`) and ``velocity`` (its P2
-    velocity Function); they are None otherwise.
+    velocity Function); they are None otherwise. ``levels`` are the time levels the step's
+    forms see (its Constants dt and t_old are set before every step).
     """
 
     def __init__(
@@ -129,11 +130,12 @@ class Simulation:
         if motion is not None:
             motion.check_supported(model, time.scheme)
             self.moving = self._moving_mesh(motion)
+        self.levels = self._time_levels()
         self.solver = StepSolver(
             self.scheme,
             self.fields,
             self.operator,
-            self._time_levels(),
+            self.levels,
             self.boundary_conditions.dirichlet,
             self.flow,
             solver or SolverSettings(),

@@ -131,12 +131,16 @@ class StepSolver:
         """Newton for the species; with fractional diffusion inside the implicit step.
 
         Without it, the Jacobian's part that depends only on the `fixed` coefficients (None: on
-        a moving mesh, none) and dt is assembled again only when dt changes (see ``NonlinearSolver``).
+        a moving mesh, none) and dt is assembled again only when dt or the value of a parameter
+        Constant changes (see ``NonlinearSolver``; a fit changes parameters between runs).
         """
         unknowns = [self.fields.unknowns[n] for n in self._names]
         if not self.fractional:
             levels = self._levels
-            split = None if fixed is None else (lambda f: any(f is p for p in fixed), [levels.dt, levels.omega])
+            constants = [p for p in fixed or () if isinstance(p, dolfinx.fem.Constant)]  # a fit changes them
+            split = (
+                None if fixed is None else (lambda f: any(f is p for p in fixed), [levels.dt, levels.omega, *constants])
+            )
             return NonlinearSolver(residuals, unknowns, options, bcs, split=split)
         from fem_chemotaxis.solvers.fractional_newton import FractionalNewtonSolver
 

@@ -94,9 +94,10 @@ def test_summary_recovers_known_exponent_limit_and_ratios():
             "adaptive_step_ratio": 0.2,
             "floor_ratio": 1.6,
             "time_to_solution": 12.0,
+            "gradient_cost": 3.5,
         }
     )
-    assert [checks[k]["pass"] for k in checks] == [True, False, None, True, True, False, True]
+    assert [checks[k]["pass"] for k in checks] == [True, False, None, True, True, False, True, False]
     p, c = summary.power_fit([1.0, 10.0, 100.0], list(np.array([2.0, 20.0, 200.0]) ** 1.0))
     assert p == pytest.approx(1.0) and c == pytest.approx(2.0)
 

@@ -1,0 +1,177 @@
+"""Approximate standard errors of fitted parameters from the Gauss-Newton Hessian.
+
+The sensitivities S_j = du/dp_j of the run come from the tangent-linear model of the
+discrete steps (one linear run per parameter, the same forms as the adjoint's, untransposed):
+
+    (dF_n/du_n) S_n = -(dF_n/du_{n-1}) S_{n-1} - dF_n/dp_j,   S_0 = 0.
+
+With r the residual of the observed densities and W their weights, the Gauss-Newton Hessian
+of the misfit is H = sum_k w_k (S_k, S_k)_L2. Nodal observation noise of variance sigma^2
+(estimated from the residual at the fit: sum of squared nodal residuals over
+(number of observed nodal values - number of parameters)) gives the covariance of the
+estimate sigma^2 H^-1 B H^-1 with B = sum_k w_k^2 (M S_k)^T (M S_k), M the mass matrix
+(the estimate weights the data through M; for observations at points M is the identity and
+S_k the sensitivities at the points). One noise level is estimated for all observations.
+Valid for small noise and a fit near the truth; a Tikhonov term is left out.
+"""
+
+from __future__ import annotations
+
+import functools
+import operator
+
+import dolfinx.fem
+import dolfinx.fem.petsc
+import dolfinx.la
+import numpy as np
+import ufl
+
+from mpi4py import MPI
+from petsc4py import PETSc
+
+from fem_chemotaxis.fitting.misfit import FieldObservation
+from fem_chemotaxis.fitting.point_samples import PointObservation, PointSampler
+from fem_chemotaxis.fitting.reduced_misfit import ReducedMisfit
+from fem_chemotaxis.fitting.step_linearisation import constant_derivative
+from fem_chemotaxis.time import ThetaMethod
+
+__all__ = ["standard_errors"]
+
+
+def _form(form: ufl.Form) -> dolfinx.fem.Form | None:
+    form = ufl.algorithms.expand_derivatives(form)
+    return None if form.empty() else dolfinx.fem.form(form)
+
+
+class _Tangent:
+    """The tangent-linear step: Jacobian blocks, and the right-hand side for one parameter."""
+
+    def __init__(self, reduced: ReducedMisfit, name: str):
+        sim = reduced.sim
+        assert isinstance(sim.scheme, ThetaMethod)
+        fields, species = sim.fields, list(sim.model.species_names)
+        self.unknowns = [fields.unknowns[s] for s in species]
+        self.old = [fields.old[s] for s in species]
+        self.previous = [dolfinx.fem.Function(u.function_space) for u in self.unknowns]  # S_{n-1}
+        residuals = sim.scheme.residuals(sim.model, sim.operator, sim.levels, fields.tests)
+        trials = [ufl.TrialFunction(u.function_space) for u in self.unknowns]
+        self.jacobian = [[_form(ufl.derivative(F, u, du)) for u, du in zip(self.unknowns, trials)] for F in residuals]
+        constant = sim.parameters[name]
+        self.rhs = [
+            _form(
+                -functools.reduce(operator.add, (ufl.derivative(F, f, s) for f, s in zip(self.old, self.previous)))
+                - constant_derivative(F, constant)
+            )
+            for F in residuals
+        ]
+
+
+def _sensitivities(
+    reduced: ReducedMisfit, name: str, states: dict[int, list[np.ndarray]]
+) -> dict[int, list[np.ndarray]]:
+    """S_n per observed step n, for parameter `name` (one tangent-linear run)."""
+    sim, tangent = reduced.sim, _Tangent(reduced, name)
+    bcs = list(sim.boundary_conditions.dirichlet)
+    spaces = [u.function_space for u in tangent.unknowns]
+    ksp = PETSc.KSP().create(sim.comm)
+    ksp.setType("preonly")
+    ksp.getPC().setType("lu")
+    ksp.getPC().setFactorSolverType("mumps")
+    observed, result = set(reduced.misfit.steps), {}
+    solution = [dolfinx.fem.Function(V) for V in spaces]
+    for n in range(1, reduced.num_steps + 1):
+        reduced.set_step_state(n, states[n], states[n - 1])
+        A = dolfinx.fem.petsc.assemble_matrix(tangent.jacobian, bcs=bcs, kind="mpi")
+        A.assemble()
+        b = dolfinx.fem.petsc.create_vector(spaces, kind="mpi")
+        holders = [dolfinx.fem.Function(V) for V in spaces]
+        for holder, form in zip(holders, tangent.rhs):
+            if form is not None:
+                vector = dolfinx.fem.assemble_vector(form)
+                vector.scatter_reverse(dolfinx.la.InsertMode.add)
+                holder.x.array[:] = vector.array
+            for bc in bcs:
+                if bc.function_space == holder.function_space:
+                    holder.x.array[bc.dof_indices()[0]] = 0.0
+        dolfinx.fem.petsc.assign(holders, b)
+        x = b.duplicate()
+        ksp.setOperators(A)
+        ksp.solve(b, x)
+        dolfinx.fem.petsc.assign(x, solution)
+        for s, f in zip(solution, tangent.previous):
+            s.x.scatter_forward()
+            f.x.array[:] = s.x.array
+        if n in observed:
+            result[n] = [s.x.array.copy() for s in solution]
+        A.destroy(), b.destroy(), x.destroy()
+    ksp.destroy()
+    return result
+
+
+def standard_errors(reduced: ReducedMisfit) -> np.ndarray:
+    """Approximate standard errors of the parameters at their current values (collective)."""
+    sim = reduced.sim
+    states = reduced.states_at(range(reduced.num_steps + 1))
+    sens = [_sensitivities(reduced, name, states) for name in reduced.names]
+    species = list(sim.model.species_names)
+    count = len(reduced.names)
+    H, B = np.zeros((count, count)), np.zeros((count, count))
+    squares, values = 0.0, 0
+    for obs in reduced.observations:
+        n, k = reduced.step_of(obs.time), species.index(obs.species)
+        if isinstance(obs, PointObservation):
+            terms = _point_terms(reduced, obs, states[n][k], [s[n][k] for s in sens])
+        else:
+            terms = _field_terms(reduced, obs, states[n][k], [s[n][k] for s in sens])
+        H, B = H + terms[0], B + terms[1]
+        squares, values = squares + terms[2], values + terms[3]
+    variance = squares / max(values - count, 1)
+    inverse = np.linalg.inv(H)
+    covariance = variance * inverse @ B @ inverse
+    return np.sqrt(np.diag(covariance))
+
+
+Terms = tuple[np.ndarray, np.ndarray, float, int]
+
+
+def _field_terms(reduced: ReducedMisfit, obs: FieldObservation, state: np.ndarray, sens: list[np.ndarray]) -> Terms:
+    """An observed field's parts of H and B, its squared nodal residuals and their number (collective)."""
+    sim, count = reduced.sim, len(sens)
+    comm = sim.comm
+    u = sim.fields.unknowns[obs.species]
+    V = u.function_space
+    u.x.array[:] = state
+    density = sim.fields.density(obs.species)
+    directions = [dolfinx.fem.Function(V) for _ in range(count)]
+    for d, s in zip(directions, sens):
+        d.x.array[:] = s
+    changes = [ufl.derivative(density, u, d) for d in directions]
+    v = ufl.TestFunction(V)
+    owned = V.dofmap.index_map.size_local
+    H, B, weighted = np.zeros((count, count)), np.zeros((count, count)), []
+    for i in range(count):
+        vector = dolfinx.fem.assemble_vector(dolfinx.fem.form(obs.weight * changes[i] * v * ufl.dx))
+        vector.scatter_reverse(dolfinx.la.InsertMode.add)
+        weighted.append(vector.array[:owned].copy())
+        for j in range(count):
+            form = dolfinx.fem.form(obs.weight * changes[i] * changes[j] * ufl.dx)
+            H[i, j] = comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
+    for i in range(count):
+        for j in range(count):
+            B[i, j] = comm.allreduce(float(weighted[i] @ weighted[j]), op=MPI.SUM)
+    nodal = np.exp(state[:owned]) if obs.species in sim.fields.log_species else state[:owned]
+    squares = comm.allreduce(float(np.sum((nodal - obs.values.x.array[:owned]) ** 2)), op=MPI.SUM)
+    return H, B, squares, comm.allreduce(owned, op=MPI.SUM)
+
+
+def _point_terms(reduced: ReducedMisfit, obs: PointObservation, state: np.ndarray, sens: list[np.ndarray]) -> Terms:
+    """Observations at points: their parts of H and B (identity in place of the mass matrix), residuals."""
+    sim = reduced.sim
+    sampler = PointSampler(sim.fields.spaces[obs.species], obs.points, f"observation of {obs.species}")
+    log = obs.species in sim.fields.log_species
+    rho = np.exp(sampler.values(state)) if log else sampler.values(state)
+    changes = np.array([(rho if log else 1.0) * sampler.values(s) for s in sens])  # (parameters, local points)
+    H = sim.comm.allreduce(obs.weight * changes @ changes.T, op=MPI.SUM)
+    B = sim.comm.allreduce(obs.weight**2 * changes @ changes.T, op=MPI.SUM)
+    squares = sim.comm.allreduce(float(np.sum((rho - obs.values[sampler.local]) ** 2)), op=MPI.SUM)
+    return H, B, squares, len(obs.points)
