@@ -81,9 +81,11 @@ def _last_pictures(
     """Observed and fitted densities of the species observed at `time` (sim at that state)."""
     observed: list[dolfinx.fem.Function] = []
     fitted: list[dolfinx.fem.Function] = []
+    shown_species: set[str] = set()
     for obs in observations:
-        if isinstance(obs, FieldObservation) and obs.time == time and obs.species not in {f.name for f in observed}:
-            shown = dolfinx.fem.Function(obs.values.function_space, name=obs.species)
+        if isinstance(obs, FieldObservation) and obs.time == time and obs.species not in shown_species:
+            shown_species.add(obs.species)
+            shown = dolfinx.fem.Function(obs.values.function_space, name=f"observed {obs.species}")
             shown.x.array[:] = obs.values.x.array
             observed.append(shown)
             model = dolfinx.fem.Function(obs.values.function_space, name=f"fitted {obs.species}")
