@@ -3,7 +3,7 @@
 ENV := docker/env.sh
 NP  ?= 2
 
-.PHONY: help env demo test test-serial test-mpi test-pip docs test-view bench soak exec docker clean
+.PHONY: help env demo test test-serial test-mpi test-pip docs test-view bench soak exec docker image-check clean
 
 help:
 	@echo "make demo              run the main demo (Keller-Segel on a tissue section, $(NP) MPI ranks) -> results/"
@@ -15,6 +15,7 @@ help:
 	@echo "make soak [RUNS=30]    many short 2-rank runs under load; reports any hang after a run (part of make bench)"
 	@echo "make exec CMD='...'    run any command inside the environment"
 	@echo "make docker            build the Docker image with podman and run the tests in it"
+	@echo "make image-check       build the Apptainer image (docker/apptainer.def) here and run a demo and a test on 2 ranks in it"
 
 env:
 	@$(ENV) python -c "import fem_chemotaxis, dolfinx; print('fem_chemotaxis', fem_chemotaxis.__version__, '| DOLFINx', dolfinx.__version__)"
@@ -67,6 +68,11 @@ exec:
 
 docker:
 	docker/build-image.sh
+
+# The cluster image: Debian's Apptainer in its own sid root, no daemon (docker/build-apptainer.sh).
+# Not part of `make test` (first build about 6 minutes; later runs reuse the image).
+image-check:
+	nice docker/build-apptainer.sh
 
 clean:
 	rm -rf results .venv .venv-pip .venv-docs .pip-ca.pem .pytest_cache docs/_build docs/_generated
