@@ -65,6 +65,23 @@ def run_case(command: list[str], timeout: float, what: dict) -> dict:
     return record
 
 
+def step_cost_command(dim: int, n: int, solver: str, ranks: int, *extra: str) -> list[str]:
+    """The command line of one cases.fem_step_cost run (under mpiexec for more than one rank)."""
+    command = [
+        sys.executable,
+        "-m",
+        "cases.fem_step_cost",
+        "--dim",
+        str(dim),
+        "--n",
+        str(n),
+        "--solver",
+        solver,
+        *extra,
+    ]
+    return ["mpiexec", "-n", str(ranks), *command] if ranks > 1 else command
+
+
 def fem_cases(plan: Plan) -> list[dict]:
     cases = []
     for dim, sizes, solver, ranks in (
@@ -74,19 +91,7 @@ def fem_cases(plan: Plan) -> list[dict]:
     ):
         for n in sizes:
             for r in ranks:
-                command = [
-                    sys.executable,
-                    "-m",
-                    "cases.fem_step_cost",
-                    "--dim",
-                    str(dim),
-                    "--n",
-                    str(n),
-                    "--solver",
-                    solver,
-                ]
-                if r > 1:
-                    command = ["mpiexec", "-n", str(r), *command]
+                command = step_cost_command(dim, n, solver, r)
                 what = {"dim": dim, "n": n, "solver": solver, "ranks": r, "dofs": problem.fem_dofs(dim, n)}
                 log(f"FEM {dim}-D n={n} {solver} on {r} rank(s)")
                 cases.append(run_case(command, plan.timeout, what))
@@ -114,22 +119,8 @@ def rosenbrock_cases(plan: Plan) -> list[dict]:
         runs += [(dim, n, "iterative", r) for r in (1, 2) if (dim, n, "iterative", r) not in runs]
     cases = []
     for dim, n, solver, ranks in runs:
-        command = [
-            sys.executable,
-            "-m",
-            "cases.fem_step_cost",
-            "--dim",
-            str(dim),
-            "--n",
-            str(n),
-            "--solver",
-            solver,
-            "--scheme",
-            "auto",
-            *(["--floor"] if solver == "iterative" else []),
-        ]
-        if ranks > 1:
-            command = ["mpiexec", "-n", str(ranks), *command]
+        extra = ["--scheme", "auto", *(["--floor"] if solver == "iterative" else [])]
+        command = step_cost_command(dim, n, solver, ranks, *extra)
         log(f"FEM {dim}-D n={n} scheme auto, {solver} on {ranks} rank(s)")
         what = {
             "dim": dim,
