@@ -90,6 +90,14 @@ class Simulation:
         t_start: float = 0.0,
     ):
         discretisation = discretisation or Discretisation()
+        self._settings = {
+            "time": time,
+            "solver": solver,
+            "discretisation": discretisation,
+            "boundary_conditions": boundary_conditions,
+            "subdomain_parameters": subdomain_parameters,
+            "sources": sources,
+        }
         self.model, self.tagged_mesh, self.mesh = model, mesh, mesh.mesh
         self.comm: MPI.Comm = self.mesh.comm
         pause_automatic_collection(self.comm)  # see io/collective_gc.py
@@ -180,6 +188,18 @@ class Simulation:
             motion=config.motion,
             t_start=t_start,
         )
+
+    def on_mesh(self, mesh: TaggedMesh, initial: Mapping[str, InitialValue]) -> Simulation:
+        """The same problem (model, settings, conditions) on another mesh, from `initial` at the current time.
+
+        Used by adaptive refinement (fem_chemotaxis/adaptivity), which then moves the step state.
+
+        Raises:
+            ValueError: for a moving mesh, which is not re-meshed.
+        """
+        if self.moving is not None:
+            raise ValueError("a moving mesh ([mesh.motion]) cannot be re-meshed")
+        return Simulation(self.model, mesh, initial, t_start=self.time, **self._settings)
 
     @property
     def spaces(self) -> dict[str, dolfinx.fem.FunctionSpace]:
