@@ -11,6 +11,8 @@ the step records kept.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import dolfinx.fem
 import numpy as np
 import ufl
@@ -22,8 +24,8 @@ from fem_chemotaxis.adaptivity.hierarchy import AdaptedMesh, RefinementHierarchy
 from fem_chemotaxis.adaptivity.indicator import gradient_jump_indicator
 from fem_chemotaxis.config.settings import AdaptSettings
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
-from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.simulation.species_fields import SpeciesFields
+from fem_chemotaxis.simulation import Simulation, StepRecord
+from fem_chemotaxis.simulation.species_fields import InitialValue, SpeciesFields
 
 __all__ = ["Adaptation"]
 
@@ -46,7 +48,7 @@ class Adaptation:
         """The level each owned base cell wants, from the indicator of the simulation's state."""
         mesh, settings, current = sim.mesh, self.settings, self.current
         owned = mesh.topology.index_map(mesh.topology.dim).size_local
-        indicator = gradient_jump_indicator([sim.density(n) for n in sim.model.species_names], mesh)
+        indicator = gradient_jump_indicator(list(sim.u.values()), mesh)
         depth = current.depth[:owned]
         grow = indicator >= settings.refine
         if settings.min_cell_size is not None:
@@ -74,10 +76,31 @@ class Adaptation:
         move_state(sim, new)
         return new
 
-    def after_step(self) -> bool:
-        """Count an accepted step; whether it is time to re-mesh."""
-        self.steps_since += 1
-        return self.steps_since >= self.settings.every
+    def start(self, sim: Simulation, initial: Mapping[str, InitialValue]) -> Simulation:
+        """The simulation on the mesh its initial values ask for (up to ``max_level`` rounds, refining only).
+
+        Each round sets the initial values anew on the finer mesh (no transfer), so a sharp
+        initial peak is resolved by the refinement, not interpolated from the coarse mesh.
+        """
+        for _ in range(self.settings.max_level):
+            levels = np.maximum(self.wanted_levels(sim), self.current.levels)
+            if sim.comm.allreduce(int((levels != self.current.levels).sum()), op=MPI.SUM) == 0:
+                break
+            self.current = self.mesh_for(levels, sim)
+            sim = sim.on_mesh(self.current.tagged, initial)
+        return sim
+
+    def advance_to(
+        self, sim: Simulation, t_target: float, on_step: Callable[[StepRecord], None] | None = None
+    ) -> Simulation:
+        """Advance to t_target, re-meshing every ``every`` accepted steps; the simulation at t_target."""
+        while t_target - sim.time > 1e-12 * max(1.0, abs(t_target)):
+            steps = len(sim.history)
+            sim.advance_to(t_target, on_step, max_steps=self.settings.every - self.steps_since)
+            self.steps_since += len(sim.history) - steps
+            if self.steps_since >= self.settings.every:
+                sim = self.remesh(sim)
+        return sim
 
 
 def move_state(old: Simulation, new: Simulation) -> None:

@@ -185,8 +185,9 @@ class AdaptSettings(_Table):
 
     Attributes:
         every: Re-mesh after this many accepted steps (and once at the start, to the initial values).
-        refine: Refine cells whose normalised indicator (in [0, 1]) is at least this.
-        coarsen: Coarsen cells whose normalised indicator is below this (0: never).
+        refine: Refine cells whose indicator (the estimated error relative to the species'
+            largest value, see adaptivity/indicator.py) is at least this.
+        coarsen: Coarsen cells whose indicator is below this (0: never).
         max_level: How many times a cell of the base mesh may be split.
         min_cell_size: Cells of smaller diameter are not split further (None: no limit).
         max_dofs: Refinement stops at the deepest round whose unknowns do not exceed this (None: no limit).
@@ -195,8 +196,8 @@ class AdaptSettings(_Table):
     TABLE: ClassVar[str] = "mesh.adapt"
 
     every: int = 10
-    refine: float = 0.3
-    coarsen: float = 0.05
+    refine: float = 0.01
+    coarsen: float = 0.001
     max_level: int = 3
     min_cell_size: float | None = None
     max_dofs: int | None = None

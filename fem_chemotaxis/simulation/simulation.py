@@ -367,15 +367,22 @@ class Simulation:
         self._accept(dt) if report.converged else self._reject()
         return report
 
-    def advance_to(self, t_target: float, on_step: Callable[[StepRecord], None] | None = None) -> None:
+    def advance_to(
+        self, t_target: float, on_step: Callable[[StepRecord], None] | None = None, max_steps: int | None = None
+    ) -> None:
         """Step to exactly t_target, rejecting and retrying steps as described in the module doc.
+
+        With `max_steps`, return earlier, after that many accepted steps (adaptive refinement
+        re-meshes between such calls).
 
         Raises:
             SolverFailure: if a step fails even at dt_min.
             BlowUp: if a density maximum passes the blow-up threshold.
             MeshQualityStop: if the moving mesh would become too distorted.
         """
-        while t_target - self.time > 1e-12 * max(1.0, abs(t_target)):
+        taken = 0
+        while t_target - self.time > 1e-12 * max(1.0, abs(t_target)) and (max_steps is None or taken < max_steps):
+            taken += 1
             h, report, error, rejected = self._accepted_step(t_target)
             self._accept(h)
             controller = self.solver.controller
