@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 
+import dolfinx.fem
 import dolfinx.mesh
 import numpy as np
 
@@ -23,8 +24,12 @@ from mpi4py import MPI
 
 from fem_chemotaxis.adaptivity.tag_transfer import carried_tags
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
+from fem_chemotaxis.mesh.transfer import transfer
 
-__all__ = ["AdaptedMesh", "RefinementHierarchy"]
+__all__ = ["LEVELS", "AdaptedMesh", "RefinementHierarchy"]
+
+#: The name of the function of wanted levels (per cell: its base ancestor's) in a checkpoint.
+LEVELS = "adapt_level"
 
 
 @dataclass
@@ -47,6 +52,16 @@ class AdaptedMesh:
     def num_cells(self) -> int:
         """Global number of cells (collective)."""
         return self.tagged.mesh.topology.index_map(self.tagged.mesh.topology.dim).size_global
+
+    def level_function(self) -> dolfinx.fem.Function:
+        """Per cell the wanted level of its base ancestor, as a DG0 function (stored in checkpoints)."""
+        mesh = self.tagged.mesh
+        function = dolfinx.fem.Function(dolfinx.fem.functionspace(mesh, ("DG", 0)), name=LEVELS)
+        owned = mesh.topology.index_map(mesh.topology.dim).size_local
+        dofs = function.function_space.dofmap.list[:owned, 0]
+        function.x.array[dofs] = self.levels[self.base_cell[:owned]]
+        function.x.scatter_forward()
+        return function
 
 
 class RefinementHierarchy:
@@ -71,6 +86,14 @@ class RefinementHierarchy:
         return AdaptedMesh(
             self.base, np.arange(cells, dtype=np.int32), np.zeros(cells, np.int32), np.zeros(self.num_base_cells, np.int32)
         )
+
+    def levels_of(self, function: dolfinx.fem.Function) -> np.ndarray:
+        """The wanted level of each owned base cell from a :meth:`AdaptedMesh.level_function` on any
+        mesh of the hierarchy and any distribution (its value at the base cell's midpoint; collective)."""
+        base = dolfinx.fem.Function(dolfinx.fem.functionspace(self.base.mesh, ("DG", 0)))
+        transfer(function, base, LEVELS)
+        dofs = base.function_space.dofmap.list[: self.num_base_cells, 0]
+        return np.rint(base.x.array[dofs]).astype(np.int32)
 
     def build(self, levels: np.ndarray) -> AdaptedMesh:
         """The mesh whose owned base cells are split to (at least) `levels` (collective)."""

@@ -91,15 +91,28 @@ class Adaptation:
         return sim
 
     def advance_to(
-        self, sim: Simulation, t_target: float, on_step: Callable[[StepRecord], None] | None = None
+        self,
+        sim: Simulation,
+        t_target: float,
+        on_step: Callable[[StepRecord], None] | None = None,
+        on_remesh: Callable[[Simulation], None] | None = None,
     ) -> Simulation:
-        """Advance to t_target, re-meshing every ``every`` accepted steps; the simulation at t_target."""
+        """Advance to t_target, re-meshing every ``every`` accepted steps; the simulation at t_target.
+
+        `on_remesh` is told of each new simulation as soon as it exists (a run's outputs follow it).
+        """
+
+        def counted(record: StepRecord) -> None:  # counted first: on_step may stop the run
+            self.steps_since += 1
+            if on_step is not None:
+                on_step(record)
+
         while t_target - sim.time > 1e-12 * max(1.0, abs(t_target)):
-            steps = len(sim.history)
-            sim.advance_to(t_target, on_step, max_steps=self.settings.every - self.steps_since)
-            self.steps_since += len(sim.history) - steps
+            sim.advance_to(t_target, counted, max_steps=max(self.settings.every - self.steps_since, 0))
             if self.steps_since >= self.settings.every:
                 sim = self.remesh(sim)
+                if on_remesh is not None:
+                    on_remesh(sim)
         return sim
 
 
