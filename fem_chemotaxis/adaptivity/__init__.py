@@ -14,8 +14,8 @@ from fem_chemotaxis.adaptivity.indicator import gradient_jump_indicator
 from fem_chemotaxis.adaptivity.remesh import Adaptation
 
 __all__ = [
-    "AdaptedMesh",
     "Adaptation",
+    "AdaptedMesh",
     "RefinementHierarchy",
     "gradient_jump_indicator",
     "transfer_conserving_mass",

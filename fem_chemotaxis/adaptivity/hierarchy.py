@@ -84,7 +84,10 @@ class RefinementHierarchy:
         """The base mesh itself, as a member of the hierarchy."""
         cells = _local_cells(self.base.mesh)
         return AdaptedMesh(
-            self.base, np.arange(cells, dtype=np.int32), np.zeros(cells, np.int32), np.zeros(self.num_base_cells, np.int32)
+            self.base,
+            np.arange(cells, dtype=np.int32),
+            np.zeros(cells, np.int32),
+            np.zeros(self.num_base_cells, np.int32),
         )
 
     def levels_of(self, function: dolfinx.fem.Function) -> np.ndarray:

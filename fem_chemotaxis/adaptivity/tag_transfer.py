@@ -65,7 +65,9 @@ def _local_count(mesh: dolfinx.mesh.Mesh, dim: int) -> int:
     return index_map.size_local + index_map.num_ghosts
 
 
-def _tags_from_owned(fine: dolfinx.mesh.Mesh, dim: int, values: np.ndarray, entities: np.ndarray) -> dolfinx.mesh.MeshTags:
+def _tags_from_owned(
+    fine: dolfinx.mesh.Mesh, dim: int, values: np.ndarray, entities: np.ndarray
+) -> dolfinx.mesh.MeshTags:
     """Tags of entities of dimension `dim`, from values some ranks know, made the same on all ranks."""
     index_map = fine.topology.index_map(dim)
     total, count = dolfinx.la.vector(index_map, dtype=np.float64), dolfinx.la.vector(index_map, dtype=np.float64)

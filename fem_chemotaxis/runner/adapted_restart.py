@@ -21,7 +21,7 @@ from fem_chemotaxis.adaptivity import Adaptation
 from fem_chemotaxis.adaptivity.hierarchy import LEVELS
 from fem_chemotaxis.adaptivity.remesh import move_state
 from fem_chemotaxis.config import ConfigDocument, RunConfig
-from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointFile
+from fem_chemotaxis.io.checkpoint import CheckpointFile
 from fem_chemotaxis.io.seed import placeholder_values
 from fem_chemotaxis.outputs import Checkpoints, Fields
 from fem_chemotaxis.outputs.state import restore, scratch_functions

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import dolfinx.fem
 import ufl
@@ -90,7 +91,7 @@ class Simulation:
         t_start: float = 0.0,
     ):
         discretisation = discretisation or Discretisation()
-        self._settings = {
+        self._settings: dict[str, Any] = {  # to build the same problem on another mesh (on_mesh)
             "time": time,
             "solver": solver,
             "discretisation": discretisation,

@@ -6,10 +6,10 @@ it after one step, so restarts land between re-meshes and just after them.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from fem_chemotaxis.config import ConfigError, parse_config
 from tests.conftest import run_cli

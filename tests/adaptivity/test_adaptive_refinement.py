@@ -55,7 +55,9 @@ def test_flux_through_a_carried_boundary_tag(comm):
     sim, cells, initial = adapted_run(comm, TimeSettings(dt=0.01), 0.09, (supply,))
     assert len(set(cells)) >= 3, f"the mesh must change: {cells}"
     expected = initial["u"]["mass"] + 0.5 * 1.0 * sim.time
-    assert abs(sim.statistics()["u"]["mass"] - expected) / expected < 1e-10  # measured 4.1e-15 (1 rank), 9.2e-16 (2 ranks)
+    assert (
+        abs(sim.statistics()["u"]["mass"] - expected) / expected < 1e-10
+    )  # measured 4.1e-15 (1 rank), 9.2e-16 (2 ranks)
 
 
 def test_tags_carried_through_levels(comm):
