@@ -1,6 +1,7 @@
 """The benchmark suite: cost per step vs DOFs (1 and 2 ranks, 2-D and 3-D), iterative vs
 MUMPS LU, vs FiPy on the same problem, adaptive vs fixed time steps, the Rosenbrock default
-against Newton and against the floor of a step, and the time to solution of a whole run.
+against Newton and against the floor of a step, the time to solution of a whole run, and an
+adapted mesh against a uniform fine one.
 
     python bench/run.py [--quick] [--output-dir bench/results] [--pip-cert FILE]
 
@@ -224,6 +225,13 @@ def adaptive_case(plan: Plan) -> dict:
     return run_case(command, 3 * plan.timeout, {"case": "adaptive"})
 
 
+def adaptive_mesh_case(plan: Plan) -> dict:
+    a = plan.adaptive_mesh
+    log(f"adaptive mesh ({a['base']}^2 base) vs uniform {a['fine']}^2, end time {a['end']:g}")
+    command = [sys.executable, "-m", "cases.adaptive_mesh", "--fine", str(a["fine"]), "--base", str(a["base"])]
+    return run_case([*command, "--end", str(a["end"])], 2 * plan.timeout, {"case": "adaptive_mesh"})
+
+
 def versions(fipy: list[dict]) -> dict:
     import dolfinx
 
@@ -261,6 +269,7 @@ def main() -> None:
     adaptive = adaptive_case(plan)
     rosenbrock = rosenbrock_cases(plan)
     to_solution = time_to_solution_case(plan)
+    adaptive_mesh = adaptive_mesh_case(plan)
 
     accuracy = summary.accuracy(fem, fipy)
     details = {
@@ -274,6 +283,7 @@ def main() -> None:
         "rosenbrock_vs_newton": summary.rosenbrock_vs_newton(fem, rosenbrock),
         "speedup_vs_lu_rosenbrock": summary.speedup_vs_lu(rosenbrock),
         "time_to_solution": summary.time_to_solution(to_solution),
+        **summary.adaptive_mesh(adaptive_mesh),
     }
     results = {
         "mode": plan.mode,
@@ -292,6 +302,7 @@ def main() -> None:
             "adaptive": adaptive,
             "rosenbrock": rosenbrock,
             "time_to_solution": to_solution,
+            "adaptive_mesh": adaptive_mesh,
         },
         "total_wall_time": time.perf_counter() - started,
     }

@@ -18,6 +18,7 @@ class Plan:
     rosenbrock_direct_2d: tuple[int, ...] = ()  # the same scheme with MUMPS LU
     adaptive: dict = field(default_factory=dict)
     time_to_solution: dict = field(default_factory=dict)
+    adaptive_mesh: dict = field(default_factory=dict)  # uniform fine x fine vs base x base adapted
     timeout: float = 600.0  # seconds per case
 
 
@@ -44,6 +45,8 @@ FULL = Plan(
     },
     # 5.0e5 DOFs; backward Euler + MUMPS at 10, 20, 40 steps
     time_to_solution={"n": 500, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
+    # 3.3e4 uniform DOFs; the peak is ~50x the background at t = 0.4 (blow-up at ~0.53)
+    adaptive_mesh={"fine": 128, "base": 16, "end": 0.4},
 )
 
 QUICK = Plan(
@@ -63,5 +66,6 @@ QUICK = Plan(
         "atol": 1e-4,
     },
     time_to_solution={"n": 32, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
+    adaptive_mesh={"fine": 32, "base": 8, "end": 0.3},
     timeout=120.0,
 )
