@@ -111,7 +111,9 @@ peak = np.array(sim.fields.maximum()["max_location"][:2])
 nearest = comm.allreduce(float(np.linalg.norm(centres - peak, axis=1).min(initial=np.inf)), op=MPI.MIN)
 finest_share = comm.allreduce(finest.size, op=MPI.SUM) / current.num_cells
 if comm.rank == 0:
-    print(f"nearest finest cell to the peak at {peak.round(3)}: {nearest:.3f}; {finest_share:.0%} of the cells are finest")
+    print(
+        f"nearest finest cell to the peak at {peak.round(3)}: {nearest:.3f}; {finest_share:.0%} of the cells are finest"
+    )
 assert nearest < 0.05, nearest
 
 # ## Looking at the result

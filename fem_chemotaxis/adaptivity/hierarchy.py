@@ -38,8 +38,10 @@ class AdaptedMesh:
 
     Attributes:
         tagged: The mesh with its carried tags and physical-group names.
-        base_cell: For each local cell, the local index of its ancestor in the base mesh.
-        depth: For each local cell, how many times it (or its ancestors) was split.
+        base_cell: For each owned cell, the local index of its ancestor in the base mesh (-1 on
+            ghost cells, whose ancestor is another rank's).
+        depth: For each owned cell, how many times it or its ancestors were split (a split by
+            the closure that keeps the mesh conforming counts too; -1 on ghosts).
         levels: The wanted level of each owned base cell it was built for.
     """
 
@@ -133,10 +135,8 @@ def _refined(adapted: AdaptedMesh, cells: np.ndarray) -> AdaptedMesh:
     fine.topology.create_connectivity(tdim, 1)
     children = np.bincount(parent_cell, minlength=_local_cells(mesh))
     split = (children[parent_cell] > 1).astype(np.int32)
-    owned = parent_cell.size  # the parent maps cover owned cells; ghosts get their values below
-    base_cell = _with_ghosts(fine, adapted.base_cell[parent_cell])
+    base_cell = _with_ghosts(fine, adapted.base_cell[parent_cell])  # the parent map covers owned cells only
     depth = _with_ghosts(fine, adapted.depth[parent_cell] + split)
-    assert base_cell.size >= owned
     cell_tags = carried_tags(tagged.cell_tags, mesh, fine, parent_cell)
     facet_tags = carried_tags(tagged.facet_tags, mesh, fine, parent_cell)
     new = dataclasses.replace(tagged, mesh=fine, cell_tags=cell_tags, facet_tags=facet_tags)
