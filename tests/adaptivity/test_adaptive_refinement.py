@@ -93,3 +93,15 @@ def test_one_rank_equals_two(comm):
     assert cells1 == cells2 and steps1 == steps2
     assert abs(peak1 - peak2) / peak1 < 1e-9  # measured 6.2e-15
     assert abs(l2_1 - l2_2) / l2_1 < 1e-9  # measured 5.7e-15
+
+
+def test_refinement_stops_at_max_dofs(comm):
+    """With max_dofs the mesh is the deepest that fits: within the bound, where the unbounded one is not."""
+    model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
+    base = create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8])
+    dofs = []
+    for limit in (None, 600):
+        sim = Simulation(model, base, PEAK, TimeSettings(dt=0.01))
+        settings = AdaptSettings(every=2, refine=0.01, coarsen=0.002, max_level=2, max_dofs=limit)
+        dofs.append(Adaptation(settings, base).start(sim, PEAK).num_dofs)
+    assert dofs[0] > 600 >= dofs[1] > 2 * 81, dofs  # 2 * 81: the base mesh's unknowns
