@@ -14,7 +14,7 @@ import ufl
 from mpi4py import MPI
 
 from fem_chemotaxis.adaptivity import Adaptation, RefinementHierarchy
-from fem_chemotaxis.config.settings import AdaptSettings, TimeSettings
+from fem_chemotaxis.config.settings import AdaptSettings, Discretisation, TimeSettings
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh.builtin import create_builtin
@@ -24,11 +24,12 @@ from fem_chemotaxis.simulation import Simulation
 PEAK = {"u": "1 + 2*exp(-40*((x-0.4)^2 + (y-0.6)^2))", "s": "1"}
 
 
-def adapted_run(comm, time: TimeSettings, t_end: float, boundary_conditions=()):
+def adapted_run(comm, time: TimeSettings, t_end: float, boundary_conditions=(), positivity="none"):
     """A KS aggregation adapted every 2 steps on an 8x8 base mesh; (simulation, cell counts seen)."""
     model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
     base = create_builtin(comm, "rectangle", [1.0, 1.0], [8, 8])
-    sim = Simulation(model, base, PEAK, time, boundary_conditions=boundary_conditions)
+    discretisation = Discretisation(positivity=positivity)
+    sim = Simulation(model, base, PEAK, time, boundary_conditions=boundary_conditions, discretisation=discretisation)
     adaptation = Adaptation(AdaptSettings(every=2, refine=0.01, coarsen=0.002, max_level=2), base)
     sim = adaptation.start(sim, PEAK)
     cells = [adaptation.current.num_cells]
@@ -39,13 +40,16 @@ def adapted_run(comm, time: TimeSettings, t_end: float, boundary_conditions=()):
     return sim, cells, initial
 
 
-@pytest.mark.parametrize("scheme, adaptive", [("backward-euler", False), ("bdf2", True)])
-def test_mass_conserved_across_adaptations(comm, scheme, adaptive):
+@pytest.mark.parametrize(
+    "scheme, adaptive, positivity",
+    [("backward-euler", False, "none"), ("bdf2", True, "none"), ("backward-euler", False, "log-density")],
+)
+def test_mass_conserved_across_adaptations(comm, scheme, adaptive, positivity):
     time = TimeSettings(dt=0.01, scheme=scheme, adaptive=adaptive, dt_max=0.02)
-    sim, cells, initial = adapted_run(comm, time, 0.12)
+    sim, cells, initial = adapted_run(comm, time, 0.12, positivity=positivity)
     assert len(set(cells)) >= 3, f"the mesh must change: {cells}"
     drift = abs(sim.statistics()["u"]["mass"] - initial["u"]["mass"]) / initial["u"]["mass"]  # s is produced
-    assert drift < 1e-10  # measured 1.7e-15 (backward Euler), 5.0e-15 (bdf2)
+    assert drift < 1e-10  # measured 1.7e-15 (backward Euler), 5.0e-15 (bdf2), 1.7e-13 (log-density)
     assert sim.statistics()["u"]["min"] > 0  # scaling keeps the density positive
 
 
