@@ -1,7 +1,8 @@
 """The benchmark suite: cost per step vs DOFs (1 and 2 ranks, 2-D and 3-D), iterative vs
 MUMPS LU, vs FiPy on the same problem, adaptive vs fixed time steps, the Rosenbrock default
-against Newton and against the floor of a step, the time to solution of a whole run, and the
-cost of a parameter-fitting gradient (adjoint) in forward runs.
+against Newton and against the floor of a step, the time to solution of a whole run, the
+cost of a parameter-fitting gradient (adjoint) in forward runs, and an adapted mesh against a
+uniform fine one.
 
     python bench/run.py [--quick] [--output-dir bench/results] [--pip-cert FILE]
 
@@ -239,6 +240,13 @@ def adaptive_case(plan: Plan) -> dict:
     return run_case(command, 3 * plan.timeout, {"case": "adaptive"})
 
 
+def adaptive_mesh_case(plan: Plan) -> dict:
+    a = plan.adaptive_mesh
+    log(f"adaptive mesh ({a['base']}^2 base) vs uniform {a['fine']}^2, end time {a['end']:g}")
+    command = [sys.executable, "-m", "cases.adaptive_mesh", "--fine", str(a["fine"]), "--base", str(a["base"])]
+    return run_case([*command, "--end", str(a["end"])], 2 * plan.timeout, {"case": "adaptive_mesh"})
+
+
 def versions(fipy: list[dict]) -> dict:
     import dolfinx
 
@@ -278,6 +286,7 @@ def main() -> None:
     to_solution = time_to_solution_case(plan)
     gradient = gradient_cost_case(plan)
     recovery = fit_recovery_case(plan)
+    adaptive_mesh = adaptive_mesh_case(plan)
 
     accuracy = summary.accuracy(fem, fipy)
     details = {
@@ -296,6 +305,7 @@ def main() -> None:
         "speedup_vs_lu_rosenbrock": summary.speedup_vs_lu(rosenbrock),
         "time_to_solution": summary.time_to_solution(to_solution),
         "gradient_cost": summary.gradient_cost(gradient),
+        **summary.adaptive_mesh(adaptive_mesh),
     }
     results = {
         "mode": plan.mode,
@@ -316,6 +326,7 @@ def main() -> None:
             "time_to_solution": to_solution,
             "gradient_cost": gradient,
             "fit_recovery": recovery,
+            "adaptive_mesh": adaptive_mesh,
         },
         "total_wall_time": time.perf_counter() - started,
     }

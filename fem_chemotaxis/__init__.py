@@ -21,7 +21,8 @@ The front door: everything a study script needs, one import away::
 - meshes: :func:`read_gmsh`, :func:`create_builtin`, :func:`generate` (:data:`GENERATORS`),
   :func:`write_msh`, :class:`TaggedMesh`;
 - solving: :class:`Simulation` (and :meth:`Simulation.from_config`), what stops it
-  (:class:`RunStopped` and its kinds), :func:`advance_with_progress`;
+  (:class:`RunStopped` and its kinds), :func:`advance_with_progress`; adaptive mesh
+  refinement: :class:`Adaptation` with :class:`AdaptSettings` (``[mesh.adapt]``);
 - whole runs with a run directory: :func:`run` (a config), :func:`run_simulation` (a
   simulation built in Python), :func:`restart`, :func:`read_summary`, and :class:`StoredRun`
   to read one back; the flow of a stored state: :class:`FluidFlow`;
@@ -46,7 +47,9 @@ except ImportError:  # any other installation of DOLFINx
     pass
 
 from fem_chemotaxis import analysis, fitting, kinetics, particles
+from fem_chemotaxis.adaptivity import Adaptation
 from fem_chemotaxis.config import (
+    AdaptSettings,
     ConfigDocument,
     ConfigError,
     Discretisation,
@@ -83,6 +86,8 @@ from fem_chemotaxis.viz.flow import save_flow_png
 __all__ = [
     "BUILTIN_MODELS",
     "GENERATORS",
+    "AdaptSettings",
+    "Adaptation",
     "BlowUp",
     "BoundaryCondition",
     "CentreOfMass",

@@ -41,6 +41,14 @@ TARGETS = {
         "<=",
         "(forward + adjoint) / forward wall time of a misfit gradient in 5 parameters (fitting/)",
     ),
+    "adaptive_mesh_peak": (
+        "adaptive_mesh_peak_difference",
+        0.01,
+        "<=",
+        "|peak adapted - peak uniform fine| / peak uniform fine, Keller-Segel aggregation",
+    ),
+    "adaptive_mesh_dofs": ("adaptive_mesh_dofs_ratio", 0.25, "<=", "largest adapted unknowns / uniform fine unknowns"),
+    "adaptive_mesh_time": ("adaptive_mesh_wall_time_ratio", 1.0, "<=", "adapted wall time / uniform fine wall time"),
 }
 
 
@@ -241,6 +249,12 @@ def gradient_cost(case: dict) -> dict:
         "dofs": case["dofs"],
         "steps": case["steps"],
     }
+
+
+def adaptive_mesh(record: dict) -> dict:
+    """The three numbers of the adaptive-mesh case (None where it was skipped)."""
+    keys = ("peak_difference", "dofs_ratio", "wall_time_ratio")
+    return {f"adaptive_mesh_{key}": {"value": record.get(key)} for key in keys}
 
 
 def targets(summary: dict) -> dict:

@@ -2,9 +2,10 @@
 
 from fem_chemotaxis.config.document import ConfigDocument, load_config
 from fem_chemotaxis.config.run_config import ConfigError, MeshConfig, RunConfig, parse_config
-from fem_chemotaxis.config.settings import Discretisation, OutputSettings, SolverSettings, TimeSettings
+from fem_chemotaxis.config.settings import AdaptSettings, Discretisation, OutputSettings, SolverSettings, TimeSettings
 
 __all__ = [
+    "AdaptSettings",
     "ConfigDocument",
     "ConfigError",
     "Discretisation",

@@ -5,6 +5,7 @@ Tables (see README, "Writing a config")::
     [mesh]     builtin = "rectangle" | "box", size = [...], cells = [...]
                | file = "tissue.msh"  | generator = "tissue-section" (+ [mesh.parameters])
                (+ [mesh.motion]: a growing or moving domain, see motion/mesh_motion.py)
+               (+ [mesh.adapt]: adaptive refinement from this mesh, see adaptivity/)
     [model]    name = "keller-segel" (+ [model.parameters]) | a full [model.species.*] description
                (+ [model.flow] and [[model.flow.boundary]]: a fluid advecting the species, see model/flow.py)
     [initial]  one expression per species, in x, y, z, t and the model parameters, or a field of
@@ -48,7 +49,7 @@ from mpi4py import MPI
 from fem_chemotaxis.checks import choice, is_number, number, only_keys
 from fem_chemotaxis.config.evaluation import check_constant_expressions, check_initial_expressions
 from fem_chemotaxis.config.limits import check_finite_numbers, check_mesh_memory, check_output_count
-from fem_chemotaxis.config.settings import Discretisation, OutputSettings, SolverSettings, TimeSettings
+from fem_chemotaxis.config.settings import AdaptSettings, Discretisation, OutputSettings, SolverSettings, TimeSettings
 from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.io.seed import LAST, RunField
 from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
@@ -108,7 +109,7 @@ class MeshConfig:
     @classmethod
     def from_table(cls, table: Any, base_dir: Path) -> MeshConfig:
         """Read a [mesh] table (a file is looked for relative to `base_dir`, then the CWD)."""
-        only_keys(table, {"builtin", "size", "cells", "file", "generator", "parameters", "motion"}, "mesh")
+        only_keys(table, {"builtin", "size", "cells", "file", "generator", "parameters", "motion", "adapt"}, "mesh")
         chosen = [k for k in ("builtin", "file", "generator") if k in table]
         if len(chosen) != 1:
             got = f" (got {', '.join(chosen)})" if chosen else ""
@@ -163,6 +164,7 @@ class RunConfig:
         subdomain_parameters: [subdomains.NAME]: parameter values in named cell groups.
         motion: [mesh.motion], or None for a fixed mesh.
         quantities: [[quantity]]: derived quantities recorded at every output time.
+        adapt: [mesh.adapt], or None for a mesh that is not adapted.
     """
 
     source: str
@@ -178,6 +180,7 @@ class RunConfig:
     subdomain_parameters: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
     motion: MeshMotion | None = None
     quantities: tuple[Quantity, ...] = ()
+    adapt: AdaptSettings | None = None
 
     @property
     def t_end(self) -> float:
@@ -216,6 +219,13 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
     if "motion" in data["mesh"]:
         motion = MeshMotion.from_dict(data["mesh"]["motion"], model.species_names, model.parameters)
         motion.check_supported(model, time.scheme)
+    adapt = None
+    if "adapt" in data["mesh"]:
+        if not isinstance(data["mesh"]["adapt"], Mapping):
+            raise ValueError("[mesh.adapt] must be a table")
+        if motion is not None:
+            raise ValueError("[mesh.adapt] cannot be combined with [mesh.motion] (a moving mesh is not re-meshed)")
+        adapt = AdaptSettings.from_table(data["mesh"]["adapt"])
     discretisation = Discretisation.from_table(data.get("discretisation", {}))
     assert time.t_end is not None  # required in a file
     output = OutputSettings.from_table(
@@ -241,6 +251,7 @@ def _parse(data: Mapping[str, Any], source: str, base_dir: Path) -> RunConfig:
         subdomain_parameters=subdomain_parameters,
         motion=motion,
         quantities=quantities,
+        adapt=adapt,
     )
 
 

@@ -27,7 +27,7 @@ from fem_chemotaxis.solvers.nonlinear import PRESETS
 from fem_chemotaxis.solvers.petsc_options import check_petsc_options
 from fem_chemotaxis.time import SCHEMES
 
-__all__ = ["POSITIVITY", "Discretisation", "OutputSettings", "SolverSettings", "TimeSettings"]
+__all__ = ["POSITIVITY", "AdaptSettings", "Discretisation", "OutputSettings", "SolverSettings", "TimeSettings"]
 
 #: Discretisations of the densities: plain Galerkin, or in log-density variables u = exp(w).
 POSITIVITY = ("none", "log-density")
@@ -177,3 +177,41 @@ class OutputSettings(_Table):
     def to_table(self) -> dict[str, Any]:
         """The table with every default filled in."""
         return {"dir": str(self.dir), "interval": self.interval, "pictures": self.pictures}
+
+
+@dataclass(frozen=True)
+class AdaptSettings(_Table):
+    """Adaptive mesh refinement from the base mesh ([mesh.adapt]; see fem_chemotaxis/adaptivity).
+
+    Attributes:
+        every: Re-mesh after this many accepted steps (and once at the start, to the initial values).
+        refine: Refine cells whose indicator (the estimated error relative to the species'
+            largest value, see adaptivity/indicator.py) is at least this.
+        coarsen: Coarsen cells whose indicator is below this (0: never).
+        max_level: How many times a cell of the base mesh may be split.
+        min_cell_size: Cells of smaller diameter are not split further (None: no limit).
+        max_dofs: Refinement stops at the deepest round whose unknowns do not exceed this (None: no limit).
+    """
+
+    TABLE: ClassVar[str] = "mesh.adapt"
+
+    every: int = 10
+    refine: float = 0.01
+    coarsen: float = 0.001
+    max_level: int = 3
+    min_cell_size: float | None = None
+    max_dofs: int | None = None
+
+    def __post_init__(self) -> None:
+        for key in ("every", "max_level") + (("max_dofs",) if self.max_dofs is not None else ()):
+            value = getattr(self, key)
+            if not (isinstance(value, int) and not isinstance(value, bool) and value > 0):
+                raise ValueError(f"{self._where(key)} must be a positive integer, got {value!r}")
+        for key in ("refine", "coarsen"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+                raise ValueError(f"{self._where(key)} must be a number in [0, 1], got {value!r}")
+        if self.coarsen >= self.refine:
+            raise ValueError(f"[mesh.adapt] coarsen = {self.coarsen!r} must be below refine = {self.refine!r}")
+        if self.min_cell_size is not None:
+            object.__setattr__(self, "min_cell_size", positive(self.min_cell_size, self._where("min_cell_size")))

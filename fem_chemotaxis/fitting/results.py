@@ -98,4 +98,6 @@ def write_results(
         write_text_atomic(directory / "history.csv", _history_csv(result.history))
     comm.barrier()
     if observed:
-        save_species_png([*observed, *fitted], directory / "observed_vs_fitted.png", time, "observations and the fitted model")
+        save_species_png(
+            [*observed, *fitted], directory / "observed_vs_fitted.png", time, "observations and the fitted model"
+        )

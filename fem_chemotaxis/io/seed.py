@@ -29,7 +29,7 @@ from fem_chemotaxis.expressions import Expression
 from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, METADATA_NAME, CheckpointFile, read_metadata
 from fem_chemotaxis.io.console import LOGGER_NAME
 
-__all__ = ["LAST", "RunField", "read_densities", "read_initial_values"]
+__all__ = ["LAST", "RunField", "placeholder_values", "read_densities", "read_initial_values"]
 
 _log = logging.getLogger(LOGGER_NAME)
 
@@ -152,6 +152,11 @@ def read_initial_values(
     }
     values.update(read_densities(fields, comm))
     return values
+
+
+def placeholder_values(initial: Mapping[str, Any]) -> dict[str, Any]:
+    """The initial values with each previous run's field replaced by 1 (a restart sets the state itself)."""
+    return {name: 1.0 if isinstance(value, RunField) else value for name, value in initial.items()}
 
 
 def _checkpoint_time(time: Any, times: list[float], run_dir: str, where: str) -> float:

@@ -1,7 +1,8 @@
 """``timeseries.csv``: mass, minimum and maximum of every species at every output time.
 
 Runs on a moving mesh add the domain's ``volume`` and the mesh's ``min_quality`` (minimum
-scaled Jacobian); derived quantities follow last, one column each (``<name>``), or one per
+scaled Jacobian), adapted runs the mesh's ``cells`` and ``dofs`` (the columns are the keys of
+the records' ``"mesh"``); derived quantities follow last, one column each (``<name>``), or one per
 coordinate for a vector (``<name>_x``, ``<name>_y``, ``<name>_z``).
 """
 
@@ -15,13 +16,11 @@ from typing import Any
 
 from fem_chemotaxis.io.atomic import write_text_atomic
 
-__all__ = ["MESH_QUANTITIES", "QUANTITIES", "TIMESERIES_NAME", "timeseries_csv", "write_timeseries"]
+__all__ = ["QUANTITIES", "TIMESERIES_NAME", "timeseries_csv", "write_timeseries"]
 
 TIMESERIES_NAME = "timeseries.csv"
 #: The per-species columns, in order: ``<species>_mass``, ``<species>_min``, ``<species>_max``.
 QUANTITIES = ("mass", "min", "max")
-#: The columns of a moving mesh (``summary.json`` records' ``"mesh"``).
-MESH_QUANTITIES = ("volume", "min_quality")
 
 
 def timeseries_csv(records: Sequence[Mapping[str, Any]]) -> str:
@@ -31,7 +30,7 @@ def timeseries_csv(records: Sequence[Mapping[str, Any]]) -> str:
     of ``summary.json``.
     """
     species = list(records[0]["species"]) if records else []
-    mesh = list(MESH_QUANTITIES) if records and "mesh" in records[0] else []
+    mesh = list(records[0]["mesh"]) if records and "mesh" in records[0] else []
     derived = dict(records[0].get("quantities", {})) if records else {}
     columns = [c for name, value in derived.items() for c in _columns(name, value)]
     out = io.StringIO()

@@ -1,4 +1,10 @@
-"""Restart checkpoints of a run: ``checkpoint.bp`` and ``checkpoint.json`` at every output time."""
+"""Restart checkpoints of a run: ``checkpoint.bp`` and ``checkpoint.json`` at every output time.
+
+An adapted run's checkpoint holds the current mesh (a new ``checkpoint.bp`` after each
+re-mesh, swapped in at its first write, listing only the times on that mesh) and the wanted
+refinement level of each cell's base cell (``adapt_level``), from which a restart rebuilds
+the same mesh from the base mesh on any number of ranks.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from fem_chemotaxis.adaptivity import Adaptation
+from fem_chemotaxis.adaptivity.hierarchy import LEVELS
 from fem_chemotaxis.config import ConfigDocument
-from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointFile, write_metadata
+from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointFile, replace_directory, write_metadata
 from fem_chemotaxis.outputs.output import Output, Record
 from fem_chemotaxis.outputs.state import capture
 from fem_chemotaxis.simulation import Simulation
@@ -26,10 +34,12 @@ class Checkpoints(Output):
 
     Args:
         document: The run's config, stored with the checkpoint (a restart validates it again).
+        adaptation: The adaptive refinement of the run, if any.
     """
 
-    def __init__(self, document: ConfigDocument):
-        self.document = document
+    def __init__(self, document: ConfigDocument, adaptation: Adaptation | None = None):
+        self.document, self.adaptation = document, adaptation
+        self._pending: CheckpointFile | None = None
         self.file: CheckpointFile | None = None
         self.mesh_description: Mapping[str, Any] = {}
         self.times: list[float] = []
@@ -50,11 +60,26 @@ class Checkpoints(Output):
             list(times),
         )
 
+    def mesh_changed(self, sim: Simulation) -> None:
+        """A new file holding the new mesh, replacing ``checkpoint.bp`` at the next write."""
+        assert self.directory is not None
+        self._pending, self.mesh_description = CheckpointFile.create(
+            self.directory / f".{CHECKPOINT_NAME}.mesh", sim.tagged_mesh
+        )
+
     def write(self, sim: Simulation, records: Sequence[Record]) -> None:
         """The state at the current time, then the description that makes it usable."""
         assert self.file is not None and self.directory is not None
         scalars, functions = capture(sim)
-        self.file.write(functions, sim.time)
+        if self.adaptation is not None:
+            functions[LEVELS] = self.adaptation.current.level_function()
+            scalars["adapt_steps"] = self.adaptation.steps_since
+        if self._pending is not None:
+            self._pending.write(functions, sim.time)
+            replace_directory(self._pending.path, self.file.path, sim.comm)
+            self._pending, self.times = None, []
+        else:
+            self.file.write(functions, sim.time)
         self.times.append(sim.time)
         species = {
             sp.name: {"unknown": sim.unknowns[sp.name].name, "degree": sp.degree, "log": sp.name in sim.log_species}
@@ -68,6 +93,7 @@ class Checkpoints(Output):
                 "species": species,
                 "mesh": self.mesh_description,
                 "moving_mesh": sim.moving is not None,
+                "adapted_mesh": self.adaptation is not None,
                 "mpi_ranks": sim.comm.size,
                 "config": self.document.to_json(),
                 "records": list(records),

@@ -3,7 +3,8 @@
 A run opens each :class:`Output` once (with the simulation and the directory), calls
 :meth:`Output.write` at every output time, after appending that time's record (statistics
 of every species, the mesh of a moving run, derived quantities) to the records, and
-:meth:`Output.close` once at its end, whatever happened. A new kind of output is a
+:meth:`Output.close` once at its end, whatever happened; an adapted run calls
+:meth:`Output.mesh_changed` when it continues on a new mesh. A new kind of output is a
 subclass with a ``write``::
 
     class PeakLocation(fc.Output):
@@ -39,6 +40,9 @@ class Output(ABC):
     @abstractmethod
     def write(self, sim: Simulation, records: Sequence[Record]) -> None:
         """Write the state at the current output time; `records[-1]` is its record (collective)."""
+
+    def mesh_changed(self, sim: Simulation) -> None:  # noqa: B027 (optional)
+        """The run continues with `sim` on a new mesh (adaptive refinement); called before its next write."""
 
     def close(self, sim: Simulation, records: Sequence[Record], finished: bool) -> None:  # noqa: B027 (optional)
         """The run is over; `finished` is False when it was interrupted or failed (collective)."""

@@ -3,7 +3,9 @@
 At every output time (and at the start) the loop records the state (the statistics of every
 species, a moving mesh's volume and quality, derived quantities) and hands the records to
 the outputs; ``summary.json`` holds them with the run's status, rewritten atomically each
-time. Stops (a solver failure, a blow-up, a distorted mesh, a signal) end the loop with a
+time. A run with adaptive refinement (an :class:`~fem_chemotaxis.adaptivity.Adaptation`)
+re-meshes between steps; the loop then follows the new simulation (outputs are told with
+:meth:`Output.mesh_changed`) and records the mesh's cells and unknowns. Stops (a solver failure, a blow-up, a distorted mesh, a signal) end the loop with a
 final record and their report; any other error is recorded with the status "error".
 """
 
@@ -18,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from fem_chemotaxis.adaptivity import Adaptation
 from fem_chemotaxis.io.atomic import write_json_atomic
 from fem_chemotaxis.io.collective_gc import collect_together
 from fem_chemotaxis.io.console import LOGGER_NAME, format_duration
@@ -78,8 +81,10 @@ class RunLoop:
         started: float,
         earlier_wall_time: float = 0.0,
         time_limit: float | None = None,
+        adaptation: Adaptation | None = None,
     ):
         self.sim, self.out, self.summary, self.quantities = sim, out, summary, quantities
+        self.adaptation = adaptation
         self.t_end, self.interval = t_end, interval
         self.started, self.earlier_wall_time = started, earlier_wall_time
         self.comm = sim.comm
@@ -92,12 +97,12 @@ class RunLoop:
 
     def execute(self) -> dict[str, Any]:
         """Record the current state, step to t_end (or until stopped); returns the final summary."""
-        sim, summary = self.sim, self.summary
+        summary = self.summary
         with self.stops:
             try:
                 self.record()
-                for target in output_times(sim.time, self.t_end, self.interval):
-                    sim.advance_to(target, self._on_step)
+                for target in output_times(self.sim.time, self.t_end, self.interval):
+                    self._advance_to(target)
                     self.record()
                 summary["status"] = "completed"
             except RunStopped as stop:
@@ -106,7 +111,7 @@ class RunLoop:
                 self.record()
             except Interruption as stop:
                 summary["status"] = "interrupted"
-                summary["interruption"] = {"reason": stop.reason, "time": sim.time}
+                summary["interruption"] = {"reason": stop.reason, "time": self.sim.time}
                 self.record()
             except BaseException as err:
                 summary["status"], summary["message"] = "error", one_line(err)
@@ -119,6 +124,19 @@ class RunLoop:
             self.write_summary()
         self._final_message()
         return summary
+
+    def _advance_to(self, target: float) -> None:
+        if self.adaptation is None:
+            self.sim.advance_to(target, self._on_step)
+        else:
+            self.adaptation.advance_to(self.sim, target, self._on_step, self._remeshed)
+
+    def _remeshed(self, sim: Simulation) -> None:
+        """Follow the simulation on a new mesh: its quantities and outputs."""
+        self.sim = sim
+        self.quantities = QuantityValues(sim, self.quantities.quantities)
+        for output in self.outputs:
+            output.mesh_changed(sim)
 
     def _close_outputs(self) -> None:
         finished = self.summary["status"] in FINISHED
@@ -137,6 +155,8 @@ class RunLoop:
         sim, records = self.sim, self.summary["records"]
         if not records or records[-1]["time"] != sim.time:
             record: dict[str, Any] = {"time": sim.time, "species": sim.statistics()}
+            if self.adaptation is not None:
+                record["mesh"] = {"cells": self.adaptation.current.num_cells, "dofs": sim.num_dofs}
             if sim.moving is not None:
                 record["mesh"] = geometry = sim.mesh_statistics()
                 _log.info(f"  mesh: volume {geometry['volume']:.6g}, minimum quality {geometry['min_quality']:.3f}")

@@ -15,7 +15,7 @@ from typing import Any
 
 from mpi4py import MPI
 
-from fem_chemotaxis.config import ConfigDocument
+from fem_chemotaxis.config import ConfigDocument, RunConfig
 from fem_chemotaxis.io.checkpoint import (
     CHECKPOINT_NAME,
     CheckpointError,
@@ -28,9 +28,10 @@ from fem_chemotaxis.io.console import LOGGER_NAME
 from fem_chemotaxis.io.failures import release_space
 from fem_chemotaxis.io.run_directory import SUMMARY_NAME, read_summary
 from fem_chemotaxis.io.run_lock import RunLock
-from fem_chemotaxis.io.seed import RunField
+from fem_chemotaxis.io.seed import placeholder_values
 from fem_chemotaxis.outputs import Checkpoints, Fields, Pictures, QuantityValues, TimeSeries
 from fem_chemotaxis.outputs.state import current_functions, load_unknowns, restore, scratch_functions
+from fem_chemotaxis.runner.adapted_restart import continue_adapted
 from fem_chemotaxis.runner.loop import FINISHED, RunLoop
 from fem_chemotaxis.runner.start import execute_locked, versions
 from fem_chemotaxis.simulation import Simulation, StepRecord
@@ -71,32 +72,14 @@ def restart(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, *, time_limit:
     last = times[-1]
 
     old = CheckpointFile(out / CHECKPOINT_NAME)
-    tagged_mesh = old.read_mesh(comm, meta["mesh"])
-    # The state comes from this run's own checkpoint (restore below), not from a previous run.
-    placeholders = {name: 1.0 if isinstance(value, RunField) else value for name, value in config.initial.items()}
-    sim = Simulation.from_config(config, mesh=tagged_mesh, initial=placeholders, t_start=last)
     _log.info(
         f"fem-chemotaxis: continuing '{config.model.name}' in {out} from t = {last:.6g} on {comm.size} MPI rank(s)"
     )
-    # Copy every checkpoint time into a file of this distribution, re-writing the VTX files.
-    new, mesh_description = CheckpointFile.create(out / f".{CHECKPOINT_NAME}.new", tagged_mesh)
-    state = scratch_functions(sim, stepper)
-    current = {name: state[name] for name in current_functions(sim)}
-    fields = Fields(velocity=False)
-    fields.open(sim, out)
-    for time in times:
-        functions = state if time == last else current
-        old.read(functions, time)
-        load_unknowns(sim, functions)
-        sim.time = time
-        fields.write(sim, [])
-        new.write(functions, time)
-    restore(sim, stepper, state)
-    if sim.velocity is not None:
-        sim.solve_flow()  # the checkpoint holds the species; the quasi-steady flow follows from them
-    replace_directory(new.path, old.path, comm)  # `old` now names the new file
-    checkpoints = Checkpoints(document)
-    checkpoints.resume(out, old, mesh_description, times)
+    adaptation = None
+    if meta.get("adapted_mesh"):
+        sim, adaptation, fields, checkpoints = continue_adapted(old, meta, document, config, comm)
+    else:
+        sim, fields, checkpoints = _continue_fixed(old, meta, document, config, comm)
 
     if "records" in meta:
         summary["records"], summary["steps"] = meta["records"], meta["steps"]
@@ -120,5 +103,36 @@ def restart(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, *, time_limit:
         start,
         summary.get("wall_time", 0.0),
         time_limit,
+        adaptation,
     )
     return execute_locked(execution, lock)
+
+
+def _continue_fixed(
+    old: CheckpointFile, meta: dict[str, Any], document: ConfigDocument, config: RunConfig, comm: MPI.Comm
+) -> tuple[Simulation, Fields, Checkpoints]:
+    """The simulation in the checkpoint's last state, every checkpoint time copied into a file
+    of this distribution (the VTX files re-written); its Fields and Checkpoints outputs."""
+    stepper, times = meta["stepper"], meta["times"]
+    last, out = times[-1], old.path.parent
+    tagged_mesh = old.read_mesh(comm, meta["mesh"])
+    sim = Simulation.from_config(config, mesh=tagged_mesh, initial=placeholder_values(config.initial), t_start=last)
+    new, mesh_description = CheckpointFile.create(out / f".{CHECKPOINT_NAME}.new", tagged_mesh)
+    state = scratch_functions(sim, stepper)
+    current = {name: state[name] for name in current_functions(sim)}
+    fields = Fields(velocity=False)
+    fields.open(sim, out)
+    for time in times:
+        functions = state if time == last else current
+        old.read(functions, time)
+        load_unknowns(sim, functions)
+        sim.time = time
+        fields.write(sim, [])
+        new.write(functions, time)
+    restore(sim, stepper, state)
+    if sim.velocity is not None:
+        sim.solve_flow()  # the checkpoint holds the species; the quasi-steady flow follows from them
+    replace_directory(new.path, old.path, comm)  # `old` now names the new file
+    checkpoints = Checkpoints(document)
+    checkpoints.resume(out, old, mesh_description, times)
+    return sim, fields, checkpoints

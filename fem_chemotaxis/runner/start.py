@@ -20,12 +20,14 @@ import dolfinx
 from mpi4py import MPI
 from petsc4py import PETSc
 
+from fem_chemotaxis.adaptivity import Adaptation
 from fem_chemotaxis.config import ConfigDocument, RunConfig
 from fem_chemotaxis.config.evaluation import check_interpolated
 from fem_chemotaxis.io.console import LOGGER_NAME
 from fem_chemotaxis.io.failures import release_space, reserve_space
 from fem_chemotaxis.io.run_directory import prepare_run_directory
 from fem_chemotaxis.io.run_lock import RunLock
+from fem_chemotaxis.io.seed import read_initial_values
 from fem_chemotaxis.model.quantities import Quantity
 from fem_chemotaxis.outputs import Checkpoints, Fields, Output, Pictures, QuantityValues, TimeSeries
 from fem_chemotaxis.runner.loop import RunLoop
@@ -56,9 +58,9 @@ def _version_of(module: str) -> str:
         return "not installed"
 
 
-def config_outputs(config: RunConfig, document: ConfigDocument) -> list[Output]:
+def config_outputs(config: RunConfig, document: ConfigDocument, adaptation: Adaptation | None = None) -> list[Output]:
     """What a config's run writes: time series, fields, checkpoints, and pictures unless turned off."""
-    outputs: list[Output] = [TimeSeries(), Fields(), Checkpoints(document)]
+    outputs: list[Output] = [TimeSeries(), Fields(), Checkpoints(document, adaptation)]
     return [*outputs, Pictures()] if config.output.pictures else outputs
 
 
@@ -89,6 +91,10 @@ def run(
     config = document.parse()
     # Everything that can reject the input (mesh names, subdomains) runs before anything is written.
     sim = Simulation.from_config(config, comm)
+    adaptation = None
+    if config.adapt is not None:
+        adaptation = Adaptation(config.adapt, sim.tagged_mesh)
+        sim = adaptation.start(sim, read_initial_values(config.initial, comm))
     check_interpolated({name: u.x.array for name, u in sim.u.items()}, comm)
     quantities = QuantityValues(sim, config.quantities)
     out = prepare_run_directory(output_dir or config.output.dir, force, comm)
@@ -98,9 +104,18 @@ def run(
         f"fem-chemotaxis: model '{config.model.name}' on {sim.tagged_mesh.source}, {sim.num_dofs} dofs, "
         f"{comm.size} MPI rank(s) -> {out}"
     )
-    outputs = config_outputs(config, document)
+    outputs = config_outputs(config, document, adaptation)
     execution = RunLoop(
-        sim, out, summary, outputs, quantities, config.t_end, config.output.interval, start, time_limit=time_limit
+        sim,
+        out,
+        summary,
+        outputs,
+        quantities,
+        config.t_end,
+        config.output.interval,
+        start,
+        time_limit=time_limit,
+        adaptation=adaptation,
     )
     return execute_locked(execution, lock)
 

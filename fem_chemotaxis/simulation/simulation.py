@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import dolfinx.fem
 import ufl
@@ -91,6 +92,14 @@ class Simulation:
         t_start: float = 0.0,
     ):
         discretisation = discretisation or Discretisation()
+        self._settings: dict[str, Any] = {  # to build the same problem on another mesh (on_mesh)
+            "time": time,
+            "solver": solver,
+            "discretisation": discretisation,
+            "boundary_conditions": boundary_conditions,
+            "subdomain_parameters": subdomain_parameters,
+            "sources": sources,
+        }
         self.model, self.tagged_mesh, self.mesh = model, mesh, mesh.mesh
         self.comm: MPI.Comm = self.mesh.comm
         pause_automatic_collection(self.comm)  # see io/collective_gc.py
@@ -182,6 +191,18 @@ class Simulation:
             motion=config.motion,
             t_start=t_start,
         )
+
+    def on_mesh(self, mesh: TaggedMesh, initial: Mapping[str, InitialValue]) -> Simulation:
+        """The same problem (model, settings, conditions) on another mesh, from `initial` at the current time.
+
+        Used by adaptive refinement (fem_chemotaxis/adaptivity), which then moves the step state.
+
+        Raises:
+            ValueError: for a moving mesh, which is not re-meshed.
+        """
+        if self.moving is not None:
+            raise ValueError("a moving mesh ([mesh.motion]) cannot be re-meshed")
+        return Simulation(self.model, mesh, initial, t_start=self.time, **self._settings)
 
     @property
     def spaces(self) -> dict[str, dolfinx.fem.FunctionSpace]:
@@ -349,15 +370,22 @@ class Simulation:
         self._accept(dt) if report.converged else self._reject()
         return report
 
-    def advance_to(self, t_target: float, on_step: Callable[[StepRecord], None] | None = None) -> None:
+    def advance_to(
+        self, t_target: float, on_step: Callable[[StepRecord], None] | None = None, max_steps: int | None = None
+    ) -> None:
         """Step to exactly t_target, rejecting and retrying steps as described in the module doc.
+
+        With `max_steps`, return earlier, after that many accepted steps (adaptive refinement
+        re-meshes between such calls).
 
         Raises:
             SolverFailure: if a step fails even at dt_min.
             BlowUp: if a density maximum passes the blow-up threshold.
             MeshQualityStop: if the moving mesh would become too distorted.
         """
-        while t_target - self.time > 1e-12 * max(1.0, abs(t_target)):
+        taken = 0
+        while t_target - self.time > 1e-12 * max(1.0, abs(t_target)) and (max_steps is None or taken < max_steps):
+            taken += 1
             h, report, error, rejected = self._accepted_step(t_target)
             self._accept(h)
             controller = self.solver.controller

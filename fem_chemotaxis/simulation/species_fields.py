@@ -68,19 +68,24 @@ class SpeciesFields:
         """The densities of all species, from unknowns at one time level."""
         return {n: self.density(n, f) for n, f in unknowns.items()}
 
-    def _mass_integrand(self, name: str) -> ufl.Form:
+    def _mass_integrand(self, name: str, unknown: dolfinx.fem.Function | None = None) -> ufl.Form:
         """The mass of a species, integrated with the quadrature rule of its time-derivative term.
 
         Using the same rule as (u - u_n, v) makes the discrete mass exactly the conserved
         quantity, also for u = exp(w), which no quadrature integrates exactly.
         """
-        density = self.density(name)
+        density = self.density(name, unknown)
         degree = ufl.algorithms.estimate_total_polynomial_degree(density * self.tests[name])
         return density * ufl.dx(metadata={"quadrature_degree": degree})
 
     def mass(self, name: str) -> float:
         """The integral of a species' density over the domain (collective)."""
         return float(self.comm.allreduce(dolfinx.fem.assemble_scalar(self._mass_forms[name]), op=MPI.SUM))
+
+    def mass_of(self, name: str, unknown: dolfinx.fem.Function) -> float:
+        """The mass of species `name` for another unknown in its space (e.g. an earlier level; collective)."""
+        form = dolfinx.fem.form(self._mass_integrand(name, unknown))
+        return float(self.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM))
 
     def set_initial(self, initial: Mapping[str, InitialValue], parameters: Mapping[str, float], t: float) -> None:
         """Set every level from the initial densities (expressions interpolated, or Functions on any mesh).

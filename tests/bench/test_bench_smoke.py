@@ -95,9 +95,13 @@ def test_summary_recovers_known_exponent_limit_and_ratios():
             "floor_ratio": 1.6,
             "time_to_solution": 12.0,
             "gradient_cost": 3.5,
+            "adaptive_mesh_peak_difference": 0.005,
+            "adaptive_mesh_dofs_ratio": 0.3,
+            "adaptive_mesh_wall_time_ratio": 0.7,
         }
     )
-    assert [checks[k]["pass"] for k in checks] == [True, False, None, True, True, False, True, False]
+    expected = [True, False, None, True, True, False, True, False, True, False, True]
+    assert [checks[k]["pass"] for k in checks] == expected
     p, c = summary.power_fit([1.0, 10.0, 100.0], list(np.array([2.0, 20.0, 200.0]) ** 1.0))
     assert p == pytest.approx(1.0) and c == pytest.approx(2.0)
 

@@ -1,0 +1,116 @@
+"""An adapted run from a config: restart on other rank counts, outputs of changing meshes, bad input.
+
+The run re-meshes every two steps (several times between outputs); ``--time-limit 0`` stops
+it after one step, so restarts land between re-meshes and just after them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import tomllib
+
+from fem_chemotaxis.config import ConfigError, parse_config
+from tests.conftest import run_cli
+from tests.workflow.helpers import largest_difference, load_summary, write_config
+
+pytestmark = pytest.mark.serial  # each test starts its own runs on 1 and 2 ranks
+
+ADAPTED_CONFIG = """
+[mesh]
+builtin = "rectangle"
+size = [1.0, 1.0]
+cells = [8, 8]
+[mesh.adapt]
+every = 2
+refine = 0.01
+coarsen = 0.002
+max_level = 2
+
+[model]
+name = "keller-segel"
+[model.parameters]
+d = 0.1
+chi = 5.0
+
+[initial]
+u = "1 + 2*exp(-40*((x-0.4)^2 + (y-0.6)^2))"
+s = "1"
+
+[time]
+t_end = 0.12
+dt = 0.01
+scheme = "bdf2"
+adaptive = true
+dt_max = 0.02
+
+[output]
+interval = 0.04
+pictures = false
+"""
+
+
+def test_restart_of_an_adapted_run_on_one_and_two_ranks(tmp_path: Path):
+    """Stopped after one step on 1, 2 and 1 ranks and finished on 2: equal to the uninterrupted run."""
+    config = write_config(tmp_path, ADAPTED_CONFIG)
+    reference_dir, out = tmp_path / "uninterrupted", tmp_path / "restarted"
+    result = run_cli("run", str(config), "--output", str(reference_dir))
+    assert result.returncode == 0, result.stdout + result.stderr
+    reference = load_summary(reference_dir)
+    first = run_cli("run", str(config), "--output", str(out), "--time-limit", "0")
+    assert first.returncode == 124, first.stdout + first.stderr
+    for nprocs in (2, 1):
+        again = run_cli("run", "--restart", str(out), "--time-limit", "0", nprocs=nprocs)
+        assert again.returncode == 124, again.stdout + again.stderr
+    final = run_cli("run", "--restart", str(out), nprocs=2)
+    assert final.returncode == 0, final.stdout + final.stderr
+    summary = load_summary(out)
+    assert summary["status"] == "completed" and len(summary["steps"]) == len(reference["steps"])
+    cells = [r["mesh"]["cells"] for r in reference["records"]]
+    assert len(set(cells)) == len(cells), f"the mesh must change between outputs: {cells}"
+    by_time = {r["time"]: r["mesh"] for r in summary["records"]}
+    assert all(by_time[r["time"]] == r["mesh"] for r in reference["records"])  # the same meshes
+    assert largest_difference(reference, summary) < 1e-8  # measured 7.3e-15
+    dt_difference = max(abs(a["dt"] - b["dt"]) for a, b in zip(summary["steps"], reference["steps"]))
+    assert dt_difference < 1e-8  # measured 2.0e-15
+
+
+def test_outputs_of_changing_meshes(tmp_path: Path):
+    """One VTX file per mesh written, and the mesh size in timeseries.csv equal to summary.json's."""
+    config = write_config(tmp_path, ADAPTED_CONFIG)
+    out = tmp_path / "run"
+    result = run_cli("run", str(config), "--output", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    records = load_summary(out)["records"]
+    assert sorted(p.name for p in out.glob("u*.bp")) == ["u.bp"] + [f"u_mesh{k}.bp" for k in range(1, len(records))]
+    rows = (out / "timeseries.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    columns = [dict(zip(header, row.split(","))) for row in rows[1:]]
+    assert [int(c["cells"]) for c in columns] == [r["mesh"]["cells"] for r in records]
+    assert [int(c["dofs"]) for c in columns] == [r["mesh"]["dofs"] for r in records]
+
+
+@pytest.mark.parametrize(
+    "given, wrong, message",
+    [
+        ("every = 2", "every = 0", "[mesh.adapt] every must be a positive integer, got 0"),
+        ("refine = 0.01", "refine = 2.0", "[mesh.adapt] refine must be a number in [0, 1], got 2.0"),
+        ("coarsen = 0.002", "coarsen = 0.5", "[mesh.adapt] coarsen = 0.5 must be below refine = 0.01"),
+        ("max_level = 2", "max_levels = 2", "max_levels"),
+        ("[mesh.adapt]", "[mesh.motion]\nkind = 'uniform-growth'\nrate = 0.1\n[mesh.adapt]", "cannot be combined"),
+    ],
+)
+def test_bad_adapt_settings_are_refused(given: str, wrong: str, message: str):
+    with pytest.raises(ConfigError) as error:
+        parse_config(tomllib.loads(ADAPTED_CONFIG.replace(given, wrong)))
+    assert message in str(error.value) and "\n" not in str(error.value)
+
+
+def test_bad_adapt_settings_exit_2_writing_nothing(tmp_path: Path):
+    config = write_config(tmp_path, ADAPTED_CONFIG.replace("every = 2", "every = 0"))
+    out = tmp_path / "run"
+    result = run_cli("run", str(config), "--output", str(out))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stderr.count("\n") == 1 and "[mesh.adapt] every must be a positive integer" in result.stderr
+    assert not out.exists()
