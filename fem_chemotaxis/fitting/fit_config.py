@@ -102,6 +102,8 @@ def _parse(tables: Mapping[str, Any], source: str, base_dir: Path, comm: MPI.Com
             f"run = '{tables['run']}': fitting needs [time] scheme = \"backward-euler\" or \"crank-nicolson\" with "
             f"fixed steps, got scheme = {run.time.scheme!r}, adaptive = {run.time.adaptive}"
         )
+    if run.adapt is not None:
+        raise ValueError(f"run = '{tables['run']}': fitting needs a fixed mesh, but the run config has [mesh.adapt]")
     table = only_keys(tables.get("parameters", {}), list(run.model.parameters), "parameters")
     if not table:
         raise ValueError(f"[parameters] names no parameter to fit; the model has: {', '.join(run.model.parameters)}")

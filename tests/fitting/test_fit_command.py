@@ -108,12 +108,16 @@ def test_fit_recovers_chi_from_checkpoints_and_writes_results(folder: Path, caps
             r"\[optimiser\] max_iterations must be a positive integer, got 0",
         ),
         (('run = "start.toml"', 'run = "adaptive.toml"'), r"fitting needs \[time\] scheme"),
+        (('run = "start.toml"', 'run = "adapted_mesh.toml"'), r"fitting needs a fixed mesh, .* \[mesh.adapt\]"),
     ],
-    ids=["bounds", "parameter", "run-dir", "time", "species", "iterations", "scheme"],
+    ids=["bounds", "parameter", "run-dir", "time", "species", "iterations", "scheme", "adapted-mesh"],
 )
 def test_bad_fit_file_is_refused_with_one_line_and_nothing_written(folder: Path, change, message, capsys):
     """Exit code 2, one line naming the key and value, no results directory."""
     (folder / "adaptive.toml").write_text(RUN.format(chi=1.5).replace("dt = 0.05", "dt = 0.05\nscheme = \"bdf2\""))
+    (folder / "adapted_mesh.toml").write_text(
+        RUN.format(chi=1.5).replace("[model]", "[mesh.adapt]\nevery = 2\n\n[model]")
+    )
     out = folder / "bad"
     fit_file = folder / "bad.toml"
     fit_file.write_text(FIT.format(output=out).replace(*change))
