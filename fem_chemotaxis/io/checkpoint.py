@@ -19,6 +19,11 @@ first wrote it.  A run continued on a new distribution (a restart) therefore cop
 earlier times into a fresh file with :meth:`CheckpointFile.create` and swaps it in with
 :func:`replace_directory`, instead of appending to the old file.
 
+An adapted run changes its mesh: the times on a new mesh go into a new file
+(``checkpoint-<k>.bp``), and ``checkpoint.json`` names the file it describes (``"file"``;
+``checkpoint.bp`` when absent). The previous file is removed only after the JSON naming the
+new one is in place, so at every moment the JSON describes a complete file.
+
 adios4dolfinx is imported on first use: without it (the pip wheels' route has no MPI-enabled
 ADIOS2 Python module) everything else in the package works, and a checkpoint fails with a
 CheckpointError that says why.
@@ -46,8 +51,10 @@ __all__ = [
     "METADATA_NAME",
     "CheckpointError",
     "CheckpointFile",
+    "checkpoint_path",
     "read_metadata",
     "recover_checkpoint",
+    "remove_directory",
     "replace_directory",
     "write_metadata",
 ]
@@ -169,6 +176,11 @@ def write_metadata(directory: str | Path, data: Mapping[str, Any], comm: MPI.Com
         write_json_atomic(Path(directory) / METADATA_NAME, data)
 
 
+def checkpoint_path(directory: str | Path, meta: Mapping[str, Any]) -> Path:
+    """The checkpoint file that ``checkpoint.json`` (`meta`) describes."""
+    return Path(directory) / str(meta.get("file", CHECKPOINT_NAME))
+
+
 def read_metadata(directory: str | Path, comm: MPI.Comm) -> dict[str, Any]:
     """The contents of ``checkpoint.json`` (read on rank 0, broadcast).
 
@@ -178,34 +190,52 @@ def read_metadata(directory: str | Path, comm: MPI.Comm) -> dict[str, Any]:
     directory = Path(directory)
     result: dict[str, Any] | str
     if comm.rank == 0:
-        meta, data = directory / METADATA_NAME, directory / CHECKPOINT_NAME
+        meta = directory / METADATA_NAME
+        missing = f"'{directory}' holds no checkpoint ({METADATA_NAME} and {CHECKPOINT_NAME}); it cannot be restarted"
         if not directory.is_dir():
             result = f"run directory '{directory}' does not exist"
-        elif not meta.is_file() or not data.is_dir():
-            result = (
-                f"'{directory}' holds no checkpoint ({METADATA_NAME} and {CHECKPOINT_NAME}); it cannot be restarted"
-            )
+        elif not meta.is_file():
+            result = missing
         else:
             try:
                 result = json.loads(meta.read_text())
             except json.JSONDecodeError as err:
                 result = f"{meta} is not valid JSON: {err}"
+            if isinstance(result, dict) and not checkpoint_path(directory, result).is_dir():
+                result = missing
     result = comm.bcast(result if comm.rank == 0 else None, root=0)
     if isinstance(result, str):
         raise CheckpointError(result)
     return result
 
 
+def remove_directory(path: str | Path, comm: MPI.Comm) -> None:
+    """Remove a checkpoint file no longer named by ``checkpoint.json`` (rank 0; collective)."""
+    comm.Barrier()
+    if comm.rank == 0 and Path(path).exists():
+        shutil.rmtree(path)
+    comm.Barrier()
+
+
 def recover_checkpoint(directory: str | Path, comm: MPI.Comm) -> None:
     """Finish what a crash interrupted (rank 0; collective): put a checkpoint left aside by
-    :func:`replace_directory` back in place, and remove half-written copies."""
+    :func:`replace_directory` back in place, and remove half-written copies and files of a
+    new mesh that ``checkpoint.json`` does not name yet (or no longer names)."""
     comm.Barrier()
     if comm.rank == 0:
-        target = Path(directory) / CHECKPOINT_NAME
+        directory = Path(directory)
+        try:
+            named = json.loads((directory / METADATA_NAME).read_text()).get("file", CHECKPOINT_NAME)
+        except (OSError, json.JSONDecodeError, AttributeError):
+            named = CHECKPOINT_NAME
+        target = directory / named
         aside = _aside(target)
         if not target.exists() and aside.is_dir():
             os.replace(aside, target)
-        for leftover in (aside, target.with_name(f".{target.name}.writing"), target.with_name(f".{target.name}.new")):
+        leftovers = [aside, target.with_name(f".{target.name}.writing"), target.with_name(f".{target.name}.new")]
+        leftovers += [p for p in directory.glob("checkpoint*.bp") if p.name != named]
+        leftovers += list(directory.glob(".checkpoint*.bp.*"))
+        for leftover in leftovers:
             if leftover.exists():
                 shutil.rmtree(leftover)
     comm.Barrier()

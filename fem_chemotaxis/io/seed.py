@@ -26,7 +26,7 @@ import numpy as np
 from mpi4py import MPI
 
 from fem_chemotaxis.expressions import Expression
-from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, METADATA_NAME, CheckpointFile, read_metadata
+from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, METADATA_NAME, CheckpointFile, checkpoint_path, read_metadata
 from fem_chemotaxis.io.console import LOGGER_NAME
 
 __all__ = ["LAST", "RunField", "placeholder_values", "read_densities", "read_initial_values"]
@@ -84,17 +84,21 @@ class RunField:
                 f"(looked in: {', '.join(str(c) for c in candidates)})"
             )
         meta_path = found / METADATA_NAME
-        if not meta_path.is_file() or not (found / CHECKPOINT_NAME).is_dir():
-            raise ValueError(
-                f"{where}: from_run = '{run_dir}' holds no checkpoint ({METADATA_NAME} and {CHECKPOINT_NAME}); "
-                "seed from a directory written by `fem-chemotaxis run`, which checkpoints at every "
-                "[output] interval"
-            )
+        no_checkpoint = (
+            f"{where}: from_run = '{run_dir}' holds no checkpoint ({METADATA_NAME} and {CHECKPOINT_NAME}); "
+            "seed from a directory written by `fem-chemotaxis run`, which checkpoints at every "
+            "[output] interval"
+        )
+        if not meta_path.is_file():
+            raise ValueError(no_checkpoint)
         try:
             meta = json.loads(meta_path.read_text())
             stored, times = meta["species"], [float(t) for t in meta["times"]]
-        except (json.JSONDecodeError, KeyError, TypeError) as err:
+            file = checkpoint_path(found, meta)
+        except (json.JSONDecodeError, KeyError, TypeError, AttributeError) as err:
             raise ValueError(f"{where}: {meta_path} is not a readable checkpoint description ({err})") from None
+        if not file.is_dir():
+            raise ValueError(no_checkpoint)
         if species not in stored:
             raise ValueError(
                 f"{where}: species = '{species}' is not in the run in '{run_dir}'; it has: {', '.join(stored)} "
@@ -128,9 +132,10 @@ def read_densities(fields: Mapping[str, RunField], comm: MPI.Comm) -> dict[str, 
     meshes: dict[Path, dolfinx.mesh.Mesh] = {}
     densities = {}
     for key, field in fields.items():
-        file = CheckpointFile(field.run_dir / CHECKPOINT_NAME)
+        meta = read_metadata(field.run_dir, comm)
+        file = CheckpointFile(checkpoint_path(field.run_dir, meta))
         if field.run_dir not in meshes:
-            meshes[field.run_dir] = file.read_mesh(comm, read_metadata(field.run_dir, comm)["mesh"]).mesh
+            meshes[field.run_dir] = file.read_mesh(comm, meta["mesh"]).mesh
         space = dolfinx.fem.functionspace(meshes[field.run_dir], ("Lagrange", field.degree))
         density = dolfinx.fem.Function(space, name=key)
         file.read({field.stored_as: density}, field.time)

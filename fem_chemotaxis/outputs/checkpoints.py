@@ -1,7 +1,8 @@
 """Restart checkpoints of a run: ``checkpoint.bp`` and ``checkpoint.json`` at every output time.
 
-An adapted run's checkpoint holds the current mesh (a new ``checkpoint.bp`` after each
-re-mesh, swapped in at its first write, listing only the times on that mesh) and the wanted
+An adapted run's checkpoint holds the current mesh (after each re-mesh a new file
+``checkpoint-<k>.bp``, which ``checkpoint.json`` names from its first write on; the previous
+file is removed after that JSON is in place) and the wanted
 refinement level of each cell's base cell (``adapt_level``), from which a restart rebuilds
 the same mesh from the base mesh on any number of ranks.
 """
@@ -16,7 +17,7 @@ from typing import Any
 from fem_chemotaxis.adaptivity import Adaptation
 from fem_chemotaxis.adaptivity.hierarchy import LEVELS
 from fem_chemotaxis.config import ConfigDocument
-from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointFile, replace_directory, write_metadata
+from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointFile, remove_directory, write_metadata
 from fem_chemotaxis.outputs.output import Output, Record
 from fem_chemotaxis.outputs.state import capture
 from fem_chemotaxis.simulation import Simulation
@@ -40,6 +41,7 @@ class Checkpoints(Output):
     def __init__(self, document: ConfigDocument, adaptation: Adaptation | None = None):
         self.document, self.adaptation = document, adaptation
         self._pending: CheckpointFile | None = None
+        self._pending_mesh: Mapping[str, Any] = {}
         self.file: CheckpointFile | None = None
         self.mesh_description: Mapping[str, Any] = {}
         self.times: list[float] = []
@@ -61,10 +63,13 @@ class Checkpoints(Output):
         )
 
     def mesh_changed(self, sim: Simulation) -> None:
-        """A new file holding the new mesh, replacing ``checkpoint.bp`` at the next write."""
-        assert self.directory is not None
-        self._pending, self.mesh_description = CheckpointFile.create(
-            self.directory / f".{CHECKPOINT_NAME}.mesh", sim.tagged_mesh
+        """A new file ``checkpoint-<k>.bp`` holding the new mesh, taking over at the next write."""
+        assert self.directory is not None and self.file is not None
+        number = int(self.file.path.stem.partition("-")[2] or 0) + 1
+        if self._pending is not None:  # re-meshed again before an output time: that file is never used
+            remove_directory(self._pending.path, sim.comm)
+        self._pending, self._pending_mesh = CheckpointFile.create(
+            self.directory / f"checkpoint-{number}.bp", sim.tagged_mesh
         )
 
     def write(self, sim: Simulation, records: Sequence[Record]) -> None:
@@ -74,10 +79,11 @@ class Checkpoints(Output):
         if self.adaptation is not None:
             functions[LEVELS] = self.adaptation.current.level_function()
             scalars["adapt_steps"] = self.adaptation.steps_since
+        previous = None
         if self._pending is not None:
             self._pending.write(functions, sim.time)
-            replace_directory(self._pending.path, self.file.path, sim.comm)
-            self._pending, self.times = None, []
+            previous, self.file, self._pending = self.file, self._pending, None
+            self.mesh_description, self.times = self._pending_mesh, []
         else:
             self.file.write(functions, sim.time)
         self.times.append(sim.time)
@@ -88,6 +94,7 @@ class Checkpoints(Output):
         write_metadata(
             self.directory,
             {
+                "file": self.file.path.name,
                 "times": self.times,
                 "stepper": scalars,
                 "species": species,
@@ -101,3 +108,5 @@ class Checkpoints(Output):
             },
             sim.comm,
         )
+        if previous is not None:  # checkpoint.json now names the new file
+            remove_directory(previous.path, sim.comm)

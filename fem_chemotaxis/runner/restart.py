@@ -17,9 +17,9 @@ from mpi4py import MPI
 
 from fem_chemotaxis.config import ConfigDocument, RunConfig
 from fem_chemotaxis.io.checkpoint import (
-    CHECKPOINT_NAME,
     CheckpointError,
     CheckpointFile,
+    checkpoint_path,
     read_metadata,
     recover_checkpoint,
     replace_directory,
@@ -71,7 +71,7 @@ def restart(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, *, time_limit:
     stepper, times = meta["stepper"], meta["times"]
     last = times[-1]
 
-    old = CheckpointFile(out / CHECKPOINT_NAME)
+    old = CheckpointFile(checkpoint_path(out, meta))
     _log.info(
         f"fem-chemotaxis: continuing '{config.model.name}' in {out} from t = {last:.6g} on {comm.size} MPI rank(s)"
     )
@@ -117,7 +117,7 @@ def _continue_fixed(
     last, out = times[-1], old.path.parent
     tagged_mesh = old.read_mesh(comm, meta["mesh"])
     sim = Simulation.from_config(config, mesh=tagged_mesh, initial=placeholder_values(config.initial), t_start=last)
-    new, mesh_description = CheckpointFile.create(out / f".{CHECKPOINT_NAME}.new", tagged_mesh)
+    new, mesh_description = CheckpointFile.create(out / f".{old.path.name}.new", tagged_mesh)
     state = scratch_functions(sim, stepper)
     current = {name: state[name] for name in current_functions(sim)}
     fields = Fields(velocity=False)

@@ -17,7 +17,7 @@ import numpy as np
 from mpi4py import MPI
 
 from fem_chemotaxis.config import ConfigDocument, RunConfig
-from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointFile, read_metadata
+from fem_chemotaxis.io.checkpoint import CheckpointFile, checkpoint_path, read_metadata
 from fem_chemotaxis.io.run_directory import read_summary
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.motion import POSITION, place_geometry
@@ -47,7 +47,7 @@ class StoredRun:
         self.metadata: dict[str, Any] = read_metadata(self.directory, comm)
         self.summary = read_summary(self.directory, comm)
         self.times: list[float] = list(self.metadata["times"])
-        self._file = CheckpointFile(self.directory / CHECKPOINT_NAME)
+        self._file = CheckpointFile(checkpoint_path(self.directory, self.metadata))
         self.mesh: TaggedMesh = self._file.read_mesh(comm, self.metadata["mesh"])
         domain = self.mesh.mesh
         self._unknowns: dict[str, dolfinx.fem.Function] = {}

@@ -102,6 +102,7 @@ def save_species_png(
     window_size: tuple[int, int] | None = None,
     view: str = "clip",
     outline: pyvista.DataSet | None = None,
+    mesh_edges: bool = False,
 ) -> None:
     """Render scalar species side by side into one PNG.
 
@@ -120,6 +121,7 @@ def save_species_png(
             are always seen from above.
         outline: Lines drawn in red over every panel (rank 0's), e.g. the boundary of a
             moving domain at an earlier time.
+        mesh_edges: Draw the cells' edges thinly over the field (e.g. an adapted mesh).
 
     Raises:
         ValueError: If ``view`` is not one of ``VIEWS_3D``.
@@ -157,7 +159,9 @@ def save_species_png(
         lit = three_d and view != "slices"
         for column, function in enumerate(functions):
             plotter.subplot(row, column)
-            _draw_panel(plotter, grid, shown, edges, function.name, time, panel_size, lit, direction, outline)
+            _draw_panel(
+                plotter, grid, shown, edges, function.name, time, panel_size, lit, direction, outline, mesh_edges
+            )
             fit_camera(plotter, grid.bounds, direction, view_up, panel_size)
         write_png_atomically(path, plotter.screenshot)
     finally:
@@ -185,6 +189,7 @@ def _draw_panel(
     lit: bool,
     direction: Sequence[float],
     outline: pyvista.DataSet | None,
+    mesh_edges: bool = False,
 ) -> None:
     """Draw one species into the current subplot: field, edges, outline, scalar bar and labels."""
     panel = shown.copy(deep=False)
@@ -198,6 +203,9 @@ def _draw_panel(
         clim=clim,
         lighting=lit,
         show_scalar_bar=False,
+        show_edges=mesh_edges,
+        edge_color="black",
+        line_width=0.3,
         **shading,
     )
     for edge in edges:

@@ -6,6 +6,8 @@ it after one step, so restarts land between re-meshes and just after them.
 
 from __future__ import annotations
 
+import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,7 @@ import tomllib
 from fem_chemotaxis.config import ConfigError, parse_config
 from tests.conftest import run_cli
 from tests.workflow.helpers import largest_difference, load_summary, write_config
+from tests.workflow.test_faults import _start
 
 pytestmark = pytest.mark.serial  # each test starts its own runs on 1 and 2 ranks
 
@@ -74,6 +77,55 @@ def test_restart_of_an_adapted_run_on_one_and_two_ranks(tmp_path: Path):
     assert largest_difference(reference, summary) < 1e-8  # measured 7.3e-15
     dt_difference = max(abs(a["dt"] - b["dt"]) for a, b in zip(summary["steps"], reference["steps"]))
     assert dt_difference < 1e-8  # measured 2.0e-15
+
+
+# Kill the run at the first output time on a new mesh: after the new checkpoint file holds the
+# state but before checkpoint.json names it, or after the JSON names it but before the
+# previous file is removed.
+_KILL_AT_MESH_SWITCH = """
+import os, signal
+import fem_chemotaxis.outputs.checkpoints as checkpoints
+original_metadata, original_remove = checkpoints.write_metadata, checkpoints.remove_directory
+def write_metadata(directory, data, comm):
+    if "{where}" == "before the JSON" and data["file"] != "checkpoint.bp":
+        os.kill(os.getpid(), signal.SIGKILL)
+    original_metadata(directory, data, comm)
+def remove_directory(path, comm):
+    if "{where}" == "before the removal" and str(path).endswith("checkpoint.bp"):
+        os.kill(os.getpid(), signal.SIGKILL)
+    original_remove(path, comm)
+checkpoints.write_metadata, checkpoints.remove_directory = write_metadata, remove_directory
+"""
+
+
+@pytest.mark.parametrize("where", ["before the JSON", "before the removal"])
+def test_kill_9_at_a_mesh_switch_of_the_checkpoint_then_restart(tmp_path: Path, where: str):
+    """checkpoint.json always describes a complete file: the restart equals the uninterrupted run."""
+    config = write_config(tmp_path, ADAPTED_CONFIG)
+    reference_dir, out = tmp_path / "uninterrupted", tmp_path / "killed"
+    assert run_cli("run", str(config), "--output", str(reference_dir)).returncode == 0
+    reference = load_summary(reference_dir)
+    process = _start("run", str(config), "--output", str(out), driver=_KILL_AT_MESH_SWITCH.format(where=where))
+    process.communicate(timeout=300)
+    assert process.returncode == -signal.SIGKILL
+    meta = json.loads((out / "checkpoint.json").read_text())
+    files = sorted(p.name for p in out.glob("checkpoint*.bp"))
+    if where == "before the JSON":  # the new file complete, the JSON still naming the first
+        assert (
+            meta["file"] == "checkpoint.bp" and meta["times"] == [0.0] and files == ["checkpoint-1.bp", "checkpoint.bp"]
+        )
+    else:  # the JSON naming the new file, the first not yet removed
+        assert meta["file"] == "checkpoint-1.bp" and meta["times"] == [0.04] and len(files) == 2
+    final = run_cli("run", "--restart", str(out))
+    assert final.returncode == 0, final.stdout + final.stderr
+    summary = load_summary(out)
+    assert summary["status"] == "completed" and len(summary["steps"]) == len(reference["steps"])
+    assert sorted(p.name for p in out.glob("checkpoint*.bp")) == [
+        json.loads((out / "checkpoint.json").read_text())["file"]
+    ]
+    difference = largest_difference(reference, summary)
+    print(f"\nkill -9 {where} at a mesh switch; restarted vs uninterrupted: {difference:.2e}")
+    assert difference < 1e-8
 
 
 def test_outputs_of_changing_meshes(tmp_path: Path):
