@@ -70,7 +70,7 @@ docker:
 	docker/build-image.sh
 
 # The cluster image: Debian's Apptainer in its own sid root, no daemon (docker/build-apptainer.sh).
-# Not part of `make test` (first build about 6 minutes; later runs reuse the image).
+# Not part of `make test` (first build 25-45 minutes on 2 cores; later runs reuse the image and take about 1 minute).
 image-check:
 	nice docker/build-apptainer.sh
 

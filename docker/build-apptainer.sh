@@ -92,7 +92,7 @@ hash=$(inputs_hash)
 if [ -f "$SIF" ] && [ "$(cat "$SIF.inputs" 2>/dev/null)" = "$hash" ]; then
   say "image $SIF is up to date (inputs $hash)"
 else
-  say "building $SIF from docker/apptainer.def (about 6 minutes on 2 cores)"
+  say "building $SIF from docker/apptainer.def (25-45 minutes on 2 cores, most of it mksquashfs)"
   t0=$(now)
   rm -f "$SIF.inputs"
   in_builder apptainer build --force --build-arg MIRROR="$MIRROR" --build-arg REPO="$REPO" \
