@@ -3,6 +3,11 @@
 The objective in the scaled variables x (:class:`~fem_chemotaxis.fitting.parameters.Scaling`)
 is ``M(p(x)) + tikhonov/2 * |x - x_start|^2``. Every rank runs the same optimiser on the same
 (allreduced) values, so the iterates agree across MPI ranks.
+
+A forward run that diverges at trial parameters (a blow-up for too strong a chemotaxis, say)
+is a rejected trial, not the end of the fit: the objective there is reported as
+``REJECTED_FACTOR`` times the best value so far, with a gradient pointing back towards the best
+parameters, so that the line search backs off. Only a divergence at the start ends the fit.
 """
 
 from __future__ import annotations
@@ -19,10 +24,14 @@ from fem_chemotaxis.checks import number, only_keys, positive
 from fem_chemotaxis.fitting.parameters import Scaling
 from fem_chemotaxis.fitting.reduced_misfit import ReducedMisfit
 from fem_chemotaxis.io.console import LOGGER_NAME
+from fem_chemotaxis.simulation import SolverFailure
 
 __all__ = ["Evaluation", "OptimiserSettings", "minimise"]
 
 _log = logging.getLogger(LOGGER_NAME)
+
+#: The objective reported for trial parameters whose forward run diverged, over the best so far.
+REJECTED_FACTOR = 10.0
 
 
 @dataclass(frozen=True)
@@ -75,14 +84,26 @@ def minimise(
     iteration = [0]
     scale = [0.0]  # the objective is divided by its value at the start (values of order one)
 
+    best: list[tuple[float, np.ndarray]] = []  # (scaled objective, x) of the best evaluation
+
     def objective(x: np.ndarray) -> tuple[float, np.ndarray]:
         p = scaling.to_parameters(x)
-        misfit, gradient = reduced.value_and_gradient(p)
+        try:
+            misfit, gradient = reduced.value_and_gradient(p)
+        except SolverFailure as failure:
+            if not best:
+                raise
+            _log.warning(f"fem-chemotaxis fit: {failure}; trial rejected, the line search backs off")
+            value, x_best = best[0]
+            away = x - x_best
+            return REJECTED_FACTOR * value, REJECTED_FACTOR * value * away / max(float(away @ away), 1e-300)
         regular = 0.5 * settings.tikhonov * float(np.sum((x - x_start) ** 2))
         value = misfit + regular
         scale[0] = scale[0] or max(abs(value), 1e-300)
         gradient_x = gradient * scaling.derivative(x) + settings.tikhonov * (x - x_start)
         history.append(Evaluation(iteration[0], dict(scaling.named(p)), misfit, value, gradient.tolist()))
+        if not best or value / scale[0] < best[0][0]:
+            best[:] = [(value / scale[0], x.copy())]
         return value / scale[0], gradient_x / scale[0]
 
     def callback(x: np.ndarray) -> None:

@@ -7,6 +7,9 @@
   interpolated exactly (bilinear interpolation reproduces linear functions) at points between
   the outer pixel centres, and a point outside the box is refused naming the picture.
 - 16-bit TIFF pictures are read as gray levels value/65535.
+- A forward run that diverges at trial parameters is a rejected trial: the fit still finds
+  the minimum of a misfit whose "forward run" fails beyond p = 4 (the first trial lands at 5.3);
+  a divergence at the start ends the fit with the SolverFailure.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import pytest
 from fem_chemotaxis.fitting.images import bilinear, pixel_centres, read_gray
 from fem_chemotaxis.fitting.optimiser import OptimiserSettings, minimise
 from fem_chemotaxis.fitting.parameters import FittedParameter, Scaling
+from fem_chemotaxis.simulation import SolverFailure
 
 
 class QuadraticMisfit:
@@ -74,3 +78,27 @@ def test_a_16_bit_tiff_is_read_as_gray_levels(tmp_path):
     levels = (np.arange(12).reshape(3, 4) * 5000).astype(np.uint16)
     iio.imwrite(tmp_path / "frame.tif", levels)
     assert np.array_equal(read_gray(tmp_path / "frame.tif"), levels / 65535.0)
+
+
+class DivergingMisfit:
+    """M(p) = r^2/2 + r^4/4, r = p - 3, whose forward run "diverges" for p > `limit`."""
+
+    def __init__(self, limit: float):
+        self.limit, self.trials = limit, []
+
+    def value_and_gradient(self, p: np.ndarray) -> tuple[float, np.ndarray]:
+        self.trials.append(float(p[0]))
+        if p[0] > self.limit:
+            raise SolverFailure(f"the forward run diverged (chi = {p[0]:.3g})", {})
+        r = float(p[0]) - 3.0
+        return 0.5 * r * r + 0.25 * r**4, np.array([r + r**3])
+
+
+def test_a_diverging_trial_is_rejected_and_the_fit_goes_on():
+    misfit = DivergingMisfit(limit=4.0)
+    scaling = Scaling([FittedParameter("chi", start=1.0, lower=0.01, upper=100.0, log=True)])
+    found, _, message, _ = minimise(misfit, scaling, OptimiserSettings(max_iterations=100, gtol=1e-10, ftol=1e-15))
+    assert any(t > 4.0 for t in misfit.trials)  # the scenario happened: measured one trial, at 5.29
+    assert found[0] == pytest.approx(3.0, rel=1e-6), message  # measured 4e-15
+    with pytest.raises(SolverFailure):
+        minimise(DivergingMisfit(limit=0.5), scaling, OptimiserSettings())
