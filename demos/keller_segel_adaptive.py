@@ -81,11 +81,15 @@ initial = sim.statistics()
 rows = []
 for k in range(1, 11):
     sim = adaptation.advance_to(sim, k * t_end / 10)
-    rows.append((sim.time, adaptation.current.num_cells, sim.num_dofs, sim.statistics()["u"]))
+    current = adaptation.current
+    rows.append((sim.time, current.num_cells, sim.num_dofs, current.imbalance, sim.statistics()["u"]))
 if comm.rank == 0:
     print(f"base mesh: {base_cells} triangles")
-    for time, cells, dofs, u in rows:
-        print(f"t = {time:5.3f}: {cells:6d} cells, {dofs:6d} unknowns, peak u = {u['max']:8.4f}, mass {u['mass']:.12f}")
+    for time, cells, dofs, imbalance, u in rows:
+        print(
+            f"t = {time:5.3f}: {cells:6d} cells, {dofs:6d} unknowns (largest rank share / mean {imbalance:.2f}), "
+            f"peak u = {u['max']:8.4f}, mass {u['mass']:.12f}"
+        )
 
 # ## A physical check: the cells are conserved
 #

@@ -55,6 +55,17 @@ class AdaptedMesh:
         """Global number of cells (collective)."""
         return self.tagged.mesh.topology.index_map(self.tagged.mesh.topology.dim).size_global
 
+    @property
+    def imbalance(self) -> float:
+        """Largest number of cells owned by one rank over the mean (1: balanced; collective).
+
+        Children stay on their parent's rank (the mesh is not repartitioned), so refining
+        where an aggregate forms loads that rank more than the others.
+        """
+        owned = self.tagged.mesh.topology.index_map(self.tagged.mesh.topology.dim).size_local
+        comm = self.tagged.mesh.comm
+        return comm.allreduce(owned, op=MPI.MAX) * comm.size / comm.allreduce(owned, op=MPI.SUM)
+
     def level_function(self) -> dolfinx.fem.Function:
         """Per cell the wanted level of its base ancestor, as a DG0 function (stored in checkpoints)."""
         mesh = self.tagged.mesh
