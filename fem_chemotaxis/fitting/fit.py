@@ -123,4 +123,5 @@ def fit(
         config.optimiser,
         output=output or config.output,
         on_iteration=on_iteration,
+        store_every=config.store_every,
     )

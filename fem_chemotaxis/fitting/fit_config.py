@@ -4,6 +4,8 @@
 
     run = "keller_segel.toml"        # the run config: model, mesh, initial, [time] dt and scheme
     output = "results/ks-fit"        # the results directory (default: results/<FIT file name>)
+    store_every = 1                  # keep every K-th forward state for the adjoint, recompute
+                                     # the rest: about N/K + K states of N steps in memory
 
     [parameters.chi]                 # one table per estimated model parameter
     bounds = [0.1, 10.0]
@@ -60,7 +62,7 @@ from fem_chemotaxis.io.toml_file import read_toml
 
 __all__ = ["FitConfig", "load_fit_config"]
 
-_KEYS = ("run", "output", "parameters", "observations", "optimiser")
+_KEYS = ("run", "output", "store_every", "parameters", "observations", "optimiser")
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,7 @@ class FitConfig:
     observations: tuple[RunFields | ImageSeries | PointTable, ...]
     optimiser: OptimiserSettings
     output: Path
+    store_every: int = 1
 
 
 def load_fit_config(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> FitConfig:
@@ -122,7 +125,10 @@ def _parse(tables: Mapping[str, Any], source: str, base_dir: Path, comm: MPI.Com
     output = tables.get("output", str(Path("results") / Path(source).stem))
     if not isinstance(output, str) or not output:
         raise ValueError(f"output must be a directory name, got {output!r}")
-    return FitConfig(source, run, tuple(parameters), observations, optimiser, Path(output))
+    store_every = tables.get("store_every", 1)
+    if isinstance(store_every, bool) or not isinstance(store_every, int) or store_every < 1:
+        raise ValueError(f"store_every must be a positive integer, got {store_every!r}")
+    return FitConfig(source, run, tuple(parameters), observations, optimiser, Path(output), store_every)
 
 
 def _check_fixed_inputs(run: RunConfig, name: str) -> None:

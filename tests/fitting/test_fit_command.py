@@ -46,6 +46,7 @@ pictures = false
 FIT = """
 run = "start.toml"
 output = "{output}"
+store_every = 3
 
 [parameters.chi]
 bounds = [0.1, 10.0]
@@ -109,8 +110,9 @@ def test_fit_recovers_chi_from_checkpoints_and_writes_results(folder: Path, caps
         ),
         (('run = "start.toml"', 'run = "adaptive.toml"'), r"fitting needs \[time\] scheme"),
         (('run = "start.toml"', 'run = "adapted_mesh.toml"'), r"fitting needs a fixed mesh, .* \[mesh.adapt\]"),
+        (("store_every = 3", "store_every = 0"), r"store_every must be a positive integer, got 0"),
     ],
-    ids=["bounds", "parameter", "run-dir", "time", "species", "iterations", "scheme", "adapted-mesh"],
+    ids=["bounds", "parameter", "run-dir", "time", "species", "iterations", "scheme", "adapted-mesh", "store-every"],
 )
 def test_bad_fit_file_is_refused_with_one_line_and_nothing_written(folder: Path, change, message, capsys):
     """Exit code 2, one line naming the key and value, no results directory."""
