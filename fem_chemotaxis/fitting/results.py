@@ -99,5 +99,9 @@ def write_results(
     comm.barrier()
     if observed:
         save_species_png(
-            [*observed, *fitted], directory / "observed_vs_fitted.png", time, "observations and the fitted model"
+            [*observed, *fitted],
+            directory / "observed_vs_fitted.png",
+            time,
+            "observations and the fitted model (one colour scale)",
+            shared_range=True,
         )

@@ -103,6 +103,7 @@ def save_species_png(
     view: str = "clip",
     outline: pyvista.DataSet | None = None,
     mesh_edges: bool = False,
+    shared_range: bool = False,
 ) -> None:
     """Render scalar species side by side into one PNG.
 
@@ -122,6 +123,8 @@ def save_species_png(
         outline: Lines drawn in red over every panel (rank 0's), e.g. the boundary of a
             moving domain at an earlier time.
         mesh_edges: Draw the cells' edges thinly over the field (e.g. an adapted mesh).
+        shared_range: One colour range for all panels (for fields to be compared, such as
+            observed and fitted densities) instead of one per panel.
 
     Raises:
         ValueError: If ``view`` is not one of ``VIEWS_3D``.
@@ -157,11 +160,12 @@ def save_species_png(
         # 2-D and slices: the colour map's own colours (planes facing different ways must
         # not look different); clip and surface: soft shading that keeps them close.
         lit = three_d and view != "slices"
-        for column, function in enumerate(functions):
+        names = [f.name for f in functions]
+        common = color_range(np.concatenate([grid.point_data[n] for n in names])) if shared_range else None
+        for column, name in enumerate(names):
             plotter.subplot(row, column)
-            _draw_panel(
-                plotter, grid, shown, edges, function.name, time, panel_size, lit, direction, outline, mesh_edges
-            )
+            clim = common or color_range(grid.point_data[name])
+            _draw_panel(plotter, grid, shown, edges, name, time, panel_size, lit, direction, outline, mesh_edges, clim)
             fit_camera(plotter, grid.bounds, direction, view_up, panel_size)
         write_png_atomically(path, plotter.screenshot)
     finally:
@@ -189,12 +193,12 @@ def _draw_panel(
     lit: bool,
     direction: Sequence[float],
     outline: pyvista.DataSet | None,
-    mesh_edges: bool = False,
+    mesh_edges: bool,
+    clim: tuple[float, float],
 ) -> None:
     """Draw one species into the current subplot: field, edges, outline, scalar bar and labels."""
     panel = shown.copy(deep=False)
     panel.set_active_scalars(name)
-    clim = color_range(grid.point_data[name])
     shading = {"ambient": 0.4, "diffuse": 0.6, "specular": 0.0} if lit else {}
     actor = plotter.add_mesh(
         panel,

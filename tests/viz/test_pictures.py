@@ -228,3 +228,23 @@ def test_save_time_series_png(tmp_path):
         with pytest.raises(ValueError, match="values"):
             save_time_series_png(times[:-1], series, directory / "bad.png", "mass")
         assert [p.name for p in directory.iterdir()] == ["series.png"]
+
+
+def test_shared_range_puts_both_panels_on_one_colour_scale(tmp_path):
+    """u = 1 and v = 2 everywhere: on one scale [1, 2] u takes the colour map's first colour
+    and v its last; each on its own (widened) range, both show its middle colour."""
+    directory = _shared_dir(tmp_path)
+    mesh = dolfinx.mesh.create_rectangle(comm, [[0, 0], [2, 1]], [8, 4])
+    u = _function(mesh, 1, "u", lambda x: 1.0 + 0 * x[0])
+    v = _function(mesh, 1, "v", lambda x: 2.0 + 0 * x[0])
+    save_species_png([u, v], directory / "shared.png", window_size=(1200, 500), shared_range=True)
+    save_species_png([u, v], directory / "own.png", window_size=(1200, 500))
+    if comm.rank == 0:
+        viridis = colormaps["viridis"]
+        first, middle, last = (np.array(viridis(t)[:3]) * 255 for t in (0.0, 0.5, 1.0))
+        for name, (left, right) in (("shared.png", (first, last)), ("own.png", (middle, middle))):
+            (width, height), pixels = _read_png(directory / name)
+            image = pixels[:, :3].astype(float).reshape(height, width, 3)
+            row = height // 2  # through the middle of the field (the scalar bar is at the bottom)
+            for column, expected in ((width // 4, left), (3 * width // 4, right)):
+                assert np.abs(image[row, column] - expected).max() < 12, (name, column, image[row, column], expected)
