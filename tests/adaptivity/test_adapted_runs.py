@@ -15,7 +15,7 @@ import tomllib
 
 from fem_chemotaxis.config import ConfigError, parse_config
 from tests.conftest import run_cli
-from tests.workflow.helpers import largest_difference, load_summary, write_config
+from tests.workflow.helpers import largest_difference, load_summary, uninterrupted_and_restarted, write_config
 from tests.workflow.test_faults import _start
 
 pytestmark = pytest.mark.serial  # each test starts its own runs on 1 and 2 ranks
@@ -56,19 +56,7 @@ pictures = false
 
 def test_restart_of_an_adapted_run_on_one_and_two_ranks(tmp_path: Path):
     """Stopped after one step on 1, 2 and 1 ranks and finished on 2: equal to the uninterrupted run."""
-    config = write_config(tmp_path, ADAPTED_CONFIG)
-    reference_dir, out = tmp_path / "uninterrupted", tmp_path / "restarted"
-    result = run_cli("run", str(config), "--output", str(reference_dir))
-    assert result.returncode == 0, result.stdout + result.stderr
-    reference = load_summary(reference_dir)
-    first = run_cli("run", str(config), "--output", str(out), "--time-limit", "0")
-    assert first.returncode == 124, first.stdout + first.stderr
-    for nprocs in (2, 1):
-        again = run_cli("run", "--restart", str(out), "--time-limit", "0", nprocs=nprocs)
-        assert again.returncode == 124, again.stdout + again.stderr
-    final = run_cli("run", "--restart", str(out), nprocs=2)
-    assert final.returncode == 0, final.stdout + final.stderr
-    summary = load_summary(out)
+    reference, summary = uninterrupted_and_restarted(write_config(tmp_path, ADAPTED_CONFIG), tmp_path)
     assert summary["status"] == "completed" and len(summary["steps"]) == len(reference["steps"])
     cells = [r["mesh"]["cells"] for r in reference["records"]]
     assert len(set(cells)) == len(cells), f"the mesh must change between outputs: {cells}"

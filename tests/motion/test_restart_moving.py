@@ -19,7 +19,7 @@ from mpi4py import MPI
 from fem_chemotaxis.io.checkpoint import CheckpointFile
 from fem_chemotaxis.motion import POSITION, place_geometry
 from tests.conftest import run_cli
-from tests.workflow.helpers import largest_difference, load_summary, write_config
+from tests.workflow.helpers import largest_difference, uninterrupted_and_restarted, write_config
 
 pytestmark = pytest.mark.serial
 
@@ -55,21 +55,8 @@ pictures = false
 
 
 def test_moving_mesh_restart_on_one_and_two_ranks_reproduces_uninterrupted_run(tmp_path: Path):
-    config = write_config(tmp_path, CONFIG)
-    reference_dir, out = tmp_path / "uninterrupted", tmp_path / "restarted"
-    result = run_cli("run", str(config), "--output", str(reference_dir))
-    assert result.returncode == 0, result.stdout + result.stderr
-    reference = load_summary(reference_dir)
-
-    first = run_cli("run", str(config), "--output", str(out), "--time-limit", "0")
-    assert first.returncode == 124, first.stdout + first.stderr
-    for nprocs in (2, 1):
-        again = run_cli("run", "--restart", str(out), "--time-limit", "0", nprocs=nprocs)
-        assert again.returncode == 124, again.stdout + again.stderr
-    final = run_cli("run", "--restart", str(out), nprocs=2)
-    assert final.returncode == 0, final.stdout + final.stderr
-
-    summary = load_summary(out)
+    reference, summary = uninterrupted_and_restarted(write_config(tmp_path, CONFIG), tmp_path)
+    out = tmp_path / "restarted"
     assert summary["status"] == "completed"
     assert len(summary["steps"]) == len(reference["steps"])
     assert largest_difference(reference, summary) < 1e-8

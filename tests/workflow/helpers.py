@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.conftest import run_cli
+
 #: Keller-Segel aggregation with adaptive BDF2 steps: restoring a run needs the step sizes,
 #: the previous solution and the controller's history, not only the unknowns.
 RESTART_CONFIG = """
@@ -89,3 +91,19 @@ def largest_difference(reference: dict[str, Any], other: dict[str, Any]) -> floa
             for key, value in stats.items():
                 worst = max(worst, abs(value - match[0]["species"][name][key]) / max(1.0, abs(value)))
     return worst
+
+
+def uninterrupted_and_restarted(config: Path, tmp_path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Summaries of `config` run through, and run stopped after one step on 1, 2 and 1 ranks
+    (``--time-limit 0``, each leg restarted) and finished on 2 ranks."""
+    reference_dir, out = tmp_path / "uninterrupted", tmp_path / "restarted"
+    result = run_cli("run", str(config), "--output", str(reference_dir))
+    assert result.returncode == 0, result.stdout + result.stderr
+    first = run_cli("run", str(config), "--output", str(out), "--time-limit", "0")
+    assert first.returncode == 124, first.stdout + first.stderr
+    for nprocs in (2, 1):
+        again = run_cli("run", "--restart", str(out), "--time-limit", "0", nprocs=nprocs)
+        assert again.returncode == 124, again.stdout + again.stderr
+    final = run_cli("run", "--restart", str(out), nprocs=2)
+    assert final.returncode == 0, final.stdout + final.stderr
+    return load_summary(reference_dir), load_summary(out)
