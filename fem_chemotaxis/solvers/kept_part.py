@@ -45,7 +45,8 @@ _SAME = PETSc.Mat.Structure.SAME_NONZERO_PATTERN
 
 
 class KeptPart:
-    """K, c and the Jacobian's kept matrix of a step's residual, assembled when a step constant changes.
+    """K, c and the Jacobian's kept matrix of a step's residual, assembled when a step constant changes
+    (added by :class:`~fem_chemotaxis.solvers.split_assembly.SplitAssembly`).
 
     Args:
         problem: The DOLFINx NonlinearProblem (kind "mpi") of the residuals; its compiled

@@ -35,8 +35,7 @@ from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.kept_part import KeptPart
 from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
-from fem_chemotaxis.solvers.split_jacobian import SplitJacobian
-from fem_chemotaxis.solvers.split_residual import SplitResidual
+from fem_chemotaxis.solvers.split_assembly import SplitAssembly
 from fem_chemotaxis.terms.partition import IsFixed
 
 __all__ = [
@@ -110,9 +109,9 @@ class NonlinearSolver:
         bcs: Dirichlet conditions on any of the unknowns.
         split: (which form inputs never change, the step-size constants): assemble the
             constant part of the residual and the Jacobian once, and again only when a
-            step-size constant changes (:mod:`fem_chemotaxis.solvers.kept_part`, used by
-            :mod:`fem_chemotaxis.solvers.split_jacobian` and
-            :mod:`fem_chemotaxis.solvers.split_residual`); None: whole forms each time.
+            step-size constant changes (:mod:`fem_chemotaxis.solvers.kept_part`, added by
+            the callbacks of :mod:`fem_chemotaxis.solvers.split_assembly`); None: whole forms
+            each time.
             Not with an explicit `jacobian` (the split one is dF/du).
     """
 
@@ -143,14 +142,9 @@ class NonlinearSolver:
             bcs=list(bcs),
             kind="mpi",
         )
-        self.kept_part: KeptPart | None = None
-        self.split_jacobian: SplitJacobian | None = None
-        self.split_residual: SplitResidual | None = None
+        self.split: SplitAssembly | None = None
         if split is not None:
-            self.kept_part = KeptPart(self.problem, residuals, *split, bcs)
-            self.split_jacobian = SplitJacobian(self.problem, self.kept_part, bcs)
-            if self.kept_part.residual_split:
-                self.split_residual = SplitResidual(self.problem, self.kept_part, bcs)
+            self.split = SplitAssembly(self.problem, KeptPart(self.problem, residuals, *split, bcs), bcs)
         snes = self.problem.solver
         snes.setFromOptions()
         self._configure(snes, list(unknowns))

@@ -17,13 +17,13 @@ from fem_chemotaxis.solvers.nonlinear import NonlinearSolver
 def _split_against_full(solver: NonlinearSolver, comm) -> tuple[float | None, float]:
     """|split - full| / |full| of the residual (None: not split) and the Jacobian at a random state;
     full: dolfinx's assemble_residual (lifting, Dirichlet rows) and assemble_matrix (1 on the diagonal)."""
-    problem, bcs = solver.problem, solver.split_jacobian._bcs
+    problem, bcs = solver.problem, solver.split.bcs
     x = problem.b.duplicate()
     x.setArray(np.random.default_rng(comm.rank).uniform(0.5, 1.5, x.getLocalSize()))
     residual = None
-    if solver.split_residual is not None:
+    if solver.split.kept.residual_split:
         split, full = problem.b.duplicate(), problem.b.duplicate()
-        solver.split_residual._assemble(problem.solver, x, split)
+        solver.split.residual(problem.solver, x, split)
         context = {"u": problem.u, "residual": problem.F, "jacobian": problem.J, "bcs": bcs}
         context["_blocks"] = problem.b.getAttr("_blocks")
         dolfinx.fem.petsc.assemble_residual(problem.solver, x, full, **context)
@@ -31,7 +31,7 @@ def _split_against_full(solver: NonlinearSolver, comm) -> tuple[float | None, fl
         split.axpy(-1.0, full)
         residual = split.norm() / full.norm()
     J = problem.A.duplicate()
-    solver.split_jacobian._assemble(problem.solver, x, J, None)
+    solver.split.jacobian(problem.solver, x, J, None)
     full_J = dolfinx.fem.petsc.assemble_matrix(problem.J, bcs=bcs, diag=1.0, kind="mpi")
     full_J.assemble()
     J.axpy(-1.0, full_J)
@@ -70,8 +70,8 @@ def test_split_residual_and_jacobian_equal_the_full_assembly(comm):
         print(f"{scheme}: residual {residual:.2e}, Jacobian {jacobian:.2e} (|split - full| / |full|)")
         assert residual < 1e-13, scheme  # measured: 1.0e-15 serial (round-off)
         assert jacobian < 1e-13, scheme  # measured: 1.8e-17 .. 2.4e-17 serial
-        assert solver.kept_part.jacobian_only is not None
-        assert solver.kept_part.assemblies == 3  # once per (dt, omega), shared by residual and Jacobian
+        assert solver.split.kept.jacobian_only is not None
+        assert solver.split.kept.assemblies == 3  # once per (dt, omega), shared by residual and Jacobian
 
 
 def test_split_jacobian_without_split_residual(comm):
@@ -89,7 +89,7 @@ def test_split_jacobian_without_split_residual(comm):
     )
     sim.step(0.05)
     solver = sim.solver._solver
-    assert solver.split_residual is None
+    assert not solver.split.kept.residual_split
     _, jacobian = _split_against_full(solver, comm)
     print(f"Jacobian {jacobian:.2e} (|split - full| / |full|)")
     assert jacobian < 1e-13  # measured: 3.3e-17 serial
