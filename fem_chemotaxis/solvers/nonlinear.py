@@ -33,9 +33,9 @@ from dolfinx.fem.forms import derivative_block
 
 from petsc4py import PETSc
 
+from fem_chemotaxis.solvers.kept_part import KeptPart
 from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
-from fem_chemotaxis.solvers.split_jacobian import SplitJacobian
-from fem_chemotaxis.solvers.split_residual import SplitResidual
+from fem_chemotaxis.solvers.split_assembly import SplitAssembly
 from fem_chemotaxis.terms.partition import IsFixed
 
 __all__ = [
@@ -108,9 +108,11 @@ class NonlinearSolver:
         options: PETSc options (a preset, with the user's overrides merged in).
         bcs: Dirichlet conditions on any of the unknowns.
         split: (which form inputs never change, the step-size constants): assemble the
-            constant parts of the Jacobian and of the residual only when a step-size constant
-            changes (:mod:`fem_chemotaxis.solvers.split_jacobian`,
-            :mod:`fem_chemotaxis.solvers.split_residual`); None: whole forms each time.
+            constant part of the residual and the Jacobian once, and again only when a
+            step-size constant changes (:mod:`fem_chemotaxis.solvers.kept_part`, added by
+            the callbacks of :mod:`fem_chemotaxis.solvers.split_assembly`); None: whole forms
+            each time.
+            Not with an explicit `jacobian` (the split one is dF/du).
     """
 
     def __init__(
@@ -125,7 +127,9 @@ class NonlinearSolver:
         split: tuple[IsFixed, Sequence[dolfinx.fem.Constant]] | None = None,
     ):
         self.options = dict(options)
-        if split is not None and jacobian is None:
+        if split is not None:
+            if jacobian is not None:
+                raise ValueError("a split Newton solver derives its Jacobian: give split or jacobian, not both")
             jacobian = derivative_block(list(residuals), list(unknowns))
         self._options = OptionsPrefix("fem_chemotaxis_", self.options)
         self.prefix = self._options.prefix
@@ -138,9 +142,9 @@ class NonlinearSolver:
             bcs=list(bcs),
             kind="mpi",
         )
+        self.split: SplitAssembly | None = None
         if split is not None:
-            self.split = SplitJacobian(self.problem, jacobian, *split, bcs)  # type: ignore[arg-type]
-            self.split_residual = SplitResidual(self.problem, residuals, *split, bcs)
+            self.split = SplitAssembly(self.problem, KeptPart(self.problem, residuals, *split, bcs), bcs)
         snes = self.problem.solver
         snes.setFromOptions()
         self._configure(snes, list(unknowns))
