@@ -21,7 +21,7 @@ from fem_chemotaxis.mesh import create_builtin, generate
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.time import ROSENBROCK_SCHEMES, choose_scheme, rosenbrock_tableau
+from fem_chemotaxis.time import ROSENBROCK_SCHEMES, choose_scheme, make_scheme, rosenbrock_tableau
 from fem_chemotaxis.time.controller import StepController
 from tests.conftest import REPO
 from tests.convergence.test_boundary_conditions import _layered_mesh
@@ -46,6 +46,29 @@ def test_tableau_satisfies_the_order_conditions(name):
     # the embedded solution is one order lower (else the error estimate would vanish)
     higher = conditions[{1: 1, 2: 2}[tab.embedded_order] : {1: 2, 2: 4}[tab.embedded_order]]
     assert max(abs(condition(tab.b_embedded)) for condition in higher) > 1e-2
+
+
+@pytest.mark.parametrize(
+    ("name", "order", "at_infinity"),
+    [
+        ("ros2", 2, 0.0),  # L-stable (Verwer et al. 1999)
+        ("ros3p", 3, math.sqrt(3) - 1),  # A-stable, |R(inf)| = 0.73 (Lang & Verwer 2001)
+        ("ros34pw2", 3, 0.0),  # L-stable (Rang & Angermann 2005)
+        ("backward-euler", 1, 0.0),
+        ("crank-nicolson", 2, 1.0),
+    ],
+)
+def test_amplification_is_the_stability_function(name, order, at_infinity):
+    """R(z) against exp(z): local error of order p + 1; |R(-inf)| as published; |R(iy)| <= 1.
+
+    The demos predict linear modes and budgets of a run with R (keller_segel_tissue,
+    keller_segel_vessel_3d, log_sensitivity_spots)."""
+    scheme = make_scheme(name)
+    errors = [abs(scheme.amplification(z) - math.exp(z)) for z in (-0.02, -0.01)]
+    assert math.log2(errors[0] / errors[1]) == pytest.approx(order + 1, abs=0.1)  # measured within 0.06
+    assert abs(scheme.amplification(-1e9)) == pytest.approx(at_infinity, abs=1e-7)  # measured <= 3e-9
+    assert max(abs(scheme.amplification(1j * y)) for y in np.logspace(-2, 4, 60)) <= 1 + 1e-12
+    assert make_scheme("backward-euler").amplification(0.3) == pytest.approx(1 / (1 - 0.3), rel=1e-15)
 
 
 @pytest.mark.parametrize(
