@@ -4,6 +4,7 @@ agreement with BDF2 on a demo config, refusals and what "auto" picks."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import dolfinx.fem
@@ -195,6 +196,54 @@ def test_config_scheme_auto_is_resolved_and_noted(tmp_path):
     config = parse_config(data, source="elliptic.toml", base_dir=REPO / "demos")
     assert config.time.scheme == "auto" and config.resolved["time"]["scheme"] == "backward-euler"
     assert "quasi-steady" in config.resolved["time"]["scheme_note"]
+
+
+ELLIPTIC_QUICK = """
+[mesh]
+builtin = "rectangle"
+size = [1.0, 1.0]
+cells = [6, 6]
+
+[model]
+name = "keller-segel-elliptic"
+
+[initial]
+u = "1 + 0.1*cos(pi*x)"
+s = "1"
+
+[time]
+t_end = 0.1
+dt = 0.05
+
+[output]
+interval = 0.05
+pictures = false
+"""
+
+
+@pytest.mark.serial
+def test_default_scheme_falls_back_visibly_and_an_explicit_rosenbrock_is_refused(tmp_path, capsys):
+    """A config naming no scheme on a model Rosenbrock cannot run: the run log says once why it
+    runs backward Euler and summary.json records it; naming ros34pw2 is one line, exit 2, nothing written."""
+    from fem_chemotaxis.cli import main
+
+    config = tmp_path / "elliptic.toml"
+    config.write_text(ELLIPTIC_QUICK)
+    assert main(["run", str(config), "--output", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert out.count('scheme "auto" -> "backward-euler": the quasi-steady species \'s\'') == 1, out
+    time = json.loads((tmp_path / "run" / "summary.json").read_text())["config"]["time"]
+    assert (time["scheme"], time["scheme_requested"]) == ("backward-euler", "auto") and "quasi-steady" in time[
+        "scheme_note"
+    ]
+    assert main(["run", str(config), "--dry-run"]) == 0
+    assert "(auto -> backward-euler)" in capsys.readouterr().out
+
+    config.write_text(ELLIPTIC_QUICK.replace("dt = 0.05", 'dt = 0.05\nscheme = "ros34pw2"'))
+    assert main(["run", str(config), "--output", str(tmp_path / "refused")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and '[time] scheme = "ros34pw2" is not supported: the quasi-steady species' in err[0], err
+    assert not (tmp_path / "refused").exists()
 
 
 def test_pi_controller_rejects_fewer_steps_and_meets_the_tolerance(comm):
