@@ -99,7 +99,7 @@ amplitude = [
 (t0, a0), (t1, a1) = amplitude[1], amplitude[3]
 observed = np.log(a1 / a0) / (t1 - t0)
 dt = config.time.dt
-predicted = np.log(float(sim.scheme.amplification(rates.max() * dt))) / dt  # the fastest mode, as stepped
+predicted = np.log(complex(sim.scheme.amplification(rates.max() * dt)).real) / dt  # the fastest mode, as stepped
 if comm.rank == 0:
     print("amplitude of u1: " + ", ".join(f"{a:.4g} (t = {t:g})" for t, a in amplitude))
     print(

@@ -80,7 +80,7 @@ class RosenbrockTableau:
         mode of a finite-element run whose Jacobian is exact on it."""
         s = self.stages
         stages = np.linalg.solve(np.eye(s) - z * (self.alpha + self.gammas + self.gamma * np.eye(s)), np.ones(s))
-        return 1.0 + z * (self.b @ stages)
+        return complex(1.0 + z * (self.b @ stages))
 
 
 def _tableau(
