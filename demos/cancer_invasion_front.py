@@ -68,7 +68,7 @@ if comm.rank == 0:
 # ## Mesh and run
 #
 # The ECM has no diffusion: at every point it is an ordinary differential equation, solved
-# together with the other two species in one Newton system.
+# together with the other two species in one coupled system at every step.
 
 tissue = fc.generate("tissue-section", comm, **config.mesh.parameters)
 sim = fc.Simulation.from_config(config, mesh=tissue)

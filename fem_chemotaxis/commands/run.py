@@ -200,8 +200,10 @@ def describe(document: ConfigDocument, config: RunConfig) -> str:
         lines.append(f"mesh: generator '{mesh.generator}' {dict(mesh.parameters)}")
     time, interval = config.time, config.output.interval
     outputs = max(1, math.ceil(config.t_end / interval - 1e-9))
+    run_scheme = config.resolved["time"]["scheme"]
+    scheme = run_scheme if run_scheme == time.scheme else f"{time.scheme} -> {run_scheme}"
     lines.append(
-        f"time: 0 -> {config.t_end:g}, dt {time.dt:g} ({time.scheme}"
+        f"time: 0 -> {config.t_end:g}, dt {time.dt:g} ({scheme}"
         f"{', adaptive' if time.adaptive else ''}), output every {interval:g} ({outputs} times)"
     )
     if "scheme_note" in config.resolved["time"]:

@@ -15,8 +15,8 @@ Tables (see README, "Writing a config")::
                read from that run under its own name.  Run directories are relative to the
                config file (then the CWD), like [mesh] file; see io/seed.py for the transfer.
     [time]     t_end, dt, scheme = "backward-euler" | "crank-nicolson" | "bdf2" (Newton)
-               | "ros2" | "ros3p" | "ros34pw2" (linearly implicit) | "auto", dt_min, dt_max,
-               adaptive, rtol, atol, blowup_threshold, negative_tolerance
+               | "ros2" | "ros3p" | "ros34pw2" (linearly implicit) | "auto" (the default), dt_min,
+               dt_max, adaptive, rtol, atol, blowup_threshold, negative_tolerance
                ("auto" and the refusals: fem_chemotaxis/time/choice.py)
     [discretisation]  positivity = "none" | "log-density"
     [output]   dir, interval (simulated time between field outputs), pictures

@@ -67,7 +67,9 @@ class TimeSettings(_Table):
     Attributes:
         dt: The first (and, unless `dt_max` is given, largest) step.
         t_end: When a run ends (a Simulation alone is advanced with ``advance_to``).
-        scheme: One of :data:`~fem_chemotaxis.time.SCHEMES`.
+        scheme: One of :data:`~fem_chemotaxis.time.SCHEMES`; "auto" (the default) runs ros34pw2
+            where the model allows a linearly implicit scheme and backward Euler otherwise
+            (:func:`~fem_chemotaxis.time.choose_scheme` says why).
         dt_min: Smallest step when retrying failed steps (default dt/1024).
         dt_max: Largest step an adaptive run may take (default dt).
         adaptive: Steps from a local error estimate with tolerances `rtol` and `atol`.
@@ -82,7 +84,7 @@ class TimeSettings(_Table):
 
     dt: float
     t_end: float | None = None
-    scheme: str = "backward-euler"
+    scheme: str = "auto"
     dt_min: float | None = None
     dt_max: float | None = None
     adaptive: bool = False

@@ -6,6 +6,7 @@ simulation built in Python to observations given as Functions.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -22,9 +23,12 @@ from fem_chemotaxis.fitting.point_samples import PointObservation
 from fem_chemotaxis.fitting.reduced_misfit import ReducedMisfit
 from fem_chemotaxis.fitting.results import FitResult, write_results
 from fem_chemotaxis.fitting.standard_errors import standard_errors
+from fem_chemotaxis.io.console import LOGGER_NAME
 from fem_chemotaxis.simulation import Simulation
 
 __all__ = ["fit", "fit_simulation"]
+
+_log = logging.getLogger(LOGGER_NAME)
 
 
 def fit_simulation(
@@ -114,6 +118,8 @@ def fit(
         ConfigError: for a mistake in the file (nothing is written).
     """
     config = source if isinstance(source, FitConfig) else load_fit_config(source, comm)
+    if config.scheme_note:
+        _log.info(config.scheme_note)
     sim = Simulation.from_config(config.run, comm)
     observations = [obs for item in config.observations for obs in item.load(sim.spaces, comm)]
     return fit_simulation(

@@ -32,12 +32,14 @@
     max_iterations = 50
 
 The run's time stepping must be fixed steps of backward-euler or crank-nicolson; every
-observed time a whole number of steps. Paths are relative to the fit file, then the CWD.
+observed time a whole number of steps. A run config that names no scheme (the default
+"auto") is fitted with backward Euler, and :attr:`FitConfig.scheme_note` says so. Paths are relative to the fit file, then the CWD.
 Every mistake raises :class:`~fem_chemotaxis.config.ConfigError` naming the file and key.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,6 +61,7 @@ from fem_chemotaxis.fitting.observation_sources import (
 from fem_chemotaxis.fitting.optimiser import OptimiserSettings
 from fem_chemotaxis.fitting.parameters import FittedParameter
 from fem_chemotaxis.io.toml_file import read_toml
+from fem_chemotaxis.time import AUTO
 
 __all__ = ["FitConfig", "load_fit_config"]
 
@@ -67,7 +70,8 @@ _KEYS = ("run", "output", "store_every", "parameters", "observations", "optimise
 
 @dataclass(frozen=True)
 class FitConfig:
-    """A validated fit: the run, the parameters, the observations, the optimiser, the output."""
+    """A validated fit: the run, the parameters, the observations, the optimiser, the output
+    (`scheme_note`: why the run's scheme "auto" became backward Euler, or None)."""
 
     source: str
     run: RunConfig
@@ -76,6 +80,7 @@ class FitConfig:
     optimiser: OptimiserSettings
     output: Path
     store_every: int = 1
+    scheme_note: str | None = None
 
 
 def load_fit_config(path: str | Path, comm: MPI.Comm = MPI.COMM_WORLD) -> FitConfig:
@@ -99,7 +104,7 @@ def _parse(tables: Mapping[str, Any], source: str, base_dir: Path, comm: MPI.Com
     check_finite_numbers(tables, ValueError)
     if "run" not in tables:
         raise ValueError("missing 'run' (the run config to fit, e.g. run = \"keller_segel.toml\")")
-    run = ConfigDocument.read(existing_path(tables["run"], base_dir, "run")).parse()
+    run, scheme_note = _fixed_step_scheme(ConfigDocument.read(existing_path(tables["run"], base_dir, "run")).parse())
     if run.time.adaptive or run.time.scheme not in ("backward-euler", "crank-nicolson"):
         raise ValueError(
             f"run = '{tables['run']}': fitting needs [time] scheme = \"backward-euler\" or \"crank-nicolson\" with "
@@ -128,7 +133,21 @@ def _parse(tables: Mapping[str, Any], source: str, base_dir: Path, comm: MPI.Com
     store_every = tables.get("store_every", 1)
     if isinstance(store_every, bool) or not isinstance(store_every, int) or store_every < 1:
         raise ValueError(f"store_every must be a positive integer, got {store_every!r}")
-    return FitConfig(source, run, tuple(parameters), observations, optimiser, Path(output), store_every)
+    return FitConfig(source, run, tuple(parameters), observations, optimiser, Path(output), store_every, scheme_note)
+
+
+def _fixed_step_scheme(run: RunConfig) -> tuple[RunConfig, str | None]:
+    """The run with [time] scheme "auto" (fixed steps) resolved to backward Euler, which the
+    adjoint covers, and the note saying so; any other run unchanged, with no note."""
+    if run.time.scheme != AUTO or run.time.adaptive:
+        return run, None
+    note = (
+        'fit: [time] scheme "auto" -> "backward-euler": the adjoint covers fixed steps of '
+        "backward-euler or crank-nicolson"
+    )
+    resolved_time = {**run.resolved["time"], "scheme": "backward-euler", "scheme_requested": AUTO, "scheme_note": note}
+    time = dataclasses.replace(run.time, scheme="backward-euler")
+    return dataclasses.replace(run, time=time, resolved={**run.resolved, "time": resolved_time}), note
 
 
 def _check_fixed_inputs(run: RunConfig, name: str) -> None:

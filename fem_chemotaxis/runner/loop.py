@@ -94,6 +94,8 @@ class RunLoop:
                 output.open(sim, out)
         self.progress = Progress(sim.time, t_end, self.comm)
         self.stops = StopRequests(self.comm, time_limit, started)
+        if sim.scheme_note:  # "auto" fell back to a Newton scheme: say why, once per run
+            _log.info(f"  time: {sim.scheme_note}")
 
     def execute(self) -> dict[str, Any]:
         """Record the current state, step to t_end (or until stopped); returns the final summary."""

@@ -3,7 +3,8 @@
 The continued run takes the steps an uninterrupted run would have taken: the checkpoint
 holds the unknowns, the previous solution, the stepper's scalars and the controller's
 history (:mod:`fem_chemotaxis.outputs.state`), and the config stored with it is validated
-again.
+again. A stored config that names no [time] scheme continues with the scheme the run started
+with (summary.json; backward Euler for runs written before "auto" became the default).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def restart(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, *, time_limit:
         _log.info(f"fem-chemotaxis: the run in {out} has ended ({summary['status']}); nothing to continue")
         lock.release()
         return summary
-    document = ConfigDocument.from_json(meta["config"])
+    document = _scheme_as_started(ConfigDocument.from_json(meta["config"]), summary)
     config = document.parse()
     stepper, times = meta["stepper"], meta["times"]
     last = times[-1]
@@ -106,6 +107,15 @@ def restart(run_dir: str | Path, comm: MPI.Comm = MPI.COMM_WORLD, *, time_limit:
         adaptation,
     )
     return execute_locked(execution, lock)
+
+
+def _scheme_as_started(document: ConfigDocument, summary: dict[str, Any]) -> ConfigDocument:
+    """The stored config, naming the scheme the run started with if it names none."""
+    time = document.tables.get("time", {})
+    if "scheme" in time:
+        return document
+    started = summary.get("config", {}).get("time", {}).get("scheme", "backward-euler")
+    return document.with_value(("time", "scheme"), started)
 
 
 def _continue_fixed(

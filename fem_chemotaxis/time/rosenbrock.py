@@ -74,6 +74,14 @@ class RosenbrockTableau:
         """Number of stages (linear solves per step)."""
         return len(self.b)
 
+    def amplification(self, z: complex) -> complex:
+        """R(z), the stability function: one step of ``y' = lambda y`` multiplies y by R(lambda h)
+        (z = lambda h; the stages with the exact Jacobian). Also the factor of every linear
+        mode of a finite-element run whose Jacobian is exact on it."""
+        s = self.stages
+        stages = np.linalg.solve(np.eye(s) - z * (self.alpha + self.gammas + self.gamma * np.eye(s)), np.ones(s))
+        return complex(1.0 + z * (self.b @ stages))
+
 
 def _tableau(
     name: str,

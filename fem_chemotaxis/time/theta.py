@@ -56,6 +56,11 @@ class ThetaMethod(NewtonScheme):
         """|C| in the local error C dt^(p+1) u^(p+1)."""
         return 1.0 / 12.0 if self.theta == 0.5 else 0.5
 
+    def amplification(self, z: complex) -> complex:
+        """R(z) = (1 + (1 - theta) z)/(1 - theta z): one step of ``y' = lambda y`` multiplies y by
+        R(lambda dt)."""
+        return (1.0 + (1.0 - self.theta) * z) / (1.0 - self.theta * z)
+
     def implicit_weight(self, dt: float, omega: float) -> float:
         """c of ``c u_{n+1}`` in the discrete time derivative when G is taken at t_{n+1} only.
 

@@ -52,7 +52,7 @@ def _sources():
 def l2_errors(n: int, comm) -> dict[str, float]:
     model = builtin_model("keller-segel").with_parameters(PARAMS)
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [n, n])
-    sim = Simulation(model, mesh, EXACT, TimeSettings(dt=0.25), sources=_sources())
+    sim = Simulation(model, mesh, EXACT, TimeSettings(dt=0.25, scheme="backward-euler"), sources=_sources())
     t_end = 0.5
     sim.advance_to(t_end)
     x = ufl.SpatialCoordinate(mesh.mesh)

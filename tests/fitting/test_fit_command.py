@@ -67,19 +67,25 @@ gtol = 1e-9
 def folder(tmp_path_factory) -> Path:
     """A folder with the truth run (chi = 2.5) and the start config (chi = 1.5)."""
     directory = tmp_path_factory.mktemp("fit")
-    (directory / "truth.toml").write_text(RUN.format(chi=2.5))
+    # The truth names backward Euler; start.toml names no scheme, and the fit resolves its "auto"
+    # to backward Euler: the same discrete model, so noise-free data give chi to round-off.
+    (directory / "truth.toml").write_text(
+        RUN.format(chi=2.5).replace("dt = 0.05", 'dt = 0.05\nscheme = "backward-euler"')
+    )
     (directory / "start.toml").write_text(RUN.format(chi=1.5))
     assert main(["run", str(directory / "truth.toml"), "--output", str(directory / "truth"), "-q"]) == 0
     return directory
 
 
 def test_fit_recovers_chi_from_checkpoints_and_writes_results(folder: Path, capsys):
-    """chi = 2.5 within 1e-4 (measured 1e-12) from noise-free checkpoints at t = 0.1 ... 0.4 (and 0)."""
+    """chi = 2.5 within 1e-4 (measured 1e-12) from noise-free checkpoints at t = 0.1 ... 0.4 (and 0),
+    the run config's default scheme "auto" fitted as backward Euler (said once)."""
     fit_file = folder / "fit.toml"
     fit_file.write_text(FIT.format(output=folder / "fitted"))
     assert main(["fit", str(fit_file)]) == 0
     out = capsys.readouterr()
     assert re.search(r"fit iteration 1: misfit \S+  chi = \S+", out.err + out.out)
+    assert out.out.count('fit: [time] scheme "auto" -> "backward-euler"') == 1
     result = json.loads((folder / "fitted" / "fit.json").read_text())
     chi = result["parameters"]["chi"]
     print(chi)

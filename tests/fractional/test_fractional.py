@@ -169,7 +169,7 @@ def test_approaches_classical_diffusion_as_a_tends_to_2(comm):
             diffusion_model(a, d),
             mesh,
             initial,
-            TimeSettings(dt=dt),
+            TimeSettings(dt=dt, scheme="backward-euler"),  # the classical run too (auto: ros34pw2)
             solver=SolverSettings(petsc=options),
         )
         sim.advance_to(steps * dt)

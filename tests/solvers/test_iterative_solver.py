@@ -17,7 +17,7 @@ def _krylov_per_newton(comm, n: int, solver: str) -> tuple[float, float]:
         model,
         mesh,
         {"u": "1 + 0.5*exp(-20*((x-0.4)^2 + (y-0.6)^2))", "s": "1"},
-        TimeSettings(dt=0.02),
+        TimeSettings(dt=0.02, scheme="backward-euler"),  # iterations per Newton step: a Newton scheme
         solver=SolverSettings(solver),
     )
     sim.advance_to(0.2)

@@ -4,6 +4,7 @@ agreement with BDF2 on a demo config, refusals and what "auto" picks."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 
 import dolfinx.fem
@@ -21,7 +22,7 @@ from fem_chemotaxis.mesh import create_builtin, generate
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.model.boundary import BoundaryCondition
 from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.time import ROSENBROCK_SCHEMES, choose_scheme, rosenbrock_tableau
+from fem_chemotaxis.time import ROSENBROCK_SCHEMES, choose_scheme, make_scheme, rosenbrock_tableau
 from fem_chemotaxis.time.controller import StepController
 from tests.conftest import REPO
 from tests.convergence.test_boundary_conditions import _layered_mesh
@@ -46,6 +47,29 @@ def test_tableau_satisfies_the_order_conditions(name):
     # the embedded solution is one order lower (else the error estimate would vanish)
     higher = conditions[{1: 1, 2: 2}[tab.embedded_order] : {1: 2, 2: 4}[tab.embedded_order]]
     assert max(abs(condition(tab.b_embedded)) for condition in higher) > 1e-2
+
+
+@pytest.mark.parametrize(
+    ("name", "order", "at_infinity"),
+    [
+        ("ros2", 2, 0.0),  # L-stable (Verwer et al. 1999)
+        ("ros3p", 3, math.sqrt(3) - 1),  # A-stable, |R(inf)| = 0.73 (Lang & Verwer 2001)
+        ("ros34pw2", 3, 0.0),  # L-stable (Rang & Angermann 2005)
+        ("backward-euler", 1, 0.0),
+        ("crank-nicolson", 2, 1.0),
+    ],
+)
+def test_amplification_is_the_stability_function(name, order, at_infinity):
+    """R(z) against exp(z): local error of order p + 1; |R(-inf)| as published; |R(iy)| <= 1.
+
+    The demos predict linear modes and budgets of a run with R (keller_segel_tissue,
+    keller_segel_vessel_3d, log_sensitivity_spots)."""
+    scheme = make_scheme(name)
+    errors = [abs(scheme.amplification(z) - math.exp(z)) for z in (-0.02, -0.01)]
+    assert math.log2(errors[0] / errors[1]) == pytest.approx(order + 1, abs=0.1)  # measured within 0.06
+    assert abs(scheme.amplification(-1e9)) == pytest.approx(at_infinity, abs=1e-7)  # measured <= 3e-9
+    assert max(abs(scheme.amplification(1j * y)) for y in np.logspace(-2, 4, 60)) <= 1 + 1e-12
+    assert make_scheme("backward-euler").amplification(0.3) == pytest.approx(1 / (1 - 0.3), rel=1e-15)
 
 
 @pytest.mark.parametrize(
@@ -172,6 +196,54 @@ def test_config_scheme_auto_is_resolved_and_noted(tmp_path):
     config = parse_config(data, source="elliptic.toml", base_dir=REPO / "demos")
     assert config.time.scheme == "auto" and config.resolved["time"]["scheme"] == "backward-euler"
     assert "quasi-steady" in config.resolved["time"]["scheme_note"]
+
+
+ELLIPTIC_QUICK = """
+[mesh]
+builtin = "rectangle"
+size = [1.0, 1.0]
+cells = [6, 6]
+
+[model]
+name = "keller-segel-elliptic"
+
+[initial]
+u = "1 + 0.1*cos(pi*x)"
+s = "1"
+
+[time]
+t_end = 0.1
+dt = 0.05
+
+[output]
+interval = 0.05
+pictures = false
+"""
+
+
+@pytest.mark.serial
+def test_default_scheme_falls_back_visibly_and_an_explicit_rosenbrock_is_refused(tmp_path, capsys):
+    """A config naming no scheme on a model Rosenbrock cannot run: the run log says once why it
+    runs backward Euler and summary.json records it; naming ros34pw2 is one line, exit 2, nothing written."""
+    from fem_chemotaxis.cli import main
+
+    config = tmp_path / "elliptic.toml"
+    config.write_text(ELLIPTIC_QUICK)
+    assert main(["run", str(config), "--output", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert out.count('scheme "auto" -> "backward-euler": the quasi-steady species \'s\'') == 1, out
+    time = json.loads((tmp_path / "run" / "summary.json").read_text())["config"]["time"]
+    assert (time["scheme"], time["scheme_requested"]) == ("backward-euler", "auto") and "quasi-steady" in time[
+        "scheme_note"
+    ]
+    assert main(["run", str(config), "--dry-run"]) == 0
+    assert "(auto -> backward-euler)" in capsys.readouterr().out
+
+    config.write_text(ELLIPTIC_QUICK.replace("dt = 0.05", 'dt = 0.05\nscheme = "ros34pw2"'))
+    assert main(["run", str(config), "--output", str(tmp_path / "refused")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and '[time] scheme = "ros34pw2" is not supported: the quasi-steady species' in err[0], err
+    assert not (tmp_path / "refused").exists()
 
 
 def test_pi_controller_rejects_fewer_steps_and_meets_the_tolerance(comm):

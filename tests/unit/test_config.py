@@ -65,7 +65,10 @@ def _parse(text: str, tmp_path: Path):
 def test_valid_config_resolves_defaults(tmp_path):
     config = _parse(VALID, tmp_path)
     assert config.model.parameters["chi"] == 2.0 and config.model.parameters["d"] == 0.25
-    assert config.time.dt == 0.05 and config.time.scheme == "backward-euler" and config.solver.preset == "auto"
+    assert config.time.dt == 0.05 and config.time.scheme == "auto" and config.solver.preset == "auto"
+    # the default scheme "auto" runs ros34pw2 on Keller-Segel, recorded with no fallback note
+    assert config.resolved["time"]["scheme"] == "ros34pw2" and config.resolved["time"]["scheme_requested"] == "auto"
+    assert "scheme_note" not in config.resolved["time"]
     assert config.resolved["model"]["equations"][0].startswith("du/dt")
 
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from tests.conftest import REPO, run_cli
-from tests.workflow.helpers import RESTART_CONFIG, largest_difference, load_summary, write_config
+from tests.workflow.helpers import QUICK_CONFIG, RESTART_CONFIG, largest_difference, load_summary, write_config
 
 pytestmark = pytest.mark.serial
 
@@ -104,6 +104,26 @@ def test_sigterm_leaves_checkpoint_and_valid_summary(config: Path, reference: di
     assert result.returncode == 0, result.stdout + result.stderr
     difference = largest_difference(reference, load_summary(out))
     print(f"\nSIGTERM at t = {stopped_at:.4g}, restarted vs uninterrupted: {difference:.2e}")
+    assert difference < 1e-8
+
+
+def test_run_written_before_the_default_scheme_changed_continues_with_backward_euler(tmp_path: Path):
+    """A run directory whose stored config names no scheme ran backward Euler (the default until
+    "auto"): restarted, it continues with backward Euler, not with what "auto" picks now, and
+    ends where the uninterrupted backward-Euler run ends (1e-8; measured 0, and 6e-4 when it continues with ros34pw2)."""
+    config = write_config(tmp_path, QUICK_CONFIG.replace("dt = 0.05", 'dt = 0.05\nscheme = "backward-euler"'))
+    reference = run_cli("run", str(config), "--output", str(tmp_path / "uninterrupted"))
+    assert reference.returncode == 0, reference.stdout + reference.stderr
+    out = tmp_path / "old"
+    stopped = run_cli("run", str(config), "--output", str(out), "--time-limit", "0")
+    assert stopped.returncode == 124, stopped.stdout + stopped.stderr
+    meta = json.loads((out / "checkpoint.json").read_text())
+    del meta["config"]["tables"]["time"]["scheme"]  # as stored by a run of the old default
+    (out / "checkpoint.json").write_text(json.dumps(meta))
+    finished = run_cli("run", "--restart", str(out))
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    difference = largest_difference(load_summary(tmp_path / "uninterrupted"), load_summary(out))
+    print(f"\nold run restarted vs uninterrupted backward Euler: {difference:.1e}")
     assert difference < 1e-8
 
 
