@@ -133,6 +133,8 @@ def move_state(old: Simulation, new: Simulation) -> None:
         history = [(t, _carried_values(source, target, values, volume)) for t, values in old.controller.history]
         new.controller.history.clear()
         new.controller.history.extend(history)
+        if old.controller.pi:
+            new.controller.restore_pi_state(old.controller.pi_state)
     if new.flow is not None:
         new.solve_flow()
 

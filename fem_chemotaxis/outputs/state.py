@@ -9,7 +9,9 @@ Functions are keyed by the names they are stored under in the checkpoint: the un
 their own names (``u``, or ``log_u`` in log-density variables), the previous solution as
 ``previous_<name>`` and older controller levels as ``level<k>_<name>`` (k >= 2). A moving
 mesh adds its node positions at t_n and t_{n-1} (``mesh_position``, ``previous_mesh_position``);
-the checkpoint's mesh is the reference (initial) geometry.
+the checkpoint's mesh is the reference (initial) geometry. A Rosenbrock W-method keeps its
+Jacobian for several steps: the state and time it was assembled at (``jacobian_state_<name>``,
+JSON ``kept_jacobian``) and the PI controller's memory (``controller_pi``) are stored as well.
 
 The Simulation exposes them (``previous_unknowns``, ``dt_previous``, ``continue_from``, its
 controller's ``history`` and its moving mesh's ``positions``/``set_positions``); this module
@@ -30,6 +32,9 @@ from fem_chemotaxis.simulation import Simulation
 
 __all__ = ["capture", "current_functions", "load_unknowns", "restore", "scratch_functions"]
 
+#: Checkpoint prefix of the state a Rosenbrock W-method's kept Jacobian was assembled at.
+JACOBIAN_STATE = "jacobian_state_"
+
 
 def current_functions(sim: Simulation) -> dict[str, dolfinx.fem.Function]:
     """The unknowns (and mesh positions), keyed by their checkpoint names (written at every checkpoint time)."""
@@ -49,16 +54,21 @@ def capture(sim: Simulation) -> tuple[dict[str, Any], dict[str, dolfinx.fem.Func
     history = list(sim.controller.history) if sim.controller is not None else []
     for k, (_, values) in enumerate(history[2:], start=2):
         for name, part in _split(sim, values).items():
-            level = dolfinx.fem.Function(sim.spaces[name])
-            level.x.array[: len(part)] = part
-            level.x.scatter_forward()
-            functions[f"level{k}_{sim.unknowns[name].name}"] = level
-    scalars = {
+            functions[f"level{k}_{sim.unknowns[name].name}"] = _function(sim, name, part)
+    scalars: dict[str, Any] = {
         "time": sim.time,
         "dt": sim.dt,
         "dt_previous": sim.dt_previous,
         "controller_times": [t for t, _ in history],
     }
+    if sim.controller is not None and sim.controller.pi:
+        scalars["controller_pi"] = sim.controller.pi_state
+    kept = sim.solver.kept_jacobian()
+    if kept is not None:
+        age, t, values = kept
+        scalars["kept_jacobian"] = {"age": age, "time": t}
+        for name, part in _split(sim, values).items():
+            functions[f"{JACOBIAN_STATE}{sim.unknowns[name].name}"] = _function(sim, name, part)
     return scalars, functions
 
 
@@ -66,6 +76,8 @@ def scratch_functions(sim: Simulation, scalars: Mapping[str, Any]) -> dict[str, 
     """Fresh functions, keyed like :func:`capture`'s, to read a checkpoint into."""
     functions = {}
     levels = ["", "previous_"] + [f"level{k}_" for k in range(2, len(scalars["controller_times"]))]
+    if "kept_jacobian" in scalars:
+        levels.append(JACOBIAN_STATE)
     for prefix in levels:
         for name, f in sim.unknowns.items():
             functions[prefix + f.name] = dolfinx.fem.Function(sim.spaces[name], name=f.name)
@@ -99,6 +111,11 @@ def restore(sim: Simulation, scalars: Mapping[str, Any], functions: Mapping[str,
             ((t, _owned(sim, functions, prefix)) for t, prefix in zip(times, prefixes)),
             maxlen=sim.controller.history.maxlen,
         )
+        if "controller_pi" in scalars:
+            sim.controller.restore_pi_state(scalars["controller_pi"])
+    if "kept_jacobian" in scalars:
+        kept = scalars["kept_jacobian"]
+        sim.solver.restore_jacobian(kept["age"], kept["time"], _owned(sim, functions, JACOBIAN_STATE))
 
 
 def _owned(sim: Simulation, functions: Mapping[str, dolfinx.fem.Function], prefix: str) -> np.ndarray:
@@ -108,6 +125,14 @@ def _owned(sim: Simulation, functions: Mapping[str, dolfinx.fem.Function], prefi
         level = functions[prefix + f.name]
         parts.append(level.x.array[: level.function_space.dofmap.index_map.size_local])
     return np.concatenate(parts)
+
+
+def _function(sim: Simulation, name: str, owned: np.ndarray) -> dolfinx.fem.Function:
+    """A function of species `name`'s space with these owned values."""
+    function = dolfinx.fem.Function(sim.spaces[name])
+    function.x.array[: len(owned)] = owned
+    function.x.scatter_forward()
+    return function
 
 
 def _split(sim: Simulation, values: np.ndarray) -> dict[str, np.ndarray]:

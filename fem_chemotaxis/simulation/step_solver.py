@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import dolfinx.fem
+import numpy as np
 import ufl
 
 from fem_chemotaxis.config.settings import SolverSettings
@@ -215,6 +216,16 @@ class StepSolver:
         if isinstance(self._solver, RosenbrockSolver):
             return self.controller.embedded_error(values, self._solver.error_values())
         return self.controller.error(t_new, values)
+
+    def kept_jacobian(self) -> tuple[int, float, np.ndarray] | None:
+        """A Rosenbrock W-method's kept Jacobian (steps served, t and owned state it was assembled at);
+        None for Newton schemes, which assemble theirs in every step."""
+        return self._solver.kept_jacobian() if isinstance(self._solver, RosenbrockSolver) else None
+
+    def restore_jacobian(self, age: int, t: float, state: np.ndarray) -> None:
+        """Rebuild the kept Jacobian recorded by :meth:`kept_jacobian` (a restart)."""
+        if isinstance(self._solver, RosenbrockSolver):
+            self._solver.restore_jacobian(age, t, state)
 
     def accept(self, time: float) -> None:
         """The step was accepted: the controller remembers the new state."""

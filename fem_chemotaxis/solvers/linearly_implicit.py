@@ -14,6 +14,11 @@ methods. Each part is assembled only as often as it changes
 - per stage: the changing part of G (forms) and K_lin u (a matrix-vector product);
 - per step, only if G depends on time explicitly: dG/dt at (t_n, u_n) (UFL derivative).
 
+A restart restores the kept Jacobian (:meth:`LinearlyImplicitSystem.restore_jacobian`: assembled
+again at the recorded state and time, with its age), so that a continued run forms the same stage
+matrices as an uninterrupted one: with a direct solver it takes the same steps to round-off; an
+iterative one rebuilds its preconditioner, so the stages agree to the Krylov tolerance.
+
 Dirichlet rows: on a constrained dof the stage equation is replaced by
 U_i = gamma_i (g(t_{n+1}) - u_n), the stages of the ODE u' = (g(t_{n+1}) - u_n)/h, which
 every consistent method integrates exactly: u_{n+1} = g(t_{n+1}) there.
@@ -127,6 +132,8 @@ class LinearlyImplicitSystem:
         self._jump = self.new_vector()
         self._h = self._shift = 0.0
         self._jacobian_age = jacobian_reuse  # assemble at the first step
+        self._jacobian_at: tuple[float, np.ndarray] | None = None  # (t, owned state) of the last assembly
+        self._restored = False  # the Jacobian was restored: a new solver's first set-up does not refresh it
 
     def new_vector(self) -> PETSc.Vec:
         """A zero vector of the block layout (owned dofs of each unknown in turn)."""
@@ -139,12 +146,34 @@ class LinearlyImplicitSystem:
         self._jacobian_age = self.jacobian_reuse
         self.solver.request_setup()
 
+    def kept_jacobian(self) -> tuple[int, float, np.ndarray] | None:
+        """(steps it has served, t and owned state it was assembled at) of the kept Jacobian; None before the first."""
+        if self._jacobian_at is None:
+            return None
+        return self._jacobian_age, *self._jacobian_at
+
+    def restore_jacobian(self, age: int, t: float, state: np.ndarray) -> None:
+        """Assemble the Jacobian at a recorded (t, owned state) and give it its age (a restart)."""
+        current = self.new_vector()
+        self.state(current)
+        recorded = self.new_vector()
+        recorded.array[:] = state
+        self.set_state(recorded)
+        self.time.value = t
+        self._assemble_jacobian()
+        self._jacobian_age = age
+        self.set_state(current)
+        self._shift = 0.0  # the stage matrix is formed again at the next step
+        self._restored = True
+
     def begin_step(self, t: float, h: float, gamma: float, exact_jacobian: bool) -> bool:
         """Jacobian (if due) and stage matrix at the current state u_n; dG/dt; Dirichlet jumps."""
         self._h = h
         self.time.value = t
         # a preconditioner due for a new set-up (Krylov counts grew) gets a fresh Jacobian too
-        refresh = exact_jacobian or self._jacobian_age >= self.jacobian_reuse or self.solver.setup_pending
+        pending = self.solver.setup_pending and not self._restored
+        self._restored = False
+        refresh = exact_jacobian or self._jacobian_age >= self.jacobian_reuse or pending
         if refresh:
             self._assemble_jacobian()
         if refresh or 1.0 / (gamma * h) != self._shift:
@@ -205,6 +234,7 @@ class LinearlyImplicitSystem:
         self._blocks.add(self.jacobian, self._jacobian_changing)
         self.jacobian.axpy(1.0, self.jacobian_fixed, _SAME)
         self._jacobian_age = 0
+        self._jacobian_at = (float(self.time.value), self._current.array_r.copy())
         EVENTS["FCJacobian"].end()
 
     def _assembled(self, forms: list[list[Any]]) -> PETSc.Mat:

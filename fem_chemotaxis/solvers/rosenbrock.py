@@ -68,6 +68,14 @@ class RosenbrockSolver:
         iterations = self.system.solver.statistics.iterations - before
         return SolveReport(converged, 1 if converged else -3, 0, iterations)
 
+    def kept_jacobian(self) -> tuple[int, float, np.ndarray] | None:
+        """The W-method's kept Jacobian: (steps served, t and owned state it was assembled at)."""
+        return self.system.kept_jacobian()
+
+    def restore_jacobian(self, age: int, t: float, state: np.ndarray) -> None:
+        """Rebuild the kept Jacobian of an interrupted run (see :meth:`kept_jacobian`)."""
+        self.system.restore_jacobian(age, t, state)
+
     def error_values(self) -> np.ndarray:
         """Owned values of the embedded error estimate of the last step (in unknown order)."""
         return self.stepper.error.array_r.copy()

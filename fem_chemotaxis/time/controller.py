@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -50,6 +51,15 @@ class StepController:
         self._accepted_error: float | None = None  # of the last accepted step (PI)
         self._rejected = False  # the last proposal followed a rejection (PI)
         self.history: deque[tuple[float, np.ndarray]] = deque(maxlen=order + 1)
+
+    @property
+    def pi_state(self) -> dict[str, Any]:
+        """What the PI controller remembers between steps (a restart restores it)."""
+        return {"accepted_error": self._accepted_error, "rejected": self._rejected}
+
+    def restore_pi_state(self, state: Mapping[str, Any]) -> None:
+        """Continue from a :attr:`pi_state`."""
+        self._accepted_error, self._rejected = state["accepted_error"], bool(state["rejected"])
 
     def accept(self, t: float, values: np.ndarray) -> None:
         """Record an accepted solution (owned nodal values of all unknowns)."""
