@@ -69,6 +69,25 @@ def test_restart_of_an_adapted_run_on_one_and_two_ranks(tmp_path: Path):
     assert dt_difference < 1e-8  # measured 2.0e-15
 
 
+def test_restart_of_a_rebalanced_run_on_one_and_two_ranks(tmp_path: Path):
+    """The aggregate in a corner (on one rank of two): the 2-rank legs rebalance, and the restarted
+    run equals the uninterrupted one-rank run."""
+    text = ADAPTED_CONFIG.replace("max_level = 2", "max_level = 2\nrebalance = 1.1").replace("(x-0.4)", "(x-0.25)")
+    reference, summary = uninterrupted_and_restarted(
+        write_config(tmp_path, text.replace("(y-0.6)", "(y-0.25)")), tmp_path
+    )
+    assert summary["status"] == "completed" and len(summary["steps"]) == len(reference["steps"])
+    meshes = [r["mesh"] for r in summary["records"]]
+    print(f"\nimbalance {[round(m['imbalance'], 3) for m in meshes]}, rebalances {[m['rebalances'] for m in meshes]}")
+    assert meshes[-1]["rebalances"] >= 1 and max(m["imbalance"] for m in meshes) <= 1.1  # measured 1.0-1.05
+    size = lambda mesh: (mesh["cells"], mesh["dofs"])  # noqa: E731
+    by_time = {r["time"]: size(r["mesh"]) for r in summary["records"]}
+    assert all(by_time[r["time"]] == size(r["mesh"]) for r in reference["records"])  # the same meshes
+    difference = largest_difference(reference, summary)
+    print(f"restarted (rebalanced on 2 ranks) vs uninterrupted (1 rank): {difference:.2e}")
+    assert difference < 1e-8  # measured 7e-15
+
+
 # Kill the run at the first output time on a new mesh: after the new checkpoint file holds the
 # state but before checkpoint.json names it, or after the JSON names it but before the
 # previous file is removed.
@@ -140,6 +159,16 @@ def test_outputs_of_changing_meshes(tmp_path: Path):
         ("refine = 0.01", "refine = 2.0", "[mesh.adapt] refine must be a number in [0, 1], got 2.0"),
         ("coarsen = 0.002", "coarsen = 0.5", "[mesh.adapt] coarsen = 0.5 must be below refine = 0.01"),
         ("max_level = 2", "max_levels = 2", "max_levels"),
+        (
+            "max_level = 2",
+            "max_level = 2\nrebalance = 0.9",
+            "[mesh.adapt] rebalance must be a number >= 1 or false, got 0.9",
+        ),
+        (
+            "max_level = 2",
+            "max_level = 2\nrebalance = true",
+            "[mesh.adapt] rebalance must be a number >= 1 or false, got True",
+        ),
         ("[mesh.adapt]", "[mesh.motion]\nkind = 'uniform-growth'\nrate = 0.1\n[mesh.adapt]", "cannot be combined"),
     ],
 )
