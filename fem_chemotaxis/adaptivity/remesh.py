@@ -6,7 +6,8 @@ else d; a base cell takes the deepest wish of its descendants), builds that mesh
 hierarchy, and gives a :class:`~fem_chemotaxis.simulation.Simulation` of the same problem on
 it whose time levels (the accepted state u_n, the level before it u_{n-1}, and the step
 controller's history) are carried over by mass-conserving transfer, with the step sizes and
-the step records kept.
+the step records kept. A mesh too unbalanced over the ranks (``rebalance``) is built again on
+the repartitioned base (:mod:`.rebalance`).
 """
 
 from __future__ import annotations

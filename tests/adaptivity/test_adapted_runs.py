@@ -79,13 +79,13 @@ def test_restart_of_a_rebalanced_run_on_one_and_two_ranks(tmp_path: Path):
     assert summary["status"] == "completed" and len(summary["steps"]) == len(reference["steps"])
     meshes = [r["mesh"] for r in summary["records"]]
     print(f"\nimbalance {[round(m['imbalance'], 3) for m in meshes]}, rebalances {[m['rebalances'] for m in meshes]}")
-    assert meshes[-1]["rebalances"] >= 1 and max(m["imbalance"] for m in meshes) <= 1.1  # measured 1.0-1.05
+    assert meshes[-1]["rebalances"] >= 1 and max(m["imbalance"] for m in meshes) <= 1.1  # measured 1.0-1.058
     size = lambda mesh: (mesh["cells"], mesh["dofs"])  # noqa: E731
     by_time = {r["time"]: size(r["mesh"]) for r in summary["records"]}
     assert all(by_time[r["time"]] == size(r["mesh"]) for r in reference["records"])  # the same meshes
     difference = largest_difference(reference, summary)
     print(f"restarted (rebalanced on 2 ranks) vs uninterrupted (1 rank): {difference:.2e}")
-    assert difference < 1e-8  # measured 7e-15
+    assert difference < 1e-8  # measured 3.6e-14
 
 
 # Kill the run at the first output time on a new mesh: after the new checkpoint file holds the
