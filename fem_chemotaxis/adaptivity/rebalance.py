@@ -164,6 +164,7 @@ def _moved_facet_tags(
     if base.facet_tags is None:
         return None
     mesh, dim = base.mesh, base.mesh.topology.dim - 1
+    mesh.topology.create_connectivity(dim, dim + 1)
     owned = base.facet_tags.indices < mesh.topology.index_map(dim).size_local
     facets, values = base.facet_tags.indices[owned], base.facet_tags.values[owned]
     nodes = node_global[dolfinx.mesh.entities_to_geometry(mesh, dim, facets)].astype(np.int64)
