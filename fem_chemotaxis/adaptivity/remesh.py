@@ -71,6 +71,12 @@ class Adaptation:
                 return self.balanced(adapted)
             cap -= 1
 
+    def rebuilt(self, levels: dolfinx.fem.Function) -> AdaptedMesh:
+        """The mesh of the hierarchy for the levels of an :meth:`AdaptedMesh.level_function` on any mesh
+        and distribution (a restart's), balanced (collective)."""
+        self.current = self.balanced(self.hierarchy.build(self.hierarchy.levels_of(levels)))
+        return self.current
+
     def balanced(self, adapted: AdaptedMesh) -> AdaptedMesh:
         """`adapted`, or when its imbalance exceeds ``rebalance`` the same mesh built on the base
         repartitioned by the fine cells each base cell holds (if that partition is better; collective)."""

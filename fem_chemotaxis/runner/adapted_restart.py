@@ -46,7 +46,7 @@ def continue_adapted(
     adaptation = Adaptation(config.adapt, config.mesh.build(comm))
     adaptation.steps_since = int(stepper["adapt_steps"])
     adaptation.rebalances = int(stepper.get("adapt_rebalances", 0))
-    adaptation.current = adaptation.balanced(adaptation.hierarchy.build(adaptation.hierarchy.levels_of(levels)))
+    adaptation.rebuilt(levels)
     sim = stored.on_mesh(adaptation.current.tagged, stored.u)
     move_state(stored, sim)
     out = old.path.parent

@@ -69,6 +69,18 @@ def test_rebalanced_mesh_is_balanced_and_the_same(comm):
 
 
 @two_ranks
+def test_restart_rebuilds_the_mesh_balanced(comm):
+    """From the levels a checkpoint keeps, a fresh base (default partition) gives the same mesh, balanced."""
+    adaptation, unbalanced = corner_mesh(comm, THRESHOLD)
+    levels = adaptation.balanced(unbalanced).level_function()
+    restarted, _ = corner_mesh(comm, THRESHOLD)
+    rebuilt = restarted.rebuilt(levels)
+    assert restarted.rebalances == 1 and rebuilt.imbalance <= THRESHOLD  # measured 1.022
+    before, after = sorted_midpoints(unbalanced.tagged.mesh), sorted_midpoints(rebuilt.tagged.mesh)
+    assert before.shape == after.shape and np.abs(before - after).max() < 1e-12  # measured 0
+
+
+@two_ranks
 def test_tags_after_a_rebalance(comm):
     """Each side's length and the domain's area on the rebalanced mesh; tagged facets counted alike."""
     adaptation, unbalanced = corner_mesh(comm, THRESHOLD)
