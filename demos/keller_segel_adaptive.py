@@ -59,7 +59,10 @@ OUTPUT = Path("results/keller_segel_adaptive")
 # * `refine = 0.02`, `coarsen = 0.002`: a cell is split when its estimated error (the jump of
 #   the gradient across its facets times the cell size, relative to the largest density)
 #   is above 2 %, and merged back (re-refined from the base to one level less) below 0.2 %;
-# * `max_level = 3`: a cell of the base mesh is split at most three times (8 times smaller).
+# * `max_level = 3`: a cell of the base mesh is split at most three times (8 times smaller);
+# * `rebalance = 1.2`: the refined cells stay on the MPI rank of their base cell, so the rank
+#   holding the aggregate gets more of them; when it holds more than 1.2 times the mean, the
+#   base mesh is repartitioned by the fine cells each base cell holds, and the same mesh rebuilt.
 #
 # The base mesh is the tissue section with three vessels (holes) at a coarse size 0.1.
 

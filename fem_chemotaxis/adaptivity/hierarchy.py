@@ -59,8 +59,8 @@ class AdaptedMesh:
     def imbalance(self) -> float:
         """Largest number of cells owned by one rank over the mean (1: balanced; collective).
 
-        Children stay on their parent's rank (the mesh is not repartitioned), so refining
-        where an aggregate forms loads that rank more than the others.
+        Children stay on their parent's rank, so refining where an aggregate forms loads that
+        rank more than the others (until the base is repartitioned, see :mod:`.rebalance`).
         """
         owned = self.tagged.mesh.topology.index_map(self.tagged.mesh.topology.dim).size_local
         comm = self.tagged.mesh.comm

@@ -6,7 +6,8 @@ else d; a base cell takes the deepest wish of its descendants), builds that mesh
 hierarchy, and gives a :class:`~fem_chemotaxis.simulation.Simulation` of the same problem on
 it whose time levels (the accepted state u_n, the level before it u_{n-1}, and the step
 controller's history) are carried over by mass-conserving transfer, with the step sizes and
-the step records kept.
+the step records kept. A mesh too unbalanced over the ranks (``rebalance``) is built again on
+the repartitioned base (:mod:`.rebalance`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from mpi4py import MPI
 from fem_chemotaxis.adaptivity.conservative_transfer import transfer_conserving_mass
 from fem_chemotaxis.adaptivity.hierarchy import AdaptedMesh, RefinementHierarchy
 from fem_chemotaxis.adaptivity.indicator import gradient_jump_indicator
+from fem_chemotaxis.adaptivity.rebalance import WeightedPartition, gathered, redistributed
 from fem_chemotaxis.config.settings import AdaptSettings
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.simulation import Simulation, StepRecord
@@ -43,6 +45,7 @@ class Adaptation:
         self.hierarchy = RefinementHierarchy(base, settings.max_level)
         self.current = self.hierarchy.coarsest()
         self.steps_since = 0
+        self.rebalances = 0
 
     def wanted_levels(self, sim: Simulation) -> np.ndarray:
         """The level each owned base cell wants, from the indicator of the simulation's state."""
@@ -65,8 +68,33 @@ class Adaptation:
             adapted = self.hierarchy.build(np.minimum(levels, cap))
             limit = self.settings.max_dofs
             if limit is None or cap == 0 or _num_dofs(sim, adapted.tagged.mesh) <= limit:
-                return adapted
+                return self.balanced(adapted)
             cap -= 1
+
+    def rebuilt(self, levels: dolfinx.fem.Function) -> AdaptedMesh:
+        """The mesh of the hierarchy for the levels of an :meth:`AdaptedMesh.level_function` on any mesh
+        and distribution (a restart's), balanced (collective)."""
+        self.current = self.balanced(self.hierarchy.build(self.hierarchy.levels_of(levels)))
+        return self.current
+
+    def balanced(self, adapted: AdaptedMesh) -> AdaptedMesh:
+        """`adapted`, or when its imbalance exceeds ``rebalance`` the same mesh built on the base
+        repartitioned by the fine cells each base cell holds (if that partition is better; collective)."""
+        threshold, comm = self.settings.rebalance, adapted.tagged.mesh.comm
+        if threshold is False or comm.size == 1:
+            return adapted
+        imbalance = adapted.imbalance
+        if imbalance <= threshold:
+            return adapted
+        base = self.hierarchy.base
+        owned = adapted.tagged.mesh.topology.index_map(base.mesh.topology.dim).size_local
+        partition = WeightedPartition(base.mesh, np.bincount(adapted.base_cell[:owned], minlength=adapted.levels.size))
+        if partition.imbalance >= imbalance:
+            return adapted
+        moved, origin = redistributed(base, partition.owner)
+        self.hierarchy = RefinementHierarchy(moved, self.settings.max_level)
+        self.rebalances += 1
+        return self.hierarchy.build(gathered(adapted.levels, comm)[origin])
 
     def remesh(self, sim: Simulation) -> Simulation:
         """The simulation on the mesh its state asks for, state carried over (collective)."""

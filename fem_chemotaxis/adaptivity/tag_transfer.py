@@ -14,7 +14,7 @@ import dolfinx.la
 import dolfinx.mesh
 import numpy as np
 
-__all__ = ["carried_tags"]
+__all__ = ["carried_tags", "consistent_tags"]
 
 
 def carried_tags(
@@ -30,9 +30,9 @@ def carried_tags(
     coarse_values = np.zeros(_local_count(coarse, tags.dim), dtype=np.float64)
     coarse_values[tags.indices] = tags.values
     if tags.dim == tdim:
-        return _tags_from_owned(fine, tdim, coarse_values[parent_cell], np.arange(parent_cell.size, dtype=np.int32))
+        return consistent_tags(fine, tdim, coarse_values[parent_cell], np.arange(parent_cell.size, dtype=np.int32))
     values, facets = _facets_on_parent_facets(coarse, fine, parent_cell, coarse_values)
-    return _tags_from_owned(fine, tdim - 1, values, facets)
+    return consistent_tags(fine, tdim - 1, values, facets)
 
 
 def _facets_on_parent_facets(
@@ -65,7 +65,7 @@ def _local_count(mesh: dolfinx.mesh.Mesh, dim: int) -> int:
     return index_map.size_local + index_map.num_ghosts
 
 
-def _tags_from_owned(
+def consistent_tags(
     fine: dolfinx.mesh.Mesh, dim: int, values: np.ndarray, entities: np.ndarray
 ) -> dolfinx.mesh.MeshTags:
     """Tags of entities of dimension `dim`, from values some ranks know, made the same on all ranks."""

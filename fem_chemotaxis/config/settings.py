@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from fem_chemotaxis.checks import boolean, choice, only_keys, positive
+from fem_chemotaxis.checks import boolean, choice, is_number, only_keys, positive
 from fem_chemotaxis.solvers.nonlinear import PRESETS
 from fem_chemotaxis.solvers.petsc_options import check_petsc_options
 from fem_chemotaxis.time import SCHEMES
@@ -193,6 +193,8 @@ class AdaptSettings(_Table):
         max_level: How many times a cell of the base mesh may be split.
         min_cell_size: Cells of smaller diameter are not split further (None: no limit).
         max_dofs: Refinement stops at the deepest round whose unknowns do not exceed this (None: no limit).
+        rebalance: On several ranks, repartition (the base mesh, see adaptivity/rebalance.py) when
+            the largest rank's share of cells over the mean exceeds this (at least 1), or False: never.
     """
 
     TABLE: ClassVar[str] = "mesh.adapt"
@@ -203,6 +205,7 @@ class AdaptSettings(_Table):
     max_level: int = 3
     min_cell_size: float | None = None
     max_dofs: int | None = None
+    rebalance: float | bool = 1.2
 
     def __post_init__(self) -> None:
         for key in ("every", "max_level") + (("max_dofs",) if self.max_dofs is not None else ()):
@@ -217,3 +220,7 @@ class AdaptSettings(_Table):
             raise ValueError(f"[mesh.adapt] coarsen = {self.coarsen!r} must be below refine = {self.refine!r}")
         if self.min_cell_size is not None:
             object.__setattr__(self, "min_cell_size", positive(self.min_cell_size, self._where("min_cell_size")))
+        if self.rebalance is not False:
+            if not (is_number(self.rebalance) and self.rebalance >= 1):
+                raise ValueError(f"{self._where('rebalance')} must be a number >= 1 or false, got {self.rebalance!r}")
+            object.__setattr__(self, "rebalance", float(self.rebalance))

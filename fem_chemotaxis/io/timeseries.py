@@ -1,7 +1,8 @@
 """``timeseries.csv``: mass, minimum and maximum of every species at every output time.
 
 Runs on a moving mesh add the domain's ``volume`` and the mesh's ``min_quality`` (minimum
-scaled Jacobian), adapted runs the mesh's ``cells``, ``dofs`` and ``imbalance`` (largest cells per rank over the mean) (the columns are the keys of
+scaled Jacobian), adapted runs the mesh's ``cells``, ``dofs``, ``imbalance`` (largest cells per
+rank over the mean) and ``rebalances`` (repartitionings so far) (the columns are the keys of
 the records' ``"mesh"``); derived quantities follow last, one column each (``<name>``), or one per
 coordinate for a vector (``<name>_x``, ``<name>_y``, ``<name>_z``).
 """

@@ -79,6 +79,7 @@ class Checkpoints(Output):
         if self.adaptation is not None:
             functions[LEVELS] = self.adaptation.current.level_function()
             scalars["adapt_steps"] = self.adaptation.steps_since
+            scalars["adapt_rebalances"] = self.adaptation.rebalances
         previous = None
         if self._pending is not None:
             self._pending.write(functions, sim.time)

@@ -3,8 +3,9 @@
 The checkpoint holds the last mesh of the run and, per cell, the wanted refinement level of
 its base cell. The state is read on that mesh (distributed anew), the base mesh is built
 from the config, the same mesh of the hierarchy is rebuilt from it with those levels (so
-that later re-meshes see the base cells as the uninterrupted run does), and the state is
-carried onto it (the two meshes coincide, so the transfer is exact up to round-off).
+that later re-meshes see the base cells as the uninterrupted run does; on a base repartitioned
+first when the mesh would be unbalanced over the ranks, see adaptivity/rebalance.py), and the
+state is carried onto it (the two meshes coincide, so the transfer is exact up to round-off).
 Earlier VTX files stay as they are; the continued run writes new ``<field>_mesh<k>.bp``.
 """
 
@@ -43,8 +44,9 @@ def continue_adapted(
     old.read({**state, LEVELS: levels}, last)
     restore(stored, stepper, state)
     adaptation = Adaptation(config.adapt, config.mesh.build(comm))
-    adaptation.current = adaptation.hierarchy.build(adaptation.hierarchy.levels_of(levels))
     adaptation.steps_since = int(stepper["adapt_steps"])
+    adaptation.rebalances = int(stepper.get("adapt_rebalances", 0))
+    adaptation.rebuilt(levels)
     sim = stored.on_mesh(adaptation.current.tagged, stored.u)
     move_state(stored, sim)
     out = old.path.parent

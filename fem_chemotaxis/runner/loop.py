@@ -158,8 +158,13 @@ class RunLoop:
         if not records or records[-1]["time"] != sim.time:
             record: dict[str, Any] = {"time": sim.time, "species": sim.statistics()}
             if self.adaptation is not None:
-                current = self.adaptation.current
-                record["mesh"] = {"cells": current.num_cells, "dofs": sim.num_dofs, "imbalance": current.imbalance}
+                adaptation = self.adaptation
+                record["mesh"] = {
+                    "cells": adaptation.current.num_cells,
+                    "dofs": sim.num_dofs,
+                    "imbalance": adaptation.current.imbalance,
+                    "rebalances": adaptation.rebalances,
+                }
             if sim.moving is not None:
                 record["mesh"] = geometry = sim.mesh_statistics()
                 _log.info(f"  mesh: volume {geometry['volume']:.6g}, minimum quality {geometry['min_quality']:.3f}")
