@@ -27,6 +27,7 @@ from fem_chemotaxis.time.controller import StepController
 from tests.conftest import REPO
 from tests.convergence.test_boundary_conditions import _layered_mesh
 from tests.time.test_time_integration import EXACT, PARAMS, _exact, _sources
+from tests.workflow.helpers import QUICK_CONFIG
 
 
 @pytest.mark.parametrize("name", ROSENBROCK_SCHEMES)
@@ -198,27 +199,8 @@ def test_config_scheme_auto_is_resolved_and_noted(tmp_path):
     assert "quasi-steady" in config.resolved["time"]["scheme_note"]
 
 
-ELLIPTIC_QUICK = """
-[mesh]
-builtin = "rectangle"
-size = [1.0, 1.0]
-cells = [6, 6]
-
-[model]
-name = "keller-segel-elliptic"
-
-[initial]
-u = "1 + 0.1*cos(pi*x)"
-s = "1"
-
-[time]
-t_end = 0.1
-dt = 0.05
-
-[output]
-interval = 0.05
-pictures = false
-"""
+#: A run of a few steps of the elliptic Keller-Segel model (its signal equation is quasi-steady).
+ELLIPTIC_QUICK = QUICK_CONFIG.replace('name = "keller-segel"', 'name = "keller-segel-elliptic"')
 
 
 @pytest.mark.serial
