@@ -153,22 +153,19 @@ def test_time_at_equal_error_from_a_ladder():
     ladder = [{"steps": n, "error": 0.1 / n, "wall_time": 2.0 * n} for n in (10, 20, 40)]
     assert time_for_error(ladder, 0.1 / 30, "wall_time") == (pytest.approx(60.0), False)
     assert time_for_error(ladder, 0.1 / 400, "wall_time") == (pytest.approx(800.0), True)
-    rosenbrock = [
-        {
-            "dofs": 1e6,
-            "n": 708,
-            "dim": 2,
-            "solver": "iterative",
-            "ranks": 1,
-            "time_per_step": 1.0,
-            "floor_ratio": 1.4,
-            "floor": {},
-            "scheme": "ros34pw2",
-        }
-    ]
-    newton = [{"dofs": 1e6, "n": 708, "dim": 2, "solver": "iterative", "ranks": 1, "time_per_step": 3.0}]
-    assert summary.floor_ratio(rosenbrock)["value"] == 1.4
-    assert summary.rosenbrock_vs_newton(newton, rosenbrock)["value"] == pytest.approx(3.0)
+
+
+def test_fixed_step_time_beyond_the_ladder_is_linear_in_steps():
+    """Backward Euler at fixed steps: error 0.1 / N, 2 s a step; the finest rung 50 % slow (load)
+    moves the time beyond the ladder by those 50 %, not by a power law through the last two rungs."""
+    from cases.time_to_solution import fixed_steps_time_for_error, time_for_error
+
+    ladder = [{"steps": n, "error": 0.1 / n, "wall_time": 2.0 * n} for n in (10, 20, 40)]
+    assert fixed_steps_time_for_error(ladder, 0.1 / 30, "wall_time") == (pytest.approx(60.0), False)
+    assert fixed_steps_time_for_error(ladder, 0.1 / 4000, "wall_time") == (pytest.approx(8000.0), True)
+    ladder[-1]["wall_time"] *= 1.5
+    assert fixed_steps_time_for_error(ladder, 0.1 / 4000, "wall_time")[0] == pytest.approx(12000.0)
+    assert time_for_error(ladder, 0.1 / 4000, "wall_time")[0] > 4 * 12000.0  # the power law
 
 
 def test_speedup_vs_fipy_at_matched_accuracy_on_known_data():
