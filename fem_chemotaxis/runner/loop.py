@@ -94,7 +94,7 @@ class RunLoop:
                 output.open(sim, out)
         self.progress = Progress(sim.time, t_end, self.comm)
         self.stops = StopRequests(self.comm, time_limit, started)
-        if sim.scheme_note:  # "auto" fell back to a Newton scheme: say why, once per run
+        if sim.scheme_note:  # "auto" fell back to a Newton scheme, or snes_* options unused: say so, once per run
             _log.info(f"  time: {sim.scheme_note}")
 
     def execute(self) -> dict[str, Any]:

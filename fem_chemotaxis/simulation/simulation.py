@@ -44,7 +44,7 @@ from fem_chemotaxis.simulation.step_solver import StepSolver
 from fem_chemotaxis.solvers.nonlinear import SolveReport
 from fem_chemotaxis.terms.advection import VELOCITY
 from fem_chemotaxis.terms.spatial import Source, SpatialOperator
-from fem_chemotaxis.time import StepController, TimeLevels, choose_scheme, make_scheme
+from fem_chemotaxis.time import RosenbrockTableau, StepController, TimeLevels, choose_scheme, make_scheme
 
 __all__ = ["Simulation"]
 
@@ -60,7 +60,7 @@ class Simulation:
         time: Time stepping: the first step, scheme, step limits, adaptivity, stop criteria.
             A Rosenbrock scheme ("ros2", "ros3p", "ros34pw2") is linearly implicit;
             "auto" is resolved by :func:`~fem_chemotaxis.time.choose_scheme` (its note:
-            ``scheme_note``).
+            ``scheme_note``, which also names [solver.petsc] snes_* options a Rosenbrock scheme does not use).
         solver: Solver preset and PETSc options (default: "auto").
         discretisation: Positivity-preserving variables or not (default: plain Galerkin).
         boundary_conditions: Dirichlet/flux/Robin conditions on named boundaries (no-flux elsewhere).
@@ -109,6 +109,10 @@ class Simulation:
         self.negative_tolerance, self.blowup_threshold = time.negative_tolerance, time.blowup_threshold
         name, self.scheme_note = choose_scheme(time.scheme, model, discretisation.positivity, motion)
         self.scheme = make_scheme(name)
+        unused = sorted(k for k in (solver.petsc if solver else {}) if k.startswith("snes_"))
+        if unused and isinstance(self.scheme, RosenbrockTableau):
+            note = f"[solver.petsc] {', '.join(unused)} not used: {name} takes no Newton iterations"
+            self.scheme_note = f"{self.scheme_note}; {note}" if self.scheme_note else note
         log_density = discretisation.positivity == "log-density"
         self.fields = SpeciesFields(
             model, self.mesh, {sp.name for sp in model.species if sp.taxis} if log_density else set()

@@ -253,3 +253,15 @@ def test_pi_controller_rejects_fewer_steps_and_meets_the_tolerance(comm):
     # measured: plain 2.6e-2 error, 17 rejected of 26; PI 6.5e-3 error, 2 rejected of 27
     assert rejected_pi <= rejected_plain / 4
     assert error_pi < error_plain and error_pi < 10 * rtol
+
+
+def test_newton_options_unused_by_a_rosenbrock_scheme_are_named(comm):
+    """[solver.petsc] snes_* options do nothing on a linearly implicit scheme: the note says which."""
+    mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [4, 4])
+    model = builtin_model("keller-segel")
+    initial = {"u": "1", "s": "1"}
+    options = SolverSettings(petsc={"snes_rtol": 1e-9, "ksp_rtol": 1e-8})
+    rosenbrock = Simulation(model, mesh, initial, TimeSettings(dt=0.1, scheme="ros34pw2"), solver=options)
+    assert rosenbrock.scheme_note == "[solver.petsc] snes_rtol not used: ros34pw2 takes no Newton iterations"
+    newton = Simulation(model, mesh, initial, TimeSettings(dt=0.1, scheme="backward-euler"), solver=options)
+    assert newton.scheme_note is None
