@@ -1,4 +1,5 @@
-"""The results picture: cost per step vs DOFs (log-log), and the adaptive-stepping comparison."""
+"""The results picture: cost per step vs DOFs (log-log; backward Euler + Newton and the default
+Rosenbrock scheme), and the adaptive-stepping comparison."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ import matplotlib.pyplot as plt
 from cases.summary import select
 
 SERIES = [  # label, records key, match, style
-    ("FEM iterative 2-D, 1 rank", "fem", {"dim": 2, "solver": "iterative", "ranks": 1}, "o-"),
-    ("FEM iterative 2-D, 2 ranks", "fem", {"dim": 2, "solver": "iterative", "ranks": 2}, "o--"),
-    ("FEM MUMPS LU 2-D, 1 rank", "fem", {"dim": 2, "solver": "direct", "ranks": 1}, "s-"),
-    ("FEM iterative 3-D, 1 rank", "fem", {"dim": 3, "solver": "iterative", "ranks": 1}, "^-"),
-    ("FEM iterative 3-D, 2 ranks", "fem", {"dim": 3, "solver": "iterative", "ranks": 2}, "^--"),
+    ("backward Euler, iterative 2-D, 1 rank", "fem", {"dim": 2, "solver": "iterative", "ranks": 1}, "o-"),
+    ("backward Euler, iterative 2-D, 2 ranks", "fem", {"dim": 2, "solver": "iterative", "ranks": 2}, "o--"),
+    ("backward Euler, MUMPS LU 2-D, 1 rank", "fem", {"dim": 2, "solver": "direct", "ranks": 1}, "s-"),
+    ("backward Euler, iterative 3-D, 1 rank", "fem", {"dim": 3, "solver": "iterative", "ranks": 1}, "^-"),
+    ("backward Euler, iterative 3-D, 2 ranks", "fem", {"dim": 3, "solver": "iterative", "ranks": 2}, "^--"),
+    ("ros34pw2 (default), iterative 2-D, 1 rank", "rosenbrock", {"dim": 2, "solver": "iterative", "ranks": 1}, "*-"),
+    ("ros34pw2 (default), MUMPS LU 2-D, 1 rank", "rosenbrock", {"dim": 2, "solver": "direct", "ranks": 1}, "x-"),
     ("FiPy 4 (SciPy LU, 2 sweeps) 2-D, 1 rank", "fipy", {}, "d-"),
 ]
 
@@ -24,12 +27,12 @@ SERIES = [  # label, records key, match, style
 def plot(results: dict, path: Path) -> None:
     fig, (cost, adaptive) = plt.subplots(1, 2, figsize=(13, 5.2))
     for label, key, match, style in SERIES:
-        runs = select(results["cases"][key], **match)
+        runs = select(results["cases"].get(key, []), **match)
         if runs:
             cost.loglog([r["dofs"] for r in runs], [r["time_per_step"] for r in runs], style, label=label)
     p = results["summary"].get("cost_exponent")
     title = f"Cost per time step ({results['mode']} run)"
-    cost.set_title(title + (f": 2-D iterative ~ DOFs^{p:.2f}" if p is not None else ""))
+    cost.set_title(title + (f": 2-D backward Euler iterative ~ DOFs^{p:.2f}" if p is not None else ""))
     cost.set_xlabel("unknowns (DOFs)")
     cost.set_ylabel("wall time per time step [s]")
     cost.grid(True, which="both", alpha=0.3)
