@@ -12,6 +12,8 @@ from typing import Any
 
 import dolfinx.cpp
 import dolfinx.fem
+import dolfinx.la
+import numpy as np
 
 from petsc4py import PETSc
 
@@ -26,6 +28,27 @@ class BlockAssembler:
         self.index_sets = dolfinx.cpp.la.petsc.create_index_sets(
             [(V.dofmap.index_map, V.dofmap.index_map_bs) for V in self.spaces]
         )
+        #: Where each unknown's owned dofs start in a vector of the block layout (and the end).
+        self.offsets = np.cumsum([0] + [V.dofmap.index_map.size_local * V.dofmap.index_map_bs for V in self.spaces])
+        self._scratch = [dolfinx.fem.Function(V) for V in self.spaces]
+
+    def assemble_vector(self, forms: Sequence[Any], out: PETSc.Vec) -> None:
+        """out = the assembled linear forms, one per unknown (None: zero), owned values with ghost contributions added."""
+        for form, scratch, start, stop in zip(forms, self._scratch, self.offsets, self.offsets[1:]):
+            if form is None:
+                out.array[start:stop] = 0.0
+                continue
+            scratch.x.array[:] = 0.0
+            dolfinx.fem.assemble_vector(scratch.x.array, form)
+            scratch.x.scatter_reverse(dolfinx.la.InsertMode.add)
+            out.array[start:stop] = scratch.x.array[: stop - start]
+
+    def dirichlet_rows(self, bc: dolfinx.fem.DirichletBC) -> tuple[np.ndarray, np.ndarray]:
+        """The owned dofs a condition constrains: (rows of the block layout, dofs of its unknown's space)."""
+        k = next(k for k, V in enumerate(self.spaces) if bc.function_space.contains(V._cpp_object))
+        dofs, owned = bc.dof_indices()
+        dofs = np.asarray(dofs[:owned], dtype=np.int32)
+        return (self.offsets[k] + dofs).astype(np.int32), dofs
 
     def add(
         self,

@@ -103,8 +103,7 @@ class KeptPart:
         self.jacobian = self._same_sparsity(problem.A)
         self.residual_matrix = self._same_sparsity(problem.A) if self.residual_split else None
         self.residual_vector = problem.b.duplicate() if self.residual_split else None
-        self._offsets = np.cumsum([0] + [V.dofmap.index_map.size_local * V.dofmap.index_map_bs for V in spaces])
-        self._bc_rows = self._dirichlet_rows(unknowns, bcs)
+        self._bc_rows = self._dirichlet_rows(bcs)
         self.assemblies = 0
 
     def update(self) -> None:
@@ -139,23 +138,12 @@ class KeptPart:
         """c in the block layout, zero on the Dirichlet rows."""
         c = self.residual_vector
         assert c is not None and self._constant_forms is not None
-        c.zeroEntries()
-        for form, start, stop in zip(self._constant_forms, self._offsets, self._offsets[1:]):
-            if form is not None:
-                vector = dolfinx.fem.assemble_vector(form)
-                vector.scatter_reverse(dolfinx.la.InsertMode.add)
-                c.array[start:stop] = vector.array[: stop - start]
+        self.blocks.assemble_vector(self._constant_forms, c)
         c.array[bc_rows] = 0.0
 
-    def _dirichlet_rows(
-        self, unknowns: list[dolfinx.fem.Function], bcs: Sequence[dolfinx.fem.DirichletBC]
-    ) -> tuple[np.ndarray, np.ndarray]:
+    def _dirichlet_rows(self, bcs: Sequence[dolfinx.fem.DirichletBC]) -> tuple[np.ndarray, np.ndarray]:
         """Owned Dirichlet rows of the block layout: (local, global) indices."""
-        rows = [np.zeros(0, dtype=np.int32)]
-        for bc in bcs:
-            k = next(k for k, u in enumerate(unknowns) if bc.function_space.contains(u.function_space._cpp_object))
-            dofs, owned = bc.dof_indices()
-            rows.append(self._offsets[k] + np.asarray(dofs[:owned], dtype=np.int32))
+        rows = [np.zeros(0, dtype=np.int32)] + [self.blocks.dirichlet_rows(bc)[0] for bc in bcs]
         local = np.concatenate(rows).astype(np.int32)
         start = self.jacobian.getOwnershipRange()[0]
         return local, (start + local).astype(PETSc.IntType)

@@ -109,8 +109,8 @@ class LinearlyImplicitSystem:
         time_derivative = [_time_derivative(f, time_variable) for f in parts.changing]
         self._time_derivative = compile_forms(time_derivative) if any(f is not None for f in time_derivative) else None
 
-        self._offsets = np.cumsum([0] + [V.dofmap.index_map.size_local * V.dofmap.index_map_bs for V in spaces])
         self._blocks = BlockAssembler(spaces)
+        self._offsets = self._blocks.offsets
         self.W = dolfinx.fem.petsc.create_matrix(pattern)
         self._blocks.add(self.W, pattern)  # every entry of the sparsity present (zeros after)
         self.W.zeroEntries()
@@ -123,9 +123,8 @@ class LinearlyImplicitSystem:
             self.jacobian_fixed = self.linear.copy()
             self.jacobian_fixed.axpy(1.0, self._assembled(fixed), _SAME)
         self.jacobian = self.W.duplicate()
-        self._scratch = [dolfinx.fem.Function(V) for V in spaces]
         self.constant = self.new_vector()
-        self._assemble_vector(compile_forms(parts.constant), self.constant)
+        self._blocks.assemble_vector(compile_forms(parts.constant), self.constant)
         self.solver = ReusedKrylovSolver(self.W, self.unknowns, options, split_order)
         self._current, self._work, self._time_rate = self.new_vector(), self.new_vector(), self.new_vector()
         self._dirichlet = self._dirichlet_rows(bcs)
@@ -187,7 +186,7 @@ class LinearlyImplicitSystem:
             self.solver.matrix_changed()
         self._jacobian_age += 1
         if self._time_derivative is not None:
-            self._assemble_vector(self._time_derivative, self._time_rate)
+            self._blocks.assemble_vector(self._time_derivative, self._time_rate)
         for rows, dofs, value in self._dirichlet.conditions:
             self._jump.array[rows] = value.x.array[dofs] - self._current.array[rows]
         return True
@@ -209,7 +208,7 @@ class LinearlyImplicitSystem:
         """out = -G(t, current state) + M mass_term - time_factor dG/dt; Dirichlet rows: the jumps."""
         EVENTS["FCResidual"].begin()
         self.time.value = t
-        self._assemble_vector(self._changing, out)
+        self._blocks.assemble_vector(self._changing, out)
         self.linear.multAdd(self._current, out, out)
         out.axpy(1.0, self.constant)
         if self._time_derivative is not None and time_factor != 0.0:
@@ -244,24 +243,11 @@ class LinearlyImplicitSystem:
         self._blocks.add(A, forms)
         return A
 
-    def _assemble_vector(self, forms: list[Any], out: PETSc.Vec) -> None:
-        """out = the assembled linear forms (owned values, ghost contributions added)."""
-        for form, scratch, start, stop in zip(forms, self._scratch, self._offsets, self._offsets[1:]):
-            if form is None:
-                out.array[start:stop] = 0.0
-                continue
-            scratch.x.array[:] = 0.0
-            dolfinx.fem.assemble_vector(scratch.x.array, form)
-            scratch.x.scatter_reverse(dolfinx.la.InsertMode.add)
-            out.array[start:stop] = scratch.x.array[: stop - start]
-
     def _dirichlet_rows(self, bcs: Sequence[dolfinx.fem.DirichletBC]) -> _DirichletRows:
         conditions = []
         for bc in bcs:
-            k = next(k for k, u in enumerate(self.unknowns) if bc.function_space.contains(u.function_space._cpp_object))
-            dofs, owned = bc.dof_indices()
-            dofs = np.asarray(dofs[:owned], dtype=np.int32)
-            conditions.append((self._offsets[k] + dofs, dofs, bc.g))
+            rows, dofs = self._blocks.dirichlet_rows(bc)
+            conditions.append((rows, dofs, bc.g))
         rows = np.concatenate([r for r, _, _ in conditions]) if conditions else np.zeros(0, dtype=np.int32)
         start = self.W.getOwnershipRange()[0]
         return _DirichletRows(rows, (start + rows).astype(PETSc.IntType), conditions)
