@@ -71,7 +71,7 @@ class StepSolver:
         self.fractional = self._fractional_operators(operator, flow)
         self._solver: NonlinearSolver | FlowSolver | RosenbrockSolver
         if isinstance(scheme, RosenbrockTableau):
-            self._solver = self._rosenbrock(scheme, operator, levels, bcs, settings, num_dofs, time)
+            self._solver = self._rosenbrock(scheme, operator, levels, bcs, settings, num_dofs, time, tolerances)
         else:
             residuals = scheme.residuals(model, operator, levels, fields.tests)
             if flow is not None and flow.flow.solved:
@@ -95,6 +95,7 @@ class StepSolver:
         settings: SolverSettings,
         num_dofs: int,
         time: float,
+        tolerances: tuple[float, float] | None,
     ) -> RosenbrockSolver:
         """The assembled system and stepper of a Rosenbrock scheme (a Newton solver's counterpart)."""
         names = operator.model.species_names
@@ -106,7 +107,7 @@ class StepSolver:
         fixed = list(operator.parameters.values())
         targets = {tx.towards for sp in operator.model.species for tx in sp.taxis}  # first in the field split
         options = {
-            **linear_preset_options(settings.preset, names, num_dofs),
+            **linear_preset_options(settings.preset, names, num_dofs, tolerances[0] if tolerances else None),
             **{k: v for k, v in settings.petsc.items() if not k.startswith("snes_")},
         }
         system = LinearlyImplicitSystem(

@@ -125,9 +125,9 @@ class LinearlyImplicitSystem:
         self.jacobian = self.W.duplicate()
         self.constant = self.new_vector()
         self._blocks.assemble_vector(compile_forms(parts.constant), self.constant)
-        self.solver = ReusedKrylovSolver(self.W, self.unknowns, options, split_order)
-        self._current, self._work, self._time_rate = self.new_vector(), self.new_vector(), self.new_vector()
         self._dirichlet = self._dirichlet_rows(bcs)
+        self.solver = ReusedKrylovSolver(self.W, self.unknowns, options, split_order, self._balances())
+        self._current, self._work, self._time_rate = self.new_vector(), self.new_vector(), self.new_vector()
         self._jump = self.new_vector()
         self._h = self._shift = 0.0
         self._jacobian_age = jacobian_reuse  # assemble at the first step
@@ -242,6 +242,17 @@ class LinearlyImplicitSystem:
         A.zeroEntries()
         self._blocks.add(A, forms)
         return A
+
+    def _balances(self) -> list[PETSc.Vec]:
+        """Per unknown: ones on its free rows (its balance with test function 1), if it has any."""
+        directions = []
+        for start, stop in zip(self._offsets, self._offsets[1:]):
+            direction = self.new_vector()
+            direction.array[start:stop] = 1.0
+            direction.array[self._dirichlet.rows] = 0.0
+            if direction.norm(PETSc.NormType.NORM_INFINITY) > 0.0:
+                directions.append(direction)
+        return directions
 
     def _dirichlet_rows(self, bcs: Sequence[dolfinx.fem.DirichletBC]) -> _DirichletRows:
         conditions = []
