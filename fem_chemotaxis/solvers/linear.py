@@ -142,9 +142,10 @@ class ReusedKrylovSolver:
         self._needs_setup = True
 
     @property
-    def setup_pending(self) -> bool:
-        """Whether the next solve sets the preconditioner up (first solve, failure, or growth)."""
-        return self._needs_setup
+    def setup_requested(self) -> bool:
+        """Whether the next solve sets the preconditioner up again (after a failure, growing Krylov
+        counts or :meth:`request_setup`); the first set-up of a new solver is not requested."""
+        return self._needs_setup and self.statistics.setups > 0
 
     def matrix_changed(self) -> None:
         """The matrix values changed: a direct solver refactorises, an iterative one may reuse."""

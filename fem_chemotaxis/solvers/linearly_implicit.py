@@ -132,7 +132,6 @@ class LinearlyImplicitSystem:
         self._h = self._shift = 0.0
         self._jacobian_age = jacobian_reuse  # assemble at the first step
         self._jacobian_at: tuple[float, np.ndarray] | None = None  # (t, owned state) of the last assembly
-        self._restored = False  # the Jacobian was restored: a new solver's first set-up does not refresh it
 
     def new_vector(self) -> PETSc.Vec:
         """A zero vector of the block layout (owned dofs of each unknown in turn)."""
@@ -163,16 +162,13 @@ class LinearlyImplicitSystem:
         self._jacobian_age = age
         self.set_state(current)
         self._shift = 0.0  # the stage matrix is formed again at the next step
-        self._restored = True
 
     def begin_step(self, t: float, h: float, gamma: float, exact_jacobian: bool) -> bool:
         """Jacobian (if due) and stage matrix at the current state u_n; dG/dt; Dirichlet jumps."""
         self._h = h
         self.time.value = t
         # a preconditioner due for a new set-up (Krylov counts grew) gets a fresh Jacobian too
-        pending = self.solver.setup_pending and not self._restored
-        self._restored = False
-        refresh = exact_jacobian or self._jacobian_age >= self.jacobian_reuse or pending
+        refresh = exact_jacobian or self._jacobian_age >= self.jacobian_reuse or self.solver.setup_requested
         if refresh:
             self._assemble_jacobian()
         if refresh or 1.0 / (gamma * h) != self._shift:
