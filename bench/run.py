@@ -292,7 +292,7 @@ def main() -> None:
     details = {
         "cost_exponent": summary.cost_exponent(fem),
         "speedup_vs_lu": summary.speedup_vs_lu(fem),
-        "speedup_vs_fipy": summary.speedup_vs_fipy(fem, fipy, accuracy),
+        "speedup_vs_fipy": summary.speedup_vs_fipy(fem, fipy, accuracy, rosenbrock),
         "parallel_efficiency": summary.parallel_efficiency(fem, dim=2),
         "parallel_efficiency_3d": summary.parallel_efficiency(fem, dim=3),
         "adaptive_step_ratio": {"value": adaptive.get("adaptive_step_ratio")},

@@ -217,6 +217,17 @@ def test_speedup_vs_fipy_at_matched_accuracy_on_known_data():
     same = matched["same_unknowns"]  # the FEM size nearest FiPy's in DOFs: n = 500
     assert same["fem_dofs"] == 2 * 500**2 and same["speedup"] == pytest.approx(fipy_time / (c * (2 * 500**2) ** p))
 
+    # the default scheme's cost line (here 0.8 c DOFs^1.02) gives the value; backward Euler's is kept
+    default = [
+        {**r, "scheme": "ros34pw2", "time_per_step": 0.8 * c * r["dofs"] ** 1.02}
+        for r in fem
+        if r["solver"] == "iterative"
+    ]
+    with_default = summary.speedup_vs_fipy(fem, fipy, accuracy, default)
+    assert with_default["value"] == pytest.approx(fipy_time / (0.8 * c * n_star**1.02), rel=1e-9)
+    assert with_default["scheme"] == "ros34pw2"
+    assert with_default["backward_euler"]["speedup"] == pytest.approx(matched["value"], rel=1e-12)
+
 
 def test_adaptive_step_ratio_on_a_known_ladder():
     """Fixed-step errors K/N^2 (second order): N* = sqrt(K/e) exactly, ratio = solves/N*."""
