@@ -6,7 +6,8 @@ function 1 (the Lagrange basis sums to 1): for a species whose equation conserve
 the mass the inexact solve loses. Adding to x a combination ``E c`` of given directions E
 (one per species: ones on its free dofs) with ``(E^T A E) c = E^T r`` makes those sums zero
 to round-off, whatever the Krylov tolerance: a Galerkin correction on the coarse space of
-the constants. It costs one product with A per solve, and one per direction whenever A changes.
+the constants. It costs one product with A per direction whenever A changes (and the
+caller's product A x per solve).
 """
 
 from __future__ import annotations
@@ -37,13 +38,14 @@ class BalanceCorrection:
         """The matrix values changed: its coarse restriction E^T A E is formed again at the next use."""
         self._coarse = None
 
-    def apply(self, A: PETSc.Mat, b: PETSc.Vec, x: PETSc.Vec) -> None:
-        """x += E c, so that E^T (b - A x) = 0."""
+    def apply(self, A: PETSc.Mat, b: PETSc.Vec, x: PETSc.Vec, image: PETSc.Vec) -> None:
+        """x += E c so that E^T (b - A x) = 0; `image` holds A x and is updated with it."""
         if self._coarse is None:
-            for direction, image in zip(self.directions, self._images):
-                A.mult(direction, image)
-            self._coarse = np.column_stack([image.mDot(self.directions) for image in self._images])
-        A.mult(x, self._residual)
-        self._residual.aypx(-1.0, b)
+            for direction, direction_image in zip(self.directions, self._images):
+                A.mult(direction, direction_image)
+            self._coarse = np.column_stack([direction_image.mDot(self.directions) for direction_image in self._images])
+        b.copy(self._residual)
+        self._residual.axpy(-1.0, image)
         correction = np.linalg.solve(self._coarse, self._residual.mDot(self.directions))
         x.maxpy(correction, self.directions)
+        image.maxpy(correction, self._images)

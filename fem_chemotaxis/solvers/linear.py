@@ -3,17 +3,20 @@
 Presets (``solver = ...``, as for Newton in :mod:`fem_chemotaxis.solvers.nonlinear`):
 
 - ``direct``: MUMPS LU, refactorised whenever the matrix changes.
-- ``iterative``: FGMRES (relative tolerance :data:`STAGE_RTOL` of the true residual, or an
-  adaptive run's time tolerance if tighter) preconditioned by a multiplicative field split
+- ``iterative``: FGMRES (relative tolerance :data:`STAGE_RTOL` of the true residual, or a
+  tenth of an adaptive run's time tolerance if tighter) preconditioned by a multiplicative field split
   with one block per species, one V-cycle of BoomerAMG (hypre) each, in the order given
   (Simulation puts the species that others move towards first: on Keller-Segel, s before u
   saves 10% of the Krylov iterations). After each solve the residual's sum over each
   species' rows is removed (:mod:`fem_chemotaxis.solvers.balance`), so the stages conserve
   what the model conserves to round-off, not to the Krylov tolerance.
-  Why 1e-4: at 2.5e5 DOFs (ros34pw2, 10 steps of dt = 0.02) the stages took 16.3, 13.4,
-  10.2 iterations a step at 1e-6, 1e-5, 1e-4 (0.81, 0.69, 0.57 s CPU) and moved the end state
-  by 6e-10, 7e-9, 2e-7 against tightly solved stages, with a time error of 1.3e-5; on the
-  24 x 24 aggregating test case 3.5e-5 against a time error of 3.4e-4.
+  Why 1e-4 (with the initial guesses below): at 2.5e5 DOFs (ros34pw2, 10 steps of
+  dt = 0.02) the stages took 8.2, 5.6, 4.0 iterations a step at 1e-6, 1e-5, 1e-4 (0.55, 0.45,
+  0.37 s CPU) and moved the end state by 4e-9, 2e-7, 1.2e-6 against tightly solved stages,
+  with a time error of 1.3e-5. On the 24 x 24 aggregating test case, adaptive, the solver
+  error with a tenth of the time tolerance was 1.9e-5, 1.1e-5, 3.4e-7 against time errors of
+  3.4e-4, 1.2e-4, 3.3e-5 (time rtol 1e-3, 1e-4, 1e-6); with the time tolerance itself
+  1.0e-3, 4.6e-5, 5.8e-6.
   BoomerAMG's defaults were the fastest of those tried (HMIS/PMIS coarsening with ext+i
   interpolation, aggressive coarsening, a strong threshold of 0.5: 15-70% slower a step at
   1e-4; GAMG 20% slower, bench/README.md). FGMRES rather than GMRES: a stage takes only 2-4
@@ -24,8 +27,8 @@ Presets (``solver = ...``, as for Newton in :mod:`fem_chemotaxis.solvers.nonline
   The preconditioner is set up once and reused for later solves, also after the matrix
   changed (a new step size or Jacobian), as long as the Krylov counts stay low: when the
   mean count of a step exceeds ``max(2 x, 5 +)`` the mean right after the last set-up, the
-  next step sets it up again. The initial guess is whatever the caller leaves in the solution
-  (the Rosenbrock stepper predicts each stage from the last two steps).
+  next step sets it up again. Each solve starts from the best combination of the last
+  solutions (:mod:`fem_chemotaxis.solvers.previous_solutions`).
 - ``auto``: ``direct`` below :data:`~fem_chemotaxis.solvers.nonlinear.AUTO_DIRECT_LIMIT`
   unknowns, ``iterative`` above.
 
@@ -46,6 +49,7 @@ from petsc4py import PETSc
 from fem_chemotaxis.solvers.balance import BalanceCorrection
 from fem_chemotaxis.solvers.nonlinear import AUTO_DIRECT_LIMIT, PRESETS, block_index_sets
 from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
+from fem_chemotaxis.solvers.previous_solutions import PreviousSolutions
 
 __all__ = ["STAGE_RTOL", "LinearStatistics", "ReusedKrylovSolver", "linear_preset_options"]
 
@@ -62,8 +66,8 @@ def linear_preset_options(
 ) -> dict[str, Any]:
     """PETSc options of a preset for the linear solves (field-split block names = species).
 
-    An adaptive run's relative time tolerance `time_rtol`, if tighter than :data:`STAGE_RTOL`,
-    is the Krylov tolerance.
+    The Krylov tolerance of an adaptive run is a tenth of its relative time tolerance
+    `time_rtol`, at most :data:`STAGE_RTOL`.
     """
     if preset not in PRESETS:
         raise ValueError(f"unknown solver preset '{preset}'; choose one of: {', '.join(PRESETS)}")
@@ -73,7 +77,7 @@ def linear_preset_options(
         return {"ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
     options: dict[str, Any] = {
         "ksp_type": "fgmres",
-        "ksp_rtol": min(STAGE_RTOL, time_rtol) if time_rtol is not None else STAGE_RTOL,
+        "ksp_rtol": min(STAGE_RTOL, time_rtol / 10) if time_rtol is not None else STAGE_RTOL,
         "ksp_atol": 1e-30,
         "ksp_max_it": 300,
         "ksp_initial_guess_nonzero": True,
@@ -131,6 +135,9 @@ class ReusedKrylovSolver:
             pc.setFieldSplitIS(*((name, sets[name]) for name in (split_order or sets)))
         self.direct = self.ksp.getType() == PETSc.KSP.Type.PREONLY
         self._balance = BalanceCorrection(balances) if balances and not self.direct else None
+        guessing = not self.direct and self.ksp.getInitialGuessNonzero()
+        self._previous = PreviousSolutions() if guessing else None
+        self._image = matrix.createVecLeft()
         self.statistics = LinearStatistics()
         self._needs_setup = True
         self._matrix_changed = True
@@ -150,21 +157,31 @@ class ReusedKrylovSolver:
     def matrix_changed(self) -> None:
         """The matrix values changed: a direct solver refactorises, an iterative one may reuse."""
         self._matrix_changed = True
-        if self._balance is not None:
-            self._balance.matrix_changed()
+        for kept in (self._balance, self._previous):
+            if kept is not None:
+                kept.matrix_changed()
 
     def solve(self, rhs: PETSc.Vec, solution: PETSc.Vec) -> bool:
-        """solution = matrix^-1 rhs (from solution as initial guess if nonzero guesses are on)."""
+        """solution = matrix^-1 rhs. An iterative solve starts from the best combination of the
+        last solutions (:mod:`~fem_chemotaxis.solvers.previous_solutions`; before the first, from
+        solution as given if nonzero guesses are on) and ends with the balance correction."""
         if self._needs_setup or (self.direct and self._matrix_changed):
             self._setup()
+        matrix = self.ksp.getOperators()[0]
+        if self._previous is not None:
+            self._previous.guess(matrix, rhs, solution)
         self.ksp.solve(rhs, solution)
         iterations = self.ksp.getIterationNumber()
         self.statistics.solves += 1
         self.statistics.iterations += iterations
         self._step_iterations.append(iterations)
         converged = self.ksp.getConvergedReason() > 0
-        if converged and self._balance is not None:
-            self._balance.apply(self.ksp.getOperators()[0], rhs, solution)
+        if converged and not self.direct:
+            matrix.mult(solution, self._image)
+            if self._balance is not None:
+                self._balance.apply(matrix, rhs, solution, self._image)
+            if self._previous is not None:
+                self._previous.add(solution, self._image)
         if not converged:
             self.statistics.failures += 1
             self._needs_setup = True

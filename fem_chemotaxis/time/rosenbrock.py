@@ -186,9 +186,8 @@ class RosenbrockStepper:
     After a converged :meth:`step` the system's state is u_{n+1} and :attr:`error` holds the
     embedded error estimate u_{n+1} - uhat_{n+1}.
 
-    The initial guess of each stage solve is predicted from the same stage of the last two
-    accepted steps: U_i / h extrapolated linearly in time (U_i ~ h F varies smoothly from
-    step to step), which saves Krylov iterations when the solver starts from a guess.
+    The stage solves start from whatever the system's solver guesses (the iterative solver: the
+    best combination of its last solutions, :mod:`fem_chemotaxis.solvers.previous_solutions`).
     """
 
     def __init__(self, tableau: RosenbrockTableau, system: StageSystem):
@@ -196,28 +195,6 @@ class RosenbrockStepper:
         self.stages = [system.new_vector() for _ in range(tableau.stages)]
         self.start, self.work, self.mass_term = system.new_vector(), system.new_vector(), system.new_vector()
         self.rhs, self.error = system.new_vector(), system.new_vector()
-        self._past: list[tuple[float, float, list[Any]]] = []  # (t, h, stages) of converged steps
-
-    def _predict(self, t: float, h: float) -> None:
-        """Initial guesses of the stages at (t, h) from the past converged steps that were accepted."""
-        self._past = [p for p in self._past if p[0] < t]  # steps from t or later were not accepted
-        if self._past and abs(self._past[-1][0] + self._past[-1][1] - t) > 1e-12 * max(1.0, abs(t)):
-            self._past = []  # not the step that led to t (a restart): start afresh
-        for i, stage in enumerate(self.stages):
-            stage.zeroEntries()
-            if len(self._past) >= 2:
-                (t1, h1, u1), (t0, h0, u0) = self._past[-1], self._past[-2]
-                slope = (t - t1) / (t1 - t0)
-                stage.axpy(h * (1 + slope) / h1, u1[i])
-                stage.axpy(-h * slope / h0, u0[i])
-            elif self._past:
-                stage.axpy(h / self._past[-1][1], self._past[-1][2][i])
-
-    def _remember(self, t: float, h: float) -> None:
-        vectors = self._past.pop(0)[2] if len(self._past) == 2 else [v.duplicate() for v in self.stages]
-        for mine, stage in zip(vectors, self.stages):
-            stage.copy(mine)
-        self._past.append((t, h, vectors))
 
     def step(self, t: float, h: float) -> bool:
         """Advance the system's state from t to t + h; False (state unchanged) if a solve failed."""
@@ -227,7 +204,6 @@ class RosenbrockStepper:
         system.state(self.start)
         if not system.begin_step(t, h, tableau.gamma, exact_jacobian=not tableau.w_method):
             return False
-        self._predict(t, h)
         for i in range(tableau.stages):
             if i > 0:
                 _combine(self.work, self.start, a[i, :i], self.stages[:i])
@@ -240,7 +216,6 @@ class RosenbrockStepper:
         _combine(self.work, self.start, coeffs["m"], self.stages)
         _combine(self.error, None, coeffs["m"] - coeffs["m_embedded"], self.stages)
         system.set_state(self.work)
-        self._remember(t, h)
         return True
 
 
