@@ -137,7 +137,7 @@ class ReusedKrylovSolver:
         self._balance = BalanceCorrection(balances) if balances and not self.direct else None
         guessing = not self.direct and self.ksp.getInitialGuessNonzero()
         self._previous = PreviousSolutions() if guessing else None
-        self._image = matrix.createVecLeft()
+        self._image = None if self.direct else matrix.createVecLeft()  # A x after a solve
         self.statistics = LinearStatistics()
         self._needs_setup = True
         self._matrix_changed = True

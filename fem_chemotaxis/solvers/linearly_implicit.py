@@ -217,7 +217,7 @@ class LinearlyImplicitSystem:
         EVENTS["FCResidual"].end()
 
     def solve(self, rhs: PETSc.Vec, out: PETSc.Vec, stage: int) -> bool:
-        """out = W^-1 rhs (out holds the initial guess); on failure out is zeroed."""
+        """out = W^-1 rhs; on failure out is zeroed."""
         if self.solver.solve(rhs, out):
             return True
         out.zeroEntries()

@@ -44,9 +44,11 @@ class PreviousSolutions:
         if not self._solutions:
             return
         if self._stale:
-            for solution, image in zip(self._solutions, self._images):
+            n = len(self._images)
+            self._gram = np.empty((n, n))
+            for j, (solution, image) in enumerate(zip(self._solutions, self._images)):
                 A.mult(solution, image)
-            self._gram = np.array([image.mDot(self._images) for image in self._images])
+                self._gram[j, : j + 1] = self._gram[: j + 1, j] = image.mDot(self._images[: j + 1])
             self._stale = False
         weights = np.linalg.lstsq(self._gram, np.asarray(b.mDot(self._images)), rcond=1e-12)[0]
         x.zeroEntries()
