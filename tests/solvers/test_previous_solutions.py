@@ -39,6 +39,17 @@ def _random(A: PETSc.Mat, seed: int) -> PETSc.Vec:
     return x
 
 
+def _four_kept(A: PETSc.Mat, window: int) -> tuple[PreviousSolutions, list[PETSc.Vec]]:
+    """Four random solutions, kept in that order with their images."""
+    kept = PreviousSolutions(window=window)
+    solutions = [_random(A, seed) for seed in range(4)]
+    for x in solutions:
+        image = A.createVecLeft()
+        A.mult(x, image)
+        kept.add(x, image)
+    return kept, solutions
+
+
 def _combination(A: PETSc.Mat, weights, vectors) -> tuple[PETSc.Vec, PETSc.Vec]:
     """(sum w_j x_j, A sum w_j x_j)."""
     x = A.createVecRight()
@@ -53,12 +64,7 @@ def test_guess_reproduces_a_right_hand_side_in_the_span(comm):
     """b = A sum w_j x_j over four kept solutions: the guess is sum w_j x_j (round-off); after
     the matrix changes (A + 3 M), the images are formed again and the same holds for it."""
     A, M, _space = _matrices(comm)
-    kept = PreviousSolutions(window=4)
-    solutions = [_random(A, seed) for seed in range(4)]
-    for x in solutions:
-        image = A.createVecLeft()
-        A.mult(x, image)
-        kept.add(x, image)
+    kept, solutions = _four_kept(A, window=4)
     weights = [0.5, -2.0, 1.0, 3.0]
     for matrix in (A, A.copy()):
         if matrix is not A:
@@ -75,12 +81,7 @@ def test_window_drops_the_oldest_solution(comm):
     """Window 3, four solutions kept: a right-hand side made of the first alone is no longer
     reproduced, one made of the last three still is."""
     A, _, _space = _matrices(comm)
-    kept = PreviousSolutions(window=3)
-    solutions = [_random(A, seed) for seed in range(4)]
-    for x in solutions:
-        image = A.createVecLeft()
-        A.mult(x, image)
-        kept.add(x, image)
+    kept, solutions = _four_kept(A, window=3)
     for weights, vectors, reproduced in (([1.0], solutions[:1], False), ([1.0, 1.0, -1.0], solutions[1:], True)):
         exact, b = _combination(A, weights, vectors)
         guess = A.createVecRight()
