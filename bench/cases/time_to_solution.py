@@ -18,7 +18,8 @@ beyond the finest run, ``extrapolated``: true) times its time per step (a line t
 ladder). ``speedup`` = the hand-written time at the
 default's error / the default's wall time (set-up included for both);
 ``speedup_at_hand_written_error`` compares at the error of the finest hand-written run
-instead (the default's time interpolated along its tolerance ladder). Prints one line
+instead (the default's time interpolated along its tolerance ladder; if every default run is
+more accurate than that, the cheapest one's time: ``lower_bound``, a lower bound of the speed-up). Prints one line
 ``BENCH-JSON {...}``.
 """
 
@@ -96,10 +97,17 @@ def fixed_steps_time_for_error(ladder: list[dict], target: float, key: str) -> t
 
 
 def time_for_error(ladder: list[dict], target: float, key: str) -> tuple[float | None, bool]:
-    """`key` time at `target` error, log-log interpolated along the ladder; extrapolated?"""
+    """`key` time at `target` error, log-log interpolated along the ladder; extrapolated?
+
+    A target looser than every run's error is met by each of them: the time of the cheapest,
+    an upper bound (not extrapolated: a nearly flat error ladder, as an adaptive run's
+    tolerances can give, sends a power law anywhere).
+    """
     runs = sorted((r for r in ladder if r["error"] > 0), key=lambda r: r["error"])
     if len(runs) < 2:
         return None, False
+    if target >= runs[-1]["error"]:
+        return min(r[key] for r in runs), False
     inside = [(a, b) for a, b in itertools.pairwise(runs) if a["error"] <= target <= b["error"]]
     if inside:
         a, b = inside[0]
@@ -164,6 +172,7 @@ def measure(n: int, end: float, ladder_steps: list[int], reference_steps: int) -
             "hand_written_steps": finest["steps"],
             "default_wall_time": default_wall,
             "extrapolated": default_extrapolated,
+            "lower_bound": finest["error"] >= max(d["error"] for d in defaults),
             "value": finest["wall_time"] / default_wall if default_wall else None,
             "cpu": finest["cpu_time"] / default_cpu if default_cpu else None,
         },

@@ -134,6 +134,7 @@ class ReusedKrylovSolver:
             sets = dict(block_index_sets(list(unknowns), matrix.comm))
             pc.setFieldSplitIS(*((name, sets[name]) for name in (split_order or sets)))
         self.direct = self.ksp.getType() == PETSc.KSP.Type.PREONLY
+        self._rtol, self._atol = self.ksp.getTolerances()[:2]
         self._balance = BalanceCorrection(balances) if balances and not self.direct else None
         guessing = not self.direct and self.ksp.getInitialGuessNonzero()
         self._previous = PreviousSolutions() if guessing else None
@@ -161,13 +162,17 @@ class ReusedKrylovSolver:
             if kept is not None:
                 kept.matrix_changed()
 
-    def solve(self, rhs: PETSc.Vec, solution: PETSc.Vec) -> bool:
+    def solve(self, rhs: PETSc.Vec, solution: PETSc.Vec, scale: float = 0.0) -> bool:
         """solution = matrix^-1 rhs. An iterative solve starts from the best combination of the
         last solutions (:mod:`~fem_chemotaxis.solvers.previous_solutions`; before the first, from
-        solution as given if nonzero guesses are on) and ends with the balance correction."""
+        solution as given if nonzero guesses are on), stops at the relative tolerance of |rhs|
+        or of `scale` if larger (a norm that sets the size of the answer), and ends with the
+        balance correction."""
         if self._needs_setup or (self.direct and self._matrix_changed):
             self._setup()
         matrix = self.ksp.getOperators()[0]
+        if not self.direct:
+            self.ksp.setTolerances(atol=max(self._atol, self._rtol * scale))
         if self._previous is not None:
             self._previous.guess(matrix, rhs, solution)
         self.ksp.solve(rhs, solution)

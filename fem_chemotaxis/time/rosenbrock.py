@@ -225,6 +225,6 @@ def _combine(out: Any, base: Any, weights: np.ndarray, vectors: list[Any]) -> No
         out.zeroEntries()
     else:
         base.copy(out)
-    for w, v in zip(weights, vectors):
-        if w != 0.0:
-            out.axpy(float(w), v)
+    used = [(w, v) for w, v in zip(weights, vectors) if w != 0.0]
+    if used:
+        out.maxpy([w for w, _ in used], [v for _, v in used])

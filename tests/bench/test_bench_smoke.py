@@ -153,6 +153,10 @@ def test_time_at_equal_error_from_a_ladder():
     ladder = [{"steps": n, "error": 0.1 / n, "wall_time": 2.0 * n} for n in (10, 20, 40)]
     assert time_for_error(ladder, 0.1 / 30, "wall_time") == (pytest.approx(60.0), False)
     assert time_for_error(ladder, 0.1 / 400, "wall_time") == (pytest.approx(800.0), True)
+    # looser than every run: the cheapest run meets it (here the 10-step one), not a power law
+    assert time_for_error(ladder, 0.5, "wall_time") == (pytest.approx(20.0), False)
+    flat = [{"error": e, "wall_time": t} for e, t in ((5.9e-4, 15.2), (5.86e-4, 15.0), (3.6e-4, 16.1))]
+    assert time_for_error(flat, 1.8e-2, "wall_time") == (pytest.approx(15.0), False)  # measured ladder
 
 
 def test_fixed_step_time_beyond_the_ladder_is_linear_in_steps():
