@@ -291,6 +291,7 @@ def main() -> None:
     accuracy = summary.accuracy(fem, fipy)
     details = {
         "cost_exponent": summary.cost_exponent(fem),
+        "cost_exponent_rosenbrock": summary.cost_exponent(rosenbrock),
         "speedup_vs_lu": summary.speedup_vs_lu(fem),
         "speedup_vs_fipy": summary.speedup_vs_fipy(fem, fipy, accuracy, rosenbrock),
         "parallel_efficiency": summary.parallel_efficiency(fem, dim=2),
