@@ -4,8 +4,8 @@ Presets (``solver = ...``, as for Newton in :mod:`fem_chemotaxis.solvers.nonline
 
 - ``direct``: MUMPS LU, refactorised whenever the matrix changes.
 - ``iterative``: FGMRES (relative tolerance :data:`STAGE_RTOL` of the true residual, or a
-  tenth of an adaptive run's time tolerance if tighter) preconditioned by a multiplicative field split
-  with one block per species, one V-cycle of BoomerAMG (hypre) each, in the order given
+  tenth of an adaptive run's time tolerance if tighter) preconditioned by a multiplicative
+  field split with one block per species, one V-cycle of BoomerAMG (hypre) each, in the order given
   (Simulation puts the species that others move towards first: on Keller-Segel, s before u
   saves 10% of the Krylov iterations). After each solve the residual's sum over each
   species' rows is removed (:mod:`fem_chemotaxis.solvers.balance`), so the stages conserve
