@@ -138,7 +138,7 @@ class ReusedKrylovSolver:
         self._balance = BalanceCorrection(balances) if balances and not self.direct else None
         guessing = not self.direct and self.ksp.getInitialGuessNonzero()
         self._previous = PreviousSolutions() if guessing else None
-        self._image = None if self.direct else matrix.createVecLeft()  # A x after a solve
+        self._image = matrix.createVecLeft() if self._balance or self._previous else None  # A x after a solve
         self.statistics = LinearStatistics()
         self._needs_setup = True
         self._matrix_changed = True
@@ -181,7 +181,7 @@ class ReusedKrylovSolver:
         self.statistics.iterations += iterations
         self._step_iterations.append(iterations)
         converged = self.ksp.getConvergedReason() > 0
-        if converged and not self.direct:
+        if converged and self._image is not None:
             matrix.mult(solution, self._image)
             if self._balance is not None:
                 self._balance.apply(matrix, rhs, solution, self._image)
