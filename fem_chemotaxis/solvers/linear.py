@@ -139,6 +139,7 @@ class ReusedKrylovSolver:
         guessing = not self.direct and self.ksp.getInitialGuessNonzero()
         self._previous = PreviousSolutions() if guessing else None
         self._image = matrix.createVecLeft() if self._balance or self._previous else None  # A x after a solve
+        self._correction = (matrix.createVecLeft(), matrix.createVecRight()) if self._previous else ()  # (b - A x0, d)
         self.statistics = LinearStatistics()
         self._needs_setup = True
         self._matrix_changed = True
@@ -167,22 +168,23 @@ class ReusedKrylovSolver:
         last solutions (:mod:`~fem_chemotaxis.solvers.previous_solutions`; before the first, from
         solution as given if nonzero guesses are on), stops at the relative tolerance of |rhs|
         or of `scale` if larger (a norm that sets the size of the answer), and ends with the
-        balance correction."""
+        balance correction.
+
+        From a guess x0 the Krylov method solves for the correction, ``A d = b - A x0`` from
+        zero, with A x0 combined from the kept images: the same Krylov space as a solve from
+        x0, without its product for the initial residual, and without the product A x after
+        it when the guess already meets the tolerance (most stages of a run at steady state).
+        """
         if self._needs_setup or (self.direct and self._matrix_changed):
             self._setup()
         matrix = self.ksp.getOperators()[0]
         if not self.direct:
-            self.ksp.setTolerances(atol=max(self._atol, self._rtol * scale))
-        if self._previous is not None:
-            self._previous.guess(matrix, rhs, solution)
-        self.ksp.solve(rhs, solution)
-        iterations = self.ksp.getIterationNumber()
-        self.statistics.solves += 1
-        self.statistics.iterations += iterations
-        self._step_iterations.append(iterations)
-        converged = self.ksp.getConvergedReason() > 0
+            self.ksp.setTolerances(atol=max(self._atol, self._rtol * max(scale, rhs.norm())))
+        if self._previous is not None and self._previous.guess(matrix, rhs, solution, self._image):
+            converged = self._solve_correction(matrix, rhs, solution)
+        else:
+            converged = self._solve_from(matrix, rhs, solution)
         if converged and self._image is not None:
-            matrix.mult(solution, self._image)
             if self._balance is not None:
                 self._balance.apply(matrix, rhs, solution, self._image)
             if self._previous is not None:
@@ -191,6 +193,37 @@ class ReusedKrylovSolver:
             self.statistics.failures += 1
             self._needs_setup = True
         return converged
+
+    def _solve_from(self, matrix: PETSc.Mat, rhs: PETSc.Vec, solution: PETSc.Vec) -> bool:
+        """A Krylov solve from solution as it is (or the direct solve); the image A x after it."""
+        self.ksp.solve(rhs, solution)
+        converged = self._count()
+        if converged and self._image is not None:
+            matrix.mult(solution, self._image)
+        return converged
+
+    def _solve_correction(self, matrix: PETSc.Mat, rhs: PETSc.Vec, solution: PETSc.Vec) -> bool:
+        """solution (the guess x0, with A x0 in the image) += d, ``A d = rhs - A x0`` solved from zero."""
+        assert self._image is not None
+        residual, correction = self._correction
+        rhs.copy(residual)
+        residual.axpy(-1.0, self._image)
+        self.ksp.setInitialGuessNonzero(False)
+        self.ksp.solve(residual, correction)
+        self.ksp.setInitialGuessNonzero(True)
+        converged = self._count()
+        if converged and self.ksp.getIterationNumber() > 0:
+            solution.axpy(1.0, correction)
+            matrix.multAdd(correction, self._image, self._image)
+        return converged
+
+    def _count(self) -> bool:
+        """Record the last Krylov solve's iterations; whether it converged."""
+        iterations = self.ksp.getIterationNumber()
+        self.statistics.solves += 1
+        self.statistics.iterations += iterations
+        self._step_iterations.append(iterations)
+        return self.ksp.getConvergedReason() > 0
 
     def end_step(self) -> None:
         """Judge the preconditioner by the Krylov counts of the step's solves."""

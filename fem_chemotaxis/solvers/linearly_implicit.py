@@ -200,8 +200,9 @@ class LinearlyImplicitSystem:
             f.x.array[: stop - start] = u.array_r[start:stop]
             f.x.scatter_forward()
 
-    def rhs(self, t: float, mass_term: PETSc.Vec, time_factor: float, out: PETSc.Vec) -> None:
-        """out = -G(t, current state) + M mass_term - time_factor dG/dt; Dirichlet rows: the jumps."""
+    def rhs(self, t: float, mass_term: PETSc.Vec | None, time_factor: float, out: PETSc.Vec) -> None:
+        """out = -G(t, current state) + M mass_term - time_factor dG/dt (mass_term None: no such
+        term, the first stage); Dirichlet rows: the jumps."""
         EVENTS["FCResidual"].begin()
         self.time.value = t
         self._blocks.assemble_vector(self._changing, out)
@@ -210,7 +211,8 @@ class LinearlyImplicitSystem:
         if self._time_derivative is not None and time_factor != 0.0:
             out.axpy(time_factor, self._time_rate)
         out.scale(-1.0)
-        self.mass.multAdd(mass_term, out, out)
+        if mass_term is not None:
+            self.mass.multAdd(mass_term, out, out)
         rows = self._dirichlet.rows
         if rows.size:
             out.array[rows] = time_factor / self._h * self._jump.array[rows]

@@ -39,20 +39,24 @@ class PreviousSolutions:
         """The matrix values changed: the images are formed again before the next guess."""
         self._stale = bool(self._solutions)
 
-    def guess(self, A: PETSc.Mat, b: PETSc.Vec, x: PETSc.Vec) -> None:
-        """x = the combination of the kept solutions with the smallest residual (x unchanged if none is kept)."""
+    def guess(self, A: PETSc.Mat, b: PETSc.Vec, x: PETSc.Vec, image: PETSc.Vec) -> bool:
+        """x = the combination of the kept solutions with the smallest residual, `image` = A x from
+        the kept images (no product with A); False (x and image unchanged) if none is kept."""
         if not self._solutions:
-            return
+            return False
         if self._stale:
             n = len(self._images)
             self._gram = np.empty((n, n))
-            for j, (solution, image) in enumerate(zip(self._solutions, self._images)):
-                A.mult(solution, image)
-                self._gram[j, : j + 1] = self._gram[: j + 1, j] = image.mDot(self._images[: j + 1])
+            for j, (solution, kept_image) in enumerate(zip(self._solutions, self._images)):
+                A.mult(solution, kept_image)
+                self._gram[j, : j + 1] = self._gram[: j + 1, j] = kept_image.mDot(self._images[: j + 1])
             self._stale = False
         weights = np.linalg.lstsq(self._gram, np.asarray(b.mDot(self._images)), rcond=1e-12)[0]
         x.zeroEntries()
         x.maxpy(weights, self._solutions)
+        image.zeroEntries()
+        image.maxpy(weights, self._images)
+        return True
 
     def add(self, x: PETSc.Vec, image: PETSc.Vec) -> None:
         """Keep x and its image A x (copied; the oldest pair goes when the window is full)."""

@@ -173,8 +173,8 @@ class StageSystem(Protocol):
     def set_state(self, u: Any) -> None:
         """Make u the state at which F is evaluated."""
 
-    def rhs(self, t: float, mass_term: Any, time_factor: float, out: Any) -> None:
-        """out = F(t, current state) + M mass_term + time_factor dF/dt(t_n, u_n)."""
+    def rhs(self, t: float, mass_term: Any | None, time_factor: float, out: Any) -> None:
+        """out = F(t, current state) + M mass_term + time_factor dF/dt(t_n, u_n) (None: no mass term)."""
 
     def solve(self, rhs: Any, out: Any, stage: int) -> bool:
         """out = (M/(gamma h) - J)^-1 rhs; False if the linear solver failed."""
@@ -208,8 +208,11 @@ class RosenbrockStepper:
             if i > 0:
                 _combine(self.work, self.start, a[i, :i], self.stages[:i])
                 system.set_state(self.work)
-            _combine(self.mass_term, None, c[i, :i] / h, self.stages[:i])
-            system.rhs(t + coeffs["stage_times"][i] * h, self.mass_term, coeffs["stage_gammas"][i] * h, self.rhs)
+            mass_term = None
+            if np.any(c[i, :i] != 0.0):
+                mass_term = self.mass_term
+                _combine(mass_term, None, c[i, :i] / h, self.stages[:i])
+            system.rhs(t + coeffs["stage_times"][i] * h, mass_term, coeffs["stage_gammas"][i] * h, self.rhs)
             if not system.solve(self.rhs, self.stages[i], i):
                 system.set_state(self.start)
                 return False

@@ -14,6 +14,7 @@ from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.simulation import Simulation
+from fem_chemotaxis.solvers.linear import ReusedKrylovSolver, linear_preset_options
 from fem_chemotaxis.solvers.previous_solutions import PreviousSolutions
 
 
@@ -61,8 +62,9 @@ def _combination(A: PETSc.Mat, weights, vectors) -> tuple[PETSc.Vec, PETSc.Vec]:
 
 
 def test_guess_reproduces_a_right_hand_side_in_the_span(comm):
-    """b = A sum w_j x_j over four kept solutions: the guess is sum w_j x_j (round-off); after
-    the matrix changes (A + 3 M), the images are formed again and the same holds for it."""
+    """b = A sum w_j x_j over four kept solutions: the guess is sum w_j x_j and its image, combined
+    from the kept images, is b (round-off); after the matrix changes (A + 3 M), the images are
+    formed again and the same holds for it."""
     A, M, _space = _matrices(comm)
     kept, solutions = _four_kept(A, window=4)
     weights = [0.5, -2.0, 1.0, 3.0]
@@ -71,10 +73,12 @@ def test_guess_reproduces_a_right_hand_side_in_the_span(comm):
             matrix.axpy(3.0, M)
             kept.matrix_changed()
         exact, b = _combination(matrix, weights, solutions)
-        guess = A.createVecRight()
-        kept.guess(matrix, b, guess)
+        guess, image = A.createVecRight(), A.createVecLeft()
+        assert kept.guess(matrix, b, guess, image)
         guess.axpy(-1.0, exact)
         assert guess.norm() < 1e-10 * exact.norm()
+        image.axpy(-1.0, b)
+        assert image.norm() < 1e-10 * b.norm()
 
 
 def test_window_drops_the_oldest_solution(comm):
@@ -84,10 +88,37 @@ def test_window_drops_the_oldest_solution(comm):
     kept, solutions = _four_kept(A, window=3)
     for weights, vectors, reproduced in (([1.0], solutions[:1], False), ([1.0, 1.0, -1.0], solutions[1:], True)):
         exact, b = _combination(A, weights, vectors)
-        guess = A.createVecRight()
-        kept.guess(A, b, guess)
+        guess, image = A.createVecRight(), A.createVecLeft()
+        kept.guess(A, b, guess, image)
         guess.axpy(-1.0, exact)
         assert (guess.norm() < 1e-10 * exact.norm()) == reproduced
+
+
+def test_solves_from_guesses_meet_the_tolerance_in_the_true_residual(comm):
+    """The iterative solver solves for the correction to its guess, with A x0 combined from the kept
+    images: every solution, whether the guess met the tolerance (no Krylov iteration) or not, has a
+    true residual |b - A x| (formed here) within the tolerance, also a right-hand side made of
+    solutions that were themselves corrected (their kept images must include A d)."""
+    A, _, space = _matrices(comm)
+    u = dolfinx.fem.Function(space, name="u")
+    rtol = 1e-6
+    solver = ReusedKrylovSolver(A, [u], {**linear_preset_options("iterative", ["u"], 10**6), "ksp_rtol": rtol})
+    right_hand_sides = [_random(A, seed) for seed in (10, 11, 12)]
+    b_sum = A.createVecLeft()
+    b_sum.zeroEntries()
+    b_sum.maxpy([1.0, -2.0, 0.5], right_hand_sides)
+    iterations = []
+    for b in (*right_hand_sides, b_sum):
+        x = A.createVecRight()
+        x.zeroEntries()
+        assert solver.solve(b, x)
+        iterations.append(solver.ksp.getIterationNumber())
+        residual = A.createVecLeft()
+        A.mult(x, residual)
+        residual.aypx(-1.0, b)
+        assert residual.norm() <= 1.01 * rtol * b.norm()
+    assert min(iterations[:3]) > 0  # random right-hand sides: corrections solved
+    assert iterations[3] == 0  # in the span of the kept solutions: the guess is the solution
 
 
 def test_guesses_cut_the_krylov_iterations_of_the_stages(comm):
