@@ -5,7 +5,8 @@ Presets (``solver = ...``, as for Newton in :mod:`fem_chemotaxis.solvers.nonline
 - ``direct``: MUMPS LU, refactorised whenever the matrix changes.
 - ``iterative``: FGMRES (relative tolerance :data:`STAGE_RTOL` of the true residual, or a
   tenth of an adaptive run's time tolerance if tighter) preconditioned by a multiplicative
-  field split with one block per species, one V-cycle of BoomerAMG (hypre) each, in the order given
+  field split with one block per species, one V-cycle of BoomerAMG (hypre; GAMG where PETSc has
+  no hypre) each, in the order given
   (Simulation puts the species that others move towards first: on Keller-Segel, s before u
   saves 10% of the Krylov iterations). After each solve the residual's sum over each
   species' rows is removed (:mod:`fem_chemotaxis.solvers.balance`), so the stages conserve
@@ -46,6 +47,7 @@ import dolfinx.fem
 
 from petsc4py import PETSc
 
+from fem_chemotaxis.solvers.amg import species_amg_options
 from fem_chemotaxis.solvers.balance import BalanceCorrection
 from fem_chemotaxis.solvers.nonlinear import AUTO_DIRECT_LIMIT, PRESETS, block_index_sets
 from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
@@ -83,12 +85,11 @@ def linear_preset_options(
         "ksp_initial_guess_nonzero": True,
     }
     if len(species) == 1:
-        return {**options, "pc_type": "hypre", "pc_hypre_type": "boomeramg"}
+        return {**options, **species_amg_options()}
     options.update({"pc_type": "fieldsplit", "pc_fieldsplit_type": "multiplicative"})
     for name in species:
         options[f"fieldsplit_{name}_ksp_type"] = "preonly"
-        options[f"fieldsplit_{name}_pc_type"] = "hypre"
-        options[f"fieldsplit_{name}_pc_hypre_type"] = "boomeramg"
+        options.update(species_amg_options(f"fieldsplit_{name}_"))
     return options
 
 

@@ -3,16 +3,18 @@
 Presets (``solver = ...``):
 
 - ``direct``: Newton + backtracking line search, MUMPS LU. Robust; best below ~1e5 unknowns.
-- ``iterative``: Newton + GMRES preconditioned by a multiplicative field split with one block
-  per species, each solved by one V-cycle of algebraic multigrid (GAMG). A monolithic
+- ``iterative``: Newton + FGMRES preconditioned by a multiplicative field split with one block
+  per species, each solved by one V-cycle of algebraic multigrid (BoomerAMG; GAMG where
+  PETSc has no hypre). A monolithic
   GMRES+AMG diverges on Keller-Segel; the split does not, with iteration counts nearly
   independent of the mesh size. The Krylov solves are inexact (relative tolerance 1e-4: one
-  more Newton iteration, but about half the Krylov iterations of a 1e-10 solve) and GAMG
-  keeps its interpolation operators between set-ups (only the Galerkin coarse operators are
-  recomputed). The preconditioner is built once per solve (time step), at the first Newton
-  iteration, and reused by the later ones (the Jacobian changes little within a step; the
-  Krylov counts are the same). On 2-D Keller-Segel at 5e5 unknowns these cut the cost of a
-  step by 40% (4.9 s -> 3.0 s at the same machine load; bench/README.md).
+  more Newton iteration, but about half the Krylov iterations of a 1e-10 solve). The
+  preconditioner is built every :data:`PRECONDITIONER_LAG` Newton iterations, across time
+  steps (about every 8 steps at 3 iterations a step; the Jacobian changes little between
+  them and the Krylov counts stay the same), and again at the first iteration after a
+  failed solve. 2-D Keller-Segel, 5.0e5 unknowns, backward Euler: 2.60 s a step with GAMG
+  built once per step, 2.19 s with BoomerAMG and FGMRES, 1.88 s with the set-up kept across
+  steps (12 Krylov iterations a step in each case but GAMG's 24; bench/README.md).
 - ``auto``: ``direct`` below :data:`AUTO_DIRECT_LIMIT` unknowns, ``iterative`` above.
 
 Options are set under a unique prefix for the solver's own objects (including the
@@ -33,6 +35,7 @@ from dolfinx.fem.forms import derivative_block
 
 from petsc4py import PETSc
 
+from fem_chemotaxis.solvers.amg import species_amg_options
 from fem_chemotaxis.solvers.kept_part import KeptPart
 from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 from fem_chemotaxis.solvers.split_assembly import SplitAssembly
@@ -41,6 +44,7 @@ from fem_chemotaxis.terms.partition import IsFixed
 __all__ = [
     "AUTO_DIRECT_LIMIT",
     "NEWTON_OPTIONS",
+    "PRECONDITIONER_LAG",
     "PRESETS",
     "NonlinearSolver",
     "SolveReport",
@@ -50,6 +54,8 @@ __all__ = [
 
 #: Below this many unknowns, ``auto`` picks the direct solver.
 AUTO_DIRECT_LIMIT = 100_000
+#: The iterative preset builds its preconditioner every this many Newton iterations (across steps).
+PRECONDITIONER_LAG = 25
 
 #: Newton with a backtracking line search; shared by all presets.
 NEWTON_OPTIONS = {
@@ -74,18 +80,18 @@ def preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[s
     options: dict[str, Any] = {
         **NEWTON_OPTIONS,
         "snes_rtol": 1e-8,
-        "ksp_type": "gmres",
+        "ksp_type": "fgmres",
         "ksp_rtol": 1e-4,
         "ksp_atol": 1e-14,
         "ksp_max_it": 500,
-        "snes_lag_preconditioner": NEWTON_OPTIONS["snes_max_it"],  # rebuilt once per solve
+        "snes_lag_preconditioner": PRECONDITIONER_LAG,
+        "snes_lag_preconditioner_persists": True,
         "pc_type": "fieldsplit",
         "pc_fieldsplit_type": "multiplicative",
     }
     for name in species:
         options[f"fieldsplit_{name}_ksp_type"] = "preonly"
-        options[f"fieldsplit_{name}_pc_type"] = "gamg"
-        options[f"fieldsplit_{name}_pc_gamg_reuse_interpolation"] = True
+        options.update(species_amg_options(f"fieldsplit_{name}_"))
     return options
 
 
@@ -148,6 +154,15 @@ class NonlinearSolver:
         snes = self.problem.solver
         snes.setFromOptions()
         self._configure(snes, list(unknowns))
+        self._lag = int(self.options.get("snes_lag_preconditioner", 1))
+        self._rebuilding = False
+
+    def _set_lag(self, lag: int) -> None:
+        """Set SNES's preconditioner lag (petsc4py has no setter: through the options database)."""
+        database, key = PETSc.Options(), f"{self.prefix}snes_lag_preconditioner"
+        database[key] = lag
+        self.problem.solver.setFromOptions()
+        database.delValue(key)
 
     def _configure(self, snes: PETSc.SNES, unknowns: list[dolfinx.fem.Function]) -> None:
         """Solver set-up after the options are read: one field split per unknown."""
@@ -156,11 +171,20 @@ class NonlinearSolver:
             pc.setFieldSplitIS(*block_index_sets(unknowns, snes.comm))
 
     def solve(self) -> SolveReport:
-        """Solve from the current values of the unknowns; never raises on divergence."""
+        """Solve from the current values of the unknowns; never raises on divergence.
+
+        A lagged preconditioner (``snes_lag_preconditioner`` > 1) is built again at the first
+        iteration after a failed solve, then lagged as before."""
         snes = self.problem.solver
         self.problem.solve()
         self._options.clear()  # the sub-solvers have read their options by now
         reason = snes.getConvergedReason()
+        if reason <= 0 and self._lag > 1:
+            self._set_lag(-2)  # PETSc: build at the next iteration, then never (-1)
+            self._rebuilding = True
+        elif self._rebuilding:
+            self._set_lag(self._lag)
+            self._rebuilding = False
         return SolveReport(
             converged=reason > 0,
             reason=int(reason),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from petsc4py import PETSc
 
 from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.simulation import Simulation
+from fem_chemotaxis.solvers import amg
+from fem_chemotaxis.solvers.linear import linear_preset_options
+from fem_chemotaxis.solvers.nonlinear import preset_options
 
 
 def _krylov_per_newton(comm, n: int, solver: str) -> tuple[float, float]:
@@ -33,3 +38,61 @@ def test_fieldsplit_iterations_nearly_mesh_independent(comm):
         assert peak == pytest.approx(peak_direct, rel=1e-7)  # same solution as LU
     print("Krylov iterations per Newton step:", counts)
     assert counts[128] <= 1.3 * counts[32]
+
+
+def test_lagged_preconditioner_is_built_again_after_a_failed_solve(comm):
+    """The iterative Newton preset keeps its preconditioner across steps (no set-up in steps 2-4);
+    a failed solve (a state of NaN) makes the next solve build it again, once, and the steps
+    after it keep that one (PRECONDITIONER_LAG = 25 Newton iterations)."""
+    model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
+    mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24])
+    sim = Simulation(
+        model,
+        mesh,
+        {"u": "1 + 0.5*exp(-20*((x-0.4)^2 + (y-0.6)^2))", "s": "1"},
+        TimeSettings(dt=0.02, scheme="backward-euler"),
+        solver=SolverSettings("iterative"),
+    )
+    PETSc.Log.begin()
+    setups = PETSc.Log.Event("PCSetUp")
+
+    def count() -> int:
+        return setups.getPerfInfo()["count"]
+
+    def setups_of(action) -> int:
+        before = count()
+        action()
+        return count() - before
+
+    assert setups_of(lambda: sim.step(0.02)) > 0
+    assert setups_of(lambda: [sim.step(0.02) for _ in range(3)]) == 0
+    newton = sim.solver._solver
+    for u in sim.fields.unknowns.values():
+        u.x.array[:] = np.nan
+    assert not newton.solve().converged
+    sim.fields.reject()
+    assert setups_of(lambda: sim.step(0.02)) > 0
+    assert setups_of(lambda: [sim.step(0.02) for _ in range(2)]) == 0  # 21 Newton iterations in all: < the lag
+
+
+@pytest.mark.parametrize("scheme", ["backward-euler", "ros34pw2"])
+def test_without_hypre_the_species_blocks_use_gamg(comm, monkeypatch, scheme):
+    """A PETSc without hypre (the DOLFINx wheels): the iterative presets fall back to GAMG per
+    species and reach the direct solver's state (to the Krylov tolerance, 1e-4, of the stages)."""
+    monkeypatch.setattr(amg, "has_hypre", lambda: False)
+    assert preset_options("iterative", ["s", "u"], 10**6)["fieldsplit_u_pc_type"] == "gamg"
+    assert linear_preset_options("iterative", ["s", "u"], 10**6)["fieldsplit_u_pc_type"] == "gamg"
+    peaks = {}
+    for solver in ("iterative", "direct"):
+        model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
+        mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24])
+        sim = Simulation(
+            model,
+            mesh,
+            {"u": "1 + 0.5*exp(-20*((x-0.4)^2 + (y-0.6)^2))", "s": "1"},
+            TimeSettings(dt=0.02, scheme=scheme),
+            solver=SolverSettings(solver),
+        )
+        sim.advance_to(0.1)
+        peaks[solver] = sim.statistics()["u"]["max"]
+    assert peaks["iterative"] == pytest.approx(peaks["direct"], rel=1e-5)
