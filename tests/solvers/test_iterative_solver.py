@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from petsc4py import PETSc
 
 from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
