@@ -34,6 +34,7 @@ from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.nonlinear import (
     AUTO_DIRECT_LIMIT,
+    ITERATIVE_STEP_TOLERANCE,
     NEWTON_OPTIONS,
     PRESETS,
     NonlinearSolver,
@@ -86,6 +87,7 @@ def flow_preset_options(preset: str, species: Sequence[str], num_dofs: int, null
     options = {
         **NEWTON_OPTIONS,
         "snes_rtol": 1e-8,
+        "snes_stol": ITERATIVE_STEP_TOLERANCE,
         "ksp_type": "gmres",
         "ksp_gmres_restart": 200,
         "ksp_rtol": 1e-10,

@@ -43,6 +43,7 @@ from fem_chemotaxis.terms.partition import IsFixed
 
 __all__ = [
     "AUTO_DIRECT_LIMIT",
+    "ITERATIVE_STEP_TOLERANCE",
     "NEWTON_OPTIONS",
     "PRECONDITIONER_LAG",
     "PRESETS",
@@ -56,6 +57,11 @@ __all__ = [
 AUTO_DIRECT_LIMIT = 100_000
 #: The iterative preset builds its preconditioner every this many Newton iterations (across steps).
 PRECONDITIONER_LAG = 25
+#: The iterative presets also stop Newton when its update is below this fraction of the solution:
+#: on large meshes the residual's round-off floor can lie above the relative tolerance (2-D
+#: Keller-Segel, 2.0e6 DOFs, near steady state: floor 1.6e-12, snes_rtol x |F0| 1.59e-12; the
+#: line search then failed at step 9 with the step-size test at 1e-14).
+ITERATIVE_STEP_TOLERANCE = 1e-8
 
 #: Newton with a backtracking line search; shared by all presets.
 NEWTON_OPTIONS = {
@@ -80,6 +86,7 @@ def preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[s
     options: dict[str, Any] = {
         **NEWTON_OPTIONS,
         "snes_rtol": 1e-8,
+        "snes_stol": ITERATIVE_STEP_TOLERANCE,
         "ksp_type": "fgmres",
         "ksp_rtol": 1e-4,
         "ksp_atol": 1e-14,

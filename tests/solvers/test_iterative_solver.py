@@ -97,3 +97,28 @@ def test_without_hypre_the_species_blocks_use_gamg(comm, monkeypatch, scheme):
         sim.advance_to(0.1)
         peaks[solver] = sim.statistics()["u"]["max"]
     assert peaks["iterative"] == pytest.approx(peaks["direct"], rel=1e-5)
+
+
+def test_newton_stops_on_its_update_when_the_residual_tolerance_is_below_round_off(comm):
+    """The iterative preset's step-size test (ITERATIVE_STEP_TOLERANCE = 1e-8): with a residual
+    tolerance that round-off does not allow (snes_rtol 1e-15, no absolute one), Newton ends when its
+    update is below 1e-8 of the solution, in 3 iterations instead of 5 (step-size test at 1e-14),
+    with the same state to 1e-10."""
+    states, iterations = [], []
+    for extra in ({}, {"snes_stol": 1e-14}):
+        model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
+        mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [32, 32])
+        sim = Simulation(
+            model,
+            mesh,
+            {"u": "1 + 0.5*exp(-20*((x-0.4)^2 + (y-0.6)^2))", "s": "1"},
+            TimeSettings(dt=0.02, scheme="backward-euler"),
+            solver=SolverSettings("iterative", petsc={"snes_rtol": 1e-15, "snes_atol": 0.0, **extra}),
+        )
+        report = sim.step(0.02)
+        assert report.converged and report.reason == PETSc.SNES.ConvergedReason.CONVERGED_SNORM_RELATIVE
+        iterations.append(report.newton_iterations)
+        states.append(sim.fields.owned_values())
+    print("Newton iterations", iterations, "difference", np.abs(states[0] - states[1]).max())
+    assert iterations[0] < iterations[1]
+    assert np.abs(states[0] - states[1]).max() < 1e-10 * np.abs(states[1]).max()
