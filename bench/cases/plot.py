@@ -25,7 +25,7 @@ SERIES = [  # label, records key, match, style
 
 
 def plot(results: dict, path: Path) -> None:
-    fig, (cost, adaptive) = plt.subplots(1, 2, figsize=(13, 5.2))
+    fig, (cost, adaptive) = plt.subplots(1, 2, figsize=(13, 6.4))
     for label, key, match, style in SERIES:
         runs = select(results["cases"].get(key, []), **match)
         if runs:
@@ -36,7 +36,7 @@ def plot(results: dict, path: Path) -> None:
     cost.set_xlabel("unknowns (DOFs)")
     cost.set_ylabel("wall time per time step [s]")
     cost.grid(True, which="both", alpha=0.3)
-    cost.legend(fontsize=8)
+    cost.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)  # below: no line hidden
 
     case = results["cases"].get("adaptive") or {}
     if "fixed" in case:
