@@ -140,7 +140,7 @@ class ReusedKrylovSolver:
         guessing = not self.direct and self.ksp.getInitialGuessNonzero()
         self._previous = PreviousSolutions() if guessing else None
         self._image = matrix.createVecLeft() if self._balance or self._previous else None  # A x after a solve
-        self._correction = (matrix.createVecLeft(), matrix.createVecRight()) if self._previous else ()  # (b - A x0, d)
+        self._correction = (matrix.createVecLeft(), matrix.createVecRight()) if self._previous else None  # b - A x0, d
         self.statistics = LinearStatistics()
         self._needs_setup = True
         self._matrix_changed = True
@@ -205,7 +205,7 @@ class ReusedKrylovSolver:
 
     def _solve_correction(self, matrix: PETSc.Mat, rhs: PETSc.Vec, solution: PETSc.Vec) -> bool:
         """solution (the guess x0, with A x0 in the image) += d, ``A d = rhs - A x0`` solved from zero."""
-        assert self._image is not None
+        assert self._image is not None and self._correction is not None
         residual, correction = self._correction
         rhs.copy(residual)
         residual.axpy(-1.0, self._image)

@@ -16,16 +16,21 @@ from fem_chemotaxis.solvers.linear import linear_preset_options
 from fem_chemotaxis.solvers.nonlinear import preset_options
 
 
-def _krylov_per_newton(comm, n: int, solver: str) -> tuple[float, float]:
+def _aggregating(comm, n: int, scheme: str, solver: str, petsc: dict | None = None) -> Simulation:
+    """Keller-Segel (d = 0.1, chi = 5) on an n x n square from an off-centre bump, dt = 0.02."""
     model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
     mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [n, n])
-    sim = Simulation(
+    return Simulation(
         model,
         mesh,
         {"u": "1 + 0.5*exp(-20*((x-0.4)^2 + (y-0.6)^2))", "s": "1"},
-        TimeSettings(dt=0.02, scheme="backward-euler"),  # iterations per Newton step: a Newton scheme
-        solver=SolverSettings(solver),
+        TimeSettings(dt=0.02, scheme=scheme),
+        solver=SolverSettings(solver, petsc=petsc or {}),
     )
+
+
+def _krylov_per_newton(comm, n: int, solver: str) -> tuple[float, float]:
+    sim = _aggregating(comm, n, "backward-euler", solver)  # iterations per Newton step: a Newton scheme
     sim.advance_to(0.2)
     newton = sum(h.newton_iterations for h in sim.history)
     return sum(h.krylov_iterations for h in sim.history) / newton, sim.statistics()["u"]["max"]
@@ -45,15 +50,7 @@ def test_lagged_preconditioner_is_built_again_after_a_failed_solve(comm):
     """The iterative Newton preset keeps its preconditioner across steps (no set-up in steps 2-4);
     a failed solve (a state of NaN) makes the next solve build it again, once, and the steps
     after it keep that one (PRECONDITIONER_LAG = 25 Newton iterations)."""
-    model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
-    mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24])
-    sim = Simulation(
-        model,
-        mesh,
-        {"u": "1 + 0.5*exp(-20*((x-0.4)^2 + (y-0.6)^2))", "s": "1"},
-        TimeSettings(dt=0.02, scheme="backward-euler"),
-        solver=SolverSettings("iterative"),
-    )
+    sim = _aggregating(comm, 24, "backward-euler", "iterative")
     PETSc.Log.begin()
     setups = PETSc.Log.Event("PCSetUp")
 
@@ -85,15 +82,7 @@ def test_without_hypre_the_species_blocks_use_gamg(comm, monkeypatch, scheme):
     assert linear_preset_options("iterative", ["s", "u"], 10**6)["fieldsplit_u_pc_type"] == "gamg"
     peaks = {}
     for solver in ("iterative", "direct"):
-        model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
-        mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24])
-        sim = Simulation(
-            model,
-            mesh,
-            {"u": "1 + 0.5*exp(-20*((x-0.4)^2 + (y-0.6)^2))", "s": "1"},
-            TimeSettings(dt=0.02, scheme=scheme),
-            solver=SolverSettings(solver),
-        )
+        sim = _aggregating(comm, 24, scheme, solver)
         sim.advance_to(0.1)
         peaks[solver] = sim.statistics()["u"]["max"]
     assert peaks["iterative"] == pytest.approx(peaks["direct"], rel=1e-5)
@@ -106,15 +95,7 @@ def test_newton_stops_on_its_update_when_the_residual_tolerance_is_below_round_o
     with the same state to 1e-10."""
     states, iterations = [], []
     for extra in ({}, {"snes_stol": 1e-14}):
-        model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
-        mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [32, 32])
-        sim = Simulation(
-            model,
-            mesh,
-            {"u": "1 + 0.5*exp(-20*((x-0.4)^2 + (y-0.6)^2))", "s": "1"},
-            TimeSettings(dt=0.02, scheme="backward-euler"),
-            solver=SolverSettings("iterative", petsc={"snes_rtol": 1e-15, "snes_atol": 0.0, **extra}),
-        )
+        sim = _aggregating(comm, 32, "backward-euler", "iterative", {"snes_rtol": 1e-15, "snes_atol": 0.0, **extra})
         report = sim.step(0.02)
         assert report.converged and report.reason == PETSc.SNES.ConvergedReason.CONVERGED_SNORM_RELATIVE
         iterations.append(report.newton_iterations)
