@@ -7,8 +7,8 @@ Presets (``solver = ...``):
   per species, each solved by one V-cycle of algebraic multigrid (BoomerAMG; GAMG where
   PETSc has no hypre). A monolithic
   GMRES+AMG diverges on Keller-Segel; the split does not, with iteration counts nearly
-  independent of the mesh size. The Krylov solves are inexact (relative tolerance 1e-4: one
-  more Newton iteration, but about half the Krylov iterations of a 1e-10 solve). The
+  independent of the mesh size. The Krylov solves are inexact (relative tolerance
+  :data:`ITERATIVE_KRYLOV_RTOL`, about half the Krylov iterations of a 1e-10 solve). The
   preconditioner is built every :data:`PRECONDITIONER_LAG` Newton iterations, across time
   steps (about every 8 steps at 3 iterations a step; the Jacobian changes little between
   them and the Krylov counts stay the same), and again at the first iteration after a
@@ -43,6 +43,7 @@ from fem_chemotaxis.terms.partition import IsFixed
 
 __all__ = [
     "AUTO_DIRECT_LIMIT",
+    "ITERATIVE_KRYLOV_RTOL",
     "ITERATIVE_STEP_TOLERANCE",
     "NEWTON_OPTIONS",
     "PRECONDITIONER_LAG",
@@ -62,6 +63,12 @@ PRECONDITIONER_LAG = 25
 #: Keller-Segel, 2.0e6 DOFs, near steady state: floor 1.6e-12, snes_rtol x |F0| 1.59e-12; the
 #: line search then failed at step 9 with the step-size test at 1e-14).
 ITERATIVE_STEP_TOLERANCE = 1e-8
+
+#: The iterative preset's Krylov tolerance, relative to each Newton iteration's residual. Two
+#: inexact iterations must reach Newton's 1e-8: at 1e-4 they land on it and a step takes 2 or 3
+#: (2-D Keller-Segel, 1.0e6 DOFs: 3 iterations, 12 Krylov, 3.9 s a step); at 1e-5, 2 (10
+#: Krylov, 3.1 s); 1e-6 no fewer Newton iterations, more Krylov in 3-D (bench/README.md).
+ITERATIVE_KRYLOV_RTOL = 1e-5
 
 #: Newton with a backtracking line search; shared by all presets.
 NEWTON_OPTIONS = {
@@ -88,7 +95,7 @@ def preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[s
         "snes_rtol": 1e-8,
         "snes_stol": ITERATIVE_STEP_TOLERANCE,
         "ksp_type": "fgmres",
-        "ksp_rtol": 1e-4,
+        "ksp_rtol": ITERATIVE_KRYLOV_RTOL,
         "ksp_atol": 1e-14,
         "ksp_max_it": 500,
         "snes_lag_preconditioner": PRECONDITIONER_LAG,
@@ -126,6 +133,7 @@ class NonlinearSolver:
             the callbacks of :mod:`fem_chemotaxis.solvers.split_assembly`); None: whole forms
             each time.
             Not with an explicit `jacobian` (the split one is dF/du).
+        split_order: Names of the unknowns in the order of the field split (default: their order).
     """
 
     def __init__(
@@ -138,8 +146,10 @@ class NonlinearSolver:
         jacobian: Sequence[Sequence[ufl.Form]] | None = None,
         preconditioner: Sequence[Sequence[ufl.Form]] | None = None,
         split: tuple[IsFixed, Sequence[dolfinx.fem.Constant]] | None = None,
+        split_order: Sequence[str] | None = None,
     ):
         self.options = dict(options)
+        self._split_order = split_order
         if split is not None:
             if jacobian is not None:
                 raise ValueError("a split Newton solver derives its Jacobian: give split or jacobian, not both")
@@ -175,7 +185,8 @@ class NonlinearSolver:
         """Solver set-up after the options are read: one field split per unknown."""
         pc = snes.getKSP().getPC()
         if pc.getType() == PETSc.PC.Type.FIELDSPLIT:
-            pc.setFieldSplitIS(*block_index_sets(unknowns, snes.comm))
+            sets = dict(block_index_sets(unknowns, snes.comm))
+            pc.setFieldSplitIS(*((name, sets[name]) for name in (self._split_order or sets)))
 
     def solve(self) -> SolveReport:
         """Solve from the current values of the unknowns; never raises on divergence.

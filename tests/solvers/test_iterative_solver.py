@@ -10,7 +10,7 @@ from petsc4py import PETSc
 from fem_chemotaxis.config.settings import SolverSettings, TimeSettings
 from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin
-from fem_chemotaxis.simulation import Simulation
+from fem_chemotaxis.simulation import Simulation, step_solver
 from fem_chemotaxis.solvers import amg
 from fem_chemotaxis.solvers.linear import linear_preset_options
 from fem_chemotaxis.solvers.nonlinear import preset_options
@@ -44,6 +44,26 @@ def test_fieldsplit_iterations_nearly_mesh_independent(comm):
         assert peak == pytest.approx(peak_direct, rel=1e-7)  # same solution as LU
     print("Krylov iterations per Newton step:", counts)
     assert counts[128] <= 1.3 * counts[32]
+
+
+def test_newton_splits_the_taxis_target_first(comm, monkeypatch):
+    """The multiplicative split solves for the signal s before the cells u (the cells' taxis
+    coupling to s below the diagonal): fewer Krylov iterations over ten backward-Euler steps
+    than with u first (84 against 94 serially), the same Newton iterations."""
+
+    def run() -> tuple[list[str], int, int]:
+        sim = _aggregating(comm, 32, "backward-euler", "iterative")
+        sim.advance_to(0.2)
+        splits = sim.solver._solver.problem.solver.getKSP().getPC().getFieldSplitSubKSP()
+        order = [ksp.getOptionsPrefix().rstrip("_").rsplit("_", 1)[-1] for ksp in splits]
+        return order, sum(h.krylov_iterations for h in sim.history), sum(h.newton_iterations for h in sim.history)
+
+    order, krylov, newton = run()
+    monkeypatch.setattr(step_solver, "_taxis_targets_first", lambda model: list(model.species_names))
+    order_u_first, krylov_u_first, newton_u_first = run()
+    assert (order, order_u_first) == (["s", "u"], ["u", "s"])
+    assert newton == newton_u_first
+    assert krylov <= 0.95 * krylov_u_first
 
 
 def test_lagged_preconditioner_is_built_again_after_a_failed_solve(comm):
