@@ -56,7 +56,7 @@ __all__ = ["JACOBIAN_TOLERANCE", "FractionalNewtonSolver"]
 JACOBIAN_TOLERANCE = 1e-4
 
 #: GMRES replacing a direct preset's single LU solve (preconditioned by that LU); relative
-#: tolerance 1e-4 as in the iterative preset: 2-3 Newton iterations a step in the tests.
+#: tolerance 1e-4: 2-3 Newton iterations a step in the tests.
 _GMRES = {"ksp_type": "gmres", "ksp_rtol": 1e-4, "ksp_atol": 1e-14, "ksp_max_it": 300, "ksp_gmres_restart": 300}
 
 
