@@ -105,6 +105,8 @@ class KeptPart:
         self.residual_vector = problem.b.duplicate() if self.residual_split else None
         self._bc_rows = self._dirichlet_rows(bcs)
         self.assemblies = 0
+        #: The largest absolute row sum of the kept linear part K (what bounds the round-off of K x).
+        self.linear_row_sum = 0.0
 
     def update(self) -> None:
         """Assemble the kept matrices (and c) again if a step constant changed since the last time."""
@@ -116,6 +118,7 @@ class KeptPart:
         K = self.residual_matrix if self.residual_matrix is not None else self.jacobian
         K.zeroEntries()
         self.blocks.add(K, self._linear_forms)
+        self.linear_row_sum = K.norm(PETSc.NormType.INFINITY)
         if K is not self.jacobian:
             K.copy(self.jacobian, _SAME)
         if self._jacobian_only_forms is not None:

@@ -13,7 +13,7 @@ from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.simulation import Simulation, step_solver
 from fem_chemotaxis.solvers import amg
 from fem_chemotaxis.solvers.linear import linear_preset_options
-from fem_chemotaxis.solvers.nonlinear import preset_options
+from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, preset_options
 
 
 def _aggregating(comm, n: int, scheme: str, solver: str, petsc: dict | None = None) -> Simulation:
@@ -66,6 +66,24 @@ def test_newton_splits_the_taxis_target_first(comm, monkeypatch):
     assert krylov <= 0.95 * krylov_u_first
 
 
+def test_newton_stops_at_the_residual_round_off_floor(comm, monkeypatch):
+    """Newton's absolute tolerance is kept above the round-off of K x (eps |K|_inf |x|): with
+    every tolerance of the user's out of reach it ends there in 3 iterations, the residual within
+    the estimate and the estimate within 10x of it; without the floor it fails (serially after all
+    25 iterations, on 2 ranks in the line search at the 6th)."""
+    unreachable = {"snes_rtol": 1e-30, "snes_atol": 0.0, "snes_stol": 0.0}
+    newton = _aggregating(comm, 24, "backward-euler", "iterative", unreachable).solver._solver
+    report = newton.solve()
+    reached, floor = newton.problem.solver.getFunctionNorm(), newton._round_off_floor()
+    assert (report.converged, report.reason, report.newton_iterations) == (True, 2, 3)  # 2: absolute
+    assert reached <= floor <= 10 * reached
+
+    monkeypatch.setattr(NonlinearSolver, "_round_off_floor", lambda self: 0.0)
+    newton = _aggregating(comm, 24, "backward-euler", "iterative", unreachable).solver._solver
+    report = newton.solve()
+    assert not report.converged and report.newton_iterations > 3  # all 25, or the line search fails
+
+
 def test_lagged_preconditioner_is_built_again_after_a_failed_solve(comm):
     """The iterative Newton preset keeps its preconditioner across steps (no set-up in steps 2-4);
     a failed solve (a state of NaN) makes the next solve build it again, once, and the steps
@@ -108,11 +126,12 @@ def test_without_hypre_the_species_blocks_use_gamg(comm, monkeypatch, scheme):
     assert peaks["iterative"] == pytest.approx(peaks["direct"], rel=1e-5)
 
 
-def test_newton_stops_on_its_update_when_the_residual_tolerance_is_below_round_off(comm):
+def test_newton_stops_on_its_update_when_the_residual_tolerance_is_below_round_off(comm, monkeypatch):
     """The iterative preset's step-size test (ITERATIVE_STEP_TOLERANCE = 1e-8): with a residual
-    tolerance that round-off does not allow (snes_rtol 1e-15, no absolute one), Newton ends when its
-    update is below 1e-8 of the solution, in 3 iterations instead of 5 (step-size test at 1e-14),
-    with the same state to 1e-10."""
+    tolerance that round-off does not allow (snes_rtol 1e-15, no absolute one, the round-off
+    floor's switched off), Newton ends when its update is below 1e-8 of the solution, in 3
+    iterations instead of 5 (step-size test at 1e-14), with the same state to 1e-10."""
+    monkeypatch.setattr(NonlinearSolver, "_round_off_floor", lambda self: 0.0)
     states, iterations = [], []
     for extra in ({}, {"snes_stol": 1e-14}):
         sim = _aggregating(comm, 32, "backward-euler", "iterative", {"snes_rtol": 1e-15, "snes_atol": 0.0, **extra})
