@@ -10,11 +10,12 @@ Presets (``solver = ...``):
   independent of the mesh size. The Krylov solves are inexact (relative tolerance
   :data:`ITERATIVE_KRYLOV_RTOL`, about half the Krylov iterations of a 1e-10 solve). The
   preconditioner is built every :data:`PRECONDITIONER_LAG` Newton iterations, across time
-  steps (about every 8 steps at 3 iterations a step; the Jacobian changes little between
+  steps (about every 12 steps at 2 iterations a step; the Jacobian changes little between
   them and the Krylov counts stay the same), and again at the first iteration after a
   failed solve. 2-D Keller-Segel, 5.0e5 unknowns, backward Euler: 2.60 s a step with GAMG
   built once per step, 2.19 s with BoomerAMG and FGMRES, 1.88 s with the set-up kept across
-  steps (12 Krylov iterations a step in each case but GAMG's 24; bench/README.md).
+  steps (12 Krylov iterations a step in each case but GAMG's 24), 1.48 s with the signal's
+  block first in the split and Krylov to 1e-5 (2 Newton, 10 Krylov iterations; bench/README.md).
 - ``auto``: ``direct`` below :data:`AUTO_DIRECT_LIMIT` unknowns, ``iterative`` above.
 
 Options are set under a unique prefix for the solver's own objects (including the
