@@ -190,7 +190,7 @@ class NonlinearSolver:
         K x sums terms of size |K_ij x_j| that cancel to a far smaller residual, each row to about
         eps |K|_inf max|x|; over the rows that is at most eps |K|_inf |x|_2. Newton's absolute
         tolerance is kept above it: on large meshes the relative one lies below it (2-D
-        Keller-Segel, 2.0e6 DOFs: floor 1.6e-12, estimate 2.5e-12, 1e-8 |F0| 1.65e-12), and a
+        Keller-Segel, 2.0e6 DOFs: floor 1.6e-12, estimate 2.6e-12, 1e-8 |F0| 1.65e-12), and a
         third Newton iteration only reshuffled the round-off."""
         assert self.split is not None
         kept = self.split.kept

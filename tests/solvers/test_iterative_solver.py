@@ -129,7 +129,7 @@ def test_without_hypre_the_species_blocks_use_gamg(comm, monkeypatch, scheme):
 def test_newton_stops_on_its_update_when_the_residual_tolerance_is_below_round_off(comm, monkeypatch):
     """The iterative preset's step-size test (ITERATIVE_STEP_TOLERANCE = 1e-8): with a residual
     tolerance that round-off does not allow (snes_rtol 1e-15, no absolute one, the round-off
-    floor's switched off), Newton ends when its update is below 1e-8 of the solution, in 3
+    floor switched off), Newton ends when its update is below 1e-8 of the solution, in 3
     iterations instead of 5 (step-size test at 1e-14), with the same state to 1e-10."""
     monkeypatch.setattr(NonlinearSolver, "_round_off_floor", lambda self: 0.0)
     states, iterations = [], []
