@@ -132,8 +132,7 @@ class ReusedKrylovSolver:
         self.ksp.setFromOptions()
         pc = self.ksp.getPC()
         if pc.getType() == PETSc.PC.Type.FIELDSPLIT:
-            sets = dict(block_index_sets(list(unknowns), matrix.comm))
-            pc.setFieldSplitIS(*((name, sets[name]) for name in (split_order or sets)))
+            pc.setFieldSplitIS(*block_index_sets(list(unknowns), matrix.comm, split_order))
         self.direct = self.ksp.getType() == PETSc.KSP.Type.PREONLY
         self._rtol, self._atol = self.ksp.getTolerances()[:2]
         self._balance = BalanceCorrection(balances) if balances and not self.direct else None

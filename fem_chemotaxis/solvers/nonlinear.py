@@ -202,8 +202,7 @@ class NonlinearSolver:
         """Solver set-up after the options are read: one field split per unknown."""
         pc = snes.getKSP().getPC()
         if pc.getType() == PETSc.PC.Type.FIELDSPLIT:
-            sets = dict(block_index_sets(unknowns, snes.comm))
-            pc.setFieldSplitIS(*((name, sets[name]) for name in (self._split_order or sets)))
+            pc.setFieldSplitIS(*block_index_sets(unknowns, snes.comm, self._split_order))
 
     def solve(self) -> SolveReport:
         """Solve from the current values of the unknowns; never raises on divergence.
@@ -230,8 +229,11 @@ class NonlinearSolver:
         )
 
 
-def block_index_sets(unknowns: Sequence[dolfinx.fem.Function], comm: Any) -> list[tuple[str, PETSc.IS]]:
-    """Global row indices of each unknown in the monolithic ("mpi" kind) block matrix."""
+def block_index_sets(
+    unknowns: Sequence[dolfinx.fem.Function], comm: Any, order: Sequence[str] | None = None
+) -> list[tuple[str, PETSc.IS]]:
+    """Global row indices of each unknown in the monolithic ("mpi" kind) block matrix, listed in
+    the `order` of their names (default: the unknowns' order)."""
     maps = [(u.function_space.dofmap.index_map, u.function_space.dofmap.index_map_bs) for u in unknowns]
     rank_offset = sum(im.local_range[0] * bs for im, bs in maps)
     sets, start = [], rank_offset
@@ -239,4 +241,7 @@ def block_index_sets(unknowns: Sequence[dolfinx.fem.Function], comm: Any) -> lis
         size = im.size_local * bs
         sets.append((u.name, PETSc.IS().createGeneral(np.arange(start, start + size, dtype=PETSc.IntType), comm=comm)))
         start += size
-    return sets
+    if order is None:
+        return sets
+    by_name = dict(sets)
+    return [(name, by_name[name]) for name in order]
