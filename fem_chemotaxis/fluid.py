@@ -165,7 +165,8 @@ class FluidFlow:
         names = [f.name for f in unknowns]
         species_dofs = sum(f.function_space.dofmap.index_map.size_global for f in unknowns)
         if self.coupling == "split":
-            options = {**preset_options(solver.preset, names, species_dofs), **solver.petsc}
+            tdim = unknowns[0].function_space.mesh.topology.dim
+            options = {**preset_options(solver.preset, names, species_dofs, tdim), **solver.petsc}
             return NonlinearSolver(residuals, unknowns, options, bcs)
         options = {
             **flow_preset_options(solver.preset, names, species_dofs + self.num_dofs, self.null_space),

@@ -69,6 +69,7 @@ class StepSolver:
         self._names = list(model.species_names)
         unknowns = [fields.unknowns[n] for n in model.species_names]
         num_dofs = fields.num_dofs + (flow.num_dofs if flow is not None else 0)
+        tdim = unknowns[0].function_space.mesh.topology.dim
         self.fractional = self._fractional_operators(operator, flow)
         self._solver: NonlinearSolver | FlowSolver | RosenbrockSolver
         if isinstance(scheme, RosenbrockTableau):
@@ -80,7 +81,10 @@ class StepSolver:
                 start, new = (operator.evaluator(states, t_new) for states in (levels.old, levels.new))
                 self._solver = flow.step_solver(residuals, unknowns, bcs, start, new, settings)
             else:
-                options = {**preset_options(settings.preset, [f.name for f in unknowns], num_dofs), **settings.petsc}
+                options = {
+                    **preset_options(settings.preset, [f.name for f in unknowns], num_dofs, tdim),
+                    **settings.petsc,
+                }
                 fixed = None if moving else list(operator.parameters.values())  # a moving mesh changes every form
                 self._solver = self._newton(residuals, options, bcs, fixed, _taxis_targets_first(model))
         self.controller = self._controller(tolerances) if tolerances else None
@@ -107,7 +111,9 @@ class StepSolver:
         residuals = operator.residuals(unknowns, self.fields.tests, t_variable)
         fixed = list(operator.parameters.values())
         options = {
-            **linear_preset_options(settings.preset, names, num_dofs, tolerances[0] if tolerances else None),
+            **linear_preset_options(
+                settings.preset, names, num_dofs, mesh.topology.dim, tolerances[0] if tolerances else None
+            ),
             **{k: v for k, v in settings.petsc.items() if not k.startswith("snes_")},
         }
         system = LinearlyImplicitSystem(

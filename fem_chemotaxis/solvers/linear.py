@@ -18,9 +18,10 @@ Presets (``solver = ...``, as for Newton in :mod:`fem_chemotaxis.solvers.nonline
   error with a tenth of the time tolerance was 1.9e-5, 1.1e-5, 3.4e-7 against time errors of
   3.4e-4, 1.2e-4, 3.3e-5 (time rtol 1e-3, 1e-4, 1e-6); with the time tolerance itself
   1.0e-3, 4.6e-5, 5.8e-6.
-  BoomerAMG's defaults were the fastest of those tried (HMIS/PMIS coarsening with ext+i
+  In 2-D BoomerAMG's defaults were the fastest of those tried (HMIS/PMIS coarsening with ext+i
   interpolation, aggressive coarsening, a strong threshold of 0.5: 15-70% slower a step at
-  1e-4; GAMG 20% slower, bench/README.md). FGMRES rather than GMRES: a stage takes only 2-4
+  1e-4; GAMG 20% slower, bench/README.md); on 3-D meshes it coarsens aggressively
+  (:mod:`fem_chemotaxis.solvers.amg`: 1.38 -> 1.17 s a step at 5.0e5 DOFs). FGMRES rather than GMRES: a stage takes only 2-4
   iterations, and left-preconditioned GMRES applies the preconditioner once more than it
   iterates (to the initial residual), FGMRES (right-preconditioned, keeping the preconditioned
   directions) once per iteration (1e6 DOFs, stages to 1e-6: 16.9 instead of 21.8
@@ -64,9 +65,10 @@ GROWTH_MARGIN = 5
 
 
 def linear_preset_options(
-    preset: str, species: Sequence[str], num_dofs: int, time_rtol: float | None = None
+    preset: str, species: Sequence[str], num_dofs: int, tdim: int, time_rtol: float | None = None
 ) -> dict[str, Any]:
-    """PETSc options of a preset for the linear solves (field-split block names = species).
+    """PETSc options of a preset for the linear solves (field-split block names = species) on a
+    mesh of topological dimension `tdim`.
 
     The Krylov tolerance of an adaptive run is a tenth of its relative time tolerance
     `time_rtol`, at most :data:`STAGE_RTOL`.
@@ -85,11 +87,11 @@ def linear_preset_options(
         "ksp_initial_guess_nonzero": True,
     }
     if len(species) == 1:
-        return {**options, **species_amg_options()}
+        return {**options, **species_amg_options("", tdim)}
     options.update({"pc_type": "fieldsplit", "pc_fieldsplit_type": "multiplicative"})
     for name in species:
         options[f"fieldsplit_{name}_ksp_type"] = "preonly"
-        options.update(species_amg_options(f"fieldsplit_{name}_"))
+        options.update(species_amg_options(f"fieldsplit_{name}_", tdim))
     return options
 
 

@@ -4,8 +4,9 @@ Presets (``solver = ...``):
 
 - ``direct``: Newton + backtracking line search, MUMPS LU. Robust; best below ~1e5 unknowns.
 - ``iterative``: Newton + FGMRES preconditioned by a multiplicative field split with one block
-  per species, each solved by one V-cycle of algebraic multigrid (BoomerAMG; GAMG where
-  PETSc has no hypre). A monolithic
+  per species, each solved by one V-cycle of algebraic multigrid (BoomerAMG, coarsening
+  aggressively on 3-D meshes, :mod:`fem_chemotaxis.solvers.amg`; GAMG where PETSc has no
+  hypre). A monolithic
   GMRES+AMG diverges on Keller-Segel; the split does not, with iteration counts nearly
   independent of the mesh size. The Krylov solves are inexact (relative tolerance
   :data:`ITERATIVE_KRYLOV_RTOL`, about half the Krylov iterations of a 1e-10 solve). The
@@ -84,8 +85,9 @@ NEWTON_OPTIONS = {
 PRESETS = ("auto", "direct", "iterative")
 
 
-def preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[str, Any]:
-    """PETSc options of a preset for the given species (field-split block names)."""
+def preset_options(preset: str, species: Sequence[str], num_dofs: int, tdim: int) -> dict[str, Any]:
+    """PETSc options of a preset for the given species (field-split block names) on a mesh of
+    topological dimension `tdim`."""
     if preset not in PRESETS:
         raise ValueError(f"unknown solver preset '{preset}'; choose one of: {', '.join(PRESETS)}")
     if preset == "auto":
@@ -107,7 +109,7 @@ def preset_options(preset: str, species: Sequence[str], num_dofs: int) -> dict[s
     }
     for name in species:
         options[f"fieldsplit_{name}_ksp_type"] = "preonly"
-        options.update(species_amg_options(f"fieldsplit_{name}_"))
+        options.update(species_amg_options(f"fieldsplit_{name}_", tdim))
     return options
 
 

@@ -116,8 +116,8 @@ def test_without_hypre_the_species_blocks_use_gamg(comm, monkeypatch, scheme):
     """A PETSc without hypre (the DOLFINx wheels): the iterative presets fall back to GAMG per
     species and reach the direct solver's state (to the Krylov tolerance, 1e-4, of the stages)."""
     monkeypatch.setattr(amg, "has_hypre", lambda: False)
-    assert preset_options("iterative", ["s", "u"], 10**6)["fieldsplit_u_pc_type"] == "gamg"
-    assert linear_preset_options("iterative", ["s", "u"], 10**6)["fieldsplit_u_pc_type"] == "gamg"
+    assert preset_options("iterative", ["s", "u"], 10**6, 2)["fieldsplit_u_pc_type"] == "gamg"
+    assert linear_preset_options("iterative", ["s", "u"], 10**6, 2)["fieldsplit_u_pc_type"] == "gamg"
     peaks = {}
     for solver in ("iterative", "direct"):
         sim = _aggregating(comm, 24, scheme, solver)

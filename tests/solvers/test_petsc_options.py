@@ -83,7 +83,8 @@ REFUSED_VALUES = {
 def _preset_options() -> dict:
     options = {}
     for preset in ("direct", "iterative"):
-        options |= preset_options(preset, ["u", "log_s"], 10**6)
+        for tdim in (2, 3):
+            options |= preset_options(preset, ["u", "log_s"], 10**6, tdim)
         for null_space in (True, False):
             options |= flow_preset_options(preset, ["u"], 10**6, null_space)
             options |= flow_preset_options(preset, [], 10**6, null_space)

@@ -102,7 +102,7 @@ def test_solves_from_guesses_meet_the_tolerance_in_the_true_residual(comm):
     A, _, space = _matrices(comm)
     u = dolfinx.fem.Function(space, name="u")
     rtol = 1e-6
-    solver = ReusedKrylovSolver(A, [u], {**linear_preset_options("iterative", ["u"], 10**6), "ksp_rtol": rtol})
+    solver = ReusedKrylovSolver(A, [u], {**linear_preset_options("iterative", ["u"], 10**6, 2), "ksp_rtol": rtol})
     right_hand_sides = [_random(A, seed) for seed in (10, 11, 12)]
     b_sum = A.createVecLeft()
     b_sum.zeroEntries()
