@@ -2,10 +2,10 @@
 
 What any linearly implicit step must at least do: assemble the blocks that change (the
 u-rows: M/(gamma dt) + d K + taxis, and the taxis coupling to s), set up one algebraic
-multigrid (BoomerAMG; in 3-D with aggressive coarsening) per species block, and solve each species once to the stage
-tolerance: the s-block (symmetric positive definite: M/(gamma dt) + ds K + beta M) with CG,
-the u-block (non-symmetric) with GMRES, right-hand sides -G(u_n) of each species. Nothing
-of the package is used, so this is an independent yardstick; ``floor_ratio`` = time per
+multigrid (BoomerAMG; in 3-D with aggressive coarsening) per species block, and solve each
+species once to the stage tolerance: the s-block (symmetric positive definite: M/(gamma dt)
++ ds K + beta M) with CG, the u-block (non-symmetric) with GMRES, right-hand sides -G(u_n) of
+each species. Nothing of the package is used, so this is an independent yardstick; ``floor_ratio`` = time per
 step / this.
 
 Each part is measured :data:`REPEATS` times (a fresh solver for each AMG set-up, solves

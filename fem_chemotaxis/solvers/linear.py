@@ -24,8 +24,9 @@ Presets (``solver = ...``, as for Newton in :mod:`fem_chemotaxis.solvers.nonline
   (:mod:`fem_chemotaxis.solvers.amg`: 1.38 -> 1.17 s a step at 5.0e5 DOFs).
   FGMRES rather than GMRES: a stage takes only 2-4 iterations, and left-preconditioned GMRES
   applies the preconditioner once more than it iterates (to the initial residual), FGMRES
-  (right-preconditioned, keeping the preconditioned directions) once per iteration (1e6 DOFs, stages to 1e-6: 16.9 instead of 21.8
-  preconditioner applications, 3.87 instead of 4.68 s CPU a step).
+  (right-preconditioned, keeping the preconditioned directions) once per iteration (1e6
+  DOFs, stages to 1e-6: 16.9 instead of 21.8 preconditioner applications, 3.87 instead of
+  4.68 s CPU a step).
   The preconditioner is set up once and reused for later solves, also after the matrix
   changed (a new step size or Jacobian), as long as the Krylov counts stay low: when the
   mean count of a step exceeds ``max(2 x, 5 +)`` the mean right after the last set-up, the

@@ -18,6 +18,7 @@ from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.simulation import Simulation
 from fem_chemotaxis.solvers import amg
+from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 
 pytestmark = pytest.mark.skipif(not amg.has_hypre(), reason="PETSc without hypre: GAMG in every dimension")
 
@@ -26,21 +27,18 @@ def _operator_complexity(comm, capfd, A: PETSc.Mat, tdim: int) -> float:
     """BoomerAMG's operator complexity (the nonzeros of all levels / those of A, what a V-cycle
     costs in products with A) with the species options of a `tdim`-dimensional mesh, from
     hypre's set-up statistics (printed by rank 0)."""
-    prefix = "amg_complexity_test_"
-    options = {**amg.species_amg_options(prefix, tdim), f"{prefix}pc_hypre_boomeramg_print_statistics": 1}
-    database = PETSc.Options()
-    for key, value in options.items():
-        database[key] = value
+    options = OptionsPrefix(
+        "amg_complexity_test_", {**amg.species_amg_options("", tdim), "pc_hypre_boomeramg_print_statistics": 1}
+    )
     pc = PETSc.PC().create(comm)
-    pc.setOptionsPrefix(prefix)
+    pc.setOptionsPrefix(options.prefix)
     pc.setOperators(A)
     pc.setFromOptions()
+    options.clear()
     capfd.readouterr()
     pc.setUp()
     ctypes.CDLL(None).fflush(None)  # hypre prints with C stdio
     printed = capfd.readouterr().out
-    for key in options:
-        database.delValue(key)
     pc.destroy()
     found = re.search(r"operator\s*=\s*([0-9.]+)", printed)
     return comm.bcast(float(found.group(1)) if found else float("nan"), root=0)
