@@ -34,6 +34,9 @@ REPEATS = 3
 #: BoomerAMG in 3-D: aggressive coarsening (hypre's advice for 3-D; its set-up and V-cycle cost
 #: a quarter of the defaults' on the benchmark's blocks, bench/README.md "BoomerAMG in 3-D").
 AGGRESSIVE_3D = {"agg_nl": 1, "agg_num_paths": 2, "coarsen_type": "HMIS", "interp_type": "ext+i", "P_max": 4}
+#: BoomerAMG in every dimension: relaxation in the rows' order, not C/F-ordered (a V-cycle
+#: 10% cheaper, same iterations; bench/README.md "Relaxation order").
+PLAIN_RELAXATION = {"no_CF": True}
 
 
 def measure_floor(
@@ -85,14 +88,14 @@ def measure_floor(
         ksp.setTolerances(rtol=rtol, atol=1e-30)
         ksp.getPC().setType("hypre")
         ksp.getPC().setHYPREType("boomeramg")
-        if mesh.topology.dim == 3:
-            ksp.setOptionsPrefix("floor_")
-            options = PETSc.Options()
-            for key, value in AGGRESSIVE_3D.items():
-                options[f"floor_pc_hypre_boomeramg_{key}"] = value
-            ksp.setFromOptions()
-            for key in AGGRESSIVE_3D:
-                options.delValue(f"floor_pc_hypre_boomeramg_{key}")
+        tuned = {**PLAIN_RELAXATION, **(AGGRESSIVE_3D if mesh.topology.dim == 3 else {})}
+        ksp.setOptionsPrefix("floor_")
+        options = PETSc.Options()
+        for key, value in tuned.items():
+            options[f"floor_pc_hypre_boomeramg_{key}"] = value
+        ksp.setFromOptions()
+        for key in tuned:
+            options.delValue(f"floor_pc_hypre_boomeramg_{key}")
         ksp.setUp()
         return ksp
 
