@@ -125,7 +125,10 @@ def test_iterative_newton_step_cost_pays_for_one_preconditioner_setup():
 def test_rosenbrock_record_has_its_floor():
     record = measure(2, 8, "iterative", "auto", floor=True)
     assert record["scheme"] == "ros34pw2"
-    assert all(s["newton_iterations"] == 0 < s["krylov_iterations"] for s in record["steps"])
+    # linearly implicit: no Newton; a step may take no Krylov iteration where the guess from the
+    # last solutions is within the tolerance (162 DOFs)
+    assert all(s["newton_iterations"] == 0 for s in record["steps"])
+    assert sum(s["krylov_iterations"] for s in record["steps"]) > 0
     # the run's start timed apart, then a Jacobian period: the mean of its steps
     assert len(record["start_steps"]) == JACOBIAN_REUSE + 1 and len(record["steps"]) == JACOBIAN_REUSE
     walls = [s["wall_time"] for s in record["steps"]]
