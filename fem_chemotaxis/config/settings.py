@@ -115,7 +115,8 @@ class SolverSettings(_Table):
     """The nonlinear and linear solvers ([solver]).
 
     Attributes:
-        preset: One of :data:`~fem_chemotaxis.solvers.PRESETS` ("auto": direct below 1e5 unknowns).
+        preset: One of :data:`~fem_chemotaxis.solvers.PRESETS` ("auto": direct below 5e3 unknowns,
+            1e5 with flow).
         petsc: PETSc options (SNES/KSP/PC) merged over the preset, e.g. ``{"snes_rtol": 1e-10}``.
     """
 

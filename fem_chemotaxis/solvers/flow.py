@@ -16,8 +16,7 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   level (``fieldsplit_0_*``, ``fieldsplit_1_*``).
   ``fieldsplit_flow_pc_fieldsplit_schur_fact_type = "diag"`` makes it block diagonal. The
   Krylov iteration counts are nearly independent of the mesh size.
-- ``auto``: ``direct`` below :data:`~fem_chemotaxis.solvers.nonlinear.AUTO_DIRECT_LIMIT`
-  unknowns, ``iterative`` above.
+- ``auto``: ``direct`` below :data:`FLOW_AUTO_DIRECT_LIMIT` unknowns, ``iterative`` above.
 """
 
 from __future__ import annotations
@@ -33,7 +32,6 @@ import ufl
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.nonlinear import (
-    AUTO_DIRECT_LIMIT,
     ITERATIVE_STEP_TOLERANCE,
     NEWTON_OPTIONS,
     PRESETS,
@@ -41,7 +39,11 @@ from fem_chemotaxis.solvers.nonlinear import (
     block_index_sets,
 )
 
-__all__ = ["FLOW_SPLIT", "FlowSolver", "flow_preset_options"]
+__all__ = ["FLOW_AUTO_DIRECT_LIMIT", "FLOW_SPLIT", "FlowSolver", "flow_preset_options"]
+
+#: Below this many unknowns (species and flow), ``auto`` picks the direct solver for a system
+#: with flow (not measured again since the species' limit was lowered).
+FLOW_AUTO_DIRECT_LIMIT = 100_000
 
 #: Name of the velocity-pressure block in the field split of a coupled system.
 FLOW_SPLIT = "flow"
@@ -73,7 +75,7 @@ def flow_preset_options(preset: str, species: Sequence[str], num_dofs: int, null
     if preset not in PRESETS:
         raise ValueError(f"unknown solver preset '{preset}'; choose one of: {', '.join(PRESETS)}")
     if preset == "auto":
-        preset = "direct" if num_dofs < AUTO_DIRECT_LIMIT else "iterative"
+        preset = "direct" if num_dofs < FLOW_AUTO_DIRECT_LIMIT else "iterative"
     if preset == "direct":
         options: dict[str, Any] = {
             **NEWTON_OPTIONS,

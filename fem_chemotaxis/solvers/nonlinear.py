@@ -2,7 +2,7 @@
 
 Presets (``solver = ...``):
 
-- ``direct``: Newton + backtracking line search, MUMPS LU. Robust; best below ~1e5 unknowns.
+- ``direct``: Newton + backtracking line search, MUMPS LU. Robust; for small problems.
 - ``iterative``: Newton + FGMRES preconditioned by a multiplicative field split with one block
   per species, each solved by one V-cycle of algebraic multigrid (BoomerAMG, coarsening
   aggressively on 3-D meshes, :mod:`fem_chemotaxis.solvers.amg`; GAMG where PETSc has no
@@ -17,7 +17,12 @@ Presets (``solver = ...``):
   built once per step, 2.19 s with BoomerAMG and FGMRES, 1.88 s with the set-up kept across
   steps (12 Krylov iterations a step in each case but GAMG's 24), 1.48 s with the signal's
   block first in the split and Krylov to 1e-5 (2 Newton, 10 Krylov iterations; bench/README.md).
-- ``auto``: ``direct`` below :data:`AUTO_DIRECT_LIMIT` unknowns, ``iterative`` above.
+- ``auto``: ``direct`` below :data:`AUTO_DIRECT_LIMIT` unknowns (and for a single unknown),
+  ``iterative`` above. The iterative preset is the faster from about 1e3 unknowns on, with
+  either scheme (Keller-Segel, ms a step, direct / iterative; bench/README.md "Which solver
+  auto picks"): 2-D 5.2e3 backward Euler 21.2 / 13.5, ros34pw2 9.2 / 6.9; 2-D 4.0e4 218 /
+  86, 58 / 28; 3-D 9.8e3 262 / 56, 51 / 21; 3-D 3.1e4 1828 / 185, 321 / 61. Below the limit
+  a step takes milliseconds either way, and LU's exact solves are kept.
 
 Options are set under a unique prefix for the solver's own objects (including the
 field-split sub-solvers, which read them when first set up) and removed afterwards.
@@ -57,8 +62,8 @@ __all__ = [
     "preset_options",
 ]
 
-#: Below this many unknowns, ``auto`` picks the direct solver.
-AUTO_DIRECT_LIMIT = 100_000
+#: Below this many unknowns, ``auto`` picks the direct solver (species; the flow has its own).
+AUTO_DIRECT_LIMIT = 5_000
 #: The iterative preset builds its preconditioner every this many Newton iterations (across steps).
 PRECONDITIONER_LAG = 25
 #: The iterative presets also stop Newton when its update is below this fraction of the solution:

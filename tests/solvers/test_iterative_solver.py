@@ -13,7 +13,7 @@ from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.simulation import Simulation, step_solver
 from fem_chemotaxis.solvers import amg
 from fem_chemotaxis.solvers.linear import linear_preset_options
-from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, preset_options
+from fem_chemotaxis.solvers.nonlinear import AUTO_DIRECT_LIMIT, NonlinearSolver, preset_options
 
 
 def _aggregating(comm, n: int, scheme: str, solver: str, petsc: dict | None = None) -> Simulation:
@@ -144,3 +144,22 @@ def test_newton_stops_on_its_update_when_the_residual_tolerance_is_below_round_o
     print("Newton iterations", iterations, "difference", np.abs(states[0] - states[1]).max())
     assert iterations[0] < iterations[1]
     assert np.abs(states[0] - states[1]).max() < 1e-10 * np.abs(states[1]).max()
+
+
+@pytest.mark.parametrize("scheme", ["backward-euler", "ros34pw2"])
+def test_auto_takes_the_iterative_preset_from_the_limit_on(comm, scheme):
+    """``auto`` picks the iterative preset from AUTO_DIRECT_LIMIT unknowns (2 (n+1)^2 = 5202 on
+    50^2 cells), LU below it (2 x 34^2 = 2312); the iterative run's peak after ten steps is
+    the direct run's (backward Euler: Newton to 1e-8; ros34pw2: stage solves to 1e-4)."""
+
+    def run(n: int, solver: str) -> tuple[str, float]:
+        sim = _aggregating(comm, n, scheme, solver)
+        sim.advance_to(0.2)
+        solve = sim.solver._solver
+        ksp = solve.problem.solver.getKSP() if isinstance(solve, NonlinearSolver) else solve.system.solver.ksp
+        return ksp.getPC().getType(), sim.statistics()["u"]["max"]
+
+    assert 2 * 34**2 < AUTO_DIRECT_LIMIT <= 2 * 51**2
+    (small_pc, _), (auto_pc, auto_peak), (_, direct_peak) = run(33, "auto"), run(50, "auto"), run(50, "direct")
+    assert (small_pc, auto_pc) == (PETSc.PC.Type.LU, PETSc.PC.Type.FIELDSPLIT)
+    assert auto_peak == pytest.approx(direct_peak, rel=1e-8 if scheme == "backward-euler" else 1e-5)
