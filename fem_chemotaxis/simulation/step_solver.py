@@ -86,7 +86,8 @@ class StepSolver:
                     **settings.petsc,
                 }
                 fixed = None if moving else list(operator.parameters.values())  # a moving mesh changes every form
-                self._solver = self._newton(residuals, options, bcs, fixed, _taxis_targets_first(model))
+                forcing = "ksp_rtol" not in settings.petsc  # a tolerance the user chose is kept
+                self._solver = self._newton(residuals, options, bcs, fixed, _taxis_targets_first(model), forcing)
         self.controller = self._controller(tolerances) if tolerances else None
         if self.controller is not None:
             self.controller.accept(time, fields.owned_values())
@@ -136,8 +137,10 @@ class StepSolver:
         bcs: Sequence[dolfinx.fem.DirichletBC],
         fixed: list[Any] | None,
         split_order: Sequence[str],
+        forcing: bool,
     ) -> NonlinearSolver:
-        """Newton for the species; with fractional diffusion inside the implicit step.
+        """Newton for the species; with fractional diffusion inside the implicit step. Its
+        Krylov tolerance is chosen per Newton iteration if `forcing` (not with fractional terms).
 
         Without it, the Jacobian's part that depends only on the `fixed` coefficients (None: on
         a moving mesh, none) and dt is assembled again only when dt or the value of a parameter
@@ -150,7 +153,9 @@ class StepSolver:
             split = (
                 None if fixed is None else (lambda f: any(f is p for p in fixed), [levels.dt, levels.omega, *constants])
             )
-            return NonlinearSolver(residuals, unknowns, options, bcs, split=split, split_order=split_order)
+            return NonlinearSolver(
+                residuals, unknowns, options, bcs, split=split, split_order=split_order, forcing=forcing
+            )
         from fem_chemotaxis.solvers.fractional_newton import FractionalNewtonSolver
 
         names = self._names

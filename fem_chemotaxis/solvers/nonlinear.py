@@ -9,8 +9,9 @@ Presets (``solver = ...``):
   hypre). A monolithic
   GMRES+AMG diverges on Keller-Segel; the split does not, with iteration counts nearly
   independent of the mesh size. The Krylov solves are inexact (relative tolerance
-  :data:`ITERATIVE_KRYLOV_RTOL`, about half the Krylov iterations of a 1e-10 solve). The
-  preconditioner is built every :data:`PRECONDITIONER_LAG` Newton iterations, across time
+  :data:`ITERATIVE_KRYLOV_RTOL`, about half the Krylov iterations of a 1e-10 solve; a time
+  step's Newton chooses each iteration's tolerance around it,
+  :mod:`~fem_chemotaxis.solvers.forcing`). The preconditioner is built every :data:`PRECONDITIONER_LAG` Newton iterations, across time
   steps (about every 12 steps at 2 iterations a step; the Jacobian changes little between
   them and the Krylov counts stay the same), and again at the first iteration after a
   failed solve. 2-D Keller-Segel, 5.0e5 unknowns, backward Euler: 2.60 s a step with GAMG
@@ -44,6 +45,7 @@ from dolfinx.fem.forms import derivative_block
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.amg import species_amg_options
+from fem_chemotaxis.solvers.forcing import ForcingTerms
 from fem_chemotaxis.solvers.kept_part import KeptPart
 from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 from fem_chemotaxis.solvers.split_assembly import SplitAssembly
@@ -143,6 +145,8 @@ class NonlinearSolver:
             each time.
             Not with an explicit `jacobian` (the split one is dF/du).
         split_order: Names of the unknowns in the order of the field split (default: their order).
+        forcing: Choose the Krylov tolerance per Newton iteration
+            (:mod:`fem_chemotaxis.solvers.forcing`); the configured one is the default.
     """
 
     def __init__(
@@ -156,6 +160,7 @@ class NonlinearSolver:
         preconditioner: Sequence[Sequence[ufl.Form]] | None = None,
         split: tuple[IsFixed, Sequence[dolfinx.fem.Constant]] | None = None,
         split_order: Sequence[str] | None = None,
+        forcing: bool = False,
     ):
         self.options = dict(options)
         self._split_order = split_order
@@ -180,6 +185,7 @@ class NonlinearSolver:
         snes = self.problem.solver
         snes.setFromOptions()
         self._configure(snes, list(unknowns))
+        self.forcing = ForcingTerms(snes) if forcing else None
         self._lag = int(self.options.get("snes_lag_preconditioner", 1))
         self._rebuilding = False
         self._atol = snes.getTolerances()[1]
@@ -222,6 +228,8 @@ class NonlinearSolver:
         self.problem.solve()
         self._options.clear()  # the sub-solvers have read their options by now
         reason = snes.getConvergedReason()
+        if reason <= 0 and self.forcing is not None:
+            self.forcing.failed()
         if reason <= 0 and self._lag > 1:
             self._set_lag(-2)  # PETSc: build at the next iteration, then never (-1)
             self._rebuilding = True
