@@ -6,18 +6,18 @@ Presets (``solver = ...``):
 - ``iterative``: Newton + FGMRES preconditioned by a multiplicative field split with one block
   per species, each solved by one V-cycle of algebraic multigrid (BoomerAMG, coarsening
   aggressively on 3-D meshes, :mod:`fem_chemotaxis.solvers.amg`; GAMG where PETSc has no
-  hypre). A monolithic
-  GMRES+AMG diverges on Keller-Segel; the split does not, with iteration counts nearly
-  independent of the mesh size. The Krylov solves are inexact (relative tolerance
+  hypre). A monolithic GMRES+AMG diverges on Keller-Segel; the split does not, with iteration
+  counts nearly independent of the mesh size. The Krylov solves are inexact (relative tolerance
   :data:`ITERATIVE_KRYLOV_RTOL`, about half the Krylov iterations of a 1e-10 solve; a time
   step's Newton chooses each iteration's tolerance around it,
-  :mod:`~fem_chemotaxis.solvers.forcing`). The preconditioner is built every :data:`PRECONDITIONER_LAG` Newton iterations, across time
-  steps (about every 12 steps at 2 iterations a step; the Jacobian changes little between
-  them and the Krylov counts stay the same), and again at the first iteration after a
-  failed solve. 2-D Keller-Segel, 5.0e5 unknowns, backward Euler: 2.60 s a step with GAMG
-  built once per step, 2.19 s with BoomerAMG and FGMRES, 1.88 s with the set-up kept across
-  steps (12 Krylov iterations a step in each case but GAMG's 24), 1.48 s with the signal's
-  block first in the split and Krylov to 1e-5 (2 Newton, 10 Krylov iterations; bench/README.md).
+  :mod:`~fem_chemotaxis.solvers.forcing`). The preconditioner is built every
+  :data:`PRECONDITIONER_LAG` Newton iterations, across time steps (about every 12 steps at 2
+  iterations a step; the Jacobian changes little between them and the Krylov counts stay the
+  same), and again at the first iteration after a failed solve. 2-D Keller-Segel, 5.0e5
+  unknowns, backward Euler: 2.60 s a step with GAMG built once per step, 2.19 s with BoomerAMG
+  and FGMRES, 1.88 s with the set-up kept across steps (12 Krylov iterations a step in each
+  case but GAMG's 24), 1.48 s with the signal's block first in the split and Krylov to 1e-5 (2
+  Newton, 10 Krylov iterations; bench/README.md).
 - ``auto``: ``direct`` below :data:`AUTO_DIRECT_LIMIT` unknowns (and for a single unknown),
   ``iterative`` above. The iterative preset is the faster from about 1e3 unknowns on, with
   either scheme (Keller-Segel, ms a step, direct / iterative; bench/README.md "Which solver
