@@ -14,7 +14,7 @@ Jacobian, residual and Krylov solve). So:
 - an iteration after a strong contraction (``|F_k| < QUADRATIC |F_(k-1)|``: Newton is in its
   quadratic range, the linear error decides) solves to :data:`SAFETY` ``T / |F_k|``, at most
   the configured tolerance and at least :data:`MIN_RTOL`;
-- any other iteration, and every iteration after a failed solve, uses the configured one.
+- any other iteration, and the first iteration after a failed solve, uses the configured one.
 
 Keller-Segel, backward Euler, the benchmark's steps 2-7 (bench/README.md "Newton's Krylov
 tolerance per iteration"): 2-D 1.0e6 DOFs 2.87 -> 2.71 s a step (8-9 instead of 10 Krylov
