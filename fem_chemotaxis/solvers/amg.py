@@ -13,11 +13,16 @@ set-up 1.20 -> 0.40 s; backward Euler 10 instead of 8 Krylov iterations a step a
 1.38 -> 1.17 s. On 2-D meshes such options cost 10-20% a step (the extra iterations outweigh
 the cheaper cycles), so 2-D keeps the defaults.
 
-In every dimension BoomerAMG relaxes the points in their own order (:data:`PLAIN_RELAXATION`)
-instead of hypre's default C-points-then-F-points order, which walks every row twice: one
-V-cycle on a 2-D species block of 5.0e5 unknowns 0.079 -> 0.072 s, same iteration counts;
-2-D backward Euler at 1.0e6 DOFs 3.07 -> 2.83 s a step; 3-D at 5.0e5 Krylov 1.12 -> 0.85 s a
-step (8 instead of 10 iterations), 2 ranks 1.05 -> 0.85 s (bench/README.md, "Relaxation order").
+BoomerAMG smooths with one forward Gauss-Seidel sweep on the way down and one backward sweep
+on the way up (:data:`SINGLE_SWEEPS`) instead of hypre's symmetric sweep (forward and
+backward) at both: a V-cycle costs about 0.6 of the default's, the field split needs 1-2 more
+Krylov iterations a Newton step, and the Krylov part of a step is 0.6-0.8 of what it was
+(bench/README.md, "One sweep each way"). In 2-D the sweeps keep hypre's C-points-then-F-points
+order, in 3-D they take the rows in their own order (:data:`PLAIN_RELAXATION_3D`): with single
+sweeps each is the cheaper a step in its dimension (same section). Measured per step on Keller-Segel with
+backward Euler (Krylov part, s; iterations): 2-D 1.0e6 DOFs, 1 rank 1.25 -> 1.03 (8.6 ->
+10.2); 2-D 2.0e6, 2 ranks 1.92 -> 1.35 (11.7 -> 10.3); 3-D 5.0e5, 2 ranks 0.72 -> 0.51-0.60
+(14.6 -> 16.8); 3-D, 1 rank about the same.
 """
 
 from __future__ import annotations
@@ -26,10 +31,19 @@ from typing import Any
 
 from petsc4py import PETSc
 
-__all__ = ["AGGRESSIVE_3D", "PLAIN_RELAXATION", "has_hypre", "species_amg_options"]
+__all__ = ["AGGRESSIVE_3D", "PLAIN_RELAXATION_3D", "SINGLE_SWEEPS", "has_hypre", "species_amg_options"]
 
-#: BoomerAMG options in every dimension: relaxation in the rows' own order, not C/F-ordered.
-PLAIN_RELAXATION: dict[str, Any] = {"pc_hypre_boomeramg_no_CF": True}
+#: BoomerAMG options in every dimension: one hybrid Gauss-Seidel sweep forward on the way down
+#: a V-cycle, one backward on the way up, the symmetric sweep on the coarsest grid as before (the
+#: cycle stays symmetric).
+SINGLE_SWEEPS: dict[str, Any] = {
+    "pc_hypre_boomeramg_relax_type_down": "SOR/Jacobi",
+    "pc_hypre_boomeramg_relax_type_up": "backward-SOR/Jacobi",
+    "pc_hypre_boomeramg_relax_type_coarse": "symmetric-SOR/Jacobi",
+}
+
+#: BoomerAMG options on 3-D meshes: relaxation in the rows' own order, not C/F-ordered.
+PLAIN_RELAXATION_3D: dict[str, Any] = {"pc_hypre_boomeramg_no_CF": True}
 
 #: BoomerAMG options on 3-D meshes: one level of aggressive coarsening (over 2 paths), HMIS
 #: coarsening with extended+i interpolation of at most 4 entries a row (hypre's advice for 3-D).
@@ -52,7 +66,7 @@ def species_amg_options(prefix: str, tdim: int) -> dict[str, Any]:
     on a mesh of topological dimension `tdim`."""
     if not has_hypre():
         return {f"{prefix}pc_type": "gamg"}
-    tuned = {**PLAIN_RELAXATION, **(AGGRESSIVE_3D if tdim == 3 else {})}
+    tuned = {**SINGLE_SWEEPS, **({**PLAIN_RELAXATION_3D, **AGGRESSIVE_3D} if tdim == 3 else {})}
     return {
         f"{prefix}pc_type": "hypre",
         f"{prefix}pc_hypre_type": "boomeramg",

@@ -15,7 +15,9 @@ of that (``ksp_view = "ascii:/any/path"``, ``options_file``, ``start_in_debugger
   refused rather than redirected, since summary.json already records the Newton and Krylov
   iterations of every step (and ``--verbose`` prints them);
 - values are booleans, finite numbers, or words of letters, digits and ``_ . + - ,`` (no
-  paths, no ``ascii:``/``binary:`` viewer specifications), and never ``python`` or ``shell``.
+  paths, no ``ascii:``/``binary:`` viewer specifications), and never ``python`` or ``shell``;
+  the one ``/`` allowed is in hypre's relaxation names (``SOR/Jacobi``, ``backward-SOR/Jacobi``,
+  ``symmetric-SOR/Jacobi``, ``l1scaled-SOR/Jacobi``).
 
 Everything else (``options_file``, ``help``, ``start_in_debugger``, ``on_error_attach_debugger``,
 ``malloc_dump``, ``log_view``, ``info``, ...) is refused, naming the key.  A config cannot set
@@ -72,6 +74,7 @@ _SUB_PREFIXES = (
 )
 _NAME = re.compile(r"[A-Za-z0-9_]{1,200}")
 _WORD_VALUE = re.compile(r"[A-Za-z0-9_.+,-]{0,100}")
+_HYPRE_RELAXATION = re.compile(r"([A-Za-z0-9]{1,20}-){0,3}SOR/Jacobi", re.IGNORECASE)
 _FORBIDDEN_VALUES = frozenset({"python", "shell"})
 
 
@@ -90,7 +93,7 @@ def petsc_option_problem(key: str, value: Any) -> str | None:
         return None
     if isinstance(value, (int, float)):
         return None if math.isfinite(value) else "must be finite"
-    if not isinstance(value, str) or not _WORD_VALUE.fullmatch(value):
+    if not isinstance(value, str) or not (_WORD_VALUE.fullmatch(value) or _HYPRE_RELAXATION.fullmatch(value)):
         return "must be true/false, a number or a word (no paths or viewer specifications)"
     if value.lower() in _FORBIDDEN_VALUES:
         return f"= {value!r} would load code; not allowed from a config"

@@ -36,6 +36,8 @@ TUNING = {
     "snes_lag_preconditioner": 25,
     "ksp_error_if_not_converged": True,
     "pc_hypre_type": "boomeramg",
+    "fieldsplit_u_pc_hypre_boomeramg_relax_type_all": "symmetric-SOR/Jacobi",
+    "pc_hypre_boomeramg_relax_type_coarse": "l1scaled-SOR/Jacobi",
 }
 
 REFUSED = {
@@ -77,6 +79,9 @@ REFUSED_VALUES = {
     "ksp_type": "gmres -options_file /tmp/x",
     "mat_mumps_icntl_4": "../../x",
     "pc_gamg_threshold": "ascii:/tmp/x",
+    "pc_hypre_boomeramg_relax_type_down": "/tmp/SOR/Jacobi",
+    "pc_hypre_boomeramg_relax_type_up": "../SOR/Jacobi",
+    "pc_hypre_boomeramg_relax_type_all": "SOR/Jacobi/x",
 }
 
 
