@@ -16,6 +16,7 @@ from typing import Any, cast
 import dolfinx.fem
 import numpy as np
 import ufl
+from ufl.algorithms.analysis import extract_type
 
 from fem_chemotaxis.config.settings import SolverSettings
 from fem_chemotaxis.fluid import FluidFlow
@@ -151,7 +152,9 @@ class StepSolver:
             levels = self._levels
             constants = [p for p in fixed or () if isinstance(p, dolfinx.fem.Constant)]  # a fit changes them
             split = (
-                None if fixed is None else (lambda f: any(f is p for p in fixed), [levels.dt, levels.omega, *constants])
+                None
+                if fixed is None
+                else (lambda f: any(f is p for p in fixed), [levels.dt, levels.omega, *constants], _step_inputs(levels))
             )
             return NonlinearSolver(
                 residuals, unknowns, options, bcs, split=split, split_order=split_order, forcing=forcing
@@ -244,6 +247,12 @@ class StepSolver:
         """The step was accepted: the controller remembers the new state."""
         if self.controller is not None:
             self.controller.accept(time, self.fields.owned_values())
+
+
+def _step_inputs(levels: TimeLevels) -> list[Any]:
+    """The form inputs that change only from one step to the next: those of the old time levels and t_n."""
+    expressions = [*levels.old.values(), *levels.older.values(), levels.t_old]
+    return list({f for e in expressions for f in extract_type(e, ufl.Coefficient) | extract_type(e, ufl.Constant)})
 
 
 def _taxis_targets_first(model: Model) -> list[str]:

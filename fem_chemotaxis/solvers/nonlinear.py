@@ -138,11 +138,12 @@ class NonlinearSolver:
         unknowns: The Functions solved for, in the same order (their names label the splits).
         options: PETSc options (a preset, with the user's overrides merged in).
         bcs: Dirichlet conditions on any of the unknowns.
-        split: (which form inputs never change, the step-size constants): assemble the
-            constant part of the residual and the Jacobian once, and again only when a
-            step-size constant changes (:mod:`fem_chemotaxis.solvers.kept_part`, added by
-            the callbacks of :mod:`fem_chemotaxis.solvers.split_assembly`); None: whole forms
-            each time.
+        split: (which form inputs never change, the step-size constants, the inputs that change
+            only between solves): assemble the constant part of the residual and the Jacobian
+            once, and again only when a step-size constant changes, the terms of the step
+            inputs alone once a solve (:mod:`fem_chemotaxis.solvers.kept_part`, added by the
+            callbacks of :mod:`fem_chemotaxis.solvers.split_assembly`); None: whole forms each
+            time.
             Not with an explicit `jacobian` (the split one is dF/du).
         split_order: Names of the unknowns in the order of the field split (default: their order).
         forcing: Choose the Krylov tolerance per Newton iteration
@@ -158,7 +159,7 @@ class NonlinearSolver:
         *,
         jacobian: Sequence[Sequence[ufl.Form]] | None = None,
         preconditioner: Sequence[Sequence[ufl.Form]] | None = None,
-        split: tuple[IsFixed, Sequence[dolfinx.fem.Constant]] | None = None,
+        split: tuple[IsFixed, Sequence[dolfinx.fem.Constant], Sequence[Any]] | None = None,
         split_order: Sequence[str] | None = None,
         forcing: bool = False,
     ):
@@ -181,7 +182,9 @@ class NonlinearSolver:
         )
         self.split: SplitAssembly | None = None
         if split is not None:
-            self.split = SplitAssembly(self.problem, KeptPart(self.problem, residuals, *split, bcs), bcs)
+            is_fixed, step_constants, step_inputs = split
+            kept = KeptPart(self.problem, residuals, is_fixed, step_constants, bcs, step_inputs)
+            self.split = SplitAssembly(self.problem, kept, bcs)
         snes = self.problem.solver
         snes.setFromOptions()
         self._configure(snes, list(unknowns))
@@ -224,6 +227,7 @@ class NonlinearSolver:
         iteration after a failed solve, then lagged as before."""
         snes = self.problem.solver
         if self.split is not None:
+            self.split.kept.new_step()
             snes.setTolerances(atol=max(self._atol, self._round_off_floor()))
         self.problem.solve()
         self._options.clear()  # the sub-solvers have read their options by now

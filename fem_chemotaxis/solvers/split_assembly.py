@@ -3,9 +3,9 @@
 Each evaluation assembles only what changes and adds the kept part (mass/dt, constant
 diffusion, linear reactions, constant sources), assembled only when a step constant changes:
 
-- residual: F_changing (taxis, the old time levels, anything depending on t) by DOLFINx's own
-  residual routine (lifting and Dirichlet rows as usual), plus K u + c (zero on the Dirichlet
-  rows);
+- residual: F_changing (taxis, anything depending on the unknowns and changing inputs) by
+  DOLFINx's own residual routine (lifting and Dirichlet rows as usual), plus K u + c and the
+  step's c_n (zero on the Dirichlet rows);
 - Jacobian: the blocks of dF_changing/du with DOLFINx's Dirichlet treatment (rows and columns
   of constrained dofs left out), plus the kept matrix (1 on the constrained diagonal).
 
@@ -57,23 +57,23 @@ class SplitAssembly:
             problem.solver.setFunction(self.residual, problem.b)
 
     def residual(self, snes: PETSc.SNES, x: PETSc.Vec, b: PETSc.Vec) -> None:
-        """b = F(x): the changing forms assembled, K x + c added. Without Dirichlet conditions the
-        changing forms alone (DOLFINx's residual routine packs the Jacobian's coefficients for a
-        lifting that adds nothing: 13 of 97 ms a residual at 5e5 DOFs)."""
+        """b = F(x): the changing forms assembled, K x + c + c_n added. Without Dirichlet
+        conditions the changing forms alone, a row without any left out (DOLFINx's residual
+        routine packs the Jacobian's coefficients for a lifting that adds nothing: 13 of 97 ms a
+        residual at 5e5 DOFs)."""
         self.kept.update()
+        self.kept.update_step()
         if self.bcs:
             dolfinx.fem.petsc.assemble_residual(snes, x, b, **self._context)
         else:
             dolfinx.la.petsc._ghost_update(x, PETSc.InsertMode.INSERT, PETSc.ScatterMode.FORWARD)
-            for vector in (x, b):  # the line search's work vectors do not carry the layout
-                vector.setAttr("_blocks", self._context.get("_blocks"))
             dolfinx.fem.petsc.assign(x, self._context["u"])
-            dolfinx.la.petsc._zero_vector(b)
-            dolfinx.fem.petsc.assemble_vector(b, self._context["residual"])
-            dolfinx.la.petsc._ghost_update(b, PETSc.InsertMode.ADD, PETSc.ScatterMode.REVERSE)
+            self.kept.blocks.assemble_vector(self._context["residual"], b)
         assert self.kept.residual_matrix is not None and self.kept.residual_vector is not None
         self.kept.residual_matrix.multAdd(x, b, b)
         b.axpy(1.0, self.kept.residual_vector)
+        if self.kept.step_vector is not None:
+            b.axpy(1.0, self.kept.step_vector)
         dolfinx.la.petsc._ghost_update(b, PETSc.InsertMode.INSERT, PETSc.ScatterMode.FORWARD)
 
     def jacobian(self, _snes: PETSc.SNES, x: PETSc.Vec, J: PETSc.Mat, _P: Any) -> None:

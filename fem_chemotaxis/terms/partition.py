@@ -10,6 +10,8 @@ with bilinear forms dT/du_j that never change: they are assembled once into a ma
 (terms with non-linear dependence, or with inputs that change: time, the non-local
 integrals, velocities, ...) stays a form assembled when evaluated. "Fixed" inputs are given
 by the caller (the model's parameters); anything not listed counts as changing.
+:func:`split_step_terms` then picks out of the changing part the terms that change only from
+one time step to the next (no unknown in them, only old time levels and t_n as changing inputs).
 
 The same test sorts the blocks of a Jacobian form into a constant and a changing part.
 """
@@ -23,7 +25,7 @@ import ufl
 from ufl.algorithms import expand_derivatives
 from ufl.algorithms.analysis import extract_type
 
-__all__ = ["ResidualPartition", "changing_inputs", "partition_bilinear", "partition_residuals"]
+__all__ = ["ResidualPartition", "changing_inputs", "partition_bilinear", "partition_residuals", "split_step_terms"]
 
 Form = ufl.Form
 #: Whether a form input (Coefficient or Constant) stays the same for the whole run.
@@ -75,6 +77,29 @@ def partition_residuals(
         [_form(c) for c in constant],
         [_form(c) for c in changing],
     )
+
+
+def split_step_terms(
+    forms: Sequence[Form | None],
+    unknowns: Sequence[ufl.Coefficient],
+    is_fixed: IsFixed,
+    is_step_input: IsFixed,
+) -> tuple[list[Form | None], list[Form | None]]:
+    """Split each form into the terms that change only from one step to the next - no unknown
+    in them, every input fixed or a step input (the old time levels, t_n) - and the rest:
+    (per step, rest)."""
+    per_step: list[Form | None] = []
+    rest: list[Form | None] = []
+    for form in forms:
+        step_terms: list[ufl.Integral] = []
+        other: list[ufl.Integral] = []
+        for integral, term in _terms(form) if form is not None else ():
+            inputs = changing_inputs(term, is_fixed)
+            by_step = not inputs.intersection(unknowns) and all(is_step_input(f) for f in inputs)
+            (step_terms if by_step else other).append(integral.reconstruct(integrand=term))
+        per_step.append(_form(step_terms))
+        rest.append(_form(other))
+    return per_step, rest
 
 
 def partition_bilinear(

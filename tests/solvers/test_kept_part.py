@@ -1,4 +1,5 @@
-"""Newton's split residual and Jacobian (one kept part K u + c, the changing forms assembled) equal DOLFINx's full assembly."""
+"""Newton's split residual and Jacobian (one kept part K u + c, the step's terms c_n, the changing
+forms assembled) equal DOLFINx's full assembly."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ def _split_against_full(solver: NonlinearSolver, comm) -> tuple[float | None, fl
     x = problem.b.duplicate()
     x.setArray(np.random.default_rng(comm.rank).uniform(0.5, 1.5, x.getLocalSize()))
     residual = None
+    solver.split.kept.new_step()  # the old levels moved on when the last step was accepted
     if solver.split.kept.residual_split:
         split, full = problem.b.duplicate(), problem.b.duplicate()
         solver.split.residual(problem.solver, x, split)
@@ -42,7 +44,9 @@ def test_split_residual_and_jacobian_equal_the_full_assembly(comm):
     """Keller-Segel with a constant source, a time-dependent Dirichlet value and a reaction term
     (u + 1)^2 whose derivative has a constant summand (kept for the Jacobian only); dt changed
     once, then omega alone (0 -> 0.6 -> 1): the kept part is assembled three times and both
-    callbacks equal the full assembly at a random state (also without the Dirichlet condition)."""
+    callbacks equal the full assembly at a random state (also without the Dirichlet condition).
+    The old levels and the source sin(t) are the step's terms: without Dirichlet conditions the
+    signal's row has no changing form left; with them it keeps its step terms."""
     model = Model.from_dict(
         {
             "species": {
@@ -75,6 +79,8 @@ def test_split_residual_and_jacobian_equal_the_full_assembly(comm):
         assert jacobian < 1e-13, scheme  # measured: 1.8e-17 .. 2.4e-17 serial
         assert solver.split.kept.jacobian_only is not None
         assert solver.split.kept.assemblies == 3  # once per (dt, omega), shared by residual and Jacobian
+        assert solver.split.kept.step_vector is not None
+        assert (solver.split.kept.changing_residuals[1] is None) == (not bcs)
 
 
 def test_split_jacobian_without_split_residual(comm):
