@@ -16,7 +16,6 @@ from typing import Any, cast
 import dolfinx.fem
 import numpy as np
 import ufl
-from ufl.algorithms.analysis import extract_type
 
 from fem_chemotaxis.config.settings import SolverSettings
 from fem_chemotaxis.fluid import FluidFlow
@@ -27,6 +26,7 @@ from fem_chemotaxis.solvers.linear import linear_preset_options
 from fem_chemotaxis.solvers.linearly_implicit import LinearlyImplicitSystem
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
 from fem_chemotaxis.solvers.rosenbrock import RosenbrockSolver, jacobian_reuse
+from fem_chemotaxis.terms.partition import changing_inputs
 from fem_chemotaxis.terms.spatial import SpatialOperator
 from fem_chemotaxis.time import BDF2, RosenbrockTableau, StepController, ThetaMethod, TimeLevels
 
@@ -252,7 +252,7 @@ class StepSolver:
 def _step_inputs(levels: TimeLevels) -> list[Any]:
     """The form inputs that change only from one step to the next: those of the old time levels and t_n."""
     expressions = [*levels.old.values(), *levels.older.values(), levels.t_old]
-    return list({f for e in expressions for f in extract_type(e, ufl.Coefficient) | extract_type(e, ufl.Constant)})
+    return list({f for e in expressions for f in changing_inputs(e, lambda _: False)})
 
 
 def _taxis_targets_first(model: Model) -> list[str]:
