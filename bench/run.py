@@ -84,18 +84,33 @@ def step_cost_command(dim: int, n: int, solver: str, ranks: int, *extra: str) ->
 
 
 def fem_cases(plan: Plan) -> list[dict]:
-    cases = []
-    for dim, sizes, solver, ranks in (
-        (2, plan.iterative_2d, "iterative", (1, 2)),
-        (2, plan.direct_2d, "direct", (1,)),
-        (3, plan.iterative_3d, "iterative", (1, 2)),
-    ):
-        for n in sizes:
-            for r in ranks:
-                command = step_cost_command(dim, n, solver, r)
-                what = {"dim": dim, "n": n, "solver": solver, "ranks": r, "dofs": problem.fem_dofs(dim, n)}
-                log(f"FEM {dim}-D n={n} {solver} on {r} rank(s)")
-                cases.append(run_case(command, plan.timeout, what))
+    """Backward Euler per step, iterative (1 and 2 ranks) and MUMPS; the sizes of the ratios
+    (`plan.repeated`) measured once more after all others, each record the faster of its two runs
+    (both times kept in ``repeats``): on a shared host single runs were slowed by up to 1.4x."""
+    runs = [
+        (dim, n, solver, ranks)
+        for dim, sizes, solver, rank_counts in (
+            (2, plan.iterative_2d, "iterative", (1, 2)),
+            (2, plan.direct_2d, "direct", (1,)),
+            (3, plan.iterative_3d, "iterative", (1, 2)),
+        )
+        for n in sizes
+        for ranks in rank_counts
+    ]
+
+    def measured(dim: int, n: int, solver: str, ranks: int) -> dict:
+        what = {"dim": dim, "n": n, "solver": solver, "ranks": ranks, "dofs": problem.fem_dofs(dim, n)}
+        log(f"FEM {dim}-D n={n} {solver} on {ranks} rank(s)")
+        return run_case(step_cost_command(dim, n, solver, ranks), plan.timeout, what)
+
+    cases = [measured(*run) for run in runs]
+    for k, run in enumerate(runs):
+        if run[:2] in plan.repeated and "time_per_step" in cases[k]:
+            again = measured(*run)
+            times = [cases[k]["time_per_step"], again.get("time_per_step")]
+            if "time_per_step" in again and again["time_per_step"] < cases[k]["time_per_step"]:
+                cases[k] = again
+            cases[k]["repeats"] = times
     for n in sorted(set(plan.iterative_2d) - set(plan.direct_2d)):
         cases.append(
             {

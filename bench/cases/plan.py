@@ -23,6 +23,7 @@ class Plan:
     gradient_cost: dict = field(default_factory=dict)  # adjoint gradient vs forward run (cases/gradient_cost.py)
     fit_recovery: dict = field(default_factory=dict)  # chi, d from noisy observations (cases/fit_recovery.py)
     adaptive_mesh: dict = field(default_factory=dict)  # uniform fine x fine vs base x base adapted
+    repeated: tuple[tuple[int, int], ...] = ()  # (dim, n): backward Euler measured twice, the faster kept
     timeout: float = 600.0  # seconds per case
 
 
@@ -40,6 +41,7 @@ FULL = Plan(
     rosenbrock_direct_2d=(250, 500, 708),
     rosenbrock_3d=(62,),  # 5.0e5 DOFs
     rosenbrock_parallel=((2, 1000), (3, 62)),  # 2.0e6 and 5.0e5 DOFs
+    repeated=((2, 708), (2, 1000), (3, 62)),  # speedup_vs_lu, parallel_efficiency[_3d]
     # plateaus form by t ~ 5 and coarsen until t ~ 40; a long quiet phase follows (see README)
     adaptive={
         "cells": (32, 16),
@@ -68,6 +70,7 @@ QUICK = Plan(
     rosenbrock_direct_2d=(40, 80),
     rosenbrock_3d=(12,),
     rosenbrock_parallel=((2, 80), (3, 12)),
+    repeated=((3, 12),),
     adaptive={
         "cells": (16, 8),
         "end": 10.0,

@@ -2,7 +2,9 @@
 
 DOLFINx's own block assembly needs a form in every row; the split forms of
 :mod:`fem_chemotaxis.terms.partition` often leave whole rows empty (e.g. the constant
-equation of a chemical signal), so the blocks are assembled one by one here.
+equation of a chemical signal), so the blocks are assembled one by one here: through PETSc
+(:class:`BlockAssembler`, for what is assembled once), or through DOLFINx's CSR assembler
+(:class:`CSRBlocks`, for what is assembled at every Newton iteration).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import numpy as np
 
 from petsc4py import PETSc
 
-__all__ = ["BlockAssembler", "compile_forms"]
+__all__ = ["BlockAssembler", "CSRBlocks", "compile_forms"]
 
 
 class BlockAssembler:
@@ -42,6 +44,17 @@ class BlockAssembler:
             dolfinx.fem.assemble_vector(scratch.x.array, form)
             scratch.x.scatter_reverse(dolfinx.la.InsertMode.add)
             out.array[start:stop] = scratch.x.array[: stop - start]
+
+    def global_rows(self, k: int, dofs: np.ndarray) -> np.ndarray:
+        """Global rows of the block layout of unknown k's dofs, given by their global (scalar) indices."""
+        V = self.spaces[k]
+        bs = V.dofmap.index_map_bs
+        comm = V.mesh.comm
+        firsts = np.asarray(comm.allgather(V.dofmap.index_map.local_range[0] * bs))
+        rank_start = comm.exscan(int(self.offsets[-1])) or 0
+        block_starts = np.asarray(comm.allgather(rank_start + int(self.offsets[k])))
+        owners = np.searchsorted(firsts, dofs, side="right") - 1
+        return (block_starts[owners] + dofs - firsts[owners]).astype(PETSc.IntType)
 
     def dirichlet_rows(self, bc: dolfinx.fem.DirichletBC) -> tuple[np.ndarray, np.ndarray]:
         """The owned dofs a condition constrains: (rows of the block layout, dofs of its unknown's space)."""
@@ -81,6 +94,58 @@ class BlockAssembler:
                 block = A.getLocalSubMatrix(self.index_sets[i], self.index_sets[i])
                 dolfinx.cpp.fem.petsc.insert_diagonal(block, V._cpp_object, cpp_bcs, diagonal)
                 A.restoreLocalSubMatrix(self.index_sets[i], self.index_sets[i], block)
+        A.assemble()
+
+
+class CSRBlocks:
+    """Bilinear block forms assembled by DOLFINx's own CSR assembler and added to a PETSc matrix
+    of the block layout row by row (``MatSetValues`` once per owned row and block).
+
+    DOLFINx's PETSc assembly inserts every cell matrix through ``MatSetValuesLocal``; its CSR
+    assembler writes into its own arrays, and one row-wise insertion follows (2-D Keller-Segel,
+    1.0e6 DOFs, the two taxis blocks: bench/README.md "The Jacobian through DOLFINx's CSR
+    assembler"). Costs the blocks' CSR storage and one global column index per stored entry.
+
+    Args:
+        forms: The blocks (compiled; None: no block), of scalar spaces (the species': DOLFINx's
+            CSR assembly from Python takes equal block sizes only).
+        blocks: The block layout.
+        A: A matrix of that layout (its local-to-global map fixes the global indices).
+    """
+
+    def __init__(self, forms: Sequence[Sequence[Any]], blocks: BlockAssembler, A: PETSc.Mat):
+        start = A.getOwnershipRange()[0]
+        self._blocks: list[tuple[Any, dolfinx.la.MatrixCSR, np.ndarray, np.ndarray, np.ndarray, int]] = []
+        for i, row in enumerate(forms):
+            for j, form in enumerate(row):
+                if form is None:
+                    continue
+                if any(V.dofmap.index_map_bs != 1 for V in form.function_spaces):
+                    raise ValueError("CSRBlocks assembles blocks of scalar spaces only")
+                M = dolfinx.fem.create_matrix(form)
+                owned = M.index_map(0).size_local
+                indptr = M.indptr[: owned + 1]
+                rows = start + blocks.offsets[i] + np.arange(owned)
+                columns = M.index_map(1).local_to_global(M.indices[: indptr[-1]].astype(np.int32))
+                columns = blocks.global_rows(j, columns)
+                self._blocks.append(
+                    (form, M, indptr.astype(PETSc.IntType), columns, rows.astype(PETSc.IntType), int(indptr[-1]))
+                )
+
+    def add(self, A: PETSc.Mat, bcs: Sequence[dolfinx.fem.DirichletBC] = ()) -> None:
+        """A += the blocks (rows and columns of Dirichlet dofs left out), then A.assemble()."""
+        cpp_bcs = [bc._cpp_object for bc in bcs]
+        for form, M, indptr, columns, rows, stored in self._blocks:
+            M.data[:] = 0.0
+            dolfinx.cpp.fem.assemble_matrix(
+                M._cpp_object,
+                form._cpp_object,
+                dolfinx.fem.pack_constants(form),
+                dolfinx.fem.pack_coefficients(form),
+                cpp_bcs,
+            )
+            M.scatter_reverse()
+            A.setValuesIJV(indptr, columns, M.data[:stored], PETSc.InsertMode.ADD_VALUES, rows)
         A.assemble()
 
 

@@ -41,7 +41,7 @@ import ufl
 
 from petsc4py import PETSc
 
-from fem_chemotaxis.solvers.blocks import BlockAssembler, compile_forms
+from fem_chemotaxis.solvers.blocks import BlockAssembler, CSRBlocks, compile_forms
 from fem_chemotaxis.solvers.linear import ReusedKrylovSolver
 from fem_chemotaxis.terms.partition import (
     IsFixed,
@@ -123,6 +123,7 @@ class LinearlyImplicitSystem:
             self.jacobian_fixed = self.linear.copy()
             self.jacobian_fixed.axpy(1.0, self._assembled(fixed), _SAME)
         self.jacobian = self.W.duplicate()
+        self._jacobian_blocks = CSRBlocks(self._jacobian_changing, self._blocks, self.jacobian)
         self.constant = self.new_vector()
         self._blocks.assemble_vector(compile_forms(parts.constant), self.constant)
         self._dirichlet = self._dirichlet_rows(bcs)
@@ -233,7 +234,7 @@ class LinearlyImplicitSystem:
     def _assemble_jacobian(self) -> None:
         EVENTS["FCJacobian"].begin()
         self.jacobian.zeroEntries()
-        self._blocks.add(self.jacobian, self._jacobian_changing)
+        self._jacobian_blocks.add(self.jacobian)
         self.jacobian.axpy(1.0, self.jacobian_fixed, _SAME)
         self._jacobian_age = 0
         self._jacobian_at = (float(self.time.value), self._current.array_r.copy())

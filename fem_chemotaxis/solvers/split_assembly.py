@@ -6,8 +6,9 @@ diffusion, linear reactions, constant sources), assembled only when a step const
 - residual: F_changing (taxis, anything depending on the unknowns and changing inputs) by
   DOLFINx's own residual routine (lifting and Dirichlet rows as usual), plus K u + c and the
   step's c_n (zero on the Dirichlet rows);
-- Jacobian: the blocks of dF_changing/du with DOLFINx's Dirichlet treatment (rows and columns
-  of constrained dofs left out), plus the kept matrix (1 on the constrained diagonal).
+- Jacobian: the blocks of dF_changing/du by DOLFINx's CSR assembler
+  (:class:`~fem_chemotaxis.solvers.blocks.CSRBlocks`) with DOLFINx's Dirichlet treatment (rows
+  and columns of constrained dofs left out), plus the kept matrix (1 on the constrained diagonal).
 
 Both equal a full assembly up to the order of floating-point additions.
 """
@@ -23,6 +24,7 @@ import dolfinx.la.petsc
 
 from petsc4py import PETSc
 
+from fem_chemotaxis.solvers.blocks import CSRBlocks
 from fem_chemotaxis.solvers.kept_part import KeptPart
 
 __all__ = ["SplitAssembly"]
@@ -47,6 +49,7 @@ class SplitAssembly:
         bcs: Sequence[dolfinx.fem.DirichletBC] = (),
     ):
         self.kept, self.bcs, self._problem = kept, list(bcs), problem
+        self._changing_jacobian = CSRBlocks(kept.changing_jacobian, kept.blocks, problem.A)
         problem.solver.setJacobian(self.jacobian, problem.A, problem.P_mat)
         self._context: dict[str, Any] = {}
         if kept.residual_split:
@@ -82,5 +85,5 @@ class SplitAssembly:
         dolfinx.fem.petsc.assign(x, self._problem.u)
         self.kept.update()
         J.zeroEntries()
-        self.kept.blocks.add(J, self.kept.changing_jacobian, self.bcs)
+        self._changing_jacobian.add(J, self.bcs)
         J.axpy(1.0, self.kept.jacobian, _SAME)
