@@ -110,7 +110,7 @@ class CSRBlocks:
         forms: The blocks (compiled; None: no block), of scalar spaces (the species': DOLFINx's
             CSR assembly from Python takes equal block sizes only).
         blocks: The block layout.
-        A: A matrix of that layout (its local-to-global map fixes the global indices).
+        A: A matrix of that layout (its ownership range places this rank's rows).
     """
 
     def __init__(self, forms: Sequence[Sequence[Any]], blocks: BlockAssembler, A: PETSc.Mat):
