@@ -110,11 +110,9 @@ class CSRBlocks:
         forms: The blocks (compiled; None: no block), of scalar spaces (the species': DOLFINx's
             CSR assembly from Python takes equal block sizes only).
         blocks: The block layout.
-        A: A matrix of that layout (its ownership range places this rank's rows).
     """
 
-    def __init__(self, forms: Sequence[Sequence[Any]], blocks: BlockAssembler, A: PETSc.Mat):
-        start = A.getOwnershipRange()[0]
+    def __init__(self, forms: Sequence[Sequence[Any]], blocks: BlockAssembler):
         self._blocks: list[tuple[Any, dolfinx.la.MatrixCSR, np.ndarray, np.ndarray, np.ndarray, int]] = []
         for i, row in enumerate(forms):
             for j, form in enumerate(row):
@@ -125,12 +123,11 @@ class CSRBlocks:
                 M = dolfinx.fem.create_matrix(form)
                 owned = M.index_map(0).size_local
                 indptr = M.indptr[: owned + 1]
-                rows = start + blocks.offsets[i] + np.arange(owned)
-                columns = M.index_map(1).local_to_global(M.indices[: indptr[-1]].astype(np.int32))
-                columns = blocks.global_rows(j, columns)
-                self._blocks.append(
-                    (form, M, indptr.astype(PETSc.IntType), columns, rows.astype(PETSc.IntType), int(indptr[-1]))
+                rows = blocks.global_rows(i, M.index_map(0).local_range[0] + np.arange(owned))
+                columns = blocks.global_rows(
+                    j, M.index_map(1).local_to_global(M.indices[: indptr[-1]].astype(np.int32))
                 )
+                self._blocks.append((form, M, indptr.astype(PETSc.IntType), columns, rows, int(indptr[-1])))
 
     def add(self, A: PETSc.Mat, bcs: Sequence[dolfinx.fem.DirichletBC] = ()) -> None:
         """A += the blocks (rows and columns of Dirichlet dofs left out), then A.assemble()."""

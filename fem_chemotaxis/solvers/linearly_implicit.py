@@ -123,7 +123,7 @@ class LinearlyImplicitSystem:
             self.jacobian_fixed = self.linear.copy()
             self.jacobian_fixed.axpy(1.0, self._assembled(fixed), _SAME)
         self.jacobian = self.W.duplicate()
-        self._jacobian_blocks = CSRBlocks(self._jacobian_changing, self._blocks, self.jacobian)
+        self._jacobian_blocks = CSRBlocks(self._jacobian_changing, self._blocks)
         self.constant = self.new_vector()
         self._blocks.assemble_vector(compile_forms(parts.constant), self.constant)
         self._dirichlet = self._dirichlet_rows(bcs)

@@ -49,7 +49,7 @@ class SplitAssembly:
         bcs: Sequence[dolfinx.fem.DirichletBC] = (),
     ):
         self.kept, self.bcs, self._problem = kept, list(bcs), problem
-        self._changing_jacobian = CSRBlocks(kept.changing_jacobian, kept.blocks, problem.A)
+        self._changing_jacobian = CSRBlocks(kept.changing_jacobian, kept.blocks)
         problem.solver.setJacobian(self.jacobian, problem.A, problem.P_mat)
         self._context: dict[str, Any] = {}
         if kept.residual_split:

@@ -48,7 +48,7 @@ def test_csr_blocks_equal_the_petsc_assembly(comm):
     reference.zeroEntries()
     csr = reference.duplicate()
     blocks.add(reference, forms, bcs)
-    assembled = CSRBlocks(forms, blocks, csr)
+    assembled = CSRBlocks(forms, blocks)
     for _ in range(2):
         csr.zeroEntries()
         assembled.add(csr, bcs)
