@@ -150,6 +150,18 @@ def rosenbrock_cases(plan: Plan) -> list[dict]:
     return cases
 
 
+def bandwidth_cases(plan: Plan, rounds: int = 3) -> list[dict]:
+    """The memory bandwidth of 1 and 2 ranks streaming at once, alternating (cases/bandwidth.py)."""
+    log(f"memory bandwidth on 1 and 2 ranks, {rounds} rounds")
+    cases = []
+    for _ in range(rounds):
+        for ranks in (1, 2):
+            command = [sys.executable, "-m", "cases.bandwidth"]
+            command = ["mpiexec", "-n", str(ranks), *command] if ranks > 1 else command
+            cases.append(run_case(command, plan.timeout, {"case": "bandwidth", "ranks": ranks}))
+    return cases
+
+
 def time_to_solution_case(plan: Plan) -> dict:
     t = plan.time_to_solution
     log(f"time to solution, n = {t['n']}, end time {t['end']:g}")
@@ -294,10 +306,12 @@ def main() -> None:
     host = socket.gethostname()
     log(f"{plan.mode} run on {host}")
 
+    bandwidth = bandwidth_cases(plan)  # around the parallel cases: before the first, after the last
     fem = fem_cases(plan)
     fipy = fipy_cases(plan, args.pip_cert)
     adaptive = adaptive_case(plan)
     rosenbrock = rosenbrock_cases(plan)
+    bandwidth += bandwidth_cases(plan)
     to_solution = time_to_solution_case(plan)
     gradient = gradient_cost_case(plan)
     recovery = fit_recovery_case(plan)
@@ -316,6 +330,9 @@ def main() -> None:
         "floor_ratio_3d": summary.floor_ratio(rosenbrock, dim=3),
         "parallel_efficiency_rosenbrock": summary.parallel_efficiency(rosenbrock, dim=2),
         "parallel_efficiency_rosenbrock_3d": summary.parallel_efficiency(rosenbrock, dim=3),
+        "parallel_efficiency_floor": summary.floor_parallel_efficiency(rosenbrock, dim=2),
+        "parallel_efficiency_floor_3d": summary.floor_parallel_efficiency(rosenbrock, dim=3),
+        "memory_bandwidth_scaling": summary.bandwidth_scaling(bandwidth),
         "peak_memory_per_dof": summary.peak_memory_per_dof(fem + rosenbrock),
         "rosenbrock_vs_newton": summary.rosenbrock_vs_newton(fem, rosenbrock),
         "speedup_vs_lu_rosenbrock": summary.speedup_vs_lu(rosenbrock),
@@ -343,6 +360,7 @@ def main() -> None:
             "gradient_cost": gradient,
             "fit_recovery": recovery,
             "adaptive_mesh": adaptive_mesh,
+            "bandwidth": bandwidth,
         },
         "total_wall_time": time.perf_counter() - started,
     }
@@ -356,6 +374,15 @@ def main() -> None:
         value = "not measured" if check["value"] is None else f"{check['value']:.3g}"
         verdict = {True: "pass", False: "MISS", None: "n/a"}[check["pass"]]
         print(f"  {name:22s} {value:>12s}  (target {check['relation']} {check['threshold']:.3g})  {verdict}")
+    yardsticks = ("parallel_efficiency_floor", "parallel_efficiency_floor_3d", "memory_bandwidth_scaling")
+    print(
+        "  the machine's own 1 -> 2 rank scaling: "
+        + ", ".join(f"{k} {_number(results['summary'][k])}" for k in yardsticks)
+    )
+
+
+def _number(value: float | None) -> str:
+    return "not measured" if value is None else f"{value:.3g}"
 
 
 if __name__ == "__main__":

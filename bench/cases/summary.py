@@ -105,6 +105,43 @@ def parallel_efficiency(fem: list[dict], dim: int = 2) -> dict:
     }
 
 
+def floor_parallel_efficiency(rosenbrock: list[dict], dim: int = 2) -> dict:
+    """The floor's t1 / (2 t2) (plain DOLFINx and hypre, cases/floor.py) at the largest size whose
+    floor was measured on 1 and 2 ranks, each part's, and the default scheme's in the same processes:
+    what the machine gives a second rank on the same work, next to what the package gets."""
+    one = {r["n"]: r for r in select(rosenbrock, dim=dim, solver="iterative", ranks=1) if "floor" in r}
+    two = [r for r in select(rosenbrock, dim=dim, solver="iterative", ranks=2) if "floor" in r and r["n"] in one]
+    if not two:
+        return {"value": None, "note": f"no {dim}-D floor measured on 1 and 2 ranks"}
+    a, b = one[two[-1]["n"]], two[-1]
+    parts = a["floor"]["parts"]
+    return {
+        "value": a["floor"]["wall"] / (2 * b["floor"]["wall"]),
+        "dofs": a["dofs"],
+        "t1": a["floor"]["wall"],
+        "t2": b["floor"]["wall"],
+        "parts": {k: parts[k]["wall"] / (2 * b["floor"]["parts"][k]["wall"]) for k in parts},
+        "package": a["time_per_step"] / (2 * b["time_per_step"]),
+    }
+
+
+def bandwidth_scaling(samples: list[dict]) -> dict:
+    """Memory bandwidth of 2 ranks streaming at once / (2 x that of 1 rank), the medians of the
+    runs (cases/bandwidth.py): a bound on the efficiency of memory-bound work on this machine."""
+    medians = {}
+    for ranks in (1, 2):
+        values = sorted(s["bandwidth"] for s in samples if s.get("ranks") == ranks and "bandwidth" in s)
+        if not values:
+            return {"value": None, "note": f"memory bandwidth not measured on {ranks} rank(s)"}
+        medians[ranks] = values[len(values) // 2]
+    return {
+        "value": medians[2] / (2 * medians[1]),
+        "one_rank": medians[1],
+        "two_ranks": medians[2],
+        "samples": {r: [s["bandwidth"] for s in samples if s.get("ranks") == r] for r in (1, 2)},
+    }
+
+
 def floor_ratio(rosenbrock: list[dict], dim: int = 2) -> dict:
     """Time per step / the floor measured in the same process, 1 rank, at the size nearest
     1e6 DOFs (2-D) or 5e5 DOFs (3-D)."""

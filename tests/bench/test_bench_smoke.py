@@ -267,3 +267,38 @@ def test_adaptive_step_ratio_on_a_known_ladder():
     assert ratio == pytest.approx(463 / n_star, rel=1e-12)
     assert steps_for_error(ladder, 2.0) == 200  # above the coarsest rung's error: the coarsest suffices
     assert step_ratio(463, ladder, 1e-4) == (None, None)  # below the finest rung's error: unknown
+
+
+def test_summary_of_the_machines_own_scaling():
+    """The floor's and the memory bandwidth's 1 -> 2 rank efficiencies from synthetic records:
+    floor 6 s on 1 rank and 4 s on 2 (0.75; its parts 0.5 and 1.0), the package's step 1.8 and
+    1.0 s (0.9) at the larger of two sizes; bandwidth medians 20 and 30 GB/s (0.75)."""
+
+    def record(n: int, ranks: int, step: float, parts: dict[str, float]) -> dict:
+        floor = {"wall": sum(parts.values()), "parts": {k: {"wall": v, "cpu": v} for k, v in parts.items()}}
+        return {
+            "dim": 2,
+            "n": n,
+            "solver": "iterative",
+            "ranks": ranks,
+            "dofs": 2 * n * n,
+            "time_per_step": step,
+            "floor": floor,
+        }
+
+    rosenbrock = [
+        record(10, 1, 1.0, {"assemble": 1.0, "amg": 1.0}),
+        record(10, 2, 1.0, {"assemble": 1.0, "amg": 1.0}),
+        record(20, 1, 1.8, {"assemble": 2.0, "amg": 4.0}),
+        record(20, 2, 1.0, {"assemble": 2.0, "amg": 2.0}),
+    ]
+    floor = summary.floor_parallel_efficiency(rosenbrock)
+    assert floor["value"] == pytest.approx(0.75) and floor["dofs"] == 800
+    assert floor["parts"] == pytest.approx({"assemble": 0.5, "amg": 1.0})
+    assert floor["package"] == pytest.approx(0.9)
+    assert summary.floor_parallel_efficiency(rosenbrock, dim=3)["value"] is None
+    samples = [{"ranks": 1, "bandwidth": b} for b in (19.0, 20.0, 26.0)]
+    samples += [{"ranks": 2, "bandwidth": b} for b in (30.0, 12.0, 31.0)]
+    assert summary.bandwidth_scaling(samples)["value"] == pytest.approx(0.75)
+    assert summary.bandwidth_scaling(samples[:3])["value"] is None
+
