@@ -301,4 +301,3 @@ def test_summary_of_the_machines_own_scaling():
     samples += [{"ranks": 2, "bandwidth": b} for b in (30.0, 12.0, 31.0)]
     assert summary.bandwidth_scaling(samples)["value"] == pytest.approx(0.75)
     assert summary.bandwidth_scaling(samples[:3])["value"] is None
-
