@@ -371,9 +371,10 @@ def main() -> None:
     plot(results, stem.with_suffix(".png"))
     log(f"wrote {stem}.json and .png in {results['total_wall_time']:.0f} s")
     for name, check in results["targets"].items():
-        value = "not measured" if check["value"] is None else f"{check['value']:.3g}"
         verdict = {True: "pass", False: "MISS", None: "n/a"}[check["pass"]]
-        print(f"  {name:22s} {value:>12s}  (target {check['relation']} {check['threshold']:.3g})  {verdict}")
+        print(
+            f"  {name:22s} {_number(check['value']):>12s}  (target {check['relation']} {check['threshold']:.3g})  {verdict}"
+        )
     yardsticks = ("parallel_efficiency_floor", "parallel_efficiency_floor_3d", "memory_bandwidth_scaling")
     print(
         "  the machine's own 1 -> 2 rank scaling: "

@@ -17,6 +17,7 @@ TARGETS = {
         "FiPy time / FEM time per step at >= 5e5 unknowns, matched accuracy",
     ),
     "parallel_efficiency": ("parallel_efficiency", 0.85, ">=", "t1 / (2 t2), 2-D iterative, >= 1e6 DOFs"),
+    "parallel_efficiency_3d": ("parallel_efficiency_3d", 0.85, ">=", "t1 / (2 t2), 3-D iterative, 5e5 DOFs"),
     "adaptive_step_ratio": (
         "adaptive_step_ratio",
         1 / 3,

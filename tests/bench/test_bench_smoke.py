@@ -94,6 +94,7 @@ def test_summary_recovers_known_exponent_limit_and_ratios():
             "speedup_vs_lu": 4.0,
             "speedup_vs_fipy": None,
             "parallel_efficiency": 0.9,
+            "parallel_efficiency_3d": 0.8,
             "adaptive_step_ratio": 0.2,
             "floor_ratio": 1.6,
             "time_to_solution": 12.0,
@@ -103,7 +104,7 @@ def test_summary_recovers_known_exponent_limit_and_ratios():
             "adaptive_mesh_wall_time_ratio": 0.7,
         }
     )
-    expected = [True, False, None, True, True, False, True, False, True, False, True]
+    expected = [True, False, None, True, False, True, False, True, False, True, False, True]
     assert [checks[k]["pass"] for k in checks] == expected
     p, c = summary.power_fit([1.0, 10.0, 100.0], list(np.array([2.0, 20.0, 200.0]) ** 1.0))
     assert p == pytest.approx(1.0) and c == pytest.approx(2.0)
