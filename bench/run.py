@@ -80,6 +80,11 @@ def step_cost_command(dim: int, n: int, solver: str, ranks: int, *extra: str) ->
         solver,
         *extra,
     ]
+    return on_ranks(command, ranks)
+
+
+def on_ranks(command: list[str], ranks: int) -> list[str]:
+    """The command under mpiexec for more than one rank."""
     return ["mpiexec", "-n", str(ranks), *command] if ranks > 1 else command
 
 
@@ -156,8 +161,7 @@ def bandwidth_cases(plan: Plan, rounds: int = 3) -> list[dict]:
     cases = []
     for _ in range(rounds):
         for ranks in (1, 2):
-            command = [sys.executable, "-m", "cases.bandwidth"]
-            command = ["mpiexec", "-n", str(ranks), *command] if ranks > 1 else command
+            command = on_ranks([sys.executable, "-m", "cases.bandwidth"], ranks)
             cases.append(run_case(command, plan.timeout, {"case": "bandwidth", "ranks": ranks}))
     return cases
 

@@ -91,9 +91,18 @@ def speedup_vs_lu(fem: list[dict]) -> dict:
     }
 
 
+def rank_pairs(records: list[dict], dim: int, *needed: str) -> list[tuple[dict, dict]]:
+    """(1-rank, 2-rank) iterative records of the same size that hold every `needed` field, by increasing DOFs."""
+
+    def kept(ranks: int) -> list[dict]:
+        return [r for r in select(records, dim=dim, solver="iterative", ranks=ranks) if all(k in r for k in needed)]
+
+    one = {r["n"]: r for r in kept(1)}
+    return [(one[r["n"]], r) for r in kept(2) if r["n"] in one]
+
+
 def parallel_efficiency(fem: list[dict], dim: int = 2) -> dict:
-    one = {r["n"]: r for r in select(fem, dim=dim, solver="iterative", ranks=1)}
-    pairs = [(one[r["n"]], r) for r in select(fem, dim=dim, solver="iterative", ranks=2) if r["n"] in one]
+    pairs = rank_pairs(fem, dim)
     if not pairs:
         return {"value": None, "note": "no size measured on 1 and 2 ranks"}
     t1, t2 = pairs[-1][0]["time_per_step"], pairs[-1][1]["time_per_step"]
@@ -110,11 +119,10 @@ def floor_parallel_efficiency(rosenbrock: list[dict], dim: int = 2) -> dict:
     """The floor's t1 / (2 t2) (plain DOLFINx and hypre, cases/floor.py) at the largest size whose
     floor was measured on 1 and 2 ranks, each part's, and the default scheme's in the same processes:
     what the machine gives a second rank on the same work, next to what the package gets."""
-    one = {r["n"]: r for r in select(rosenbrock, dim=dim, solver="iterative", ranks=1) if "floor" in r}
-    two = [r for r in select(rosenbrock, dim=dim, solver="iterative", ranks=2) if "floor" in r and r["n"] in one]
-    if not two:
+    pairs = rank_pairs(rosenbrock, dim, "floor")
+    if not pairs:
         return {"value": None, "note": f"no {dim}-D floor measured on 1 and 2 ranks"}
-    a, b = one[two[-1]["n"]], two[-1]
+    a, b = pairs[-1]
     parts = a["floor"]["parts"]
     return {
         "value": a["floor"]["wall"] / (2 * b["floor"]["wall"]),
@@ -129,18 +137,11 @@ def floor_parallel_efficiency(rosenbrock: list[dict], dim: int = 2) -> dict:
 def bandwidth_scaling(samples: list[dict]) -> dict:
     """Memory bandwidth of 2 ranks streaming at once / (2 x that of 1 rank), the medians of the
     runs (cases/bandwidth.py): a bound on the efficiency of memory-bound work on this machine."""
-    medians = {}
-    for ranks in (1, 2):
-        values = sorted(s["bandwidth"] for s in samples if s.get("ranks") == ranks and "bandwidth" in s)
-        if not values:
-            return {"value": None, "note": f"memory bandwidth not measured on {ranks} rank(s)"}
-        medians[ranks] = values[len(values) // 2]
-    return {
-        "value": medians[2] / (2 * medians[1]),
-        "one_rank": medians[1],
-        "two_ranks": medians[2],
-        "samples": {r: [s["bandwidth"] for s in samples if s.get("ranks") == r] for r in (1, 2)},
-    }
+    by_ranks = {r: [s["bandwidth"] for s in samples if s.get("ranks") == r and "bandwidth" in s] for r in (1, 2)}
+    if not all(by_ranks.values()):
+        return {"value": None, "note": "memory bandwidth not measured on 1 and 2 ranks"}
+    one, two = (sorted(v)[len(v) // 2] for v in by_ranks.values())
+    return {"value": two / (2 * one), "one_rank": one, "two_ranks": two, "samples": by_ranks}
 
 
 def floor_ratio(rosenbrock: list[dict], dim: int = 2) -> dict:
