@@ -1,11 +1,11 @@
 """Cost per time step of the package on the benchmark problem, one mesh size, one solver.
 
 Run as ``[mpiexec -n R] python -m cases.fem_step_cost --dim 2 --n 500 --solver iterative
-[--scheme ros2]`` (with bench/ on PYTHONPATH; the scheme defaults to the problem's backward
-Euler). Phases are timed with perf_counter (mesh, set-up including form compilation, the
-warm-up step) and, within the measured steps, with PETSc log events (residual and Jacobian
-assembly, preconditioner set-up including the AMG set-up of every block, Krylov solve
-without it). Peak memory: the peak resident set size (``ru_maxrss``) summed over ranks, at
+[--scheme ros2] [--steps 3] [--warmup-steps 1]`` (with bench/ on PYTHONPATH; the scheme
+defaults to the problem's backward Euler). Phases are timed with perf_counter (mesh, set-up
+including form compilation, the warm-up steps) and, within the measured steps, with PETSc log
+events (residual and Jacobian assembly, preconditioner set-up including the AMG set-up of
+every block, Krylov solve without it). Peak memory: the peak resident set size (``ru_maxrss``) summed over ranks, at
 the end of the measured steps (before the floor), and the same less the peak after the
 imports (interpreter, DOLFINx, PETSc), per DOF. Rank 0 prints one line ``BENCH-JSON {...}``.
 """
@@ -61,16 +61,24 @@ def phase_times(events: dict[str, float], newton: bool) -> dict[str, float]:
     }
 
 
-def measure(dim: int, n: int, solver: str, scheme: str = problem.SCHEME, floor: bool = False) -> dict:
-    """One size: a warm-up step, then the measured steps.
+def measure(
+    dim: int,
+    n: int,
+    solver: str,
+    scheme: str = problem.SCHEME,
+    floor: bool = False,
+    newton_steps: int = problem.MEASURED_STEPS,
+    warmup_steps: int = problem.WARMUP_STEPS,
+) -> dict:
+    """One size: the warm-up steps, then the measured steps.
 
-    - Newton, direct: MEASURED_STEPS steps, the median is the time per step.
-    - Newton, iterative: MEASURED_STEPS steps and more until the preconditioner, kept for
+    - Newton, direct: `newton_steps` steps, the median is the time per step.
+    - Newton, iterative: `newton_steps` steps and more until the preconditioner, kept for
       PRECONDITIONER_LAG Newton iterations, was built again once; the mean.
     - Rosenbrock: JACOBIAN_REUSE + 1 steps of the run's start (timed apart, ``start_steps``),
       then JACOBIAN_REUSE steps; the mean, which includes one Jacobian renewal.
 
-    The peak of u (the accuracy measure) is taken after MEASURED_STEPS steps (Newton).
+    The peak of u (the accuracy measure) is taken after the `newton_steps` steps (Newton).
     """
     from fem_chemotaxis import Simulation, SolverSettings, TimeSettings, builtin_model, create_builtin
     from fem_chemotaxis.solvers.nonlinear import PRECONDITIONER_LAG
@@ -96,7 +104,7 @@ def measure(dim: int, n: int, solver: str, scheme: str = problem.SCHEME, floor: 
     )
     comm.Barrier()
     t2 = clock()
-    warmup = [_checked(sim.step(problem.DT)) for _ in range(problem.WARMUP_STEPS)]
+    warmup = [_checked(sim.step(problem.DT)) for _ in range(warmup_steps)]
     newton = not sim.scheme.name.startswith("ros")
 
     def timed_step() -> dict:
@@ -116,7 +124,7 @@ def measure(dim: int, n: int, solver: str, scheme: str = problem.SCHEME, floor: 
     # is renewed once) is timed apart; the measured steps are a whole Jacobian period after it.
     start_steps = [] if newton else [timed_step() for _ in range(JACOBIAN_REUSE + 1)]
     before = event_times(comm)
-    steps = [timed_step() for _ in range(problem.MEASURED_STEPS if newton else JACOBIAN_REUSE)]
+    steps = [timed_step() for _ in range(newton_steps if newton else JACOBIAN_REUSE)]
     peak_u, end_time = sim.statistics()["u"]["max"], sim.time  # the accuracy measure at a fixed time
     lagged = newton and solver == "iterative"
     if lagged:  # until the preconditioner has been built again once: its set-up amortised
@@ -193,8 +201,10 @@ def main() -> None:
     parser.add_argument("--solver", choices=("iterative", "direct"), required=True)
     parser.add_argument("--scheme", default=problem.SCHEME)
     parser.add_argument("--floor", action="store_true", help="also measure the floor of a step (cases/floor.py)")
+    parser.add_argument("--steps", type=int, default=problem.MEASURED_STEPS, help="measured Newton steps")
+    parser.add_argument("--warmup-steps", type=int, default=problem.WARMUP_STEPS)
     args = parser.parse_args()
-    result = measure(args.dim, args.n, args.solver, args.scheme, args.floor)
+    result = measure(args.dim, args.n, args.solver, args.scheme, args.floor, args.steps, args.warmup_steps)
     if MPI.COMM_WORLD.rank == 0:
         print("BENCH-JSON " + json.dumps(result), flush=True)
 

@@ -13,6 +13,7 @@ class Plan:
     iterative_2d: tuple[int, ...]  # 1 and 2 ranks
     direct_2d: tuple[int, ...]  # MUMPS LU, 1 rank
     iterative_3d: tuple[int, ...]  # 1 and 2 ranks
+    direct_3d: tuple[int, ...]  # MUMPS LU, 1 rank, one measured step (minutes at 5e5 DOFs)
     fipy_2d: tuple[int, ...]  # odd, so that the centre is a cell centre
     rosenbrock_2d: tuple[int, ...] = ()  # scheme "auto" (Rosenbrock) with the floor, iterative, 1 rank
     rosenbrock_direct_2d: tuple[int, ...] = ()  # the same scheme with MUMPS LU
@@ -20,6 +21,7 @@ class Plan:
     rosenbrock_parallel: tuple[tuple[int, int], ...] = ()  # (dim, n): "auto", iterative, 1 and 2 ranks
     adaptive: dict = field(default_factory=dict)
     time_to_solution: dict = field(default_factory=dict)
+    time_to_solution_3d: dict = field(default_factory=dict)  # its ladder solved iteratively (see cases/)
     gradient_cost: dict = field(default_factory=dict)  # adjoint gradient vs forward run (cases/gradient_cost.py)
     fit_recovery: dict = field(default_factory=dict)  # chi, d from noisy observations (cases/fit_recovery.py)
     adaptive_mesh: dict = field(default_factory=dict)  # uniform fine x fine vs base x base adapted
@@ -35,6 +37,7 @@ FULL = Plan(
     direct_2d=(70, 140, 250, 500, 708),
     # 2 (n+1)^3 unknowns: 9.8e3, 7.2e4, 5.0e5
     iterative_3d=(16, 32, 62),
+    direct_3d=(62,),
     # 2 n^2 unknowns: 1.0e4, 4.0e4, 1.3e5, 5.0e5
     fipy_2d=(71, 141, 251, 501),
     rosenbrock_2d=(250, 500, 708),
@@ -53,6 +56,8 @@ FULL = Plan(
     },
     # 5.0e5 DOFs; backward Euler + MUMPS at 10, 20, 40 steps
     time_to_solution={"n": 500, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
+    # 5.0e5 DOFs; backward Euler with the iterative preset at 10, 20 steps (MUMPS: direct_3d)
+    time_to_solution_3d={"n": 62, "end": 1.0, "ladder": (10, 20), "reference_steps": 100},
     # 2.0e4 DOFs, 20 steps; MUMPS in the forward Newton and in the adjoint
     gradient_cost={"n": 100, "steps": 20, "repeats": 3},
     fit_recovery={"size": 0.04},  # the tissue section of demos/keller_segel.toml
@@ -65,6 +70,7 @@ QUICK = Plan(
     iterative_2d=(20, 40, 80),
     direct_2d=(20, 40, 80),
     iterative_3d=(6, 12),
+    direct_3d=(12,),
     fipy_2d=(21, 41, 81),
     rosenbrock_2d=(40, 80),
     rosenbrock_direct_2d=(40, 80),
@@ -80,6 +86,7 @@ QUICK = Plan(
         "atol": 1e-4,
     },
     time_to_solution={"n": 32, "end": 1.0, "ladder": (10, 20, 40), "reference_steps": 100},
+    time_to_solution_3d={"n": 12, "end": 1.0, "ladder": (10, 20), "reference_steps": 100},
     gradient_cost={"n": 24, "steps": 20, "repeats": 2},
     fit_recovery={"size": 0.08},
     adaptive_mesh={"fine": 32, "base": 8, "end": 0.3},

@@ -18,6 +18,8 @@ SERIES = [  # label, records key, match, style
     ("backward Euler, MUMPS LU 2-D, 1 rank", "fem", {"dim": 2, "solver": "direct", "ranks": 1}, "s-"),
     ("backward Euler, iterative 3-D, 1 rank", "fem", {"dim": 3, "solver": "iterative", "ranks": 1}, "^-"),
     ("backward Euler, iterative 3-D, 2 ranks", "fem", {"dim": 3, "solver": "iterative", "ranks": 2}, "^--"),
+    ("backward Euler, MUMPS LU 3-D, 1 rank (first step)", "fem", {"dim": 3, "solver": "direct", "ranks": 1}, "v-"),
+    ("ros34pw2 (default), iterative 3-D, 1 rank", "rosenbrock", {"dim": 3, "solver": "iterative", "ranks": 1}, "P-"),
     ("ros34pw2 (default), iterative 2-D, 1 rank", "rosenbrock", {"dim": 2, "solver": "iterative", "ranks": 1}, "*-"),
     ("ros34pw2 (default), MUMPS LU 2-D, 1 rank", "rosenbrock", {"dim": 2, "solver": "direct", "ranks": 1}, "x-"),
     ("FiPy 4 (SciPy LU, 2 sweeps) 2-D, 1 rank", "fipy", {}, "d-"),

@@ -91,23 +91,81 @@ def test_summary_recovers_known_exponent_limit_and_ratios():
     checks = summary.targets(
         {
             "cost_exponent": 1.05,
+            "cost_exponent_3d": 1.2,
             "speedup_vs_lu": 4.0,
+            "speedup_vs_lu_3d": 30.0,
             "speedup_vs_fipy": None,
             "parallel_efficiency": 0.9,
             "parallel_efficiency_3d": 0.8,
             "adaptive_step_ratio": 0.2,
             "floor_ratio": 1.6,
             "time_to_solution": 12.0,
+            "time_to_solution_3d": 9.0,
             "gradient_cost": 3.5,
             "adaptive_mesh_peak_difference": 0.005,
             "adaptive_mesh_dofs_ratio": 0.3,
             "adaptive_mesh_wall_time_ratio": 0.7,
         }
     )
-    expected = [True, False, None, True, False, True, False, True, False, True, False, True]
+    expected = [True, False, False, True, None, True, False, True, False, True, False, False, True, False, True]
     assert [checks[k]["pass"] for k in checks] == expected
     p, c = summary.power_fit([1.0, 10.0, 100.0], list(np.array([2.0, 20.0, 200.0]) ** 1.0))
     assert p == pytest.approx(1.0) and c == pytest.approx(2.0)
+
+
+def test_summary_3d_ratios_and_time_to_solution_from_an_iterative_ladder():
+    """3-D: exponent, LU and Newton / Rosenbrock ratios at the size nearest 5e5 DOFs (2-D records
+    ignored); the time to solution from a ladder solved iteratively: the steps backward Euler needs
+    at the default's error (first order beyond the ladder) x MUMPS's time per Newton iteration."""
+    from cases.time_to_solution import fixed_steps_time_for_error
+
+    fem = [
+        {
+            "dim": 3,
+            "n": n,
+            "solver": "iterative",
+            "ranks": 1,
+            "dofs": d,
+            "time_per_step": 2e-6 * d**1.02,
+            "steps": [{"wall_time": 2e-6 * d**1.02, "newton_iterations": 2}] * 3,
+        }
+        for n, d in ((16, 1e4), (32, 7e4), (62, 5e5))
+    ]
+    fem.append({"dim": 2, "n": 708, "solver": "iterative", "ranks": 1, "dofs": 1e6, "time_per_step": 9.0})
+    lu_steps = [{"wall_time": 240.0, "newton_iterations": 3}]
+    fem.append(
+        {"dim": 3, "n": 62, "solver": "direct", "ranks": 1, "dofs": 5e5, "time_per_step": 240.0, "steps": lu_steps}
+    )
+    iterative = 2e-6 * 5e5**1.02
+    assert summary.cost_exponent(fem, dim=3)["value"] == pytest.approx(1.02, rel=1e-12)
+    # per Newton iteration: the LU step (the run's first) took 3, the iterative steps 2
+    assert summary.speedup_vs_lu(fem, dim=3)["value"] == pytest.approx((240.0 / 3) / (iterative / 2))
+    rosenbrock = [
+        {"dim": 3, "n": 62, "solver": "iterative", "ranks": 1, "dofs": 5e5, "time_per_step": 0.5, "scheme": "ros34pw2"}
+    ]
+    assert summary.rosenbrock_vs_newton(fem, rosenbrock, dim=3)["value"] == pytest.approx(iterative / 0.5)
+
+    ladder = [{"steps": n, "error": 0.1 / n, "wall_time": 3.0 * n} for n in (10, 20)]
+    default = {"error": 1e-4, "wall_time": 20.0}
+    steps, extrapolated = fixed_steps_time_for_error(ladder, default["error"], "steps")
+    assert steps == pytest.approx(1000.0) and extrapolated
+    case = {
+        "dim": 3,
+        "n": 62,
+        "dofs": 5e5,
+        "default": default,
+        "speedup": 3000.0 / 20.0,
+        "hand_written": {
+            "solver": "iterative (the package's iterative preset), Newton rtol 1e-8",
+            "extrapolated": extrapolated,
+            "steps_at_default_error": steps,
+        },
+        "speedup_at_hand_written_error": {},
+    }
+    result = summary.time_to_solution(case, fem)
+    assert result["value"] == pytest.approx(1000.0 * 80.0 / 20.0) and result["lower_bound"]
+    assert result["vs_iterative_backward_euler"] == pytest.approx(150.0)
+    assert summary.time_to_solution(case, fem[:3])["value"] is None  # no MUMPS step at n = 62
 
 
 def test_iterative_newton_step_cost_pays_for_one_preconditioner_setup():
