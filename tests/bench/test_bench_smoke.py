@@ -168,6 +168,30 @@ def test_summary_3d_ratios_and_time_to_solution_from_an_iterative_ladder():
     assert summary.time_to_solution(case, fem[:3])["value"] is None  # no MUMPS step at n = 62
 
 
+def test_3d_ladder_solved_iteratively_is_the_direct_ladder():
+    """time_to_solution_3d prices an iteratively solved backward-Euler ladder as MUMPS's: both must
+    reach the same discrete solution (Newton to 1e-8), whose time error is first order. Measured
+    (3-D, n = 4, to t = 0.4): the two ladders' end states 1.9e-10 and 1.3e-10 apart (relative);
+    errors against ros34pw2 with 64 steps 4.4e-3 and 2.1e-3 at 8 and 16 steps (ratio 2.10)."""
+    from cases.time_to_solution import error, run
+
+    reference = run(3, 4, 0.4, 0.4 / 64, "ros34pw2", "direct", None)["u"]
+    ladder = {}
+    for solver in ("direct", "iterative"):
+        ladder[solver] = [run(3, 4, 0.4, 0.4 / steps, "backward-euler", solver, None)["u"] for steps in (8, 16)]
+    for direct, iterative in zip(ladder["direct"], ladder["iterative"]):
+        assert error(iterative, direct) < 1e-8
+    coarse, fine = (error(u, reference) for u in ladder["iterative"])
+    assert 1.8 < coarse / fine < 2.4
+
+
+def test_one_mumps_step_without_warm_up_is_the_runs_first():
+    """The 3-D LU case's options: one measured step, no warm-up, ends at t = dt."""
+    record = measure(3, 3, "direct", newton_steps=1, warmup_steps=0)
+    assert len(record["steps"]) == 1 and record["time"] == pytest.approx(problem.DT)
+    assert record["steps"][0]["newton_iterations"] >= 2  # Newton to 1e-8 of the first residual
+
+
 def test_iterative_newton_step_cost_pays_for_one_preconditioner_setup():
     """Backward Euler, iterative: measured until the lagged preconditioner was built again once
     (more Newton iterations than the lag in all), the time per step the mean, the peak of u
