@@ -232,16 +232,21 @@ def time_to_solution(case: dict, fem: list[dict] = ()) -> dict:
     if "speedup" not in case:
         return {"value": None, "note": case.get("skipped", "not measured")}
     hand = case["hand_written"]
-    common = {
-        "dofs": case["dofs"],
-        "extrapolated": hand["extrapolated"],
-        "default_error": case["default"]["error"],
-        "at_hand_written_error": case["speedup_at_hand_written_error"],
-    }
+    common = {"dofs": case["dofs"], "extrapolated": hand["extrapolated"], "default_error": case["default"]["error"]}
+    at_its_error = case["speedup_at_hand_written_error"]
     if hand["solver"].startswith("direct"):
-        return {"value": case["speedup"], "cpu": case.get("speedup_cpu"), **common}
+        return {
+            "value": case["speedup"],
+            "cpu": case.get("speedup_cpu"),
+            "at_hand_written_error": at_its_error,
+            **common,
+        }
     lu = [r for r in select(fem, dim=case["dim"], solver="direct", ranks=1) if r["n"] == case["n"]]
-    details = {"vs_iterative_backward_euler": case["speedup"], "steps_at_default_error": hand["steps_at_default_error"]}
+    details = {
+        "vs_iterative_backward_euler": case["speedup"],
+        "vs_iterative_backward_euler_at_its_error": at_its_error,
+        "steps_at_default_error": hand["steps_at_default_error"],
+    }
     if not lu:
         return {"value": None, "note": f"no MUMPS step measured at n = {case['n']}", **details, **common}
     per_iteration = newton_iteration_time(lu[0])
