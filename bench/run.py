@@ -105,21 +105,22 @@ def fem_cases(plan: Plan) -> list[dict]:
         for ranks in rank_counts
     ]
 
+    def lu_3d(dim: int, solver: str) -> bool:
+        """MUMPS in 3-D: minutes a Newton iteration at the largest size, so one step, no warm-up
+        (its time includes MUMPS's analysis, done once in a run), measured once."""
+        return (dim, solver) == (3, "direct")
+
     def measured(dim: int, n: int, solver: str, ranks: int) -> dict:
         what = {"dim": dim, "n": n, "solver": solver, "ranks": ranks, "dofs": problem.fem_dofs(dim, n)}
         log(f"FEM {dim}-D n={n} {solver} on {ranks} rank(s)")
-        # 3-D LU: minutes a Newton iteration at the largest size, so one step, no warm-up (its
-        # time includes MUMPS's analysis, done once in a run)
-        lu_3d = (dim, solver) == (3, "direct")
-        extra = ["--steps", "1", "--warmup-steps", "0"] if lu_3d else []
-        timeout = 3 * plan.timeout if lu_3d else plan.timeout
+        extra = ["--steps", "1", "--warmup-steps", "0"] if lu_3d(dim, solver) else []
+        timeout = 3 * plan.timeout if lu_3d(dim, solver) else plan.timeout
         return run_case(step_cost_command(dim, n, solver, ranks, *extra), timeout, what)
 
     cases = [measured(*run) for run in runs]
-    for k, run in enumerate(runs):
-        lu_3d = run[0] == 3 and run[2] == "direct"  # minutes a Newton iteration: measured once
-        if run[:2] in plan.repeated and "time_per_step" in cases[k] and not lu_3d:
-            again = measured(*run)
+    for k, (dim, n, solver, ranks) in enumerate(runs):
+        if (dim, n) in plan.repeated and "time_per_step" in cases[k] and not lu_3d(dim, solver):
+            again = measured(dim, n, solver, ranks)
             times = [cases[k]["time_per_step"], again.get("time_per_step")]
             if "time_per_step" in again and again["time_per_step"] < cases[k]["time_per_step"]:
                 cases[k] = again
