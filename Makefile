@@ -11,7 +11,7 @@ help:
 	@echo "make test-pip          the pip route: a venv with the DOLFINx wheels (.venv-pip), serial test subset + one demo"
 	@echo "make docs              the documentation site -> docs/_build/html (warnings are errors), checked in headless Chromium"
 	@echo "make test-view         fem-chemotaxis view on a small run, screenshot-tested in headless Chromium"
-	@echo "make bench [QUICK=1]   benchmark suite (about 30 min; QUICK=1: about 2 min) -> bench/results/"
+	@echo "make bench [QUICK=1]   benchmark suite (about 60 min; QUICK=1: about 3 min) -> bench/results/"
 	@echo "make soak [RUNS=30]    many short 2-rank runs under load; reports any hang after a run (part of make bench)"
 	@echo "make exec CMD='...'    run any command inside the environment"
 	@echo "make docker            build the Docker image with podman and run the tests in it"
