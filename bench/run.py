@@ -176,8 +176,9 @@ def bandwidth_cases(plan: Plan, rounds: int = 3) -> list[dict]:
 
 
 def time_to_solution_case(plan: Plan, dim: int = 2) -> dict:
-    """2-D: backward Euler + MUMPS along the ladder; 3-D: with the iterative preset (MUMPS takes
-    minutes a step there; the summary takes its time per Newton iteration from the per-step case)."""
+    """Backward Euler along the ladder with the plan's hand solver: MUMPS in 2-D; in 3-D the
+    iterative preset (MUMPS takes minutes a step there; the summary takes its time per Newton
+    iteration from the per-step case)."""
     t = plan.time_to_solution if dim == 2 else plan.time_to_solution_3d
     log(f"time to solution, {dim}-D, n = {t['n']}, end time {t['end']:g}")
     command = [
@@ -187,7 +188,7 @@ def time_to_solution_case(plan: Plan, dim: int = 2) -> dict:
         "--dim",
         str(dim),
         "--hand-solver",
-        "direct" if dim == 2 else "iterative",
+        t["hand_solver"],
         "--n",
         str(t["n"]),
         "--end",

@@ -149,6 +149,7 @@ def measure(
         "ranks": comm.size,
         "dofs": sim.num_dofs,
         "expected_dofs": problem.fem_dofs(dim, n),
+        "warmup_step_count": warmup_steps,  # 0: the first measured step is the run's first
         "time_per_step": per_step,
         "cpu_time_per_step": sorted(cpus)[len(cpus) // 2] if median else sum(cpus) / len(cpus),
         "phases": {

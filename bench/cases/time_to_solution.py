@@ -175,6 +175,7 @@ def measure(
         "default_tolerance_ladder": defaults,
         "hand_written": {
             "scheme": "backward-euler",
+            "hand_solver": hand_solver,
             "solver": f"{hand_solver} ({HAND_SOLVERS[hand_solver]}), Newton rtol 1e-8",
             "ladder": ladder,
             "steps_at_default_error": hand_steps,

@@ -134,12 +134,24 @@ def test_summary_3d_ratios_and_time_to_solution_from_an_iterative_ladder():
     fem.append({"dim": 2, "n": 708, "solver": "iterative", "ranks": 1, "dofs": 1e6, "time_per_step": 9.0})
     lu_steps = [{"wall_time": 240.0, "newton_iterations": 3}]
     fem.append(
-        {"dim": 3, "n": 62, "solver": "direct", "ranks": 1, "dofs": 5e5, "time_per_step": 240.0, "steps": lu_steps}
+        {
+            "dim": 3,
+            "n": 62,
+            "solver": "direct",
+            "ranks": 1,
+            "dofs": 5e5,
+            "time_per_step": 240.0,
+            "steps": lu_steps,
+            "warmup_step_count": 0,
+        }
     )
     iterative = 2e-6 * 5e5**1.02
     assert summary.cost_exponent(fem, dim=3)["value"] == pytest.approx(1.02, rel=1e-12)
     # per Newton iteration: the LU step (the run's first) took 3, the iterative steps 2
     assert summary.speedup_vs_lu(fem, dim=3)["value"] == pytest.approx((240.0 / 3) / (iterative / 2))
+    fem[-1]["warmup_step_count"] = 1  # an LU step after a warm-up: per step
+    assert summary.speedup_vs_lu(fem, dim=3)["value"] == pytest.approx(240.0 / iterative)
+    fem[-1]["warmup_step_count"] = 0
     rosenbrock = [
         {"dim": 3, "n": 62, "solver": "iterative", "ranks": 1, "dofs": 5e5, "time_per_step": 0.5, "scheme": "ros34pw2"}
     ]
@@ -156,6 +168,7 @@ def test_summary_3d_ratios_and_time_to_solution_from_an_iterative_ladder():
         "default": default,
         "speedup": 3000.0 / 20.0,
         "hand_written": {
+            "hand_solver": "iterative",
             "solver": "iterative (the package's iterative preset), Newton rtol 1e-8",
             "extrapolated": extrapolated,
             "steps_at_default_error": steps,
@@ -166,6 +179,9 @@ def test_summary_3d_ratios_and_time_to_solution_from_an_iterative_ladder():
     assert result["value"] == pytest.approx(1000.0 * 80.0 / 20.0) and result["lower_bound"]
     assert result["vs_iterative_backward_euler"] == pytest.approx(150.0)
     assert summary.time_to_solution(case, fem[:3])["value"] is None  # no MUMPS step at n = 62
+    # a ladder solved with MUMPS (2-D) is the hand-written script's time itself
+    case["hand_written"]["hand_solver"] = "direct"
+    assert summary.time_to_solution(case, fem)["value"] == pytest.approx(150.0)
 
 
 def test_3d_ladder_solved_iteratively_is_the_direct_ladder():
@@ -189,6 +205,7 @@ def test_one_mumps_step_without_warm_up_is_the_runs_first():
     """The 3-D LU case's options: one measured step, no warm-up, ends at t = dt."""
     record = measure(3, 3, "direct", newton_steps=1, warmup_steps=0)
     assert len(record["steps"]) == 1 and record["time"] == pytest.approx(problem.DT)
+    assert record["warmup_step_count"] == 0
     assert record["steps"][0]["newton_iterations"] >= 2  # Newton to 1e-8 of the first residual
 
 
