@@ -26,6 +26,7 @@ from fem_chemotaxis.adaptivity.indicator import gradient_jump_indicator
 from fem_chemotaxis.adaptivity.rebalance import WeightedPartition, gathered, redistributed
 from fem_chemotaxis.config.settings import AdaptSettings
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
+from fem_chemotaxis.mesh.transfer import reusing_interpolation_data
 from fem_chemotaxis.simulation import Simulation, StepRecord
 from fem_chemotaxis.simulation.species_fields import InitialValue, SpeciesFields
 
@@ -100,8 +101,9 @@ class Adaptation:
         """The simulation on the mesh its state asks for, state carried over (collective)."""
         adapted = self.mesh_for(self.wanted_levels(sim), sim)
         self.current, self.steps_since = adapted, 0
-        new = sim.on_mesh(adapted.tagged, sim.u)
-        move_state(sim, new)
+        with reusing_interpolation_data():  # every field moves between the same two meshes
+            new = sim.on_mesh(adapted.tagged, sim.u)
+            move_state(sim, new)
         return new
 
     def start(self, sim: Simulation, initial: Mapping[str, InitialValue]) -> Simulation:

@@ -11,9 +11,18 @@ smallest cell diameter away from it takes the value of the nearest source cell's
 polynomial, extended (this covers curved boundaries meshed at another resolution, whose
 boundary vertices lie outside the other mesh's polygon by O(h^2)); a point further out is
 an error.
+
+Within :func:`reusing_interpolation_data` the located points are kept per pair of meshes and
+target element, so that every field moved between the same two meshes (each species, each time
+level, the step controller's history) locates them once: on an adaptive Keller-Segel run they
+were 60 of 60 ms-each calls over 5 re-meshings (bench/README.md, "Re-meshing").
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
 
 import dolfinx.cpp
 import dolfinx.fem
@@ -22,10 +31,27 @@ import numpy as np
 
 from mpi4py import MPI
 
-__all__ = ["OUTSIDE_FRACTION", "transfer"]
+__all__ = ["OUTSIDE_FRACTION", "reusing_interpolation_data", "transfer"]
 
 #: How far (in smallest source cell diameters) a target point may lie outside the source mesh.
 OUTSIDE_FRACTION = 0.25
+
+#: The interpolation data of the active :func:`reusing_interpolation_data` blocks (None: none active),
+#: by (source mesh, target mesh, target element); each entry keeps both meshes alive.
+_kept: dict[tuple[int, int, str], tuple[Any, Any, Any]] | None = None
+
+
+@contextlib.contextmanager
+def reusing_interpolation_data() -> Iterator[None]:
+    """Within the block, :func:`transfer` locates the points of a pair of meshes and target element
+    once (collective: every rank must make the same transfers, as they do anyway)."""
+    global _kept
+    outer = _kept
+    _kept = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _kept = outer
 
 
 def transfer(source: dolfinx.fem.Function, target: dolfinx.fem.Function, where: str = "") -> None:
@@ -48,6 +74,20 @@ def transfer(source: dolfinx.fem.Function, target: dolfinx.fem.Function, where: 
     tdim = mesh.topology.dim
     cell_map = mesh.topology.index_map(tdim)
     cells = np.arange(cell_map.size_local + cell_map.num_ghosts, dtype=np.int32)
+    # the data depend on the source's mesh only, not on its element (DOLFINx's create_interpolation_data)
+    key = (id(source.function_space.mesh), id(mesh), repr(space.ufl_element()))
+    kept = None if _kept is None else _kept.get(key)
+    data = kept[2] if kept is not None else _located(source, space, cells, where)
+    if _kept is not None and kept is None:
+        _kept[key] = (source.function_space.mesh, mesh, data)
+    target.interpolate_nonmatching(source, cells, data)
+    target.x.scatter_forward()
+
+
+def _located(source: dolfinx.fem.Function, space: dolfinx.fem.FunctionSpace, cells: np.ndarray, where: str) -> Any:
+    """The interpolation data of `space`'s points on `cells` in `source`'s mesh, checked to lie in it."""
+    mesh = space.mesh
+    cell_map = mesh.topology.index_map(mesh.topology.dim)
     padding = OUTSIDE_FRACTION * _smallest_cell_diameter(source.function_space.mesh)
     data = dolfinx.fem.create_interpolation_data(space, source.function_space, cells, padding=padding)
     lost = np.flatnonzero(data.src_owner < 0)
@@ -63,8 +103,7 @@ def transfer(source: dolfinx.fem.Function, target: dolfinx.fem.Function, where: 
             f"the field (by more than {padding:.3g}), e.g. at ({point}); "
             "use a new mesh that lies within the old one"
         )
-    target.interpolate_nonmatching(source, cells, data)
-    target.x.scatter_forward()
+    return data
 
 
 def _smallest_cell_diameter(mesh: dolfinx.mesh.Mesh) -> float:

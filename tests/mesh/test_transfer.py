@@ -98,3 +98,33 @@ def test_points_just_outside_take_the_nearest_cell_and_further_out_are_an_error(
     new = dolfinx.fem.Function(dolfinx.fem.functionspace(larger, ("Lagrange", 1)))
     with pytest.raises(ValueError, match=r"\[initial\] u: 16 cell\(s\) of the new mesh reach outside"):
         transfer(old, new, "[initial] u")
+
+
+def test_fields_moved_between_the_same_meshes_locate_the_points_once(comm, monkeypatch):
+    """Within reusing_interpolation_data, two fields of different old elements moved onto the same
+    new space locate its points in the old mesh once (DOLFINx's data depend on the old mesh only),
+    and each equals its transfer without the block; a new pair of meshes is located anew."""
+    import fem_chemotaxis.mesh.transfer as module
+
+    calls = []
+    locate = dolfinx.fem.create_interpolation_data
+    monkeypatch.setattr(dolfinx.fem, "create_interpolation_data", lambda *a, **k: calls.append(1) or locate(*a, **k))
+    old_mesh = rectangle(comm, [[0, 0], [2, 1]], [7, 5])
+    sources = [field(old_mesh, 2, quadratic), field(old_mesh, 1, smooth(np))]
+    space = dolfinx.fem.functionspace(rectangle(comm, [[0, 0], [2, 1]], [9, 10]), ("Lagrange", 1))
+    alone = []
+    for source in sources:
+        alone.append(dolfinx.fem.Function(space))
+        transfer(source, alone[-1])
+    assert len(calls) == 2
+    with module.reusing_interpolation_data():
+        for source, expected in zip(sources, alone):
+            moved = dolfinx.fem.Function(space)
+            transfer(source, moved)
+            assert np.array_equal(moved.x.array, expected.x.array)
+        assert len(calls) == 3
+        other = dolfinx.fem.functionspace(rectangle(comm, [[0, 0], [2, 1]], [4, 3]), ("Lagrange", 1))
+        transfer(sources[0], dolfinx.fem.Function(other))
+        assert len(calls) == 4
+    transfer(sources[0], dolfinx.fem.Function(space))  # outside the block: located again
+    assert len(calls) == 5 and module._kept is None
