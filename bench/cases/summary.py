@@ -226,10 +226,10 @@ def time_to_solution(case: dict, fem: list[dict] = ()) -> dict:
 
     A ladder solved with MUMPS (``hand_written.hand_solver`` "direct", 2-D) gives the hand-written
     script's time itself. A ladder solved with the iterative preset (3-D, where MUMPS takes minutes
-    a step) gives the steps the script
-    needs and the speed-up over backward Euler with that preset (``vs_iterative_backward_euler``);
-    the script's time is then at least those steps x one MUMPS Newton iteration as the per-step
-    case measured it on the same mesh (`fem`): the value is a lower bound (``lower_bound``).
+    a step) gives the steps the script needs and the speed-up over backward Euler with that preset
+    (``vs_iterative_backward_euler``); the script's time is then at least those steps x one MUMPS
+    Newton iteration as the per-step case measured it on the same mesh (`fem`): the value is a
+    lower bound (``lower_bound``).
     """
     if "speedup" not in case:
         return {"value": None, "note": case.get("skipped", "not measured")}

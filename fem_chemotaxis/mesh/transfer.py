@@ -14,8 +14,9 @@ an error.
 
 Within :func:`reusing_interpolation_data` the located points are kept per pair of meshes and
 target element, so that every field moved between the same two meshes (each species, each time
-level, the step controller's history) locates them once: on an adaptive Keller-Segel run they
-were 60 of 60 ms-each calls over 5 re-meshings (bench/README.md, "Re-meshing").
+level, the step controller's history) locates them once: an adaptive Keller-Segel run located
+them 60 times in 5 re-meshings (61 ms each), now 5 times (bench/README.md, "Re-meshing and the
+collector").
 """
 
 from __future__ import annotations
