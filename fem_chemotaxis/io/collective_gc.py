@@ -11,13 +11,14 @@ paused once a simulation exists, and garbage is collected together at collective
 that the exit teardown (io/teardown.py) can use it as well as the simulation.
 
 A full collection walks every object the collector tracks, most of them the imported modules'
-(DOLFINx, UFL, PETSc, matplotlib: about 2.2e5 objects, 65 ms a collection). When the first
-simulation is created (on every rank of its communicator at once), the garbage is collected and
-the objects still alive are frozen (``gc.freeze``): the collector skips them for the rest of the
-process, while reference counting still frees any of them that is released. Only a reference
-cycle among them that becomes garbage later is kept (on every rank alike). On an adaptive run
-of 25 steps and 20 outputs the collections took 1.8 of 11 s, on a run of 1.0e4 DOFs advanced one
-output time a step about ten times the step (bench/README.md, "Re-meshing and the collector").
+(DOLFINx, UFL, PETSc, matplotlib: about 2.2e5 objects, 65 ms a collection). In a serial process
+(a world of one rank) the objects alive when the first simulation is created are therefore frozen
+(``gc.freeze``) after a collection: the collector skips them for the rest of the process, while
+reference counting still frees any of them that is released. Under MPI they are not: a 2-rank
+demo (demos/fit_chi_from_images.py) then hung at its exit, in whatever the interpreter's shutdown
+did with the frozen objects. On a serial adaptive run of 25 steps and 20 outputs the collections
+took 1.8 of 11 s, on a run of 1.0e4 DOFs advanced one output time a step about ten times the
+step (bench/README.md, "Re-meshing and the collector").
 """
 
 from __future__ import annotations
@@ -33,11 +34,11 @@ _frozen = False
 
 
 def pause_automatic_collection(comm: MPI.Comm) -> None:
-    """Turn Python's automatic cyclic collector off when running on several ranks; the first time,
-    freeze the objects alive so far (see the module doc)."""
+    """Turn Python's automatic cyclic collector off when running on several ranks; in a serial
+    process, the first time, freeze the objects alive so far (see the module doc)."""
     global _frozen
-    if not _frozen:
-        collect_together(comm)
+    if not _frozen and MPI.COMM_WORLD.size == 1:
+        gc.collect()
         gc.freeze()
         _frozen = True
     if comm.size > 1:
