@@ -113,8 +113,9 @@ def fem_cases(plan: Plan) -> list[dict]:
     def measured(dim: int, n: int, solver: str, ranks: int) -> dict:
         what = {"dim": dim, "n": n, "solver": solver, "ranks": ranks, "dofs": problem.fem_dofs(dim, n)}
         log(f"FEM {dim}-D n={n} {solver} on {ranks} rank(s)")
-        extra = ["--steps", "1", "--warmup-steps", "0"] if lu_3d(dim, solver) else []
-        timeout = 3 * plan.timeout if lu_3d(dim, solver) else plan.timeout
+        once = lu_3d(dim, solver)
+        extra = ["--steps", "1", "--warmup-steps", "0"] if once else []
+        timeout = 3 * plan.timeout if once else plan.timeout
         return run_case(step_cost_command(dim, n, solver, ranks, *extra), timeout, what)
 
     cases = [measured(*run) for run in runs]

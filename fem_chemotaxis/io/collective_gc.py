@@ -30,17 +30,13 @@ from petsc4py import PETSc
 
 __all__ = ["collect_together", "pause_automatic_collection"]
 
-_frozen = False
-
 
 def pause_automatic_collection(comm: MPI.Comm) -> None:
     """Turn Python's automatic cyclic collector off when running on several ranks; in a serial
-    process, the first time, freeze the objects alive so far (see the module doc)."""
-    global _frozen
-    if not _frozen and MPI.COMM_WORLD.size == 1:
+    process where nothing is frozen yet, freeze the objects alive so far (see the module doc)."""
+    if MPI.COMM_WORLD.size == 1 and gc.get_freeze_count() == 0:
         gc.collect()
         gc.freeze()
-        _frozen = True
     if comm.size > 1:
         gc.disable()
 

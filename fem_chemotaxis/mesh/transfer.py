@@ -38,8 +38,8 @@ __all__ = ["OUTSIDE_FRACTION", "reusing_interpolation_data", "transfer"]
 OUTSIDE_FRACTION = 0.25
 
 #: The interpolation data of the active :func:`reusing_interpolation_data` blocks (None: none active),
-#: by (source mesh, target mesh, target element); each entry keeps both meshes alive.
-_kept: dict[tuple[int, int, str], tuple[Any, Any, Any]] | None = None
+#: by (source mesh, target mesh, target element), each with both meshes (alive, so their ids stay theirs).
+_kept: dict[tuple[int, int, str], tuple[Any, tuple[Any, Any]]] | None = None
 
 
 @contextlib.contextmanager
@@ -77,10 +77,12 @@ def transfer(source: dolfinx.fem.Function, target: dolfinx.fem.Function, where: 
     cells = np.arange(cell_map.size_local + cell_map.num_ghosts, dtype=np.int32)
     # the data depend on the source's mesh only, not on its element (DOLFINx's create_interpolation_data)
     key = (id(source.function_space.mesh), id(mesh), repr(space.ufl_element()))
-    kept = None if _kept is None else _kept.get(key)
-    data = kept[2] if kept is not None else _located(source, space, cells, where)
-    if _kept is not None and kept is None:
-        _kept[key] = (source.function_space.mesh, mesh, data)
+    if _kept is not None and key in _kept:
+        data = _kept[key][0]
+    else:
+        data = _located(source, space, cells, where)
+        if _kept is not None:
+            _kept[key] = (data, (source.function_space.mesh, mesh))
     target.interpolate_nonmatching(source, cells, data)
     target.x.scatter_forward()
 
