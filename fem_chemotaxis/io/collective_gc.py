@@ -11,18 +11,22 @@ paused once a simulation exists, and garbage is collected together at collective
 that the exit teardown (io/teardown.py) can use it as well as the simulation.
 
 A full collection walks every object the collector tracks, most of them the imported modules'
-(DOLFINx, UFL, PETSc, matplotlib: about 2.2e5 objects, 65 ms a collection). In a serial process
-(a world of one rank) the objects alive when the first simulation is created are therefore frozen
-(``gc.freeze``) after a collection: the collector skips them for the rest of the process, while
-reference counting still frees any of them that is released. Under MPI they are not: a 2-rank
-demo (demos/fit_chi_from_images.py) then hung at its exit, in whatever the interpreter's shutdown
-did with the frozen objects. On a serial adaptive run of 25 steps and 20 outputs the collections
-took 1.8 of 11 s, on a run of 1.0e4 DOFs advanced one output time a step about ten times the
-step (bench/README.md, "Re-meshing and the collector").
+(DOLFINx, UFL, PETSc, matplotlib: about 2.2e5 objects, 65 ms a collection). When the first
+simulation of a process is made, the objects alive are therefore frozen (``gc.freeze``) after a
+collection: the collector skips them for the rest of the process, while reference counting still
+frees any of them that is released. At the interpreter's exit they are unfrozen again (an
+``atexit`` handler: it runs before the shutdown collects garbage and clears the modules), so the
+shutdown sees the objects as in a process that never froze them. Without that a 2-rank demo
+(demos/fit_chi_from_images.py) hung at its exit: DOLFINx's ``NonlinearProblem.__del__``, called by
+the shutdown, destroyed the SNES objects in a different order on each rank (one rank in a MUMPS
+clean-up's ``MPI_Comm_dup``, the other in another's ``MPI_Bcast``). On a serial adaptive run of 25
+steps and 20 outputs the collections took 1.8 of 11 s, on a run of 1.0e4 DOFs advanced one output
+time a step about ten times the step (bench/README.md, "Re-meshing and the collector").
 """
 
 from __future__ import annotations
 
+import atexit
 import gc
 
 from mpi4py import MPI
@@ -32,11 +36,12 @@ __all__ = ["collect_together", "pause_automatic_collection"]
 
 
 def pause_automatic_collection(comm: MPI.Comm) -> None:
-    """Turn Python's automatic cyclic collector off when running on several ranks; in a serial
-    process where nothing is frozen yet, freeze the objects alive so far (see the module doc)."""
-    if MPI.COMM_WORLD.size == 1 and gc.get_freeze_count() == 0:
+    """Freeze the objects alive so far, once per process (see the module doc); turn Python's
+    automatic cyclic collector off when running on several ranks."""
+    if gc.get_freeze_count() == 0:
         gc.collect()
         gc.freeze()
+        atexit.register(gc.unfreeze)
     if comm.size > 1:
         gc.disable()
 
