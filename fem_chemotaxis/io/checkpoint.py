@@ -10,12 +10,20 @@ are appended to the copy, and the copy then replaces the file (:func:`replace_di
 the previous file is renamed aside and removed only once the new one is in place).  A
 ``kill -9`` or a full disk at any moment therefore leaves a complete ``checkpoint.bp``
 holding every time ``checkpoint.json`` lists (or, between the two renames, the previous one
-aside, which :func:`recover_checkpoint` puts back).  The copy costs a read and a write of the
-file per output time: measured 0.1-0.15 s for a 40-60 MB checkpoint (a 180 000-cell mesh, four
-functions a time), next to 0.1 s for the write itself.
+aside, which :func:`recover_checkpoint` puts back).
 
-adios4dolfinx stores a function's dof layout once per file, from the mesh distribution that
-first wrote it.  A run continued on a new distribution (a restart) therefore copies the
+So that a write does not cost more with every time a run has written, the file's times are kept
+in *parts*: the file's own BP4 data (part ".", with the mesh) takes times until it holds
+:data:`PART_GROWTH` times the bytes of its first write, then a part ``part-1.bp`` inside the
+file takes the next ones, and so on; ``parts.json`` in the file lists each part's times. A write
+copies only the part it appends to; the parts before it are never written again, and the copy
+holds hard links to their files (a copy where the file system has no hard links). Each part
+stores the functions' dof layouts once, so the parts cost disk: 200 writes of 6 functions of
+3.6e4 values (serial) took 30.7 s with the whole file copied each time (a write 59 ms at first,
+270 ms at the end) and 11.6 s in parts (41-71 ms throughout), 353 and 434 MB on disk.
+
+adios4dolfinx stores a function's dof layout once per BP4 file (here: per part), numbered by
+the mesh distribution that wrote the file's mesh.  A run continued on a new distribution (a restart) therefore copies the
 earlier times into a fresh file with :meth:`CheckpointFile.create` and swaps it in with
 :func:`replace_directory`, instead of appending to the old file.
 
@@ -35,6 +43,7 @@ import json
 import os
 import shutil
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +72,11 @@ CHECKPOINT_NAME = "checkpoint.bp"
 METADATA_NAME = "checkpoint.json"
 _ENGINE = "BP4"
 _TAGS = ("cell_tags", "facet_tags")
+#: A part of a checkpoint file takes no more times once it holds this many times the bytes of its
+#: first write (which holds the functions' dof layouts, and in the file itself the mesh): a write
+#: copies only that part, the earlier parts are hard-linked (module doc).
+PART_GROWTH = 4
+_PARTS_INDEX = "parts.json"
 
 
 class CheckpointError(RuntimeError):
@@ -132,23 +146,28 @@ class CheckpointFile:
         """Add each function under its key at `time`, atomically (collective; module doc)."""
         comm = next(iter(functions.values())).function_space.mesh.comm
         staging = self.path.with_name(f".{self.path.name}.writing")
-        error = None
+        parts, part, error = None, (".", False), None
         if comm.rank == 0:
             try:
-                if staging.exists():
-                    shutil.rmtree(staging)
-                staging.mkdir()
-                for part in self.path.iterdir():  # a BP4 file is a flat directory
-                    shutil.copyfile(part, staging / part.name)
+                parts = _Parts.read(self.path)
+                part = parts.next_part()
+                parts.stage(staging, *part)
             except OSError as err:
                 error = err
-        error = comm.bcast(error, root=0)
+        error, (directory, new) = comm.bcast((error, part), root=0)
         adios4dolfinx = _adios4dolfinx()
         try:
             if error is not None:
                 raise error
-            for name, function in functions.items():
-                adios4dolfinx.write_function(staging, function, engine=_ENGINE, time=time, name=name)
+            from adios2 import Mode
+
+            for k, (name, function) in enumerate(functions.items()):
+                mode = Mode.Write if new and k == 0 else Mode.Append
+                adios4dolfinx.write_function(
+                    staging / directory, function, engine=_ENGINE, mode=mode, time=time, name=name
+                )
+            if parts is not None:
+                parts.add(staging, time, directory, new)
         except BaseException:
             if comm.rank == 0:
                 shutil.rmtree(staging, ignore_errors=True)
@@ -162,11 +181,87 @@ class CheckpointFile:
             CheckpointError: if the file holds no such function at that time.
         """
         adios4dolfinx = _adios4dolfinx()
+        comm = next(iter(functions.values())).function_space.mesh.comm
+        directory = comm.bcast(_Parts.read(self.path).holding(time) if comm.rank == 0 else None, root=0)
         for name, function in functions.items():
             try:
-                adios4dolfinx.read_function(self.path, function, engine=_ENGINE, time=time, name=name)
+                adios4dolfinx.read_function(self.path / directory, function, engine=_ENGINE, time=time, name=name)
             except KeyError as err:
                 raise CheckpointError(f"{self.path} holds no '{name}' at t = {time:.17g} ({err})") from None
+
+
+@dataclass
+class _Parts:
+    """Where the times of a checkpoint file are (rank 0): the file's own BP4 data (part "."),
+    then parts ``part-<k>.bp`` inside it, listed in its ``parts.json`` (module doc).
+
+    Attributes:
+        path: The checkpoint file.
+        parts: Each part's directory (relative to the file), its times, and its size in bytes
+            after its first write.
+    """
+
+    path: Path
+    parts: list[dict[str, Any]]
+
+    @classmethod
+    def read(cls, path: Path) -> _Parts:
+        """The parts of the file at `path` (a file without ``parts.json`` is one part, ".")."""
+        index = path / _PARTS_INDEX
+        if not index.is_file():
+            return cls(path, [{"dir": ".", "times": [], "first_bytes": None}])
+        return cls(path, json.loads(index.read_text())["parts"])
+
+    def next_part(self) -> tuple[str, bool]:
+        """The part the next time goes into, and whether it is a new one."""
+        last = self.parts[-1]
+        if last["first_bytes"] is None or _size(self.path / last["dir"]) < PART_GROWTH * last["first_bytes"]:
+            return str(last["dir"]), False
+        return f"part-{len(self.parts)}.bp", True
+
+    def stage(self, staging: Path, directory: str, new: bool) -> None:
+        """Make `staging` a copy of the file whose files are hard links but those of the part
+        `directory` that is appended to (copied) and the index (rewritten by :meth:`add`)."""
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir()
+        appended = None if new else self.path / directory
+        for source in sorted(self.path.rglob("*")):
+            target = staging / source.relative_to(self.path)
+            if source.is_dir():
+                target.mkdir()
+            elif source.parent == appended or source.name == _PARTS_INDEX:
+                shutil.copyfile(source, target)
+            else:
+                _link_or_copy(source, target)
+
+    def add(self, staging: Path, time: float, directory: str, new: bool) -> None:
+        """Record `time` in the part `directory` just written in `staging`, in its ``parts.json``."""
+        if new:
+            self.parts.append({"dir": directory, "times": [], "first_bytes": None})
+        last = self.parts[-1]
+        last["times"].append(time)
+        if last["first_bytes"] is None:
+            last["first_bytes"] = _size(staging / directory)
+        (staging / _PARTS_INDEX).write_text(json.dumps({"parts": self.parts}))
+
+    def holding(self, time: float) -> str:
+        """The part holding `time` (the file itself, ".", for a time no part lists: a file
+        written before parts existed)."""
+        return next((str(part["dir"]) for part in self.parts if time in part["times"]), ".")
+
+
+def _size(part: Path) -> int:
+    """Bytes of one part's BP4 data (its own files, not the index or parts inside it)."""
+    return sum(f.stat().st_size for f in part.iterdir() if f.is_file() and f.name != _PARTS_INDEX)
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link to a file no longer written (a copy where the file system has none)."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def write_metadata(directory: str | Path, data: Mapping[str, Any], comm: MPI.Comm) -> None:
