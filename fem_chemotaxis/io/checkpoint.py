@@ -23,9 +23,9 @@ stores the functions' dof layouts once, so the parts cost disk: 200 writes of 6 
 270 ms at the end) and 11.6 s in parts (41-71 ms throughout), 353 and 434 MB on disk.
 
 adios4dolfinx stores a function's dof layout once per BP4 file (here: per part), numbered by
-the mesh distribution that wrote the file's mesh.  A run continued on a new distribution (a restart) therefore copies the
-earlier times into a fresh file with :meth:`CheckpointFile.create` and swaps it in with
-:func:`replace_directory`, instead of appending to the old file.
+the mesh distribution that wrote the file's mesh.  A run continued on a new distribution (a
+restart) therefore copies the earlier times into a fresh file with :meth:`CheckpointFile.create`
+and swaps it in with :func:`replace_directory`, instead of appending to the old file.
 
 An adapted run changes its mesh: the times on a new mesh go into a new file
 (``checkpoint-<k>.bp``), and ``checkpoint.json`` names the file it describes (``"file"``;
@@ -220,8 +220,8 @@ class _Parts:
         return f"part-{len(self.parts)}.bp", True
 
     def stage(self, staging: Path, directory: str, new: bool) -> None:
-        """Make `staging` a copy of the file whose files are hard links but those of the part
-        `directory` that is appended to (copied) and the index (rewritten by :meth:`add`)."""
+        """Make `staging` a copy of the file: hard links to its files but those of the part
+        `directory` that is appended to (copied) and the index (written anew by :meth:`add`)."""
         if staging.exists():
             shutil.rmtree(staging)
         staging.mkdir()
@@ -230,7 +230,9 @@ class _Parts:
             target = staging / source.relative_to(self.path)
             if source.is_dir():
                 target.mkdir()
-            elif source.parent == appended or source.name == _PARTS_INDEX:
+            elif source.name == _PARTS_INDEX:
+                continue
+            elif source.parent == appended:
                 shutil.copyfile(source, target)
             else:
                 _link_or_copy(source, target)

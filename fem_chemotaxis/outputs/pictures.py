@@ -11,7 +11,14 @@ from mpi4py import MPI
 from fem_chemotaxis.outputs.output import Output, Record
 from fem_chemotaxis.simulation import Simulation
 
-__all__ = ["Pictures", "time_series_pictures"]
+__all__ = ["SPECIES_SERIES", "Pictures", "time_series_pictures"]
+
+#: The per-species records drawn against time, with what they are (axis label and title).
+SPECIES_SERIES = {
+    "mass": "mass (integral over the domain)",
+    "max": "maximum over the domain",
+    "min": "minimum over the domain",
+}
 
 
 class Pictures(Output):
@@ -50,10 +57,10 @@ def time_series_pictures(records: Sequence[Mapping[str, Any]], out: Path, comm: 
     times = [r["time"] for r in records]
     species = list(records[0]["species"]) if records else []
     paths = []
-    for quantity in ("mass", "max", "min"):
+    for quantity, meaning in SPECIES_SERIES.items():
         series = {n: [r["species"][n][quantity] for r in records] for n in species}
         paths.append(out / f"{quantity}.png")
-        save_time_series_png(times, series, paths[-1], ylabel=quantity, comm=comm)
+        save_time_series_png(times, series, paths[-1], ylabel=meaning, title=f"Each species' {meaning}", comm=comm)
     for name in records[0].get("quantities", {}) if records else {}:
         values = [r["quantities"][name] for r in records]
         if isinstance(values[0], list):  # a vector: one line per component
