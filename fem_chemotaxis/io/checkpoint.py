@@ -146,15 +146,15 @@ class CheckpointFile:
         """Add each function under its key at `time`, atomically (collective; module doc)."""
         comm = next(iter(functions.values())).function_space.mesh.comm
         staging = self.path.with_name(f".{self.path.name}.writing")
-        parts, part, error = None, (".", False), None
+        parts, directory, new, error = None, ".", False, None
         if comm.rank == 0:
             try:
                 parts = _Parts.read(self.path)
-                part = parts.next_part()
-                parts.stage(staging, *part)
+                directory, new = parts.next_part()
+                parts.stage(staging, directory, new)
             except OSError as err:
                 error = err
-        error, (directory, new) = comm.bcast((error, part), root=0)
+        error, directory, new = comm.bcast((error, directory, new), root=0)
         adios4dolfinx = _adios4dolfinx()
         try:
             if error is not None:
