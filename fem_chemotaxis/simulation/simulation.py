@@ -6,8 +6,10 @@ solver of a step -> step control. Solver state (Functions, constants) lives here
 the user's model objects.
 
 A step is rejected and retried with a smaller dt when Newton diverges (any negative SNES
-reason, or non-finite values), when the local error estimate of an adaptive run is too
-large, or when a density falls below ``-negative_tolerance``. Below ``dt_min`` the run stops
+reason, or non-finite values), when a Rosenbrock stage solve fails or the step's error
+estimate exceeds the state it started from (adaptive or not: no digit of it is right), when
+the local error estimate of an adaptive run is too large, or when a density falls below
+``-negative_tolerance``. Below ``dt_min`` the run stops
 with :class:`SolverFailure`; above ``blowup_threshold`` with :class:`BlowUp`.
 
 On a moving mesh (``motion``) every step first moves the mesh to its positions at the new

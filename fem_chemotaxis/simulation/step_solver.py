@@ -221,7 +221,7 @@ class StepSolver:
     def failure(self, report: SolveReport) -> str:
         """Why a step failed, in a few words."""
         if isinstance(self._solver, RosenbrockSolver):
-            return "a stage solve diverged"
+            return self._solver.failure or "a stage solve diverged"
         return f"Newton diverged (SNES reason {report.reason})"
 
     def error(self, t_new: float) -> float | None:

@@ -30,6 +30,10 @@ class PreviousSolutions:
 
     def __init__(self, window: int = WINDOW):
         self.window = window
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget every kept solution."""
         self._solutions: list[PETSc.Vec] = []
         self._images: list[PETSc.Vec] = []
         self._gram = np.zeros((0, 0))  # images^T images
@@ -51,7 +55,11 @@ class PreviousSolutions:
                 A.mult(solution, kept_image)
                 self._gram[j, : j + 1] = self._gram[: j + 1, j] = kept_image.mDot(self._images[: j + 1])
             self._stale = False
-        weights = np.linalg.lstsq(self._gram, np.asarray(b.mDot(self._images)), rcond=1e-12)[0]
+        projections = np.asarray(b.mDot(self._images))
+        if not (np.isfinite(self._gram).all() and np.isfinite(projections).all()):
+            self.clear()  # products beyond the floating-point range (a diverging run): no guess
+            return False
+        weights = np.linalg.lstsq(self._gram, projections, rcond=1e-12)[0]
         x.zeroEntries()
         x.maxpy(weights, self._solutions)
         image.zeroEntries()

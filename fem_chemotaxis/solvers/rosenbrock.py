@@ -68,6 +68,11 @@ class RosenbrockSolver:
         iterations = self.system.solver.statistics.iterations - before
         return SolveReport(converged, 1 if converged else -3, 0, iterations)
 
+    @property
+    def failure(self) -> str | None:
+        """Why the last step failed (None if it did not)."""
+        return self.stepper.failure
+
     def kept_jacobian(self) -> tuple[int, float, np.ndarray] | None:
         """The W-method's kept Jacobian: (steps served, t and owned state it was assembled at)."""
         return self.system.kept_jacobian()

@@ -34,7 +34,14 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["ROSENBROCK_SCHEMES", "RosenbrockStepper", "RosenbrockTableau", "StageSystem", "rosenbrock_tableau"]
+__all__ = [
+    "ROSENBROCK_SCHEMES",
+    "RosenbrockStepper",
+    "RosenbrockTableau",
+    "StageSystem",
+    "rosenbrock_tableau",
+    "unresolved",
+]
 
 
 @dataclass(frozen=True)
@@ -184,7 +191,7 @@ class RosenbrockStepper:
     """Steps of one method on one system, with the work vectors allocated once.
 
     After a converged :meth:`step` the system's state is u_{n+1} and :attr:`error` holds the
-    embedded error estimate u_{n+1} - uhat_{n+1}.
+    embedded error estimate u_{n+1} - uhat_{n+1}; after a failed one :attr:`failure` says why.
 
     The stage solves start from whatever the system's solver guesses (the iterative solver: the
     best combination of its last solutions, :mod:`fem_chemotaxis.solvers.previous_solutions`).
@@ -195,9 +202,12 @@ class RosenbrockStepper:
         self.stages = [system.new_vector() for _ in range(tableau.stages)]
         self.start, self.work, self.mass_term = system.new_vector(), system.new_vector(), system.new_vector()
         self.rhs, self.error = system.new_vector(), system.new_vector()
+        self.failure: str | None = None
 
     def step(self, t: float, h: float) -> bool:
-        """Advance the system's state from t to t + h; False (state unchanged) if a solve failed."""
+        """Advance the system's state from t to t + h; False (state unchanged) if a stage solve
+        failed or the step is unresolved (:func:`unresolved`), with :attr:`failure` saying which."""
+        self.failure = None
         tableau, system = self.tableau, self.system
         coeffs = tableau.transformed
         a, c = coeffs["a"], coeffs["c"]
@@ -215,11 +225,25 @@ class RosenbrockStepper:
             system.rhs(t + coeffs["stage_times"][i] * h, mass_term, coeffs["stage_gammas"][i] * h, self.rhs)
             if not system.solve(self.rhs, self.stages[i], i):
                 system.set_state(self.start)
+                self.failure = f"the linear solve of stage {i + 1} diverged"
                 return False
         _combine(self.work, self.start, coeffs["m"], self.stages)
         _combine(self.error, None, coeffs["m"] - coeffs["m_embedded"], self.stages)
-        system.set_state(self.work)
-        return True
+        self.failure = unresolved(self.error.norm(), self.start.norm())
+        system.set_state(self.start if self.failure else self.work)
+        return self.failure is None
+
+
+def unresolved(error: float, start: float) -> str | None:
+    """Why a step whose embedded error estimate has the norm `error` is no result, from a state
+    of norm `start` (None: it is one). The estimate is the difference between two solutions of
+    orders p and p - 1; where it exceeds the state the step started from, not one digit of the
+    step is right: the step size does not resolve the dynamics (an aggregate collapsing faster
+    than the step, say). Such a step is rejected whether or not the run controls its error, as
+    a Newton step that diverges is; a zero start cannot be judged and passes."""
+    if start > 0.0 and not error <= start:
+        return f"error estimate {error:.3g} larger than the state it started from ({start:.3g}): no digit of the step is right"
+    return None
 
 
 def _combine(out: Any, base: Any, weights: np.ndarray, vectors: list[Any]) -> None:

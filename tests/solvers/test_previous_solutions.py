@@ -94,6 +94,31 @@ def test_window_drops_the_oldest_solution(comm):
         assert (guess.norm() < 1e-10 * exact.norm()) == reproduced
 
 
+def test_a_window_beyond_the_floating_point_range_gives_no_guess(comm):
+    """Solutions of size 1e160 (a diverging run) have images whose products overflow: no guess (x
+    and its image unchanged) and the window is emptied, instead of a failed least-squares solve;
+    guesses resume from the next kept solution."""
+    A, _, _space = _matrices(comm)
+    kept, solutions = _four_kept(A, window=4)
+    huge = solutions[0].copy()
+    huge.scale(1e160)
+    image = A.createVecLeft()
+    A.mult(huge, image)
+    kept.add(huge, image)
+    exact, b = _combination(A, [1.0], solutions[1:2])
+    guess, guess_image = A.createVecRight(), A.createVecLeft()
+    guess.set(7.0)
+    guess_image.set(7.0)
+    assert not kept.guess(A, b, guess, guess_image)
+    assert guess.min()[1] == guess.max()[1] == 7.0 and guess_image.min()[1] == guess_image.max()[1] == 7.0
+    assert not kept.guess(A, b, guess, guess_image)  # emptied
+    A.mult(solutions[1], image)
+    kept.add(solutions[1], image)
+    assert kept.guess(A, b, guess, guess_image)
+    guess.axpy(-1.0, exact)
+    assert guess.norm() < 1e-10 * exact.norm()
+
+
 def test_solves_from_guesses_meet_the_tolerance_in_the_true_residual(comm):
     """The iterative solver solves for the correction to its guess, with A x0 combined from the kept
     images: every solution, whether the guess met the tolerance (no Krylov iteration) or not, has a
