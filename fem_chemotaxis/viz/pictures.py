@@ -39,6 +39,10 @@ __all__ = ["VIEWS_3D", "orthogonal_slices", "save_small_copy", "save_species_png
 PANEL_WIDTH = 600
 """Default width of one species panel, in pixels."""
 
+LOG_AXIS_RATIO = 1e3
+"""Time series whose positive values span more than this ratio are drawn on a logarithmic axis
+(a collapse from 1 to 1e5 then shows its whole history, not a flat line and a jump)."""
+
 _HEADER_PX = 44  # band for the overall title, above all panels
 _COLORMAP = "viridis"
 
@@ -223,6 +227,14 @@ def _draw_panel(
     add_label(plotter, label, (panel_size[0] / 2, panel_size[1] - TITLE_PX / 2), 20)
 
 
+def value_axis_scale(series: Mapping[str, Sequence[float]]) -> str:
+    """``"log"`` where every value is positive and finite and they span more than
+    :data:`LOG_AXIS_RATIO`, else ``"linear"``."""
+    values = np.concatenate([np.asarray(v, dtype=float).ravel() for v in series.values()] or [np.zeros(0)])
+    positive = values.size > 0 and bool(np.all(np.isfinite(values)) and values.min() > 0.0)
+    return "log" if positive and values.max() > LOG_AXIS_RATIO * values.min() else "linear"
+
+
 def save_time_series_png(
     times: Sequence[float],
     series: Mapping[str, Sequence[float]],
@@ -232,7 +244,8 @@ def save_time_series_png(
     title: str | None = None,
     comm: MPI.Comm = MPI.COMM_WORLD,
 ) -> None:
-    """Plot one line per series against time into a PNG, on rank 0 of ``comm`` only.
+    """Plot one line per series against time into a PNG, on rank 0 of ``comm`` only; the values'
+    axis is logarithmic where they span more than :data:`LOG_AXIS_RATIO` (:func:`value_axis_scale`).
 
     Not collective: other ranks return at once, so rank 0 may also call it alone.
 
@@ -256,6 +269,7 @@ def save_time_series_png(
     axes = figure.subplots()
     for label, values in series.items():
         axes.plot(times, values, label=label, marker="." if len(times) < 40 else None)
+    axes.set_yscale(value_axis_scale(series))
     axes.set_xlabel("t")
     axes.set_ylabel(ylabel)
     if title:

@@ -15,6 +15,7 @@ from fem_chemotaxis.viz import (
     save_species_png,
     save_time_series_png,
 )
+from fem_chemotaxis.viz.pictures import value_axis_scale
 
 comm = MPI.COMM_WORLD
 
@@ -228,6 +229,23 @@ def test_save_time_series_png(tmp_path):
         with pytest.raises(ValueError, match="values"):
             save_time_series_png(times[:-1], series, directory / "bad.png", "mass")
         assert [p.name for p in directory.iterdir()] == ["series.png"]
+
+
+def test_values_spanning_decades_get_a_logarithmic_axis(tmp_path):
+    """A maximum collapsing from 1 to 2e5 next to one from 1 to 5: more than three decades, so
+    the axis is logarithmic; 1 to 5 alone, a series through zero or one with a non-finite value
+    stay linear."""
+    directory = _shared_dir(tmp_path)
+    times = np.linspace(0.0, 1.9, 20)
+    collapse = {"u": 1.0 + 2e5 * (times / 1.9) ** 12, "s": 1.0 + 4.0 * times / 1.9}
+    assert value_axis_scale(collapse) == "log"
+    assert value_axis_scale({"s": collapse["s"]}) == "linear"
+    assert value_axis_scale({"u": collapse["u"], "min": collapse["u"] - 1.0}) == "linear"
+    assert value_axis_scale({"u": [*collapse["u"][:-1], np.inf]}) == "linear"
+    assert value_axis_scale({}) == "linear"
+    save_time_series_png(times, collapse, directory / "collapse.png", "maximum over the domain")
+    if comm.rank == 0:
+        _assert_picture(directory / "collapse.png", (800, 500))
 
 
 def test_shared_range_puts_both_panels_on_one_colour_scale(tmp_path):
