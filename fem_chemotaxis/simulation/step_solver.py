@@ -221,7 +221,9 @@ class StepSolver:
     def failure(self, report: SolveReport) -> str:
         """Why a step failed, in a few words."""
         if isinstance(self._solver, RosenbrockSolver):
-            return self._solver.failure or "a stage solve diverged"
+            failure = self._solver.failure
+            assert failure is not None, "a failed Rosenbrock step says why"
+            return failure
         return f"Newton diverged (SNES reason {report.reason})"
 
     def error(self, t_new: float) -> float | None:

@@ -213,6 +213,7 @@ class RosenbrockStepper:
         a, c = coeffs["a"], coeffs["c"]
         system.state(self.start)
         if not system.begin_step(t, h, tableau.gamma, exact_jacobian=not tableau.w_method):
+            self.failure = "the stage matrix could not be set up"
             return False
         for i in range(tableau.stages):
             if i > 0:

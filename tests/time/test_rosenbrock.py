@@ -110,19 +110,24 @@ def test_observed_time_order(name, expected, steps, comm):
     assert expected - 0.15 <= order <= expected + 0.3
 
 
+def _aggregating(comm, centre: tuple[float, float], solver: str) -> Simulation:
+    """Keller-Segel (d = 0.1, chi = 5) on 24 x 24 cells from a bump at `centre`, ros34pw2 with fixed
+    steps of 0.02: the cells aggregate and, from the centre, collapse near t = 1.9."""
+    x, y = centre
+    return Simulation(
+        builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0}),
+        create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24]),
+        {"u": f"1 + 0.5*exp(-20*((x-{x})^2 + (y-{y})^2))", "s": "1"},
+        TimeSettings(dt=0.02, scheme="ros34pw2"),
+        solver=SolverSettings(solver),
+    )
+
+
 @pytest.mark.parametrize("solver", ["direct", "iterative"])
 def test_cell_mass_conserved_while_aggregating(solver, comm):
     """No-flux Keller-Segel: every stage conserves the mass exactly, the iterative solves too (their
     residual's sum over u's rows is removed by the balance correction, whatever the Krylov tolerance)."""
-    model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
-    mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24])
-    sim = Simulation(
-        model,
-        mesh,
-        {"u": "1 + 0.5*exp(-20*((x-0.4)^2 + (y-0.6)^2))", "s": "1"},
-        TimeSettings(dt=0.02, scheme="ros34pw2"),
-        solver=SolverSettings(solver),
-    )
+    sim = _aggregating(comm, (0.4, 0.6), solver)
     before = sim.statistics()["u"]
     sim.advance_to(1.0)
     after = sim.statistics()["u"]
@@ -139,14 +144,7 @@ def test_unresolved_fixed_steps_are_rejected_through_a_collapse(comm):
     diverging Newton step is, so the run ends in a SolverFailure that says why, and every accepted
     state keeps the cells' mass to round-off. Before: states of 5e167 were accepted, the mass off
     by 6e164, until a stage solve failed at t = 2.03 (on 70 x 70 cells a numpy error instead)."""
-    model = builtin_model("keller-segel").with_parameters({"d": 0.1, "chi": 5.0})
-    mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [24, 24])
-    sim = Simulation(
-        model,
-        mesh,
-        {"u": "1 + 0.5*exp(-20*((x-0.5)^2 + (y-0.5)^2))", "s": "1"},
-        TimeSettings(dt=0.02, scheme="ros34pw2"),
-    )
+    sim = _aggregating(comm, (0.5, 0.5), "auto")
     before = sim.statistics()["u"]
     with pytest.raises(SolverFailure, match="no digit of the step is right"):
         sim.advance_to(4.0)
