@@ -38,116 +38,49 @@ The front door: everything a study script needs, one import away::
 - tool families, as namespaces: :mod:`analysis` (dispersion relations, stability),
   :mod:`kinetics` (run-and-tumble -> macroscopic coefficients), :mod:`particles`.
 
-Nothing inside the package imports this module: it only hands names on.
+Nothing inside the package imports this module: it only hands names on, each imported on first
+use (the list is ``__init__.pyi``, which type checkers read): ``import fem_chemotaxis`` and the
+``fem-chemotaxis`` command load DOLFINx, scipy, matplotlib and pyvista only when a name needs them.
 """
+
+import ast
+import importlib
+from pathlib import Path
+from typing import Any
 
 try:  # the pip route's DOLFINx wheels must load MPI before dolfinx and petsc4py are imported
     import dolfinx_solver  # noqa: F401
 except ImportError:  # any other installation of DOLFINx
     pass
 
-from fem_chemotaxis import analysis, fitting, kinetics, particles
-from fem_chemotaxis.adaptivity import Adaptation
-from fem_chemotaxis.config import (
-    AdaptSettings,
-    ConfigDocument,
-    ConfigError,
-    Discretisation,
-    OutputSettings,
-    RunConfig,
-    SolverSettings,
-    TimeSettings,
-    load_config,
-)
-from fem_chemotaxis.expressions import Expression
-from fem_chemotaxis.fitting import (
-    FieldObservation,
-    FitResult,
-    FittedParameter,
-    OptimiserSettings,
-    PointObservation,
-    fit,
-    fit_simulation,
-    load_fit_config,
-)
-from fem_chemotaxis.fluid import FluidFlow
-from fem_chemotaxis.io.console import configure_logging
-from fem_chemotaxis.library import BUILTIN_MODELS, builtin_model
-from fem_chemotaxis.mesh import GENERATORS, TaggedMesh, create_builtin, generate, read_gmsh, write_msh
-from fem_chemotaxis.model import BoundaryCondition, CentreOfMass, Flow, Flux, Integral, Model, Quantity, Species, Taxis
-from fem_chemotaxis.motion import MeshMotion
-from fem_chemotaxis.outputs import Checkpoints, Fields, Output, Pictures, TimeSeries
-from fem_chemotaxis.runner import StoredRun, advance_with_progress, read_summary, restart, run, run_simulation
-from fem_chemotaxis.simulation import BlowUp, MeshQualityStop, RunStopped, Simulation, SolverFailure, StepRecord
-from fem_chemotaxis.version import __version__
-from fem_chemotaxis.viz import gather_grid, save_small_copy, save_species_png, save_time_series_png
-from fem_chemotaxis.viz.flow import save_flow_png
 
-__all__ = [
-    "BUILTIN_MODELS",
-    "GENERATORS",
-    "AdaptSettings",
-    "Adaptation",
-    "BlowUp",
-    "BoundaryCondition",
-    "CentreOfMass",
-    "Checkpoints",
-    "ConfigDocument",
-    "ConfigError",
-    "Discretisation",
-    "Expression",
-    "FieldObservation",
-    "Fields",
-    "FitResult",
-    "FittedParameter",
-    "Flow",
-    "FluidFlow",
-    "Flux",
-    "Integral",
-    "MeshMotion",
-    "MeshQualityStop",
-    "Model",
-    "OptimiserSettings",
-    "Output",
-    "OutputSettings",
-    "Pictures",
-    "PointObservation",
-    "Quantity",
-    "RunConfig",
-    "RunStopped",
-    "Simulation",
-    "SolverFailure",
-    "SolverSettings",
-    "Species",
-    "StepRecord",
-    "StoredRun",
-    "TaggedMesh",
-    "Taxis",
-    "TimeSeries",
-    "TimeSettings",
-    "__version__",
-    "advance_with_progress",
-    "analysis",
-    "builtin_model",
-    "configure_logging",
-    "create_builtin",
-    "fit",
-    "fit_simulation",
-    "fitting",
-    "gather_grid",
-    "generate",
-    "kinetics",
-    "load_config",
-    "load_fit_config",
-    "particles",
-    "read_gmsh",
-    "read_summary",
-    "restart",
-    "run",
-    "run_simulation",
-    "save_flow_png",
-    "save_small_copy",
-    "save_species_png",
-    "save_time_series_png",
-    "write_msh",
-]
+def _read_homes() -> dict[str, tuple[str, str]]:
+    """Each public name -> (the module it comes from, its name there), from ``__init__.pyi``."""
+    stub = ast.parse(Path(__file__).with_suffix(".pyi").read_text())
+    return {
+        alias.asname or alias.name: (node.module, alias.name)
+        for node in stub.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+
+
+_HOMES = _read_homes()
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name on first use (PEP 562) and keep it."""
+    if name not in _HOMES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module, attribute = _HOMES[name]
+    if module == __name__:  # a namespace: fem_chemotaxis.analysis, .fitting, ...
+        value = importlib.import_module(f"{module}.{attribute}")
+    else:
+        value = getattr(importlib.import_module(module), attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
