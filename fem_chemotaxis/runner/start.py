@@ -1,7 +1,9 @@
 """Starting a run: a config's (:func:`run`) or a simulation built in Python (:func:`run_simulation`).
 
 Everything that can reject the input (the config, mesh names, subdomains, quantities, the
-initial values on the mesh) runs before the run directory is written. The directory is
+initial values on the mesh) runs before the run directory is written. A species that starts
+below zero is refused where ``negative_tolerance`` would reject every step from it, and
+otherwise named in a warning and in ``summary.json`` (``"warnings"``). The directory is
 locked while the run writes it, and a little disk space is kept aside to record a failure.
 """
 
@@ -37,6 +39,9 @@ from fem_chemotaxis.version import __version__
 __all__ = ["config_outputs", "execute_locked", "new_summary", "run", "run_simulation", "versions"]
 
 _log = logging.getLogger(LOGGER_NAME)
+
+#: Negative values of a species above this fraction of its largest magnitude are round-off.
+NEGLIGIBLE_UNDERSHOOT = 1e-10
 
 
 def versions() -> dict[str, str]:
@@ -96,10 +101,11 @@ def run(
         adaptation = Adaptation(config.adapt, sim.tagged_mesh)
         sim = adaptation.start(sim, read_initial_values(config.initial, comm))
     check_interpolated({name: u.x.array for name, u in sim.u.items()}, comm)
+    warnings = sign_warnings(sim, "[initial] ")
     quantities = QuantityValues(sim, config.quantities)
     out = prepare_run_directory(output_dir or config.output.dir, force, comm)
     lock = RunLock.acquire(out, comm)
-    summary = new_summary(sim, document, config)
+    summary = new_summary(sim, document, config, warnings)
     _log.info(
         f"fem-chemotaxis: model '{config.model.name}' on {sim.tagged_mesh.source}, {sim.num_dofs} dofs, "
         f"{comm.size} MPI rank(s) -> {out}"
@@ -148,11 +154,13 @@ def run_simulation(
         The summary, as written to ``summary.json`` (see :func:`run`).
     """
     start = wallclock.perf_counter()
+    warnings = sign_warnings(sim)
     values = QuantityValues(sim, quantities)
     out = prepare_run_directory(directory, force, sim.comm)
     lock = RunLock.acquire(out, sim.comm)
     chosen = list(outputs) if outputs is not None else [TimeSeries(), Fields(), Pictures()]
-    execution = RunLoop(sim, out, new_summary(sim), chosen, values, t_end, interval, start, time_limit=time_limit)
+    summary = new_summary(sim, warnings=warnings)
+    execution = RunLoop(sim, out, summary, chosen, values, t_end, interval, start, time_limit=time_limit)
     return execute_locked(execution, lock)
 
 
@@ -165,8 +173,34 @@ def execute_locked(execution: RunLoop, lock: RunLock) -> dict[str, Any]:
     return summary
 
 
+def sign_warnings(sim: Simulation, where: str = "") -> list[str]:
+    """A warning for each species that starts below zero, logged (collective).
+
+    Round-off (above -1e-10 of the species' largest magnitude) is not counted.
+
+    Raises:
+        ValueError: where a density is below ``-negative_tolerance``: every step from it would be rejected.
+    """
+    warnings = []
+    for name in sim.u:
+        value, location = sim.fields.extreme(name, largest=False)
+        largest, _ = sim.fields.extreme(name, largest=True)
+        if value >= -NEGLIGIBLE_UNDERSHOOT * max(abs(value), abs(largest)):
+            continue
+        point = ", ".join(f"{c:.4g}" for c in location)
+        negative = f"{where}{name} starts negative: {value:.4g} at ({point})"
+        if sim.negative_tolerance is not None and value < -sim.negative_tolerance:
+            raise ValueError(f"{negative}, below -negative_tolerance = {-sim.negative_tolerance:g}")
+        warnings.append(f"{negative}; a density below zero has no meaning, and the run goes on from it")
+        _log.warning(f"fem-chemotaxis: warning: {warnings[-1]}")
+    return warnings
+
+
 def new_summary(
-    sim: Simulation, document: ConfigDocument | None = None, config: RunConfig | None = None
+    sim: Simulation,
+    document: ConfigDocument | None = None,
+    config: RunConfig | None = None,
+    warnings: Sequence[str] = (),
 ) -> dict[str, Any]:
     """The summary of a run about to start (a config's run names its file and resolved config)."""
     summary = {
@@ -178,6 +212,7 @@ def new_summary(
         "mpi_ranks": sim.comm.size,
         "versions": versions(),
         "config": config.resolved if config is not None else None,
+        "warnings": list(warnings) or None,
         "records": [],
         "steps": [],
     }

@@ -155,17 +155,20 @@ class SpeciesFields:
 
     def maximum(self) -> dict[str, Any]:
         """The largest density value over all species, with its species and location (collective)."""
-        best: tuple[float, str, list[float]] = (-np.inf, "", [])
-        for name, u in self.u.items():
-            n_owned = u.function_space.dofmap.index_map.size_local
-            if n_owned:
-                i = int(np.argmax(u.x.array[:n_owned]))
-                if u.x.array[i] > best[0]:
-                    gdim = u.function_space.mesh.geometry.dim
-                    coords = u.function_space.tabulate_dof_coordinates()[i, :gdim]
-                    best = (float(u.x.array[i]), name, [float(c) for c in coords])
-        value, name, location = max(self.comm.allgather(best), key=lambda b: b[0])
+        value, location, name = max(((*self.extreme(n, largest=True), n) for n in self.u), key=lambda c: c[0])
         return {"max_value": value, "max_species": name, "max_location": location}
+
+    def extreme(self, name: str, largest: bool) -> tuple[float, list[float]]:
+        """The largest (or smallest) nodal value of a species' density and where it is (collective)."""
+        u = self.u[name]
+        owned = u.x.array[: u.function_space.dofmap.index_map.size_local]
+        best: tuple[float, list[float]] = (-np.inf if largest else np.inf, [])
+        if owned.size:
+            i = int(np.argmax(owned) if largest else np.argmin(owned))
+            gdim = u.function_space.mesh.geometry.dim
+            best = (float(owned[i]), [float(c) for c in u.function_space.tabulate_dof_coordinates()[i, :gdim]])
+        candidates = self.comm.allgather(best)
+        return max(candidates, key=lambda b: b[0]) if largest else min(candidates, key=lambda b: b[0])
 
     def statistics(self) -> dict[str, dict[str, Any]]:
         """Per species: mass (integral over the domain), min and max of the nodal values (collective)."""

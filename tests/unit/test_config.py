@@ -112,7 +112,31 @@ def test_cli_refuses_to_overwrite_a_run_without_force(tmp_path):
     out = tmp_path / "run"
     assert run_cli("run", str(config), "--output", str(out)).returncode == 0
     first = json.loads((out / "summary.json").read_text())
+    assert "warnings" not in first  # nothing starts negative
     again = run_cli("run", str(config), "--output", str(out))
     assert again.returncode == 2 and "--force" in again.stderr
     assert json.loads((out / "summary.json").read_text()) == first
     assert run_cli("run", str(config), "--output", str(out), "--force").returncode == 0
+
+
+@pytest.mark.serial
+def test_a_negative_start_is_refused_below_the_negative_tolerance_and_named_otherwise(tmp_path):
+    negative = VALID.replace('u = "1 + 0.1*cos(pi*x)"', 'u = "0.5 - x"')  # -0.5 along x = 1
+    refused = tmp_path / "refused.toml"
+    refused.write_text(negative.replace("dt = 0.05", "dt = 0.05\nnegative_tolerance = 1e-8"))
+    result = run_cli("run", str(refused), "--output", str(tmp_path / "refused"))
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert (
+        "[initial] u starts negative: -0.5 at (1, " in result.stderr and "-negative_tolerance = -1e-08" in result.stderr
+    )
+    assert not (tmp_path / "refused").exists()
+
+    warned = tmp_path / "warned.toml"
+    warned.write_text(negative)
+    out = tmp_path / "warned"
+    result = run_cli("run", str(warned), "--output", str(out), nprocs=2)
+    assert result.returncode == 0, result.stderr
+    lines = [line for line in result.stderr.splitlines() if "starts negative" in line]
+    assert len(lines) == 1 and lines[0].startswith("fem-chemotaxis: warning: [initial] u starts negative: -0.5 at (1, ")
+    (warning,) = json.loads((out / "summary.json").read_text())["warnings"]
+    assert lines[0].endswith(warning)
