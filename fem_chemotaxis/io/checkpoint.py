@@ -52,7 +52,8 @@ import dolfinx.mesh
 
 from mpi4py import MPI
 
-from fem_chemotaxis.io.atomic import write_json_atomic
+from fem_chemotaxis.io.atomic import write_text_atomic
+from fem_chemotaxis.io.growing_json import GrowingJSON
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 
 __all__ = [
@@ -266,11 +267,17 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def write_metadata(directory: str | Path, data: Mapping[str, Any], comm: MPI.Comm) -> None:
-    """Write ``checkpoint.json`` atomically (rank 0), after the functions it describes."""
+def write_metadata(
+    directory: str | Path, data: Mapping[str, Any], comm: MPI.Comm, encoder: GrowingJSON | None = None
+) -> None:
+    """Write ``checkpoint.json`` atomically (rank 0), after the functions it describes.
+
+    Its ``"steps"`` (mappings or dataclasses) are encoded by `encoder`, which keeps those of
+    earlier writes (a new one by default).
+    """
     comm.Barrier()  # every rank has finished its part of the checkpoint file
     if comm.rank == 0:
-        write_json_atomic(Path(directory) / METADATA_NAME, data)
+        write_text_atomic(Path(directory) / METADATA_NAME, (encoder or GrowingJSON("steps")).dumps(data))
 
 
 def checkpoint_path(directory: str | Path, meta: Mapping[str, Any]) -> Path:

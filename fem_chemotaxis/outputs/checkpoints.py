@@ -9,7 +9,6 @@ the same mesh from the base mesh on any number of ranks.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from fem_chemotaxis.adaptivity import Adaptation
 from fem_chemotaxis.adaptivity.hierarchy import LEVELS
 from fem_chemotaxis.config import ConfigDocument
 from fem_chemotaxis.io.checkpoint import CHECKPOINT_NAME, CheckpointFile, remove_directory, write_metadata
+from fem_chemotaxis.io.growing_json import GrowingJSON
 from fem_chemotaxis.outputs.output import Output, Record
 from fem_chemotaxis.outputs.state import capture
 from fem_chemotaxis.simulation import Simulation
@@ -45,6 +45,7 @@ class Checkpoints(Output):
         self.file: CheckpointFile | None = None
         self.mesh_description: Mapping[str, Any] = {}
         self.times: list[float] = []
+        self._metadata_json = GrowingJSON("steps")  # each step encoded once (io/growing_json.py)
 
     def open(self, sim: Simulation, directory: Path) -> None:
         """A new ``checkpoint.bp`` holding the mesh and its tags."""
@@ -105,9 +106,10 @@ class Checkpoints(Output):
                 "mpi_ranks": sim.comm.size,
                 "config": self.document.to_json(),
                 "records": list(records),
-                "steps": [dataclasses.asdict(step) for step in sim.history],
+                "steps": sim.history,
             },
             sim.comm,
+            self._metadata_json,
         )
         if previous is not None:  # checkpoint.json now names the new file
             remove_directory(previous.path, sim.comm)

@@ -21,10 +21,11 @@ from typing import Any
 import numpy as np
 
 from fem_chemotaxis.adaptivity import Adaptation
-from fem_chemotaxis.io.atomic import write_json_atomic
+from fem_chemotaxis.io.atomic import write_text_atomic
 from fem_chemotaxis.io.collective_gc import collect_together
 from fem_chemotaxis.io.console import LOGGER_NAME, format_duration
 from fem_chemotaxis.io.failures import one_line, record_failure
+from fem_chemotaxis.io.growing_json import GrowingJSON
 from fem_chemotaxis.io.run_directory import SUMMARY_NAME
 from fem_chemotaxis.outputs import Output, QuantityValues
 from fem_chemotaxis.runner.progress import Progress
@@ -89,6 +90,7 @@ class RunLoop:
         self.started, self.earlier_wall_time = started, earlier_wall_time
         self.comm = sim.comm
         self.outputs = list(outputs)
+        self._summary_json = GrowingJSON("steps")
         for output in self.outputs:
             if output.directory is None:
                 output.open(sim, out)
@@ -181,7 +183,7 @@ class RunLoop:
         """Write summary.json atomically (rank 0)."""
         self.summary["wall_time"] = self.earlier_wall_time + wallclock.perf_counter() - self.started
         if self.comm.rank == 0:
-            write_json_atomic(self.out / SUMMARY_NAME, self.summary)
+            write_text_atomic(self.out / SUMMARY_NAME, self._summary_json.dumps(self.summary))
 
     def _final_message(self) -> None:
         summary, sim = self.summary, self.sim

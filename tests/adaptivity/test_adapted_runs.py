@@ -86,10 +86,10 @@ _KILL_AT_MESH_SWITCH = """
 import os, signal
 import fem_chemotaxis.outputs.checkpoints as checkpoints
 original_metadata, original_remove = checkpoints.write_metadata, checkpoints.remove_directory
-def write_metadata(directory, data, comm):
+def write_metadata(directory, data, comm, *encoder):
     if "{where}" == "before the JSON" and data["file"] != "checkpoint.bp":
         os.kill(os.getpid(), signal.SIGKILL)
-    original_metadata(directory, data, comm)
+    original_metadata(directory, data, comm, *encoder)
 def remove_directory(path, comm):
     if "{where}" == "before the removal" and str(path).endswith("checkpoint.bp"):
         os.kill(os.getpid(), signal.SIGKILL)
