@@ -272,12 +272,13 @@ def write_metadata(
 ) -> None:
     """Write ``checkpoint.json`` atomically (rank 0), after the functions it describes.
 
-    Its ``"steps"`` (mappings or dataclasses) are encoded by `encoder`, which keeps those of
-    earlier writes (a new one by default).
+    Its ``"records"`` and ``"steps"`` (mappings or dataclasses) are encoded by `encoder`, which
+    keeps those of earlier writes (a new one by default).
     """
     comm.Barrier()  # every rank has finished its part of the checkpoint file
     if comm.rank == 0:
-        write_text_atomic(Path(directory) / METADATA_NAME, (encoder or GrowingJSON("steps")).dumps(data))
+        encoder = encoder or GrowingJSON("records", "steps")
+        write_text_atomic(Path(directory) / METADATA_NAME, encoder.dumps(data))
 
 
 def checkpoint_path(directory: str | Path, meta: Mapping[str, Any]) -> Path:

@@ -17,7 +17,7 @@ from typing import Any
 
 from fem_chemotaxis.io.atomic import write_text_atomic
 
-__all__ = ["QUANTITIES", "TIMESERIES_NAME", "timeseries_csv", "write_timeseries"]
+__all__ = ["QUANTITIES", "TIMESERIES_NAME", "TimeSeriesTable", "timeseries_csv", "write_timeseries"]
 
 TIMESERIES_NAME = "timeseries.csv"
 #: The per-species columns, in order: ``<species>_mass``, ``<species>_min``, ``<species>_max``.
@@ -30,22 +30,47 @@ def timeseries_csv(records: Sequence[Mapping[str, Any]]) -> str:
     Numbers are written with ``repr``, which round-trips: the CSV holds exactly the values
     of ``summary.json``.
     """
-    species = list(records[0]["species"]) if records else []
-    mesh = list(records[0]["mesh"]) if records and "mesh" in records[0] else []
-    derived = dict(records[0].get("quantities", {})) if records else {}
-    columns = [c for name, value in derived.items() for c in _columns(name, value)]
+    return TimeSeriesTable().text(records)
+
+
+class TimeSeriesTable:
+    """The CSV text of records that only grow from one write to the next, each row formatted once
+    (the table is rewritten at every output time; formatting every row each time made a run's
+    outputs cost O(outputs^2))."""
+
+    def __init__(self) -> None:
+        self._source: Sequence[Mapping[str, Any]] | None = None
+        self._rows: list[str] = []
+
+    def text(self, records: Sequence[Mapping[str, Any]]) -> str:
+        """:func:`timeseries_csv` of `records`; rows of an earlier call are kept while the list is
+        the same object, no shorter than before."""
+        if records is not self._source or len(records) < len(self._rows):
+            self._source, self._rows = records, []
+        first = records[0] if records else {"species": {}}
+        species = list(first["species"])
+        mesh = list(first.get("mesh", {}))
+        derived = list(first.get("quantities", {}))
+        columns = [c for name, value in first.get("quantities", {}).items() for c in _columns(name, value)]
+        header = ["time"] + [f"{name}_{q}" for name in species for q in QUANTITIES] + mesh + columns
+        for record in records[len(self._rows) :]:
+            stats = record["species"]
+            values = [v for name in derived for v in _values(record["quantities"][name])]
+            self._rows.append(
+                ",".join(
+                    [repr(record["time"])]
+                    + [repr(stats[name][q]) for name in species for q in QUANTITIES]
+                    + [repr(record["mesh"][q]) for q in mesh]
+                    + [repr(v) for v in values]
+                )
+                + "\n"
+            )
+        return _csv_line(header) + "".join(self._rows)
+
+
+def _csv_line(fields: Sequence[str]) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["time"] + [f"{name}_{q}" for name in species for q in QUANTITIES] + mesh + columns)
-    for record in records:
-        stats = record["species"]
-        values = [v for name in derived for v in _values(record["quantities"][name])]
-        writer.writerow(
-            [repr(record["time"])]
-            + [repr(stats[name][q]) for name in species for q in QUANTITIES]
-            + [repr(record["mesh"][q]) for q in mesh]
-            + [repr(v) for v in values]
-        )
+    csv.writer(out, lineterminator="\n").writerow(fields)
     return out.getvalue()
 
 
@@ -58,6 +83,8 @@ def _values(value: float | list[float]) -> list[float]:
     return value if isinstance(value, list) else [value]
 
 
-def write_timeseries(path: str | Path, records: Sequence[Mapping[str, Any]]) -> None:
-    """Write ``timeseries.csv`` atomically."""
-    write_text_atomic(path, timeseries_csv(records))
+def write_timeseries(
+    path: str | Path, records: Sequence[Mapping[str, Any]], table: TimeSeriesTable | None = None
+) -> None:
+    """Write ``timeseries.csv`` atomically (with `table`, rows formatted by earlier writes are kept)."""
+    write_text_atomic(path, (table or TimeSeriesTable()).text(records))

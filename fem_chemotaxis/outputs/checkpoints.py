@@ -45,7 +45,7 @@ class Checkpoints(Output):
         self.file: CheckpointFile | None = None
         self.mesh_description: Mapping[str, Any] = {}
         self.times: list[float] = []
-        self._metadata_json = GrowingJSON("steps")  # each step encoded once (io/growing_json.py)
+        self._metadata_json = GrowingJSON("records", "steps")  # each encoded once (io/growing_json.py)
 
     def open(self, sim: Simulation, directory: Path) -> None:
         """A new ``checkpoint.bp`` holding the mesh and its tags."""
@@ -105,7 +105,7 @@ class Checkpoints(Output):
                 "adapted_mesh": self.adaptation is not None,
                 "mpi_ranks": sim.comm.size,
                 "config": self.document.to_json(),
-                "records": list(records),
+                "records": records,
                 "steps": sim.history,
             },
             sim.comm,

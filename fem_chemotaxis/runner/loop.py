@@ -90,7 +90,7 @@ class RunLoop:
         self.started, self.earlier_wall_time = started, earlier_wall_time
         self.comm = sim.comm
         self.outputs = list(outputs)
-        self._summary_json = GrowingJSON("steps")
+        self._summary_json = GrowingJSON("records", "steps")
         for output in self.outputs:
             if output.directory is None:
                 output.open(sim, out)

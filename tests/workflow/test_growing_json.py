@@ -1,14 +1,17 @@
-"""summary.json and checkpoint.json keep every step of a run, each encoded once: the text holds
-exactly what a whole encoding holds, as the list grows, shrinks (a restart) and grows again, and a
-long run's files equal its step history."""
+"""summary.json, checkpoint.json and timeseries.csv keep every record and step of a run, each
+encoded once: the text holds exactly what a whole encoding holds, as the lists grow, shrink (a
+restart) and grow again, and a run's files equal its history."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pytest
 
 from fem_chemotaxis.io.growing_json import GrowingJSON
+from fem_chemotaxis.io.timeseries import TimeSeriesTable
 from fem_chemotaxis.simulation import StepRecord
 from tests.conftest import run_cli
 
@@ -19,21 +22,50 @@ def steps(n: int, start: int = 0) -> list[StepRecord]:
     return [StepRecord(0.1 * (k + 1), 0.1, 2, 5 + k % 3, k % 2, None if k % 4 else 1e-5 * k) for k in range(start, n)]
 
 
-def test_the_text_is_the_whole_encoding_as_the_list_grows_and_shrinks():
-    encoder = GrowingJSON("steps")
+def records(n: int, start: int = 0) -> list[dict]:
+    return [
+        {
+            "time": 0.1 * k,
+            "species": {"u": {"mass": 1.0 + k, "min": -1e-3 * k, "max": 2.0 / (k + 1)}},
+            "quantities": {"flux": 0.5 * k, "centre": [0.1 * k, 0.2]},
+        }
+        for k in range(start, n)
+    ]
+
+
+def test_the_text_is_the_whole_encoding_as_the_lists_grow_and_shrink():
+    encoder = GrowingJSON("records", "steps")
     history: list = []
-    data = {"status": "running", "records": [{"time": 0.0, "species": {"u": {"mass": 1.0}}}], "steps": history}
+    kept: list = []
+    data = {"status": "running", "records": kept, "steps": history}
     assert json.loads(encoder.dumps(data)) == data
     for n in (1, 4, 4, 9):
         history.extend(steps(n, len(history)))
-        data["wall_time"] = float(n)  # keys after the list: it is still written last
+        kept.extend(records(n, len(kept)))
+        data["wall_time"] = float(n)  # keys after the lists: they are still written last
         decoded = json.loads(encoder.dumps(data))
         assert decoded == {**data, "steps": [s.__dict__ for s in history]}
-    shorter = {**data, "steps": steps(3)}  # a restart truncates to the checkpoint's steps
-    assert json.loads(encoder.dumps(shorter))["steps"] == [s.__dict__ for s in steps(3)]
-    text = encoder.dumps({"steps": [{"a": 1}, {"a": 2}]})  # dicts too; one item a line
+    shorter = {**data, "steps": steps(3), "records": records(2)}  # a restart truncates both
+    decoded = json.loads(encoder.dumps(shorter))
+    assert decoded["steps"] == [s.__dict__ for s in steps(3)] and decoded["records"] == records(2)
+    text = GrowingJSON("steps").dumps({"steps": [{"a": 1}, {"a": 2}]})  # one item a line
     assert text == '{\n  "steps": [\n    {"a": 1},\n    {"a": 2}\n  ]\n}\n'
     assert GrowingJSON("steps").dumps({"steps": []}) == '{\n  "steps": []\n}\n'
+    assert GrowingJSON("steps").dumps({"a": 1}) == json.dumps({"a": 1}, indent=2) + "\n"
+
+
+def test_the_table_holds_every_record_as_they_grow_and_shrink():
+    table, kept = TimeSeriesTable(), []
+    assert table.text(kept) == "time\n"
+    for n in (1, 5, 5, 12, 3):
+        kept = kept[:n] if n < len(kept) else kept
+        kept.extend(records(n, len(kept)))
+        rows = list(csv.reader(io.StringIO(table.text(kept))))
+        assert rows[0] == ["time", "u_mass", "u_min", "u_max", "flux", "centre_x", "centre_y"]
+        expected = [
+            [r["time"], *r["species"]["u"].values(), r["quantities"]["flux"], *r["quantities"]["centre"]] for r in kept
+        ]
+        assert [[float(v) for v in row] for row in rows[1:]] == expected
 
 
 def test_a_run_writes_every_step_once_into_both_files(tmp_path):
