@@ -7,6 +7,8 @@ time. A run with adaptive refinement (an :class:`~fem_chemotaxis.adaptivity.Adap
 re-meshes between steps; the loop then follows the new simulation (outputs are told with
 :meth:`Output.mesh_changed`) and records the mesh's cells and unknowns. Stops (a solver failure, a blow-up, a distorted mesh, a signal) end the loop with a
 final record and their report; any other error is recorded with the status "error".
+Where the wall time went is kept as ``wall_time_split`` (:data:`WALL_TIME_PARTS`; a restart adds
+to it) and said in the final line.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import dataclasses
 import logging
 import time as wallclock
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -32,12 +35,15 @@ from fem_chemotaxis.runner.progress import Progress
 from fem_chemotaxis.runner.stops import Interruption, StopRequests
 from fem_chemotaxis.simulation import RunStopped, Simulation, StepRecord
 
-__all__ = ["FINISHED", "RunLoop", "advance_with_progress", "output_times"]
+__all__ = ["FINISHED", "WALL_TIME_PARTS", "RunLoop", "advance_with_progress", "output_times"]
 
 _log = logging.getLogger(LOGGER_NAME)
 
 #: Statuses of runs that have ended: continuing or re-running them gives the same result.
 FINISHED = ("completed", "blow-up", "solver-failure", "mesh-quality")
+#: What a run's wall time went to: building the simulation, its steps, the records and outputs
+#: of the output times (files, summary), and the pictures drawn at the end.
+WALL_TIME_PARTS = ("set_up", "stepping", "outputs", "pictures")
 
 
 def output_times(now: float, t_end: float, interval: float) -> list[float]:
@@ -88,6 +94,8 @@ class RunLoop:
         self.adaptation = adaptation
         self.t_end, self.interval = t_end, interval
         self.started, self.earlier_wall_time = started, earlier_wall_time
+        earlier = summary.get("wall_time_split", {})
+        self.split = {part: float(earlier.get(part, 0.0)) for part in WALL_TIME_PARTS}
         self.comm = sim.comm
         self.outputs = list(outputs)
         self._summary_json = GrowingJSON("records", "steps")
@@ -102,32 +110,49 @@ class RunLoop:
     def execute(self) -> dict[str, Any]:
         """Record the current state, step to t_end (or until stopped); returns the final summary."""
         summary = self.summary
+        self.split["set_up"] += wallclock.perf_counter() - self.started
         with self.stops:
             try:
-                self.record()
-                for target in output_times(self.sim.time, self.t_end, self.interval):
-                    self._advance_to(target)
+                with self._spending("outputs"):
                     self.record()
+                for target in output_times(self.sim.time, self.t_end, self.interval):
+                    with self._spending("stepping"):
+                        self._advance_to(target)
+                    with self._spending("outputs"):
+                        self.record()
                 summary["status"] = "completed"
             except RunStopped as stop:
                 summary["status"], summary["stop"] = stop.kind, stop.report
                 _log.warning(f"fem-chemotaxis: run stopped ({stop.kind}): {stop}")
-                self.record()
+                with self._spending("outputs"):
+                    self.record()
             except Interruption as stop:
                 summary["status"] = "interrupted"
                 summary["interruption"] = {"reason": stop.reason, "time": self.sim.time}
-                self.record()
+                with self._spending("outputs"):
+                    self.record()
             except BaseException as err:
                 summary["status"], summary["message"] = "error", one_line(err)
                 summary["wall_time"] = self.earlier_wall_time + wallclock.perf_counter() - self.started
                 record_failure(self.out, summary)
                 self._close_outputs()
                 raise
-            self.write_summary()
-            self._close_outputs()
+            with self._spending("outputs"):
+                self.write_summary()
+            with self._spending("pictures"):
+                self._close_outputs()
             self.write_summary()
         self._final_message()
         return summary
+
+    @contextmanager
+    def _spending(self, part: str) -> Iterator[None]:
+        """Add the wall time of the block to `part` of the split (also when it raises)."""
+        start = wallclock.perf_counter()
+        try:
+            yield
+        finally:
+            self.split[part] += wallclock.perf_counter() - start
 
     def _advance_to(self, target: float) -> None:
         if self.adaptation is None:
@@ -182,6 +207,7 @@ class RunLoop:
     def write_summary(self) -> None:
         """Write summary.json atomically (rank 0)."""
         self.summary["wall_time"] = self.earlier_wall_time + wallclock.perf_counter() - self.started
+        self.summary["wall_time_split"] = dict(self.split)
         if self.comm.rank == 0:
             write_text_atomic(self.out / SUMMARY_NAME, self._summary_json.dumps(self.summary))
 
@@ -196,7 +222,8 @@ class RunLoop:
                 f"Continue a config's run with: fem-chemotaxis run --restart {self.out}"
             )
             return
+        split = ", ".join(f"{part.replace('_', '-')} {format_duration(t)}" for part, t in self.split.items())
         _log.info(
             f"fem-chemotaxis: {status} at t = {sim.time:.6g} ({len(summary['steps'])} steps) in "
-            f"{format_duration(summary['wall_time'])}; results in {self.out}"
+            f"{format_duration(summary['wall_time'])} ({split}); results in {self.out}"
         )

@@ -95,5 +95,8 @@ pictures = false
     checkpoint = json.loads((out / "checkpoint.json").read_text())
     assert len(summary["steps"]) == 30 and summary["status"] == "completed"
     assert checkpoint["steps"] == summary["steps"]
+    split = summary["wall_time_split"]  # where the wall time went: all of it, once
+    assert sum(split.values()) == pytest.approx(summary["wall_time"], rel=0.01, abs=0.05)
+    assert split["stepping"] > 0 and split["outputs"] > 0 and split["pictures"] >= 0
     times = [step["time"] for step in summary["steps"]]
     assert times == pytest.approx([0.01 * (k + 1) for k in range(30)], abs=1e-12)

@@ -67,6 +67,10 @@ def test_restart_on_one_and_two_ranks_reproduces_uninterrupted_run(config: Path,
     difference = largest_difference(reference, summary)
     print(f"\nrestarted 1->2->1->2 ranks vs uninterrupted: records {difference:.2e}, step sizes {dt_difference:.2e}")
     assert difference < 1e-8 and dt_difference < 1e-8
+    # The wall time of all four parts of the run is accounted for, and split (set-up, steps, outputs, pictures).
+    split = summary["wall_time_split"]
+    assert sorted(split) == sorted(["set_up", "stepping", "outputs", "pictures"]) and min(split.values()) >= 0.0
+    assert sum(split.values()) == pytest.approx(summary["wall_time"], rel=0.01, abs=0.05)
     # The checkpoint holds every output time (rewritten on each new distribution).
     meta = json.loads((out / "checkpoint.json").read_text())
     assert meta["times"] == [r["time"] for r in summary["records"]]
