@@ -5,6 +5,7 @@ restart) and grow again, and a run's files equal its history."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 
@@ -14,6 +15,7 @@ from fem_chemotaxis.io.growing_json import GrowingJSON
 from fem_chemotaxis.io.timeseries import TimeSeriesTable
 from fem_chemotaxis.simulation import StepRecord
 from tests.conftest import run_cli
+from tests.unit.test_config import VALID
 
 pytestmark = pytest.mark.serial  # plain text, and a 1-rank run
 
@@ -69,26 +71,9 @@ def test_the_table_holds_every_record_as_they_grow_and_shrink():
 
 
 def test_a_run_writes_every_step_once_into_both_files(tmp_path):
-    config = tmp_path / "many_steps.toml"
-    config.write_text(
-        """
-[mesh]
-builtin = "rectangle"
-size = [1.0, 1.0]
-cells = [6, 6]
-[model]
-name = "keller-segel"
-[initial]
-u = "1 + 0.1*cos(pi*x)"
-s = "1"
-[time]
-t_end = 0.3
-dt = 0.01
-[output]
-interval = 0.02
-pictures = false
-"""
-    )
+    config = tmp_path / "many_steps.toml"  # 30 steps, 16 output times
+    steps_of = {"t_end = 0.1": "t_end = 0.3", "dt = 0.05": "dt = 0.01", "interval = 0.05": "interval = 0.02"}
+    config.write_text(functools.reduce(lambda text, change: text.replace(*change), steps_of.items(), VALID))
     out = tmp_path / "run"
     assert run_cli("run", str(config), "--output", str(out)).returncode == 0
     summary = json.loads((out / "summary.json").read_text())
