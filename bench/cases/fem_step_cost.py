@@ -5,7 +5,8 @@ Run as ``[mpiexec -n R] python -m cases.fem_step_cost --dim 2 --n 500 --solver i
 defaults to the problem's backward Euler). Phases are timed with perf_counter (mesh, set-up
 including form compilation, the warm-up steps) and, within the measured steps, with PETSc log
 events (residual and Jacobian assembly, preconditioner set-up including the AMG set-up of
-every block, Krylov solve without it). Peak memory: the peak resident set size (``ru_maxrss``) summed over ranks, at
+every block, Krylov solve without it: ``fem_chemotaxis/solvers/phases.py``, which a run's
+``summary.json`` reports too). Peak memory: the peak resident set size (``ru_maxrss``) summed over ranks, at
 the end of the measured steps (before the floor), and the same less the peak after the
 imports (interpreter, DOLFINx, PETSc), per DOF. Rank 0 prints one line ``BENCH-JSON {...}``.
 """
@@ -21,44 +22,7 @@ from mpi4py import MPI
 from petsc4py import PETSc
 
 from cases import problem
-
-#: PETSc log events read per measured step. Newton (SNES) sets the field split's blocks (AMG)
-#: up inside KSPSolve (PCSetUpOnBlocks); the Rosenbrock stages (FC* events,
-#: solvers/linearly_implicit.py) before it.
-EVENTS = (
-    "SNESFunctionEval",
-    "SNESJacobianEval",
-    "PCSetUp",
-    "PCSetUpOnBlocks",
-    "KSPSolve",
-    "FCResidual",
-    "FCJacobian",
-    "FCStageMatrix",
-)
-PHASES = ("residual_assembly", "jacobian_assembly", "preconditioner_setup", "krylov_solve")
-
-
-def event_times(comm: MPI.Comm) -> dict[str, float]:
-    """Accumulated time of each event, the maximum over ranks."""
-    return {name: comm.allreduce(PETSc.Log.Event(name).getPerfInfo()["time"], op=MPI.MAX) for name in EVENTS}
-
-
-def phase_times(events: dict[str, float], newton: bool) -> dict[str, float]:
-    """The phases of a step from event times (see EVENTS)."""
-    setup = events["PCSetUp"] + events["PCSetUpOnBlocks"]
-    if newton:
-        return {
-            "residual_assembly": events["SNESFunctionEval"],
-            "jacobian_assembly": events["SNESJacobianEval"],
-            "preconditioner_setup": setup,
-            "krylov_solve": events["KSPSolve"] - events["PCSetUpOnBlocks"],
-        }
-    return {
-        "residual_assembly": events["FCResidual"],
-        "jacobian_assembly": events["FCJacobian"] + events["FCStageMatrix"],
-        "preconditioner_setup": setup,
-        "krylov_solve": events["KSPSolve"],
-    }
+from fem_chemotaxis.solvers.phases import EVENTS, PHASES, event_times, phase_times
 
 
 def measure(

@@ -7,8 +7,9 @@ time. A run with adaptive refinement (an :class:`~fem_chemotaxis.adaptivity.Adap
 re-meshes between steps; the loop then follows the new simulation (outputs are told with
 :meth:`Output.mesh_changed`) and records the mesh's cells and unknowns. Stops (a solver failure, a blow-up, a distorted mesh, a signal) end the loop with a
 final record and their report; any other error is recorded with the status "error".
-Where the wall time went is kept as ``wall_time_split`` (:data:`WALL_TIME_PARTS`; a restart adds
-to it) and said in the final line.
+Where the wall time went is kept as ``wall_time_split`` (:data:`WALL_TIME_PARTS`), the steps'
+part of it as ``stepping_split`` (assembly, preconditioner set-ups, Krylov solves, the rest;
+:mod:`~fem_chemotaxis.solvers.phases`); a restart adds to both, and the final lines say them.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from fem_chemotaxis.outputs import Output, QuantityValues
 from fem_chemotaxis.runner.progress import Progress
 from fem_chemotaxis.runner.stops import Interruption, StopRequests
 from fem_chemotaxis.simulation import RunStopped, Simulation, StepRecord
+from fem_chemotaxis.solvers.phases import PHASES, PhaseClock
+from fem_chemotaxis.time import RosenbrockTableau
 
 __all__ = ["FINISHED", "WALL_TIME_PARTS", "RunLoop", "advance_with_progress", "output_times"]
 
@@ -44,6 +47,13 @@ FINISHED = ("completed", "blow-up", "solver-failure", "mesh-quality")
 #: What a run's wall time went to: building the simulation, its steps, the records and outputs
 #: of the output times (files, summary), and the pictures drawn at the end.
 WALL_TIME_PARTS = ("set_up", "stepping", "outputs", "pictures")
+_PHASE_NAMES = {
+    "residual_assembly": "residuals",
+    "jacobian_assembly": "Jacobians",
+    "preconditioner_setup": "preconditioner set-ups",
+    "krylov_solve": "linear solves",
+    "other": "the rest",
+}
 
 
 def output_times(now: float, t_end: float, interval: float) -> list[float]:
@@ -96,7 +106,10 @@ class RunLoop:
         self.started, self.earlier_wall_time = started, earlier_wall_time
         earlier = summary.get("wall_time_split", {})
         self.split = {part: float(earlier.get(part, 0.0)) for part in WALL_TIME_PARTS}
+        earlier = summary.get("stepping_split", {})
+        self.earlier_phases = {phase: float(earlier.get(phase, 0.0)) for phase in PHASES}
         self.comm = sim.comm
+        self.phases = PhaseClock(self.comm, newton=not isinstance(sim.scheme, RosenbrockTableau))
         self.outputs = list(outputs)
         self._summary_json = GrowingJSON("records", "steps")
         for output in self.outputs:
@@ -208,6 +221,9 @@ class RunLoop:
         """Write summary.json atomically (rank 0)."""
         self.summary["wall_time"] = self.earlier_wall_time + wallclock.perf_counter() - self.started
         self.summary["wall_time_split"] = dict(self.split)
+        spent = self.phases.spent()
+        phases = {phase: self.earlier_phases[phase] + spent[phase] for phase in PHASES}
+        self.summary["stepping_split"] = {**phases, "other": max(0.0, self.split["stepping"] - sum(phases.values()))}
         if self.comm.rank == 0:
             write_text_atomic(self.out / SUMMARY_NAME, self._summary_json.dumps(self.summary))
 
@@ -223,7 +239,9 @@ class RunLoop:
             )
             return
         split = ", ".join(f"{part.replace('_', '-')} {format_duration(t)}" for part, t in self.split.items())
+        phases = ", ".join(f"{_PHASE_NAMES[p]} {format_duration(t)}" for p, t in summary["stepping_split"].items())
         _log.info(
             f"fem-chemotaxis: {status} at t = {sim.time:.6g} ({len(summary['steps'])} steps) in "
-            f"{format_duration(summary['wall_time'])} ({split}); results in {self.out}"
+            f"{format_duration(summary['wall_time'])} ({split}); results in {self.out}\n"
+            f"  stepping: {phases}"
         )

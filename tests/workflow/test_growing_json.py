@@ -83,5 +83,8 @@ def test_a_run_writes_every_step_once_into_both_files(tmp_path):
     split = summary["wall_time_split"]  # where the wall time went: all of it, once
     assert sum(split.values()) == pytest.approx(summary["wall_time"], rel=0.01, abs=0.05)
     assert split["stepping"] > 0 and split["outputs"] > 0 and split["pictures"] >= 0
+    phases = summary["stepping_split"]  # the steps' part, from PETSc's events: within it, none missing
+    assert min(phases.values()) >= 0.0 and phases["residual_assembly"] > 0 and phases["krylov_solve"] > 0
+    assert sum(v for k, v in phases.items() if k != "other") <= split["stepping"]
     times = [step["time"] for step in summary["steps"]]
     assert times == pytest.approx([0.01 * (k + 1) for k in range(30)], abs=1e-12)

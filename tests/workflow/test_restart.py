@@ -71,6 +71,8 @@ def test_restart_on_one_and_two_ranks_reproduces_uninterrupted_run(config: Path,
     split = summary["wall_time_split"]
     assert sorted(split) == sorted(["set_up", "stepping", "outputs", "pictures"]) and min(split.values()) >= 0.0
     assert sum(split.values()) == pytest.approx(summary["wall_time"], rel=0.01, abs=0.05)
+    phases = summary["stepping_split"]  # Newton's (BDF2): assembly, set-ups, solves, added over the parts
+    assert min(phases.values()) >= 0.0 and phases["jacobian_assembly"] > 0 and phases["krylov_solve"] > 0
     # The checkpoint holds every output time (rewritten on each new distribution).
     meta = json.loads((out / "checkpoint.json").read_text())
     assert meta["times"] == [r["time"] for r in summary["records"]]
