@@ -5,17 +5,18 @@ are rewritten at every output time. Converting and encoding all of them each tim
 outputs cost O(steps^2): 5000 steps with an output every 10 (4.1e3 DOFs) spent 22 s converting
 and encoding steps already written (under cProfile; the run took 59-64 s, and 49-50 s with this
 module and the rows of ``timeseries.csv`` formatted once). :class:`GrowingJSON` keeps each
-item's text, encoded once, one item a line.
+item's text, encoded once, one item a line; :class:`EncodedOnce` is the cache it (and
+``timeseries.csv``'s table) keeps.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["GrowingJSON"]
+__all__ = ["EncodedOnce", "GrowingJSON"]
 
 
 class GrowingJSON:
@@ -23,7 +24,7 @@ class GrowingJSON:
 
     def __init__(self, *keys: str):
         self.keys = keys
-        self._lists = {key: _EncodedItems() for key in keys}
+        self._lists = {key: EncodedOnce() for key in keys}
 
     def dumps(self, data: Mapping[str, Any]) -> str:
         """`data` as indented JSON (the value ``json.dumps`` gives), its `keys` last, one item a line.
@@ -33,25 +34,40 @@ class GrowingJSON:
         """
         rest = {name: value for name, value in data.items() if name not in self.keys}
         head = json.dumps(rest, indent=2)
-        listed = [f"  {json.dumps(key)}: {self._lists[key].text(data[key])}" for key in self.keys if key in data]
+        listed = [
+            f"  {json.dumps(key)}: {_listed(self._lists[key].texts(data[key], _encoded))}"
+            for key in self.keys
+            if key in data
+        ]
         if not listed:
             return head + "\n"
         opening = head[:-2] + ",\n" if rest else "{\n"  # head ends "\n}", or is "{}"
         return opening + ",\n".join(listed) + "\n}\n"
 
 
-class _EncodedItems:
-    """The texts of the items of one list, encoded once each."""
+class EncodedOnce:
+    """The texts of the items of a list that only grows, each encoded once: kept while the list
+    is the same object and no shorter than before (a new or shorter list is encoded anew)."""
 
     def __init__(self) -> None:
-        self.source: Sequence[Any] | None = None
-        self.texts: list[str] = []
+        self._source: Sequence[Any] | None = None
+        self._texts: list[str] = []
 
-    def text(self, items: Sequence[Any]) -> str:
-        if items is not self.source or len(items) < len(self.texts):
-            self.source, self.texts = items, []
-        self.texts.extend(json.dumps(_plain(item)) for item in items[len(self.texts) :])
-        return "[\n    " + ",\n    ".join(self.texts) + "\n  ]" if self.texts else "[]"
+    def texts(self, items: Sequence[Any], encode: Callable[[Any], str]) -> list[str]:
+        """The text of every item, `encode` called on those not encoded before."""
+        if items is not self._source or len(items) < len(self._texts):
+            self._source, self._texts = items, []
+        self._texts.extend(encode(item) for item in items[len(self._texts) :])
+        return self._texts
+
+
+def _listed(texts: Sequence[str]) -> str:
+    """A JSON list of encoded items, one a line, indented under a top-level key."""
+    return "[\n    " + ",\n    ".join(texts) + "\n  ]" if texts else "[]"
+
+
+def _encoded(item: Any) -> str:
+    return json.dumps(_plain(item))
 
 
 def _plain(item: Any) -> Any:

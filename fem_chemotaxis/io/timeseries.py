@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from fem_chemotaxis.io.atomic import write_text_atomic
+from fem_chemotaxis.io.growing_json import EncodedOnce
 
 __all__ = ["QUANTITIES", "TIMESERIES_NAME", "TimeSeriesTable", "timeseries_csv", "write_timeseries"]
 
@@ -39,33 +40,25 @@ class TimeSeriesTable:
     outputs cost O(outputs^2))."""
 
     def __init__(self) -> None:
-        self._source: Sequence[Mapping[str, Any]] | None = None
-        self._rows: list[str] = []
+        self._rows = EncodedOnce()
 
     def text(self, records: Sequence[Mapping[str, Any]]) -> str:
         """:func:`timeseries_csv` of `records`; rows of an earlier call are kept while the list is
         the same object, no shorter than before."""
-        if records is not self._source or len(records) < len(self._rows):
-            self._source, self._rows = records, []
         first = records[0] if records else {"species": {}}
         species = list(first["species"])
         mesh = list(first.get("mesh", {}))
-        derived = list(first.get("quantities", {}))
-        columns = [c for name, value in first.get("quantities", {}).items() for c in _columns(name, value)]
+        derived = dict(first.get("quantities", {}))
+        columns = [c for name, value in derived.items() for c in _columns(name, value)]
         header = ["time"] + [f"{name}_{q}" for name in species for q in QUANTITIES] + mesh + columns
-        for record in records[len(self._rows) :]:
+
+        def row(record: Mapping[str, Any]) -> str:
             stats = record["species"]
             values = [v for name in derived for v in _values(record["quantities"][name])]
-            self._rows.append(
-                ",".join(
-                    [repr(record["time"])]
-                    + [repr(stats[name][q]) for name in species for q in QUANTITIES]
-                    + [repr(record["mesh"][q]) for q in mesh]
-                    + [repr(v) for v in values]
-                )
-                + "\n"
-            )
-        return _csv_line(header) + "".join(self._rows)
+            fields = [record["time"], *(stats[name][q] for name in species for q in QUANTITIES)]
+            return ",".join(repr(v) for v in [*fields, *(record["mesh"][q] for q in mesh), *values]) + "\n"
+
+        return _csv_line(header) + "".join(self._rows.texts(records, row))
 
 
 def _csv_line(fields: Sequence[str]) -> str:

@@ -182,11 +182,10 @@ def sign_warnings(sim: Simulation, where: str = "") -> list[str]:
         ValueError: where a density is below ``-negative_tolerance``: every step from it would be rejected.
     """
     warnings = []
-    for name in sim.u:
-        value, location = sim.fields.extreme(name, largest=False)
-        largest, _ = sim.fields.extreme(name, largest=True)
-        if value >= -NEGLIGIBLE_UNDERSHOOT * max(abs(value), abs(largest)):
+    for name, stats in sim.statistics().items():
+        if stats["min"] >= -NEGLIGIBLE_UNDERSHOOT * max(abs(stats["min"]), abs(stats["max"])):
             continue
+        value, location = sim.fields.extreme(name, largest=False)
         point = ", ".join(f"{c:.4g}" for c in location)
         negative = f"{where}{name} starts negative: {value:.4g} at ({point})"
         if sim.negative_tolerance is not None and value < -sim.negative_tolerance:

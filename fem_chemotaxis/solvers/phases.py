@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
+
 from mpi4py import MPI
 from petsc4py import PETSc
 
@@ -30,8 +32,10 @@ PHASES = ("residual_assembly", "jacobian_assembly", "preconditioner_setup", "kry
 
 
 def event_times(comm: MPI.Comm) -> dict[str, float]:
-    """Accumulated seconds of each event, the maximum over ranks (collective)."""
-    return {name: comm.allreduce(PETSc.Log.Event(name).getPerfInfo()["time"], op=MPI.MAX) for name in EVENTS}
+    """Accumulated seconds of each event, the maximum over ranks (collective: one reduction)."""
+    seconds = np.array([PETSc.Log.Event(name).getPerfInfo()["time"] for name in EVENTS])
+    comm.Allreduce(MPI.IN_PLACE, seconds, op=MPI.MAX)
+    return dict(zip(EVENTS, seconds.tolist()))
 
 
 def phase_times(events: Mapping[str, float], newton: bool) -> dict[str, float]:
