@@ -5,6 +5,10 @@ by its values (``chi=5_dt=0.01``).  Invoking the same sweep again skips the runs
 ended (completed, blow-up, solver failure: re-running them would give the same result),
 continues interrupted ones from their checkpoints, and runs the rest.  After every run the
 table ``sweep.csv`` (the varied values and chosen outputs of every run) is rewritten.
+
+Runs with the same [mesh] share one mesh, built (and, for a generator, meshed by gmsh) once
+for the sweep: a mesh is only read by a run, unless it moves ([mesh.motion]), and such runs
+build their own.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from mpi4py import MPI
 from fem_chemotaxis.commands.arguments import add_command, add_verbosity, parse_duration
 
 if TYPE_CHECKING:
-    from fem_chemotaxis.config import ConfigDocument
+    from fem_chemotaxis.config import ConfigDocument, RunConfig
+    from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 
 __all__ = ["Combination", "main", "parse_vary", "register", "table_value"]
 
@@ -272,6 +277,7 @@ def _sweep(
     if comm.rank == 0:
         root.mkdir(parents=True, exist_ok=True)
     summaries: dict[str, dict[str, Any] | None] = {c.name: s for c, _, s in plan}
+    meshes = _SharedMeshes(comm)
     code = 0
     for k, (c, state, earlier) in enumerate(plan, start=1):
         where = f"[{k}/{len(plan)}] {c.name}"
@@ -284,7 +290,8 @@ def _sweep(
             summary = restart(root / c.name, comm, time_limit=limit)
         else:
             _log.info(f"{where}: running")
-            summary = run(c.document, root / c.name, force=True, comm=comm, time_limit=limit)
+            mesh = meshes.get(c.document.parse(), where)
+            summary = run(c.document, root / c.name, force=True, comm=comm, time_limit=limit, mesh=mesh)
         summaries[c.name] = summary
         _write_table(root, plan, summaries, labels, columns, comm)
         code = exit_code(summary)
@@ -295,6 +302,29 @@ def _sweep(
     if comm.rank == 0 and args.verbosity >= 0:
         print(f"\n{root / 'sweep.csv'}:\n{_aligned(text)}", flush=True)
     return code
+
+
+class _SharedMeshes:
+    """The meshes of a sweep's runs, each distinct [mesh] built once (module doc)."""
+
+    def __init__(self, comm: MPI.Comm):
+        self.comm = comm
+        self._built: dict[str, TaggedMesh] = {}
+
+    def get(self, config: RunConfig, where: str = "") -> TaggedMesh | None:
+        """The mesh of `config`, built at its first use (said in a line starting with `where`);
+        None for a mesh that moves."""
+        if config.motion is not None:
+            return None
+        key = repr(config.mesh)
+        if key not in self._built:
+            started = wallclock.perf_counter()
+            self._built[key] = mesh = config.mesh.build(self.comm)
+            _log.info(
+                f"{where}: mesh {mesh.source} built in {wallclock.perf_counter() - started:.1f} s, "
+                "for every run with this [mesh]"
+            )
+        return self._built[key]
 
 
 def _write_table(

@@ -30,6 +30,7 @@ from fem_chemotaxis.io.failures import release_space, reserve_space
 from fem_chemotaxis.io.run_directory import prepare_run_directory
 from fem_chemotaxis.io.run_lock import RunLock
 from fem_chemotaxis.io.seed import read_initial_values
+from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.quantities import Quantity
 from fem_chemotaxis.outputs import Checkpoints, Fields, Output, Pictures, QuantityValues, TimeSeries
 from fem_chemotaxis.runner.loop import RunLoop
@@ -76,6 +77,7 @@ def run(
     comm: MPI.Comm = MPI.COMM_WORLD,
     *,
     time_limit: float | None = None,
+    mesh: TaggedMesh | None = None,
 ) -> dict[str, Any]:
     """Run a config from its start, writing the run directory described in the module doc.
 
@@ -86,6 +88,8 @@ def run(
         force: Replace an earlier run in the directory (never a non-run directory).
         comm: Communicator to run on.
         time_limit: Wall-clock seconds after which the run stops like on SIGTERM.
+        mesh: The config's [mesh], built already (a sweep builds each distinct one once);
+            by default it is built here. A config with [mesh.motion] moves it.
 
     Returns:
         The summary, as written to ``summary.json``.  Its ``status`` is "completed";
@@ -95,7 +99,7 @@ def run(
     start = wallclock.perf_counter()
     config = document.parse()
     # Everything that can reject the input (mesh names, subdomains) runs before anything is written.
-    sim = Simulation.from_config(config, comm)
+    sim = Simulation.from_config(config, comm, mesh=mesh)
     adaptation = None
     if config.adapt is not None:
         adaptation = Adaptation(config.adapt, sim.tagged_mesh)

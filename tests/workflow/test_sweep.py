@@ -31,11 +31,28 @@ def test_sweep_runs_grid_resumes_and_tabulates(tmp_path: Path):
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert f"[1/4] {names[0]}: continuing from its checkpoint" in resumed.stdout
     assert all(f"{name}: running" in resumed.stdout for name in names[1:])
+    # Three runs on two meshes: each built once, for the first run on it.
+    assert resumed.stdout.count(" built in ") == 2, resumed.stdout
+    assert f"[2/4] {names[1]}: mesh " in resumed.stdout and f"[3/4] {names[2]}: mesh " in resumed.stdout
     summaries = {name: load_summary(root / name) for name in names}
     assert all(s["status"] == "completed" for s in summaries.values())
     assert summaries[names[0]]["restarts"][0]["time"] == pytest.approx(0.05)
     assert summaries[names[3]]["config"]["model"]["parameters"]["chi"] == 2
     assert summaries[names[3]]["dofs"] == 2 * 7 * 7
+
+    # The last run, on the mesh the second built, gives the numbers of the same config run alone.
+    alone = run_cli(
+        "run",
+        str(
+            write_config(
+                tmp_path, QUICK_CONFIG.replace("chi = 1.0", "chi = 2").replace("[8, 8]", "[6, 6]"), "alone.toml"
+            )
+        ),
+        "--output",
+        str(tmp_path / "alone"),
+    )
+    assert alone.returncode == 0, alone.stdout + alone.stderr
+    assert load_summary(tmp_path / "alone")["records"] == summaries[names[3]]["records"]
 
     # Again: everything has ended, nothing runs, nothing is rewritten.
     mtimes = {name: (root / name / "summary.json").stat().st_mtime_ns for name in names}
@@ -64,3 +81,14 @@ def test_sweep_runs_grid_resumes_and_tabulates(tmp_path: Path):
     changed = run_cli(*sweep)
     assert changed.returncode == 2 and "different config" in changed.stderr and "--force" in changed.stderr
     assert json.loads((root / names[0] / "summary.json").read_text())["config"]["time"]["t_end"] == 0.1
+
+
+def test_sweep_builds_its_own_mesh_for_a_run_that_moves_it():
+    from mpi4py import MPI
+
+    from fem_chemotaxis.commands.sweep import _SharedMeshes
+    from fem_chemotaxis.config import ConfigDocument
+
+    growing = ConfigDocument.read(Path(__file__).parents[2] / "demos" / "oncolytic_virus_growing.toml").parse()
+    assert growing.motion is not None
+    assert _SharedMeshes(MPI.COMM_WORLD).get(growing) is None
