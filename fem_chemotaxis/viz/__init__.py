@@ -1,4 +1,4 @@
-"""Visualisation: gather distributed fields onto rank 0 and write PNG pictures."""
+"""Visualisation: gather distributed fields onto one rank and write PNG pictures."""
 
 from fem_chemotaxis.viz.gather import gather_grid
 from fem_chemotaxis.viz.pictures import (
@@ -7,6 +7,7 @@ from fem_chemotaxis.viz.pictures import (
     orthogonal_slices,
     save_small_copy,
     save_species_png,
+    save_species_pngs,
     save_time_series_png,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "orthogonal_slices",
     "save_small_copy",
     "save_species_png",
+    "save_species_pngs",
     "save_time_series_png",
 ]

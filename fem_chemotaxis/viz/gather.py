@@ -1,11 +1,11 @@
-"""Gather distributed scalar Lagrange functions into one pyvista grid on rank 0.
+"""Gather distributed scalar Lagrange functions into one pyvista grid on one rank.
 
 Every function is interpolated into the P1 (vertex) space of its mesh, so all species share
 one linear grid whatever their degree: P1 data are copied exactly and P2 data are sampled at
 the vertices (their edge-midpoint values are not shown).  Each rank contributes its owned
 cells and its owned P1 degrees of freedom only; connectivity is expressed in the global
 degree-of-freedom numbering (local index plus the rank's ownership offset, ghosts through the
-index map), so rank 0 receives every cell once and every vertex once, with no seams at the
+index map), so the receiving rank gets every cell once and every vertex once, with no seams at the
 partition boundaries.
 """
 
@@ -19,17 +19,18 @@ import pyvista
 __all__ = ["gather_grid"]
 
 
-def gather_grid(functions: Sequence[dolfinx.fem.Function]) -> pyvista.UnstructuredGrid | None:
-    """Collect scalar functions from all MPI ranks into one grid on rank 0.
+def gather_grid(functions: Sequence[dolfinx.fem.Function], root: int = 0) -> pyvista.UnstructuredGrid | None:
+    """Collect scalar functions from all MPI ranks into one grid on rank `root`.
 
     Collective over the mesh communicator: every rank must call it with the same functions.
 
     Args:
         functions: Scalar Lagrange functions (any degree) on one common mesh, with distinct
             names.
+        root: The rank that receives the grid.
 
     Returns:
-        On rank 0, a linear unstructured grid of the whole mesh with one point array per
+        On rank `root`, a linear unstructured grid of the whole mesh with one point array per
         function, named ``function.name`` and holding its values at the mesh vertices.
         ``None`` on the other ranks.
 
@@ -69,8 +70,8 @@ def gather_grid(functions: Sequence[dolfinx.fem.Function]) -> pyvista.Unstructur
         cells.reshape(-1),
         cell_types,
     )
-    parts = mesh.comm.gather(local, root=0)
-    if mesh.comm.rank != 0:
+    parts = mesh.comm.gather(local, root=root)
+    if mesh.comm.rank != root:
         return None
 
     points = np.empty((index_map.size_global, 3))

@@ -5,13 +5,15 @@ from above in parallel projection, 3-D meshes in an isometric view, in one of th
 (``VIEWS_3D``): ``"clip"`` cuts away the corner nearest the viewer to show the interior,
 ``"slices"`` shows three orthogonal planes through the centre of the bounding box (with the
 outline of the domain), ``"surface"`` shows the boundary only.  ``save_time_series_png`` draws line plots with
-matplotlib (a dependency of pyvista).  Both write on rank 0 only, atomically: the picture is
-written to a temporary file in the target directory and then renamed over the target.
+matplotlib (a dependency of pyvista).  Both write on one rank (rank 0 by default), atomically:
+the picture is written to a temporary file in the target directory and then renamed over the
+target. ``save_species_pngs`` draws several species pictures on all ranks at once.
 """
 
 import io
 import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 import dolfinx.fem
 import numpy as np
@@ -34,7 +36,14 @@ from fem_chemotaxis.viz.panel import (
     write_png_atomically,
 )
 
-__all__ = ["VIEWS_3D", "orthogonal_slices", "save_small_copy", "save_species_png", "save_time_series_png"]
+__all__ = [
+    "VIEWS_3D",
+    "orthogonal_slices",
+    "save_small_copy",
+    "save_species_png",
+    "save_species_pngs",
+    "save_time_series_png",
+]
 
 PANEL_WIDTH = 600
 """Default width of one species panel, in pixels."""
@@ -133,15 +142,72 @@ def save_species_png(
     Raises:
         ValueError: If ``view`` is not one of ``VIEWS_3D``.
     """
-    if view not in VIEWS_3D:
-        raise ValueError(f"view {view!r} is unknown; choose one of: {', '.join(VIEWS_3D)}")
+    _check_view(view)
     grid = gather_grid(functions)
     if grid is None:
         return
     three_d = functions[0].function_space.mesh.topology.dim == 3
+    names = [f.name for f in functions]
+    _render_species(grid, names, three_d, path, time, title, window_size, view, outline, mesh_edges, shared_range)
+
+
+def save_species_pngs(
+    pictures: Mapping[Path, Sequence[dolfinx.fem.Function]],
+    time: float | None = None,
+    title: str | None = None,
+    *,
+    view: str = "clip",
+) -> None:
+    """Several :func:`save_species_png` pictures (path: its functions), drawn by the ranks at once.
+
+    Picture k is drawn and written by rank k % size: each rank first receives the fields of its
+    pictures (one gather a rank), then draws them, so with two ranks two pictures are drawn at a
+    time. Collective over the mesh communicator; the functions all live on one mesh.
+
+    Raises:
+        ValueError: If ``view`` is not one of ``VIEWS_3D``.
+    """
+    _check_view(view)
+    if not pictures:
+        return
+    first = next(iter(pictures.values()))[0]
+    comm = first.function_space.mesh.comm
+    three_d = first.function_space.mesh.topology.dim == 3
+    drawn_by = [k % comm.size for k in range(len(pictures))]
+    grid = None
+    for rank in sorted(set(drawn_by)):
+        functions = {id(f): f for (_, shown), r in zip(pictures.items(), drawn_by) if r == rank for f in shown}
+        received = gather_grid(list(functions.values()), root=rank)
+        grid = received if comm.rank == rank else grid
+    for (path, shown), rank in zip(pictures.items(), drawn_by):
+        if rank == comm.rank:
+            assert grid is not None
+            names = [f.name for f in shown]
+            _render_species(grid, names, three_d, path, time, title, None, view, None, False, False)
+
+
+def _check_view(view: str) -> None:
+    if view not in VIEWS_3D:
+        raise ValueError(f"view {view!r} is unknown; choose one of: {', '.join(VIEWS_3D)}")
+
+
+def _render_species(
+    grid: pyvista.UnstructuredGrid,
+    names: Sequence[str],
+    three_d: bool,
+    path: str | os.PathLike,
+    time: float | None,
+    title: str | None,
+    window_size: tuple[int, int] | None,
+    view: str,
+    outline: pyvista.DataSet | None,
+    mesh_edges: bool,
+    shared_range: bool,
+) -> None:
+    """Draw the point arrays `names` of a gathered grid side by side into `path` (this rank only)."""
     direction, view_up = ((1.0, 1.0, 1.0), (0.0, 0.0, 1.0)) if three_d else ((0, 0, 1), (0, 1, 0))
     header = _HEADER_PX if title else 0
-    n = len(functions)
+    n = len(names)
     if window_size is None:
         window_size = _window_size(grid, direction, view_up, n, header)
     panel_size = (window_size[0] // n, window_size[1] - header)
@@ -164,7 +230,6 @@ def save_species_png(
         # 2-D and slices: the colour map's own colours (planes facing different ways must
         # not look different); clip and surface: soft shading that keeps them close.
         lit = three_d and view != "slices"
-        names = [f.name for f in functions]
         common = color_range(np.concatenate([grid.point_data[n] for n in names])) if shared_range else None
         for column, name in enumerate(names):
             plotter.subplot(row, column)
