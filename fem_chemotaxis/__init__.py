@@ -28,7 +28,7 @@ The front door: everything a study script needs, one import away::
   to read one back; the flow of a stored state: :class:`FluidFlow`;
 - what a run writes: :class:`Output` and :class:`Fields`, :class:`Checkpoints`,
   :class:`TimeSeries`, :class:`Pictures`;
-- pictures and messages: :func:`save_species_png`, :func:`save_species_pngs`, :func:`save_time_series_png`,
+- pictures and messages: :func:`save_species_png`, :class:`SpeciesPictures`, :func:`save_time_series_png`,
   :func:`save_flow_png`, :func:`gather_grid`, :func:`save_small_copy`, :func:`configure_logging`;
 - parameter estimation: :func:`fit` (a FIT.toml, as ``fem-chemotaxis fit``) and
   :func:`fit_simulation` (a simulation built in Python) with :class:`FittedParameter`,

@@ -35,7 +35,7 @@ from fem_chemotaxis.outputs import Checkpoints, Fields, Output, Pictures, TimeSe
 from fem_chemotaxis.runner import StoredRun, advance_with_progress, read_summary, restart, run, run_simulation
 from fem_chemotaxis.simulation import BlowUp, MeshQualityStop, RunStopped, Simulation, SolverFailure, StepRecord
 from fem_chemotaxis.version import __version__
-from fem_chemotaxis.viz import gather_grid, save_small_copy, save_species_png, save_species_pngs, save_time_series_png
+from fem_chemotaxis.viz import SpeciesPictures, gather_grid, save_small_copy, save_species_png, save_time_series_png
 from fem_chemotaxis.viz.flow import save_flow_png
 
 __all__ = [
@@ -74,6 +74,7 @@ __all__ = [
     "SolverFailure",
     "SolverSettings",
     "Species",
+    "SpeciesPictures",
     "StepRecord",
     "StoredRun",
     "TaggedMesh",
@@ -103,7 +104,6 @@ __all__ = [
     "save_flow_png",
     "save_small_copy",
     "save_species_png",
-    "save_species_pngs",
     "save_time_series_png",
     "write_msh",
 ]

@@ -1,7 +1,8 @@
 """``fem-chemotaxis plot RUN_DIR``: pictures of a run directory, finished or still running.
 
-Species fields are read back from the checkpoint (on any number of MPI ranks, gathered to
-rank 0 for drawing), the time series from ``summary.json``.  Animations are written with
+Species fields are read back from the checkpoint (on any number of MPI ranks, each picture
+gathered to the rank that draws it: the ranks draw in turn), the time series from
+``summary.json``.  Animations are written with
 imageio: GIF always, MP4 only where an encoder (``imageio-ffmpeg``) is installed.
 """
 
@@ -111,7 +112,7 @@ def plot(
     from fem_chemotaxis.io.console import LOGGER_NAME
     from fem_chemotaxis.outputs import time_series_pictures
     from fem_chemotaxis.runner import StoredRun
-    from fem_chemotaxis.viz import VIEWS_3D, save_species_png
+    from fem_chemotaxis.viz import VIEWS_3D, SpeciesPictures
 
     if view not in VIEWS_3D:
         raise ValueError(f"--view: '{view}' is not one of: {', '.join(VIEWS_3D)}")
@@ -124,17 +125,24 @@ def plot(
     comm.Barrier()
     title = summary["model"] if summary else None
 
-    def draw(time: float, path: Path) -> None:
-        densities = stored.load(time)
-        save_species_png(list(densities.values()), path, time=time, title=title, view=view)
+    def draw(times: Sequence[float], paths: Sequence[Path]) -> None:
+        """The species at each time, the ranks drawing in turn (at most one picture's fields each held)."""
+        pictures = SpeciesPictures(comm)
+        for time, path in zip(times, paths):
+            pictures.add(list(stored.load(time).values()), path, time=time, title=title, view=view)
+            if pictures.full:
+                pictures.draw()
+        pictures.draw()
+        comm.Barrier()  # every picture is written
 
-    written = []
-    for time in chosen:
-        written.append(out / f"species-t{time:.6g}.png")
-        draw(time, written[-1])
-        log.info(f"  wrote {written[-1]}")
+    species = {time: out / f"species-t{time:.6g}.png" for time in chosen}
+    draw(list(species), list(species.values()))
+    written = list(species.values())
+    for path in written:
+        log.info(f"  wrote {path}")
     if summary and summary["records"]:
-        written += time_series_pictures(summary["records"], out, comm)
+        written += time_series_pictures(summary["records"], out, comm, first_rank=len(chosen))
+        comm.Barrier()
         log.info(f"  wrote {out / 'mass.png'}, min.png, max.png")
 
     encoders = [("gif", gif, True), ("mp4", mp4, importlib.util.find_spec("imageio_ffmpeg") is not None)]
@@ -144,9 +152,9 @@ def plot(
     if wanted:
         frames_dir = Path(tempfile.mkdtemp(dir=out, prefix=".frames-")) if comm.rank == 0 else None
         frames_dir = comm.bcast(frames_dir, root=0)
-        frames = [frames_dir / f"{k:05d}.png" for k in range(len(available))]
-        for time, frame in zip(available, frames):
-            draw(time, frame)
+        # a time drawn above is that picture; the others are drawn into frames_dir
+        frames = [species.get(time, frames_dir / f"{k:05d}.png") for k, time in enumerate(available)]
+        draw([t for t in available if t not in species], [f for t, f in zip(available, frames) if t not in species])
         if comm.rank == 0:
             written += _animate(frames, out, wanted, fps)
             shutil.rmtree(frames_dir)

@@ -35,19 +35,23 @@ class Pictures(Output):
     def close(self, sim: Simulation, records: Sequence[Record], finished: bool) -> None:
         """Draw the pictures (collective): the ranks take turns, picture k is rank k % size's
         (a picture takes 0.1-0.3 s; on two ranks two are drawn at a time)."""
-        from fem_chemotaxis.viz import save_species_pngs
+        from fem_chemotaxis.viz import SpeciesPictures
 
         if not finished:
             return
         assert self.directory is not None
         out, title = self.directory, sim.model.name
         species = {out / "species.png": list(sim.u.values())} | {out / f"{n}.png": [u] for n, u in sim.u.items()}
-        save_species_pngs(species, time=sim.time, title=title)
+        pictures = SpeciesPictures(sim.comm)
+        for path, shown in species.items():
+            pictures.add(shown, path, time=sim.time, title=title)
+        pictures.draw()
         time_series_pictures(records, out, sim.comm, first_rank=len(species))
         if sim.velocity is not None:
             from fem_chemotaxis.viz.flow import save_flow_png
 
             save_flow_png(next(iter(sim.u.values())), sim.velocity, out / "flow.png", time=sim.time, title=title)
+        sim.comm.Barrier()  # every picture is written when the run returns
 
 
 def time_series_pictures(

@@ -7,13 +7,14 @@ from above in parallel projection, 3-D meshes in an isometric view, in one of th
 outline of the domain), ``"surface"`` shows the boundary only.  ``save_time_series_png`` draws line plots with
 matplotlib (a dependency of pyvista).  Both write on one rank (rank 0 by default), atomically:
 the picture is written to a temporary file in the target directory and then renamed over the
-target. ``save_species_pngs`` draws several species pictures on all ranks at once.
+target. ``SpeciesPictures`` draws several species pictures on all ranks at once.
 """
 
 import io
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import dolfinx.fem
 import numpy as np
@@ -38,10 +39,10 @@ from fem_chemotaxis.viz.panel import (
 
 __all__ = [
     "VIEWS_3D",
+    "SpeciesPictures",
     "orthogonal_slices",
     "save_small_copy",
     "save_species_png",
-    "save_species_pngs",
     "save_time_series_png",
 ]
 
@@ -148,42 +149,71 @@ def save_species_png(
         return
     three_d = functions[0].function_space.mesh.topology.dim == 3
     names = [f.name for f in functions]
-    _render_species(grid, names, three_d, path, time, title, window_size, view, outline, mesh_edges, shared_range)
+    _render_species(
+        grid,
+        names,
+        three_d,
+        path,
+        time,
+        title,
+        window_size,
+        view,
+        outline=outline,
+        mesh_edges=mesh_edges,
+        shared_range=shared_range,
+    )
 
 
-def save_species_pngs(
-    pictures: Mapping[Path, Sequence[dolfinx.fem.Function]],
-    time: float | None = None,
-    title: str | None = None,
-    *,
-    view: str = "clip",
-) -> None:
-    """Several :func:`save_species_png` pictures (path: its functions), drawn by the ranks at once.
+class SpeciesPictures:
+    """Species pictures drawn by the ranks in turn: picture k (in the order added) by rank k % size.
 
-    Picture k is drawn and written by rank k % size: each rank first receives the fields of its
-    pictures (one gather a rank), then draws them, so with two ranks two pictures are drawn at a
-    time. Collective over the mesh communicator; the functions all live on one mesh.
+    :meth:`add` gathers a picture's fields onto the rank that draws it (collective), so the
+    functions may change afterwards (the next time of a stored run, say); :meth:`draw` then
+    draws every rank's pictures at once, the same pixels :func:`save_species_png` draws. Call
+    :meth:`draw` when :attr:`full` (each rank holds one picture's fields) to bound memory.
 
-    Raises:
-        ValueError: If ``view`` is not one of ``VIEWS_3D``.
+    Args:
+        comm: The communicator of the functions' mesh.
     """
-    _check_view(view)
-    if not pictures:
-        return
-    first = next(iter(pictures.values()))[0]
-    comm = first.function_space.mesh.comm
-    three_d = first.function_space.mesh.topology.dim == 3
-    drawn_by = [k % comm.size for k in range(len(pictures))]
-    grid = None
-    for rank in sorted(set(drawn_by)):
-        functions = {id(f): f for (_, shown), r in zip(pictures.items(), drawn_by) if r == rank for f in shown}
-        received = gather_grid(list(functions.values()), root=rank)
-        grid = received if comm.rank == rank else grid
-    for (path, shown), rank in zip(pictures.items(), drawn_by):
-        if rank == comm.rank:
-            assert grid is not None
-            names = [f.name for f in shown]
-            _render_species(grid, names, three_d, path, time, title, None, view, None, False, False)
+
+    def __init__(self, comm: MPI.Comm):
+        self.comm = comm
+        self._added = 0
+        self._mine: list[tuple[pyvista.UnstructuredGrid, list[str], bool, Path, dict[str, Any]]] = []
+
+    @property
+    def full(self) -> bool:
+        """Every rank holds the fields of one picture not drawn yet."""
+        return self._added > 0 and self._added % self.comm.size == 0
+
+    def add(
+        self,
+        functions: Sequence[dolfinx.fem.Function],
+        path: Path,
+        time: float | None = None,
+        title: str | None = None,
+        *,
+        view: str = "clip",
+    ) -> None:
+        """A picture as :func:`save_species_png` draws it, its fields gathered now (collective).
+
+        Raises:
+            ValueError: If ``view`` is not one of ``VIEWS_3D``.
+        """
+        _check_view(view)
+        root = self._added % self.comm.size
+        self._added += 1
+        grid = gather_grid(functions, root=root)
+        if grid is not None:
+            three_d = functions[0].function_space.mesh.topology.dim == 3
+            options = {"time": time, "title": title, "view": view}
+            self._mine.append((grid, [f.name for f in functions], three_d, path, options))
+
+    def draw(self) -> None:
+        """Draw this rank's pictures (not collective)."""
+        for grid, names, three_d, path, options in self._mine:
+            _render_species(grid, names, three_d, path, window_size=None, **options)
+        self._mine.clear()
 
 
 def _check_view(view: str) -> None:
@@ -200,9 +230,10 @@ def _render_species(
     title: str | None,
     window_size: tuple[int, int] | None,
     view: str,
-    outline: pyvista.DataSet | None,
-    mesh_edges: bool,
-    shared_range: bool,
+    *,
+    outline: pyvista.DataSet | None = None,
+    mesh_edges: bool = False,
+    shared_range: bool = False,
 ) -> None:
     """Draw the point arrays `names` of a gathered grid side by side into `path` (this rank only)."""
     direction, view_up = ((1.0, 1.0, 1.0), (0.0, 0.0, 1.0)) if three_d else ((0, 0, 1), (0, 1, 0))

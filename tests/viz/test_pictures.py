@@ -9,11 +9,11 @@ from matplotlib import colormaps
 from mpi4py import MPI
 
 from fem_chemotaxis.viz import (
+    SpeciesPictures,
     gather_grid,
     orthogonal_slices,
     save_small_copy,
     save_species_png,
-    save_species_pngs,
     save_time_series_png,
 )
 from fem_chemotaxis.viz.pictures import value_axis_scale
@@ -108,13 +108,17 @@ def test_save_species_png_2d(tmp_path):
         assert sorted(p.name for p in directory.iterdir()) == ["default.png", "fixed.png"]
 
 
-def test_save_species_pngs_spread_over_the_ranks_draw_what_one_rank_draws(tmp_path):
+def test_species_pictures_drawn_by_the_ranks_in_turn_are_those_one_rank_draws(tmp_path):
     directory = _shared_dir(tmp_path)
     mesh = dolfinx.mesh.create_rectangle(comm, [[0, 0], [2, 1]], [24, 12])
     u = _function(mesh, 1, "u", lambda x: 1 + np.exp(-20 * ((x[0] - 1) ** 2 + (x[1] - 0.5) ** 2)))
     s = _function(mesh, 2, "s", lambda x: np.cos(np.pi * x[0]))
     pictures = {directory / "both.png": [u, s], directory / "u.png": [u], directory / "s.png": [s]}
-    save_species_pngs(pictures, time=0.5, title="spread")
+    spread = SpeciesPictures(comm)
+    for path, shown in pictures.items():
+        spread.add(shown, path, time=0.5, title="spread")
+    assert spread.full == (comm.size in (1, 3))
+    spread.draw()
     for path, shown in pictures.items():  # each drawn alone, on rank 0
         save_species_png(shown, path.with_suffix(".alone.png"), time=0.5, title="spread")
     if comm.rank == 0:
