@@ -364,6 +364,7 @@ def gradient_cost(case: dict) -> dict:
     return {
         "value": case["ratio"],
         "store_every_4": case["ratio_store_every_4"],
+        "default_preset": case.get("default", {}).get("ratio"),
         "dofs": case["dofs"],
         "steps": case["steps"],
     }

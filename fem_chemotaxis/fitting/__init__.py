@@ -10,6 +10,7 @@
   observations at points;
 - step_linearisation.py: the derivatives of one step's residual (transposed Jacobian,
   coupling to the previous state, parameter derivatives) as compiled forms;
+  linearised_solver.py: their linear solves, with the forward run's preset;
 - reduced_misfit.py: the misfit as a function of parameters, and its exact gradient by the
   adjoint of the discrete time steps (with a store-every-K recompute scheme for long runs);
 - optimiser.py: L-BFGS-B with bounds; standard_errors.py: Gauss-Newton standard errors;

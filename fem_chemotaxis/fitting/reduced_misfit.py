@@ -9,7 +9,8 @@ states solve, backwards from the last step,
 
 and dM/dp = sum_n <lambda_n, dF_n/dp>. Dirichlet dofs have lambda = 0 (their rows are
 u - g, and g does not depend on the parameters). Each adjoint step is one assembly and one
-LU solve of the transposed Jacobian (MUMPS), cheaper than a Newton solve.
+linear solve of the transposed Jacobian, cheaper than a Newton solve, with the forward
+run's preset (:mod:`~fem_chemotaxis.fitting.linearised_solver`).
 
 Memory: the forward states are kept every ``store_every`` steps (1: all of them); the
 backward pass recomputes the states between two kept ones (one more forward run when
@@ -22,14 +23,13 @@ from collections.abc import Mapping, Sequence
 from typing import cast
 
 import dolfinx.fem
-import dolfinx.fem.petsc
 import dolfinx.la
 import numpy as np
 import numpy.typing as npt
 
 from mpi4py import MPI
-from petsc4py import PETSc
 
+from fem_chemotaxis.fitting.linearised_solver import LinearisedSolver
 from fem_chemotaxis.fitting.misfit import FieldObservation, Misfit
 from fem_chemotaxis.fitting.point_samples import PointObservation
 from fem_chemotaxis.fitting.step_linearisation import StepLinearisation
@@ -103,7 +103,7 @@ class ReducedMisfit:
         constants = {n: sim.parameters[n] for n in self.names}
         self._linearisation = StepLinearisation(residuals, self._unknowns, old, constants, self._adjoints)
         self._bcs = list(sim.boundary_conditions.dirichlet)
-        self._ksp = self._direct_solver()
+        self._transposed = LinearisedSolver(sim, self._linearisation.transposed_jacobian, self._unknowns, self._bcs)
         self.forward_runs = 0
 
     def step_of(self, t: float) -> int:
@@ -115,13 +115,6 @@ class ReducedMisfit:
                 f"observation time {t:g} is not a whole number of steps dt = {self.dt:g} from t = {self.t_start:g}"
             )
         return n
-
-    def _direct_solver(self) -> PETSc.KSP:
-        ksp = PETSc.KSP().create(self.sim.comm)
-        ksp.setType("preonly")
-        ksp.getPC().setType("lu")
-        ksp.getPC().setFactorSolverType("mumps")
-        return ksp
 
     @property
     def values(self) -> np.ndarray:
@@ -221,7 +214,8 @@ class ReducedMisfit:
                 rhs[i] -= source
             if coupling[i] is not None:
                 rhs[i] -= coupling[i]
-        self._solve_transposed(rhs)
+        # lambda_n from (dF/du)^T lambda = rhs, zero on Dirichlet dofs
+        self._transposed.solve(rhs, self._adjoints, f"the adjoint solve of step {n}")
         lin = self._linearisation
         for k, form in enumerate(lin.parameter_pairings.values()):
             if form is not None:
@@ -245,25 +239,3 @@ class ReducedMisfit:
         dt, t_old = (cast(dolfinx.fem.Constant, c) for c in (sim.levels.dt, sim.levels.t_old))
         dt.value, t_old.value = self.dt, self.t_start + (n - 1) * self.dt
         sim.boundary_conditions.update(self.t_start + n * self.dt)
-
-    def _solve_transposed(self, rhs: list[np.ndarray]) -> None:
-        """lambda (the adjoint Functions) from (dF/du)^T lambda = rhs, zero on Dirichlet dofs."""
-        for bc in self._bcs:
-            for i, u in enumerate(self._unknowns):
-                if bc.function_space == u.function_space:
-                    rhs[i][bc.dof_indices()[0]] = 0.0
-        A = dolfinx.fem.petsc.assemble_matrix(self._linearisation.transposed_jacobian, bcs=self._bcs, kind="mpi")
-        A.assemble()
-        spaces = [u.function_space for u in self._unknowns]
-        b = dolfinx.fem.petsc.create_vector(spaces, kind="mpi")
-        x = b.duplicate()
-        holders = [dolfinx.fem.Function(V) for V in spaces]
-        for holder, values in zip(holders, rhs):
-            holder.x.array[:] = values
-        dolfinx.fem.petsc.assign(holders, b)
-        self._ksp.setOperators(A)
-        self._ksp.solve(b, x)
-        dolfinx.fem.petsc.assign(x, self._adjoints)
-        for lam in self._adjoints:
-            lam.x.scatter_forward()
-        A.destroy(), b.destroy(), x.destroy()

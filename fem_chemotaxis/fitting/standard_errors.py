@@ -21,14 +21,13 @@ import functools
 import operator
 
 import dolfinx.fem
-import dolfinx.fem.petsc
 import dolfinx.la
 import numpy as np
 import ufl
 
 from mpi4py import MPI
-from petsc4py import PETSc
 
+from fem_chemotaxis.fitting.linearised_solver import LinearisedSolver
 from fem_chemotaxis.fitting.misfit import FieldObservation
 from fem_chemotaxis.fitting.point_samples import PointObservation, PointSampler
 from fem_chemotaxis.fitting.reduced_misfit import ReducedMisfit
@@ -72,39 +71,22 @@ def _sensitivities(
     """S_n per observed step n, for parameter `name` (one tangent-linear run)."""
     sim, tangent = reduced.sim, _Tangent(reduced, name)
     bcs = list(sim.boundary_conditions.dirichlet)
-    spaces = [u.function_space for u in tangent.unknowns]
-    ksp = PETSc.KSP().create(sim.comm)
-    ksp.setType("preonly")
-    ksp.getPC().setType("lu")
-    ksp.getPC().setFactorSolverType("mumps")
+    solver = LinearisedSolver(sim, tangent.jacobian, tangent.unknowns, bcs)
     observed, result = set(reduced.misfit.steps), {}
-    solution = [dolfinx.fem.Function(V) for V in spaces]
+    solution = [dolfinx.fem.Function(u.function_space) for u in tangent.unknowns]
     for n in range(1, reduced.num_steps + 1):
         reduced.set_step_state(n, states[n], states[n - 1])
-        A = dolfinx.fem.petsc.assemble_matrix(tangent.jacobian, bcs=bcs, kind="mpi")
-        A.assemble()
-        b = dolfinx.fem.petsc.create_vector(spaces, kind="mpi")
-        holders = [dolfinx.fem.Function(V) for V in spaces]
-        for holder, form in zip(holders, tangent.rhs):
-            if form is not None:
-                vector = dolfinx.fem.assemble_vector(form)
+        rhs = []
+        for form in tangent.rhs:
+            vector = None if form is None else dolfinx.fem.assemble_vector(form)
+            if vector is not None:
                 vector.scatter_reverse(dolfinx.la.InsertMode.add)
-                holder.x.array[:] = vector.array
-            for bc in bcs:
-                if bc.function_space == holder.function_space:
-                    holder.x.array[bc.dof_indices()[0]] = 0.0
-        dolfinx.fem.petsc.assign(holders, b)
-        x = b.duplicate()
-        ksp.setOperators(A)
-        ksp.solve(b, x)
-        dolfinx.fem.petsc.assign(x, solution)
+            rhs.append(None if vector is None else vector.array)
+        solver.solve(rhs, solution, f"the tangent-linear solve of step {n} for '{name}'")
         for s, f in zip(solution, tangent.previous):
-            s.x.scatter_forward()
             f.x.array[:] = s.x.array
         if n in observed:
             result[n] = [s.x.array.copy() for s in solution]
-        A.destroy(), b.destroy(), x.destroy()
-    ksp.destroy()
     return result
 
 

@@ -231,6 +231,11 @@ class Simulation:
         return self.fields.log_species
 
     @property
+    def solver_settings(self) -> SolverSettings:
+        """The solver preset and PETSc options of the steps."""
+        return self._settings["solver"] or SolverSettings()
+
+    @property
     def num_dofs(self) -> int:
         """Global number of unknowns of all species (and of the flow) together."""
         return self.fields.num_dofs + (self.flow.num_dofs if self.flow is not None else 0)
