@@ -215,6 +215,7 @@ class ReducedMisfit:
             if coupling[i] is not None:
                 rhs[i] -= coupling[i]
         # lambda_n from (dF/du)^T lambda = rhs, zero on Dirichlet dofs
+        self._transposed.assemble()
         self._transposed.solve(rhs, self._adjoints, f"the adjoint solve of step {n}")
         lin = self._linearisation
         for k, form in enumerate(lin.parameter_pairings.values()):

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,7 +49,7 @@ class FitResult:
             "parameters": {
                 p.name: {
                     "value": self.parameters[p.name],
-                    "standard_error": self.standard_errors.get(p.name),
+                    "standard_error": _finite_or_none(self.standard_errors.get(p.name)),
                     "start": p.start,
                     "bounds": [p.lower, p.upper],
                     "log": p.log,
@@ -60,6 +61,11 @@ class FitResult:
             "evaluations": len(self.history),
             "message": self.message,
         }
+
+
+def _finite_or_none(value: float | None) -> float | None:
+    """A standard error for JSON: null where the observations do not determine the parameter (inf)."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _history_csv(history: Sequence[Evaluation]) -> str:

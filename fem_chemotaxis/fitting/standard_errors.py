@@ -1,7 +1,8 @@
 """Approximate standard errors of fitted parameters from the Gauss-Newton Hessian.
 
 The sensitivities S_j = du/dp_j of the run come from the tangent-linear model of the
-discrete steps (one linear run per parameter, the same forms as the adjoint's, untransposed):
+discrete steps (one linear run per parameter, the same forms as the adjoint's, untransposed;
+the runs of all parameters share each step's matrix):
 
     (dF_n/du_n) S_n = -(dF_n/du_{n-1}) S_{n-1} - dF_n/dp_j,   S_0 = 0.
 
@@ -12,12 +13,15 @@ of the misfit is H = sum_k w_k (S_k, S_k)_L2. Nodal observation noise of varianc
 estimate sigma^2 H^-1 B H^-1 with B = sum_k w_k^2 (M S_k)^T (M S_k), M the mass matrix
 (the estimate weights the data through M; for observations at points M is the identity and
 S_k the sensitivities at the points). One noise level is estimated for all observations.
-Valid for small noise and a fit near the truth; a Tikhonov term is left out.
+Valid for small noise and a fit near the truth; a Tikhonov term is left out. A parameter the
+observations do not determine (H singular in its direction) gets an infinite standard error
+and a warning; the others' come from H's inverse on the directions the observations determine.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import operator
 
 import dolfinx.fem
@@ -30,11 +34,18 @@ from mpi4py import MPI
 from fem_chemotaxis.fitting.linearised_solver import LinearisedSolver
 from fem_chemotaxis.fitting.misfit import FieldObservation
 from fem_chemotaxis.fitting.point_samples import PointObservation, PointSampler
-from fem_chemotaxis.fitting.reduced_misfit import ReducedMisfit
+from fem_chemotaxis.fitting.reduced_misfit import ReducedMisfit, State
 from fem_chemotaxis.fitting.step_linearisation import constant_derivative
+from fem_chemotaxis.io.console import LOGGER_NAME
 from fem_chemotaxis.time import ThetaMethod
 
-__all__ = ["standard_errors"]
+__all__ = ["IDENTIFIED", "standard_errors"]
+
+_log = logging.getLogger(LOGGER_NAME)
+
+#: Eigenvalues of the relative Gauss-Newton Hessian below this fraction of the largest are taken
+#: as zero: the tangent-linear solves are accurate to about 1e-10 of the sensitivities.
+IDENTIFIED = 1e-8
 
 
 def _form(form: ufl.Form) -> dolfinx.fem.Form | None:
@@ -43,50 +54,56 @@ def _form(form: ufl.Form) -> dolfinx.fem.Form | None:
 
 
 class _Tangent:
-    """The tangent-linear step: Jacobian blocks, and the right-hand side for one parameter."""
+    """The tangent-linear step: Jacobian blocks (shared by the parameters), and per parameter the
+    right-hand side and S_{n-1}."""
 
-    def __init__(self, reduced: ReducedMisfit, name: str):
+    def __init__(self, reduced: ReducedMisfit):
         sim = reduced.sim
         assert isinstance(sim.scheme, ThetaMethod)
         fields, species = sim.fields, list(sim.model.species_names)
         self.unknowns = [fields.unknowns[s] for s in species]
-        self.old = [fields.old[s] for s in species]
-        self.previous = [dolfinx.fem.Function(u.function_space) for u in self.unknowns]  # S_{n-1}
+        old = [fields.old[s] for s in species]
         residuals = sim.scheme.residuals(sim.model, sim.operator, sim.levels, fields.tests)
         trials = [ufl.TrialFunction(u.function_space) for u in self.unknowns]
         self.jacobian = [[_form(ufl.derivative(F, u, du)) for u, du in zip(self.unknowns, trials)] for F in residuals]
-        constant = sim.parameters[name]
-        self.rhs = [
-            _form(
-                -functools.reduce(operator.add, (ufl.derivative(F, f, s) for f, s in zip(self.old, self.previous)))
-                - constant_derivative(F, constant)
-            )
-            for F in residuals
-        ]
+        self.previous = {
+            name: [dolfinx.fem.Function(u.function_space) for u in self.unknowns] for name in reduced.names
+        }
+        self.rhs = {
+            name: [
+                _form(
+                    -functools.reduce(operator.add, (ufl.derivative(F, f, s) for f, s in zip(old, previous)))
+                    - constant_derivative(F, sim.parameters[name])
+                )
+                for F in residuals
+            ]
+            for name, previous in self.previous.items()
+        }
 
 
-def _sensitivities(
-    reduced: ReducedMisfit, name: str, states: dict[int, list[np.ndarray]]
-) -> dict[int, list[np.ndarray]]:
-    """S_n per observed step n, for parameter `name` (one tangent-linear run)."""
-    sim, tangent = reduced.sim, _Tangent(reduced, name)
-    bcs = list(sim.boundary_conditions.dirichlet)
-    solver = LinearisedSolver(sim, tangent.jacobian, tangent.unknowns, bcs)
-    observed, result = set(reduced.misfit.steps), {}
+def _sensitivities(reduced: ReducedMisfit, states: dict[int, list[np.ndarray]]) -> dict[str, dict[int, State]]:
+    """Per parameter, S_n per observed step n: the tangent-linear runs of all parameters side by
+    side, one Jacobian assembled (and factorised, or its preconditioner judged) a step."""
+    sim, tangent = reduced.sim, _Tangent(reduced)
+    solver = LinearisedSolver(sim, tangent.jacobian, tangent.unknowns, sim.boundary_conditions.dirichlet)
+    observed = set(reduced.misfit.steps)
+    result: dict[str, dict[int, State]] = {name: {} for name in reduced.names}
     solution = [dolfinx.fem.Function(u.function_space) for u in tangent.unknowns]
     for n in range(1, reduced.num_steps + 1):
         reduced.set_step_state(n, states[n], states[n - 1])
-        rhs = []
-        for form in tangent.rhs:
-            vector = None if form is None else dolfinx.fem.assemble_vector(form)
-            if vector is not None:
-                vector.scatter_reverse(dolfinx.la.InsertMode.add)
-            rhs.append(None if vector is None else vector.array)
-        solver.solve(rhs, solution, f"the tangent-linear solve of step {n} for '{name}'")
-        for s, f in zip(solution, tangent.previous):
-            f.x.array[:] = s.x.array
-        if n in observed:
-            result[n] = [s.x.array.copy() for s in solution]
+        solver.assemble()
+        for name, forms in tangent.rhs.items():
+            rhs = []
+            for form in forms:
+                vector = None if form is None else dolfinx.fem.assemble_vector(form)
+                if vector is not None:
+                    vector.scatter_reverse(dolfinx.la.InsertMode.add)
+                rhs.append(None if vector is None else vector.array)
+            solver.solve(rhs, solution, f"the tangent-linear solve of step {n} for '{name}'")
+            for s, f in zip(solution, tangent.previous[name]):
+                f.x.array[:] = s.x.array
+            if n in observed:
+                result[name][n] = [s.x.array.copy() for s in solution]
     return result
 
 
@@ -94,7 +111,8 @@ def standard_errors(reduced: ReducedMisfit) -> np.ndarray:
     """Approximate standard errors of the parameters at their current values (collective)."""
     sim = reduced.sim
     states = reduced.states_at(range(reduced.num_steps + 1))
-    sens = [_sensitivities(reduced, name, states) for name in reduced.names]
+    sensitivities = _sensitivities(reduced, states)
+    sens = [sensitivities[name] for name in reduced.names]
     species = list(sim.model.species_names)
     count = len(reduced.names)
     H, B = np.zeros((count, count)), np.zeros((count, count))
@@ -108,9 +126,31 @@ def standard_errors(reduced: ReducedMisfit) -> np.ndarray:
         H, B = H + terms[0], B + terms[1]
         squares, values = squares + terms[2], values + terms[3]
     variance = squares / max(values - count, 1)
-    inverse = np.linalg.inv(H)
-    covariance = variance * inverse @ B @ inverse
-    return np.sqrt(np.diag(covariance))
+    inverse, unidentified = _inverse_where_identified(H, reduced.values)
+    errors = np.sqrt(np.abs(np.diag(variance * inverse @ B @ inverse)))
+    errors[unidentified] = np.inf
+    if unidentified.any():
+        names = ", ".join(n for n, weak in zip(reduced.names, unidentified) if weak)
+        _log.warning(
+            f"fem-chemotaxis: the observations do not determine {names} (the Gauss-Newton Hessian is "
+            f"singular in their direction, relative to {IDENTIFIED:g}): standard error inf"
+        )
+    return errors
+
+
+def _inverse_where_identified(H: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """H's inverse on the directions the observations determine, and which parameters they do not.
+
+    H is scaled to relative parameter changes (H_ij |p_i p_j|); its eigenvectors with eigenvalues
+    below :data:`IDENTIFIED` times the largest are left out of the inverse (a pseudo-inverse),
+    and a parameter with a component above 0.1 in one of them is not determined.
+    """
+    scale = np.where(values != 0.0, np.abs(values), 1.0)
+    eigenvalues, vectors = np.linalg.eigh(H * np.outer(scale, scale))
+    kept = eigenvalues > IDENTIFIED * max(eigenvalues.max(), 0.0)
+    unidentified = np.any(np.abs(vectors[:, ~kept]) > 0.1, axis=1)
+    relative = vectors[:, kept] @ np.diag(1.0 / eigenvalues[kept]) @ vectors[:, kept].T
+    return relative * np.outer(scale, scale), unidentified
 
 
 Terms = tuple[np.ndarray, np.ndarray, float, int]
