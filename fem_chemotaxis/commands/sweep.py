@@ -152,6 +152,7 @@ class Combination:
     name: str
     values: dict[str, str]
     document: ConfigDocument
+    config: RunConfig
     resolved: dict[str, Any]
 
 
@@ -169,7 +170,7 @@ def _combinations(
             parts.append(f"{name}={_directory_label(options[k], texts[k])}")
             values[label] = texts[k]
         config = doc.parse()
-        combinations.append(Combination("_".join(parts), values, doc, json.loads(json.dumps(config.resolved))))
+        combinations.append(Combination("_".join(parts), values, doc, config, json.loads(json.dumps(config.resolved))))
     seen: dict[str, dict[str, str]] = {}
     for c in combinations:
         if c.name in seen:
@@ -290,7 +291,7 @@ def _sweep(
             summary = restart(root / c.name, comm, time_limit=limit)
         else:
             _log.info(f"{where}: running")
-            mesh = meshes.get(c.document.parse(), where)
+            mesh = meshes.get(c.config, where)
             summary = run(c.document, root / c.name, force=True, comm=comm, time_limit=limit, mesh=mesh)
         summaries[c.name] = summary
         _write_table(root, plan, summaries, labels, columns, comm)

@@ -23,7 +23,6 @@ from collections.abc import Mapping, Sequence
 from typing import cast
 
 import dolfinx.fem
-import dolfinx.la
 import numpy as np
 import numpy.typing as npt
 
@@ -32,7 +31,7 @@ from mpi4py import MPI
 from fem_chemotaxis.fitting.linearised_solver import LinearisedSolver
 from fem_chemotaxis.fitting.misfit import FieldObservation, Misfit
 from fem_chemotaxis.fitting.point_samples import PointObservation
-from fem_chemotaxis.fitting.step_linearisation import StepLinearisation
+from fem_chemotaxis.fitting.step_linearisation import StepLinearisation, assembled
 from fem_chemotaxis.simulation import Simulation, SolverFailure
 from fem_chemotaxis.time import ThetaMethod
 
@@ -221,15 +220,7 @@ class ReducedMisfit:
         for k, form in enumerate(lin.parameter_pairings.values()):
             if form is not None:
                 gradient[k] += self.sim.comm.allreduce(dolfinx.fem.assemble_scalar(form), op=MPI.SUM)
-        result: list[np.ndarray | None] = []
-        for form in lin.old_transposed_action:
-            if form is None:
-                result.append(None)
-                continue
-            vector = dolfinx.fem.assemble_vector(form)
-            vector.scatter_reverse(dolfinx.la.InsertMode.add)
-            result.append(vector.array.copy())
-        return result
+        return [assembled(form) for form in lin.old_transposed_action]
 
     def set_step_state(self, n: int, new: State, old: State) -> None:
         """Put the forms of step n (from t_{n-1} to t_n) at the states `new` (solved for) and `old`, and at its times."""

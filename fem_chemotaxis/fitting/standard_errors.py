@@ -35,7 +35,7 @@ from fem_chemotaxis.fitting.linearised_solver import LinearisedSolver
 from fem_chemotaxis.fitting.misfit import FieldObservation
 from fem_chemotaxis.fitting.point_samples import PointObservation, PointSampler
 from fem_chemotaxis.fitting.reduced_misfit import ReducedMisfit, State
-from fem_chemotaxis.fitting.step_linearisation import constant_derivative
+from fem_chemotaxis.fitting.step_linearisation import assembled, constant_derivative
 from fem_chemotaxis.io.console import LOGGER_NAME
 from fem_chemotaxis.time import ThetaMethod
 
@@ -93,13 +93,9 @@ def _sensitivities(reduced: ReducedMisfit, states: dict[int, list[np.ndarray]]) 
         reduced.set_step_state(n, states[n], states[n - 1])
         solver.assemble()
         for name, forms in tangent.rhs.items():
-            rhs = []
-            for form in forms:
-                vector = None if form is None else dolfinx.fem.assemble_vector(form)
-                if vector is not None:
-                    vector.scatter_reverse(dolfinx.la.InsertMode.add)
-                rhs.append(None if vector is None else vector.array)
-            solver.solve(rhs, solution, f"the tangent-linear solve of step {n} for '{name}'")
+            solver.solve(
+                [assembled(form) for form in forms], solution, f"the tangent-linear solve of step {n} for '{name}'"
+            )
             for s, f in zip(solution, tangent.previous[name]):
                 f.x.array[:] = s.x.array
             if n in observed:

@@ -19,9 +19,20 @@ import operator
 from collections.abc import Mapping, Sequence
 
 import dolfinx.fem
+import dolfinx.la
+import numpy as np
 import ufl
 
-__all__ = ["StepLinearisation", "constant_derivative"]
+__all__ = ["StepLinearisation", "assembled", "constant_derivative"]
+
+
+def assembled(form: dolfinx.fem.Form | None) -> np.ndarray | None:
+    """The values of a linear form (a copy, ghost contributions added to their owners); None for no form."""
+    if form is None:
+        return None
+    vector = dolfinx.fem.assemble_vector(form)
+    vector.scatter_reverse(dolfinx.la.InsertMode.add)
+    return vector.array.copy()
 
 
 def constant_derivative(form: ufl.Form, constant: dolfinx.fem.Constant) -> ufl.Form:

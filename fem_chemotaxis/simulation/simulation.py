@@ -93,7 +93,7 @@ class Simulation:
         sources: Mapping[str, Source] | None = None,
         t_start: float = 0.0,
     ):
-        discretisation = discretisation or Discretisation()
+        discretisation, solver = discretisation or Discretisation(), solver or SolverSettings()
         self._settings: dict[str, Any] = {  # to build the same problem on another mesh (on_mesh)
             "time": time,
             "solver": solver,
@@ -153,7 +153,7 @@ class Simulation:
             self.levels,
             self.boundary_conditions.dirichlet,
             self.flow,
-            solver or SolverSettings(),
+            solver,
             time.tolerances,
             self.time,
             moving=motion is not None,
@@ -233,7 +233,7 @@ class Simulation:
     @property
     def solver_settings(self) -> SolverSettings:
         """The solver preset and PETSc options of the steps."""
-        return self._settings["solver"] or SolverSettings()
+        return self._settings["solver"]
 
     @property
     def num_dofs(self) -> int:
