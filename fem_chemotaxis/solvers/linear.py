@@ -166,12 +166,13 @@ class ReusedKrylovSolver:
             if kept is not None:
                 kept.matrix_changed()
 
-    def solve(self, rhs: PETSc.Vec, solution: PETSc.Vec, scale: float = 0.0) -> bool:
+    def solve(self, rhs: PETSc.Vec, solution: PETSc.Vec, scale: float = 0.0, floor: float = 0.0) -> bool:
         """solution = matrix^-1 rhs. An iterative solve starts from the best combination of the
         last solutions (:mod:`~fem_chemotaxis.solvers.previous_solutions`; before the first, from
         solution as given if nonzero guesses are on), stops at the relative tolerance of |rhs|
-        or of `scale` if larger (a norm that sets the size of the answer), and ends with the
-        balance correction.
+        or of `scale` if larger (a norm that sets the size of the answer), or at a residual of
+        `floor` (the round-off of rhs itself) if that is larger, and ends with the balance
+        correction.
 
         From a guess x0 the Krylov method solves for the correction, ``A d = b - A x0`` from
         zero, with A x0 combined from the kept images: the same Krylov space as a solve from
@@ -182,7 +183,7 @@ class ReusedKrylovSolver:
             self._setup()
         matrix = self.ksp.getOperators()[0]
         if not self.direct:
-            self.ksp.setTolerances(atol=max(self._atol, self._rtol * max(scale, rhs.norm())))
+            self.ksp.setTolerances(atol=max(self._atol, floor, self._rtol * max(scale, rhs.norm())))
         if self._previous is not None and self._previous.guess(matrix, rhs, solution, self._image):
             converged = self._solve_correction(matrix, rhs, solution)
         else:
