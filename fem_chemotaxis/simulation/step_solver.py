@@ -25,7 +25,7 @@ from fem_chemotaxis.solvers.flow import FlowSolver
 from fem_chemotaxis.solvers.linear import linear_preset_options
 from fem_chemotaxis.solvers.linearly_implicit import LinearlyImplicitSystem
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
-from fem_chemotaxis.solvers.rosenbrock import RosenbrockSolver, jacobian_reuse
+from fem_chemotaxis.solvers.rosenbrock import JACOBIAN_DRIFT, RosenbrockSolver, jacobian_reuse
 from fem_chemotaxis.terms.partition import changing_inputs
 from fem_chemotaxis.terms.spatial import SpatialOperator
 from fem_chemotaxis.time import BDF2, RosenbrockTableau, StepController, ThetaMethod, TimeLevels
@@ -128,6 +128,7 @@ class StepSolver:
             list(bcs),
             jacobian_reuse=jacobian_reuse(scheme),
             split_order=_taxis_targets_first(operator.model),
+            jacobian_drift=JACOBIAN_DRIFT,
         )
         return RosenbrockSolver(scheme, system, levels.t_old, levels.dt)
 

@@ -29,6 +29,7 @@ Per-phase times go to PETSc log events ``FCJacobian``, ``FCResidual``, ``FCStage
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -39,6 +40,7 @@ import dolfinx.la
 import numpy as np
 import ufl
 
+from mpi4py import MPI
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.blocks import BlockAssembler, CSRBlocks, compile_forms
@@ -67,7 +69,9 @@ class LinearlyImplicitSystem:
         is_fixed: Which form inputs never change during the run (the model's parameters).
         options: PETSc options of the linear solver (:func:`~fem_chemotaxis.solvers.linear.linear_preset_options`).
         bcs: Dirichlet conditions on the unknowns (values at t_{n+1} when a step begins).
-        jacobian_reuse: A W-method keeps its Jacobian for up to this many steps.
+        jacobian_reuse: A W-method keeps its Jacobian for up to this many steps ...
+        jacobian_drift: ... while no unknown has moved by more than this fraction of its largest
+            value since the Jacobian was assembled (max norms; :meth:`drift`).
         split_order: Order of the unknowns in the field split of the iterative solver.
     """
 
@@ -82,10 +86,11 @@ class LinearlyImplicitSystem:
         bcs: Sequence[dolfinx.fem.DirichletBC] = (),
         jacobian_reuse: int = 1,
         split_order: Sequence[str] | None = None,
+        jacobian_drift: float = math.inf,
     ):
         self.unknowns = list(unknowns)
         self.time = time
-        self.jacobian_reuse = jacobian_reuse
+        self.jacobian_reuse, self.jacobian_drift = jacobian_reuse, jacobian_drift
         spaces = [u.function_space for u in self.unknowns]
         trials = [ufl.TrialFunction(V) for V in spaces]
         tests = [ufl.TestFunction(V) for V in spaces]
@@ -170,7 +175,12 @@ class LinearlyImplicitSystem:
         self._h = h
         self.time.value = t
         # a preconditioner due for a new set-up (Krylov counts grew) gets a fresh Jacobian too
-        refresh = exact_jacobian or self._jacobian_age >= self.jacobian_reuse or self.solver.setup_requested
+        refresh = (
+            exact_jacobian
+            or self._jacobian_age >= self.jacobian_reuse
+            or self.solver.setup_requested
+            or (self.jacobian_drift < math.inf and self.drift() > self.jacobian_drift)
+        )
         if refresh:
             self._assemble_jacobian()
         if refresh or 1.0 / (gamma * h) != self._shift:
@@ -188,6 +198,23 @@ class LinearlyImplicitSystem:
         for rows, dofs, value in self._dirichlet.conditions:
             self._jump.array[rows] = value.x.array[dofs] - self._current.array[rows]
         return True
+
+    def drift(self) -> float:
+        """How far the state has moved since the kept Jacobian was assembled: the largest over the
+        unknowns of |u_i - u_i at the Jacobian|_inf / |u_i at the Jacobian|_inf (inf before the
+        first Jacobian; an unknown zero then and not now counts as moved entirely)."""
+        if self._jacobian_at is None:
+            return math.inf
+        at, now = self._jacobian_at[1], self._current.array_r
+        local = np.zeros(2 * len(self.unknowns))
+        for i, (start, stop) in enumerate(zip(self._offsets, self._offsets[1:])):
+            if stop > start:
+                local[2 * i] = np.abs(now[start:stop] - at[start:stop]).max()
+                local[2 * i + 1] = np.abs(at[start:stop]).max()
+        largest = np.empty_like(local)
+        self.W.comm.tompi4py().Allreduce(local, largest, op=MPI.MAX)
+        moved, size = largest.reshape(-1, 2).T
+        return float(max((m / s if s > 0.0 else (math.inf if m > 0.0 else 0.0)) for m, s in zip(moved, size)))
 
     def state(self, out: PETSc.Vec) -> None:
         """Copy the unknowns' owned values into out (and remember them as the current state)."""

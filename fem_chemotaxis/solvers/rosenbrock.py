@@ -23,10 +23,12 @@ from fem_chemotaxis.solvers.linearly_implicit import LinearlyImplicitSystem
 from fem_chemotaxis.solvers.nonlinear import SolveReport
 from fem_chemotaxis.time.rosenbrock import RosenbrockStepper, RosenbrockTableau
 
-__all__ = ["JACOBIAN_REUSE", "RosenbrockSolver", "jacobian_reuse"]
+__all__ = ["JACOBIAN_DRIFT", "JACOBIAN_REUSE", "RosenbrockSolver", "jacobian_reuse"]
 
-#: Accepted steps a W-method keeps its Jacobian for (bench/README.md: measured choice).
+#: Accepted steps a W-method keeps its Jacobian for (bench/README.md: measured choice) ...
 JACOBIAN_REUSE = 10
+#: ... unless an unknown has moved by more than this fraction of its largest value since.
+JACOBIAN_DRIFT = 0.2
 
 
 def jacobian_reuse(tableau: RosenbrockTableau) -> int:
