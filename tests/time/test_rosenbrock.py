@@ -337,9 +337,12 @@ def test_pi_controller_rejects_fewer_steps_and_meets_the_tolerance(comm):
         results[pi] = (error, sum(r.rejected for r in sim.history), len(sim.history))
     print("pi -> (relative error, rejected, accepted):", results)
     (error_plain, rejected_plain, _), (error_pi, rejected_pi, _) = results[False], results[True]
-    # measured: plain 2.6e-2 error, 17 rejected of 26; PI 6.5e-3 error, 2 rejected of 27
-    assert rejected_pi <= rejected_plain / 4
-    assert error_pi < error_plain and error_pi < 10 * rtol
+    # measured: plain 2.4e-2 error, 17 rejected of 26; PI 1.3e-2 error, 6 rejected of 30. The
+    # Jacobian is fresh whenever u has grown by 0.2 since the last (here nearly every step); kept
+    # for 10 steps whatever u did, PI gave 6.5e-3 and 2 of 27, and with the exact Jacobian every
+    # step (the method as published) 1.5e-2 and 6 of 30: the stale one happened to suit this run
+    assert rejected_pi <= rejected_plain / 2
+    assert error_pi < error_plain and error_pi < 20 * rtol
 
 
 def test_newton_options_unused_by_a_rosenbrock_scheme_are_named(comm):
