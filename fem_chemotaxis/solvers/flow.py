@@ -11,10 +11,9 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   DOFs, 3 Newton iterations, 5 GMRES iterations each) took 0.82-0.89 s instead of 1.17-1.35 s
   with a factorisation at every Newton iteration, of ``demos/plume_3d.toml`` (3.6e4 DOFs) 3.2 s
   instead of 9.7 s (the Jacobian's assembly, 1.8 s, is now the larger part); Newton ends at the
-  same tolerance. Without an
-  outflow boundary the pressure is fixed only up to a constant: the constant-pressure null space
-  is attached to the Jacobian and MUMPS detects the null pivot (``mat_mumps_icntl_24 = 1``,
-  ``mat_mumps_icntl_25 = 0``).
+  same tolerance. Without an outflow boundary the pressure is fixed only up to a constant: the
+  constant-pressure null space is attached to the Jacobian and MUMPS detects the null pivot
+  (``mat_mumps_icntl_24 = 1``, ``mat_mumps_icntl_25 = 0``).
 - ``iterative``: Newton + GMRES preconditioned by a multiplicative field split: one block per
   species (one V-cycle of AMG each) and one block ``flow`` for velocity and pressure, itself a
   Schur-complement field split (lower factorisation): one V-cycle of BoomerAMG (hypre; nodal,
