@@ -26,7 +26,7 @@ from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
-from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
+from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, Split, preset_options
 from fem_chemotaxis.terms.advection import Advection
 from fem_chemotaxis.terms.stokes import continuity_residual, momentum_residual, pressure_mass
 
@@ -152,6 +152,7 @@ class FluidFlow:
         start: Evaluate,
         new: Evaluate,
         solver: SolverSettings,
+        split: Split | None = None,
     ) -> NonlinearSolver | FlowSolver:
         """The solver of a step of the species (residuals, unknowns, bcs) in this flow.
 
@@ -159,7 +160,9 @@ class FluidFlow:
         at the start of the step (expressions evaluated by `start`): it gives the initial flow
         and, with ``coupling = "split"``, the flow of each step before the species are solved
         with it. A monolithic step solves species, velocity and pressure in one Newton
-        iteration (expressions evaluated by `new`, at the new time level).
+        iteration (expressions evaluated by `new`, at the new time level), keeping the part of
+        its Jacobian that changes only with the step size if `split` is given (see
+        :class:`~fem_chemotaxis.solvers.flow.FlowSolver`).
         """
         self.attach_solver(start, solver.preset, solver.petsc)
         names = [f.name for f in unknowns]
@@ -179,6 +182,7 @@ class FluidFlow:
             [*bcs, *self.bcs],
             self.pressure_preconditioner(new),
             self.null_space,
+            split,
         )
 
     @property

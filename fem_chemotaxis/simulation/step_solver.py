@@ -24,7 +24,7 @@ from fem_chemotaxis.simulation.species_fields import SpeciesFields
 from fem_chemotaxis.solvers.flow import FlowSolver
 from fem_chemotaxis.solvers.linear import linear_preset_options
 from fem_chemotaxis.solvers.linearly_implicit import LinearlyImplicitSystem
-from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, preset_options
+from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, Split, preset_options
 from fem_chemotaxis.solvers.rosenbrock import JACOBIAN_DRIFT, RosenbrockSolver, jacobian_reuse
 from fem_chemotaxis.terms.partition import changing_inputs
 from fem_chemotaxis.terms.spatial import SpatialOperator
@@ -80,7 +80,8 @@ class StepSolver:
             if flow is not None and flow.flow.solved:
                 t_new = levels.t_old + levels.dt  # the flow alone is solved at the new time, too
                 start, new = (operator.evaluator(states, t_new) for states in (levels.old, levels.new))
-                self._solver = flow.step_solver(residuals, unknowns, bcs, start, new, settings)
+                split = None if moving else self._split(list(operator.parameters.values()))
+                self._solver = flow.step_solver(residuals, unknowns, bcs, start, new, settings, split)
             else:
                 options = {
                     **preset_options(settings.preset, [f.name for f in unknowns], num_dofs, tdim),
@@ -150,13 +151,7 @@ class StepSolver:
         """
         unknowns = [self.fields.unknowns[n] for n in self._names]
         if not self.fractional:
-            levels = self._levels
-            constants = [p for p in fixed or () if isinstance(p, dolfinx.fem.Constant)]  # a fit changes them
-            split = (
-                None
-                if fixed is None
-                else (lambda f: any(f is p for p in fixed), [levels.dt, levels.omega, *constants], _step_inputs(levels))
-            )
+            split = None if fixed is None else self._split(fixed)
             return NonlinearSolver(
                 residuals, unknowns, options, bcs, split=split, split_order=split_order, forcing=forcing
             )
@@ -172,6 +167,15 @@ class StepSolver:
             return scheme.implicit_weight(float(dt.value), float(omega.value))
 
         return FractionalNewtonSolver(residuals, unknowns, options, bcs, operators, weight)
+
+    def _split(self, fixed: list[Any]) -> Split:
+        """What a Newton solver needs to keep the part of its residual and Jacobian that changes
+        only with the step size (:class:`~fem_chemotaxis.solvers.kept_part.KeptPart`): which inputs
+        are `fixed`, the step constants (dt, omega and the parameter Constants, which a fit
+        changes) and the inputs that change from step to step."""
+        levels = self._levels
+        constants = [p for p in fixed if isinstance(p, dolfinx.fem.Constant)]
+        return (lambda f: any(f is p for p in fixed), [levels.dt, levels.omega, *constants], _step_inputs(levels))
 
     def _fractional_operators(self, operator: SpatialOperator, flow: FluidFlow | None) -> dict[str, Any]:
         """The spectral fractional operators ``D (-Lap)^(a/2)`` of the species that have one.

@@ -57,8 +57,9 @@ class BlockAssembler:
         return (block_starts[owners] + dofs - firsts[owners]).astype(PETSc.IntType)
 
     def dirichlet_rows(self, bc: dolfinx.fem.DirichletBC) -> tuple[np.ndarray, np.ndarray]:
-        """The owned dofs a condition constrains: (rows of the block layout, dofs of its unknown's space)."""
-        k = next(k for k, V in enumerate(self.spaces) if bc.function_space.contains(V._cpp_object))
+        """The owned dofs a condition constrains: (rows of the block layout, dofs of its unknown's
+        space, unrolled: a condition on a component of a vector unknown gives that component's)."""
+        k = next(k for k, V in enumerate(self.spaces) if V._cpp_object.contains(bc.function_space))
         dofs, owned = bc.dof_indices()
         dofs = np.asarray(dofs[:owned], dtype=np.int32)
         return (self.offsets[k] + dofs).astype(np.int32), dofs
@@ -106,20 +107,24 @@ class CSRBlocks:
     1.0e6 DOFs, the two taxis blocks: bench/README.md "The Jacobian through DOLFINx's CSR
     assembler"). Costs the blocks' CSR storage and one global column index per stored entry.
 
+    A block with a vector space (a flow's velocity) is inserted cell by cell as DOLFINx does
+    (DOLFINx's CSR assembly from Python takes equal block sizes only).
+
     Args:
-        forms: The blocks (compiled; None: no block), of scalar spaces (the species': DOLFINx's
-            CSR assembly from Python takes equal block sizes only).
+        forms: The blocks (compiled; None: no block).
         blocks: The block layout.
     """
 
     def __init__(self, forms: Sequence[Sequence[Any]], blocks: BlockAssembler):
         self._blocks: list[tuple[Any, dolfinx.la.MatrixCSR, np.ndarray, np.ndarray, np.ndarray, int]] = []
+        self._vector_blocks: list[tuple[Any, PETSc.IS, PETSc.IS]] = []
         for i, row in enumerate(forms):
             for j, form in enumerate(row):
                 if form is None:
                     continue
                 if any(V.dofmap.index_map_bs != 1 for V in form.function_spaces):
-                    raise ValueError("CSRBlocks assembles blocks of scalar spaces only")
+                    self._vector_blocks.append((form, blocks.index_sets[i], blocks.index_sets[j]))
+                    continue
                 M = dolfinx.fem.create_matrix(form)
                 owned = M.index_map(0).size_local
                 indptr = M.indptr[: owned + 1]
@@ -143,6 +148,17 @@ class CSRBlocks:
             )
             M.scatter_reverse()
             A.setValuesIJV(indptr, columns, M.data[:stored], PETSc.InsertMode.ADD_VALUES, rows)
+        for form, rows_set, columns_set in self._vector_blocks:
+            block = A.getLocalSubMatrix(rows_set, columns_set)
+            dolfinx.cpp.fem.petsc.assemble_matrix(
+                block,
+                form._cpp_object,
+                dolfinx.fem.pack_constants(form),
+                dolfinx.fem.pack_coefficients(form),
+                cpp_bcs,
+                True,
+            )
+            A.restoreLocalSubMatrix(rows_set, columns_set, block)
         A.assemble()
 
 

@@ -10,10 +10,13 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   solves with the old factors (:data:`KEPT_LU_RTOL`). A step of ``demos/plume_2d.toml`` (5.2e4
   DOFs, 3 Newton iterations, 5 GMRES iterations each) took 0.82-0.89 s instead of 1.17-1.35 s
   with a factorisation at every Newton iteration, of ``demos/plume_3d.toml`` (3.6e4 DOFs) 3.2 s
-  instead of 9.7 s (the Jacobian's assembly, 1.8 s, is now the larger part); Newton ends at the
-  same tolerance. Without an outflow boundary the pressure is fixed only up to a constant: the
-  constant-pressure null space is attached to the Jacobian and MUMPS detects the null pivot
-  (``mat_mumps_icntl_24 = 1``, ``mat_mumps_icntl_25 = 0``).
+  instead of 9.7 s; Newton ends at the same tolerance. Given ``split``, the Jacobian's blocks
+  that change only with the step size (Stokes, buoyancy, mass/dt, diffusion) are kept and only
+  the others assembled (:mod:`~fem_chemotaxis.solvers.split_assembly`): plume_2d 0.79-0.84 ->
+  0.67-0.73 s a step, plume_3d 2.8-2.9 -> 2.1 s (bench/README.md). Without an outflow boundary
+  the pressure is fixed only up to a constant: the constant-pressure null space is attached to
+  the Jacobian and MUMPS detects the null pivot (``mat_mumps_icntl_24 = 1``,
+  ``mat_mumps_icntl_25 = 0``).
 - ``iterative``: Newton + GMRES preconditioned by a multiplicative field split: one block per
   species (one V-cycle of AMG each) and one block ``flow`` for velocity and pressure, itself a
   Schur-complement field split (lower factorisation): one V-cycle of BoomerAMG (hypre; nodal,
@@ -45,6 +48,7 @@ from fem_chemotaxis.solvers.nonlinear import (
     PRECONDITIONER_LAG,
     PRESETS,
     NonlinearSolver,
+    Split,
     block_index_sets,
 )
 
@@ -134,6 +138,9 @@ class FlowSolver(NonlinearSolver):
         pressure_preconditioner: The pressure-pressure block of the preconditioning matrix (a
             scaled mass matrix); used when the preconditioner is a field split.
         null_space: Whether constant pressures are a null space (no boundary fixes the level).
+        split: Inputs to keep the step-constant part of residual and Jacobian (the Stokes
+            blocks, diffusion, buoyancy, mass/dt; :class:`~fem_chemotaxis.solvers.kept_part.KeptPart`)
+            assembled once; not with a field split, whose preconditioning matrix differs from J.
     """
 
     def __init__(
@@ -144,10 +151,14 @@ class FlowSolver(NonlinearSolver):
         bcs: Sequence[dolfinx.fem.DirichletBC],
         pressure_preconditioner: ufl.Form,
         null_space: bool,
+        split: Split | None = None,
     ):
         if len(unknowns) < 2:
             raise ValueError("a flow system needs at least velocity and pressure unknowns")
         self._pressure_null_space = null_space
+        if options.get("pc_type") != "fieldsplit" and split is not None:
+            super().__init__(residuals, unknowns, options, bcs, split=split)
+            return
         jacobian = dolfinx.fem.forms.derivative_block(list(residuals), list(unknowns))
         preconditioner = None
         if options.get("pc_type") == "fieldsplit":

@@ -29,6 +29,9 @@ has a constant summand, e.g. (u + 1)^2) are added to the Jacobian's kept matrix 
 (:attr:`KeptPart.jacobian_only`; none in the built-in models). All matrices share the sparsity
 of the problem's Jacobian (one full assembly of J at set-up stores all its entries), so
 adding them is a sum of value arrays (MatAXPY with SAME_NONZERO_PATTERN).
+
+The unknowns may be vector-valued (a flow's velocity; :class:`~fem_chemotaxis.solvers.flow.FlowSolver`),
+with Dirichlet conditions on one of their components (free slip).
 """
 
 from __future__ import annotations
@@ -145,7 +148,11 @@ class KeptPart:
         if self._jacobian_only_forms is not None:
             self.blocks.add(self.jacobian, self._jacobian_only_forms)
         local, rows = self._bc_rows
+        # rows without a diagonal entry (a flow's pressure block) make PETSc refuse a matrix that
+        # takes no new entries, though every row zeroed here has its diagonal: allowed meanwhile
+        self.jacobian.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, False)
         self.jacobian.zeroRowsColumns(rows, diag=1.0)
+        self.jacobian.setOption(PETSc.Mat.Option.NEW_NONZERO_ALLOCATION_ERR, True)
         if self.residual_matrix is not None:
             self.residual_matrix.zeroRows(rows, diag=0.0)
             self._assemble_constant(local)

@@ -60,9 +60,15 @@ __all__ = [
     "PRESETS",
     "NonlinearSolver",
     "SolveReport",
+    "Split",
     "block_index_sets",
     "preset_options",
 ]
+
+#: What a Newton solver needs to keep the step-constant part of its residual and Jacobian
+#: (:class:`~fem_chemotaxis.solvers.kept_part.KeptPart`): which form inputs never change, the
+#: Constants that change only with the step size, and the inputs that change only between steps.
+Split = tuple[IsFixed, Sequence[dolfinx.fem.Constant], Sequence[Any]]
 
 #: Below this many unknowns, ``auto`` picks the direct solver (species; the flow has its own).
 AUTO_DIRECT_LIMIT = 5_000
@@ -159,7 +165,7 @@ class NonlinearSolver:
         *,
         jacobian: Sequence[Sequence[ufl.Form]] | None = None,
         preconditioner: Sequence[Sequence[ufl.Form]] | None = None,
-        split: tuple[IsFixed, Sequence[dolfinx.fem.Constant], Sequence[Any]] | None = None,
+        split: Split | None = None,
         split_order: Sequence[str] | None = None,
         forcing: bool = False,
     ):

@@ -69,7 +69,7 @@ def partition_residuals(
             for j, derivative in enumerate(derivatives):
                 if derivative is not None:
                     linear[i][j].append(integral.reconstruct(integrand=derivative))
-            at_zero = ufl.replace(term, {u: ufl.as_ufl(0.0) for u in unknowns})
+            at_zero = ufl.replace(term, {u: ufl.classes.Zero(u.ufl_shape) for u in unknowns})
             if not isinstance(at_zero, ufl.classes.Zero):
                 constant[i].append(integral.reconstruct(integrand=at_zero))
     return ResidualPartition(
