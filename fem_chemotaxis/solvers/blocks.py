@@ -79,16 +79,7 @@ class BlockAssembler:
         for i, row in enumerate(forms):
             for j, form in enumerate(row):
                 if form is not None:
-                    block = A.getLocalSubMatrix(self.index_sets[i], self.index_sets[j])
-                    dolfinx.cpp.fem.petsc.assemble_matrix(
-                        block,
-                        form._cpp_object,
-                        dolfinx.fem.pack_constants(form),
-                        dolfinx.fem.pack_coefficients(form),
-                        cpp_bcs,
-                        True,
-                    )
-                    A.restoreLocalSubMatrix(self.index_sets[i], self.index_sets[j], block)
+                    _insert_cell_by_cell(A, form, self.index_sets[i], self.index_sets[j], cpp_bcs)
         if diagonal is not None and cpp_bcs:
             A.assemble(PETSc.Mat.AssemblyType.FLUSH)
             for i, V in enumerate(self.spaces):
@@ -149,17 +140,23 @@ class CSRBlocks:
             M.scatter_reverse()
             A.setValuesIJV(indptr, columns, M.data[:stored], PETSc.InsertMode.ADD_VALUES, rows)
         for form, rows_set, columns_set in self._vector_blocks:
-            block = A.getLocalSubMatrix(rows_set, columns_set)
-            dolfinx.cpp.fem.petsc.assemble_matrix(
-                block,
-                form._cpp_object,
-                dolfinx.fem.pack_constants(form),
-                dolfinx.fem.pack_coefficients(form),
-                cpp_bcs,
-                True,
-            )
-            A.restoreLocalSubMatrix(rows_set, columns_set, block)
+            _insert_cell_by_cell(A, form, rows_set, columns_set, cpp_bcs)
         A.assemble()
+
+
+def _insert_cell_by_cell(A: PETSc.Mat, form: Any, rows: PETSc.IS, columns: PETSc.IS, cpp_bcs: list[Any]) -> None:
+    """A += one block form, each cell matrix inserted into the local submatrix of `rows` and
+    `columns` (rows and columns of Dirichlet dofs left out); A is assembled by the caller."""
+    block = A.getLocalSubMatrix(rows, columns)
+    dolfinx.cpp.fem.petsc.assemble_matrix(
+        block,
+        form._cpp_object,
+        dolfinx.fem.pack_constants(form),
+        dolfinx.fem.pack_coefficients(form),
+        cpp_bcs,
+        True,
+    )
+    A.restoreLocalSubMatrix(rows, columns, block)
 
 
 def compile_forms(forms: Any) -> Any:
