@@ -134,7 +134,10 @@ class FluidFlow:
             preset: Solver preset ("direct", "iterative" or "auto").
             petsc_options: PETSc options merged over the preset.
         """
-        options = {**flow_preset_options(preset, [], self.num_dofs, self.null_space), **(petsc_options or {})}
+        options = {
+            **flow_preset_options(preset, [], self.num_dofs, self.null_space, self.mesh.topology.dim),
+            **(petsc_options or {}),
+        }
         self.solver = FlowSolver(
             self.residuals(value),
             self.unknowns,
@@ -172,7 +175,9 @@ class FluidFlow:
             options = {**preset_options(solver.preset, names, species_dofs, tdim), **solver.petsc}
             return NonlinearSolver(residuals, unknowns, options, bcs)
         options = {
-            **flow_preset_options(solver.preset, names, species_dofs + self.num_dofs, self.null_space),
+            **flow_preset_options(
+                solver.preset, names, species_dofs + self.num_dofs, self.null_space, self.mesh.topology.dim
+            ),
             **solver.petsc,
         }
         return FlowSolver(

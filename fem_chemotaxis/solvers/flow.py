@@ -27,7 +27,10 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   level (``fieldsplit_0_*``, ``fieldsplit_1_*``).
   ``fieldsplit_flow_pc_fieldsplit_schur_fact_type = "diag"`` makes it block diagonal. The
   Krylov iteration counts are nearly independent of the mesh size.
-- ``auto``: ``direct`` below :data:`FLOW_AUTO_DIRECT_LIMIT` unknowns, ``iterative`` above.
+- ``auto``: ``direct`` below :data:`FLOW_AUTO_DIRECT_LIMIT` unknowns (by the mesh's dimension),
+  ``iterative`` above. Measured on the plumes (bench/README.md "Long runs"), s a step: 2-D 1.0e5
+  DOFs direct 1.36 / iterative 7.6, 2.0e5 1.85 / 16.4, 4.1e5 direct 3.95 (3.5 GB); 3-D 8.6e4
+  direct 6.2 (4.0 GB) / iterative 78 (400 Krylov iterations a step).
 """
 
 from __future__ import annotations
@@ -54,9 +57,10 @@ from fem_chemotaxis.solvers.nonlinear import (
 
 __all__ = ["FLOW_AUTO_DIRECT_LIMIT", "FLOW_SPLIT", "KEPT_LU_RTOL", "FlowSolver", "flow_preset_options"]
 
-#: Below this many unknowns (species and flow), ``auto`` picks the direct solver for a system
-#: with flow (not measured again since the species' limit was lowered).
-FLOW_AUTO_DIRECT_LIMIT = 100_000
+#: Below this many unknowns (species and flow), by the mesh's topological dimension, ``auto``
+#: picks the direct solver for a system with flow (measured: module doc; in 3-D MUMPS's memory
+#: grows fastest, 4.0 GB at 8.6e4 DOFs).
+FLOW_AUTO_DIRECT_LIMIT = {1: 400_000, 2: 400_000, 3: 100_000}
 
 #: Name of the velocity-pressure block in the field split of a coupled system.
 FLOW_SPLIT = "flow"
@@ -86,12 +90,15 @@ def _schur_options(prefix: str) -> dict[str, Any]:
     }
 
 
-def flow_preset_options(preset: str, species: Sequence[str], num_dofs: int, null_space: bool) -> dict[str, Any]:
-    """PETSc options of a preset for a system of `species` blocks followed by velocity and pressure."""
+def flow_preset_options(
+    preset: str, species: Sequence[str], num_dofs: int, null_space: bool, tdim: int = 3
+) -> dict[str, Any]:
+    """PETSc options of a preset for a system of `species` blocks followed by velocity and pressure
+    on a mesh of topological dimension `tdim`."""
     if preset not in PRESETS:
         raise ValueError(f"unknown solver preset '{preset}'; choose one of: {', '.join(PRESETS)}")
     if preset == "auto":
-        preset = "direct" if num_dofs < FLOW_AUTO_DIRECT_LIMIT else "iterative"
+        preset = "direct" if num_dofs < FLOW_AUTO_DIRECT_LIMIT[tdim] else "iterative"
     if preset == "direct":
         options: dict[str, Any] = {
             **NEWTON_OPTIONS,
