@@ -145,6 +145,7 @@ class FluidFlow:
             self.bcs,
             self.pressure_preconditioner(value),
             self.null_space,
+            forcing=_chooses_forcing(options, petsc_options or {}),
         )
 
     def step_solver(
@@ -188,6 +189,7 @@ class FluidFlow:
             self.pressure_preconditioner(new),
             self.null_space,
             split,
+            forcing=_chooses_forcing(options, solver.petsc),
         )
 
     @property
@@ -381,3 +383,9 @@ class FluidFlow:
         if outside:
             raise ValueError(f"{where} does not cover the mesh ({outside} mesh nodes lie outside it)")
         self.velocity.x.array[:] = np.asarray(probe.point_data[flow.file_array])[:, :gdim].ravel()
+
+
+def _chooses_forcing(options: Mapping[str, Any], user_options: Mapping[str, Any]) -> bool:
+    """Whether Newton chooses its Krylov tolerance per iteration
+    (:mod:`~fem_chemotaxis.solvers.forcing`): with the iterative preset, unless the user set one."""
+    return options.get("pc_type") == "fieldsplit" and "ksp_rtol" not in user_options

@@ -17,20 +17,30 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   the pressure is fixed only up to a constant: the constant-pressure null space is attached to
   the Jacobian and MUMPS detects the null pivot (``mat_mumps_icntl_24 = 1``,
   ``mat_mumps_icntl_25 = 0``).
-- ``iterative``: Newton + GMRES preconditioned by a multiplicative field split: one block per
+- ``iterative``: Newton + FGMRES preconditioned by a multiplicative field split: one block per
   species (one V-cycle of AMG each) and one block ``flow`` for velocity and pressure, itself a
-  Schur-complement field split (lower factorisation): one V-cycle of BoomerAMG (hypre; nodal,
-  HMIS coarsening) on the velocity, and the Schur complement preconditioned by the pressure
-  mass matrix scaled by ``-1/(eta + grad_div)`` (Jacobi). Its splits are found from the zero
-  pressure diagonal, so their options are ``fieldsplit_flow_fieldsplit_0_*`` (velocity) and
-  ``fieldsplit_flow_fieldsplit_1_*`` (pressure); without species the Schur split is the top
-  level (``fieldsplit_0_*``, ``fieldsplit_1_*``).
-  ``fieldsplit_flow_pc_fieldsplit_schur_fact_type = "diag"`` makes it block diagonal. The
-  Krylov iteration counts are nearly independent of the mesh size.
+  Schur-complement field split (lower factorisation): one BoomerAMG V-cycle on the velocity in
+  1-D and 2-D, GMRES + ILU(0) (block Jacobi across ranks) to :data:`VELOCITY_RTOL` in 3-D (a
+  V-cycle on P2 velocities there costs as much as 30-70 products with the block), and the Schur complement preconditioned by CG +
+  Jacobi to :data:`PRESSURE_RTOL` on the pressure mass matrix scaled by ``-1/(eta + grad_div)``
+  (:class:`SchurPreconditioner`, assembled before each linear solve). The Jacobian preconditions
+  itself (its step-constant blocks kept as the direct preset's) and its zero pressure diagonal
+  marks the saddle point, so the splits' options are ``fieldsplit_flow_fieldsplit_0_*``
+  (velocity) and ``fieldsplit_flow_fieldsplit_1_*`` (pressure); without species the Schur split
+  is the top level (``fieldsplit_0_*``, ``fieldsplit_1_*``). Newton chooses each iteration's
+  Krylov tolerance (:mod:`~fem_chemotaxis.solvers.forcing`) unless ``ksp_rtol`` is set.
+  Measured (bench/README.md "The flow systems' iterative preset"): ``demos/plume_2d.toml``
+  (5.2e4 DOFs) 3.2 -> 1.1 s a step (Krylov iterations 101 -> 41), ``demos/plume_3d.toml`` 3.6e4
+  DOFs 24 -> 5.0 s (277 -> 57), 1.2e5 DOFs 150 -> 22 s (543 -> 61); states equal to the direct
+  preset's to 1e-15. Before, a second preconditioning
+  matrix carried the mass matrix in its pressure block, PETSc found no zero diagonal and put
+  velocity and pressure into one split under one V-cycle.
 - ``auto``: ``direct`` below :data:`FLOW_AUTO_DIRECT_LIMIT` unknowns (by the mesh's dimension),
   ``iterative`` above. Measured on the plumes (bench/README.md "Long runs"), s a step: 2-D 1.0e5
   DOFs direct 1.36 / iterative 7.6, 2.0e5 1.85 / 16.4, 4.1e5 direct 3.95 (3.5 GB); 3-D 8.6e4
-  direct 6.2 (4.0 GB) / iterative 78 (400 Krylov iterations a step).
+  direct 6.2 (4.0 GB) / iterative 78 (400 Krylov iterations a step), both before the iterative
+  preset's Schur split was mended; 3-D 1.2e5 DOFs after it: direct 3.2 s a step plus a 37 s
+  factorisation every 25 Newton iterations (about 8 steps), iterative 22 s.
 """
 
 from __future__ import annotations
@@ -45,7 +55,9 @@ import ufl
 
 from petsc4py import PETSc
 
+from fem_chemotaxis.solvers.amg import has_hypre, species_amg_options
 from fem_chemotaxis.solvers.nonlinear import (
+    ITERATIVE_KRYLOV_RTOL,
     ITERATIVE_STEP_TOLERANCE,
     NEWTON_OPTIONS,
     PRECONDITIONER_LAG,
@@ -55,7 +67,16 @@ from fem_chemotaxis.solvers.nonlinear import (
     block_index_sets,
 )
 
-__all__ = ["FLOW_AUTO_DIRECT_LIMIT", "FLOW_SPLIT", "KEPT_LU_RTOL", "FlowSolver", "flow_preset_options"]
+__all__ = [
+    "FLOW_AUTO_DIRECT_LIMIT",
+    "FLOW_SPLIT",
+    "KEPT_LU_RTOL",
+    "PRESSURE_RTOL",
+    "VELOCITY_RTOL",
+    "FlowSolver",
+    "SchurPreconditioner",
+    "flow_preset_options",
+]
 
 #: Below this many unknowns (species and flow), by the mesh's topological dimension, ``auto``
 #: picks the direct solver for a system with flow (measured: module doc; in 3-D MUMPS's memory
@@ -68,25 +89,53 @@ FLOW_SPLIT = "flow"
 #: GMRES's relative tolerance on the kept LU of the direct preset (1e-6 took as long a step).
 KEPT_LU_RTOL = 1e-8
 
+#: The iterative preset's inner solves, relative: the velocity block in 3-D (GMRES + ILU) and the
+#: pressure mass matrix (CG + Jacobi) that stands for the Schur complement (module doc: measured).
+VELOCITY_RTOL = 0.1
+PRESSURE_RTOL = 0.01
 
-def _schur_options(prefix: str) -> dict[str, Any]:
-    """A Schur-complement split of a velocity-pressure block whose options start with `prefix`."""
+
+def _schur_options(prefix: str, tdim: int) -> dict[str, Any]:
+    """A Schur-complement split of a velocity-pressure block whose options start with `prefix`:
+    the velocity block as :func:`_velocity_options`, the Schur complement preconditioned by CG +
+    Jacobi on the scaled pressure mass matrix to :data:`PRESSURE_RTOL` (given by
+    :class:`SchurPreconditioner`)."""
     return {
         f"{prefix}pc_type": "fieldsplit",
         f"{prefix}pc_fieldsplit_detect_saddle_point": True,
         f"{prefix}pc_fieldsplit_type": "schur",
         f"{prefix}pc_fieldsplit_schur_fact_type": "lower",
-        f"{prefix}pc_fieldsplit_schur_precondition": "a11",
-        f"{prefix}fieldsplit_0_ksp_type": "preonly",
-        f"{prefix}fieldsplit_0_pc_type": "hypre",
-        f"{prefix}fieldsplit_0_pc_hypre_boomeramg_nodal_coarsen": 1,
-        f"{prefix}fieldsplit_0_pc_hypre_boomeramg_vec_interp_variant": 1,
-        f"{prefix}fieldsplit_0_pc_hypre_boomeramg_coarsen_type": "HMIS",
-        f"{prefix}fieldsplit_0_pc_hypre_boomeramg_interp_type": "ext+i",
-        f"{prefix}fieldsplit_0_pc_hypre_boomeramg_strong_threshold": 0.5,
-        f"{prefix}fieldsplit_0_pc_hypre_boomeramg_P_max": 4,
+        f"{prefix}pc_fieldsplit_schur_precondition": "user",
+        **_velocity_options(f"{prefix}fieldsplit_0_", tdim),
         f"{prefix}fieldsplit_1_ksp_type": "preonly",
-        f"{prefix}fieldsplit_1_pc_type": "jacobi",
+        f"{prefix}fieldsplit_1_pc_type": "ksp",
+        f"{prefix}fieldsplit_1_ksp_ksp_type": "cg",
+        f"{prefix}fieldsplit_1_ksp_ksp_rtol": PRESSURE_RTOL,
+        f"{prefix}fieldsplit_1_ksp_pc_type": "jacobi",
+    }
+
+
+def _velocity_options(prefix: str, tdim: int) -> dict[str, Any]:
+    """The velocity block's solver: in 3-D GMRES + ILU(0) (block Jacobi across ranks) to
+    :data:`VELOCITY_RTOL`, where a BoomerAMG V-cycle on P2 velocities costs 30-70 MatMults; in
+    1-D and 2-D one V-cycle (module doc: measured)."""
+    if tdim == 3:
+        return {
+            f"{prefix}ksp_type": "gmres",
+            f"{prefix}ksp_rtol": VELOCITY_RTOL,
+            f"{prefix}pc_type": "bjacobi",
+            f"{prefix}sub_pc_type": "ilu",
+        }
+    if not has_hypre():
+        return {f"{prefix}ksp_type": "preonly", f"{prefix}pc_type": "gamg"}
+    return {
+        f"{prefix}ksp_type": "preonly",
+        f"{prefix}pc_type": "hypre",
+        f"{prefix}pc_hypre_type": "boomeramg",
+        f"{prefix}pc_hypre_boomeramg_coarsen_type": "HMIS",
+        f"{prefix}pc_hypre_boomeramg_interp_type": "ext+i",
+        f"{prefix}pc_hypre_boomeramg_strong_threshold": 0.5,
+        f"{prefix}pc_hypre_boomeramg_P_max": 4,
     }
 
 
@@ -117,20 +166,20 @@ def flow_preset_options(
         **NEWTON_OPTIONS,
         "snes_rtol": 1e-8,
         "snes_stol": ITERATIVE_STEP_TOLERANCE,
-        "ksp_type": "gmres",
+        "ksp_type": "fgmres",
         "ksp_gmres_restart": 200,
-        "ksp_rtol": 1e-10,
+        "ksp_rtol": ITERATIVE_KRYLOV_RTOL,
         "ksp_atol": 1e-14,
         "ksp_max_it": 1000,
     }
     if not species:
-        return {**options, **_schur_options("")}
+        return {**options, **_schur_options("", tdim)}
     options.update({"pc_type": "fieldsplit", "pc_fieldsplit_type": "multiplicative"})
     for name in species:
         options[f"fieldsplit_{name}_ksp_type"] = "preonly"
-        options[f"fieldsplit_{name}_pc_type"] = "gamg"
+        options.update(species_amg_options(f"fieldsplit_{name}_", tdim))
     options[f"fieldsplit_{FLOW_SPLIT}_ksp_type"] = "preonly"
-    options.update(_schur_options(f"fieldsplit_{FLOW_SPLIT}_"))
+    options.update(_schur_options(f"fieldsplit_{FLOW_SPLIT}_", tdim))
     return options
 
 
@@ -159,22 +208,19 @@ class FlowSolver(NonlinearSolver):
         pressure_preconditioner: ufl.Form,
         null_space: bool,
         split: Split | None = None,
+        forcing: bool = False,
     ):
         if len(unknowns) < 2:
             raise ValueError("a flow system needs at least velocity and pressure unknowns")
         self._pressure_null_space = null_space
-        if options.get("pc_type") != "fieldsplit" and split is not None:
-            super().__init__(residuals, unknowns, options, bcs, split=split)
-            return
-        jacobian = dolfinx.fem.forms.derivative_block(list(residuals), list(unknowns))
-        preconditioner = None
+        self._schur: SchurPreconditioner | None = None
         if options.get("pc_type") == "fieldsplit":
-            preconditioner = [list(row) for row in jacobian]
-            preconditioner[-1][-1] = pressure_preconditioner
-        super().__init__(residuals, unknowns, options, bcs, jacobian=jacobian, preconditioner=preconditioner)
+            self._schur = SchurPreconditioner(pressure_preconditioner, nested=len(unknowns) > 2)
+        super().__init__(residuals, unknowns, options, bcs, split=split, forcing=forcing)
 
     def _configure(self, snes: PETSc.SNES, unknowns: list[dolfinx.fem.Function]) -> None:
-        """Pressure null space; field splits: one per species, and velocity+pressure together."""
+        """Pressure null space; field splits: one per species, and velocity+pressure together,
+        whose Schur complement is preconditioned by the scaled pressure mass matrix."""
         if self._pressure_null_space:
             basis = _pressure_constants(self.problem.A, unknowns)
             self._null_space = PETSc.NullSpace().create(vectors=[basis], comm=snes.comm)
@@ -186,6 +232,41 @@ class FlowSolver(NonlinearSolver):
             species, (w, p) = sets[:-2], sets[-2:]
             flow = PETSc.IS().createGeneral(np.concatenate([w[1].getIndices(), p[1].getIndices()]), comm=snes.comm)
             pc.setFieldSplitIS(*species, (FLOW_SPLIT, flow))
+        if self._schur is not None:
+            snes.getKSP().setPreSolve(self._schur.attach)
+
+
+class SchurPreconditioner:
+    """The scaled pressure mass matrix as the preconditioning matrix of a velocity-pressure
+    block's Schur complement (PETSc's "user" choice), assembled before every linear solve.
+
+    The Jacobian itself preconditions the field split (its zero pressure block marks the saddle
+    point): no second matrix is assembled, and its step-constant blocks can be kept.
+
+    Args:
+        form: The scaled pressure mass matrix's bilinear form.
+        nested: Whether the velocity-pressure block is a split of the outer field split (a
+            system with species), not the outer one itself.
+    """
+
+    def __init__(self, form: ufl.Form, nested: bool):
+        self._form = dolfinx.fem.form(form)
+        self.matrix = dolfinx.fem.petsc.create_matrix(self._form)
+        self._nested = nested
+
+    def attach(self, ksp: PETSc.KSP, rhs: PETSc.Vec, solution: PETSc.Vec) -> None:
+        """Assemble the matrix (its coefficients may have changed) and give it to the Schur
+        split (PETSc's KSP pre-solve callback: the splits exist by then)."""
+        self.matrix.zeroEntries()
+        dolfinx.fem.petsc.assemble_matrix(self.matrix, self._form)
+        self.matrix.assemble()
+        pc = ksp.getPC()
+        if self._nested:
+            flow = pc.getFieldSplitSubKSP()[-1]
+            if flow.getPC().getType() != PETSc.PC.Type.FIELDSPLIT:
+                flow.setFromOptions()  # PETSc reads a split's options at its first solve: too late
+            pc = flow.getPC()
+        pc.setFieldSplitSchurPreType(PETSc.PC.FieldSplitSchurPreType.USER, self.matrix)
 
 
 def _pressure_constants(matrix: PETSc.Mat, unknowns: Sequence[dolfinx.fem.Function]) -> PETSc.Vec:
