@@ -21,9 +21,10 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   species (one V-cycle of AMG each) and one block ``flow`` for velocity and pressure, itself a
   Schur-complement field split (lower factorisation): one BoomerAMG V-cycle on the velocity in
   1-D and 2-D, GMRES + ILU(0) (block Jacobi across ranks) to :data:`VELOCITY_RTOL` in 3-D (a
-  V-cycle on P2 velocities there costs as much as 30-70 products with the block), and the Schur complement preconditioned by CG +
-  Jacobi to :data:`PRESSURE_RTOL` on the pressure mass matrix scaled by ``-1/(eta + grad_div)``
-  (:class:`SchurPreconditioner`, assembled before each linear solve). The Jacobian preconditions
+  V-cycle on P2 velocities there costs as much as 33 ILU(0) applications), and the Schur
+  complement preconditioned by CG + Jacobi to :data:`PRESSURE_RTOL` on the pressure mass matrix
+  scaled by ``-1/(eta + grad_div)`` (:class:`SchurPreconditioner`, assembled before each linear
+  solve). The Jacobian preconditions
   itself (its step-constant blocks kept as the direct preset's) and its zero pressure diagonal
   marks the saddle point, so the splits' options are ``fieldsplit_flow_fieldsplit_0_*``
   (velocity) and ``fieldsplit_flow_fieldsplit_1_*`` (pressure); without species the Schur split
@@ -32,9 +33,9 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   Measured (bench/README.md "The flow systems' iterative preset"): ``demos/plume_2d.toml``
   (5.2e4 DOFs) 3.2 -> 1.1 s a step (Krylov iterations 101 -> 41), ``demos/plume_3d.toml`` 3.6e4
   DOFs 24 -> 5.0 s (277 -> 57), 1.2e5 DOFs 150 -> 22 s (543 -> 61); states equal to the direct
-  preset's to 1e-15. Before, a second preconditioning
-  matrix carried the mass matrix in its pressure block, PETSc found no zero diagonal and put
-  velocity and pressure into one split under one V-cycle.
+  preset's to 1e-15. Before, a second preconditioning matrix carried the mass matrix in its
+  pressure block, PETSc found no zero diagonal and put velocity and pressure into one split
+  under one V-cycle.
 - ``auto``: ``direct`` below :data:`FLOW_AUTO_DIRECT_LIMIT` unknowns (by the mesh's dimension),
   ``iterative`` above. Measured on the plumes (bench/README.md "Long runs"), s a step: 2-D 1.0e5
   DOFs direct 1.36 / iterative 7.6, 2.0e5 1.85 / 16.4, 4.1e5 direct 3.95 (3.5 GB); 3-D 8.6e4
@@ -117,8 +118,8 @@ def _schur_options(prefix: str, tdim: int) -> dict[str, Any]:
 
 def _velocity_options(prefix: str, tdim: int) -> dict[str, Any]:
     """The velocity block's solver: in 3-D GMRES + ILU(0) (block Jacobi across ranks) to
-    :data:`VELOCITY_RTOL`, where a BoomerAMG V-cycle on P2 velocities costs 30-70 MatMults; in
-    1-D and 2-D one V-cycle (module doc: measured)."""
+    :data:`VELOCITY_RTOL`, where a BoomerAMG V-cycle on P2 velocities costs as much as 33 ILU(0)
+    applications (51 / 1.5 ms at 3.2e4 velocity DOFs); in 1-D and 2-D one V-cycle (module doc)."""
     if tdim == 3:
         return {
             f"{prefix}ksp_type": "gmres",
