@@ -126,13 +126,20 @@ class FluidFlow:
         fluid.accept()
         return fluid
 
-    def attach_solver(self, value: Evaluate, preset: str, petsc_options: Mapping[str, Any] | None = None) -> None:
+    def attach_solver(
+        self,
+        value: Evaluate,
+        preset: str,
+        petsc_options: Mapping[str, Any] | None = None,
+        split: Split | None = None,
+    ) -> None:
         """Build :attr:`solver`, the solver of the flow alone.
 
         Args:
             value: Evaluates the model's expressions (the species at the state the flow is for).
             preset: Solver preset ("direct", "iterative" or "auto").
             petsc_options: PETSc options merged over the preset.
+            split: Inputs to keep the step-constant part of its Jacobian (the Stokes blocks).
         """
         options = {
             **flow_preset_options(preset, [], self.num_dofs, self.null_space, self.mesh.topology.dim),
@@ -145,6 +152,7 @@ class FluidFlow:
             self.bcs,
             self.pressure_preconditioner(value),
             self.null_space,
+            split,
             forcing=_chooses_forcing(options, petsc_options or {}),
         )
 
@@ -164,17 +172,18 @@ class FluidFlow:
         at the start of the step (expressions evaluated by `start`): it gives the initial flow
         and, with ``coupling = "split"``, the flow of each step before the species are solved
         with it. A monolithic step solves species, velocity and pressure in one Newton
-        iteration (expressions evaluated by `new`, at the new time level), keeping the part of
-        its Jacobian that changes only with the step size if `split` is given (see
-        :class:`~fem_chemotaxis.solvers.flow.FlowSolver`).
+        iteration (expressions evaluated by `new`, at the new time level). Either Newton solver
+        keeps the part of its Jacobian that changes only with the step size if `split` is given
+        (see :class:`~fem_chemotaxis.solvers.flow.FlowSolver`).
         """
-        self.attach_solver(start, solver.preset, solver.petsc)
+        self.attach_solver(start, solver.preset, solver.petsc, split)
         names = [f.name for f in unknowns]
         species_dofs = sum(f.function_space.dofmap.index_map.size_global for f in unknowns)
         if self.coupling == "split":
             tdim = unknowns[0].function_space.mesh.topology.dim
             options = {**preset_options(solver.preset, names, species_dofs, tdim), **solver.petsc}
-            return NonlinearSolver(residuals, unknowns, options, bcs)
+            forcing = "ksp_rtol" not in solver.petsc  # as for species without a flow
+            return NonlinearSolver(residuals, unknowns, options, bcs, split=split, forcing=forcing)
         options = {
             **flow_preset_options(
                 solver.preset, names, species_dofs + self.num_dofs, self.null_space, self.mesh.topology.dim

@@ -120,8 +120,8 @@ def test_iterative_preset_in_3d_matches_direct(comm):
         return sim
 
     iterative, direct = run("iterative"), run("direct")
-    velocity = iterative.solver._solver.problem.solver.getKSP().getPC().getFieldSplitSubKSP()[-1]
-    assert velocity.getPC().getFieldSplitSubKSP()[0].getType() == "gmres"
+    flow = iterative.solver._solver.problem.solver.getKSP().getPC().getFieldSplitSubKSP()[-1]
+    assert flow.getPC().getFieldSplitSubKSP()[0].getType() == "gmres"
     a, b = iterative.statistics()["n"], direct.statistics()["n"]
     assert a["max"] == pytest.approx(b["max"], rel=1e-7)
     assert a["min"] == pytest.approx(b["min"], rel=1e-7)
@@ -165,16 +165,18 @@ def test_direct_preset_keeps_its_lu_across_newton_iterations_and_steps(comm):
     assert difference <= 1e-9
 
 
-def test_direct_preset_keeps_the_stokes_blocks_of_its_jacobian(comm, monkeypatch):
+@pytest.mark.parametrize("coupling", ["monolithic", "split"])
+def test_direct_preset_keeps_the_stokes_blocks_of_its_jacobian(comm, monkeypatch, coupling):
     """With the direct preset the monolithic Newton solver assembles only the Jacobian blocks that
     change (taxis, advection, reaction) and adds the kept ones (Stokes, buoyancy, mass/dt,
     diffusion), as the species' solver does: free-slip conditions on a velocity component and the
     oxygen's Dirichlet row included, 12 steps reach the state of full assemblies to 1e-10
-    (measured 2e-15) in the same Newton iterations."""
-    split = _plumes(comm, t_end=0.6)
+    (measured 2e-15) in the same Newton iterations. With ``coupling = "split"`` the species'
+    Newton solver keeps its blocks likewise."""
+    split = _plumes(comm, coupling, t_end=0.6)
     assert split.solver._solver.split is not None
     monkeypatch.setattr(StepSolver, "_split", lambda self, fixed: None)
-    whole = _plumes(comm, t_end=0.6)
+    whole = _plumes(comm, coupling, t_end=0.6)
     assert whole.solver._solver.split is None
     newton = [sum(h.newton_iterations for h in sim.history) for sim in (split, whole)]
     difference = max(
