@@ -14,25 +14,28 @@ INITIAL = {"n": "0.3 + 3*exp(-((1 - y)/0.1)^2)*(1 + 0.05*cos(3*pi*x))", "c": "1"
 _SWITCH = "0.5*(1 + tanh((c - 0.3)/0.05))"
 
 
-def bioconvection(coupling: str = "monolithic", dimension: int = 2) -> Model:
-    """Oxygen-taxis with buoyancy-driven Stokes flow; free-slip surface ``top``, walls elsewhere."""
+def bioconvection(coupling: str = "monolithic", dimension: int = 2, kind: str = "stokes") -> Model:
+    """Oxygen-taxis with buoyancy-driven Stokes flow (or Navier-Stokes of density 5); free-slip
+    surface ``top``, walls elsewhere."""
     force = ["0"] * (dimension - 1) + ["-G*n"]
     top = "top" if dimension == 2 else "back"
     tables: dict[str, Any] = {
         "name": "bioconvection",
-        "parameters": {"Dn": 0.003, "chi": 0.015, "Dc": 0.02, "kappa": 0.2, "eta": 1.0, "G": 150.0},
+        "parameters": {"Dn": 0.003, "chi": 0.015, "Dc": 0.02, "kappa": 0.2, "eta": 1.0, "G": 150.0, "rho": 5.0},
         "species": {
             "n": {"diffusion": "Dn", "taxis": [{"towards": "c", "sensitivity": f"chi*n*{_SWITCH}"}]},
             "c": {"diffusion": "Dc", "reaction": f"-kappa*n*{_SWITCH}"},
         },
         "flow": {
-            "kind": "stokes",
+            "kind": kind,
             "viscosity": "eta",
             "body_force": force,
             "coupling": coupling,
             "boundary": [{"on": top, "type": "free-slip"}],
         },
     }
+    if kind == "navier-stokes":
+        tables["flow"]["density"] = "rho"
     return Model.from_dict(tables)
 
 
