@@ -192,12 +192,12 @@ class FlowSolver(NonlinearSolver):
         unknowns: The Functions solved for: species (any number), then velocity, then pressure.
         options: PETSc options (a preset, with the user's overrides merged in).
         bcs: Dirichlet conditions on any of the unknowns.
-        pressure_preconditioner: The pressure-pressure block of the preconditioning matrix (a
-            scaled mass matrix); used when the preconditioner is a field split.
+        pressure_preconditioner: The scaled pressure mass matrix's form, the Schur complement's
+            preconditioning matrix when the preconditioner is a field split.
         null_space: Whether constant pressures are a null space (no boundary fixes the level).
         split: Inputs to keep the step-constant part of residual and Jacobian (the Stokes
             blocks, diffusion, buoyancy, mass/dt; :class:`~fem_chemotaxis.solvers.kept_part.KeptPart`)
-            assembled once; not with a field split, whose preconditioning matrix differs from J.
+            assembled once, with either preset (the field split is preconditioned by J itself).
     """
 
     def __init__(
