@@ -23,6 +23,8 @@ import dolfinx.la
 import numpy as np
 import ufl
 
+from fem_chemotaxis.terms.quadrature import pin_quadrature_degrees
+
 __all__ = ["StepLinearisation", "assembled", "constant_derivative"]
 
 
@@ -70,6 +72,7 @@ class StepLinearisation:
         spaces = [u.function_space for u in unknowns]
         trials = [ufl.TrialFunction(V) for V in spaces]
         tests = [ufl.TestFunction(V) for V in spaces]
+        residuals = [pin_quadrature_degrees(F) for F in residuals]  # the forward step's rules
         self.transposed_jacobian = [
             [_compiled(ufl.adjoint(ufl.derivative(residuals[j], unknowns[i], trials[i]))) for j in range(len(spaces))]
             for i in range(len(spaces))

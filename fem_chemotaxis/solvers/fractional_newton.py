@@ -49,6 +49,7 @@ from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, block_index_sets
 from fem_chemotaxis.terms.fractional import FractionalDiffusion
+from fem_chemotaxis.terms.quadrature import pin_quadrature_degrees
 
 __all__ = ["JACOBIAN_TOLERANCE", "FractionalNewtonSolver"]
 
@@ -162,7 +163,8 @@ class FractionalNewtonSolver(NonlinearSolver):
         self.weight = weight
         index_sets = [index_set for _, index_set in block_index_sets(unknowns, unknowns[0].function_space.mesh.comm)]
         self._rows = {i: _FractionalRows(op, index_sets[i]) for i, op in fractional.items()}
-        preconditioner = [list(row) for row in derivative_block(list(residuals), list(unknowns))]
+        pinned = [pin_quadrature_degrees(F) for F in residuals]
+        preconditioner = [list(row) for row in derivative_block(pinned, list(unknowns))]
         for i, rows in self._rows.items():
             V = unknowns[i].function_space
             u, v = ufl.TrialFunction(V), ufl.TestFunction(V)

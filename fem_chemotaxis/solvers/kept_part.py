@@ -48,6 +48,7 @@ from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.blocks import BlockAssembler, compile_forms
 from fem_chemotaxis.terms.partition import IsFixed, partition_bilinear, partition_residuals, split_step_terms
+from fem_chemotaxis.terms.quadrature import pin_quadrature_degrees
 
 __all__ = ["KeptPart"]
 
@@ -103,6 +104,7 @@ class KeptPart:
         if bcs:  # DOLFINx's residual routine needs a form in every row
             per_step = [None if rest is None else step for step, rest in zip(per_step, changing)]
             changing = [rest if rest is not None else whole for rest, whole in zip(changing, parts.changing)]
+        changing = [None if F is None else pin_quadrature_degrees(F) for F in changing]  # and so its Jacobian
         has_kept = any(f is not None for row in parts.linear for f in row) or any(f is not None for f in parts.constant)
         has_step = any(f is not None for f in per_step)
         self.residual_split = (has_kept or has_step) and (not bcs or all(f is not None for f in changing))

@@ -51,6 +51,7 @@ from fem_chemotaxis.terms.partition import (
     partition_bilinear,
     partition_residuals,
 )
+from fem_chemotaxis.terms.quadrature import pin_quadrature_degrees
 
 __all__ = ["LinearlyImplicitSystem"]
 
@@ -96,7 +97,8 @@ class LinearlyImplicitSystem:
         tests = [ufl.TestFunction(V) for V in spaces]
         n = len(spaces)
         parts = partition_residuals(residuals, self.unknowns, trials, is_fixed)
-        jacobian = [[_derivative(parts.changing[i], u, du) for u, du in zip(self.unknowns, trials)] for i in range(n)]
+        changing = [None if F is None else pin_quadrature_degrees(F) for F in parts.changing]  # J gets G's rule
+        jacobian = [[_derivative(changing[i], u, du) for u, du in zip(self.unknowns, trials)] for i in range(n)]
         jacobian_fixed, jacobian_changing = partition_bilinear(jacobian, is_fixed)
         mass = [[trials[i] * tests[i] * ufl.dx if i == j else None for j in range(n)] for i in range(n)]
         used = [
@@ -109,9 +111,9 @@ class LinearlyImplicitSystem:
         pattern = compile_forms(
             [[trials[j] * tests[i] * ufl.dx if used[i][j] else None for j in range(n)] for i in range(n)]
         )
-        self._changing = compile_forms(parts.changing)
+        self._changing = compile_forms(changing)
         self._jacobian_changing = compile_forms(jacobian_changing)
-        time_derivative = [_time_derivative(f, time_variable) for f in parts.changing]
+        time_derivative = [_time_derivative(f, time_variable) for f in changing]
         self._time_derivative = compile_forms(time_derivative) if any(f is not None for f in time_derivative) else None
 
         self._blocks = BlockAssembler(spaces)

@@ -50,6 +50,7 @@ from fem_chemotaxis.solvers.kept_part import KeptPart
 from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 from fem_chemotaxis.solvers.split_assembly import SplitAssembly
 from fem_chemotaxis.terms.partition import IsFixed
+from fem_chemotaxis.terms.quadrature import pin_quadrature_degrees
 
 __all__ = [
     "AUTO_DIRECT_LIMIT",
@@ -171,14 +172,15 @@ class NonlinearSolver:
     ):
         self.options = dict(options)
         self._split_order = split_order
+        pinned = [pin_quadrature_degrees(F) for F in residuals]  # the Jacobian gets the residual's rule
         if split is not None:
             if jacobian is not None:
                 raise ValueError("a split Newton solver derives its Jacobian: give split or jacobian, not both")
-            jacobian = derivative_block(list(residuals), list(unknowns))
+            jacobian = derivative_block(pinned, list(unknowns))
         self._options = OptionsPrefix("fem_chemotaxis_", self.options)
         self.prefix = self._options.prefix
         self.problem = dolfinx.fem.petsc.NonlinearProblem(
-            list(residuals),
+            pinned,
             list(unknowns),
             J=jacobian,
             P=preconditioner,
