@@ -43,13 +43,12 @@ from typing import Any
 import dolfinx.fem
 import dolfinx.fem.petsc
 import ufl
-from dolfinx.fem.forms import derivative_block
 
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, block_index_sets
 from fem_chemotaxis.terms.fractional import FractionalDiffusion
-from fem_chemotaxis.terms.quadrature import pin_quadrature_degrees
+from fem_chemotaxis.terms.quadrature import jacobian_blocks, pin_quadrature_degrees
 
 __all__ = ["JACOBIAN_TOLERANCE", "FractionalNewtonSolver"]
 
@@ -164,7 +163,7 @@ class FractionalNewtonSolver(NonlinearSolver):
         index_sets = [index_set for _, index_set in block_index_sets(unknowns, unknowns[0].function_space.mesh.comm)]
         self._rows = {i: _FractionalRows(op, index_sets[i]) for i, op in fractional.items()}
         pinned = [pin_quadrature_degrees(F) for F in residuals]
-        preconditioner = [list(row) for row in derivative_block(pinned, list(unknowns))]
+        preconditioner = jacobian_blocks(pinned, list(unknowns))
         for i, rows in self._rows.items():
             V = unknowns[i].function_space
             u, v = ufl.TrialFunction(V), ufl.TestFunction(V)

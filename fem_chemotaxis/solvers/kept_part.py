@@ -48,7 +48,7 @@ from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.blocks import BlockAssembler, compile_forms
 from fem_chemotaxis.terms.partition import IsFixed, partition_bilinear, partition_residuals, split_step_terms
-from fem_chemotaxis.terms.quadrature import pin_quadrature_degrees
+from fem_chemotaxis.terms.quadrature import jacobian_block, pin_quadrature_degrees
 
 __all__ = ["KeptPart"]
 
@@ -109,7 +109,7 @@ class KeptPart:
         has_step = any(f is not None for f in per_step)
         self.residual_split = (has_kept or has_step) and (not bcs or all(f is not None for f in changing))
         derivatives = [
-            [None if F is None else ufl.derivative(F, u, du) for u, du in zip(unknowns, trials)] for F in changing
+            [None if F is None else jacobian_block(F, u, du) for u, du in zip(unknowns, trials)] for F in changing
         ]
         jacobian_only, changing_jacobian = partition_bilinear(derivatives, kept)
         self.jacobian_only = jacobian_only if any(f is not None for row in jacobian_only for f in row) else None

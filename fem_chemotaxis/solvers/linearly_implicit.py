@@ -51,7 +51,7 @@ from fem_chemotaxis.terms.partition import (
     partition_bilinear,
     partition_residuals,
 )
-from fem_chemotaxis.terms.quadrature import pin_quadrature_degrees
+from fem_chemotaxis.terms.quadrature import jacobian_block, pin_quadrature_degrees
 
 __all__ = ["LinearlyImplicitSystem"]
 
@@ -98,7 +98,9 @@ class LinearlyImplicitSystem:
         n = len(spaces)
         parts = partition_residuals(residuals, self.unknowns, trials, is_fixed)
         changing = [None if F is None else pin_quadrature_degrees(F) for F in parts.changing]  # J gets G's rule
-        jacobian = [[_derivative(changing[i], u, du) for u, du in zip(self.unknowns, trials)] for i in range(n)]
+        jacobian = [
+            [None if F is None else jacobian_block(F, u, du) for u, du in zip(self.unknowns, trials)] for F in changing
+        ]
         jacobian_fixed, jacobian_changing = partition_bilinear(jacobian, is_fixed)
         mass = [[trials[i] * tests[i] * ufl.dx if i == j else None for j in range(n)] for i in range(n)]
         used = [
@@ -316,13 +318,6 @@ class _DirichletRows:
     rows: np.ndarray
     global_rows: np.ndarray
     conditions: list[tuple[np.ndarray, np.ndarray, dolfinx.fem.Function]]
-
-
-def _derivative(form: ufl.Form | None, u: dolfinx.fem.Function, du: ufl.Argument) -> ufl.Form | None:
-    if form is None:
-        return None
-    derivative = ufl.algorithms.expand_derivatives(ufl.derivative(form, u, du))
-    return derivative if derivative.integrals() else None
 
 
 def _time_derivative(form: ufl.Form | None, time_variable: ufl.core.expr.Expr) -> ufl.Form | None:

@@ -40,7 +40,6 @@ import dolfinx.fem
 import dolfinx.fem.petsc
 import numpy as np
 import ufl
-from dolfinx.fem.forms import derivative_block
 
 from petsc4py import PETSc
 
@@ -50,7 +49,7 @@ from fem_chemotaxis.solvers.kept_part import KeptPart
 from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 from fem_chemotaxis.solvers.split_assembly import SplitAssembly
 from fem_chemotaxis.terms.partition import IsFixed
-from fem_chemotaxis.terms.quadrature import pin_quadrature_degrees
+from fem_chemotaxis.terms.quadrature import jacobian_blocks, pin_quadrature_degrees
 
 __all__ = [
     "AUTO_DIRECT_LIMIT",
@@ -173,10 +172,10 @@ class NonlinearSolver:
         self.options = dict(options)
         self._split_order = split_order
         pinned = [pin_quadrature_degrees(F) for F in residuals]  # the Jacobian gets the residual's rule
-        if split is not None:
-            if jacobian is not None:
-                raise ValueError("a split Newton solver derives its Jacobian: give split or jacobian, not both")
-            jacobian = derivative_block(pinned, list(unknowns))
+        if split is not None and jacobian is not None:
+            raise ValueError("a split Newton solver derives its Jacobian: give split or jacobian, not both")
+        if jacobian is None:
+            jacobian = jacobian_blocks(pinned, list(unknowns))
         self._options = OptionsPrefix("fem_chemotaxis_", self.options)
         self.prefix = self._options.prefix
         self.problem = dolfinx.fem.petsc.NonlinearProblem(

@@ -8,7 +8,10 @@ degree 4 in its residual, reaches 14 in its Jacobian, and every term of that Jac
 (mass, advection) is integrated with the degree-14 rule. :func:`pin_quadrature_degrees` writes
 the residual's own degree into the metadata of its integrals: the residual keeps its rule, and
 a Jacobian derived from it takes the same one - the exact derivative of the discrete residual
-Newton and Rosenbrock steps solve with, at the residual's cost.
+Newton and Rosenbrock steps solve with, at the residual's cost. A derived block whose
+integrands are all polynomials takes UFL's own estimate again (:func:`jacobian_block`): that
+rule is exact too, and can be smaller than the residual's (Keller-Segel's taxis block towards
+the signal: 1 point a triangle, not the 3 its row's mass term needs).
 """
 
 from __future__ import annotations
@@ -16,14 +19,28 @@ from __future__ import annotations
 from collections import defaultdict
 
 import ufl
+import ufl.classes as nodes
+from ufl.algorithms import expand_derivatives
 from ufl.algorithms.apply_algebra_lowering import apply_algebra_lowering
 from ufl.algorithms.apply_derivatives import apply_derivatives
 from ufl.algorithms.apply_integral_scaling import compute_integrand_scaling_factor
 from ufl.algorithms.estimate_degrees import estimate_total_polynomial_degree
+from ufl.corealg.traversal import unique_pre_traversal
 
-__all__ = ["pin_quadrature_degrees"]
+__all__ = ["jacobian_block", "jacobian_blocks", "pin_quadrature_degrees"]
 
 QUADRATURE_DEGREE = "quadrature_degree"
+
+#: Operators whose value is not a polynomial of a varying operand.
+_NOT_POLYNOMIAL = (
+    nodes.MathFunction,
+    nodes.Atan2,
+    nodes.BesselFunction,
+    nodes.Conditional,
+    nodes.Abs,
+    nodes.MinValue,
+    nodes.MaxValue,
+)
 
 
 def pin_quadrature_degrees(form: ufl.Form) -> ufl.Form:
@@ -47,6 +64,59 @@ def pin_quadrature_degrees(form: ufl.Form) -> ufl.Form:
     )
 
 
+def jacobian_block(residual: ufl.Form, u: ufl.Coefficient, du: ufl.Argument) -> ufl.Form | None:
+    """d(residual)/du in direction du (None if zero). The residual's pinned degrees carry over;
+    they are dropped where every derived integrand is a polynomial and UFL's estimate is below
+    them (exact either way)."""
+    block = expand_derivatives(ufl.derivative(residual, u, du))
+    if not block.integrals():
+        return None
+    integrands = [_lowered(integral) for integral in block.integrals()]
+    if not all(_is_polynomial(integrand) for integrand in integrands):
+        return block
+    return ufl.Form(
+        [
+            integral.reconstruct(metadata={k: v for k, v in integral.metadata().items() if k != QUADRATURE_DEGREE})
+            if estimate_total_polynomial_degree(integrand) <= integral.metadata().get(QUADRATURE_DEGREE, -1)
+            else integral
+            for integral, integrand in zip(block.integrals(), integrands)
+        ]
+    )
+
+
+def jacobian_blocks(residuals: list[ufl.Form], unknowns: list[ufl.Coefficient]) -> list[list[ufl.Form]]:
+    """The block Jacobian of pinned `residuals` (:func:`jacobian_block`); a zero block is the
+    unexpanded derivative, as DOLFINx's ``derivative_block`` gives it."""
+    trials = [ufl.TrialFunction(u.ufl_function_space()) for u in unknowns]
+    blocks = [
+        [(jacobian_block(F, u, du), ufl.derivative(F, u, du)) for u, du in zip(unknowns, trials)] for F in residuals
+    ]
+    return [[zero if block is None else block for block, zero in row] for row in blocks]
+
+
+def _is_polynomial(expr: ufl.core.expr.Expr) -> bool:
+    """Whether `expr` (lowered) is a polynomial in everything that varies over a cell."""
+    for node in unique_pre_traversal(expr):
+        if isinstance(node, _NOT_POLYNOMIAL) and _varies(node):
+            return False
+        if isinstance(node, nodes.Division) and _varies(node.ufl_operands[1]):
+            return False
+        if isinstance(node, nodes.Power) and _varies(node.ufl_operands[0]):
+            exponent = node.ufl_operands[1]
+            if not (isinstance(exponent, nodes.ScalarValue) and float(exponent) >= 0 and float(exponent).is_integer()):
+                return False
+    return True
+
+
+def _varies(expr: ufl.core.expr.Expr) -> bool:
+    return estimate_total_polynomial_degree(expr) > 0
+
+
+def _lowered(integral: ufl.Integral) -> ufl.core.expr.Expr:
+    """The integrand as FFCx's analysis estimates it: tensor algebra lowered, derivatives applied."""
+    return apply_derivatives(apply_algebra_lowering(integral.integrand()))
+
+
 def _group(integral: ufl.Integral) -> tuple:
     """The integrals FFCx sums into one (as its form analysis groups them: by domain, type,
     subdomain and metadata, without adding dx to the dx(i))."""
@@ -59,8 +129,5 @@ def _estimated_degree(integrals: list[ufl.Integral]) -> int:
     (``compute_form_data``): the integrands' degree after algebra lowering and differentiation,
     plus the degree of the scaling to the reference cell (0 on affine cells). The same numbers on
     every demo's forms, a tenth of the time."""
-    degree = max(
-        estimate_total_polynomial_degree(apply_derivatives(apply_algebra_lowering(integral.integrand())))
-        for integral in integrals
-    )
+    degree = max(estimate_total_polynomial_degree(_lowered(integral)) for integral in integrals)
     return degree + compute_integrand_scaling_factor(integrals[0])[1]

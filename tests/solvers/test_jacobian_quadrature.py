@@ -19,7 +19,7 @@ from fem_chemotaxis.config.settings import TimeSettings
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.terms.quadrature import pin_quadrature_degrees
+from fem_chemotaxis.terms.quadrature import jacobian_block, pin_quadrature_degrees
 
 SWITCH = "0.5*(1 + tanh((c - c_star)/delta))"
 MODEL = {
@@ -121,6 +121,32 @@ def test_pinned_residual_is_assembled_as_before(comm):
     assert {i.metadata()["quadrature_degree"] for i in pinned.integrals()} == {3}
     jacobian = ufl.algorithms.expand_derivatives(ufl.derivative(pinned, c, ufl.TrialFunction(V)))
     assert {i.metadata()["quadrature_degree"] for i in jacobian.integrals()} == {3}
+
+
+def test_polynomial_blocks_take_their_own_exact_rule(comm):
+    """Keller-Segel's cell residual (mass, taxis) is pinned at the mass term's degree 2; its block
+    towards the signal is a polynomial of degree 1 and drops the pin (one point a triangle, not
+    three) with the same values to round-off, while a tanh block keeps the residual's degree."""
+    mesh = create_builtin(comm, "rectangle", [1.0, 1.0], [6, 6]).mesh
+    V = dolfinx.fem.functionspace(mesh, ("Lagrange", 1))
+    u, s, v = dolfinx.fem.Function(V), dolfinx.fem.Function(V), ufl.TestFunction(V)
+    u.interpolate(lambda x: 1 + x[0] * x[1])
+    s.interpolate(lambda x: x[0] ** 2 + x[1])
+    pinned = pin_quadrature_degrees(u * v * ufl.dx + 2.0 * u * ufl.inner(ufl.grad(s), ufl.grad(v)) * ufl.dx)
+    towards_signal = jacobian_block(pinned, s, ufl.TrialFunction(V))
+    assert all("quadrature_degree" not in i.metadata() for i in towards_signal.integrals())
+    at_residual_rule = ufl.algorithms.expand_derivatives(ufl.derivative(pinned, s, ufl.TrialFunction(V)))
+    own, residual_rule = (
+        dolfinx.fem.petsc.assemble_matrix(dolfinx.fem.form(a)) for a in (towards_signal, at_residual_rule)
+    )
+    for A in (own, residual_rule):
+        A.assemble()
+    residual_rule.axpy(-1.0, own)
+    assert residual_rule.norm() < 1e-14 * own.norm()
+    switch = pin_quadrature_degrees(u * v * ufl.dx + ufl.tanh(s) * ufl.inner(ufl.grad(s), ufl.grad(v)) * ufl.dx)
+    assert {i.metadata()["quadrature_degree"] for i in jacobian_block(switch, s, ufl.TrialFunction(V)).integrals()} == {
+        3
+    }
 
 
 def _ranges(unknowns) -> list[tuple[int, int]]:
