@@ -71,15 +71,14 @@ def jacobian_block(residual: ufl.Form, u: ufl.Coefficient, du: ufl.Argument) -> 
     block = expand_derivatives(ufl.derivative(residual, u, du))
     if not block.integrals():
         return None
-    integrands = [_lowered(integral) for integral in block.integrals()]
-    if not all(_is_polynomial(integrand) for integrand in integrands):
+    if not all(_is_polynomial(_lowered(integral)) for integral in block.integrals()):
         return block
     return ufl.Form(
         [
             integral.reconstruct(metadata={k: v for k, v in integral.metadata().items() if k != QUADRATURE_DEGREE})
-            if estimate_total_polynomial_degree(integrand) <= integral.metadata().get(QUADRATURE_DEGREE, -1)
+            if _estimated_degree([integral]) <= integral.metadata().get(QUADRATURE_DEGREE, -1)
             else integral
-            for integral, integrand in zip(block.integrals(), integrands)
+            for integral in block.integrals()
         ]
     )
 
