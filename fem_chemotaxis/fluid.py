@@ -26,6 +26,7 @@ from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
+from fem_chemotaxis.solvers.forcing import user_sets_tolerance
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, Split, preset_options
 from fem_chemotaxis.terms.advection import Advection
 from fem_chemotaxis.terms.stokes import continuity_residual, momentum_residual, pressure_mass
@@ -182,7 +183,7 @@ class FluidFlow:
         if self.coupling == "split":
             tdim = unknowns[0].function_space.mesh.topology.dim
             options = {**preset_options(solver.preset, names, species_dofs, tdim), **solver.petsc}
-            forcing = "ksp_rtol" not in solver.petsc  # as for species without a flow
+            forcing = not user_sets_tolerance(solver.petsc)  # as for species without a flow
             return NonlinearSolver(residuals, unknowns, options, bcs, split=split, forcing=forcing)
         options = {
             **flow_preset_options(
@@ -397,4 +398,4 @@ class FluidFlow:
 def _chooses_forcing(options: Mapping[str, Any], user_options: Mapping[str, Any]) -> bool:
     """Whether Newton chooses its Krylov tolerance per iteration
     (:mod:`~fem_chemotaxis.solvers.forcing`): with the iterative preset, unless the user set one."""
-    return options.get("pc_type") == "fieldsplit" and "ksp_rtol" not in user_options
+    return options.get("pc_type") == "fieldsplit" and not user_sets_tolerance(user_options)

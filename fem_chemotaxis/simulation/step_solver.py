@@ -22,6 +22,7 @@ from fem_chemotaxis.fluid import FluidFlow
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.simulation.species_fields import SpeciesFields
 from fem_chemotaxis.solvers.flow import FlowSolver
+from fem_chemotaxis.solvers.forcing import user_sets_tolerance
 from fem_chemotaxis.solvers.linear import linear_preset_options
 from fem_chemotaxis.solvers.linearly_implicit import LinearlyImplicitSystem
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, Split, preset_options
@@ -88,7 +89,7 @@ class StepSolver:
                     **settings.petsc,
                 }
                 fixed = None if moving else list(operator.parameters.values())  # a moving mesh changes every form
-                forcing = "ksp_rtol" not in settings.petsc  # a tolerance the user chose is kept
+                forcing = not user_sets_tolerance(settings.petsc)
                 self._solver = self._newton(residuals, options, bcs, fixed, _taxis_targets_first(model), forcing)
         self.controller = self._controller(tolerances) if tolerances else None
         if self.controller is not None:
