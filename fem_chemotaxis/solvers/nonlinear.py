@@ -144,6 +144,9 @@ class NonlinearSolver:
         unknowns: The Functions solved for, in the same order (their names label the splits).
         options: PETSc options (a preset, with the user's overrides merged in).
         bcs: Dirichlet conditions on any of the unknowns.
+        jacobian: The blocks of dF/du (None: derived from the residuals, each block with its
+            residual's quadrature rule, :mod:`fem_chemotaxis.terms.quadrature`).
+        preconditioner: The blocks of a preconditioning matrix (None: the Jacobian).
         split: (which form inputs never change, the step-size constants, the inputs that change
             only between solves): assemble the constant part of the residual and the Jacobian
             once, and again only when a step-size constant changes, the terms of the step
