@@ -171,7 +171,7 @@ class FractionalNewtonSolver(NonlinearSolver):
         options = dict(options)
         if options.get("ksp_type") == "preonly":
             options.update(_GMRES)
-        super().__init__(residuals, unknowns, options, bcs, preconditioner=preconditioner)
+        super().__init__(pinned, unknowns, options, bcs, preconditioner=preconditioner)  # pinned once
 
         problem, snes = self.problem, self.problem.solver
         self._bcs = list(bcs)

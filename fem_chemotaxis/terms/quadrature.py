@@ -87,10 +87,12 @@ def jacobian_blocks(residuals: list[ufl.Form], unknowns: list[ufl.Coefficient]) 
     """The block Jacobian of pinned `residuals` (:func:`jacobian_block`); a zero block is the
     unexpanded derivative, as DOLFINx's ``derivative_block`` gives it."""
     trials = [ufl.TrialFunction(u.ufl_function_space()) for u in unknowns]
-    blocks = [
-        [(jacobian_block(F, u, du), ufl.derivative(F, u, du)) for u, du in zip(unknowns, trials)] for F in residuals
-    ]
-    return [[zero if block is None else block for block, zero in row] for row in blocks]
+    return [[_block_or_zero(F, u, du) for u, du in zip(unknowns, trials)] for F in residuals]
+
+
+def _block_or_zero(residual: ufl.Form, u: ufl.Coefficient, du: ufl.Argument) -> ufl.Form:
+    block = jacobian_block(residual, u, du)
+    return ufl.derivative(residual, u, du) if block is None else block
 
 
 def _is_polynomial(expr: ufl.core.expr.Expr) -> bool:
