@@ -47,7 +47,7 @@ import ufl
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, block_index_sets
-from fem_chemotaxis.terms.fractional import FractionalDiffusion
+from fem_chemotaxis.terms.fractional import FractionalDiffusion, factor_cholesky
 from fem_chemotaxis.terms.quadrature import jacobian_blocks, pin_quadrature_degrees
 
 __all__ = ["JACOBIAN_TOLERANCE", "FractionalNewtonSolver"]
@@ -80,9 +80,7 @@ class _FractionalRows:
         self.mass_solver = PETSc.KSP().create(operator.M.getComm())
         self.mass_solver.setOperators(operator.M)
         if operator.direct:
-            self.mass_solver.setType(PETSc.KSP.Type.PREONLY)
-            self.mass_solver.getPC().setType(PETSc.PC.Type.LU)
-            self.mass_solver.getPC().setFactorSolverType("mumps")
+            factor_cholesky(self.mass_solver, operator.V.mesh.topology.dim)
         else:  # M is well conditioned (independent of h): CG + Jacobi, a few tens of iterations
             self.mass_solver.setType(PETSc.KSP.Type.CG)
             self.mass_solver.getPC().setType(PETSc.PC.Type.JACOBI)

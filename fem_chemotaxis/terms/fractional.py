@@ -8,15 +8,17 @@ back onto mean-free functions, so mass is conserved to round-off whatever the so
 
 The rule that approximates g is built in :mod:`fem_chemotaxis.terms.fractional_rule`.
 
-Solvers: one PETSc KSP per shifted matrix (MUMPS LU up to DIRECT_MAX_DOFS unknowns, else CG
-with BoomerAMG, or Jacobi for shifts beyond lam_max, warm-started, with a relative
-tolerance scaled from `tolerance`), kept across steps. The lattice depends on dt only
+Solvers: one PETSc KSP per shifted matrix (a sparse Cholesky factorisation up to
+DIRECT_MAX_DOFS unknowns, :func:`factor_cholesky`; else CG with BoomerAMG, or Jacobi for
+shifts beyond lam_max, warm-started, with a relative tolerance scaled from `tolerance`),
+kept across steps. The lattice depends on dt only
 through its offset (0 or 1/2), so a changed dt reuses the solvers of the shifts it shares
 with the cached rules.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -28,7 +30,7 @@ from petsc4py import PETSc
 
 from fem_chemotaxis.terms.fractional_rule import RationalRule, rational_rule
 
-__all__ = ["SOLVERS", "FractionalDiffusion", "estimate_spectrum"]
+__all__ = ["SOLVERS", "FractionalDiffusion", "estimate_spectrum", "factor_cholesky"]
 
 #: Solvers of the shifted systems: "auto" (direct up to DIRECT_MAX_DOFS), "direct", "iterative".
 SOLVERS = ("auto", "direct", "iterative")
@@ -36,6 +38,7 @@ DIRECT_MAX_DOFS = 20_000
 
 _SAFETY = 2.0  # the spectrum used for the rule is [lam_1/_SAFETY, lam_max*_SAFETY]
 _CACHED_STEPS = 4  # rules (time steps) whose solvers are kept
+_prefixes = itertools.count()  # of the KSPs configured through PETSc's options (factor_cholesky)
 
 
 def estimate_spectrum(K: PETSc.Mat, M: PETSc.Mat, direct: bool) -> tuple[float, float]:
@@ -80,9 +83,44 @@ def estimate_spectrum(K: PETSc.Mat, M: PETSc.Mat, direct: bool) -> tuple[float, 
     return lam_1, lam_max
 
 
+def factor_cholesky(ksp: PETSc.KSP, tdim: int) -> None:
+    """Make `ksp` (its operator symmetric positive definite and set) solve by a sparse Cholesky
+    factorisation, factored now: on a mesh of topological dimension 1 or 2 PETSc's own, in
+    nested-dissection order (under MPI every rank factors a whole copy, PCREDUNDANT: these
+    systems have at most about DIRECT_MAX_DOFS unknowns, and a solve gathers the right-hand
+    side); on a 3-D mesh MUMPS's.
+
+    A step applies the resolvent's 15-40 shifted solves one right-hand side at a time. In 2-D
+    MUMPS's solve phase costs 4-7 times PETSc's (2e3 - 2e4 unknowns: 0.19 - 5.4 ms a solve against
+    0.05 - 0.77 ms); in 3-D the two solve alike and PETSc's factorisation, which is not
+    supernodal, costs 4-9 times MUMPS's (bench/README.md "Fractional diffusion's shifted solves").
+    PCREDUNDANT's inner solver is configured only through PETSc's options, set under a prefix
+    of this KSP's own and removed once it is set up.
+    """
+    if tdim == 3:
+        options = {"pc_type": "cholesky", "pc_factor_mat_solver_type": "mumps"}
+    else:
+        options = {"pc_type": "cholesky", "pc_factor_mat_solver_type": "petsc", "pc_factor_mat_ordering_type": "nd"}
+        if ksp.getComm().getSize() > 1:
+            options = {"pc_type": "redundant"} | {f"redundant_{key}": value for key, value in options.items()}
+    prefix = f"fc_cholesky{next(_prefixes)}_"
+    database = PETSc.Options(prefix)
+    for key, value in options.items():
+        database[key] = value
+    try:
+        ksp.setOptionsPrefix(prefix)
+        ksp.setType(PETSc.KSP.Type.PREONLY)
+        ksp.setFromOptions()
+        ksp.setUp()
+    finally:
+        for key in options:
+            database.delValue(key)
+
+
 def _configure(ksp: PETSc.KSP, direct: bool, rtol: float, mass_dominated: bool = False) -> None:
-    """MUMPS LU, or CG with an unpreconditioned-residual test and BoomerAMG (GAMG without
-    hypre), or Jacobi if the shift dominates the spectrum (K + t M ~ t M, t > lam_max)."""
+    """MUMPS LU (the spectrum's shift-and-invert, once a run), or CG with an unpreconditioned-residual
+    test and BoomerAMG (GAMG without hypre), or Jacobi if the shift dominates the spectrum
+    (K + t M ~ t M, t > lam_max)."""
     pc = ksp.getPC()
     if direct:
         ksp.setType(PETSc.KSP.Type.PREONLY)
@@ -104,12 +142,15 @@ def _configure(ksp: PETSc.KSP, direct: bool, rtol: float, mass_dominated: bool =
 class _ShiftedSolver:
     """A KSP for ``(K + t M) x = b``, with the last solution as the next initial guess (iterative)."""
 
-    def __init__(self, K: PETSc.Mat, M: PETSc.Mat, shift: float, direct: bool, mass_dominated: bool):
+    def __init__(self, K: PETSc.Mat, M: PETSc.Mat, shift: float, direct: bool, mass_dominated: bool, tdim: int):
         self.matrix = K.copy()
         self.matrix.axpy(shift, M, structure=PETSc.Mat.Structure.SAME_NONZERO_PATTERN)
         self.ksp = PETSc.KSP().create(K.getComm())
         self.ksp.setOperators(self.matrix)
-        _configure(self.ksp, direct, rtol=1e-10, mass_dominated=mass_dominated)
+        if direct:
+            factor_cholesky(self.ksp, tdim)
+        else:
+            _configure(self.ksp, direct, rtol=1e-10, mass_dominated=mass_dominated)
         self.direct = direct
         self.solution = self.matrix.createVecRight()
         if not direct:
@@ -138,7 +179,7 @@ class FractionalDiffusion:
         coefficient: The constant diffusion coefficient D > 0.
         tolerance: Bound of the approximation error of ``(I + dt D A_h^(a/2))^-1`` relative to
             the M-norm of the mean-free part (see the module docstring for the rate).
-        solver: "auto", "direct" (MUMPS) or "iterative" (CG + AMG, relative tolerance
+        solver: "auto", "direct" (sparse Cholesky) or "iterative" (CG + AMG, relative tolerance
             chosen from `tolerance`).
         spectrum: (lam_1, lam_max) of the discrete Laplacian, if known; else estimated with SLEPc.
     """
@@ -206,7 +247,8 @@ class FractionalDiffusion:
     def _solver(self, shift: float) -> _ShiftedSolver:
         if shift not in self._solvers:
             mass_dominated = shift > self.spectrum[1]
-            self._solvers[shift] = _ShiftedSolver(self.K, self.M, shift, self.direct, mass_dominated)
+            tdim = self.V.mesh.topology.dim
+            self._solvers[shift] = _ShiftedSolver(self.K, self.M, shift, self.direct, mass_dominated, tdim)
         return self._solvers[shift]
 
     def _mean(self, x: PETSc.Vec) -> float:
