@@ -397,5 +397,6 @@ class FluidFlow:
 
 def _chooses_forcing(options: Mapping[str, Any], user_options: Mapping[str, Any]) -> bool:
     """Whether Newton chooses its Krylov tolerance per iteration
-    (:mod:`~fem_chemotaxis.solvers.forcing`): with the iterative preset, unless the user set one."""
-    return options.get("pc_type") == "fieldsplit" and not user_sets_tolerance(user_options)
+    (:mod:`~fem_chemotaxis.solvers.forcing`): whenever a Krylov method iterates (the iterative
+    preset, and the direct preset's GMRES on its kept LU), unless the user set one."""
+    return options.get("ksp_type") != "preonly" and not user_sets_tolerance(user_options)
