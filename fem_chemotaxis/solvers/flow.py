@@ -6,19 +6,19 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
 - ``direct``: Newton + GMRES preconditioned by a MUMPS LU that is kept for
   :data:`~fem_chemotaxis.solvers.nonlinear.PRECONDITIONER_LAG` Newton iterations across time
   steps (and factorised again after a failed solve): the Jacobian changes little from one Newton
-  iteration and step to the next, so GMRES needs a few products with the new Jacobian and
-  solves with the old factors (:data:`KEPT_LU_RTOL`, loosened per Newton iteration by
+  iteration and step to the next, so GMRES needs a few products with the new Jacobian and solves
+  with the old factors (:data:`KEPT_LU_RTOL`, loosened per Newton iteration by
   :mod:`~fem_chemotaxis.solvers.forcing` unless ``ksp_rtol`` is set: plume_2d 1484 -> 1203 GMRES
-  iterations over its 233 Newton iterations, the same state to 1e-14). A step of ``demos/plume_2d.toml`` (5.2e4
-  DOFs, 3 Newton iterations, 5 GMRES iterations each) took 0.82-0.89 s instead of 1.17-1.35 s
-  with a factorisation at every Newton iteration, of ``demos/plume_3d.toml`` (3.6e4 DOFs) 3.2 s
-  instead of 9.7 s; Newton ends at the same tolerance. Given ``split``, the Jacobian's blocks
-  that change only with the step size (Stokes, buoyancy, mass/dt, diffusion) are kept and only
-  the others assembled (:mod:`~fem_chemotaxis.solvers.split_assembly`): plume_2d 0.79-0.84 ->
-  0.67-0.73 s a step, plume_3d 2.8-2.9 -> 2.1 s (bench/README.md). Without an outflow boundary
-  the pressure is fixed only up to a constant: the constant-pressure null space is attached to
-  the Jacobian and MUMPS detects the null pivot (``mat_mumps_icntl_24 = 1``,
-  ``mat_mumps_icntl_25 = 0``).
+  iterations over its 233 Newton iterations, the same state to 1e-14). A step of
+  ``demos/plume_2d.toml`` (5.2e4 DOFs, 3 Newton iterations, 5 GMRES iterations each) took
+  0.82-0.89 s instead of 1.17-1.35 s with a factorisation at every Newton iteration, of
+  ``demos/plume_3d.toml`` (3.6e4 DOFs) 3.2 s instead of 9.7 s; Newton ends at the same
+  tolerance. Given ``split``, the Jacobian's blocks that change only with the step size (Stokes,
+  buoyancy, mass/dt, diffusion) are kept and only the others assembled
+  (:mod:`~fem_chemotaxis.solvers.split_assembly`): plume_2d 0.79-0.84 -> 0.67-0.73 s a step,
+  plume_3d 2.8-2.9 -> 2.1 s (bench/README.md). Without an outflow boundary the pressure is fixed
+  only up to a constant: the constant-pressure null space is attached to the Jacobian and MUMPS
+  detects the null pivot (``mat_mumps_icntl_24 = 1``, ``mat_mumps_icntl_25 = 0``).
 - ``iterative``: Newton + FGMRES preconditioned by a multiplicative field split: one block per
   species (one V-cycle of AMG each) and one block ``flow`` for velocity and pressure, itself a
   Schur-complement field split (lower factorisation): one BoomerAMG V-cycle on the velocity in

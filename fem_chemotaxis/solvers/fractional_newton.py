@@ -58,10 +58,10 @@ __all__ = ["JACOBIAN_TOLERANCE", "FractionalNewtonSolver"]
 #: Tolerance of the rational rule in the Jacobian's action (the residual uses the operator's own).
 JACOBIAN_TOLERANCE = 1e-4
 
-#: GMRES replacing a direct preset's single LU solve (preconditioned by that LU); relative
-#: tolerance 1e-4: 2-3 Newton iterations a step in the tests.
 _SAME = PETSc.Mat.Structure.SAME_NONZERO_PATTERN
 
+#: GMRES replacing a direct preset's single LU solve (preconditioned by that LU); relative
+#: tolerance 1e-4: 2-3 Newton iterations a step in the tests.
 _GMRES = {"ksp_type": "gmres", "ksp_rtol": 1e-4, "ksp_atol": 1e-14, "ksp_max_it": 300, "ksp_gmres_restart": 300}
 
 

@@ -11,9 +11,8 @@ The rule that approximates g is built in :mod:`fem_chemotaxis.terms.fractional_r
 Solvers: one PETSc KSP per shifted matrix (a sparse Cholesky factorisation up to
 DIRECT_MAX_DOFS unknowns, :func:`factor_cholesky`; else CG with BoomerAMG, or Jacobi for
 shifts beyond lam_max, warm-started, with a relative tolerance scaled from `tolerance`),
-kept across steps. The lattice depends on dt only
-through its offset (0 or 1/2), so a changed dt reuses the solvers of the shifts it shares
-with the cached rules.
+kept across steps. The lattice depends on dt only through its offset (0 or 1/2), so a
+changed dt reuses the solvers of the shifts it shares with the cached rules.
 """
 
 from __future__ import annotations
@@ -150,7 +149,7 @@ class _ShiftedSolver:
         if direct:
             factor_cholesky(self.ksp, tdim)
         else:
-            _configure(self.ksp, direct, rtol=1e-10, mass_dominated=mass_dominated)
+            _configure(self.ksp, direct=False, rtol=1e-10, mass_dominated=mass_dominated)
         self.direct = direct
         self.solution = self.matrix.createVecRight()
         if not direct:
