@@ -26,7 +26,7 @@ from fem_chemotaxis.expressions.ufl_backend import UFL_FUNCTIONS
 from fem_chemotaxis.mesh.tagged_mesh import TaggedMesh
 from fem_chemotaxis.model.flow import Flow
 from fem_chemotaxis.solvers.flow import FlowSolver, flow_preset_options
-from fem_chemotaxis.solvers.forcing import user_sets_tolerance
+from fem_chemotaxis.solvers.forcing import chooses_forcing
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, Split, preset_options
 from fem_chemotaxis.terms.advection import Advection
 from fem_chemotaxis.terms.stokes import continuity_residual, momentum_residual, pressure_mass
@@ -154,7 +154,7 @@ class FluidFlow:
             self.pressure_preconditioner(value),
             self.null_space,
             split,
-            forcing=_chooses_forcing(options, petsc_options or {}),
+            forcing=chooses_forcing(options, petsc_options or {}),
         )
 
     def step_solver(
@@ -183,7 +183,7 @@ class FluidFlow:
         if self.coupling == "split":
             tdim = unknowns[0].function_space.mesh.topology.dim
             options = {**preset_options(solver.preset, names, species_dofs, tdim), **solver.petsc}
-            forcing = not user_sets_tolerance(solver.petsc)  # as for species without a flow
+            forcing = chooses_forcing(options, solver.petsc)  # as for species without a flow
             return NonlinearSolver(residuals, unknowns, options, bcs, split=split, forcing=forcing)
         options = {
             **flow_preset_options(
@@ -199,7 +199,7 @@ class FluidFlow:
             self.pressure_preconditioner(new),
             self.null_space,
             split,
-            forcing=_chooses_forcing(options, solver.petsc),
+            forcing=chooses_forcing(options, solver.petsc),
         )
 
     @property
@@ -393,10 +393,3 @@ class FluidFlow:
         if outside:
             raise ValueError(f"{where} does not cover the mesh ({outside} mesh nodes lie outside it)")
         self.velocity.x.array[:] = np.asarray(probe.point_data[flow.file_array])[:, :gdim].ravel()
-
-
-def _chooses_forcing(options: Mapping[str, Any], user_options: Mapping[str, Any]) -> bool:
-    """Whether Newton chooses its Krylov tolerance per iteration
-    (:mod:`~fem_chemotaxis.solvers.forcing`): whenever a Krylov method iterates (the iterative
-    preset, and the direct preset's GMRES on its kept LU), unless the user set one."""
-    return options.get("ksp_type") != "preonly" and not user_sets_tolerance(user_options)

@@ -8,7 +8,7 @@ eigenvectors phi_i with eigenvalues lam_i >= 0, so for any function g::
 All eigenpairs are computed with SLEPc's dense (LAPACK) solver: O(N^3) work and N vectors
 of memory, i.e. a few thousand unknowns at most. The result does not depend on how the mesh
 is partitioned (up to round-off), which makes it the reference for parallel tests of
-:class:`fem_chemotaxis.terms.fractional.FractionalDiffusion`.
+:class:`fem_chemotaxis.solvers.fractional_resolvent.FractionalDiffusion`.
 """
 
 from __future__ import annotations

@@ -22,7 +22,7 @@ from fem_chemotaxis.fluid import FluidFlow
 from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.simulation.species_fields import SpeciesFields
 from fem_chemotaxis.solvers.flow import FlowSolver
-from fem_chemotaxis.solvers.forcing import user_sets_tolerance
+from fem_chemotaxis.solvers.forcing import chooses_forcing
 from fem_chemotaxis.solvers.linear import linear_preset_options
 from fem_chemotaxis.solvers.linearly_implicit import LinearlyImplicitSystem
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, Split, preset_options
@@ -89,7 +89,7 @@ class StepSolver:
                     **settings.petsc,
                 }
                 fixed = None if moving else list(operator.parameters.values())  # a moving mesh changes every form
-                forcing = not user_sets_tolerance(settings.petsc)
+                forcing = chooses_forcing(options, settings.petsc)
                 self._solver = self._newton(residuals, options, bcs, fixed, _taxis_targets_first(model), forcing)
         self.controller = self._controller(tolerances) if tolerances else None
         if self.controller is not None:
@@ -188,7 +188,7 @@ class StepSolver:
         species = [sp for sp in model.species if sp.fractional_order is not None]
         if not species:
             return {}
-        from fem_chemotaxis.terms.fractional import FractionalDiffusion
+        from fem_chemotaxis.solvers.fractional_resolvent import FractionalDiffusion
 
         if isinstance(self.scheme, RosenbrockTableau):
             raise ValueError(

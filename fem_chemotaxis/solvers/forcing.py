@@ -20,7 +20,7 @@ Keller-Segel, backward Euler, the benchmark's steps 2-7 (bench/README.md "Newton
 tolerance per iteration"): 2-D 1.0e6 DOFs 2.87 -> 2.71 s a step (8-9 instead of 10 Krylov
 iterations a step once the run is under way), 2 ranks 1.89 -> 1.77 s; 2.0e6 5.40 -> 5.27 s, 2
 ranks 3.38 -> 3.29 s; 3-D 5.0e5 unchanged (3.25 / 2.08 s). A user's ``ksp_rtol`` is kept as
-given (:func:`user_sets_tolerance`: the solvers then do not choose).
+given (:func:`chooses_forcing`: the solvers then do not choose).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Any
 
 from petsc4py import PETSc
 
-__all__ = ["FIRST_FRACTION", "FIRST_MAX", "MIN_RTOL", "QUADRATIC", "SAFETY", "ForcingTerms", "user_sets_tolerance"]
+__all__ = ["FIRST_FRACTION", "FIRST_MAX", "MIN_RTOL", "QUADRATIC", "SAFETY", "ForcingTerms", "chooses_forcing"]
 
 #: The first iteration's Krylov tolerance, as a fraction of the last solve's contraction |F_1|/|F_0|.
 FIRST_FRACTION = 0.2
@@ -44,10 +44,12 @@ SAFETY = 0.5
 MIN_RTOL = 1e-8
 
 
-def user_sets_tolerance(user_options: Mapping[str, Any]) -> bool:
-    """Whether the user's PETSc options fix the Krylov tolerance (``ksp_rtol``): it is then kept
-    as given, not chosen per Newton iteration."""
-    return "ksp_rtol" in user_options
+def chooses_forcing(options: Mapping[str, Any], user_options: Mapping[str, Any]) -> bool:
+    """Whether Newton chooses its Krylov tolerance per iteration: whenever a Krylov method iterates
+    (`options`, the preset with the user's options; the iterative presets, and the flows' direct
+    preset's GMRES on its kept LU), unless the user's options fix it (``ksp_rtol``: it is then kept
+    as given)."""
+    return options.get("ksp_type") != "preonly" and "ksp_rtol" not in user_options
 
 
 class ForcingTerms:

@@ -8,8 +8,8 @@ step, the residual (the rows of its test functions)::
 where F is the assembled residual of every other term of the step, whose time derivative is
 ``c M u + (older levels)`` (c = 1/dt for backward Euler) and x all unknowns. A^s is not at
 hand, but its resolvent ``R = (I + tau A^s)^-1``, tau = D/c, is (a sum of shifted solves,
-:mod:`fem_chemotaxis.terms.fractional`). From ``R (I + tau A^s) = I`` the fractional rows of
-``Q F_full``, ``Q = (M + t K) R M^-1`` with any t >= 0, need only R::
+:mod:`fem_chemotaxis.solvers.fractional_resolvent`). From ``R (I + tau A^s) = I`` the
+fractional rows of ``Q F_full``, ``Q = (M + t K) R M^-1`` with any t >= 0, need only R::
 
     G = Q F_full = T(u, F),      T(u, y) = c (M + t K) (u - R (u - M^-1 y / c)).
 
@@ -49,8 +49,8 @@ import ufl
 from petsc4py import PETSc
 
 from fem_chemotaxis.solvers.blocks import BlockAssembler
+from fem_chemotaxis.solvers.fractional_resolvent import FractionalDiffusion, factor_cholesky
 from fem_chemotaxis.solvers.nonlinear import NonlinearSolver, SolveReport, block_index_sets
-from fem_chemotaxis.terms.fractional import FractionalDiffusion, factor_cholesky
 from fem_chemotaxis.terms.quadrature import pin_quadrature_degrees
 
 __all__ = ["JACOBIAN_TOLERANCE", "FractionalNewtonSolver"]

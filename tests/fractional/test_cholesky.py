@@ -1,4 +1,4 @@
-"""The shifted systems' direct solver (``terms/fractional.py`` ``factor_cholesky``): PETSc's own
+"""The shifted systems' direct solver (``solvers/fractional_resolvent.py`` ``factor_cholesky``): PETSc's own
 Cholesky in 2-D (a whole copy on every rank under MPI), MUMPS's in 3-D. A solve is exact to
 round-off, serially and on 2 ranks, and the options it is configured with leave PETSc's
 database as they found it."""
@@ -14,7 +14,7 @@ import ufl
 from mpi4py import MPI
 from petsc4py import PETSc
 
-from fem_chemotaxis.terms.fractional import factor_cholesky
+from fem_chemotaxis.solvers.fractional_resolvent import factor_cholesky
 
 
 @pytest.mark.parametrize("dim", [2, 3])

@@ -20,7 +20,7 @@ from fem_chemotaxis.library import builtin_model
 from fem_chemotaxis.mesh import create_builtin
 from fem_chemotaxis.model import Model
 from fem_chemotaxis.simulation import Simulation
-from fem_chemotaxis.terms.fractional import FractionalDiffusion
+from fem_chemotaxis.solvers.fractional_resolvent import FractionalDiffusion
 from fem_chemotaxis.terms.fractional_rule import rational_rule
 from tests.conftest import run_on_one_and_two_ranks
 

@@ -17,7 +17,6 @@ changed dt reuses the solvers of the shifts it shares with the cached rules.
 
 from __future__ import annotations
 
-import itertools
 from collections import OrderedDict
 from collections.abc import Sequence
 
@@ -27,6 +26,7 @@ import ufl
 
 from petsc4py import PETSc
 
+from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 from fem_chemotaxis.terms.fractional_rule import RationalRule, rational_rule
 
 __all__ = ["SOLVERS", "FractionalDiffusion", "estimate_spectrum", "factor_cholesky"]
@@ -37,7 +37,6 @@ DIRECT_MAX_DOFS = 20_000
 
 _SAFETY = 2.0  # the spectrum used for the rule is [lam_1/_SAFETY, lam_max*_SAFETY]
 _CACHED_STEPS = 4  # rules (time steps) whose solvers are kept
-_prefixes = itertools.count()  # of the KSPs configured through PETSc's options (factor_cholesky)
 
 
 def estimate_spectrum(K: PETSc.Mat, M: PETSc.Mat, direct: bool) -> tuple[float, float]:
@@ -93,8 +92,8 @@ def factor_cholesky(ksp: PETSc.KSP, tdim: int) -> None:
     MUMPS's solve phase costs 4-7 times PETSc's (2e3 - 2e4 unknowns: 0.19 - 5.4 ms a solve against
     0.05 - 0.77 ms); in 3-D the two solve alike and PETSc's factorisation, which is not
     supernodal, costs 4-9 times MUMPS's (bench/README.md "Fractional diffusion's shifted solves").
-    PCREDUNDANT's inner solver is configured only through PETSc's options, set under a prefix
-    of this KSP's own and removed once it is set up.
+    PCREDUNDANT's inner solver is configured only through PETSc's options: set under a prefix of
+    this KSP's own and removed once it is set up.
     """
     if tdim == 3:
         options = {"pc_type": "cholesky", "pc_factor_mat_solver_type": "mumps"}
@@ -102,18 +101,14 @@ def factor_cholesky(ksp: PETSc.KSP, tdim: int) -> None:
         options = {"pc_type": "cholesky", "pc_factor_mat_solver_type": "petsc", "pc_factor_mat_ordering_type": "nd"}
         if ksp.getComm().getSize() > 1:
             options = {"pc_type": "redundant"} | {f"redundant_{key}": value for key, value in options.items()}
-    prefix = f"fc_cholesky{next(_prefixes)}_"
-    database = PETSc.Options(prefix)
-    for key, value in options.items():
-        database[key] = value
+    prefix = OptionsPrefix("fem_chemotaxis_cholesky_", options)
     try:
-        ksp.setOptionsPrefix(prefix)
+        ksp.setOptionsPrefix(prefix.prefix)
         ksp.setType(PETSc.KSP.Type.PREONLY)
         ksp.setFromOptions()
         ksp.setUp()
     finally:
-        for key in options:
-            database.delValue(key)
+        prefix.clear()
 
 
 def _configure(ksp: PETSc.KSP, direct: bool, rtol: float, mass_dominated: bool = False) -> None:
