@@ -9,7 +9,8 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   iteration and step to the next, so GMRES needs a few products with the new Jacobian and solves
   with the old factors (:data:`KEPT_LU_RTOL`, loosened per Newton iteration by
   :mod:`~fem_chemotaxis.solvers.forcing` unless ``ksp_rtol`` is set: plume_2d 1484 -> 1203 GMRES
-  iterations over its 233 Newton iterations, the same state to 1e-14). A step of
+  iterations over its 233 Newton iterations, the same state to 1e-14). With species, the
+  factors are single precision (:data:`KEPT_LU_PRECISION`: plume_2d 51.6 -> 41.9 s). A step of
   ``demos/plume_2d.toml`` (5.2e4 DOFs, 3 Newton iterations, 5 GMRES iterations each) took
   0.82-0.89 s instead of 1.17-1.35 s with a factorisation at every Newton iteration, of
   ``demos/plume_3d.toml`` (3.6e4 DOFs) 3.2 s instead of 9.7 s; Newton ends at the same
@@ -66,6 +67,7 @@ from fem_chemotaxis.solvers.nonlinear import (
     PRECONDITIONER_LAG,
     PRESETS,
     NonlinearSolver,
+    SolveReport,
     Split,
     block_index_sets,
 )
@@ -73,6 +75,7 @@ from fem_chemotaxis.solvers.nonlinear import (
 __all__ = [
     "FLOW_AUTO_DIRECT_LIMIT",
     "FLOW_SPLIT",
+    "KEPT_LU_PRECISION",
     "KEPT_LU_RTOL",
     "PRESSURE_RTOL",
     "VELOCITY_RTOL",
@@ -92,6 +95,17 @@ FLOW_SPLIT = "flow"
 #: GMRES's relative tolerance on the kept LU of the direct preset (1e-6 took as long a step); the
 #: configured one of the forcing terms, which loosen it where Newton allows.
 KEPT_LU_RTOL = 1e-8
+
+#: Precision of the kept LU's factors in the direct preset of a system with species (PETSc's
+#: ``pc_precision``, where its MUMPS has single precision: PETSc >= 3.24; otherwise unread). GMRES
+#: iterates on the double-precision Jacobian, so the factors only precondition, as lagged factors
+#: already do: they take half the memory and stream twice as fast. plume_2d 51.6 -> 41.9 s (the
+#: Krylov phase 33.8 -> 24.2 s, 1203 -> 1214 GMRES and 233 -> 234 Newton iterations), plume_3d
+#: 63.5 -> 54.5 s (90 -> 102 Newton iterations), final statistics equal to 1e-12 (bench/README.md
+#: "Single-precision factors for the flows' kept LU"). The flow alone (a linear Stokes operator,
+#: whose fresh factors solve it in one GMRES iteration) keeps double precision, and a failed
+#: linear solve switches a run's factors to double precision (:class:`FlowSolver`).
+KEPT_LU_PRECISION = "single"
 
 #: The iterative preset's inner solves, relative: the velocity block in 3-D (GMRES + ILU) and the
 #: pressure mass matrix (CG + Jacobi) that stands for the Schur complement (module doc: measured).
@@ -165,6 +179,8 @@ def flow_preset_options(
         }
         if null_space:
             options.update({"mat_mumps_icntl_24": 1, "mat_mumps_icntl_25": 0})
+        if species:
+            options["pc_precision"] = KEPT_LU_PRECISION
         return options
     options = {
         **NEWTON_OPTIONS,
@@ -201,6 +217,11 @@ class FlowSolver(NonlinearSolver):
         split: Inputs to keep the step-constant part of residual and Jacobian (the Stokes
             blocks, diffusion, buoyancy, mass/dt; :class:`~fem_chemotaxis.solvers.kept_part.KeptPart`)
             assembled once, with either preset (the field split is preconditioned by J itself).
+
+    Factors kept in single precision (``pc_precision = "single"``, :data:`KEPT_LU_PRECISION`) are
+    factorised again in double precision for the rest of the run after a linear solve fails
+    with them (the failed Newton solve is reported as usual, and the step retried by its caller);
+    with ``ksp_type = "preonly"`` the factors are the linear solve, and double precision.
     """
 
     def __init__(
@@ -218,6 +239,8 @@ class FlowSolver(NonlinearSolver):
             raise ValueError("a flow system needs at least velocity and pressure unknowns")
         self._pressure_null_space = null_space
         self._schur: SchurPreconditioner | None = None
+        if options.get("ksp_type") == "preonly" and options.get("pc_precision") == "single":
+            options = {**options, "pc_precision": "double"}  # the factors are the solve, not its preconditioner
         if options.get("pc_type") == "fieldsplit":
             self._schur = SchurPreconditioner(pressure_preconditioner, nested=len(unknowns) > 2)
         super().__init__(residuals, unknowns, options, bcs, split=split, forcing=forcing)
@@ -238,6 +261,25 @@ class FlowSolver(NonlinearSolver):
             pc.setFieldSplitIS(*species, (FLOW_SPLIT, flow))
         if self._schur is not None:
             snes.getKSP().setPreSolve(self._schur.attach)
+
+    def solve(self) -> SolveReport:
+        """Newton's solve (:meth:`NonlinearSolver.solve`); single-precision factors that failed a
+        linear solve are made double precision."""
+        report = super().solve()
+        if report.reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE and self.lu_precision == "single":
+            self.options["pc_precision"] = "double"
+            self._options.set(self.options)  # read by the new factors, cleared after the next solve
+            pc = self.problem.solver.getKSP().getPC()
+            pc.reset()  # factorised anew at the next Newton iteration
+            pc.setFromOptions()
+        return report
+
+    @property
+    def lu_precision(self) -> str | None:
+        """The precision of the LU's factors ("single", "double"; None: no LU)."""
+        if self.options.get("pc_type") != "lu":
+            return None
+        return str(self.options.get("pc_precision", "double"))
 
 
 class SchurPreconditioner:

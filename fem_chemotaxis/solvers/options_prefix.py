@@ -29,6 +29,10 @@ class OptionsPrefix:
 
     def __init__(self, stem: str, options: Mapping[str, Any]):
         self.prefix = f"{stem}{next(_counter)}_"
+        self.set(options)
+
+    def set(self, options: Mapping[str, Any]) -> None:
+        """Put `options` (again) under the prefix, for objects set up anew, until :meth:`clear`."""
         database = PETSc.Options()
         for key, value in options.items():
             database[f"{self.prefix}{key}"] = value
