@@ -143,7 +143,9 @@ class FluidFlow:
             split: Inputs to keep the step-constant part of its Jacobian (the Stokes blocks).
         """
         options = {
-            **flow_preset_options(preset, [], self.num_dofs, self.null_space, self.mesh.topology.dim),
+            **flow_preset_options(
+                preset, [], self.num_dofs, self.null_space, self.mesh.topology.dim, self.coupling == "split"
+            ),
             **(petsc_options or {}),
         }
         self.solver = FlowSolver(
@@ -247,10 +249,17 @@ class FluidFlow:
             self.velocity.interpolate(lambda x: prescribed(x, t))
 
     def solve(self) -> SolveReport:
-        """Solve the flow alone (for the species at the start of the step)."""
+        """Solve the flow alone (for the species at the start of the step).
+
+        With ``coupling = "monolithic"`` this gives only the initial flow (and the flow after a
+        restart or re-meshing): the solver's LU factors are freed afterwards, so that they do not
+        stay beside the coupled system's for the whole run."""
         if self.solver is None:
             raise RuntimeError("this flow has no solver of its own (prescribed, or not attached to a simulation)")
-        return self.solver.solve()
+        report = self.solver.solve()
+        if self.coupling == "monolithic":
+            self.solver.release_factors()
+        return report
 
     def accept(self) -> None:
         """Make the new state the old one (after fixing the pressure level if it is free)."""

@@ -9,8 +9,9 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   iteration and step to the next, so GMRES needs a few products with the new Jacobian and solves
   with the old factors (:data:`KEPT_LU_RTOL`, loosened per Newton iteration by
   :mod:`~fem_chemotaxis.solvers.forcing` unless ``ksp_rtol`` is set: plume_2d 1484 -> 1203 GMRES
-  iterations over its 233 Newton iterations, the same state to 1e-14). With species, the
-  factors are single precision (:data:`KEPT_LU_PRECISION`: plume_2d 51.6 -> 41.9 s). A step of
+  iterations over its 233 Newton iterations, the same state to 1e-14). The factors are single
+  precision (:data:`KEPT_LU_PRECISION`: plume_2d 51.6 -> 41.9 s) but for the flow alone at every
+  step of ``coupling = "split"``. A step of
   ``demos/plume_2d.toml`` (5.2e4 DOFs, 3 Newton iterations, 5 GMRES iterations each) took
   0.82-0.89 s instead of 1.17-1.35 s with a factorisation at every Newton iteration, of
   ``demos/plume_3d.toml`` (3.6e4 DOFs) 3.2 s instead of 9.7 s; Newton ends at the same
@@ -44,7 +45,11 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   DOFs direct 1.36 / iterative 7.6, 2.0e5 1.85 / 16.4, 4.1e5 direct 3.95 (3.5 GB); 3-D 8.6e4
   direct 6.2 (4.0 GB) / iterative 78 (400 Krylov iterations a step), both before the iterative
   preset's Schur split was mended; 3-D 1.2e5 DOFs after it: direct 3.2 s a step plus a 37 s
-  factorisation every 25 Newton iterations (about 8 steps), iterative 22 s.
+  factorisation every 25 Newton iterations (about 8 steps), iterative 22 s. With single-precision
+  factors and the flow alone's factors freed after the initial flow (monolithic coupling), 3-D
+  2.1e5 DOFs: direct 6-8 s a step plus a 53 s factorisation every 25 Newton iterations, peak 6.1
+  GB, iterative 38 s a step, 3.4 GB; 1.2e5 DOFs direct peak 6.7 -> 2.9 GB (bench/README.md
+  "Single-precision factors for the flows' kept LU"): the 3-D limit went from 1e5 to 2e5.
 """
 
 from __future__ import annotations
@@ -86,8 +91,8 @@ __all__ = [
 
 #: Below this many unknowns (species and flow), by the mesh's topological dimension, ``auto``
 #: picks the direct solver for a system with flow (measured: module doc; in 3-D MUMPS's memory
-#: grows fastest, 4.0 GB at 8.6e4 DOFs).
-FLOW_AUTO_DIRECT_LIMIT = {1: 400_000, 2: 400_000, 3: 100_000}
+#: grows fastest, 6.1 GB at 2.1e5 DOFs with single-precision factors).
+FLOW_AUTO_DIRECT_LIMIT = {1: 400_000, 2: 400_000, 3: 200_000}
 
 #: Name of the velocity-pressure block in the field split of a coupled system.
 FLOW_SPLIT = "flow"
@@ -96,15 +101,17 @@ FLOW_SPLIT = "flow"
 #: configured one of the forcing terms, which loosen it where Newton allows.
 KEPT_LU_RTOL = 1e-8
 
-#: Precision of the kept LU's factors in the direct preset of a system with species (PETSc's
+#: Precision of the kept LU's factors in the direct preset (PETSc's
 #: ``pc_precision``, where its MUMPS has single precision: PETSc >= 3.24; otherwise unread). GMRES
 #: iterates on the double-precision Jacobian, so the factors only precondition, as lagged factors
 #: already do: they take half the memory and stream twice as fast. plume_2d 51.6 -> 41.9 s (the
 #: Krylov phase 33.8 -> 24.2 s, 1203 -> 1214 GMRES and 233 -> 234 Newton iterations), plume_3d
 #: 63.5 -> 54.5 s (90 -> 102 Newton iterations), final statistics equal to 1e-12 (bench/README.md
-#: "Single-precision factors for the flows' kept LU"). The flow alone (a linear Stokes operator,
-#: whose fresh factors solve it in one GMRES iteration) keeps double precision, and a failed
-#: linear solve switches a run's factors to double precision (:class:`FlowSolver`).
+#: "Single-precision factors for the flows' kept LU"). The flow alone solved at every step of
+#: ``coupling = "split"`` (a linear Stokes operator, whose kept double factors solve it in one
+#: GMRES iteration) keeps double precision (single: 77 -> 103 Newton iterations on plume_2d to
+#: t = 0.5), and a failed linear solve switches a run's factors to double precision
+#: (:class:`FlowSolver`).
 KEPT_LU_PRECISION = "single"
 
 #: The iterative preset's inner solves, relative: the velocity block in 3-D (GMRES + ILU) and the
@@ -158,10 +165,17 @@ def _velocity_options(prefix: str, tdim: int) -> dict[str, Any]:
 
 
 def flow_preset_options(
-    preset: str, species: Sequence[str], num_dofs: int, null_space: bool, tdim: int = 3
+    preset: str,
+    species: Sequence[str],
+    num_dofs: int,
+    null_space: bool,
+    tdim: int = 3,
+    exact_factors: bool = False,
 ) -> dict[str, Any]:
     """PETSc options of a preset for a system of `species` blocks followed by velocity and pressure
-    on a mesh of topological dimension `tdim`."""
+    on a mesh of topological dimension `tdim`; `exact_factors`: the direct preset's kept LU is of
+    an operator that does not change (the flow alone at every step of ``coupling = "split"``) and
+    stays double precision (otherwise :data:`KEPT_LU_PRECISION`)."""
     if preset not in PRESETS:
         raise ValueError(f"unknown solver preset '{preset}'; choose one of: {', '.join(PRESETS)}")
     if preset == "auto":
@@ -179,7 +193,7 @@ def flow_preset_options(
         }
         if null_space:
             options.update({"mat_mumps_icntl_24": 1, "mat_mumps_icntl_25": 0})
-        if species:
+        if not exact_factors:
             options["pc_precision"] = KEPT_LU_PRECISION
         return options
     options = {
@@ -268,15 +282,22 @@ class FlowSolver(NonlinearSolver):
         report = super().solve()
         if report.reason == PETSc.SNES.ConvergedReason.DIVERGED_LINEAR_SOLVE and self.lu_precision == "single":
             self.options["pc_precision"] = "double"
-            self._options.set(self.options)  # read by the new factors, cleared after the next solve
-            pc = self.problem.solver.getKSP().getPC()
-            pc.reset()  # factorised anew at the next Newton iteration
-            pc.setFromOptions()
+            self.release_factors()
         return report
+
+    def release_factors(self) -> None:
+        """Free the LU's factors (none: nothing to do); the next solve factorises anew, with the
+        solver's options (which are put back under its prefix until then)."""
+        pc = self.problem.solver.getKSP().getPC()
+        if pc.getType() != PETSc.PC.Type.LU:
+            return
+        self._options.set(self.options)  # the new factors read them; cleared after the next solve
+        pc.reset()
+        pc.setFromOptions()
 
     @property
     def lu_precision(self) -> str | None:
-        """The precision of the LU's factors ("single", "double"; None: no LU)."""
+        """The precision asked of the LU's factors ("single", "double"; None: no LU)."""
         if self.options.get("pc_type") != "lu":
             return None
         return str(self.options.get("pc_precision", "double"))
