@@ -49,7 +49,9 @@ pressure are the last two. Presets (``solver = ...``, as in :mod:`fem_chemotaxis
   factors and the flow alone's factors freed after the initial flow (monolithic coupling), 3-D
   2.1e5 DOFs: direct 6-8 s a step plus a 53 s factorisation every 25 Newton iterations, peak 6.1
   GB, iterative 38 s a step, 3.4 GB; 1.2e5 DOFs direct peak 6.7 -> 2.9 GB (bench/README.md
-  "Single-precision factors for the flows' kept LU"): the 3-D limit went from 1e5 to 2e5.
+  "Single-precision factors for the flows' kept LU"): the 3-D limit went from 1e5 to 2e5. 2-D
+  8.2e5 DOFs: direct 7 s a step plus an 11 s factorisation every 25 Newton iterations, peak 4.4
+  GB; iterative 25 s a step, 5.6 GB: the 2-D limit went from 4e5 to 8e5.
 """
 
 from __future__ import annotations
@@ -91,8 +93,8 @@ __all__ = [
 
 #: Below this many unknowns (species and flow), by the mesh's topological dimension, ``auto``
 #: picks the direct solver for a system with flow (measured: module doc; in 3-D MUMPS's memory
-#: grows fastest, 6.1 GB at 2.1e5 DOFs with single-precision factors).
-FLOW_AUTO_DIRECT_LIMIT = {1: 400_000, 2: 400_000, 3: 200_000}
+#: grows fastest, 6.1 GB at 2.1e5 DOFs with single-precision factors; 2-D 4.4 GB at 8.2e5).
+FLOW_AUTO_DIRECT_LIMIT = {1: 800_000, 2: 800_000, 3: 200_000}
 
 #: Name of the velocity-pressure block in the field split of a coupled system.
 FLOW_SPLIT = "flow"
