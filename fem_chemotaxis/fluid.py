@@ -144,7 +144,12 @@ class FluidFlow:
         """
         options = {
             **flow_preset_options(
-                preset, [], self.num_dofs, self.null_space, self.mesh.topology.dim, self.coupling == "split"
+                preset,
+                [],
+                self.num_dofs,
+                self.null_space,
+                self.mesh.topology.dim,
+                exact_factors=self.coupling == "split",
             ),
             **(petsc_options or {}),
         }

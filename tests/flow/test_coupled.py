@@ -21,6 +21,7 @@ from fem_chemotaxis.model.model import Model
 from fem_chemotaxis.simulation import Simulation
 from fem_chemotaxis.simulation.step_solver import StepSolver
 from fem_chemotaxis.solvers.flow import KEPT_LU_PRECISION, KEPT_LU_RTOL, FlowSolver
+from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
 from tests.flow.models import INITIAL, bioconvection
 
 OXYGEN_AT_SURFACE = (BoundaryCondition("c", ("top",), "dirichlet", Expression.parse("1", "test")),)
@@ -178,19 +179,17 @@ def _mumps_factorises_in_single_precision() -> bool:
         if i > 0:
             A.setValue(i, i - 1, -1.0 / 7.0)
     A.assemble()
+    options = OptionsPrefix(
+        "mixed_precision_probe_", {"pc_type": "lu", "pc_factor_mat_solver_type": "mumps", "pc_precision": "single"}
+    )
     pc = PETSc.PC().create(MPI.COMM_SELF)
-    pc.setOptionsPrefix("mixed_precision_probe_")
-    options = {"pc_type": "lu", "pc_factor_mat_solver_type": "mumps", "pc_precision": "single"}
-    database = PETSc.Options()
-    for key, value in options.items():
-        database[f"mixed_precision_probe_{key}"] = value
+    pc.setOptionsPrefix(options.prefix)
     pc.setOperators(A)
     pc.setFromOptions()
     b, x = A.createVecs()
     b.set(1.0)
     pc.apply(b, x)
-    for key in options:
-        database.delValue(f"mixed_precision_probe_{key}")
+    options.clear()
     residual = b.duplicate()
     A.mult(x, residual)
     residual.axpy(-1.0, b)
