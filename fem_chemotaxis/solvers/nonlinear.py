@@ -18,12 +18,16 @@ Presets (``solver = ...``):
   and FGMRES, 1.88 s with the set-up kept across steps (12 Krylov iterations a step in each
   case but GAMG's 24), 1.48 s with the signal's block first in the split and Krylov to 1e-5 (2
   Newton, 10 Krylov iterations; bench/README.md).
-- ``auto``: ``direct`` below :data:`AUTO_DIRECT_LIMIT` unknowns (and for a single unknown),
-  ``iterative`` above. The iterative preset is the faster from about 1e3 unknowns on, with
-  either scheme (Keller-Segel, ms a step, direct / iterative; bench/README.md "Which solver
-  auto picks"): 2-D 5.2e3 backward Euler 21.2 / 13.5, ros34pw2 9.2 / 6.9; 2-D 4.0e4 218 /
-  86, 58 / 28; 3-D 9.8e3 262 / 56, 51 / 21; 3-D 3.1e4 1828 / 185, 321 / 61. Below the limit
-  a step takes milliseconds either way, and LU's exact solves are kept.
+  A single unknown has no split: one V-cycle on the whole Jacobian (one species, Fisher-KPP,
+  backward Euler, a step: 2-D 2.5e5 DOFs 0.33 s against MUMPS LU's 1.20 s, 3-D 6.9e4 DOFs 0.25 s
+  against 5.0 s; the final mass and maximum equal to 3e-11).
+- ``auto``: ``direct`` below :data:`AUTO_DIRECT_LIMIT` unknowns, ``iterative`` above. The
+  iterative preset is the faster from about 1e3 unknowns on, with either scheme (Keller-Segel,
+  ms a step, direct / iterative; bench/README.md "Which solver auto picks"): 2-D 5.2e3
+  backward Euler 21.2 / 13.5, ros34pw2 9.2 / 6.9; 2-D 4.0e4 218 / 86, 58 / 28; 3-D 9.8e3
+  262 / 56, 51 / 21; 3-D 3.1e4 1828 / 185, 321 / 61 (one species, backward Euler: 2-D 5.0e3
+  18 / 6, 4.0e4 172 / 49). Below the limit a step takes milliseconds either way, and LU's
+  exact solves are kept.
 
 Options are set under a unique prefix for the solver's own objects (including the
 field-split sub-solvers, which read them when first set up) and removed afterwards.
@@ -104,7 +108,7 @@ def preset_options(preset: str, species: Sequence[str], num_dofs: int, tdim: int
     if preset not in PRESETS:
         raise ValueError(f"unknown solver preset '{preset}'; choose one of: {', '.join(PRESETS)}")
     if preset == "auto":
-        preset = "direct" if num_dofs < AUTO_DIRECT_LIMIT or len(species) < 2 else "iterative"
+        preset = "direct" if num_dofs < AUTO_DIRECT_LIMIT else "iterative"
     if preset == "direct":
         return {**NEWTON_OPTIONS, "ksp_type": "preonly", "pc_type": "lu", "pc_factor_mat_solver_type": "mumps"}
     options: dict[str, Any] = {
@@ -117,9 +121,10 @@ def preset_options(preset: str, species: Sequence[str], num_dofs: int, tdim: int
         "ksp_max_it": 500,
         "snes_lag_preconditioner": PRECONDITIONER_LAG,
         "snes_lag_preconditioner_persists": True,
-        "pc_type": "fieldsplit",
-        "pc_fieldsplit_type": "multiplicative",
     }
+    if len(species) == 1:
+        return {**options, **species_amg_options("", tdim)}
+    options.update({"pc_type": "fieldsplit", "pc_fieldsplit_type": "multiplicative"})
     for name in species:
         options[f"fieldsplit_{name}_ksp_type"] = "preonly"
         options.update(species_amg_options(f"fieldsplit_{name}_", tdim))
