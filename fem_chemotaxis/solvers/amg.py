@@ -27,11 +27,20 @@ backward Euler (Krylov part, s; iterations): 2-D 1.0e6 DOFs, 1 rank 1.25 -> 1.03
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from petsc4py import PETSc
 
-__all__ = ["AGGRESSIVE_3D", "PLAIN_RELAXATION_3D", "SINGLE_SWEEPS", "has_hypre", "species_amg_options"]
+__all__ = [
+    "AGGRESSIVE_3D",
+    "PLAIN_RELAXATION_3D",
+    "SINGLE_SWEEPS",
+    "has_hypre",
+    "species_amg_options",
+    "species_block_options",
+    "species_preconditioner_options",
+]
 
 #: BoomerAMG options in every dimension: one hybrid Gauss-Seidel sweep forward on the way down
 #: a V-cycle, one backward on the way up, the symmetric sweep on the coarsest grid as before (the
@@ -72,3 +81,20 @@ def species_amg_options(prefix: str, tdim: int) -> dict[str, Any]:
         f"{prefix}pc_hypre_type": "boomeramg",
         **{prefix + key: value for key, value in tuned.items()},
     }
+
+
+def species_block_options(species: Sequence[str], tdim: int) -> dict[str, Any]:
+    """PETSc options of the field-split blocks named `species`: one AMG V-cycle each."""
+    options: dict[str, Any] = {}
+    for name in species:
+        options[f"fieldsplit_{name}_ksp_type"] = "preonly"
+        options.update(species_amg_options(f"fieldsplit_{name}_", tdim))
+    return options
+
+
+def species_preconditioner_options(species: Sequence[str], tdim: int) -> dict[str, Any]:
+    """PETSc options of the preconditioner of a system of `species` blocks: one AMG on the whole
+    matrix for a single species, else a multiplicative field split with one AMG per species."""
+    if len(species) == 1:
+        return species_amg_options("", tdim)
+    return {"pc_type": "fieldsplit", "pc_fieldsplit_type": "multiplicative", **species_block_options(species, tdim)}

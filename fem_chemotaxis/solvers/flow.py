@@ -66,7 +66,7 @@ import ufl
 
 from petsc4py import PETSc
 
-from fem_chemotaxis.solvers.amg import has_hypre, species_amg_options
+from fem_chemotaxis.solvers.amg import has_hypre, species_block_options
 from fem_chemotaxis.solvers.nonlinear import (
     ITERATIVE_KRYLOV_RTOL,
     ITERATIVE_STEP_TOLERANCE,
@@ -215,9 +215,7 @@ def flow_preset_options(
     if not species:
         return {**options, **_schur_options("", tdim)}
     options.update({"pc_type": "fieldsplit", "pc_fieldsplit_type": "multiplicative"})
-    for name in species:
-        options[f"fieldsplit_{name}_ksp_type"] = "preonly"
-        options.update(species_amg_options(f"fieldsplit_{name}_", tdim))
+    options.update(species_block_options(species, tdim))
     options[f"fieldsplit_{FLOW_SPLIT}_ksp_type"] = "preonly"
     options.update(_schur_options(f"fieldsplit_{FLOW_SPLIT}_", tdim))
     return options

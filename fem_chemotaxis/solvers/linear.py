@@ -49,7 +49,7 @@ import dolfinx.fem
 
 from petsc4py import PETSc
 
-from fem_chemotaxis.solvers.amg import species_amg_options
+from fem_chemotaxis.solvers.amg import species_preconditioner_options
 from fem_chemotaxis.solvers.balance import BalanceCorrection
 from fem_chemotaxis.solvers.nonlinear import AUTO_DIRECT_LIMIT, PRESETS, block_index_sets
 from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
@@ -87,13 +87,7 @@ def linear_preset_options(
         "ksp_max_it": 300,
         "ksp_initial_guess_nonzero": True,
     }
-    if len(species) == 1:
-        return {**options, **species_amg_options("", tdim)}
-    options.update({"pc_type": "fieldsplit", "pc_fieldsplit_type": "multiplicative"})
-    for name in species:
-        options[f"fieldsplit_{name}_ksp_type"] = "preonly"
-        options.update(species_amg_options(f"fieldsplit_{name}_", tdim))
-    return options
+    return {**options, **species_preconditioner_options(species, tdim)}
 
 
 @dataclass

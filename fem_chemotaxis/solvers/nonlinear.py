@@ -47,7 +47,7 @@ import ufl
 
 from petsc4py import PETSc
 
-from fem_chemotaxis.solvers.amg import species_amg_options
+from fem_chemotaxis.solvers.amg import species_preconditioner_options
 from fem_chemotaxis.solvers.forcing import ForcingTerms
 from fem_chemotaxis.solvers.kept_part import KeptPart
 from fem_chemotaxis.solvers.options_prefix import OptionsPrefix
@@ -122,13 +122,7 @@ def preset_options(preset: str, species: Sequence[str], num_dofs: int, tdim: int
         "snes_lag_preconditioner": PRECONDITIONER_LAG,
         "snes_lag_preconditioner_persists": True,
     }
-    if len(species) == 1:
-        return {**options, **species_amg_options("", tdim)}
-    options.update({"pc_type": "fieldsplit", "pc_fieldsplit_type": "multiplicative"})
-    for name in species:
-        options[f"fieldsplit_{name}_ksp_type"] = "preonly"
-        options.update(species_amg_options(f"fieldsplit_{name}_", tdim))
-    return options
+    return {**options, **species_preconditioner_options(species, tdim)}
 
 
 @dataclass(frozen=True)
